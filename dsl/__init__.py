@@ -1,0 +1,29 @@
+"""promorules DSL: YAML rulesets and condition expressions → a validated rule AST.
+
+    from dsl import load_ruleset, parse_expression
+    ruleset = load_ruleset("rulesets/fashion/ruleset.yaml")
+"""
+
+from .errors import Diagnostic, ExpressionError, PromoError, RulesetError, Severity, Span
+from .format import format_expression
+from .model import Condition, Promotion, Ruleset
+from .parser import parse_expression
+from .ruleset import Analysis, analyze_file, analyze_source, load_ruleset
+
+__all__ = [
+    "Analysis",
+    "Condition",
+    "Diagnostic",
+    "ExpressionError",
+    "PromoError",
+    "Promotion",
+    "Ruleset",
+    "RulesetError",
+    "Severity",
+    "Span",
+    "analyze_file",
+    "analyze_source",
+    "format_expression",
+    "load_ruleset",
+    "parse_expression",
+]

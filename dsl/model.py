@@ -1,0 +1,581 @@
+"""The ruleset document (pydantic v2): header, stacking, promotions, effects, limits.
+
+Validation needs the currency's minor units to check amounts; the loader
+passes them as the validation context ``{"minor_units": n}``.  Custom errors
+use our stable codes as their pydantic error type, so ``dsl.ruleset`` can turn
+them into diagnostics unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    PrivateAttr,
+    Tag,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from . import nodes
+from .check import check_condition
+from .currencies import MINOR_UNITS
+from .errors import ExpressionError, Span
+from .loader import BareDecimal, SourceFile
+
+FLOAT_MONEY = "PR105"
+INVALID_VALUE = "PR122"
+TOO_PRECISE = "PR123"
+UNKNOWN_CURRENCY = "PR124"
+UNKNOWN_TIMEZONE = "PR125"
+BAD_WINDOW = "PR126"
+EFFECT_KINDS = "PR127"
+COUPON_FIELDS = "PR129"
+BAD_EXPRESSION = "PR150"
+
+_DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+def _error(code: str, message: str, **ctx: Any) -> PydanticCustomError:
+    return PydanticCustomError(code, message, ctx or None)
+
+
+# ------------------------------------------------------------------ money
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+    if isinstance(value, bool):
+        raise _error(INVALID_VALUE, f"{what} must be a number, not true/false")
+    if isinstance(value, float):
+        raise _error(FLOAT_MONEY, f"{what} must not be a float")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        return Decimal(value)
+    if isinstance(value, str) and _DECIMAL_TEXT.match(value.strip()):
+        return Decimal(value.strip())
+    raise _error(INVALID_VALUE, f"{what} must be a decimal number such as \"9.99\", "
+                 f"got {value!r}")
+
+
+def _money(value: Any, info: ValidationInfo) -> Decimal:
+    if isinstance(value, BareDecimal) or isinstance(value, float):
+        raise _error(FLOAT_MONEY, "amount {value} is written as a bare number; money must be "
+                     "quoted", value=str(value))
+    amount = _decimal(value, "an amount")
+    if amount < 0:
+        raise _error(INVALID_VALUE, "an amount cannot be negative (got {value})",
+                     value=str(amount))
+    units = (info.context or {}).get("minor_units")
+    exponent = amount.as_tuple().exponent
+    if units is not None and isinstance(exponent, int) and -exponent > units:
+        raise _error(TOO_PRECISE, "{value} has more decimals than the currency allows "
+                     "({units})", value=str(amount), units=units)
+    return amount
+
+
+def _percent(value: Any) -> Decimal:
+    pct = _decimal(value, "a percentage")
+    if not Decimal(0) < pct <= Decimal(100):
+        raise _error(INVALID_VALUE, "a percentage must be more than 0 and at most 100 "
+                     "(got {value})", value=str(pct))
+    return pct
+
+
+Money = Annotated[
+    Decimal,
+    PlainValidator(_money),
+    PlainSerializer(lambda d: str(d), return_type=str),
+    WithJsonSchema({"type": ["string", "integer"], "pattern": r"^[0-9]+(\.[0-9]+)?$",
+                    "minimum": 0,
+                    "description": 'A money amount: a quoted decimal ("9.99") or an integer.'}),
+]
+Percent = Annotated[
+    Decimal,
+    PlainValidator(_percent),
+    PlainSerializer(lambda d: str(d), return_type=str),
+    WithJsonSchema({"type": ["number", "string"], "exclusiveMinimum": 0, "maximum": 100,
+                    "description": "A percentage, more than 0 and at most 100."}),
+]
+PositiveInt = Annotated[int, Field(ge=1, strict=True)]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+
+
+# ------------------------------------------------------------ expressions
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition expression: its source text, its AST and where it was written."""
+
+    source: str
+    node: nodes.Node | None
+    span: Span | None = None
+
+    def __str__(self) -> str:
+        return self.source
+
+
+def make_condition(text: str, item_context: bool) -> Condition:
+    """Parse and check ``text``; raises the first ``ExpressionError``."""
+    from .parser import parse_expression
+
+    node = parse_expression(text)
+    errors = check_condition(node, item_context)
+    if errors:
+        raise errors[0]
+    return Condition(text, node)
+
+
+def _condition_validator(item_context: bool) -> Any:
+    def validate(value: Any) -> Condition:
+        if isinstance(value, Condition):
+            return value
+        if not isinstance(value, str):
+            raise _error(BAD_EXPRESSION, "expected a condition expression (text), got "
+                         f"{type(value).__name__}")
+        try:
+            return make_condition(value, item_context)
+        except ExpressionError as err:
+            raise _error(err.code, "{message}", message=err.message) from None
+
+    return PlainValidator(validate)
+
+
+_EXPR_SCHEMA = WithJsonSchema({"type": "string", "minLength": 1,
+                               "description": "A condition expression."})
+_SERIALIZE_CONDITION = PlainSerializer(lambda c: c.source, return_type=str)
+CartCondition = Annotated[Condition, _condition_validator(False), _SERIALIZE_CONDITION,
+                          _EXPR_SCHEMA]
+ItemCondition = Annotated[Condition, _condition_validator(True), _SERIALIZE_CONDITION,
+                          _EXPR_SCHEMA]
+
+
+# ---------------------------------------------------------------- moments
+
+
+def _moment(value: Any) -> dt.date | dt.datetime:
+    if isinstance(value, dt.datetime) or isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if "T" in text or " " in text:
+                return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise _error(INVALID_VALUE, "expected a date (2026-06-01) or a date and time "
+                 "(2026-06-01T09:00), got {value!r}", value=str(value))
+
+
+Moment = Annotated[
+    Union[dt.datetime, dt.date],
+    PlainValidator(_moment),
+    PlainSerializer(lambda m: m.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}],
+                    "description": "A date, or a date and time; without an offset it is read "
+                                   "in the ruleset's timezone."}),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Window(_Strict):
+    """When a promotion is active: from (inclusive) until (exclusive)."""
+
+    from_: Moment | None = Field(default=None, alias="from")
+    until: Moment | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.from_ is not None and self.until is not None:
+            start, end = _comparable(self.from_), _comparable(self.until)
+            if start is not None and end is not None and end <= start:
+                raise _error(BAD_WINDOW, "the window ends ({until}) before or when it starts "
+                             "({start})", until=self.until.isoformat(),
+                             start=self.from_.isoformat())
+        return self
+
+
+def _comparable(moment: dt.date | dt.datetime) -> dt.datetime | None:
+    if isinstance(moment, dt.datetime):
+        return moment.replace(tzinfo=None) if moment.tzinfo is None else \
+            moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime(moment.year, moment.month, moment.day)
+
+
+# ----------------------------------------------------------------- effects
+
+
+Choose = Literal["cheapest", "most_expensive"]
+
+
+class _Effect(_Strict):
+    max_amount: Money | None = Field(default=None, description="Cap on this promotion's "
+                                     "discount (items and shipping).")
+
+
+class PercentOff(_Effect):
+    """A percentage off the target lines (at most ``max_units`` units, cheapest first)."""
+
+    percent_off: Percent
+    max_units: PositiveInt | None = None
+    choose: Choose = "cheapest"
+
+
+class AmountOff(_Effect):
+    """A fixed amount off the target lines together, spread by largest remainder."""
+
+    amount_off: Money
+
+
+class AmountOffEach(_Effect):
+    """A fixed amount off every target unit (at most ``max_units`` units)."""
+
+    amount_off_each: Money
+    max_units: PositiveInt | None = None
+    choose: Choose = "cheapest"
+
+
+class FixedPrice(_Effect):
+    """Every target unit (at most ``max_units``) costs this price, if it cost more."""
+
+    fixed_price: Money
+    max_units: PositiveInt | None = None
+    choose: Choose = "cheapest"
+
+
+class BuyGet(_Effect):
+    """Buy X, get Y at a percentage off (100 = free), repeating."""
+
+    buy: PositiveInt
+    get: PositiveInt
+    percent_off: Percent = Decimal(100)
+    choose: Choose = "cheapest"
+    max_applications: PositiveInt | None = None
+    get_target: ItemCondition | None = None
+
+
+class BundleSpec(_Strict):
+    units: Annotated[int, Field(ge=2, strict=True)]
+    price: Money
+
+
+class Bundle(_Effect):
+    """``units`` target units for ``price``, repeating."""
+
+    bundle: BundleSpec
+    choose: Choose = "cheapest"
+    max_applications: PositiveInt | None = None
+
+
+class TierStep(_Strict):
+    """A threshold and the effect that applies from it on."""
+
+    at: Annotated[Decimal, PlainValidator(lambda v: _decimal(v, "a tier threshold")),
+                  PlainSerializer(str, return_type=str),
+                  WithJsonSchema({"type": ["string", "integer"]})]
+    percent_off: Percent | None = None
+    amount_off: Money | None = None
+    amount_off_each: Money | None = None
+    fixed_price: Money | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TierStep:
+        kinds = [k for k in TIER_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise _error(EFFECT_KINDS, "a tier step gives exactly one of "
+                         f"{', '.join(TIER_KINDS)} (found {len(kinds)})")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in TIER_KINDS if getattr(self, k) is not None)
+
+
+TIER_KINDS = ("percent_off", "amount_off", "amount_off_each", "fixed_price")
+
+
+class TierSpec(_Strict):
+    by: Literal["subtotal", "quantity"]
+    steps: Annotated[list[TierStep], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> TierSpec:
+        for step in self.steps:
+            if self.by == "quantity" and step.at != step.at.to_integral_value():
+                raise _error(INVALID_VALUE, "a quantity threshold is a whole number "
+                             "(got {value})", value=str(step.at))
+            if step.at < 0:
+                raise _error(INVALID_VALUE, "a tier threshold cannot be negative")
+        return self
+
+
+class Tiers(_Effect):
+    """The highest step reached by the target lines' subtotal or units applies."""
+
+    tiers: TierSpec
+
+
+class ShippingSpec(_Strict):
+    free: Literal[True] | None = None
+    amount_off: Money | None = None
+    percent_off: Percent | None = None
+    fixed_price: Money | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ShippingSpec:
+        kinds = [k for k in SHIPPING_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise _error(EFFECT_KINDS, "a shipping effect gives exactly one of "
+                         f"{', '.join(SHIPPING_KINDS)} (found {len(kinds)})")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in SHIPPING_KINDS if getattr(self, k) is not None)
+
+
+SHIPPING_KINDS = ("free", "amount_off", "percent_off", "fixed_price")
+
+
+class Shipping(_Effect):
+    """A discount on the cart's shipping price."""
+
+    shipping: ShippingSpec
+
+
+EFFECT_KEYS = ("percent_off", "amount_off", "amount_off_each", "fixed_price", "buy",
+               "bundle", "tiers", "shipping")
+
+
+def effect_kind(value: Any) -> str | None:
+    """Which effect a mapping describes (``None`` if it is not exactly one)."""
+    if isinstance(value, BaseModel):
+        return _KIND_OF_CLASS.get(type(value))
+    if not isinstance(value, dict):
+        return None
+    if "buy" in value or "get" in value:
+        return "buy"
+    kinds = [k for k in EFFECT_KEYS if k in value]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def _check_effect_kinds(value: Any) -> Any:
+    if isinstance(value, dict):
+        present = [k for k in EFFECT_KEYS if k in value]
+        if "buy" in value or "get" in value:
+            present = [k for k in present if k not in ("buy", "percent_off")]
+            if "buy" not in value or "get" not in value:
+                raise _error(EFFECT_KINDS, "buy/get needs both 'buy' and 'get'")
+            if present:
+                raise _error(EFFECT_KINDS, "an effect gives one kind of discount: buy/get "
+                             "and {others}", others=" and ".join(present))
+        elif not present:
+            raise _error(EFFECT_KINDS, "an effect needs one of: "
+                         f"{', '.join(EFFECT_KEYS)}")
+        elif len(present) > 1:
+            raise _error(EFFECT_KINDS, "an effect gives one kind of discount, this one "
+                         "has {kinds}", kinds=" and ".join(present))
+    elif not isinstance(value, BaseModel):
+        raise _error(INVALID_VALUE, "an effect is a mapping such as {{percent_off: 20}}")
+    return value
+
+
+Effect = Annotated[
+    Union[
+        Annotated[PercentOff, Tag("percent_off")],
+        Annotated[AmountOff, Tag("amount_off")],
+        Annotated[AmountOffEach, Tag("amount_off_each")],
+        Annotated[FixedPrice, Tag("fixed_price")],
+        Annotated[BuyGet, Tag("buy")],
+        Annotated[Bundle, Tag("bundle")],
+        Annotated[Tiers, Tag("tiers")],
+        Annotated[Shipping, Tag("shipping")],
+    ],
+    Discriminator(effect_kind),
+    BeforeValidator(_check_effect_kinds),
+]
+
+_KIND_OF_CLASS: dict[type, str] = {
+    PercentOff: "percent_off", AmountOff: "amount_off", AmountOffEach: "amount_off_each",
+    FixedPrice: "fixed_price", BuyGet: "buy", Bundle: "bundle", Tiers: "tiers",
+    Shipping: "shipping",
+}
+
+
+# ---------------------------------------------------------- promotions
+
+
+class Limits(_Strict):
+    """Usage limits, enforced by the usage store (reserved + confirmed uses)."""
+
+    uses: PositiveInt | None = Field(default=None, description="Total uses of the promotion.")
+    per_customer: PositiveInt | None = Field(default=None, description="Uses per customer.")
+    per_coupon: PositiveInt | None = Field(default=None, description="Uses per coupon code.")
+    budget: Money | None = Field(default=None, description="Total discount the promotion "
+                                 "may give.")
+
+
+def normalise_code(code: str) -> str:
+    """Coupon codes match after trimming and case-folding."""
+    return code.strip().casefold()
+
+
+def _coupon_code(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _error(INVALID_VALUE, "a coupon code is text; quote it (got {value!r})",
+                     value=str(value))
+    if not value.strip():
+        raise _error(INVALID_VALUE, "a coupon code cannot be empty")
+    return value.strip()
+
+
+CouponCode = Annotated[str, PlainValidator(_coupon_code),
+                       WithJsonSchema({"type": "string", "minLength": 1})]
+
+
+class Promotion(_Strict):
+    """One promotion: when it applies, what it discounts, how it is limited."""
+
+    id: Identifier
+    name: str | None = None
+    description: str | None = None
+    priority: Annotated[int, Field(strict=True)] = 0
+    active: Window | None = None
+    coupon: CouponCode | None = None
+    coupons: Annotated[list[CouponCode], Field(min_length=1)] | None = None
+    when: CartCondition | None = None
+    target: ItemCondition | None = None
+    effect: Effect
+    limits: Limits | None = None
+    exclusive: bool = False
+    group: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _coupon_fields(self) -> Promotion:
+        if self.coupon is not None and self.coupons is not None:
+            raise _error(COUPON_FIELDS, "use 'coupon' or 'coupons', not both")
+        if self.limits and self.limits.per_coupon and not self.codes:
+            raise _error(COUPON_FIELDS, "limits.per_coupon needs a coupon on the promotion")
+        return self
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Normalised coupon codes (empty for an automatic promotion)."""
+        raw = [self.coupon] if self.coupon is not None else (self.coupons or [])
+        return tuple(normalise_code(c) for c in raw)
+
+    @property
+    def is_coupon(self) -> bool:
+        return bool(self.codes)
+
+    @property
+    def effect_kind(self) -> str:
+        return _KIND_OF_CLASS[type(self.effect)]
+
+
+class MaxDiscount(_Strict):
+    """The most an order may be discounted: the smaller of the two when both are set."""
+
+    percent_of_subtotal: Percent | None = None
+    amount: Money | None = None
+
+    @model_validator(mode="after")
+    def _one_given(self) -> MaxDiscount:
+        if self.percent_of_subtotal is None and self.amount is None:
+            raise _error(INVALID_VALUE, "max_discount needs percent_of_subtotal, amount "
+                         "or both")
+        return self
+
+
+class Stacking(_Strict):
+    """How promotions combine. Required, and every switch is explicit."""
+
+    coupons_per_order: Annotated[int, Field(ge=0, strict=True)]
+    coupon_with_automatic: bool
+    base: Literal["original", "discounted"]
+    max_discount: MaxDiscount | None = None
+
+
+def _currency(value: Any) -> str:
+    if not isinstance(value, str) or value not in MINOR_UNITS:
+        raise _error(UNKNOWN_CURRENCY, "unknown currency {value!r}; use an ISO 4217 code "
+                     "such as EUR, USD or JPY", value=str(value))
+    return value
+
+
+def _timezone(value: Any) -> str:
+    try:
+        if not isinstance(value, str) or not value:
+            raise ValueError(value)
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise _error(UNKNOWN_TIMEZONE, "unknown timezone {value!r}; use an IANA name such "
+                     "as Europe/Berlin or America/New_York", value=str(value)) from None
+    return value
+
+
+Currency = Annotated[str, PlainValidator(_currency),
+                     WithJsonSchema({"type": "string", "enum": sorted(MINOR_UNITS)})]
+Timezone = Annotated[str, PlainValidator(_timezone),
+                     WithJsonSchema({"type": "string", "description": "IANA timezone"})]
+
+
+class Ruleset(_Strict):
+    """A ruleset file: header, stacking policy and promotions."""
+
+    ruleset: Identifier = Field(description="The ruleset's id.")
+    dsl: Literal[1] = Field(description="Version of the ruleset language.")
+    name: str | None = None
+    description: str | None = None
+    currency: Currency
+    timezone: Timezone
+    rounding: Literal["half_even", "half_up", "down"] = "half_even"
+    stacking: Stacking
+    promotions: list[Promotion]
+
+    _source: SourceFile | None = PrivateAttr(default=None)
+
+    @property
+    def minor_units(self) -> int:
+        return MINOR_UNITS[self.currency]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def source(self) -> SourceFile | None:
+        """The text the ruleset was loaded from, when it came from text."""
+        return self._source
+
+
+def all_field_names() -> set[str]:
+    """Every field name any model accepts (for 'did you mean' hints)."""
+    names: set[str] = set()
+    for model in (Ruleset, Stacking, MaxDiscount, Promotion, Window, Limits, PercentOff,
+                  AmountOff, AmountOffEach, FixedPrice, BuyGet, BundleSpec, Bundle, TierSpec,
+                  TierStep, Tiers, ShippingSpec, Shipping):
+        for name, info in model.model_fields.items():
+            names.add(info.alias or name)
+    return names

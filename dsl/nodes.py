@@ -1,0 +1,185 @@
+"""The condition AST, declared in one place.
+
+Every node is a frozen dataclass with a ``span`` (excluded from equality, so
+two parses of the same text at different places compare equal).  Spans here
+are relative to the expression text: line 1, columns counted in the
+expression; the loader maps them onto the YAML file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import Any, Callable, Iterator, TypeVar
+
+from .errors import Span
+
+NO_SPAN = Span("<expr>", 1, 1)
+
+
+@dataclass(frozen=True)
+class Node:
+    """Base of all nodes."""
+
+    def children(self) -> Iterator[Node]:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Node):
+                yield value
+            elif isinstance(value, tuple):
+                yield from (v for v in value if isinstance(v, Node))
+
+
+# ---------------------------------------------------------------- literals
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    """A decimal or integer literal, kept as ``Decimal``."""
+
+    value: Decimal
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class String(Node):
+    """A quoted string literal."""
+
+    value: str
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Boolean(Node):
+    """``true`` or ``false``."""
+
+    value: bool
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Date(Node):
+    """A date (``2026-06-01``) or datetime (``2026-06-01T09:00``) literal."""
+
+    value: dt.date | dt.datetime
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ListLit(Node):
+    """A list literal: ``["a", "b"]``."""
+
+    items: tuple[Node, ...]
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+# ------------------------------------------------------------------ names
+
+
+@dataclass(frozen=True)
+class Path(Node):
+    """A dotted name such as ``cart.subtotal`` or ``item.attributes.color``."""
+
+    parts: tuple[str, ...]
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.parts)
+
+
+# -------------------------------------------------------------- operators
+
+
+@dataclass(frozen=True)
+class Compare(Node):
+    """``left OP right`` with OP one of == != < <= > >= in, not in, contains."""
+
+    op: str
+    left: Node
+    right: Node
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Arith(Node):
+    """``left OP right`` with OP one of + - * /."""
+
+    op: str
+    left: Node
+    right: Node
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    """Unary minus."""
+
+    operand: Node
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class And(Node):
+    """``left and right``."""
+
+    left: Node
+    right: Node
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Or(Node):
+    """``left or right``."""
+
+    left: Node
+    right: Node
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    """``not operand``."""
+
+    operand: Node
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """A function over lines: ``count(cond)``, ``sum(expr where cond)``."""
+
+    name: str
+    args: tuple[Node, ...]
+    where: Node | None = None
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+COMPARE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains")
+ARITH_OPS = ("+", "-", "*", "/")
+
+N = TypeVar("N")
+
+
+class Visitor:
+    """Dispatches ``visit(node)`` to ``visit_<NodeClass>``; ``generic_visit`` otherwise."""
+
+    def visit(self, node: Node, *args: Any) -> Any:
+        method: Callable[..., Any] = getattr(self, "visit_" + type(node).__name__,
+                                             self.generic_visit)
+        return method(node, *args)
+
+    def generic_visit(self, node: Node, *args: Any) -> Any:
+        for child in node.children():
+            self.visit(child, *args)
+        return None
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of a tree, parents before children (iterative)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(list(current.children())))

@@ -1,0 +1,229 @@
+"""YAML text → validated ``Ruleset``: the DSL pipeline in one place.
+
+    text ─compose_document→ Document ─parse conditions→ Document with Conditions
+         ─pydantic (model.Ruleset)→ Ruleset
+
+Every stage collects what it finds, so a file with five mistakes reports
+five diagnostics.  ``load_ruleset`` raises them together as one
+``RulesetError``; ``analyze_source`` returns them for the linter.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .check import check_condition
+from .errors import (
+    Diagnostic,
+    ExpressionError,
+    PromoError,
+    RulesetError,
+    Span,
+    attach_source,
+)
+from .loader import (
+    UNREADABLE,
+    Document,
+    Path_,
+    SourceFile,
+    compose_document,
+    expression_location,
+    read_source,
+)
+from .model import Condition, Ruleset, all_field_names
+from .parser import parse_expression
+
+MISSING_FIELD = "PR120"
+UNKNOWN_FIELD = "PR121"
+INVALID_VALUE = "PR122"
+NOT_A_MAPPING = "PR107"
+
+_FIELD_NAMES = sorted(all_field_names())
+
+_HINTS = {
+    "stacking": "every ruleset states how promotions combine: coupons_per_order, "
+                "coupon_with_automatic, base (and optionally max_discount)",
+    "PR105": "write it quoted, e.g. \"9.99\": a bare 9.99 is a float in YAML",
+}
+
+
+@dataclass
+class Analysis:
+    """What loading one source found: the ruleset (if valid) and every diagnostic."""
+
+    source: SourceFile
+    ruleset: Ruleset | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.ruleset is not None
+
+
+# ----------------------------------------------------------- conditions
+
+
+def _condition_sites(data: Any) -> list[tuple[Path_, bool]]:
+    """Paths of every condition in raw data, and whether each is about one line."""
+    sites: list[tuple[Path_, bool]] = []
+    promotions = data.get("promotions") if isinstance(data, dict) else None
+    if not isinstance(promotions, list):
+        return sites
+    for index, promo in enumerate(promotions):
+        if not isinstance(promo, dict):
+            continue
+        base: Path_ = ("promotions", index)
+        if isinstance(promo.get("when"), str):
+            sites.append((base + ("when",), False))
+        if isinstance(promo.get("target"), str):
+            sites.append((base + ("target",), True))
+        effect = promo.get("effect")
+        if isinstance(effect, dict) and isinstance(effect.get("get_target"), str):
+            sites.append((base + ("effect", "get_target"), True))
+    return sites
+
+
+def _parse_conditions(doc: Document) -> list[Diagnostic]:
+    """Replace condition strings by parsed ``Condition``s; report their errors."""
+    diagnostics = []
+    for path, item_context in _condition_sites(doc.data):
+        parent: Any = doc.data
+        for part in path[:-1]:
+            parent = parent[part]
+        text: str = parent[path[-1]]
+        errors: list[ExpressionError]
+        node = None
+        try:
+            node = parse_expression(text)
+            errors = check_condition(node, item_context)
+        except ExpressionError as err:
+            errors = [err]
+        for err in errors:
+            where = err.span or Span("<expr>", 1, 1)
+            span = expression_location(doc, path, where.line, where.col)
+            width = (where.end_col - where.col) if where.end_col and \
+                where.end_line == where.line else None
+            if width:
+                span = Span(span.file, span.line, span.col, span.line, span.col + width,
+                            span.expr_col)
+            diagnostics.append(Diagnostic(err.code, err.message, span, hint=err.hint))
+        pos = doc.position(path).value
+        parent[path[-1]] = Condition(text, None if errors else node, pos)
+    return diagnostics
+
+
+# ------------------------------------------------------------ validation
+
+
+def _label(loc: tuple[Any, ...]) -> str:
+    names = [str(p) for p in loc if isinstance(p, str)]
+    return names[-1] if names else "value"
+
+
+def _validation_diagnostics(doc: Document, err: ValidationError) -> list[Diagnostic]:
+    out = []
+    for item in err.errors(include_url=False):
+        loc = tuple(item["loc"])
+        kind = item["type"]
+        pos = doc.position(loc)
+        span = pos.value
+        hint = None
+        if kind == "missing":
+            code = MISSING_FIELD
+            parent = doc.position(loc[:-1])
+            span = parent.key or parent.value
+            message = f"missing required field '{loc[-1]}'"
+            hint = _HINTS.get(str(loc[-1]))
+        elif kind == "extra_forbidden":
+            code = UNKNOWN_FIELD
+            span = doc.positions.get(loc, pos).key or span
+            message = f"unknown field '{loc[-1]}'"
+            close = difflib.get_close_matches(str(loc[-1]), _FIELD_NAMES, n=1, cutoff=0.7)
+            hint = f"did you mean '{close[0]}'?" if close else None
+        elif kind.startswith("PR"):
+            code = kind
+            message = item["msg"]
+            hint = _HINTS.get(kind)
+        else:
+            code = INVALID_VALUE
+            message = f"{_label(loc)}: {item['msg'][0].lower()}{item['msg'][1:]}"
+            if isinstance(item.get("input"), (int, float)) and "string" in kind:
+                hint = "quote it to make it text"
+        out.append(Diagnostic(code, message, span, hint=hint))
+    return out
+
+
+def _minor_units(data: Any) -> int | None:
+    from .currencies import MINOR_UNITS
+
+    currency = data.get("currency") if isinstance(data, dict) else None
+    return MINOR_UNITS.get(currency) if isinstance(currency, str) else None
+
+
+def analyze_source(source: SourceFile) -> Analysis:
+    """Run the whole DSL pipeline on one source, collecting every diagnostic."""
+    doc, diagnostics = compose_document(source)
+    ruleset = None
+    if doc is not None:
+        if not isinstance(doc.data, dict):
+            diagnostics.append(Diagnostic(NOT_A_MAPPING, "a ruleset is a mapping with "
+                                          "ruleset:, dsl:, currency:, stacking:, "
+                                          "promotions: ...", doc.position(()).value))
+        else:
+            diagnostics.extend(_parse_conditions(doc))
+            try:
+                ruleset = Ruleset.model_validate(
+                    doc.data, context={"minor_units": _minor_units(doc.data)})
+            except ValidationError as err:
+                diagnostics.extend(_validation_diagnostics(doc, err))
+    unique = list(dict.fromkeys(diagnostics))
+    unique = sorted(attach_source(unique, source.lines), key=Diagnostic.sort_key)
+    if unique:
+        ruleset = None
+    elif ruleset is not None:
+        ruleset._source = source
+    return Analysis(source, ruleset, unique)
+
+
+def analyze_file(path: str | Path) -> Analysis:
+    """``analyze_source`` for a file; an unreadable file is a diagnostic too."""
+    try:
+        source = read_source(path)
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        source = SourceFile(str(path), "")
+        return Analysis(source, None, [Diagnostic(UNREADABLE, f"cannot read file: {reason}",
+                                                  Span(str(path), 1, 1))])
+    except PromoError as err:  # the size cap
+        return Analysis(SourceFile(str(path), ""), None, err.diagnostics)
+    return analyze_source(source)
+
+
+def _names_a_file(text: str) -> bool:
+    if "\n" in text or len(text) > 4096:
+        return False
+    try:
+        return Path(text).is_file()
+    except OSError:
+        return False
+
+
+def load_ruleset(source: str | Path, *, name: str | None = None) -> Ruleset:
+    """Load and validate a ruleset from a path or from YAML text.
+
+    A ``Path``, or a one-line string naming an existing file, is read from
+    disk; any other string is YAML text.  Raises ``RulesetError`` holding
+    every diagnostic when anything is wrong.
+    """
+    if isinstance(source, Path) or _names_a_file(source):
+        analysis = analyze_file(source)
+    else:
+        analysis = analyze_source(SourceFile(name or "<string>", source))
+    if analysis.ruleset is None:
+        raise RulesetError(analysis.diagnostics)
+    return analysis.ruleset

@@ -1,0 +1,1 @@
+"""promorules engine: compiled evaluation of rulesets against carts, and the CLI."""

@@ -1,0 +1,89 @@
+"""The ``promo`` command: a thin click layer over the ``dsl`` and ``engine`` APIs.
+
+Exit codes: 0 ok, 1 findings or failed tests, 2 usage or input error.
+Errors are rendered (path:line:col, source line, caret); never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+
+from dsl.errors import PromoError
+from dsl.lint import lint_paths
+from dsl.lint.report import format_report
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def handles_errors(func: F) -> F:
+    """Render a ``PromoError`` to stderr and exit 2 instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PromoError as err:
+            click.echo(err.render(), err=True)
+            sys.exit(EXIT_USAGE)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="promorules")
+def cli() -> None:
+    """promorules: declarative promotions, exact money, explicit stacking."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@handles_errors
+def lint(paths: tuple[str, ...], fmt: str) -> None:
+    """Check rulesets for errors (files or directories; default: rulesets/)."""
+    report = lint_paths(paths or ("rulesets",))
+    click.echo(format_report(report, fmt), nl=False)
+    sys.exit(EXIT_FINDINGS if report.failed() else EXIT_OK)
+
+
+@cli.command()
+@click.option("--output-dir", "-o", type=click.Path(file_okay=False), default="schemas",
+              show_default=True, help="Directory to write the JSON Schemas to.")
+@click.option("--check", is_flag=True, help="Exit 1 if a schema file is missing or stale; "
+              "write nothing.")
+@handles_errors
+def schema(output_dir: str, check: bool) -> None:
+    """Write the JSON Schemas (ruleset, cart, result, events) into a directory."""
+    from .schemas import all_schemas
+
+    stale = []
+    for relative, document in all_schemas().items():
+        path = Path(output_dir) / relative
+        text = json.dumps(document, indent=2, sort_keys=False) + "\n"
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        if current == text:
+            continue
+        stale.append(str(path))
+        if not check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    verb = "stale" if check else "written"
+    for path_text in stale:
+        click.echo(f"{verb}: {path_text}")
+    if not stale:
+        click.echo("schemas are up to date")
+    sys.exit(EXIT_FINDINGS if check and stale else EXIT_OK)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="promo")
