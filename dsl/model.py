@@ -57,7 +57,7 @@ def _error(code: str, message: str, **ctx: Any) -> PydanticCustomError:
 # ------------------------------------------------------------------ money
 
 
-def _decimal(value: Any, what: str) -> Decimal:
+def parse_decimal(value: Any, what: str) -> Decimal:
     if isinstance(value, bool):
         raise _error(INVALID_VALUE, f"{what} must be a number, not true/false")
     if isinstance(value, float):
@@ -76,7 +76,7 @@ def _money(value: Any, info: ValidationInfo) -> Decimal:
     if isinstance(value, BareDecimal) or isinstance(value, float):
         raise _error(FLOAT_MONEY, "amount {value} is written as a bare number; money must be "
                      "quoted", value=str(value))
-    amount = _decimal(value, "an amount")
+    amount = parse_decimal(value, "an amount")
     if amount < 0:
         raise _error(INVALID_VALUE, "an amount cannot be negative (got {value})",
                      value=str(amount))
@@ -89,7 +89,7 @@ def _money(value: Any, info: ValidationInfo) -> Decimal:
 
 
 def _percent(value: Any) -> Decimal:
-    pct = _decimal(value, "a percentage")
+    pct = parse_decimal(value, "a percentage")
     if not Decimal(0) < pct <= Decimal(100):
         raise _error(INVALID_VALUE, "a percentage must be more than 0 and at most 100 "
                      "(got {value})", value=str(pct))
@@ -291,7 +291,7 @@ class Bundle(_Effect):
 class TierStep(_Strict):
     """A threshold and the effect that applies from it on."""
 
-    at: Annotated[Decimal, PlainValidator(lambda v: _decimal(v, "a tier threshold")),
+    at: Annotated[Decimal, PlainValidator(lambda v: parse_decimal(v, "a tier threshold")),
                   PlainSerializer(str, return_type=str),
                   WithJsonSchema({"type": ["string", "integer"]})]
     percent_off: Percent | None = None

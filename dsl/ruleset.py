@@ -125,7 +125,28 @@ def _label(loc: tuple[Any, ...]) -> str:
     return names[-1] if names else "value"
 
 
-def _validation_diagnostics(doc: Document, err: ValidationError) -> list[Diagnostic]:
+@dataclass(frozen=True)
+class ValidationCodes:
+    """The codes pydantic's own error kinds map to (custom errors carry their own)."""
+
+    missing: str = MISSING_FIELD
+    unknown: str = UNKNOWN_FIELD
+    invalid: str = INVALID_VALUE
+    json_paths: bool = False
+    """Start every message with the value's JSON path (``lines[2].unit_price``)."""
+
+
+def json_path(loc: tuple[Any, ...]) -> str:
+    """``("lines", 2, "unit_price")`` → ``lines[2].unit_price``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "document"
+
+
+def validation_diagnostics(doc: Document, err: ValidationError,
+                           codes: ValidationCodes = ValidationCodes()) -> list[Diagnostic]:
+    """Turn a pydantic ``ValidationError`` on ``doc.data`` into positioned diagnostics."""
     out = []
     for item in err.errors(include_url=False):
         loc = tuple(item["loc"])
@@ -134,13 +155,13 @@ def _validation_diagnostics(doc: Document, err: ValidationError) -> list[Diagnos
         span = pos.value
         hint = None
         if kind == "missing":
-            code = MISSING_FIELD
+            code = codes.missing
             parent = doc.position(loc[:-1])
             span = parent.key or parent.value
             message = f"missing required field '{loc[-1]}'"
             hint = _HINTS.get(str(loc[-1]))
         elif kind == "extra_forbidden":
-            code = UNKNOWN_FIELD
+            code = codes.unknown
             span = doc.positions.get(loc, pos).key or span
             message = f"unknown field '{loc[-1]}'"
             close = difflib.get_close_matches(str(loc[-1]), _FIELD_NAMES, n=1, cutoff=0.7)
@@ -150,10 +171,13 @@ def _validation_diagnostics(doc: Document, err: ValidationError) -> list[Diagnos
             message = item["msg"]
             hint = _HINTS.get(kind)
         else:
-            code = INVALID_VALUE
-            message = f"{_label(loc)}: {item['msg'][0].lower()}{item['msg'][1:]}"
+            code = codes.invalid
+            label = json_path(loc) if codes.json_paths else _label(loc)
+            message = f"{label}: {item['msg'][0].lower()}{item['msg'][1:]}"
             if isinstance(item.get("input"), (int, float)) and "string" in kind:
                 hint = "quote it to make it text"
+        if codes.json_paths and code != codes.invalid:
+            message = f"{json_path(loc)}: {message}"
         out.append(Diagnostic(code, message, span, hint=hint))
     return out
 
@@ -180,7 +204,7 @@ def analyze_source(source: SourceFile) -> Analysis:
                 ruleset = Ruleset.model_validate(
                     doc.data, context={"minor_units": _minor_units(doc.data)})
             except ValidationError as err:
-                diagnostics.extend(_validation_diagnostics(doc, err))
+                diagnostics.extend(validation_diagnostics(doc, err))
     unique = list(dict.fromkeys(diagnostics))
     unique = sorted(attach_source(unique, source.lines), key=Diagnostic.sort_key)
     if unique:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import click
 
-from dsl.errors import PromoError
+from dsl.errors import InputError, PromoError
 from dsl.lint import lint_paths
 from dsl.lint.report import format_report
 
@@ -82,6 +83,35 @@ def schema(output_dir: str, check: bool) -> None:
     if not stale:
         click.echo("schemas are up to date")
     sys.exit(EXIT_FINDINGS if check and stale else EXIT_OK)
+
+
+@cli.command(name="eval")
+@click.argument("ruleset", type=click.Path(dir_okay=False))
+@click.argument("cart", type=click.Path(dir_okay=False))
+@click.option("--at", "at", metavar="ISO-8601", help="Evaluate at this time instead of the "
+              "cart's `at` (e.g. 2026-07-01T12:00:00+02:00).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@handles_errors
+def eval_(ruleset: str, cart: str, at: str | None, fmt: str) -> None:
+    """Dry-run a ruleset against a cart snapshot: priced lines and why."""
+    from dsl import load_ruleset
+
+    from .cart import load_cart
+    from .evaluate import evaluate
+    from .render import render_text
+
+    moment = _parse_at(at) if at else None
+    result = evaluate(load_ruleset(Path(ruleset)), load_cart(Path(cart)), at=moment)
+    click.echo(result.to_json() if fmt == "json" else render_text(result), nl=False)
+
+
+def _parse_at(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--at: '{text}' is not an ISO-8601 date and time",
+                         code="PR501") from None
 
 
 def main() -> None:

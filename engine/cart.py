@@ -1,0 +1,226 @@
+"""The cart snapshot: what a shop sends to be priced (pydantic, JSON or YAML).
+
+Prices are decimal strings (or integers) with at most the currency's minor
+units; floats are refused at the door.  Errors carry the JSON path and, when
+the cart came from a file, its line and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from dsl.currencies import MINOR_UNITS
+from dsl.errors import Diagnostic, InputError, Span, attach_source
+from dsl.loader import BareDecimal, SourceFile, compose_document, read_source
+from dsl.model import normalise_code, parse_decimal
+from dsl.ruleset import ValidationCodes, json_path, validation_diagnostics
+
+CART_INVALID = "PR300"
+CART_MISSING = "PR301"
+CART_UNKNOWN_FIELD = "PR302"
+CART_FLOAT_PRICE = "PR303"
+CART_TOO_PRECISE = "PR304"
+CART_CURRENCY = "PR305"
+CART_DUPLICATE_LINE = "PR306"
+CART_UNREADABLE = "PR307"
+
+_CODES = ValidationCodes(missing=CART_MISSING, unknown=CART_UNKNOWN_FIELD, invalid=CART_INVALID,
+                         json_paths=True)
+
+
+class CartError(InputError):
+    """A cart snapshot that cannot be priced; holds every diagnostic found."""
+
+    code = CART_INVALID
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        first = diagnostics[0]
+        super().__init__(first.message, first.span, code=first.code, hint=first.hint,
+                         source_line=first.source_line)
+        self._diagnostics = diagnostics
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return list(self._diagnostics)
+
+
+def _price(value: Any, info: ValidationInfo) -> Decimal:
+    if isinstance(value, (float, BareDecimal)):
+        raise PydanticCustomError(CART_FLOAT_PRICE, "price {value} is a bare number; send it "
+                                  "as a decimal string such as \"19.99\"", {"value": str(value)})
+    try:
+        amount = parse_decimal(value, "a price")
+    except PydanticCustomError as err:
+        raise PydanticCustomError(CART_INVALID, err.message()) from None
+    if amount < 0:
+        raise PydanticCustomError(CART_INVALID, "a price cannot be negative (got {value})",
+                                  {"value": str(amount)})
+    units = (info.context or {}).get("minor_units")
+    exponent = amount.as_tuple().exponent
+    if units is not None and isinstance(exponent, int) and -exponent > units:
+        raise PydanticCustomError(CART_TOO_PRECISE, "{value} has more decimals than the "
+                                  "currency allows ({units})", {"value": str(amount),
+                                                                "units": units})
+    return amount
+
+
+Price = Annotated[
+    Decimal,
+    PlainValidator(_price),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": ["string", "integer"], "pattern": r"^[0-9]+(\.[0-9]+)?$",
+                    "minimum": 0, "description": 'A decimal string such as "19.99".'}),
+]
+Text = Annotated[str, Field(strict=True)]
+
+
+def _currency(value: Any) -> str:
+    if not isinstance(value, str) or value not in MINOR_UNITS:
+        raise PydanticCustomError(CART_CURRENCY, "unknown currency {value!r}; use an ISO 4217 "
+                                  "code", {"value": str(value)})
+    return value
+
+
+CurrencyCode = Annotated[str, PlainValidator(_currency),
+                         WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3}$"})]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Customer(_Model):
+    """Who is buying; a guest has no id."""
+
+    id: Text = ""
+    segments: list[Text] = Field(default_factory=list)
+    orders: Annotated[int, Field(ge=0, strict=True)] = 0
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class Line(_Model):
+    """One cart line: a product, its unit price and quantity."""
+
+    id: Text = Field(min_length=1)
+    sku: Text = Field(min_length=1)
+    product: Text = ""
+    category: Text = ""
+    seller: Text = ""
+    brand: Text = ""
+    tags: list[Text] = Field(default_factory=list)
+    unit_price: Price
+    quantity: Annotated[int, Field(ge=1, strict=True)]
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class Shipping(_Model):
+    """The one shipping method chosen for the cart and its price."""
+
+    method: Text = Field(min_length=1)
+    price: Price
+
+
+class Cart(_Model):
+    """A cart snapshot, priced as of ``at``."""
+
+    id: Text = Field(min_length=1)
+    currency: CurrencyCode
+    at: dt.datetime | None = Field(default=None, description="Evaluation time (ISO-8601); "
+                                   "without an offset it is read in the ruleset's timezone.")
+    customer: Customer = Field(default_factory=Customer)
+    coupons: list[Text] = Field(default_factory=list, description="Codes entered.")
+    lines: list[Line] = Field(default_factory=list)
+    shipping: Shipping | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_lines(self) -> Cart:
+        seen: set[str] = set()
+        for line in self.lines:
+            if line.id in seen:
+                raise PydanticCustomError(CART_DUPLICATE_LINE, "duplicate line id {id!r}",
+                                          {"id": line.id})
+            seen.add(line.id)
+        return self
+
+    @property
+    def codes(self) -> list[str]:
+        """Entered coupon codes, normalised, first entry of each kept."""
+        return list(dict.fromkeys(normalise_code(c) for c in self.coupons if c.strip()))
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.total for line in self.lines), Decimal(0))
+
+
+def _context(data: Any) -> dict[str, Any]:
+    currency = data.get("currency") if isinstance(data, dict) else None
+    return {"minor_units": MINOR_UNITS.get(currency) if isinstance(currency, str) else None}
+
+
+def parse_cart(data: Any) -> Cart:
+    """Validate cart data (a dict from JSON or YAML); raises ``CartError``."""
+    try:
+        return Cart.model_validate(data, context=_context(data))
+    except ValidationError as err:
+        raise CartError([
+            Diagnostic(e["type"] if e["type"].startswith("PR") else CART_INVALID,
+                       f"{json_path(tuple(e['loc']))}: {e['msg']}")
+            for e in err.errors(include_url=False)
+        ]) from None
+
+
+def _from_source(source: SourceFile) -> Cart:
+    doc, diagnostics = compose_document(source)
+    if doc is not None and not diagnostics:
+        if not isinstance(doc.data, dict):
+            diagnostics = [Diagnostic(CART_INVALID, "a cart is a mapping with id, currency, "
+                                      "lines ...", Span(source.name, 1, 1))]
+        else:
+            try:
+                return Cart.model_validate(doc.data, context=_context(doc.data))
+            except ValidationError as err:
+                diagnostics = validation_diagnostics(doc, err, _CODES)
+    raise CartError(attach_source(diagnostics, source.lines))
+
+
+def load_cart(source: str | Path | dict[str, Any], *, name: str | None = None) -> Cart:
+    """A cart from a path (JSON or YAML), from JSON/YAML text, or from a dict."""
+    if isinstance(source, dict):
+        return parse_cart(source)
+    if isinstance(source, Path) or ("\n" not in source and not source.lstrip().startswith("{")
+                                    and len(source) < 4096):
+        try:
+            text_source = read_source(source)
+        except (OSError, UnicodeDecodeError) as err:
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            raise CartError([Diagnostic(CART_UNREADABLE, f"cannot read cart: {reason}",
+                                        Span(str(source), 1, 1))]) from None
+        return _from_source(text_source)
+    return _from_source(SourceFile(name or "<cart>", source))
+
+
+def dump_cart(cart: Cart) -> str:
+    """The cart as canonical JSON (prices as strings)."""
+    return json.dumps(cart.model_dump(mode="json"), indent=2, sort_keys=True)

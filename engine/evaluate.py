@@ -1,0 +1,454 @@
+"""Run a compiled ruleset against a cart: eligibility, effects, stacking, caps.
+
+    program = compile_ruleset(ruleset)      # once
+    result = program.evaluate(cart)         # per cart
+
+The order, the stacking rules and the cap follow DESIGN.md ("Stacking
+semantics", "Precise semantics"); each step below names the rule it applies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, Protocol
+
+from dsl import Ruleset
+from dsl.errors import Diagnostic
+from dsl.model import Promotion, Shipping
+
+from . import reasons as r
+from .cart import CART_CURRENCY, Cart, CartError
+from .compile import Compiled, Facts, compile_condition
+from .effects import BaseLine, EffectInput, Parts, compute
+from .explain import Explainer
+from .money import allocate, quantum, to_minor
+from .result import Applied, Cap, LineDiscount, PricedLine, PricedShipping, Rejected, Result
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SHIPPING = None  # the allocation key of the shipping part
+
+
+class UsageView(Protocol):
+    """Read-only view of the usage store, for dry runs that respect limits."""
+
+    def refusal(self, promotion: Promotion, customer: str, code: str | None,
+                ) -> tuple[str, str] | None:
+        """``(reason code, sentence)`` when a use limit is reached, else ``None``."""
+
+    def budget_left(self, promotion: Promotion) -> Decimal | None:
+        """Discount budget still available (``None`` when unlimited)."""
+
+
+@dataclass(frozen=True)
+class CompiledPromotion:
+    """A promotion with its conditions compiled and its window resolved."""
+
+    promotion: Promotion
+    when: Compiled | None
+    target: Compiled | None
+    get_target: Compiled | None
+    starts: dt.datetime | None
+    ends: dt.datetime | None
+
+    @property
+    def id(self) -> str:
+        return self.promotion.id
+
+
+@dataclass
+class _Applied:
+    compiled: CompiledPromotion
+    coupon: str | None
+    parts: dict[str | None, Decimal]
+    note: str | None
+
+    @property
+    def amount(self) -> Decimal:
+        return sum(self.parts.values(), Decimal(0))
+
+
+@dataclass
+class _Pass:
+    """The running state of one pass over the promotions."""
+
+    remaining: dict[str, Decimal]
+    shipping_left: Decimal | None
+    applied: list[_Applied] = field(default_factory=list)
+    rejected: dict[str, Rejected] = field(default_factory=dict)
+    capped: list[Cap] = field(default_factory=list)
+    exclusive: str | None = None
+    groups: dict[str, str] = field(default_factory=dict)
+    coupons: list[str] = field(default_factory=list)
+
+
+def _moment(value: dt.date | dt.datetime | None, ruleset: Ruleset) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    return value if value.tzinfo is not None else value.replace(tzinfo=ruleset.zone)
+
+
+class Program:
+    """A ruleset compiled for evaluation; immutable, reusable for many carts."""
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+        zone = ruleset.zone
+        self.explainer = Explainer(zone)
+        ordered = sorted(ruleset.promotions, key=lambda p: (-p.priority, p.id))
+
+        def build(cond: Any) -> Compiled | None:
+            return compile_condition(cond.node, zone) if cond is not None else None
+
+        self.promotions = tuple(
+            CompiledPromotion(
+                promotion=p,
+                when=build(p.when),
+                target=build(p.target),
+                get_target=build(getattr(p.effect, "get_target", None)),
+                starts=_moment(p.active.from_ if p.active else None, ruleset),
+                ends=_moment(p.active.until if p.active else None, ruleset),
+            )
+            for p in ordered
+        )
+        self.codes: dict[str, str] = {}
+        for p in ordered:
+            for code in p.codes:
+                self.codes.setdefault(code, p.id)
+        self.minor_units = ruleset.minor_units
+        self.quantum = quantum(self.minor_units)
+
+    # ------------------------------------------------------------ facts
+
+    def facts(self, cart: Cart, at: dt.datetime) -> Facts:
+        q = self.quantum
+        local = at.astimezone(self.ruleset.zone)
+        lines = [
+            {
+                "id": ln.id, "sku": ln.sku, "product": ln.product or ln.sku,
+                "category": ln.category, "seller": ln.seller, "brand": ln.brand,
+                "tags": tuple(ln.tags), "unit_price": ln.unit_price.quantize(q),
+                "quantity": Decimal(ln.quantity), "total": ln.total.quantize(q),
+                "attributes": ln.attributes,
+            }
+            for ln in cart.lines
+        ]
+        shipping = cart.shipping
+        return Facts(
+            cart={
+                "id": cart.id, "currency": cart.currency,
+                "subtotal": cart.subtotal.quantize(q),
+                "quantity": Decimal(sum(ln.quantity for ln in cart.lines)),
+                "lines": Decimal(len(cart.lines)),
+                "coupons": tuple(cart.codes),
+                "at": at, "date": local.date(), "weekday": WEEKDAYS[local.weekday()],
+                "hour": Decimal(local.hour),
+                "shipping_method": shipping.method if shipping else "",
+                "shipping_price": (shipping.price if shipping else Decimal(0)).quantize(q),
+            },
+            customer={"id": cart.customer.id, "segments": tuple(cart.customer.segments),
+                      "orders": Decimal(cart.customer.orders)},
+            cart_attributes=cart.attributes,
+            customer_attributes=cart.customer.attributes,
+            lines=lines,
+        )
+
+    # -------------------------------------------------------- evaluate
+
+    def evaluate(self, cart: Cart, at: dt.datetime | None = None,
+                 usage: UsageView | None = None) -> Result:
+        """Price ``cart`` as of ``at`` (default: the cart's ``at``, else now)."""
+        if cart.currency != self.ruleset.currency:
+            raise CartError([Diagnostic(CART_CURRENCY, f"the cart is in {cart.currency} but "
+                                        f"the ruleset is in {self.ruleset.currency}")])
+        moment = at or cart.at or dt.datetime.now(dt.timezone.utc)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.ruleset.zone)
+        facts = self.facts(cart, moment)
+        entered = self._entered(cart)
+        unknown = [Rejected(None, raw, r.COUPON_UNKNOWN, f"no promotion has the code {raw}")
+                   for code, raw in entered.items() if code not in self.codes]
+        run = _Evaluation(self, cart, facts, moment, entered, usage)
+        outcome = None
+        if not self.ruleset.stacking.coupon_with_automatic and any(
+                code in self.codes for code in entered):
+            # The customer's explicit choice wins: if a coupon applies on its own,
+            # automatic promotions are rejected; otherwise they run as usual.
+            coupons_first = run.run(coupons_only=True)
+            if coupons_first.coupons:
+                outcome = coupons_first
+        if outcome is None:
+            outcome = run.run(coupons_only=False)
+        self._apply_max_discount(outcome, facts)
+        return self._result(cart, moment, outcome, unknown)
+
+    def _entered(self, cart: Cart) -> dict[str, str]:
+        """Normalised code → the code as entered (trimmed), first entry kept."""
+        out: dict[str, str] = {}
+        for raw in cart.coupons:
+            code = raw.strip().casefold()
+            if code:
+                out.setdefault(code, raw.strip())
+        return out
+
+    # ------------------------------------------------------------- caps
+
+    def _apply_max_discount(self, state: _Pass, facts: Facts) -> None:
+        """The ruleset's cap, applied last: give back from the last applied first."""
+        cap = self.ruleset.stacking.max_discount
+        if cap is None:
+            return
+        limits = []
+        if cap.amount is not None:
+            limits.append(cap.amount)
+        if cap.percent_of_subtotal is not None:
+            share = facts.cart["subtotal"] * cap.percent_of_subtotal / 100
+            limits.append(share.quantize(self.quantum, rounding=ROUND_DOWN))
+        limit = min(limits)
+        excess = sum((a.amount for a in state.applied), Decimal(0)) - limit
+        for entry in reversed(state.applied):
+            if excess <= 0:
+                break
+            before = entry.amount
+            after = before - min(excess, before)
+            excess -= before - after
+            entry.parts = self._reallocate(entry.parts, after)
+            state.capped.append(Cap(entry.compiled.id, "max_discount", before, after))
+        for entry in [a for a in state.applied if a.amount == 0]:
+            state.applied.remove(entry)
+            state.rejected[entry.compiled.id] = Rejected(
+                entry.compiled.id, entry.coupon, r.CAP_REACHED,
+                f"the order's max_discount ({format(limit, 'f')}) was used up by "
+                "promotions applied before it")
+
+    def _reallocate(self, parts: dict[str | None, Decimal],
+                    amount: Decimal) -> dict[str | None, Decimal]:
+        """Cut ``parts`` to ``amount`` in proportion to themselves (largest remainder)."""
+        order = {key: (key is None, key or "") for key in parts}
+        weights = {key: to_minor(value, self.minor_units) for key, value in parts.items()}
+        return allocate(amount, weights, self.minor_units, order)
+
+    # ----------------------------------------------------------- result
+
+    def _result(self, cart: Cart, at: dt.datetime, state: _Pass,
+                unknown: list[Rejected]) -> Result:
+        q = self.quantum
+        lines = []
+        for ln in cart.lines:
+            discounts = tuple(LineDiscount(a.compiled.id, a.parts[ln.id])
+                              for a in state.applied if a.parts.get(ln.id))
+            lines.append(PricedLine(ln.id, ln.sku, ln.quantity, ln.unit_price.quantize(q),
+                                    ln.total.quantize(q), discounts))
+        shipping = None
+        if cart.shipping is not None:
+            shipping = PricedShipping(
+                cart.shipping.method, cart.shipping.price.quantize(q),
+                tuple(LineDiscount(a.compiled.id, a.parts[SHIPPING]) for a in state.applied
+                      if a.parts.get(SHIPPING)))
+        applied = tuple(
+            Applied(a.compiled.id, a.compiled.promotion.name, a.coupon, a.amount,
+                    sum((v for k, v in a.parts.items() if k is not SHIPPING), q * 0),
+                    a.parts.get(SHIPPING, q * 0), a.note)
+            for a in state.applied)
+        order = {cp.id: index for index, cp in enumerate(self.promotions)}
+        rejected = tuple(sorted(state.rejected.values(),
+                                key=lambda x: order.get(x.promotion or "", -1))) + tuple(unknown)
+        return Result(self.ruleset.ruleset, cart.id, self.ruleset.currency,
+                      at.isoformat(), tuple(lines), shipping, applied, rejected,
+                      tuple(state.capped), cart.customer.id, q * 0)
+
+
+class _Evaluation:
+    """One cart's evaluation: the checks of a single promotion, and the passes."""
+
+    def __init__(self, program: Program, cart: Cart, facts: Facts, at: dt.datetime,
+                 entered: dict[str, str], usage: UsageView | None) -> None:
+        self.program = program
+        self.cart = cart
+        self.facts = facts
+        self.at = at
+        self.entered = entered
+        self.usage = usage
+        ids = sorted(line["id"] for line in facts.lines)
+        self.rank = {line_id: index for index, line_id in enumerate(ids)}
+        self.stacking = program.ruleset.stacking
+
+    def run(self, coupons_only: bool) -> _Pass:
+        state = _Pass(
+            remaining={line["id"]: line["total"] for line in self.facts.lines},
+            shipping_left=self.cart.shipping.price.quantize(self.program.quantum)
+            if self.cart.shipping else None)
+        for compiled in self.program.promotions:
+            coupon = self._coupon(compiled, state)
+            refusal = self._eligibility(compiled, coupon) or \
+                self._stacking(compiled, coupon, state, coupons_only)
+            if refusal is not None:
+                code, sentence = refusal
+                state.rejected[compiled.id] = Rejected(compiled.id, coupon, code, sentence)
+                continue
+            self._apply(compiled, coupon, state)
+        return state
+
+    # eligibility: coupon entered, window, when, usage limits
+    def _coupon(self, compiled: CompiledPromotion, state: _Pass) -> str | None:
+        for code in compiled.promotion.codes:
+            if code in self.entered:
+                return self.entered[code]
+        return None
+
+    def _eligibility(self, cp: CompiledPromotion,
+                     coupon: str | None) -> tuple[str, str] | None:
+        promo = cp.promotion
+        if promo.is_coupon and coupon is None:
+            return r.COUPON_NOT_ENTERED, "needs a coupon code; none of its codes was entered"
+        zone = self.program.ruleset.timezone
+        if cp.starts is not None and self.at < cp.starts:
+            code = r.COUPON_NOT_ACTIVE_YET if coupon else r.NOT_ACTIVE_YET
+            return code, f"starts {cp.starts.isoformat()} ({zone}); evaluated at " \
+                         f"{self.at.isoformat()}"
+        if cp.ends is not None and self.at >= cp.ends:
+            code = r.COUPON_EXPIRED if coupon else r.EXPIRED
+            return code, f"ended {cp.ends.isoformat()} ({zone}); evaluated at " \
+                         f"{self.at.isoformat()}"
+        if cp.when is not None and not cp.when(self.facts, None):
+            code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
+            node = promo.when.node if promo.when else None
+            assert node is not None
+            return code, self.program.explainer.why_false(node, self.facts)
+        if self.usage is not None:
+            refusal = self.usage.refusal(promo, self.cart.customer.id, coupon)
+            if refusal is not None:
+                return refusal
+        return None
+
+    # stacking: exclusive, group, coupons per order, coupon with automatic
+    def _stacking(self, cp: CompiledPromotion, coupon: str | None, state: _Pass,
+                  coupons_only: bool) -> tuple[str, str] | None:
+        promo = cp.promotion
+        if state.exclusive is not None:
+            return r.BLOCKED_BY_EXCLUSIVE, f"exclusive promotion {state.exclusive} applied"
+        if promo.exclusive and state.applied:
+            first = state.applied[0].compiled.id
+            return r.NOT_COMBINABLE, f"exclusive, but {first} already applied"
+        if promo.group is not None and promo.group in state.groups:
+            return r.GROUP_TAKEN, f"group {promo.group} already used by " \
+                                  f"{state.groups[promo.group]}"
+        if promo.is_coupon and len(state.coupons) >= self.stacking.coupons_per_order:
+            limit = self.stacking.coupons_per_order
+            return r.COUPON_LIMIT, f"at most {limit} coupon{'s' if limit != 1 else ''} per " \
+                                   f"order" + (f"; {', '.join(state.coupons)} applied"
+                                               if state.coupons else "")
+        if coupons_only and not promo.is_coupon:
+            return r.NOT_COMBINABLE_WITH_COUPON, "automatic promotions do not combine with " \
+                                                 "coupons in this ruleset, and a coupon applied"
+        return None
+
+    # effect, caps, application
+    def _lines_for(self, condition: Compiled | None, state: _Pass) -> list[BaseLine]:
+        base_original = self.stacking.base == "original"
+        out = []
+        for line in self.facts.lines:
+            if condition is not None and not condition(self.facts, line):
+                continue
+            line_id = line["id"]
+            left = state.remaining[line_id]
+            out.append(BaseLine(line_id, self.rank[line_id], int(line["quantity"]),
+                                line["total"] if base_original else left, line["total"]))
+        return out
+
+    def _apply(self, cp: CompiledPromotion, coupon: str | None, state: _Pass) -> None:
+        promo = cp.promotion
+        q = self.program.quantum
+        is_shipping = isinstance(promo.effect, Shipping)
+        targets = [] if is_shipping else self._lines_for(cp.target, state)
+        get_targets = self._lines_for(cp.get_target, state) if cp.get_target else []
+        shipping_base = None
+        if self.cart.shipping is not None:
+            shipping_base = (self.cart.shipping.price.quantize(q)
+                             if self.stacking.base == "original" else state.shipping_left)
+        parts = compute(promo.effect, EffectInput(targets, get_targets, shipping_base,
+                                                  self.program.minor_units,
+                                                  self.program.ruleset.rounding))
+        clamped = self._clamp(parts, state)
+        if sum(clamped.values(), Decimal(0)) == 0:
+            code = r.NOTHING_TO_DISCOUNT
+            if parts.unmet:
+                code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
+            state.rejected[cp.id] = Rejected(cp.id, coupon, code,
+                                             self._why_nothing(cp, parts, targets))
+            return
+        clamped = self._cap(cp, clamped, state)
+        if sum(clamped.values(), Decimal(0)) == 0:
+            state.rejected[cp.id] = Rejected(cp.id, coupon, r.BUDGET_EXHAUSTED,
+                                             "the promotion's budget is spent")
+            return
+        for key, amount in clamped.items():
+            if key is SHIPPING:
+                assert state.shipping_left is not None
+                state.shipping_left -= amount
+            else:
+                state.remaining[key] -= amount
+        state.applied.append(_Applied(cp, coupon, clamped, parts.note))
+        if promo.exclusive:
+            state.exclusive = cp.id
+        if promo.group is not None:
+            state.groups[promo.group] = cp.id
+        if promo.is_coupon and coupon is not None:
+            state.coupons.append(coupon)
+
+    def _clamp(self, parts: Parts, state: _Pass) -> dict[str | None, Decimal]:
+        """No line or shipping goes below zero."""
+        out: dict[str | None, Decimal] = {}
+        for line_id, amount in parts.lines.items():
+            amount = min(amount, state.remaining[line_id])
+            if amount > 0:
+                out[line_id] = amount
+        if parts.shipping > 0 and state.shipping_left is not None:
+            amount = min(parts.shipping, state.shipping_left)
+            if amount > 0:
+                out[SHIPPING] = amount
+        return out
+
+    def _cap(self, cp: CompiledPromotion, parts: dict[str | None, Decimal],
+             state: _Pass) -> dict[str | None, Decimal]:
+        """The effect's ``max_amount``, then what is left of the budget."""
+        caps: list[tuple[str, Decimal]] = []
+        if cp.promotion.effect.max_amount is not None:
+            caps.append(("max_amount", cp.promotion.effect.max_amount))
+        if self.usage is not None:
+            left = self.usage.budget_left(cp.promotion)
+            if left is not None:
+                caps.append(("budget", max(left, Decimal(0))))
+        for source, limit in caps:
+            before = sum(parts.values(), Decimal(0))
+            if before > limit:
+                parts = {k: v for k, v in self.program._reallocate(parts, limit).items()
+                         if v > 0}
+                state.capped.append(Cap(cp.id, source, before, limit))
+        return parts
+
+    def _why_nothing(self, cp: CompiledPromotion, parts: Parts,
+                     targets: list[BaseLine]) -> str:
+        promo = cp.promotion
+        if parts.note and not parts.lines and not parts.shipping:
+            return parts.note
+        if not isinstance(promo.effect, Shipping) and not targets and promo.target:
+            return f"no line matches target: {promo.target.source}"
+        if not isinstance(promo.effect, Shipping) and not self.facts.lines:
+            return "the cart has no lines"
+        return "the lines it targets are already discounted to zero"
+
+
+def compile_ruleset(ruleset: Ruleset) -> Program:
+    """Compile every promotion of ``ruleset`` once."""
+    return Program(ruleset)
+
+
+def evaluate(ruleset: Ruleset, cart: Cart, at: dt.datetime | None = None,
+             usage: UsageView | None = None) -> Result:
+    """Price one cart (compiles the ruleset; use ``compile_ruleset`` for many carts)."""
+    return compile_ruleset(ruleset).evaluate(cart, at, usage)
+

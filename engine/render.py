@@ -1,0 +1,51 @@
+"""``promo eval --format text``: a dry run a merchandiser can read."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tabulate import tabulate
+
+from .result import Result
+
+
+def _minus(amount: Decimal) -> str:
+    return f"-{amount}" if amount else str(amount)
+
+
+def render_text(result: Result) -> str:
+    """Lines, discounts, totals, and why each other promotion did not apply."""
+    out = [f"ruleset {result.ruleset} · cart {result.cart} · {result.currency} · "
+           f"at {result.at}", ""]
+    rows = []
+    for line in result.lines:
+        by_promo = ", ".join(f"{d.promotion} -{d.amount}" for d in line.discounts)
+        rows.append([line.id, line.sku, line.quantity, line.unit_price, line.total,
+                     _minus(line.discount), line.final_total, by_promo])
+    if result.shipping is not None:
+        ship = result.shipping
+        by_promo = ", ".join(f"{d.promotion} -{d.amount}" for d in ship.discounts)
+        rows.append(["shipping", ship.method, "", "", ship.price, _minus(ship.discount),
+                     ship.final, by_promo])
+    out.append(tabulate(rows, headers=["line", "sku", "qty", "unit", "total", "discount",
+                                       "final", "promotions"],
+                        disable_numparse=True, colalign=("left", "left", "right", "right",
+                                                         "right", "right", "right", "left")))
+    out.append("")
+    out.append(f"subtotal {result.subtotal}   discount {_minus(result.total_discount)}   "
+               f"total {result.total}")
+    if result.applied:
+        out += ["", "Applied:"]
+        out.append(tabulate([[a.promotion, a.coupon or "", _minus(a.amount), a.name or ""]
+                             for a in result.applied], tablefmt="plain",
+                            disable_numparse=True, colalign=("left", "left", "right", "left")))
+    if result.capped:
+        out += ["", "Capped:"]
+        out.append(tabulate([[c.promotion, c.source, f"{c.before} -> {c.after}"]
+                             for c in result.capped], tablefmt="plain", disable_numparse=True))
+    if result.rejected:
+        out += ["", "Not applied:"]
+        out.append(tabulate([[x.promotion or "-", x.coupon or "", x.code, x.reason]
+                             for x in result.rejected], tablefmt="plain",
+                            disable_numparse=True))
+    return "\n".join(out) + "\n"
