@@ -189,3 +189,45 @@ def attach_source(diagnostics: Iterable[Diagnostic], lines: list[str]) -> list[D
             d = replace(d, source_line=lines[d.span.line - 1])
         out.append(d)
     return out
+
+
+ERROR_CODES: dict[str, str] = {
+    "PR100": "a file cannot be read",
+    "PR101": "YAML syntax error, a bad alias, a merge key or a non-scalar key",
+    "PR102": "a YAML tag that is not allowed (e.g. !!python/object): nothing in a ruleset runs",
+    "PR103": "a duplicate mapping key",
+    "PR104": "a file too large, too many nodes (alias bomb) or nested too deep",
+    "PR105": "money written as a bare float (9.99) instead of a quoted decimal (\"9.99\")",
+    "PR106": "not exactly one YAML document (empty file, or several)",
+    "PR107": "the document is not a mapping",
+    "PR120": "a required field is missing",
+    "PR121": "an unknown field (with a did-you-mean hint)",
+    "PR122": "an invalid value (type, range, choice)",
+    "PR123": "an amount with more decimals than the currency allows",
+    "PR124": "an unknown currency (not ISO 4217)",
+    "PR125": "an unknown timezone (not an IANA name)",
+    "PR126": "an active window that ends before or when it starts",
+    "PR127": "an effect with no or several discount kinds",
+    "PR129": "coupon fields that contradict each other",
+    "PR150": "expression syntax error",
+    "PR151": "an incomplete expression (ends too early, unterminated string, empty)",
+    "PR152": "unbalanced parentheses or brackets",
+    "PR153": "an expression too long or nested too deep",
+    "PR154": "an invalid date or datetime literal",
+    "PR170": "an unknown name or field",
+    "PR171": "a type mismatch",
+    "PR172": "item.* used where there is no line, or functions over lines nested",
+    "PR173": "an unknown function",
+    "PR174": "a function called with the wrong number of arguments or a misplaced 'where'",
+    "PR300": "an invalid cart value",
+    "PR301": "a required cart field is missing",
+    "PR302": "an unknown cart field",
+    "PR303": "a price sent as a bare number instead of a decimal string",
+    "PR304": "a price with more decimals than the currency allows",
+    "PR305": "an unknown cart currency, or one that differs from the ruleset's",
+    "PR306": "a duplicate line id",
+    "PR307": "a cart file cannot be read",
+    "PR500": "a path given on the command line does not exist",
+    "PR501": "an invalid command-line value",
+}
+"""Every error code and what it means. Codes are stable: never reused or renumbered."""

@@ -69,10 +69,10 @@ class _Formatter(n.Visitor):
         return node.dotted
 
     def visit_Call(self, node: n.Call) -> str:
-        inner = ", ".join(self.visit(arg) for arg in node.args)
+        parts = [", ".join(self.visit(arg) for arg in node.args)] if node.args else []
         if node.where is not None:
-            inner += " where " + self.visit(node.where)
-        return f"{node.name}({inner})"
+            parts.append("where " + self.visit(node.where))
+        return f"{node.name}({' '.join(parts)})"
 
     def visit_Compare(self, node: n.Compare) -> str:
         return f"{self.wrap(node.left, _SUM)} {node.op} {self.wrap(node.right, _SUM)}"

@@ -347,7 +347,8 @@ def expression_location(doc: Document, path: Path_, line: int, col: int) -> Span
 
     Folding and block indentation change only whitespace, so the k-th
     non-blank character of the expression is the k-th non-blank character of
-    the scalar's source (after its quote or block indicator).
+    the scalar's source (after its quote or block indicator), counting an
+    escape sequence of a quoted scalar as the one character it writes.
     """
     pos = doc.position(path)
     value: Any = doc.data
@@ -367,10 +368,37 @@ def expression_location(doc: Document, path: Path_, line: int, col: int) -> Span
     while row < len(src):
         current = src[row]
         while column < len(current):
-            if not current[column].isspace():
+            char, width = _written(current, column, pos.style)
+            if not char.isspace():
                 if seen == wanted:
                     return Span(doc.source.name, row + 1, column + 1, expr_col=col)
                 seen += 1
-            column += 1
+            column += width
         row, column = row + 1, 0
     return Span(doc.source.name, pos.value.line, pos.value.col, expr_col=col)
+
+
+_DQ_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f",
+               "r": "\r", "e": "\x1b", "N": "\x85", "_": "\xa0", "L": "\u2028",
+               "P": "\u2029"}
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+def _written(line: str, column: int, style: str | None) -> tuple[str, int]:
+    """The value character written at ``line[column]`` and how many source characters
+    it takes: an escape in a quoted scalar (a backslash sequence in double quotes,
+    a doubled quote in single quotes) writes one character."""
+    if style == "'" and line.startswith("''", column):
+        return "'", 2
+    if style != '"' or line[column] != "\\":
+        return line[column], 1
+    escaped = line[column + 1:column + 2]
+    if not escaped:  # an escaped line break writes nothing
+        return " ", 1
+    digits = _HEX_ESCAPES.get(escaped)
+    if digits:
+        try:
+            return chr(int(line[column + 2:column + 2 + digits], 16)), 2 + digits
+        except ValueError:
+            return escaped, 2
+    return _DQ_ESCAPES.get(escaped, escaped), 2

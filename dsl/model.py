@@ -51,6 +51,7 @@ _DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
 def _error(code: str, message: str, **ctx: Any) -> PydanticCustomError:
+    """A pydantic error with our code; ``field=`` in ``ctx`` names the sub-field to point at."""
     return PydanticCustomError(code, message, ctx or None)
 
 
@@ -212,7 +213,7 @@ class Window(_Strict):
             if start is not None and end is not None and end <= start:
                 raise _error(BAD_WINDOW, "the window ends ({until}) before or when it starts "
                              "({start})", until=self.until.isoformat(),
-                             start=self.from_.isoformat())
+                             start=self.from_.isoformat(), field="until")
         return self
 
 

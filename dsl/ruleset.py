@@ -151,6 +151,9 @@ def validation_diagnostics(doc: Document, err: ValidationError,
     for item in err.errors(include_url=False):
         loc = tuple(item["loc"])
         kind = item["type"]
+        pointed = (item.get("ctx") or {}).get("field")
+        if pointed:
+            loc = loc + (pointed,)
         pos = doc.position(loc)
         span = pos.value
         hint = None

@@ -135,5 +135,6 @@ class ToAst(Transformer[Token, n.Node]):
     def neg(self, meta: Meta, children: list[n.Node]) -> n.Node:
         (operand,) = children
         if isinstance(operand, n.Number):
-            return n.Number(-operand.value, span=span_of(meta))
+            # copy_negate is exact; unary minus would round to the context's 28 digits.
+            return n.Number(operand.value.copy_negate(), span=span_of(meta))
         return n.Neg(operand, span=span_of(meta))

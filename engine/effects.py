@@ -136,7 +136,10 @@ def amount_off_each(effect: m.AmountOffEach, inp: EffectInput) -> Parts:
 def fixed_price(effect: m.FixedPrice, inp: EffectInput) -> Parts:
     picked = choose_units(inp.targets, effect.max_units, effect.choose)
     price = Fraction(effect.fixed_price)
-    return _per_unit(inp, picked, lambda unit: unit - price)
+    parts = _per_unit(inp, picked, lambda unit: unit - price)
+    if not parts.total:
+        parts.note = f"every target unit already costs at most {effect.fixed_price}"
+    return parts
 
 
 def buy_get(effect: m.BuyGet, inp: EffectInput) -> Parts:
@@ -154,6 +157,9 @@ def buy_get(effect: m.BuyGet, inp: EffectInput) -> Parts:
         applications = units // (x + y)
         if cap is not None:
             applications = min(applications, cap)
+        if applications == 0:
+            return Parts(note=f"buy {x} get {y} needs {x + y} target units; there "
+                              f"{'is' if units == 1 else 'are'} {units}")
         picked = choose_units(inp.targets, applications * y, effect.choose)
         return _percent_of_units(inp, picked, effect.percent_off, inp.targets)
     get_units = sum(line.quantity for line in inp.get_targets)

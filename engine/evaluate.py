@@ -169,12 +169,22 @@ class Program:
             moment = moment.replace(tzinfo=self.ruleset.zone)
         facts = self.facts(cart, moment)
         entered = self._entered(cart)
-        unknown = [Rejected(None, raw, r.COUPON_UNKNOWN, f"no promotion has the code {raw}")
-                   for code, raw in entered.items() if code not in self.codes]
-        run = _Evaluation(self, cart, facts, moment, entered, usage)
+        chosen: dict[str, str] = {}  # promotion id → the code entered for it
+        unmatched = []
+        for code, raw in entered.items():
+            promotion = self.codes.get(code)
+            if promotion is None:
+                unmatched.append(Rejected(None, raw, r.COUPON_UNKNOWN,
+                                          f"no promotion has the code {raw}"))
+            elif promotion in chosen:
+                unmatched.append(Rejected(None, raw, r.COUPON_REDUNDANT,
+                                          f"{chosen[promotion]} was entered for the same "
+                                          "promotion"))
+            else:
+                chosen[promotion] = raw
+        run = _Evaluation(self, cart, facts, moment, chosen, usage)
         outcome = None
-        if not self.ruleset.stacking.coupon_with_automatic and any(
-                code in self.codes for code in entered):
+        if not self.ruleset.stacking.coupon_with_automatic and chosen:
             # The customer's explicit choice wins: if a coupon applies on its own,
             # automatic promotions are rejected; otherwise they run as usual.
             coupons_first = run.run(coupons_only=True)
@@ -183,7 +193,7 @@ class Program:
         if outcome is None:
             outcome = run.run(coupons_only=False)
         self._apply_max_discount(outcome, facts)
-        return self._result(cart, moment, outcome, unknown)
+        return self._result(cart, moment, outcome, unmatched)
 
     def _entered(self, cart: Cart) -> dict[str, str]:
         """Normalised code → the code as entered (trimmed), first entry kept."""
@@ -265,12 +275,12 @@ class _Evaluation:
     """One cart's evaluation: the checks of a single promotion, and the passes."""
 
     def __init__(self, program: Program, cart: Cart, facts: Facts, at: dt.datetime,
-                 entered: dict[str, str], usage: UsageView | None) -> None:
+                 chosen: dict[str, str], usage: UsageView | None) -> None:
         self.program = program
         self.cart = cart
         self.facts = facts
         self.at = at
-        self.entered = entered
+        self.chosen = chosen
         self.usage = usage
         ids = sorted(line["id"] for line in facts.lines)
         self.rank = {line_id: index for index, line_id in enumerate(ids)}
@@ -282,7 +292,7 @@ class _Evaluation:
             shipping_left=self.cart.shipping.price.quantize(self.program.quantum)
             if self.cart.shipping else None)
         for compiled in self.program.promotions:
-            coupon = self._coupon(compiled, state)
+            coupon = self._coupon(compiled)
             refusal = self._eligibility(compiled, coupon) or \
                 self._stacking(compiled, coupon, state, coupons_only)
             if refusal is not None:
@@ -293,11 +303,8 @@ class _Evaluation:
         return state
 
     # eligibility: coupon entered, window, when, usage limits
-    def _coupon(self, compiled: CompiledPromotion, state: _Pass) -> str | None:
-        for code in compiled.promotion.codes:
-            if code in self.entered:
-                return self.entered[code]
-        return None
+    def _coupon(self, compiled: CompiledPromotion) -> str | None:
+        return self.chosen.get(compiled.id)
 
     def _eligibility(self, cp: CompiledPromotion,
                      coupon: str | None) -> tuple[str, str] | None:
@@ -433,13 +440,15 @@ class _Evaluation:
     def _why_nothing(self, cp: CompiledPromotion, parts: Parts,
                      targets: list[BaseLine]) -> str:
         promo = cp.promotion
-        if parts.note and not parts.lines and not parts.shipping:
+        if parts.note and not parts.total:
             return parts.note
         if not isinstance(promo.effect, Shipping) and not targets and promo.target:
             return f"no line matches target: {promo.target.source}"
         if not isinstance(promo.effect, Shipping) and not self.facts.lines:
             return "the cart has no lines"
-        return "the lines it targets are already discounted to zero"
+        if targets and all(line.base == 0 for line in targets):
+            return "the lines it targets are already discounted to zero"
+        return "its effect takes nothing off the lines it targets"
 
 
 def compile_ruleset(ruleset: Ruleset) -> Program:

@@ -6,9 +6,107 @@ from typing import Any
 
 from dsl.schema import ruleset_schema
 
+from .cart import Cart
+from .reasons import REASONS
+
+BASE_ID = "https://promorules.dev/schemas/"
+_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+_MONEY = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+_DISCOUNTS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["promotion", "amount"],
+        "properties": {"promotion": {"type": "string"}, "amount": _MONEY},
+    },
+}
+
+
+def cart_schema() -> dict[str, Any]:
+    """JSON Schema of a cart snapshot."""
+    schema = Cart.model_json_schema(mode="validation")
+    return {"$schema": _DRAFT, "$id": BASE_ID + "cart.schema.json", **schema,
+            "title": "promorules cart snapshot"}
+
+
+def result_schema() -> dict[str, Any]:
+    """JSON Schema of ``promo eval --format json`` (``Result.to_dict``)."""
+    line = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "sku", "quantity", "unit_price", "total", "discount",
+                     "final_total", "discounts"],
+        "properties": {
+            "id": {"type": "string"}, "sku": {"type": "string"},
+            "quantity": {"type": "integer", "minimum": 1},
+            "unit_price": _MONEY, "total": _MONEY, "discount": _MONEY,
+            "final_total": _MONEY, "discounts": _DISCOUNTS,
+        },
+    }
+    shipping = {
+        "type": ["object", "null"],
+        "additionalProperties": False,
+        "required": ["method", "price", "discount", "final", "discounts"],
+        "properties": {"method": {"type": "string"}, "price": _MONEY, "discount": _MONEY,
+                       "final": _MONEY, "discounts": _DISCOUNTS},
+    }
+    applied = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["promotion", "name", "coupon", "amount", "items", "shipping"],
+        "properties": {
+            "promotion": {"type": "string"}, "name": {"type": ["string", "null"]},
+            "coupon": {"type": ["string", "null"],
+                       "description": "The code as entered (trimmed)."},
+            "amount": _MONEY, "items": _MONEY, "shipping": _MONEY,
+            "note": {"type": "string"},
+        },
+    }
+    rejected = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["promotion", "coupon", "code", "reason"],
+        "properties": {
+            "promotion": {"type": ["string", "null"]},
+            "coupon": {"type": ["string", "null"]},
+            "code": {"enum": sorted(REASONS)},
+            "reason": {"type": "string"},
+        },
+    }
+    capped = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["promotion", "cap", "before", "after"],
+        "properties": {"promotion": {"type": "string"},
+                       "cap": {"enum": ["max_amount", "budget", "max_discount"]},
+                       "before": _MONEY, "after": _MONEY},
+    }
+    return {
+        "$schema": _DRAFT,
+        "$id": BASE_ID + "result.schema.json",
+        "title": "promorules evaluation result",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["ruleset", "cart", "currency", "at", "subtotal", "total_discount",
+                     "total", "lines", "shipping", "applied", "rejected", "capped"],
+        "properties": {
+            "ruleset": {"type": "string"}, "cart": {"type": "string"},
+            "currency": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
+            "subtotal": _MONEY, "total_discount": _MONEY, "total": _MONEY,
+            "lines": {"type": "array", "items": line},
+            "shipping": shipping,
+            "applied": {"type": "array", "items": applied},
+            "rejected": {"type": "array", "items": rejected},
+            "capped": {"type": "array", "items": capped},
+        },
+    }
+
 
 def all_schemas() -> dict[str, dict[str, Any]]:
     """Relative file name → schema document."""
     return {
         "ruleset.schema.json": ruleset_schema(),
+        "cart.schema.json": cart_schema(),
+        "result.schema.json": result_schema(),
     }

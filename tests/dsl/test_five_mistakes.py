@@ -14,7 +14,7 @@ def test_five_mistakes_reported_with_positions() -> None:
         load_ruleset(FIVE_MISTAKES)
     found = [(d.code, d.span.line, d.span.col) for d in caught.value.diagnostics]
     assert found == [
-        ("PR126", 14, 13),  # until before from
+        ("PR126", 14, 40),  # until before from
         ("PR170", 16, 42),  # unknown field item.seler
         ("PR171", 22, 36),  # money compared with a string
         ("PR105", 23, 27),  # bare float money (in the first 'effect', which is kept)
