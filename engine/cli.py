@@ -6,37 +6,16 @@ Errors are rendered (path:line:col, source line, caret); never a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, TypeVar
 
 import click
 
-from dsl.errors import InputError, PromoError
 from dsl.lint import lint_paths
 from dsl.lint.report import format_report
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-
-
-def handles_errors(func: F) -> F:
-    """Render a ``PromoError`` to stderr and exit 2 instead of a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except PromoError as err:
-            click.echo(err.render(), err=True)
-            sys.exit(EXIT_USAGE)
-
-    return wrapper  # type: ignore[return-value]
-
+from .clitools import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="promorules")
@@ -92,26 +71,35 @@ def schema(output_dir: str, check: bool) -> None:
               "cart's `at` (e.g. 2026-07-01T12:00:00+02:00).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
+@click.option("--db", "db", type=click.Path(dir_okay=False), help="A usage store to read "
+              "(never written): promotions whose limits are used up are rejected.")
 @handles_errors
-def eval_(ruleset: str, cart: str, at: str | None, fmt: str) -> None:
+def eval_(ruleset: str, cart: str, at: str | None, fmt: str, db: str | None) -> None:
     """Dry-run a ruleset against a cart snapshot: priced lines and why."""
     from dsl import load_ruleset
 
     from .cart import load_cart
     from .evaluate import evaluate
     from .render import render_text
+    from .store import StoreView, UsageStore
 
-    moment = _parse_at(at) if at else None
-    result = evaluate(load_ruleset(Path(ruleset)), load_cart(Path(cart)), at=moment)
+    moment = parse_moment(at) if at else None
+    rules, snapshot = load_ruleset(Path(ruleset)), load_cart(Path(cart))
+    if db is None:
+        result = evaluate(rules, snapshot, at=moment)
+    else:
+        with UsageStore(db, readonly=True) as store:
+            result = evaluate(rules, snapshot, at=moment, usage=StoreView(store, rules))
     click.echo(result.to_json() if fmt == "json" else render_text(result), nl=False)
 
 
-def _parse_at(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"--at: '{text}' is not an ISO-8601 date and time",
-                         code="PR501") from None
+def _register_groups() -> None:
+    from .cli_usage import usage
+
+    cli.add_command(usage)
+
+
+_register_groups()
 
 
 def main() -> None:

@@ -121,6 +121,11 @@ class Program:
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
 
+    def active_ids(self, at: dt.datetime) -> list[str]:
+        """Promotions whose window contains ``at`` (the active_promotions read model)."""
+        return [cp.id for cp in self.promotions
+                if (cp.starts is None or cp.starts <= at) and (cp.ends is None or at < cp.ends)]
+
     # ------------------------------------------------------------ facts
 
     def facts(self, cart: Cart, at: dt.datetime) -> Facts:

@@ -7,6 +7,7 @@ from typing import Any
 from dsl.schema import ruleset_schema
 
 from .cart import Cart
+from .events import EVENT_TYPES, VERSION, event_schema
 from .reasons import REASONS
 
 BASE_ID = "https://promorules.dev/schemas/"
@@ -109,4 +110,5 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "ruleset.schema.json": ruleset_schema(),
         "cart.schema.json": cart_schema(),
         "result.schema.json": result_schema(),
+        **{f"events/{kind}.v{VERSION}.json": event_schema(kind) for kind in EVENT_TYPES},
     }

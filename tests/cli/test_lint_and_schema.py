@@ -80,7 +80,8 @@ def test_schema_command_regenerates_identical_files(runner: CliRunner, root: Pat
 def test_schema_command_writes_into_directory(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["schema", "-o", str(tmp_path)])
     assert result.exit_code == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(all_schemas())
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.json"))
+    assert written == sorted(all_schemas())
 
 
 def test_bundled_rulesets_validate_against_schema(root: Path) -> None:

@@ -1,0 +1,70 @@
+"""The checkout saga as a Python API.
+
+    StartCheckout   → validate, evaluate (seeing the store), reserve → priced result
+    PaymentCaptured → confirm
+    CheckoutAborted → release
+    nobody settles  → ``promo usage expire`` releases the hold after its TTL
+
+Rule for a payment captured after the hold expired: the uses are taken again
+if the limits still allow it (all or nothing) and the order is confirmed;
+otherwise ``LimitReached`` names the limit and nothing changes — the shop
+must not grant the discount (charge the difference or cancel).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from dsl import Ruleset
+
+from .cart import Cart
+from .evaluate import compile_ruleset
+from .result import Result
+from .store import DEFAULT_TTL, LimitReached, Reservation, StoreView, UsageStore
+
+MAX_ATTEMPTS = 3
+"""Re-pricing rounds when another checkout takes a limit between evaluation and reserve."""
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """What ``start_checkout`` hands back: the price to charge and the hold behind it."""
+
+    result: Result
+    reservation: Reservation
+
+
+def start_checkout(store: UsageStore, ruleset: Ruleset, cart: Cart, order_ref: str,
+                   ttl: dt.timedelta = DEFAULT_TTL, at: dt.datetime | None = None,
+                   ) -> Checkout:
+    """Validate and price ``cart`` against the store's limits, then reserve the uses.
+
+    If a concurrent checkout takes a limit between pricing and reserving, the
+    cart is priced again (the promotion is then rejected with
+    ``limit_reached``), so the returned price always matches the hold.
+    """
+    program = compile_ruleset(ruleset)
+    view = StoreView(store, ruleset, order_ref)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        result = program.evaluate(cart, at, usage=view)
+        try:
+            now = at if at is not None and at.tzinfo is not None else None
+            reservation = store.reserve(order_ref, ruleset, result, ttl, now=now)
+            return Checkout(result, reservation)
+        except LimitReached:
+            if attempt == MAX_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def payment_captured(store: UsageStore, order_ref: str, ruleset: Ruleset,
+                     now: dt.datetime | None = None) -> Reservation:
+    """Confirm the hold; an expired one is re-taken if the limits allow."""
+    return store.confirm(order_ref, ruleset, now=now, retake_expired=True)
+
+
+def checkout_aborted(store: UsageStore, order_ref: str,
+                     now: dt.datetime | None = None) -> Reservation:
+    """Release the hold (idempotent)."""
+    return store.release(order_ref, now=now)

@@ -1,0 +1,188 @@
+"""``promo usage …``: the usage store's lifecycle, jobs and read models from the shell."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from .clitools import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
+from .store import DEFAULT_PATH, UsageStore
+
+DB_OPTION = click.option("--db", "db", default=DEFAULT_PATH, show_default=True,
+                         envvar="PROMO_USAGE_DB", type=click.Path(dir_okay=False),
+                         help="Usage store (SQLite file); env PROMO_USAGE_DB.")
+FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]),
+                             default="text", show_default=True, help="Output format.")
+
+
+def _aware(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    moment = parse_moment(text, "--now/--at")
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _echo_reservation(store: UsageStore, order_ref: str, fmt: str) -> None:
+    res = store.reservation(order_ref)
+    data = {"order_ref": res.order_ref, "state": res.state, "customer": res.customer,
+            "expires_at": res.expires_at.isoformat(),
+            "uses": [{"promotion": u.promotion, "coupon": u.coupon} for u in res.uses]}
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+    else:
+        uses = ", ".join(u.promotion for u in res.uses) or "no promotions"
+        click.echo(f"{res.order_ref}: {res.state} ({uses}); hold until "
+                   f"{res.expires_at.isoformat()}")
+
+
+@click.group()
+def usage() -> None:
+    """Usage limits: reserve, confirm, release, expire, reconcile, status, events."""
+
+
+@usage.command()
+@click.argument("ruleset", type=click.Path(dir_okay=False))
+@click.argument("cart", type=click.Path(dir_okay=False))
+@click.option("--order", "order_ref", required=True, help="The order reference (idempotent).")
+@click.option("--ttl", type=click.IntRange(min=1), default=900, show_default=True,
+              help="Seconds the hold lasts before `promo usage expire` releases it.")
+@click.option("--at", "at", metavar="ISO-8601", help="Price and reserve as of this time.")
+@DB_OPTION
+@FORMAT_OPTION
+@handles_errors
+def reserve(ruleset: str, cart: str, order_ref: str, ttl: int, at: str | None, db: str,
+            fmt: str) -> None:
+    """Start a checkout: price CART seeing the limits, then hold every use it takes."""
+    from dsl import load_ruleset
+
+    from .cart import load_cart
+    from .checkout import start_checkout
+
+    rules, snapshot = load_ruleset(Path(ruleset)), load_cart(Path(cart))
+    with UsageStore(db) as store:
+        checkout = start_checkout(store, rules, snapshot, order_ref,
+                                  dt.timedelta(seconds=ttl), at=_aware(at))
+        if fmt == "json":
+            click.echo(json.dumps({"result": checkout.result.to_dict(),
+                                   "state": checkout.reservation.state,
+                                   "expires_at": checkout.reservation.expires_at.isoformat()},
+                                  indent=2))
+        else:
+            click.echo(f"total {checkout.result.total} (discount "
+                       f"{checkout.result.total_discount})")
+            _echo_reservation(store, order_ref, fmt)
+
+
+@usage.command()
+@click.argument("order_ref")
+@click.option("--ruleset", type=click.Path(dir_okay=False),
+              help="The ruleset; needed to re-take the uses of a hold that expired.")
+@DB_OPTION
+@FORMAT_OPTION
+@handles_errors
+def confirm(order_ref: str, ruleset: str | None, db: str, fmt: str) -> None:
+    """Payment captured: make the held uses final (idempotent)."""
+    from dsl import load_ruleset
+
+    with UsageStore(db) as store:
+        rules = load_ruleset(Path(ruleset)) if ruleset else None
+        store.confirm(order_ref, rules, retake_expired=rules is not None)
+        _echo_reservation(store, order_ref, fmt)
+
+
+@usage.command()
+@click.argument("order_ref")
+@DB_OPTION
+@FORMAT_OPTION
+@handles_errors
+def release(order_ref: str, db: str, fmt: str) -> None:
+    """Checkout aborted: give the held uses back (idempotent)."""
+    with UsageStore(db) as store:
+        store.release(order_ref)
+        _echo_reservation(store, order_ref, fmt)
+
+
+@usage.command()
+@click.option("--now", "now", metavar="ISO-8601", help="Expire as of this time (default now).")
+@DB_OPTION
+@handles_errors
+def expire(now: str | None, db: str) -> None:
+    """Background job: release every hold past its TTL."""
+    with UsageStore(db) as store:
+        expired = store.expire(_aware(now))
+    for order_ref in expired:
+        click.echo(f"expired {order_ref}")
+    click.echo(f"{len(expired)} reservation{'s' if len(expired) != 1 else ''} expired")
+
+
+@usage.command()
+@click.option("--fix", is_flag=True, help="Repair the counters that drifted.")
+@DB_OPTION
+@FORMAT_OPTION
+@handles_errors
+def reconcile(fix: bool, db: str, fmt: str) -> None:
+    """Background job: recompute counters from the reservations; exit 1 on unrepaired drift."""
+    with UsageStore(db) as store:
+        drift = store.reconcile(fix=fix)
+    if fmt == "json":
+        click.echo(json.dumps({"drift": [d.to_dict() for d in drift], "fixed": fix},
+                              indent=2))
+    elif drift:
+        click.echo(tabulate([d.to_dict().values() for d in drift],
+                            headers=["scope", "key", "counter", "from reservations"]))
+        click.echo(f"{len(drift)} counter{'s' if len(drift) != 1 else ''} "
+                   f"{'repaired' if fix else 'drifted (run with --fix to repair)'}")
+    else:
+        click.echo("no drift: every counter matches the reservations")
+    sys.exit(EXIT_FINDINGS if drift and not fix else EXIT_OK)
+
+
+@usage.command()
+@click.argument("ruleset", type=click.Path(dir_okay=False))
+@click.option("--at", "at", metavar="ISO-8601",
+              help="Which promotions are active at this time (default now).")
+@DB_OPTION
+@FORMAT_OPTION
+@handles_errors
+def status(ruleset: str, at: str | None, db: str, fmt: str) -> None:
+    """Per promotion and coupon: active?, limit, reserved, confirmed, remaining, budget left."""
+    from dsl import load_ruleset
+
+    from .evaluate import compile_ruleset
+
+    rules = load_ruleset(Path(ruleset))
+    moment = _aware(at) or dt.datetime.now(dt.timezone.utc)
+    active = set(compile_ruleset(rules).active_ids(moment))
+    with UsageStore(db) as store:
+        rows = store.status(rules)
+    for row in rows:
+        row["active"] = row["promotion"] in active
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(tabulate(
+        [[r["promotion"], r["coupon"] or "", "yes" if r["active"] else "no",
+          "-" if r["limit"] is None else r["limit"], r["reserved"], r["confirmed"],
+          "-" if r["remaining"] is None else r["remaining"],
+          "-" if r["budget_left"] is None else f"{r['budget_left']} of {r['budget']}"]
+         for r in rows],
+        headers=["promotion", "coupon", "active", "limit", "reserved", "confirmed",
+                 "remaining", "budget left"], disable_numparse=True))
+
+
+@usage.command()
+@click.option("--since", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Print events after this outbox id.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")
+@DB_OPTION
+@handles_errors
+def events(since: int, limit: int | None, db: str) -> None:
+    """The outbox as JSON lines, oldest first, for a relay to publish."""
+    with UsageStore(db) as store:
+        for event in store.events(since, limit):
+            click.echo(json.dumps(event, sort_keys=True))

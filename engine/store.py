@@ -1,0 +1,682 @@
+"""The usage store: usage limits in one SQLite file, reserve → confirm / release.
+
+The reservation rows are the source of truth; the ``counters`` table is the
+fast, lockable summary the limits are checked against.  Every transition is
+one ``BEGIN IMMEDIATE`` transaction (the connection runs with
+``isolation_level=None``) made of conditional writes whose row counts are
+checked — ``UPDATE counters SET used = used + ? WHERE … AND used + ? <= ?``,
+``UPDATE reservations … WHERE state = 'reserved'`` — never a read followed by
+a write in a deferred transaction.  Each transition appends its events to the
+``events`` outbox in the same transaction.
+
+Counters (``scope``, ``key``), kept for every use whether or not a limit is set:
+
+* ``uses``         promotion id                    — ``limits.uses``
+* ``per_customer`` promotion id, customer id       — ``limits.per_customer``
+* ``per_coupon``   promotion id, normalised code   — ``limits.per_coupon``
+* ``budget``       promotion id (minor units)      — ``limits.budget``
+
+A counter counts reserved + confirmed uses.  A reservation's state moves
+``reserved → confirmed`` or ``reserved → released | expired``; the only way
+back is ``expired → confirmed`` (a payment captured after the hold expired,
+see ``confirm(retake_expired=True)``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlite_utils
+
+from dsl import Ruleset
+from dsl.errors import PromoError
+from dsl.model import Promotion, normalise_code
+
+from . import events as ev
+from .money import from_minor, to_minor
+from .reasons import BUDGET_EXHAUSTED, LIMIT_REACHED
+from .result import Result
+
+DEFAULT_PATH = "promo-usage.sqlite"
+DEFAULT_TTL = dt.timedelta(minutes=15)
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(PromoError):
+    """The usage store cannot do what was asked."""
+
+    code = "PR400"
+
+
+class StoreFileError(StoreError):
+    """Not a usage store: corrupt, not SQLite, read-only, or from a newer version."""
+
+    code = "PR401"
+
+
+class StoreBusy(StoreError):
+    """The database stayed locked past the busy timeout."""
+
+    code = "PR403"
+
+
+class LimitReached(StoreError):
+    """A usage limit or budget would be exceeded: nothing was reserved."""
+
+    code = "PR410"
+
+    def __init__(self, message: str, promotion: str, limit: str) -> None:
+        super().__init__(message)
+        self.promotion = promotion
+        self.limit = limit
+
+
+class ReservationConflict(StoreError):
+    """The order reference is already reserved with different content."""
+
+    code = "PR411"
+
+
+class IllegalTransition(StoreError):
+    """Confirming a released reservation, releasing a confirmed one, and the like."""
+
+    code = "PR412"
+
+
+class UnknownReservation(StoreError):
+    """No reservation has this order reference."""
+
+    code = "PR413"
+
+
+class CustomerRequired(StoreError):
+    """A per-customer limit cannot be enforced for a guest (no customer id)."""
+
+    code = "PR415"
+
+
+# ----------------------------------------------------------------- schema
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["reservations"].create(
+        {"order_ref": str, "ruleset": str, "currency": str, "minor_units": int,
+         "customer": str, "state": str, "fingerprint": str, "created_at": str,
+         "expires_at": str, "settled_at": str},
+        pk="order_ref", not_null={"ruleset", "currency", "minor_units", "customer", "state",
+                                  "fingerprint", "created_at", "expires_at"})
+    db["uses"].create(
+        {"order_ref": str, "promotion": str, "coupon": str, "customer": str,
+         "amount_minor": int},
+        pk=("order_ref", "promotion"), not_null={"customer", "amount_minor"},
+        foreign_keys=[("order_ref", "reservations", "order_ref")])
+    db["counters"].create({"scope": str, "key": str, "used": int},
+                          pk=("scope", "key"), not_null={"used"})
+    db["events"].create({"id": int, "type": str, "version": int, "occurred_at": str,
+                         "order_ref": str, "payload": str},
+                        pk="id", not_null={"type", "version", "occurred_at", "payload"})
+    db["reservations"].create_index(["state", "expires_at"])
+    db["uses"].create_index(["promotion"])
+
+
+MIGRATIONS = [_migration_1]
+"""Schema migrations in order; the file's version is how many have run."""
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# -------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Use:
+    """One promotion's use within a reservation."""
+
+    promotion: str
+    coupon: str | None  # normalised code, or None for an automatic promotion
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Reservation:
+    order_ref: str
+    ruleset: str
+    customer: str
+    state: str
+    expires_at: dt.datetime
+    uses: tuple[Use, ...]
+
+
+def _iso(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("store times must be timezone-aware")
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def uses_of(result: Result, ruleset: Ruleset) -> list[Use]:
+    """What a priced result takes from the limits: one use per applied promotion."""
+    out = []
+    for applied in result.applied:
+        code = normalise_code(applied.coupon) if applied.coupon else None
+        out.append(Use(applied.promotion, code, applied.amount))
+    return sorted(out, key=lambda u: u.promotion)
+
+
+def _fingerprint(ruleset: str, customer: str, uses: list[Use], minor_units: int) -> str:
+    body = json.dumps([ruleset, customer, [[u.promotion, u.coupon,
+                                            int(to_minor(u.amount, minor_units))]
+                                           for u in uses]])
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _counter_keys(promotion: Promotion, customer: str,
+                  coupon: str | None) -> list[tuple[str, str, int | None, str]]:
+    """(scope, key, limit, limit name) for each counter one use of ``promotion`` touches."""
+    limits = promotion.limits
+    keys: list[tuple[str, str, int | None, str]] = [
+        ("uses", promotion.id, limits.uses if limits else None, "uses"),
+        ("per_customer", f"{promotion.id}\x1f{customer}",
+         limits.per_customer if limits else None, "per_customer"),
+    ]
+    if coupon is not None:
+        keys.append(("per_coupon", f"{promotion.id}\x1f{coupon}",
+                     limits.per_coupon if limits else None, "per_coupon"))
+    return keys
+
+
+# ---------------------------------------------------------------- store
+
+
+class UsageStore:
+    """A usage store on one SQLite file (WAL, busy timeout)."""
+
+    def __init__(self, path: str | Path = DEFAULT_PATH, *, timeout_ms: int = BUSY_TIMEOUT_MS,
+                 readonly: bool = False) -> None:
+        self.path = str(path)
+        self.readonly = readonly
+        try:
+            if readonly:
+                if not Path(self.path).exists():
+                    raise StoreFileError(f"{self.path}: no usage store here", code="PR402")
+                uri = f"file:{Path(self.path).resolve()}?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                       timeout=timeout_ms / 1000, check_same_thread=False)
+            else:
+                conn = sqlite3.connect(self.path, isolation_level=None,
+                                       timeout=timeout_ms / 1000, check_same_thread=False)
+            self.conn = conn
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            self.db = sqlite_utils.Database(conn)
+            self._migrate()
+        except sqlite3.DatabaseError as err:
+            raise self._file_error(err) from None
+
+    def _file_error(self, err: sqlite3.DatabaseError) -> StoreError:
+        text = str(err)
+        if "locked" in text or "busy" in text:
+            return StoreBusy(f"{self.path}: the database stayed locked: {text}")
+        if "readonly" in text or "read-only" in text:
+            return StoreFileError(f"{self.path}: the database is read-only", code="PR402")
+        return StoreFileError(f"{self.path}: not a usage store ({text})")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> UsageStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # schema
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreFileError(f"{self.path}: written by a newer promorules (schema "
+                                 f"{version}, this one knows {SCHEMA_VERSION}); upgrade "
+                                 "promorules", code="PR404")
+        if version == SCHEMA_VERSION:
+            return
+        if self.readonly:
+            raise StoreFileError(f"{self.path}: schema {version} needs an upgrade, but the "
+                                 "store is open read-only", code="PR402")
+        with self._transaction():
+            # Re-read inside the lock: another process may have migrated meanwhile.
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            for migration in MIGRATIONS[version:]:
+                migration(self.db)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``; anything raised rolls back."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            raise self._file_error(err) from None
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as err:
+            self.conn.execute("ROLLBACK")
+            raise self._file_error(err) from None
+
+    def _guard(self, err: sqlite3.DatabaseError) -> StoreError:
+        return self._file_error(err)
+
+    # ------------------------------------------------------------ reserve
+
+    def reserve(self, order_ref: str, ruleset: Ruleset, result: Result,
+                ttl: dt.timedelta = DEFAULT_TTL, now: dt.datetime | None = None,
+                ) -> Reservation:
+        """Take every applied promotion's usage, all or nothing; idempotent on ``order_ref``.
+
+        Raises ``LimitReached`` (naming the limit) when any limit would be
+        exceeded, ``ReservationConflict`` when ``order_ref`` was reserved with
+        different content, ``CustomerRequired`` for a per-customer limit on a
+        guest cart.
+        """
+        now = now or _now()
+        customer = result.customer
+        uses = uses_of(result, ruleset)
+        promotions = {p.id: p for p in ruleset.promotions}
+        units = ruleset.minor_units
+        fingerprint = _fingerprint(ruleset.ruleset, customer, uses, units)
+        try:
+            with self._transaction() as conn:
+                row = conn.execute("SELECT fingerprint FROM reservations WHERE order_ref = ?",
+                                   (order_ref,)).fetchone()
+                if row is not None:
+                    if row[0] != fingerprint:
+                        raise ReservationConflict(
+                            f"order {order_ref} is already reserved with other promotions or "
+                            "amounts; release it first or use a new order reference")
+                else:
+                    expires = now + ttl
+                    conn.execute(
+                        "INSERT INTO reservations (order_ref, ruleset, currency, minor_units, "
+                        "customer, state, fingerprint, created_at, expires_at) VALUES "
+                        "(?, ?, ?, ?, ?, 'reserved', ?, ?, ?)",
+                        (order_ref, ruleset.ruleset, ruleset.currency, units, customer,
+                         fingerprint, _iso(now), _iso(expires)))
+                    self._take(conn, uses, promotions, customer, units, order_ref)
+                    for use in uses:
+                        conn.execute(
+                            "INSERT INTO uses (order_ref, promotion, coupon, customer, "
+                            "amount_minor) VALUES (?, ?, ?, ?, ?)",
+                            (order_ref, use.promotion, use.coupon, customer,
+                             int(to_minor(use.amount, units))))
+                    self._emit_for(conn, now, order_ref, "reserved",
+                                   extra={"expires_at": _iso(expires)})
+        except sqlite3.DatabaseError as err:
+            raise self._guard(err) from None
+        return self.reservation(order_ref, units)
+
+    def _take(self, conn: sqlite3.Connection, uses: list[Use],
+              promotions: dict[str, Promotion], customer: str, units: int,
+              order_ref: str) -> None:
+        """Conditionally increment every counter; the first refusal aborts them all."""
+        for use in uses:
+            promotion = promotions.get(use.promotion)
+            if promotion is None:
+                raise StoreError(f"promotion {use.promotion} is not in the ruleset")
+            limits = promotion.limits
+            if limits and limits.per_customer is not None and not customer:
+                raise CustomerRequired(f"{use.promotion} has a per-customer limit, and the "
+                                       "cart has no customer id")
+            for scope, key, limit, name in _counter_keys(promotion, customer, use.coupon):
+                self._increment(conn, scope, key, 1, limit, use.promotion, name)
+            budget = limits.budget if limits else None
+            self._increment(conn, "budget", use.promotion, int(to_minor(use.amount, units)),
+                            None if budget is None else int(to_minor(budget, units)),
+                            use.promotion, "budget")
+
+    @staticmethod
+    def _increment(conn: sqlite3.Connection, scope: str, key: str, amount: int,
+                   limit: int | None, promotion: str, name: str) -> None:
+        conn.execute("INSERT OR IGNORE INTO counters (scope, key, used) VALUES (?, ?, 0)",
+                     (scope, key))
+        if limit is None:
+            conn.execute("UPDATE counters SET used = used + ? WHERE scope = ? AND key = ?",
+                         (amount, scope, key))
+            return
+        cursor = conn.execute(
+            "UPDATE counters SET used = used + ? WHERE scope = ? AND key = ? "
+            "AND used + ? <= ?", (amount, scope, key, amount, limit))
+        if cursor.rowcount != 1:
+            what = "budget" if name == "budget" else f"{name} limit ({limit})"
+            raise LimitReached(f"{promotion}: {what} reached; nothing was reserved",
+                               promotion, name)
+
+    @staticmethod
+    def _give_back(conn: sqlite3.Connection, order_ref: str) -> list[Use]:
+        rows = conn.execute(
+            "SELECT u.promotion, u.coupon, u.customer, u.amount_minor FROM uses u "
+            "WHERE u.order_ref = ? ORDER BY u.promotion", (order_ref,)).fetchall()
+        for promotion, coupon, customer, amount_minor in rows:
+            conn.execute("UPDATE counters SET used = used - 1 WHERE scope = 'uses' "
+                         "AND key = ?", (promotion,))
+            conn.execute("UPDATE counters SET used = used - 1 WHERE scope = 'per_customer' "
+                         "AND key = ?", (f"{promotion}\x1f{customer}",))
+            if coupon is not None:
+                conn.execute("UPDATE counters SET used = used - 1 WHERE "
+                             "scope = 'per_coupon' AND key = ?", (f"{promotion}\x1f{coupon}",))
+            conn.execute("UPDATE counters SET used = used - ? WHERE scope = 'budget' "
+                         "AND key = ?", (amount_minor, promotion))
+        return [Use(p, c, Decimal(a)) for p, c, _, a in rows]
+
+    # ------------------------------------------------------ transitions
+
+    def confirm(self, order_ref: str, ruleset: Ruleset | None = None,
+                now: dt.datetime | None = None, retake_expired: bool = False,
+                ) -> Reservation:
+        """``reserved → confirmed``; idempotent.
+
+        A reservation past its TTL that ``expire`` has not released yet is
+        still counted, so it confirms.  An *expired* one is an error unless
+        ``retake_expired`` (the payment was captured after the hold
+        expired): then its uses are taken again if the limits still allow —
+        all or nothing — else ``LimitReached`` says which limit refused.
+        """
+        now = now or _now()
+        try:
+            with self._transaction() as conn:
+                state = self._state(conn, order_ref)
+                if state == "confirmed":
+                    pass
+                elif state == "reserved":
+                    self._settle(conn, order_ref, "reserved", "confirmed", now)
+                    self._emit_for(conn, now, order_ref, "consumed")
+                elif state == "expired" and retake_expired:
+                    if ruleset is None:
+                        raise StoreError("re-taking an expired hold needs the ruleset")
+                    self._retake(conn, order_ref, ruleset)
+                    self._settle(conn, order_ref, "expired", "confirmed", now)
+                    self._emit_for(conn, now, order_ref, "reserved",
+                                   extra={"expires_at": _iso(now)})
+                    self._emit_for(conn, now, order_ref, "consumed")
+                else:
+                    raise IllegalTransition(f"order {order_ref} is {state}; it cannot be "
+                                            "confirmed" + (" (the hold expired: capture "
+                                                           "with retake)"
+                                                           if state == "expired" else ""))
+        except sqlite3.DatabaseError as err:
+            raise self._guard(err) from None
+        return self.reservation(order_ref)
+
+    def _retake(self, conn: sqlite3.Connection, order_ref: str, ruleset: Ruleset) -> None:
+        rows = conn.execute("SELECT promotion, coupon, customer, amount_minor FROM uses "
+                            "WHERE order_ref = ?", (order_ref,)).fetchall()
+        units = ruleset.minor_units
+        uses = [Use(p, c, from_minor(a, units)) for p, c, _, a in rows]
+        customer = rows[0][2] if rows else ""
+        self._take(conn, uses, {p.id: p for p in ruleset.promotions}, customer, units,
+                   order_ref)
+
+    def release(self, order_ref: str, now: dt.datetime | None = None) -> Reservation:
+        """``reserved → released``, giving the uses back; idempotent.
+
+        Releasing an expired reservation is a no-op (expiry released it);
+        releasing a confirmed one is an ``IllegalTransition``.
+        """
+        now = now or _now()
+        try:
+            with self._transaction() as conn:
+                state = self._state(conn, order_ref)
+                if state == "reserved":
+                    self._settle(conn, order_ref, "reserved", "released", now)
+                    self._give_back(conn, order_ref)
+                    self._emit_for(conn, now, order_ref, "released",
+                                   extra={"reason": "released"})
+                elif state == "confirmed":
+                    raise IllegalTransition(f"order {order_ref} is confirmed; a consumed "
+                                            "use cannot be released")
+        except sqlite3.DatabaseError as err:
+            raise self._guard(err) from None
+        return self.reservation(order_ref)
+
+    def expire(self, now: dt.datetime | None = None) -> list[str]:
+        """Release every reservation past its TTL, each exactly once; returns their refs."""
+        now = now or _now()
+        expired = []
+        try:
+            with self._transaction() as conn:
+                due = [r[0] for r in conn.execute(
+                    "SELECT order_ref FROM reservations WHERE state = 'reserved' AND "
+                    "expires_at <= ? ORDER BY expires_at, order_ref", (_iso(now),))]
+                for order_ref in due:
+                    if self._settle(conn, order_ref, "reserved", "expired", now,
+                                    strict=False):
+                        self._give_back(conn, order_ref)
+                        self._emit_for(conn, now, order_ref, "released",
+                                       extra={"reason": "expired"})
+                        expired.append(order_ref)
+        except sqlite3.DatabaseError as err:
+            raise self._guard(err) from None
+        return expired
+
+    @staticmethod
+    def _state(conn: sqlite3.Connection, order_ref: str) -> str:
+        row = conn.execute("SELECT state FROM reservations WHERE order_ref = ?",
+                           (order_ref,)).fetchone()
+        if row is None:
+            raise UnknownReservation(f"no reservation for order {order_ref}")
+        return str(row[0])
+
+    @staticmethod
+    def _settle(conn: sqlite3.Connection, order_ref: str, from_state: str, to_state: str,
+                now: dt.datetime, strict: bool = True) -> bool:
+        cursor = conn.execute("UPDATE reservations SET state = ?, settled_at = ? "
+                              "WHERE order_ref = ? AND state = ?",
+                              (to_state, _iso(now), order_ref, from_state))
+        if cursor.rowcount != 1 and strict:
+            raise IllegalTransition(f"order {order_ref} is no longer {from_state}")
+        return cursor.rowcount == 1
+
+    # ----------------------------------------------------------- events
+
+    @staticmethod
+    def _emit_for(conn: sqlite3.Connection, now: dt.datetime, order_ref: str, verb: str,
+                  extra: dict[str, Any] | None = None) -> None:
+        """Append the events of one transition of ``order_ref`` to the outbox."""
+        ruleset, currency, units, customer = conn.execute(
+            "SELECT ruleset, currency, minor_units, customer FROM reservations "
+            "WHERE order_ref = ?", (order_ref,)).fetchone()
+        uses = conn.execute("SELECT promotion, coupon, amount_minor FROM uses "
+                            "WHERE order_ref = ? ORDER BY promotion", (order_ref,)).fetchall()
+        for promotion, coupon, amount_minor in uses:
+            for kind in ev.kinds_for(verb, coupon is not None):
+                payload = ev.payload(
+                    kind, order_ref=order_ref, ruleset=ruleset, promotion=promotion,
+                    coupon=coupon, customer=customer,
+                    amount=str(from_minor(amount_minor, units)), currency=currency,
+                    occurred_at=_iso(now), **(extra or {}))
+                conn.execute("INSERT INTO events (type, version, occurred_at, order_ref, "
+                             "payload) VALUES (?, ?, ?, ?, ?)",
+                             (kind, ev.VERSION, _iso(now), order_ref,
+                              json.dumps(payload, sort_keys=True)))
+
+    def events(self, since: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Outbox events with ``id > since``, oldest first, for a relay to publish."""
+        sql = "SELECT id, payload FROM events WHERE id > ? ORDER BY id"
+        params: list[Any] = [since]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [{"id": row["id"], **json.loads(row["payload"])}
+                for row in self.db.query(sql, params)]
+
+    # ----------------------------------------------------- read models
+
+    def reservation(self, order_ref: str, minor_units: int | None = None) -> Reservation:
+        row = self.conn.execute(
+            "SELECT order_ref, ruleset, customer, state, expires_at FROM reservations "
+            "WHERE order_ref = ?", (order_ref,)).fetchone()
+        if row is None:
+            raise UnknownReservation(f"no reservation for order {order_ref}")
+        uses = tuple(
+            Use(p, c, from_minor(a, minor_units) if minor_units is not None else Decimal(a))
+            for p, c, a in self.conn.execute(
+                "SELECT promotion, coupon, amount_minor FROM uses WHERE order_ref = ? "
+                "ORDER BY promotion", (order_ref,)))
+        return Reservation(row[0], row[1], row[2], row[3],
+                           dt.datetime.fromisoformat(row[4]), uses)
+
+    def counter(self, scope: str, key: str) -> int:
+        row = self.conn.execute("SELECT used FROM counters WHERE scope = ? AND key = ?",
+                                (scope, key)).fetchone()
+        return int(row[0]) if row else 0
+
+    def counters(self) -> dict[tuple[str, str], int]:
+        return {(r["scope"], r["key"]): r["used"]
+                for r in self.db.query("SELECT scope, key, used FROM counters")}
+
+    def held_by(self, order_ref: str) -> dict[tuple[str, str], int]:
+        """What one order's reserved or confirmed uses add to each counter."""
+        return self.expected_counters(order_ref)
+
+    def expected_counters(self, order_ref: str | None = None) -> dict[tuple[str, str], int]:
+        """Counters recomputed from the reservation rows (reserved + confirmed)."""
+        expected: dict[tuple[str, str], int] = {}
+        sql = ("SELECT u.promotion, u.coupon, u.customer, u.amount_minor FROM uses u "
+               "JOIN reservations r ON r.order_ref = u.order_ref "
+               "WHERE r.state IN ('reserved', 'confirmed')")
+        params: list[str] = []
+        if order_ref is not None:
+            sql += " AND r.order_ref = ?"
+            params.append(order_ref)
+        rows = self.db.query(sql, params)
+        for row in rows:
+            promotion = row["promotion"]
+            keys = [("uses", promotion), ("per_customer", f"{promotion}\x1f{row['customer']}")]
+            if row["coupon"] is not None:
+                keys.append(("per_coupon", f"{promotion}\x1f{row['coupon']}"))
+            for key in keys:
+                expected[key] = expected.get(key, 0) + 1
+            budget = ("budget", promotion)
+            expected[budget] = expected.get(budget, 0) + int(row["amount_minor"])
+        return expected
+
+    def reconcile(self, fix: bool = False) -> list[Drift]:
+        """Compare every counter with the reservation rows; with ``fix``, repair the drift."""
+        try:
+            with self._transaction() as conn:
+                actual = self.counters()
+                expected = self.expected_counters()
+                drift = [Drift(scope, key, actual.get((scope, key), 0), want)
+                         for (scope, key), want in sorted(expected.items())
+                         if actual.get((scope, key), 0) != want]
+                drift += [Drift(scope, key, have, 0) for (scope, key), have in
+                          sorted(actual.items()) if (scope, key) not in expected and have]
+                if fix:
+                    for d in drift:
+                        conn.execute("INSERT OR IGNORE INTO counters (scope, key, used) "
+                                     "VALUES (?, ?, 0)", (d.scope, d.key))
+                        conn.execute("UPDATE counters SET used = ? WHERE scope = ? AND "
+                                     "key = ?", (d.expected, d.scope, d.key))
+        except sqlite3.DatabaseError as err:
+            raise self._guard(err) from None
+        return drift
+
+    def integrity_ok(self) -> bool:
+        return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+    def status(self, ruleset: Ruleset) -> list[dict[str, Any]]:
+        """Per promotion (and per coupon code): limit, reserved, confirmed, remaining."""
+        units = ruleset.minor_units
+        by_state: dict[tuple[str, str | None, str], tuple[int, int]] = {}
+        for row in self.db.query(
+                "SELECT u.promotion, u.coupon, r.state, COUNT(*) AS n, "
+                "SUM(u.amount_minor) AS amount FROM uses u JOIN reservations r "
+                "ON r.order_ref = u.order_ref WHERE r.state IN ('reserved', 'confirmed') "
+                "GROUP BY u.promotion, u.coupon, r.state"):
+            by_state[(row["promotion"], row["coupon"], row["state"])] = (row["n"], row["amount"])
+        out = []
+        for promotion in ruleset.promotions:
+            limits = promotion.limits
+            rows = [(None, limits.uses if limits else None)]
+            rows += [(code, limits.per_coupon if limits else None) for code in promotion.codes]
+            for code, limit in rows:
+                def count(state: str) -> tuple[int, int]:
+                    keys = [k for k in by_state if k[0] == promotion.id and k[2] == state
+                            and (code is None or k[1] == code)]
+                    return (sum(by_state[k][0] for k in keys),
+                            sum(by_state[k][1] for k in keys))
+                (reserved, reserved_amount), (confirmed, confirmed_amount) = \
+                    count("reserved"), count("confirmed")
+                budget = limits.budget if limits and code is None else None
+                spent = from_minor(reserved_amount + confirmed_amount, units)
+                out.append({
+                    "promotion": promotion.id, "coupon": code, "limit": limit,
+                    "reserved": reserved, "confirmed": confirmed,
+                    "remaining": None if limit is None else limit - reserved - confirmed,
+                    "budget": None if budget is None else str(budget),
+                    "budget_left": None if budget is None else str(budget - spent),
+                })
+        return out
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A counter that disagrees with the reservation rows."""
+
+    scope: str
+    key: str
+    actual: int
+    expected: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scope": self.scope, "key": self.key.replace("\x1f", "/"),
+                "actual": self.actual, "expected": self.expected}
+
+
+class StoreView:
+    """The store seen read-only by a dry run: refuses promotions whose limits are used up."""
+
+    def __init__(self, store: UsageStore, ruleset: Ruleset, order_ref: str | None = None,
+                 ) -> None:
+        """``order_ref``: an order being priced again; its own held uses do not count."""
+        self.store = store
+        self.units = ruleset.minor_units
+        self.own = store.held_by(order_ref) if order_ref else {}
+
+    def _used(self, scope: str, key: str) -> int:
+        return self.store.counter(scope, key) - self.own.get((scope, key), 0)
+
+    def refusal(self, promotion: Promotion, customer: str,
+                code: str | None) -> tuple[str, str] | None:
+        coupon = normalise_code(code) if code else None
+        if promotion.limits and promotion.limits.per_customer is not None and not customer:
+            return LIMIT_REACHED, "a per-customer limit needs a customer id (guest cart)"
+        for scope, key, limit, name in _counter_keys(promotion, customer, coupon):
+            if limit is not None and self._used(scope, key) >= limit:
+                return LIMIT_REACHED, f"{name.replace('_', ' ')} limit of {limit} reached"
+        left = self.budget_left(promotion)
+        if left is not None and left <= 0:
+            return BUDGET_EXHAUSTED, f"budget of {promotion.limits.budget} spent"  # type: ignore[union-attr]
+        return None
+
+    def budget_left(self, promotion: Promotion) -> Decimal | None:
+        if promotion.limits is None or promotion.limits.budget is None:
+            return None
+        spent = from_minor(self._used("budget", promotion.id), self.units)
+        return promotion.limits.budget - spent
