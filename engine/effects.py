@@ -200,6 +200,8 @@ def bundle(effect: m.Bundle, inp: EffectInput) -> Parts:
 def tiers(effect: m.Tiers, inp: EffectInput) -> Parts:
     """The highest step reached by the target lines' original subtotal or units."""
     spec = effect.tiers
+    if not inp.targets:
+        return Parts()  # nothing to measure or discount: nothing_to_discount
     if spec.by == "subtotal":
         measure = sum((line.original for line in inp.targets), ZERO)
     else:
