@@ -94,12 +94,17 @@ class Document:
         """The position of ``path``, or of its nearest ancestor that has one.
 
         Components that are not in the data (such as a validator's union tag)
-        are skipped.
+        are skipped, even when a tag happens to equal a key of the data:
+        ``effect.percent_off.max_units`` (tag ``percent_off``) finds
+        ``effect.max_units``.  The deepest path wins; on a tie, the one that
+        matched the later components.
         """
-        best: Path_ = ()
+        found: dict[Path_, None] = {(): None}
         for part in path:
-            if best + (part,) in self.positions:
-                best = best + (part,)
+            for known in list(found):
+                if known + (part,) in self.positions:
+                    found[known + (part,)] = None
+        best = max(reversed(found), key=len)
         return self.positions.get(best) or NodePosition(Span(self.source.name, 1, 1))
 
 

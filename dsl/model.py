@@ -70,7 +70,7 @@ def parse_decimal(value: Any, what: str) -> Decimal:
     if isinstance(value, str) and _DECIMAL_TEXT.match(value.strip()):
         return Decimal(value.strip())
     raise _error(INVALID_VALUE, f"{what} must be a decimal number such as \"9.99\", "
-                 f"got {value!r}")
+                 f"got '{value}'")
 
 
 def _money(value: Any, info: ValidationInfo) -> Decimal:
@@ -113,6 +113,7 @@ Percent = Annotated[
                     "description": "A percentage, more than 0 and at most 100."}),
 ]
 PositiveInt = Annotated[int, Field(ge=1, strict=True)]
+StrictBool = Annotated[bool, Field(strict=True)]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 
 
@@ -181,7 +182,7 @@ def _moment(value: Any) -> dt.date | dt.datetime:
         except ValueError:
             pass
     raise _error(INVALID_VALUE, "expected a date (2026-06-01) or a date and time "
-                 "(2026-06-01T09:00), got {value!r}", value=str(value))
+                 "(2026-06-01T09:00), got '{value}'", value=str(value))
 
 
 Moment = Annotated[
@@ -218,9 +219,14 @@ class Window(_Strict):
 
 
 def _comparable(moment: dt.date | dt.datetime) -> dt.datetime | None:
+    """A naive moment to order windows by (``None`` at the calendar's very ends)."""
     if isinstance(moment, dt.datetime):
-        return moment.replace(tzinfo=None) if moment.tzinfo is None else \
-            moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        if moment.tzinfo is None:
+            return moment
+        try:
+            return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            return None
     return dt.datetime(moment.year, moment.month, moment.day)
 
 
@@ -444,7 +450,7 @@ def normalise_code(code: str) -> str:
 
 def _coupon_code(value: Any) -> str:
     if not isinstance(value, str):
-        raise _error(INVALID_VALUE, "a coupon code is text; quote it (got {value!r})",
+        raise _error(INVALID_VALUE, "a coupon code is text; quote it (got '{value}')",
                      value=str(value))
     if not value.strip():
         raise _error(INVALID_VALUE, "a coupon code cannot be empty")
@@ -469,7 +475,7 @@ class Promotion(_Strict):
     target: ItemCondition | None = None
     effect: Effect
     limits: Limits | None = None
-    exclusive: bool = False
+    exclusive: StrictBool = False
     group: Identifier | None = None
 
     @model_validator(mode="after")
@@ -513,14 +519,14 @@ class Stacking(_Strict):
     """How promotions combine. Required, and every switch is explicit."""
 
     coupons_per_order: Annotated[int, Field(ge=0, strict=True)]
-    coupon_with_automatic: bool
+    coupon_with_automatic: StrictBool
     base: Literal["original", "discounted"]
     max_discount: MaxDiscount | None = None
 
 
 def _currency(value: Any) -> str:
     if not isinstance(value, str) or value not in MINOR_UNITS:
-        raise _error(UNKNOWN_CURRENCY, "unknown currency {value!r}; use an ISO 4217 code "
+        raise _error(UNKNOWN_CURRENCY, "unknown currency '{value}'; use an ISO 4217 code "
                      "such as EUR, USD or JPY", value=str(value))
     return value
 
@@ -530,8 +536,8 @@ def _timezone(value: Any) -> str:
         if not isinstance(value, str) or not value:
             raise ValueError(value)
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise _error(UNKNOWN_TIMEZONE, "unknown timezone {value!r}; use an IANA name such "
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise _error(UNKNOWN_TIMEZONE, "unknown timezone '{value}'; use an IANA name such "
                      "as Europe/Berlin or America/New_York", value=str(value)) from None
     return value
 
@@ -542,11 +548,23 @@ Timezone = Annotated[str, PlainValidator(_timezone),
                      WithJsonSchema({"type": "string", "description": "IANA timezone"})]
 
 
+def _dsl_version(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in DSL_VERSIONS:
+        raise _error(INVALID_VALUE, "dsl: this promorules reads ruleset language version "
+                     f"{', '.join(map(str, DSL_VERSIONS))}; got '{{value}}'", value=str(value))
+    return value
+
+
+DSL_VERSIONS = (1,)
+DslVersion = Annotated[int, PlainValidator(_dsl_version),
+                       WithJsonSchema({"const": 1, "description": "Ruleset language version."})]
+
+
 class Ruleset(_Strict):
     """A ruleset file: header, stacking policy and promotions."""
 
     ruleset: Identifier = Field(description="The ruleset's id.")
-    dsl: Literal[1] = Field(description="Version of the ruleset language.")
+    dsl: DslVersion = Field(description="Version of the ruleset language.")
     name: str | None = None
     description: str | None = None
     currency: Currency

@@ -31,6 +31,9 @@ _LARK = Lark.open(
     "condition.lark",
     rel_to=__file__,
     parser="lalr",
+    # The basic lexer reserves the keywords (and, or, not, in, contains, where,
+    # true, false): `or == 1` is a syntax error, not a name called "or".
+    lexer="basic",
     propagate_positions=True,
     maybe_placeholders=True,
 )

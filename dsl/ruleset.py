@@ -110,6 +110,8 @@ def _parse_conditions(doc: Document) -> list[Diagnostic]:
         parent: Any = doc.data
         for part in path[:-1]:
             parent = parent[part]
+        if isinstance(parent[path[-1]], Condition):
+            continue  # shared through a YAML alias: already parsed where it was defined
         text: str = parent[path[-1]]
         node, errors = _parse_and_check(text, item_context)
         for err in errors:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dsl import parse_expression
+from dsl import ExpressionError, parse_expression
 from dsl.check import check_condition, infer_type
 from dsl.types import FUNCTIONS, SCOPES, Type, comparable, orderable
 
@@ -14,7 +14,7 @@ def errors(text: str, item_context: bool = False) -> list[tuple[str, int, int]]:
             for e in check_condition(parse_expression(text), item_context)]
 
 
-def only_error(text: str, item_context: bool = False):  # type: ignore[no-untyped-def]
+def only_error(text: str, item_context: bool = False) -> ExpressionError:
     found = check_condition(parse_expression(text), item_context)
     assert len(found) == 1, [str(e) for e in found]
     return found[0]
@@ -93,8 +93,8 @@ def test_valid_item_conditions(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "col", "message", "hint"),
     [
-        ("foo == 1", 1, "unknown name 'foo'", "names start with cart., customer., item. or "
-                                              "attributes."),
+        ("foo == 1", 1, "unknown name 'foo'",
+         "names start with cart., customer., item. or attributes."),
         ("cartt.subtotal > 1", 1, "unknown name 'cartt.subtotal'", "did you mean 'cart'?"),
         ("cart.subtotal >= 100 and cart.subtotl > 1", 26, "unknown field 'subtotl' of cart",
          "did you mean 'subtotal'?"),
@@ -127,13 +127,14 @@ def test_unknown_name_span_covers_the_path() -> None:
 @pytest.mark.parametrize(
     ("text", "col", "message", "hint"),
     [
-        ('cart.subtotal > "abc"', 1, "cannot use '>' between money (cart.subtotal) and string "
-                                     '("abc")', "money compares with numbers"),
-        ('cart.subtotal == "100"', 1, "cannot use '==' between money", "money compares with "
-                                                                        "numbers"),
+        ('cart.subtotal > "abc"', 1,
+         """cannot use '>' between money (cart.subtotal) and string ("abc")""",
+         "money compares with numbers"),
+        ('cart.subtotal == "100"', 1, "cannot use '==' between money",
+         "money compares with numbers"),
         ("cart.date < 5", 1, "cannot use '<' between date (cart.date) and number", None),
-        ('customer.orders in "abc"', 1, "cannot use 'in'", "the right side of 'in' must be "
-                                                          "a list"),
+        ('customer.orders in "abc"', 1, "cannot use 'in'",
+         "the right side of 'in' must be a list"),
         ("cart.subtotal contains 1", 1, "cannot use 'contains'", "'contains' asks a list"),
         ("customer.segments contains 1", 1, "cannot use 'contains' between list of strings", None),
         ('cart.quantity in ["1", "2"]', 1, "cannot use 'in'", None),
@@ -152,8 +153,8 @@ def test_unknown_name_span_covers_the_path() -> None:
         ("1 + 1", 1, "a condition must be true or false, but this is number", None),
         ('any(item.total) == true', 5, "any() needs a condition, but item.total is money", None),
         ("count(item.sku) > 1", 7, "count() needs a condition", None),
-        ("sum(item.category) > 1", 5, "sum() needs a number or money, but item.category is "
-                                      "string", None),
+        ("sum(item.category) > 1", 5,
+         "sum() needs a number or money, but item.category is string", None),
         ("sum(item.total where item.total) > 1", 22, "'where' needs true or false", None),
     ],
 )

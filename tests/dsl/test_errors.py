@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
-from dsl import Diagnostic, ExpressionError, PromoError, RulesetError, Severity, Span
-from dsl import load_ruleset, parse_expression
+from dsl import (
+    Diagnostic,
+    ExpressionError,
+    PromoError,
+    RulesetError,
+    Severity,
+    Span,
+    load_ruleset,
+    parse_expression,
+)
 from dsl.errors import DiagnosticsError, InputError, attach_source
 from dsl.parser import MAX_DEPTH, MAX_LENGTH
 
@@ -45,8 +54,8 @@ def syntax_error(text: str) -> ExpressionError:
         # PR151: the expression is incomplete
         ("", "PR151", 1, 1, "empty expression"),
         ("  \n ", "PR151", 1, 1, "empty expression"),
-        ("cart.subtotal >=", "PR151", 1, 15, "the expression ends too early: missing value "
-                                            "after '>='"),
+        ("cart.subtotal >=", "PR151", 1, 15,
+         "the expression ends too early: missing value after '>='"),
         ("a ==", "PR151", 1, 3, "missing value after '=='"),
         ("a and", "PR151", 1, 3, "missing value after 'and'"),
         ("a and == b", "PR151", 1, 7, "missing value after 'and': found '=='"),
@@ -201,7 +210,7 @@ def test_render_counts_a_tab_as_one_column() -> None:
     assert caret.index("^") == source.index("x")
 
 
-def test_render_of_a_ruleset_error_shows_the_yaml_line(ruleset_text) -> None:  # type: ignore[no-untyped-def]
+def test_render_of_a_ruleset_error_shows_the_yaml_line(ruleset_text: Callable[..., str]) -> None:
     text = ruleset_text("  - id: p1\n"
                         "    when: customer.orders == 0 and cart.subtotl > 100\n"
                         "    effect: { percent_off: 10 }\n")

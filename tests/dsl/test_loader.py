@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from dsl import PromoError, analyze_file
-from dsl import loader
+from dsl import PromoError, analyze_file, loader
 from dsl.loader import BareDecimal, Document, SourceFile, compose_document, read_source
 
 
@@ -119,6 +118,16 @@ def test_position_falls_back_to_the_nearest_ancestor() -> None:
     pos = doc.position(("a", "function-after[check]", "b", "missing"))
     assert (pos.value.line, pos.value.col) == (2, 6)
     assert doc.position(("nothing", "here")).value.line == 1
+
+
+def test_position_skips_a_union_tag_that_equals_a_key() -> None:
+    # pydantic reports effect errors under the union's tag: effect.percent_off.max_units
+    doc = compose("effect: { percent_off: 10, max_units: 0 }\n")
+    pos = doc.position(("effect", "percent_off", "max_units"))
+    assert pos.key is not None
+    assert (pos.key.col, pos.value.line, pos.value.col) == (28, 1, 39)
+    assert doc.position(("effect", "percent_off", "percent_off")).value.col == 24
+    assert doc.position(("effect", "percent_off")).value.col == 24
 
 
 def test_source_file_lines() -> None:

@@ -154,7 +154,7 @@ def test_booleans() -> None:
         ("2028-02-29", dt.date(2028, 2, 29)),
         ("2026-06-01T09:00", dt.datetime(2026, 6, 1, 9, 0)),
         ("2026-06-01T09:00:30", dt.datetime(2026, 6, 1, 9, 0, 30)),
-        ("2026-06-01T09:00Z", dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.timezone.utc)),
+        ("2026-06-01T09:00Z", dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)),
         (
             "2026-06-01T09:00:30+02:00",
             dt.datetime(2026, 6, 1, 9, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
@@ -482,3 +482,10 @@ def test_only_text_is_parsed() -> None:
         parse_expression(100)  # type: ignore[arg-type]
     assert caught.value.code == "PR151"
     assert "not int" in caught.value.message
+
+
+@pytest.mark.parametrize("text", ["or == 1", "a in in", "a and or b", "contains"])
+def test_keywords_are_reserved(text: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        parse_expression(text)
+    assert caught.value.code in ("PR150", "PR151")
