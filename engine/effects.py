@@ -16,7 +16,7 @@ from typing import Callable
 
 from dsl import model as m
 
-from .money import HUNDRED, allocate, round_money, to_minor
+from .money import HUNDRED, allocate, normalize, round_money, to_minor
 
 ZERO = Decimal(0)
 
@@ -242,7 +242,13 @@ def shipping(effect: m.Shipping, inp: EffectInput) -> Parts:
     else:
         assert spec.fixed_price is not None
         off = max(ZERO, base - spec.fixed_price)
-    return Parts(shipping=off)
+    # amounts from the ruleset may be written without decimals ("2"): report them
+    # with the currency's minor units, like every other amount
+    parts = Parts(shipping=normalize(off, inp.minor_units))
+    if not off:
+        parts.note = f"shipping ({base}) already costs at most {spec.fixed_price}" \
+            if spec.fixed_price is not None else f"the discount on shipping ({base}) is zero"
+    return parts
 
 
 EFFECTS: dict[type, Callable[..., Parts]] = {
