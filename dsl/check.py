@@ -210,7 +210,7 @@ class Checker(n.Visitor):
         finally:
             self.in_call = False
         if fn.name in ("any", "all", "count", "lines"):
-            for arg, kind in zip(node.args, arg_types):
+            for arg, kind in zip(node.args, arg_types, strict=True):
                 if kind not in (Type.BOOL, Type.ANY):
                     self.error(TYPE_MISMATCH, f"{fn.name}() needs a condition, but "
                                f"{_show(arg)} is {kind}", arg.span)

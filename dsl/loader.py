@@ -113,8 +113,15 @@ def _span(name: str, start: Any, end: Any) -> Span:
 
 
 class _Frame:
-    __slots__ = ("container", "path", "key", "key_span", "anchor", "nodes_at_start",
-                 "key_spans")
+    __slots__ = (
+        "anchor",
+        "container",
+        "key",
+        "key_span",
+        "key_spans",
+        "nodes_at_start",
+        "path",
+    )
 
     def __init__(self, container: Any, path: Path_, anchor: str | None,
                  nodes_at_start: int) -> None:

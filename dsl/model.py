@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -73,20 +74,45 @@ def parse_decimal(value: Any, what: str) -> Decimal:
                  f"got '{value}'")
 
 
-def _money(value: Any, info: ValidationInfo) -> Decimal:
-    if isinstance(value, BareDecimal) or isinstance(value, float):
-        raise _error(FLOAT_MONEY, "amount {value} is written as a bare number; money must be "
-                     "quoted", value=str(value))
-    amount = parse_decimal(value, "an amount")
-    if amount < 0:
-        raise _error(INVALID_VALUE, "an amount cannot be negative (got {value})",
-                     value=str(amount))
-    units = (info.context or {}).get("minor_units")
-    exponent = amount.as_tuple().exponent
-    if units is not None and isinstance(exponent, int) and -exponent > units:
-        raise _error(TOO_PRECISE, "{value} has more decimals than the currency allows "
-                     "({units})", value=str(amount), units=units)
-    return amount
+@dataclass(frozen=True)
+class MoneyRules:
+    """How a money field reports its errors (the ruleset's and the cart's codes differ)."""
+
+    what: str = "an amount"
+    bare_message: str = "amount {value} is written as a bare number; money must be quoted"
+    bare_code: str = FLOAT_MONEY
+    invalid_code: str = INVALID_VALUE
+    precision_code: str = TOO_PRECISE
+
+
+def money_validator(rules: MoneyRules) -> Callable[[Any, ValidationInfo], Decimal]:
+    """A validator for a non-negative amount with at most the context's minor units.
+
+    Bare YAML numbers (``BareDecimal``) and floats are refused: money is
+    written deliberately, as ``"9.99"`` or an integer.
+    """
+
+    def validate(value: Any, info: ValidationInfo) -> Decimal:
+        if isinstance(value, (BareDecimal, float)):
+            raise _error(rules.bare_code, rules.bare_message, value=str(value))
+        try:
+            amount = parse_decimal(value, rules.what)
+        except PydanticCustomError as err:
+            raise _error(rules.invalid_code, err.message()) from None
+        if amount < 0:
+            raise _error(rules.invalid_code, f"{rules.what} cannot be negative "
+                         "(got {value})", value=str(amount))
+        units = (info.context or {}).get("minor_units")
+        exponent = amount.as_tuple().exponent
+        if units is not None and isinstance(exponent, int) and -exponent > units:
+            raise _error(rules.precision_code, "{value} has more decimals than the currency "
+                         "allows ({units})", value=str(amount), units=units)
+        return amount
+
+    return validate
+
+
+_money = money_validator(MoneyRules())
 
 
 def _percent(value: Any) -> Decimal:
@@ -171,7 +197,7 @@ ItemCondition = Annotated[Condition, _condition_validator(True), _SERIALIZE_COND
 
 
 def _moment(value: Any) -> dt.date | dt.datetime:
-    if isinstance(value, dt.datetime) or isinstance(value, dt.date):
+    if isinstance(value, (dt.datetime, dt.date)):
         return value
     if isinstance(value, str):
         text = value.strip()
@@ -186,7 +212,7 @@ def _moment(value: Any) -> dt.date | dt.datetime:
 
 
 Moment = Annotated[
-    Union[dt.datetime, dt.date],
+    dt.datetime | dt.date,
     PlainValidator(_moment),
     PlainSerializer(lambda m: m.isoformat(), return_type=str),
     WithJsonSchema({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}],
@@ -224,7 +250,7 @@ def _comparable(moment: dt.date | dt.datetime) -> dt.datetime | None:
         if moment.tzinfo is None:
             return moment
         try:
-            return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            return moment.astimezone(dt.UTC).replace(tzinfo=None)
         except OverflowError:
             return None
     return dt.datetime(moment.year, moment.month, moment.day)
@@ -409,16 +435,14 @@ def _check_effect_kinds(value: Any) -> Any:
 
 
 Effect = Annotated[
-    Union[
-        Annotated[PercentOff, Tag("percent_off")],
-        Annotated[AmountOff, Tag("amount_off")],
-        Annotated[AmountOffEach, Tag("amount_off_each")],
-        Annotated[FixedPrice, Tag("fixed_price")],
-        Annotated[BuyGet, Tag("buy")],
-        Annotated[Bundle, Tag("bundle")],
-        Annotated[Tiers, Tag("tiers")],
-        Annotated[Shipping, Tag("shipping")],
-    ],
+    Annotated[PercentOff, Tag("percent_off")]
+    | Annotated[AmountOff, Tag("amount_off")]
+    | Annotated[AmountOffEach, Tag("amount_off_each")]
+    | Annotated[FixedPrice, Tag("fixed_price")]
+    | Annotated[BuyGet, Tag("buy")]
+    | Annotated[Bundle, Tag("bundle")]
+    | Annotated[Tiers, Tag("tiers")]
+    | Annotated[Shipping, Tag("shipping")],
     Discriminator(effect_kind),
     BeforeValidator(_check_effect_kinds),
 ]

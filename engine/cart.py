@@ -20,7 +20,6 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
-    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
@@ -28,8 +27,8 @@ from pydantic_core import PydanticCustomError
 
 from dsl.currencies import MINOR_UNITS
 from dsl.errors import Diagnostic, InputError, Span, attach_source
-from dsl.loader import BareDecimal, SourceFile, compose_document, read_source
-from dsl.model import normalise_code, parse_decimal
+from dsl.loader import SourceFile, compose_document, read_source
+from dsl.model import MoneyRules, money_validator, normalise_code
 from dsl.ruleset import ValidationCodes, json_path, validation_diagnostics
 
 CART_INVALID = "PR300"
@@ -61,24 +60,10 @@ class CartError(InputError):
         return list(self._diagnostics)
 
 
-def _price(value: Any, info: ValidationInfo) -> Decimal:
-    if isinstance(value, (float, BareDecimal)):
-        raise PydanticCustomError(CART_FLOAT_PRICE, "price {value} is a bare number; send it "
-                                  "as a decimal string such as \"19.99\"", {"value": str(value)})
-    try:
-        amount = parse_decimal(value, "a price")
-    except PydanticCustomError as err:
-        raise PydanticCustomError(CART_INVALID, err.message()) from None
-    if amount < 0:
-        raise PydanticCustomError(CART_INVALID, "a price cannot be negative (got {value})",
-                                  {"value": str(amount)})
-    units = (info.context or {}).get("minor_units")
-    exponent = amount.as_tuple().exponent
-    if units is not None and isinstance(exponent, int) and -exponent > units:
-        raise PydanticCustomError(CART_TOO_PRECISE, "{value} has more decimals than the "
-                                  "currency allows ({units})", {"value": str(amount),
-                                                                "units": units})
-    return amount
+_price = money_validator(MoneyRules(
+    what="a price",
+    bare_message='price {value} is a bare number; send it as a decimal string such as "19.99"',
+    bare_code=CART_FLOAT_PRICE, invalid_code=CART_INVALID, precision_code=CART_TOO_PRECISE))
 
 
 Price = Annotated[

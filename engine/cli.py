@@ -17,6 +17,7 @@ from dsl.lint.report import format_report
 
 from .clitools import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
 
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="promorules")
 def cli() -> None:

@@ -24,7 +24,7 @@ def _aware(text: str | None) -> dt.datetime | None:
     if text is None:
         return None
     moment = parse_moment(text, "--now/--at")
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _echo_reservation(store: UsageStore, order_ref: str, fmt: str) -> None:
@@ -156,7 +156,7 @@ def status(ruleset: str, at: str | None, db: str, fmt: str) -> None:
     from .evaluate import compile_ruleset
 
     rules = load_ruleset(Path(ruleset))
-    moment = _aware(at) or dt.datetime.now(dt.timezone.utc)
+    moment = _aware(at) or dt.datetime.now(dt.UTC)
     active = set(compile_ruleset(rules).active_ids(moment))
     with UsageStore(db) as store:
         rows = store.status(rules)

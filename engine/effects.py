@@ -9,10 +9,10 @@ of a line, caps and stacking are the evaluator's job.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Callable
 
 from dsl import model as m
 

@@ -169,7 +169,7 @@ class Program:
         if cart.currency != self.ruleset.currency:
             raise CartError([Diagnostic(CART_CURRENCY, f"the cart is in {cart.currency} but "
                                         f"the ruleset is in {self.ruleset.currency}")])
-        moment = at or cart.at or dt.datetime.now(dt.timezone.utc)
+        moment = at or cart.at or dt.datetime.now(dt.UTC)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.ruleset.zone)
         facts = self.facts(cart, moment)

@@ -7,9 +7,10 @@ per-unit values can be fractions of a minor unit (a line of 3 units after a
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Hashable, Mapping, TypeVar
+from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
 

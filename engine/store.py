@@ -28,11 +28,12 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import sqlite_utils
 
@@ -157,11 +158,11 @@ class Reservation:
 def _iso(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("store times must be timezone-aware")
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def uses_of(result: Result, ruleset: Ruleset) -> list[Use]:
@@ -616,13 +617,9 @@ class UsageStore:
             rows = [(None, limits.uses if limits else None)]
             rows += [(code, limits.per_coupon if limits else None) for code in promotion.codes]
             for code, limit in rows:
-                def count(state: str) -> tuple[int, int]:
-                    keys = [k for k in by_state if k[0] == promotion.id and k[2] == state
-                            and (code is None or k[1] == code)]
-                    return (sum(by_state[k][0] for k in keys),
-                            sum(by_state[k][1] for k in keys))
-                (reserved, reserved_amount), (confirmed, confirmed_amount) = \
-                    count("reserved"), count("confirmed")
+                reserved, reserved_amount = _tally(by_state, promotion.id, code, "reserved")
+                confirmed, confirmed_amount = _tally(by_state, promotion.id, code,
+                                                     "confirmed")
                 budget = limits.budget if limits and code is None else None
                 spent = from_minor(reserved_amount + confirmed_amount, units)
                 out.append({
@@ -633,6 +630,14 @@ class UsageStore:
                     "budget_left": None if budget is None else str(budget - spent),
                 })
         return out
+
+
+def _tally(by_state: dict[tuple[str, str | None, str], tuple[int, int]], promotion: str,
+           code: str | None, state: str) -> tuple[int, int]:
+    """Uses and amount (minor units) of a promotion (or one of its codes) in a state."""
+    keys = [k for k in by_state
+            if k[0] == promotion and k[2] == state and (code is None or k[1] == code)]
+    return sum(by_state[k][0] for k in keys), sum(by_state[k][1] for k in keys)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ each a small object with ``code``, ``name``, ``severity`` and
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol
+from typing import Protocol
 
 from ..errors import Diagnostic, InputError, Severity, attach_source
 from ..model import Ruleset

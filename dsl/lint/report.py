@@ -16,7 +16,7 @@ def _plural(count: int, word: str) -> str:
 def format_text(report: LintReport) -> str:
     """Grouped by file: each finding rendered with its source line and caret."""
     out: list[str] = []
-    key = lambda d: d.span.file if d.span else ""  # noqa: E731
+    key = lambda d: d.span.file if d.span else ""
     for _, items in groupby(report.diagnostics, key=key):
         for diagnostic in items:
             out.append(_render(diagnostic))
