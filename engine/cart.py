@@ -7,6 +7,7 @@ the cart came from a file, its line and column.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
@@ -14,12 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
     PlainValidator,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
@@ -78,8 +81,8 @@ Text = Annotated[str, Field(strict=True)]
 
 def _currency(value: Any) -> str:
     if not isinstance(value, str) or value not in MINOR_UNITS:
-        raise PydanticCustomError(CART_CURRENCY, "unknown currency {value!r}; use an ISO 4217 "
-                                  "code", {"value": str(value)})
+        raise PydanticCustomError(CART_CURRENCY, "unknown currency {value}; use an ISO 4217 "
+                                  "code", {"value": repr(value)})
     return value
 
 
@@ -100,10 +103,21 @@ class Customer(_Model):
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
+def _line_id(value: Any, info: ValidationInfo) -> str:
+    """A line id, unique in its cart: the ids seen so far live in the validation context."""
+    if info.context is not None and isinstance(value, str):
+        seen = info.context.setdefault("line_ids", set())
+        if value in seen:
+            raise PydanticCustomError(CART_DUPLICATE_LINE, "duplicate line id {id}",
+                                      {"id": repr(value)})
+        seen.add(value)
+    return value
+
+
 class Line(_Model):
     """One cart line: a product, its unit price and quantity."""
 
-    id: Text = Field(min_length=1)
+    id: Annotated[Text, Field(min_length=1), AfterValidator(_line_id)]
     sku: Text = Field(min_length=1)
     product: Text = ""
     category: Text = ""
@@ -144,8 +158,8 @@ class Cart(_Model):
         seen: set[str] = set()
         for line in self.lines:
             if line.id in seen:
-                raise PydanticCustomError(CART_DUPLICATE_LINE, "duplicate line id {id!r}",
-                                          {"id": line.id})
+                raise PydanticCustomError(CART_DUPLICATE_LINE, "duplicate line id {id}",
+                                          {"id": repr(line.id)})
             seen.add(line.id)
         return self
 
@@ -170,10 +184,23 @@ def parse_cart(data: Any) -> Cart:
         return Cart.model_validate(data, context=_context(data))
     except ValidationError as err:
         raise CartError([
-            Diagnostic(e["type"] if e["type"].startswith("PR") else CART_INVALID,
+            Diagnostic(_KIND_CODES.get(e["type"], e["type"] if e["type"].startswith("PR")
+                                       else CART_INVALID),
                        f"{json_path(tuple(e['loc']))}: {e['msg']}")
             for e in err.errors(include_url=False)
         ]) from None
+
+
+_KIND_CODES = {"missing": CART_MISSING, "extra_forbidden": CART_UNKNOWN_FIELD}
+
+
+def _with_paths(diagnostics: list[Diagnostic], err: ValidationError) -> list[Diagnostic]:
+    """Our own PR300 errors ("a price cannot be negative") get their JSON path too."""
+    return [
+        dataclasses.replace(d, message=f"{json_path(tuple(e['loc']))}: {d.message}")
+        if e["type"] == CART_INVALID else d
+        for d, e in zip(diagnostics, err.errors(include_url=False), strict=True)
+    ]
 
 
 def _from_source(source: SourceFile) -> Cart:
@@ -186,7 +213,7 @@ def _from_source(source: SourceFile) -> Cart:
             try:
                 return Cart.model_validate(doc.data, context=_context(doc.data))
             except ValidationError as err:
-                diagnostics = validation_diagnostics(doc, err, _CODES)
+                diagnostics = _with_paths(validation_diagnostics(doc, err, _CODES), err)
     raise CartError(attach_source(diagnostics, source.lines))
 
 

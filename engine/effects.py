@@ -134,8 +134,10 @@ def amount_off_each(effect: m.AmountOffEach, inp: EffectInput) -> Parts:
 
 
 def fixed_price(effect: m.FixedPrice, inp: EffectInput) -> Parts:
-    picked = choose_units(inp.targets, effect.max_units, effect.choose)
+    """Units cost ``fixed_price``; ``max_units`` are chosen among units that cost more."""
     price = Fraction(effect.fixed_price)
+    dearer = [line for line in inp.targets if line.unit_value > price]
+    picked = choose_units(dearer, effect.max_units, effect.choose)
     parts = _per_unit(inp, picked, lambda unit: unit - price)
     if not parts.total:
         parts.note = f"every target unit already costs at most {effect.fixed_price}"

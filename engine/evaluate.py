@@ -167,7 +167,8 @@ class Program:
                  usage: UsageView | None = None) -> Result:
         """Price ``cart`` as of ``at`` (default: the cart's ``at``, else now)."""
         if cart.currency != self.ruleset.currency:
-            raise CartError([Diagnostic(CART_CURRENCY, f"the cart is in {cart.currency} but "
+            raise CartError([Diagnostic(CART_CURRENCY, f"currency: the cart is in "
+                                        f"{cart.currency} but "
                                         f"the ruleset is in {self.ruleset.currency}")])
         moment = at or cart.at or dt.datetime.now(dt.UTC)
         if moment.tzinfo is None:
@@ -218,7 +219,7 @@ class Program:
             return
         limits = []
         if cap.amount is not None:
-            limits.append(cap.amount)
+            limits.append(cap.amount.quantize(self.quantum))
         if cap.percent_of_subtotal is not None:
             share = facts.cart["subtotal"] * cap.percent_of_subtotal / 100
             limits.append(share.quantize(self.quantum, rounding=ROUND_DOWN))
@@ -392,10 +393,14 @@ class _Evaluation:
             state.rejected[cp.id] = Rejected(cp.id, coupon, code,
                                              self._why_nothing(cp, parts, targets))
             return
-        clamped = self._cap(cp, clamped, state)
-        if sum(clamped.values(), Decimal(0)) == 0:
+        clamped, zeroed_by = self._cap(cp, clamped, state)
+        if zeroed_by == "budget":
             state.rejected[cp.id] = Rejected(cp.id, coupon, r.BUDGET_EXHAUSTED,
                                              "the promotion's budget is spent")
+            return
+        if zeroed_by == "max_amount":
+            state.rejected[cp.id] = Rejected(cp.id, coupon, r.CAP_REACHED,
+                                             "its max_amount leaves nothing to discount")
             return
         for key, amount in clamped.items():
             if key is SHIPPING:
@@ -424,9 +429,13 @@ class _Evaluation:
                 out[SHIPPING] = amount
         return out
 
-    def _cap(self, cp: CompiledPromotion, parts: dict[str | None, Decimal],
-             state: _Pass) -> dict[str | None, Decimal]:
-        """The effect's ``max_amount``, then what is left of the budget."""
+    def _cap(self, cp: CompiledPromotion, parts: dict[str | None, Decimal], state: _Pass,
+             ) -> tuple[dict[str | None, Decimal], str | None]:
+        """The effect's ``max_amount``, then what is left of the budget.
+
+        Returns the capped parts and, when a cap cut them to zero, which one.
+        """
+        q = self.program.quantum
         caps: list[tuple[str, Decimal]] = []
         if cp.promotion.effect.max_amount is not None:
             caps.append(("max_amount", cp.promotion.effect.max_amount))
@@ -435,12 +444,15 @@ class _Evaluation:
             if left is not None:
                 caps.append(("budget", max(left, Decimal(0))))
         for source, limit in caps:
-            before = sum(parts.values(), Decimal(0))
+            limit = limit.quantize(q)
+            before = sum(parts.values(), q * 0)
             if before > limit:
                 parts = {k: v for k, v in self.program._reallocate(parts, limit).items()
                          if v > 0}
                 state.capped.append(Cap(cp.id, source, before, limit))
-        return parts
+                if not parts:
+                    return parts, source
+        return parts, None
 
     def _why_nothing(self, cp: CompiledPromotion, parts: Parts,
                      targets: list[BaseLine]) -> str:

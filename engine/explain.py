@@ -68,9 +68,15 @@ class Explainer:
                        if not self.value(node.args[0], facts, line)]
             return f"{text} was false: line {failing[0]} does not satisfy it" if failing \
                 else f"{text} was false"
-        seen = [f"{format_expression(o)} is {show(self.value(o, facts, item))}"
+        seen = [f"{format_expression(o)} is {show(self._local(self.value(o, facts, item)))}"
                 for o in self._operands(node)]
         return f"{text} was false" + (": " + ", ".join(seen) if seen else "")
+
+    def _local(self, value: Any) -> Any:
+        """A moment as the merchandiser wrote the rule: in the ruleset's timezone."""
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            return value.astimezone(self.compiler.zone)
+        return value
 
     @staticmethod
     def _operands(node: n.Node) -> list[n.Node]:
