@@ -240,5 +240,8 @@ ERROR_CODES: dict[str, str] = {
     "PR415": "a per-customer limit on a guest cart",
     "PR500": "a path given on the command line does not exist",
     "PR501": "an invalid command-line value",
+    "PR502": "an invalid [tool.promorules.lint] configuration in pyproject.toml",
+    "PR510": "an invalid rule test file (structure, amounts, reason codes, duplicate names)",
+    "PR511": "a ruleset or cart named by a rule test does not exist",
 }
 """Every error code and what it means. Codes are stable: never reused or renumbered."""

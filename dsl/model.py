@@ -235,13 +235,20 @@ class Window(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
-        if self.from_ is not None and self.until is not None:
+        if self.from_ is not None and self.until is not None and \
+                _has_offset(self.from_) == _has_offset(self.until):
+            # A local time and one with an offset are ordered only once the
+            # ruleset's timezone is known: lint rule PR204 checks those.
             start, end = _comparable(self.from_), _comparable(self.until)
             if start is not None and end is not None and end <= start:
                 raise _error(BAD_WINDOW, "the window ends ({until}) before or when it starts "
                              "({start})", until=self.until.isoformat(),
                              start=self.from_.isoformat(), field="until")
         return self
+
+
+def _has_offset(moment: dt.date | dt.datetime) -> bool:
+    return isinstance(moment, dt.datetime) and moment.tzinfo is not None
 
 
 def _comparable(moment: dt.date | dt.datetime) -> dt.datetime | None:

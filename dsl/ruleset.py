@@ -62,6 +62,8 @@ class Analysis:
     source: SourceFile
     ruleset: Ruleset | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    document: Document | None = None
+    """The positioned document (when the YAML parsed): where every node sits."""
 
     @property
     def ok(self) -> bool:
@@ -238,7 +240,7 @@ def _analyze(source: SourceFile) -> Analysis:
         ruleset = None
     elif ruleset is not None:
         ruleset._source = source
-    return Analysis(source, ruleset, unique)
+    return Analysis(source, ruleset, unique, doc)
 
 
 def analyze_file(path: str | Path) -> Analysis:

@@ -1,36 +1,54 @@
 """``promo lint``: load every ruleset under the given paths and collect every diagnostic.
 
-The loader's diagnostics (YAML, model, expressions: ``PR1xx``) are the
-findings for now; semantic rules (``PR2xx``) plug in through ``RULES`` —
-each a small object with ``code``, ``name``, ``severity`` and
-``check(ruleset) -> Iterator[Diagnostic]`` run on every ruleset that loaded.
+A file is loaded first (YAML, model, expressions: ``PR1xx`` errors); a
+ruleset that loads is then checked by the semantic rules (``PR2xx``), each a
+module in ``dsl/lint/rules/`` listed in its explicit registry.  Rules see a
+``LintRuleset`` (the model, the positioned document, "now").  The
+configuration (``[tool.promorules.lint]``) selects rules and re-grades them;
+inline ``# promo: ignore[...]`` comments silence findings on one promotion.
+
+    report = lint_paths(["rulesets/"], config=find_config(), now=None)
+    report.failed(Severity.WARNING)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from ..errors import Diagnostic, InputError, Severity, attach_source
-from ..model import Ruleset
 from ..ruleset import Analysis, analyze_file
+from .config import LintConfig, find_config, load_config
+from .context import LintRuleset
+from .rules import BY_CODE, REGISTRY
+from .suppress import apply_suppressions, find_suppressions
 
 RULESET_SUFFIXES = (".yaml", ".yml")
 NOT_RULESET_DIRS = frozenset({"carts", "tests"})
 """Directories beside rulesets that hold sample carts and rule tests."""
 
+__all__ = ["LintConfig", "LintReport", "LintRuleset", "RULES", "Rule", "discover",
+           "find_config", "lint_analysis", "lint_paths", "load_config"]
+
 
 class Rule(Protocol):
-    code: str
-    name: str
-    severity: Severity
+    @property
+    def code(self) -> str: ...
 
-    def check(self, ruleset: Ruleset) -> Iterator[Diagnostic]: ...
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def severity(self) -> Severity: ...
+
+    def check(self, ruleset: LintRuleset) -> Iterator[Diagnostic]: ...
 
 
-RULES: list[Rule] = []
+RULES: list[Rule] = list(REGISTRY)
+"""Every semantic rule, in code order (``dsl.lint.rules.REGISTRY``)."""
 
 
 @dataclass
@@ -39,6 +57,7 @@ class LintReport:
 
     files: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressed: int = 0
 
     def count(self, severity: Severity) -> int:
         return sum(1 for d in self.diagnostics if d.severity == severity)
@@ -70,19 +89,51 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def lint_analysis(analysis: Analysis, rules: Iterable[Rule] = RULES) -> list[Diagnostic]:
-    """Diagnostics of one loaded source: loading errors, then rule findings."""
+def _lint(analysis: Analysis, rules: Iterable[Rule], config: LintConfig,
+          now: dt.datetime | None) -> tuple[list[Diagnostic], int]:
     found = list(analysis.diagnostics)
-    if analysis.ruleset is not None:
+    suppressed = 0
+    if analysis.ruleset is not None and analysis.document is not None:
+        subject = LintRuleset(analysis.ruleset, analysis.document, now)
+        running = {rule.code for rule in rules if config.enabled(rule.code)}
+        findings: list[Diagnostic] = []
         for rule in rules:
-            found.extend(rule.check(analysis.ruleset))
-    return sorted(attach_source(found, analysis.source.lines), key=Diagnostic.sort_key)
+            if rule.code in running:
+                findings.extend(rule.check(subject))
+        findings, suppressed = apply_suppressions(
+            findings, find_suppressions(analysis.document), running.__contains__)
+        for d in findings:
+            rule_ = BY_CODE.get(d.code)
+            default = rule_.severity if rule_ is not None else d.severity
+            graded = config.severity_of(d.code, default)
+            found.append(d if graded == d.severity else replace(d, severity=graded))
+    ordered = sorted(attach_source(found, analysis.source.lines), key=Diagnostic.sort_key)
+    return ordered, suppressed
 
 
-def lint_paths(paths: Iterable[str | Path]) -> LintReport:
-    """Lint every ruleset under ``paths``."""
+def lint_analysis(analysis: Analysis, rules: Iterable[Rule] | None = None, *,
+                  config: LintConfig | None = None,
+                  now: dt.datetime | None = None) -> list[Diagnostic]:
+    """Diagnostics of one loaded source: loading errors, then rule findings."""
+    return _lint(analysis, RULES if rules is None else rules, config or LintConfig(), now)[0]
+
+
+def lint_paths(paths: Iterable[str | Path], *, config: LintConfig | None = None,
+               now: dt.datetime | None = None,
+               rules: Iterable[Rule] | None = None) -> LintReport:
+    """Lint every ruleset under ``paths``.
+
+    ``config`` defaults to no configuration (every rule, default severities);
+    the CLI passes ``find_config()``.  ``now`` pins the time for rules that
+    depend on it (default: the current time).
+    """
     report = LintReport()
+    chosen = list(RULES if rules is None else rules)
+    settings = config or LintConfig()
     for path in discover(paths):
         report.files.append(str(path))
-        report.diagnostics.extend(lint_analysis(analyze_file(path)))
+        diagnostics, suppressed = _lint(analyze_file(path), chosen, settings, now)
+        report.diagnostics.extend(diagnostics)
+        report.suppressed += suppressed
     return report
+

@@ -1,0 +1,68 @@
+"""The acceptance ruleset: one mistake per rule, each reported once at its marked line."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+
+from dsl.lint import lint_paths
+from dsl.lint.report import format_github, format_sarif, format_text
+from dsl.lint.rules import BY_CODE
+
+CASES = Path(__file__).resolve().parents[2] / "cases" / "lint"
+ALL_RULES = CASES / "all_rules.yaml"
+SCHEMA = CASES / "sarif-schema-2.1.0.json"
+
+
+def _marked() -> dict[str, int]:
+    """Code → the line marked ``<- CODE`` in the file."""
+    out = {}
+    for number, line in enumerate(ALL_RULES.read_text(encoding="utf-8").splitlines(), 1):
+        match = re.search(r"<- (PR2[0-9]{2})", line)
+        if match:
+            out[match.group(1)] = number
+    return out
+
+
+def test_every_rule_is_seeded_once() -> None:
+    assert sorted(_marked()) == sorted(BY_CODE)
+
+
+def test_sarif_validates_and_holds_each_code_once_at_its_line() -> None:
+    log = json.loads(format_sarif(lint_paths([ALL_RULES])))
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator.check_schema(schema)
+    validator = jsonschema.Draft4Validator(
+        schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+    results = log["runs"][0]["results"]
+    found = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]["startLine"]
+             for r in results}
+    assert len(results) == len(found), "each code once"
+    assert found == _marked()
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    for result in results:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_github_prints_one_annotation_per_finding() -> None:
+    report = lint_paths([ALL_RULES])
+    lines = format_github(report).splitlines()
+    assert len(lines) == len(report.diagnostics) == len(BY_CODE)
+    marked = _marked()
+    for line in lines:
+        assert line.startswith(("::error file=", "::warning file="))
+        code = line.split("title=")[1][:5]
+        assert f",line={marked[code]}," in line
+
+
+def test_text_headlines_carry_code_and_severity() -> None:
+    text = format_text(lint_paths([ALL_RULES]))
+    path = str(ALL_RULES)
+    assert f"{path}:32:9: PR201 [error] promotion id 'tees-5' is already used at line 28" \
+        in text
+    assert "Found 7 errors and 11 warnings in 1 file." in text
