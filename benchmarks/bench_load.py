@@ -57,7 +57,9 @@ def _ms(seconds: float) -> str:
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     line = "  ".join("-" * w for w in widths)
-    fmt = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))
+    def fmt(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))
+
     return "\n".join([fmt(headers), line, *(fmt(r) for r in rows)])
 
 

@@ -326,7 +326,7 @@ def test_yaml_problems_surface_through_load_ruleset(ruleset_text: Build) -> None
 
 BOMB = "".join(
     f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9 if prev else ['"lol"'] * 9) + "]\n"
-    for prev, name in zip([""] + list("abcdefgh"), "abcdefghi"))
+    for prev, name in zip([""] + list("abcdefgh"), "abcdefghi", strict=True))
 
 
 @pytest.mark.parametrize(
