@@ -187,6 +187,10 @@ class Compiler(n.Visitor):
                                                                           right_type):
             left, right = self._temporal(left), self._temporal(right)
         test = self._test(node.op)
+        if not _may_be_missing(node.left) and not _may_be_missing(node.right):
+            # Declared fields and literals: the checker settled the types, so no
+            # MISSING and no TypeError can occur here.
+            return lambda f, i: test(left(f, i), right(f, i))
 
         def compare(f: Any, i: Any) -> bool:
             a, b = left(f, i), right(f, i)
@@ -249,6 +253,16 @@ class Compiler(n.Visitor):
             return lambda f, i: sum(values(f), zero)
         pick = min if name == "min" else max
         return lambda f, i: pick(values(f), default=zero)
+
+
+def _may_be_missing(node: n.Node) -> bool:
+    """Could evaluating ``node`` give ``MISSING`` or a value of an unexpected type?"""
+    for part in n.walk(node):
+        if isinstance(part, n.Path) and ATTRIBUTES in part.parts:
+            return True
+        if isinstance(part, n.Arith) and part.op == "/":
+            return True
+    return False
 
 
 def compile_condition(node: n.Node, zone: ZoneInfo) -> Compiled:

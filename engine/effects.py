@@ -9,6 +9,7 @@ of a line, caps and stacking are the evaluator's job.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,7 +17,7 @@ from fractions import Fraction
 
 from dsl import model as m
 
-from .money import HUNDRED, allocate, normalize, round_money, to_minor
+from .money import HUNDRED, allocate, from_minor, normalize, round_minor, round_money, to_minor
 
 ZERO = Decimal(0)
 
@@ -31,7 +32,7 @@ class BaseLine:
     base: Decimal  # line value the effect works on (original or remaining)
     original: Decimal  # original line total (tiers measure this)
 
-    @property
+    @functools.cached_property
     def unit_value(self) -> Fraction:
         return Fraction(self.base) / self.quantity
 
@@ -59,29 +60,25 @@ class Parts:
         return sum(self.lines.values(), ZERO) + self.shipping
 
 
-def choose_units(lines: list[BaseLine], count: int | None, choose: str,
-                 skip: dict[str, int] | None = None) -> dict[str, int]:
+def choose_units(lines: list[BaseLine], count: int | None, choose: str) -> dict[str, int]:
     """Pick ``count`` units (all if ``None``) pooled over lines, cheapest first.
 
     ``choose="most_expensive"`` reverses the price order; equal unit values
-    go to the line whose id sorts first.  ``skip`` units per line are not
-    available (already used for something else).
+    go to the line whose id sorts first.
     """
+    if count is None:
+        return {line.id: line.quantity for line in lines}
     sign = 1 if choose == "cheapest" else -1
     ordered = sorted(lines, key=lambda ln: (sign * ln.unit_value, ln.rank))
     picked: dict[str, int] = {}
     left = count
     for line in ordered:
-        available = line.quantity - (skip or {}).get(line.id, 0)
-        if available <= 0:
-            continue
-        take = available if left is None else min(available, left)
+        take = min(line.quantity, left)
         if take:
             picked[line.id] = take
-        if left is not None:
-            left -= take
-            if left == 0:
-                break
+        left -= take
+        if left == 0:
+            break
     return picked
 
 
@@ -93,9 +90,14 @@ def _percent_of_units(inp: EffectInput, picked: dict[str, int], pct: Decimal,
                       lines: list[BaseLine]) -> Parts:
     index = _by_id(lines)
     parts = Parts()
+    share = Fraction(pct) / HUNDRED
+    scale = 10 ** inp.minor_units
     for line_id, units in picked.items():
-        exact = index[line_id].unit_value * units * Fraction(pct) / HUNDRED
-        parts.lines[line_id] = round_money(exact, inp.minor_units, inp.rounding)
+        line = index[line_id]
+        # base (whole minor units) × units / quantity × pct / 100, as one exact fraction
+        exact = Fraction(int(line.base * scale) * units * share.numerator,
+                         line.quantity * share.denominator)
+        parts.lines[line_id] = from_minor(round_minor(exact, inp.rounding), inp.minor_units)
     return parts
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from dsl import nodes as n
 from dsl.format import format_expression
 
-from .compile import MISSING, Compiler, Facts
+from .compile import MISSING, Compiled, Compiler, Facts
 
 _LITERALS = (n.Number, n.String, n.Boolean, n.Date, n.ListLit)
 
@@ -43,9 +43,14 @@ class Explainer:
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.compiler = Compiler(zone)
+        self._compiled: dict[int, tuple[n.Node, Compiled]] = {}
 
     def value(self, node: n.Node, facts: Facts, item: Any) -> Any:
-        return self.compiler.compile(node)(facts, item)
+        # Compiled once per node (keyed by identity; the node is kept alive with it).
+        entry = self._compiled.get(id(node))
+        if entry is None:
+            entry = self._compiled[id(node)] = (node, self.compiler.compile(node))
+        return entry[1](facts, item)
 
     def why_false(self, node: n.Node, facts: Facts, item: Any = None) -> str:
         """A sentence naming the first failing condition and the actual values."""
