@@ -100,8 +100,14 @@ class Program:
         self.explainer = Explainer(zone)
         ordered = sorted(ruleset.promotions, key=lambda p: (-p.priority, p.id))
 
+        compiled: dict[str, Compiled] = {}  # one closure per distinct condition text
+
         def build(cond: Any) -> Compiled | None:
-            return compile_condition(cond.node, zone) if cond is not None else None
+            if cond is None:
+                return None
+            if cond.source not in compiled:
+                compiled[cond.source] = compile_condition(cond.node, zone)
+            return compiled[cond.source]
 
         self.promotions = tuple(
             CompiledPromotion(
@@ -290,6 +296,7 @@ class _Evaluation:
         self.usage = usage
         ids = sorted(line["id"] for line in facts.lines)
         self.rank = {line_id: index for index, line_id in enumerate(ids)}
+        self._matches: dict[int, list[dict[str, Any]]] = {}
         self.stacking = program.ruleset.stacking
 
     def run(self, coupons_only: bool) -> _Pass:
@@ -360,12 +367,21 @@ class _Evaluation:
         return None
 
     # effect, caps, application
+    def _matching(self, condition: Compiled | None) -> list[dict[str, Any]]:
+        """Lines a target condition selects; conditions see the original cart, so
+        promotions sharing a condition share the answer."""
+        if condition is None:
+            return self.facts.lines
+        found = self._matches.get(id(condition))
+        if found is None:
+            found = [line for line in self.facts.lines if condition(self.facts, line)]
+            self._matches[id(condition)] = found
+        return found
+
     def _lines_for(self, condition: Compiled | None, state: _Pass) -> list[BaseLine]:
         base_original = self.stacking.base == "original"
         out = []
-        for line in self.facts.lines:
-            if condition is not None and not condition(self.facts, line):
-                continue
+        for line in self._matching(condition):
             line_id = line["id"]
             left = state.remaining[line_id]
             out.append(BaseLine(line_id, self.rank[line_id], int(line["quantity"]),

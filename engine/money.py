@@ -7,6 +7,7 @@ per-unit values can be fractions of a minor unit (a line of 3 units after a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -75,18 +76,21 @@ def allocate(total: Decimal, weights: Mapping[K, Fraction | Decimal | int], mino
         raise ValueError(f"{total} is not a whole number of minor units")
     target = int(units)
     positive = {k: Fraction(w) for k, w in weights.items() if w > 0}
-    whole = sum(positive.values(), Fraction(0))
     parts = {k: 0 for k in weights}
-    if target == 0 or whole == 0:
+    if target == 0 or not positive:
         return {k: from_minor(0, minor_units) for k in weights}
+    # Integer arithmetic: scale every weight to a common denominator, so each
+    # share is target * w / total with an integer quotient and remainder.
+    denominator = math.lcm(*(w.denominator for w in positive.values()))
+    scaled = {k: w.numerator * (denominator // w.denominator) for k, w in positive.items()}
+    whole = sum(scaled.values())
     remainders = []
     assigned = 0
-    for key, weight in positive.items():
-        exact = target * weight / whole
-        floor = exact.numerator // exact.denominator
+    for key, weight in scaled.items():
+        floor, rest = divmod(target * weight, whole)
         parts[key] = floor
         assigned += floor
-        remainders.append((exact - floor, key))
+        remainders.append((rest, key))
     rank = (lambda k: order[k]) if order is not None else (lambda k: k)
     remainders.sort(key=lambda item: (-item[0], rank(item[1])))  # type: ignore[no-any-return]
     for _, key in remainders[: target - assigned]:
