@@ -21,7 +21,14 @@ from dsl import Ruleset
 from .cart import Cart
 from .evaluate import compile_ruleset
 from .result import Result
-from .store import DEFAULT_TTL, LimitReached, Reservation, StoreView, UsageStore
+from .store import (
+    DEFAULT_TTL,
+    IllegalTransition,
+    LimitReached,
+    Reservation,
+    StoreView,
+    UsageStore,
+)
 
 MAX_ATTEMPTS = 3
 """Re-pricing rounds when another checkout takes a limit between evaluation and reserve."""
@@ -42,7 +49,9 @@ def start_checkout(store: UsageStore, ruleset: Ruleset, cart: Cart, order_ref: s
 
     If a concurrent checkout takes a limit between pricing and reserving, the
     cart is priced again (the promotion is then rejected with
-    ``limit_reached``), so the returned price always matches the hold.
+    ``limit_reached``), so the returned price always matches the hold.  An
+    order reference whose checkout was aborted (released) holds nothing and
+    can never be confirmed: ``IllegalTransition``, use a new one.
     """
     program = compile_ruleset(ruleset)
     view = StoreView(store, ruleset, order_ref)
@@ -51,6 +60,9 @@ def start_checkout(store: UsageStore, ruleset: Ruleset, cart: Cart, order_ref: s
         try:
             now = at if at is not None and at.tzinfo is not None else None
             reservation = store.reserve(order_ref, ruleset, result, ttl, now=now)
+            if reservation.state == "released":
+                raise IllegalTransition(f"order {order_ref} was released (checkout aborted); "
+                                        "start the new checkout with a new order reference")
             return Checkout(result, reservation)
         except LimitReached:
             if attempt == MAX_ATTEMPTS:

@@ -25,15 +25,17 @@ see ``confirm(retake_expired=True)``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
@@ -45,6 +47,8 @@ from . import events as ev
 from .money import from_minor, to_minor
 from .reasons import BUDGET_EXHAUSTED, LIMIT_REACHED
 from .result import Result
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_PATH = "promo-usage.sqlite"
 DEFAULT_TTL = dt.timedelta(minutes=15)
@@ -199,6 +203,19 @@ def _counter_keys(promotion: Promotion, customer: str,
 # ---------------------------------------------------------------- store
 
 
+def _guarded(method: F) -> F:
+    """A read model that raises the store's errors, never a raw ``sqlite3`` one."""
+
+    @functools.wraps(method)
+    def wrapper(self: UsageStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as err:
+            raise self._guard(err) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 class UsageStore:
     """A usage store on one SQLite file (WAL, busy timeout)."""
 
@@ -217,15 +234,36 @@ class UsageStore:
                 conn = sqlite3.connect(self.path, isolation_level=None,
                                        timeout=timeout_ms / 1000, check_same_thread=False)
             self.conn = conn
-            conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if not readonly:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-            self.db = sqlite_utils.Database(conn)
-            self._migrate()
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+                conn.execute("PRAGMA foreign_keys = ON")
+                self._schema_version()  # refuse a newer file before writing anything to it
+                if not readonly:
+                    self._use_wal(timeout_ms)
+                    conn.execute("PRAGMA synchronous = NORMAL")
+                self.db = sqlite_utils.Database(conn)
+                self._migrate()
+            except BaseException:
+                conn.close()
+                raise
         except sqlite3.DatabaseError as err:
             raise self._file_error(err) from None
+
+    def _use_wal(self, timeout_ms: int) -> None:
+        """``PRAGMA journal_mode = WAL``, retried while locked.
+
+        Switching a new file to WAL can fail with "database is locked" at once,
+        without the busy handler, while other processes open the same new file.
+        """
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.005)
 
     def _file_error(self, err: sqlite3.DatabaseError) -> StoreError:
         text = str(err)
@@ -233,6 +271,8 @@ class UsageStore:
             return StoreBusy(f"{self.path}: the database stayed locked: {text}")
         if "readonly" in text or "read-only" in text:
             return StoreFileError(f"{self.path}: the database is read-only", code="PR402")
+        if "full" in text:
+            return StoreError(f"{self.path}: {text}; nothing was written")
         return StoreFileError(f"{self.path}: not a usage store ({text})")
 
     def close(self) -> None:
@@ -245,12 +285,16 @@ class UsageStore:
         self.close()
 
     # schema
-    def _migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+    def _schema_version(self) -> int:
+        version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
             raise StoreFileError(f"{self.path}: written by a newer promorules (schema "
                                  f"{version}, this one knows {SCHEMA_VERSION}); upgrade "
                                  "promorules", code="PR404")
+        return version
+
+    def _migrate(self) -> None:
+        version = self._schema_version()
         if version == SCHEMA_VERSION:
             return
         if self.readonly:
@@ -258,28 +302,36 @@ class UsageStore:
                                  "store is open read-only", code="PR402")
         with self._transaction():
             # Re-read inside the lock: another process may have migrated meanwhile.
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            version = self._schema_version()
             for migration in MIGRATIONS[version:]:
                 migration(self.db)
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``; anything raised rolls back."""
+    def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` (``BEGIN`` to only read) … ``COMMIT``; anything raised rolls back."""
+        if write and self.readonly:
+            raise StoreFileError(f"{self.path}: the store is open read-only", code="PR402")
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.OperationalError as err:
             raise self._file_error(err) from None
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as err:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise self._file_error(err) from None
+
+    def _rollback(self) -> None:
+        # SQLite has already rolled back after some errors (a full disk, for one);
+        # a second ROLLBACK would hide the real error behind "no transaction is active".
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     def _guard(self, err: sqlite3.DatabaseError) -> StoreError:
         return self._file_error(err)
@@ -310,7 +362,7 @@ class UsageStore:
                     if row[0] != fingerprint:
                         raise ReservationConflict(
                             f"order {order_ref} is already reserved with other promotions or "
-                            "amounts; release it first or use a new order reference")
+                            "amounts; use a new order reference")
                 else:
                     expires = now + ttl
                     conn.execute(
@@ -516,6 +568,7 @@ class UsageStore:
                              (kind, ev.VERSION, _iso(now), order_ref,
                               json.dumps(payload, sort_keys=True)))
 
+    @_guarded
     def events(self, since: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
         """Outbox events with ``id > since``, oldest first, for a relay to publish."""
         sql = "SELECT id, payload FROM events WHERE id > ? ORDER BY id"
@@ -528,25 +581,30 @@ class UsageStore:
 
     # ----------------------------------------------------- read models
 
+    @_guarded
     def reservation(self, order_ref: str, minor_units: int | None = None) -> Reservation:
+        """One reservation; its uses' amounts in money (the currency's minor units as stored)."""
         row = self.conn.execute(
-            "SELECT order_ref, ruleset, customer, state, expires_at FROM reservations "
-            "WHERE order_ref = ?", (order_ref,)).fetchone()
+            "SELECT order_ref, ruleset, customer, state, expires_at, minor_units "
+            "FROM reservations WHERE order_ref = ?", (order_ref,)).fetchone()
         if row is None:
             raise UnknownReservation(f"no reservation for order {order_ref}")
+        units = row[5] if minor_units is None else minor_units
         uses = tuple(
-            Use(p, c, from_minor(a, minor_units) if minor_units is not None else Decimal(a))
+            Use(p, c, from_minor(a, units))
             for p, c, a in self.conn.execute(
                 "SELECT promotion, coupon, amount_minor FROM uses WHERE order_ref = ? "
                 "ORDER BY promotion", (order_ref,)))
         return Reservation(row[0], row[1], row[2], row[3],
                            dt.datetime.fromisoformat(row[4]), uses)
 
+    @_guarded
     def counter(self, scope: str, key: str) -> int:
         row = self.conn.execute("SELECT used FROM counters WHERE scope = ? AND key = ?",
                                 (scope, key)).fetchone()
         return int(row[0]) if row else 0
 
+    @_guarded
     def counters(self) -> dict[tuple[str, str], int]:
         return {(r["scope"], r["key"]): r["used"]
                 for r in self.db.query("SELECT scope, key, used FROM counters")}
@@ -555,6 +613,7 @@ class UsageStore:
         """What one order's reserved or confirmed uses add to each counter."""
         return self.expected_counters(order_ref)
 
+    @_guarded
     def expected_counters(self, order_ref: str | None = None) -> dict[tuple[str, str], int]:
         """Counters recomputed from the reservation rows (reserved + confirmed)."""
         expected: dict[tuple[str, str], int] = {}
@@ -580,7 +639,7 @@ class UsageStore:
     def reconcile(self, fix: bool = False) -> list[Drift]:
         """Compare every counter with the reservation rows; with ``fix``, repair the drift."""
         try:
-            with self._transaction() as conn:
+            with self._transaction(write=fix) as conn:
                 actual = self.counters()
                 expected = self.expected_counters()
                 drift = [Drift(scope, key, actual.get((scope, key), 0), want)
@@ -599,8 +658,16 @@ class UsageStore:
         return drift
 
     def integrity_ok(self) -> bool:
-        return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+        """``PRAGMA integrity_check``; a file too damaged to check is not ok either."""
+        try:
+            return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+        except sqlite3.DatabaseError as err:
+            error = self._guard(err)
+            if isinstance(error, StoreBusy):
+                raise error from None
+            return False
 
+    @_guarded
     def status(self, ruleset: Ruleset) -> list[dict[str, Any]]:
         """Per promotion (and per coupon code): limit, reserved, confirmed, remaining."""
         units = ruleset.minor_units
