@@ -243,7 +243,7 @@ class _Composer:
                     path = parent.path + (parent.key,)
                     if parent.key in parent.container:
                         # A duplicate: its positions must not overwrite the first's.
-                        path = parent.path + (_Duplicate(),)
+                        path = parent.path + (_Duplicate(),)  # type: ignore[operator]
                 else:
                     path = parent.path + (len(parent.container),)
                 key_span = parent.key_span if parent and isinstance(parent.container, dict) \

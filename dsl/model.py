@@ -51,9 +51,9 @@ BAD_EXPRESSION = "PR150"
 _DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
-def _error(code: str, message: str, **ctx: Any) -> PydanticCustomError:
+def _error(code: str, template: str, **ctx: Any) -> PydanticCustomError:
     """A pydantic error with our code; ``field=`` in ``ctx`` names the sub-field to point at."""
-    return PydanticCustomError(code, message, ctx or None)
+    return PydanticCustomError(code, template, ctx or None)
 
 
 # ------------------------------------------------------------------ money

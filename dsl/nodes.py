@@ -21,7 +21,9 @@ NO_SPAN = Span("<expr>", 1, 1)
 
 @dataclass(frozen=True)
 class Node:
-    """Base of all nodes."""
+    """Base of all nodes: every node has a ``span``, keyword-only and left out of equality."""
+
+    span: Span = field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
 
     def children(self) -> Iterator[Node]:
         for f in fields(self):
@@ -40,7 +42,6 @@ class Number(Node):
     """A decimal or integer literal, kept as ``Decimal``."""
 
     value: Decimal
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,6 @@ class String(Node):
     """A quoted string literal."""
 
     value: str
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,6 @@ class Boolean(Node):
     """``true`` or ``false``."""
 
     value: bool
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,6 @@ class Date(Node):
     """A date (``2026-06-01``) or datetime (``2026-06-01T09:00``) literal."""
 
     value: dt.date | dt.datetime
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,6 @@ class ListLit(Node):
     """A list literal: ``["a", "b"]``."""
 
     items: tuple[Node, ...]
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 # ------------------------------------------------------------------ names
@@ -83,7 +80,6 @@ class Path(Node):
     """A dotted name such as ``cart.subtotal`` or ``item.attributes.color``."""
 
     parts: tuple[str, ...]
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     @property
     def dotted(self) -> str:
@@ -100,7 +96,6 @@ class Compare(Node):
     op: str
     left: Node
     right: Node
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -110,7 +105,6 @@ class Arith(Node):
     op: str
     left: Node
     right: Node
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -118,7 +112,6 @@ class Neg(Node):
     """Unary minus."""
 
     operand: Node
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -127,7 +120,6 @@ class And(Node):
 
     left: Node
     right: Node
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -136,7 +128,6 @@ class Or(Node):
 
     left: Node
     right: Node
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -144,7 +135,6 @@ class Not(Node):
     """``not operand``."""
 
     operand: Node
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -154,7 +144,6 @@ class Call(Node):
     name: str
     args: tuple[Node, ...]
     where: Node | None = None
-    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 COMPARE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains")

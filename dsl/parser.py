@@ -142,7 +142,8 @@ def _describe(tok: Token) -> str:
 
 def _translate(text: str, err: UnexpectedInput) -> ExpressionError:
     if isinstance(err, UnexpectedCharacters):
-        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        pos = err.pos_in_stream
+        ch = text[pos] if pos is not None and pos < len(text) else ""
         if ch == "=":
             return _syntax("'=' is not an operator", err.line, err.column,
                            hint="use '==' to compare")

@@ -41,12 +41,13 @@ def unescape(quoted: str) -> str:
     return "".join(out)
 
 
-def _binary(node_cls: type[n.Node], op: str | None = None) -> Any:
+def _binary(node_cls: Any, op: str | None = None) -> Any:
+    """A transformer method building ``node_cls`` from two operands (and ``op``)."""
     def method(self: ToAst, meta: Meta, children: list[n.Node]) -> n.Node:
         left, right = children
         if op is None:
-            return node_cls(left, right, span=span_of(meta))  # type: ignore[call-arg]
-        return node_cls(op, left, right, span=span_of(meta))  # type: ignore[call-arg]
+            return node_cls(left, right, span=span_of(meta))  # type: ignore[no-any-return]
+        return node_cls(op, left, right, span=span_of(meta))  # type: ignore[no-any-return]
 
     return v_args(meta=True)(method)
 
@@ -90,7 +91,7 @@ class ToAst(Transformer[Token, n.Node]):
         return n.Date(value, span=span_of(tok))
 
     @v_args(meta=True)
-    def list(self, meta: Meta, children: list[n.Node | None]) -> n.ListLit:
+    def list_lit(self, meta: Meta, children: list[n.Node | None]) -> n.ListLit:
         return n.ListLit(tuple(c for c in children if c is not None), span=span_of(meta))
 
     # names and calls

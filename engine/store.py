@@ -112,24 +112,24 @@ class CustomerRequired(StoreError):
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
-    db["reservations"].create(
+    db.table("reservations").create(
         {"order_ref": str, "ruleset": str, "currency": str, "minor_units": int,
          "customer": str, "state": str, "fingerprint": str, "created_at": str,
          "expires_at": str, "settled_at": str},
         pk="order_ref", not_null={"ruleset", "currency", "minor_units", "customer", "state",
                                   "fingerprint", "created_at", "expires_at"})
-    db["uses"].create(
+    db.table("uses").create(
         {"order_ref": str, "promotion": str, "coupon": str, "customer": str,
          "amount_minor": int},
         pk=("order_ref", "promotion"), not_null={"customer", "amount_minor"},
         foreign_keys=[("order_ref", "reservations", "order_ref")])
-    db["counters"].create({"scope": str, "key": str, "used": int},
+    db.table("counters").create({"scope": str, "key": str, "used": int},
                           pk=("scope", "key"), not_null={"used"})
-    db["events"].create({"id": int, "type": str, "version": int, "occurred_at": str,
+    db.table("events").create({"id": int, "type": str, "version": int, "occurred_at": str,
                          "order_ref": str, "payload": str},
                         pk="id", not_null={"type", "version", "occurred_at", "payload"})
-    db["reservations"].create_index(["state", "expires_at"])
-    db["uses"].create_index(["promotion"])
+    db.table("reservations").create_index(["state", "expires_at"])
+    db.table("uses").create_index(["promotion"])
 
 
 MIGRATIONS = [_migration_1]
@@ -681,7 +681,8 @@ class UsageStore:
         out = []
         for promotion in ruleset.promotions:
             limits = promotion.limits
-            rows = [(None, limits.uses if limits else None)]
+            rows: list[tuple[str | None, int | None]] = [
+                (None, limits.uses if limits else None)]
             rows += [(code, limits.per_coupon if limits else None) for code in promotion.codes]
             for code, limit in rows:
                 reserved, reserved_amount = _tally(by_state, promotion.id, code, "reserved")

@@ -438,3 +438,24 @@ def test_switches_are_strict_booleans(ruleset_text: Build, diagnose: Diagnose) -
 def test_dsl_version_is_not_a_boolean(ruleset_text: Build, diagnose: Diagnose) -> None:
     assert [code for code, *_ in diagnose(ruleset_text(replace={"dsl: 1": "dsl: true"}))] == [
         "PR122"]
+
+
+def test_conditions_given_as_text_to_the_model_are_parsed_and_checked() -> None:
+    from pydantic import ValidationError
+
+    from dsl.model import Ruleset
+
+    data = {
+        "ruleset": "api", "dsl": 1, "currency": "USD", "timezone": "UTC",
+        "stacking": {"coupons_per_order": 1, "coupon_with_automatic": True,
+                     "base": "original"},
+        "promotions": [{"id": "p", "when": "cart.subtotal >=", "effect": {"percent_off": 5}}],
+    }
+    with pytest.raises(ValidationError) as caught:
+        Ruleset.model_validate(data)
+    (error,) = caught.value.errors()
+    assert error["type"] == "PR151"
+    assert "missing value after '>='" in error["msg"]
+    data["promotions"][0]["when"] = "cart.subtotal >= 50"
+    promotion = Ruleset.model_validate(data).promotions[0]
+    assert promotion.when is not None and promotion.when.node is not None
