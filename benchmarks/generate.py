@@ -122,6 +122,13 @@ for _p in CATALOGUE:
     _BY_CATEGORY.setdefault(_p.category, []).append(_p)
 _BRANDS = tuple(sorted({p.brand for p in CATALOGUE}))
 
+
+def _floors(category: str, options: Sequence[int]) -> list[int]:
+    """The price floors some product of ``category`` reaches (a condition that can be true)."""
+    top = max(p.unit_price for p in _BY_CATEGORY[category])
+    return [x for x in options if x <= top] or [int(top) // 2]
+
+
 # ------------------------------------------------------------ YAML helpers
 
 
@@ -163,6 +170,7 @@ class _Gen:
         self.rng = rng
         self.codes: set[str] = set()
         self.well_known = list(WELL_KNOWN_COUPONS)
+        self.window_dates: tuple[dt.date, dt.date] | None = None  # of the current promotion
 
     # -- targets: (expression, human label) --------------------------------
 
@@ -198,18 +206,20 @@ class _Gen:
         if kind == "product":
             p = rng.choice(CATALOGUE)
             return f'item.product == "{p.product}"', p.product
-        if kind == "category_seller":
-            seller = rng.choice(SELLERS[:-1])
+        if kind == "category_seller":  # a seller that has products in the category
+            seller = rng.choice(sorted({p.seller for p in _BY_CATEGORY[cat]} - {"outlet"})
+                                or SELLERS[:-1])
             return (f'item.category == "{cat}" and item.seller == "{seller}"',
                     f"{cat} from {seller}")
         if kind == "category_not_outlet":
             return f'item.category == "{cat}" and item.seller != "outlet"', cat
         if kind == "tag_category":
-            tag = rng.choice(TAGS)
-            cats = _list(rng.sample(tuple(CATEGORIES), 2))
+            pair = rng.sample(tuple(CATEGORIES), 2)
+            tag = rng.choice(sorted({t for c in pair for p in _BY_CATEGORY[c] for t in p.tags}))
+            cats = _list(pair)
             return f'item.tags contains "{tag}" and item.category in {cats}', f"{tag} items"
         if kind == "price":
-            floor = rng.choice((20, 30, 50, 100))
+            floor = rng.choice(_floors(cat, (20, 30, 50, 100)))
             return f'item.category == "{cat}" and item.unit_price >= {floor}', f"premium {cat}"
         brand = rng.choice(_BRANDS)
         return (f'item.brand == "{brand}" and not (item.tags contains "clearance")',
@@ -217,41 +227,79 @@ class _Gen:
 
     # -- cart conditions ---------------------------------------------------
 
-    def condition(self) -> str:
+    def condition(self) -> tuple[str, str]:
+        """``(family, expression)``: one cart condition the catalogue can satisfy.
+
+        Conditions of one family constrain the same fact (``customer.orders``,
+        ``cart.shipping_method``, one segment, ...); ``when`` never combines two
+        of a family, so it never says ``customer.orders >= 5 and
+        customer.orders == 0``.
+        """
         rng = self.rng
         cat = rng.choice(tuple(CATEGORIES))
-        options: list[tuple[int, Callable[[], str]]] = [
-            (20, lambda: f"cart.subtotal >= {rng.choice((30, 50, 75, 100, 150, 200, 300))}"),
-            (8, lambda: f'count(item.category == "{cat}") >= {rng.randint(2, 5)}'),
-            (8, lambda: f'sum(item.total where item.seller == "{rng.choice(SELLERS)}") >= '
-                        f"{rng.choice((50, 100, 150, 250))}"),
-            (10, lambda: f'customer.segments contains "{rng.choice(SEGMENTS)}"'),
-            (6, lambda: rng.choice(("customer.orders == 0", "customer.orders >= 5",
-                                    "customer.orders >= 1"))),
-            (4, lambda: f"cart.weekday in {rng.choice(WEEKENDS)}"),
-            (3, lambda: f"cart.hour >= {rng.choice((17, 18, 20))}"),
-            (4, lambda: f'lines(item.brand == "{rng.choice(_BRANDS)}") >= 2'),
-            (6, lambda: f'any(item.tags contains "{rng.choice(TAGS)}")'),
-            (4, lambda: "customer.attributes.country in "
-                        f"{_list(rng.sample(COUNTRIES, rng.randint(1, 3)))}"),
-            (3, lambda: f'cart.shipping_method == "{rng.choice(tuple(SHIPPING_METHODS))}"'),
-            (5, lambda: f"cart.quantity >= {rng.randint(2, 6)}"),
-            (3, lambda: 'not (customer.segments contains "employee")'),
-            (2, lambda: f"cart.date >= 2026-0{rng.randint(6, 9)}-01"),
-            (3, lambda: f'max(item.unit_price where item.category == "{cat}") >= '
-                        f"{rng.choice((50, 80, 120))}"),
-            (2, lambda: 'all(item.seller != "outlet")'),
+        seller = rng.choice(SELLERS)
+        segment = rng.choice(SEGMENTS)
+        brand = rng.choice(_BRANDS)
+        tag = rng.choice(TAGS)
+        options: list[tuple[int, Callable[[], tuple[str, str]]]] = [
+            (20, lambda: ("subtotal", "cart.subtotal >= "
+                          f"{rng.choice((30, 50, 75, 100, 150, 200, 300))}")),
+            (8, lambda: (f"count:{cat}",
+                         f'count(item.category == "{cat}") >= {rng.randint(2, 5)}')),
+            (8, lambda: (f"seller:{seller}",
+                         f'sum(item.total where item.seller == "{seller}") >= '
+                         f"{rng.choice((50, 100, 150, 250))}")),
+            (10, lambda: (f"segment:{segment}", f'customer.segments contains "{segment}"')),
+            (6, lambda: ("orders", rng.choice(("customer.orders == 0", "customer.orders >= 5",
+                                               "customer.orders >= 1")))),
+            (4, lambda: ("weekday", f"cart.weekday in {rng.choice(WEEKENDS)}")),
+            (3, lambda: ("hour", f"cart.hour >= {rng.choice((17, 18, 20))}")),
+            (4, lambda: (f"brand:{brand}", f'lines(item.brand == "{brand}") >= 2')),
+            (6, lambda: (f"tag:{tag}", f'any(item.tags contains "{tag}")')),
+            (4, lambda: ("country", "customer.attributes.country in "
+                                    f"{_list(rng.sample(COUNTRIES, rng.randint(1, 3)))}")),
+            (3, lambda: ("shipping", "cart.shipping_method == "
+                                     f'"{rng.choice(tuple(SHIPPING_METHODS))}"')),
+            (5, lambda: ("quantity", f"cart.quantity >= {rng.randint(2, 6)}")),
+            (3, lambda: ("segment:employee", 'not (customer.segments contains "employee")')),
+            (2, lambda: ("date", f"cart.date >= {self.date_in_window().isoformat()}")),
+            (3, lambda: (f"max:{cat}", f'max(item.unit_price where item.category == "{cat}") >= '
+                                       f"{rng.choice(_floors(cat, (50, 80, 120)))}")),
+            (2, lambda: ("seller:outlet", 'all(item.seller != "outlet")')),
         ]
         weights = [w for w, _ in options]
         return rng.choices([f for _, f in options], weights=weights)[0]()
 
+    def date_in_window(self) -> dt.date:
+        """The first of a month inside the promotion's window (June to September when it has
+        none), so ``cart.date >= ...`` can be true while the promotion is active."""
+        start, end = self.window_dates or (dt.date(2026, 6, 1), dt.date(2026, 10, 1))
+        firsts = [dt.date(2026, m, 1) for m in range(1, 13)]
+        inside = [d for d in firsts if start <= d < end] or [dt.date(start.year, start.month, 1)]
+        return self.rng.choice(inside)
+
     def when(self) -> str:
         rng = self.rng
-        parts = [self.condition() for _ in range(rng.choices((1, 2, 3), (60, 32, 8))[0])]
+        families: set[str] = set()
+        parts: list[str] = []
+
+        def fresh() -> str | None:
+            for _ in range(10):
+                family, text = self.condition()
+                if family not in families:
+                    families.add(family)
+                    return text
+            return None
+
+        for _ in range(rng.choices((1, 2, 3), (60, 32, 8))[0]):
+            text = fresh()
+            if text is not None:
+                parts.append(text)
         if rng.random() < 0.06:
-            a, b = self.condition(), self.condition()
-            parts.append(f"({a} or {b})")
-        return " and ".join(dict.fromkeys(parts))
+            a, b = fresh(), fresh()
+            if a is not None and b is not None:
+                parts.append(f"({a} or {b})")
+        return " and ".join(parts)
 
     # -- values -----------------------------------------------------------
 
@@ -278,6 +326,7 @@ class _Gen:
         rng = self.rng
         start = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 300))
         end = start + dt.timedelta(days=rng.choice((1, 3, 7, 14, 30, 60, 90)))
+        self.window_dates = (start, end)
         if rng.random() < 0.2:  # a timed flash sale
             hour = rng.choice((0, 8, 9, 18, 20))
             tz = "+02:00" if 4 <= start.month <= 10 else "+01:00"
@@ -286,6 +335,8 @@ class _Gen:
         pairs = [("from", start.isoformat())]
         if rng.random() < 0.85:
             pairs.append(("until", end.isoformat()))
+        else:
+            self.window_dates = (start, dt.date(2099, 1, 1))
         return _flow(pairs)
 
     def limits(self, has_coupon: bool) -> str | None:
@@ -359,7 +410,8 @@ class _Gen:
             base = rng.choice((25, 50, 75, 100))
             steps = []
             for i, pct in enumerate(sorted(rng.sample((5, 10, 15, 20, 25), rng.randint(2, 4)))):
-                steps.append(f"    - {_flow([('at', _money(base * (i + 1))), ('percent_off', str(pct))])}")
+                step = _flow([("at", _money(base * (i + 1))), ("percent_off", str(pct))])
+                steps.append(f"    - {step}")
             return (["tiers:", "  by: subtotal", "  steps:", *steps]
                     + [f"{k}: {v}" for k, v in cap], "spend more, save more")
         if kind == "tiers_quantity":
@@ -388,6 +440,7 @@ _EFFECT_WEIGHTS = (26, 12, 8, 6, 14, 7, 7, 5, 10)
 
 def _promotion(gen: _Gen, index: int) -> list[str]:
     rng = gen.rng
+    gen.window_dates = None
     kind = rng.choices(_EFFECT_KINDS, _EFFECT_WEIGHTS)[0]
     target: str | None = None
     label = "everything"
@@ -412,9 +465,11 @@ def _promotion(gen: _Gen, index: int) -> list[str]:
     slug = slug.strip("-")
     out = [f"  - id: {slug}-{index:05d}"]
     if rng.random() < 0.9:
-        out.append(f"    name: {_q(f'{effect_label} on {label}' if kind != 'shipping' else effect_label)}")
+        name = effect_label if kind == "shipping" else f"{effect_label} on {label}"
+        out.append(f"    name: {_q(name)}")
     if rng.random() < 0.15:
-        out.append(f"    description: {_q(f'Campaign {rng.randint(100, 999)}: ask merchandising before changing it.')}")
+        campaign = f"Campaign {rng.randint(100, 999)}: ask merchandising before changing it."
+        out.append(f"    description: {_q(campaign)}")
     if rng.random() < 0.7:
         out.append(f"    priority: {rng.choice((0, 10, 50, 100, 100, 150, 200, 300))}")
     if rng.random() < 0.6:
