@@ -17,6 +17,7 @@ available), iteratively, which lets us:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -331,6 +332,32 @@ def read_source(path: str | Path) -> SourceFile:
     if size > MAX_BYTES:
         raise _too_large(str(path), size)
     return SourceFile(str(path), p.read_text(encoding="utf-8"))
+
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def find_yaml_files(paths: Iterable[str | Path],
+                    wanted: Callable[[Path, tuple[str, ...]], bool]) -> list[Path]:
+    """Files named by ``paths``: files as given; in directories, every ``*.yaml`` /
+    ``*.yml`` for which ``wanted(root, folders)`` holds (``folders``: the folders
+    between ``root`` and the file).  A path that does not exist is an ``InputError``."""
+    from .errors import InputError
+
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            for candidate in sorted(path.rglob("*")):
+                folders = candidate.relative_to(path).parts[:-1]
+                if candidate.suffix in YAML_SUFFIXES and candidate.is_file() and \
+                        wanted(path, folders):
+                    found.append(candidate)
+        else:
+            raise InputError(f"no such file or directory: {raw}", code="PR500")
+    return list(dict.fromkeys(found))
 
 
 def _too_large(name: str, size: int) -> Exception:

@@ -29,7 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from dsl.currencies import MINOR_UNITS
-from dsl.errors import Diagnostic, InputError, Span, attach_source
+from dsl.errors import Diagnostic, DiagnosticsError, InputError, Span, attach_source
 from dsl.loader import SourceFile, compose_document, read_source
 from dsl.model import MoneyRules, money_validator, normalise_code
 from dsl.ruleset import ValidationCodes, json_path, validation_diagnostics
@@ -47,20 +47,10 @@ _CODES = ValidationCodes(missing=CART_MISSING, unknown=CART_UNKNOWN_FIELD, inval
                          json_paths=True)
 
 
-class CartError(InputError):
+class CartError(DiagnosticsError, InputError):
     """A cart snapshot that cannot be priced; holds every diagnostic found."""
 
     code = CART_INVALID
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        first = diagnostics[0]
-        super().__init__(first.message, first.span, code=first.code, hint=first.hint,
-                         source_line=first.source_line)
-        self._diagnostics = diagnostics
-
-    @property
-    def diagnostics(self) -> list[Diagnostic]:
-        return list(self._diagnostics)
 
 
 _price = money_validator(MoneyRules(

@@ -49,7 +49,7 @@ from pydantic_core import PydanticCustomError
 
 from dsl.currencies import MINOR_UNITS
 from dsl.errors import Diagnostic, InputError, PromoError, Span, attach_source
-from dsl.loader import BareDecimal, Document, compose_document, read_source
+from dsl.loader import BareDecimal, Document, compose_document, find_yaml_files, read_source
 from dsl.model import parse_decimal
 from dsl.ruleset import ValidationCodes, analyze_file, validation_diagnostics
 
@@ -60,7 +60,6 @@ from .result import Result
 
 BAD_TEST_FILE = "PR510"
 MISSING_FILE = "PR511"
-TEST_SUFFIXES = (".yaml", ".yml")
 TESTS_DIR = "tests"
 
 _CODES = ValidationCodes(missing=BAD_TEST_FILE, unknown=BAD_TEST_FILE, invalid=BAD_TEST_FILE)
@@ -220,20 +219,7 @@ class TestReport:
 def discover_tests(paths: list[str | Path] | tuple[str | Path, ...]) -> list[Path]:
     """Test files named by ``paths``: files as given; in directories, every
     ``*.yaml`` / ``*.yml`` inside a ``tests/`` folder."""
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_file():
-            found.append(path)
-        elif path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                parts = (path.name, *candidate.relative_to(path).parts[:-1])
-                if candidate.suffix in TEST_SUFFIXES and candidate.is_file() and \
-                        TESTS_DIR in parts:
-                    found.append(candidate)
-        else:
-            raise InputError(f"no such file or directory: {raw}", code="PR500")
-    return list(dict.fromkeys(found))
+    return find_yaml_files(paths, lambda root, folders: TESTS_DIR in (root.name, *folders))
 
 
 def load_test_file(path: str | Path) -> tuple[list[RuleTest], list[Diagnostic]]:

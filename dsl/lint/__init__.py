@@ -19,14 +19,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import Diagnostic, InputError, Severity, attach_source
+from ..errors import Diagnostic, Severity, attach_source
+from ..loader import find_yaml_files
 from ..ruleset import Analysis, analyze_file
 from .config import LintConfig, find_config, load_config
 from .context import LintRuleset
 from .rules import BY_CODE, REGISTRY
 from .suppress import apply_suppressions, find_suppressions
 
-RULESET_SUFFIXES = (".yaml", ".yml")
 NOT_RULESET_DIRS = frozenset({"carts", "tests"})
 """Directories beside rulesets that hold sample carts and rule tests."""
 
@@ -73,20 +73,7 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     ``carts/`` and ``tests/`` folders.  A path that does not exist is an
     ``InputError``.
     """
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_file():
-            found.append(path)
-        elif path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                rel_parts = candidate.relative_to(path).parts[:-1]
-                if (candidate.suffix in RULESET_SUFFIXES and candidate.is_file()
-                        and not NOT_RULESET_DIRS.intersection(rel_parts)):
-                    found.append(candidate)
-        else:
-            raise InputError(f"no such file or directory: {raw}", code="PR500")
-    return list(dict.fromkeys(found))
+    return find_yaml_files(paths, lambda root, folders: not NOT_RULESET_DIRS.intersection(folders))
 
 
 def _lint(analysis: Analysis, rules: Iterable[Rule], config: LintConfig,
