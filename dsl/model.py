@@ -9,6 +9,7 @@ them into diagnostics unchanged.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -517,7 +518,7 @@ class Promotion(_Strict):
             raise _error(COUPON_FIELDS, "limits.per_coupon needs a coupon on the promotion")
         return self
 
-    @property
+    @functools.cached_property
     def codes(self) -> tuple[str, ...]:
         """Normalised coupon codes (empty for an automatic promotion)."""
         raw = [self.coupon] if self.coupon is not None else (self.coupons or [])

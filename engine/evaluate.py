@@ -45,16 +45,13 @@ class UsageView(Protocol):
 class CompiledPromotion:
     """A promotion with its conditions compiled and its window resolved."""
 
+    id: str
     promotion: Promotion
     when: Compiled | None
     target: Compiled | None
     get_target: Compiled | None
     starts: dt.datetime | None
     ends: dt.datetime | None
-
-    @property
-    def id(self) -> str:
-        return self.promotion.id
 
 
 @dataclass
@@ -111,6 +108,7 @@ class Program:
 
         self.promotions = tuple(
             CompiledPromotion(
+                id=p.id,
                 promotion=p,
                 when=build(p.when),
                 target=build(p.target),

@@ -44,6 +44,7 @@ class Explainer:
     def __init__(self, zone: ZoneInfo) -> None:
         self.compiler = Compiler(zone)
         self._compiled: dict[int, tuple[n.Node, Compiled]] = {}
+        self._texts: dict[int, tuple[n.Node, str]] = {}
 
     def value(self, node: n.Node, facts: Facts, item: Any) -> Any:
         # Compiled once per node (keyed by identity; the node is kept alive with it).
@@ -52,6 +53,13 @@ class Explainer:
             entry = self._compiled[id(node)] = (node, self.compiler.compile(node))
         return entry[1](facts, item)
 
+    def text(self, node: n.Node) -> str:
+        """The node's canonical text, formatted once."""
+        entry = self._texts.get(id(node))
+        if entry is None:
+            entry = self._texts[id(node)] = (node, format_expression(node))
+        return entry[1]
+
     def why_false(self, node: n.Node, facts: Facts, item: Any = None) -> str:
         """A sentence naming the first failing condition and the actual values."""
         if isinstance(node, n.And):
@@ -59,9 +67,9 @@ class Explainer:
                 return self.why_false(node.left, facts, item)
             return self.why_false(node.right, facts, item)
         if isinstance(node, n.Not):
-            return f"{format_expression(node)} was false: " \
-                   f"{format_expression(node.operand)} was true"
-        text = format_expression(node)
+            return f"{self.text(node)} was false: " \
+                   f"{self.text(node.operand)} was true"
+        text = self.text(node)
         if isinstance(node, n.Or):
             parts = [self.why_false(side, facts, item) for side in (node.left, node.right)]
             return f"{text} was false: " + "; ".join(p.split(" was false: ", 1)[-1]
@@ -73,7 +81,7 @@ class Explainer:
                        if not self.value(node.args[0], facts, line)]
             return f"{text} was false: line {failing[0]} does not satisfy it" if failing \
                 else f"{text} was false"
-        seen = [f"{format_expression(o)} is {show(self._local(self.value(o, facts, item)))}"
+        seen = [f"{self.text(o)} is {show(self._local(self.value(o, facts, item)))}"
                 for o in self._operands(node)]
         return f"{text} was false" + (": " + ", ".join(seen) if seen else "")
 
