@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generate import generate_ruleset  # noqa: E402
+from timing import times as _times  # noqa: E402
 
 from dsl.lint import LintRuleset, lint_paths  # noqa: E402
 from dsl.lint.rules import REGISTRY  # noqa: E402
@@ -37,16 +34,6 @@ from dsl.ruleset import analyze_file  # noqa: E402
 TARGET_SIZE = 1000
 TARGET_SECONDS = 2.0
 NOW = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
-
-
-def _times(fn: Callable[[], Any], repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def _ms(seconds: float) -> str:

@@ -28,26 +28,16 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate_ruleset
+from timing import times as _times
 
 TARGET_SIZE = 1000
 TARGET_SECONDS = 1.0
-
-
-def _times(fn: Callable[[], Any], repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def _ms(seconds: float) -> str:
