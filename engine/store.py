@@ -211,7 +211,7 @@ def _guarded(method: F) -> F:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as err:
-            raise self._guard(err) from None
+            raise self._file_error(err) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -333,11 +333,9 @@ class UsageStore:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 
-    def _guard(self, err: sqlite3.DatabaseError) -> StoreError:
-        return self._file_error(err)
-
     # ------------------------------------------------------------ reserve
 
+    @_guarded
     def reserve(self, order_ref: str, ruleset: Ruleset, result: Result,
                 ttl: dt.timedelta = DEFAULT_TTL, now: dt.datetime | None = None,
                 ) -> Reservation:
@@ -354,34 +352,31 @@ class UsageStore:
         promotions = {p.id: p for p in ruleset.promotions}
         units = ruleset.minor_units
         fingerprint = _fingerprint(ruleset.ruleset, customer, uses, units)
-        try:
-            with self._transaction() as conn:
-                row = conn.execute("SELECT fingerprint FROM reservations WHERE order_ref = ?",
-                                   (order_ref,)).fetchone()
-                if row is not None:
-                    if row[0] != fingerprint:
-                        raise ReservationConflict(
-                            f"order {order_ref} is already reserved with other promotions or "
-                            "amounts; use a new order reference")
-                else:
-                    expires = now + ttl
+        with self._transaction() as conn:
+            row = conn.execute("SELECT fingerprint FROM reservations WHERE order_ref = ?",
+                               (order_ref,)).fetchone()
+            if row is not None:
+                if row[0] != fingerprint:
+                    raise ReservationConflict(
+                        f"order {order_ref} is already reserved with other promotions or "
+                        "amounts; use a new order reference")
+            else:
+                expires = now + ttl
+                conn.execute(
+                    "INSERT INTO reservations (order_ref, ruleset, currency, minor_units, "
+                    "customer, state, fingerprint, created_at, expires_at) VALUES "
+                    "(?, ?, ?, ?, ?, 'reserved', ?, ?, ?)",
+                    (order_ref, ruleset.ruleset, ruleset.currency, units, customer,
+                     fingerprint, _iso(now), _iso(expires)))
+                self._take(conn, uses, promotions, customer, units, order_ref)
+                for use in uses:
                     conn.execute(
-                        "INSERT INTO reservations (order_ref, ruleset, currency, minor_units, "
-                        "customer, state, fingerprint, created_at, expires_at) VALUES "
-                        "(?, ?, ?, ?, ?, 'reserved', ?, ?, ?)",
-                        (order_ref, ruleset.ruleset, ruleset.currency, units, customer,
-                         fingerprint, _iso(now), _iso(expires)))
-                    self._take(conn, uses, promotions, customer, units, order_ref)
-                    for use in uses:
-                        conn.execute(
-                            "INSERT INTO uses (order_ref, promotion, coupon, customer, "
-                            "amount_minor) VALUES (?, ?, ?, ?, ?)",
-                            (order_ref, use.promotion, use.coupon, customer,
-                             int(to_minor(use.amount, units))))
-                    self._emit_for(conn, now, order_ref, "reserved",
-                                   extra={"expires_at": _iso(expires)})
-        except sqlite3.DatabaseError as err:
-            raise self._guard(err) from None
+                        "INSERT INTO uses (order_ref, promotion, coupon, customer, "
+                        "amount_minor) VALUES (?, ?, ?, ?, ?)",
+                        (order_ref, use.promotion, use.coupon, customer,
+                         int(to_minor(use.amount, units))))
+                self._emit_for(conn, now, order_ref, "reserved",
+                               extra={"expires_at": _iso(expires)})
         return self.reservation(order_ref, units)
 
     def _take(self, conn: sqlite3.Connection, uses: list[Use],
@@ -439,6 +434,7 @@ class UsageStore:
 
     # ------------------------------------------------------ transitions
 
+    @_guarded
     def confirm(self, order_ref: str, ruleset: Ruleset | None = None,
                 now: dt.datetime | None = None, retake_expired: bool = False,
                 ) -> Reservation:
@@ -451,29 +447,26 @@ class UsageStore:
         all or nothing — else ``LimitReached`` says which limit refused.
         """
         now = now or _now()
-        try:
-            with self._transaction() as conn:
-                state = self._state(conn, order_ref)
-                if state == "confirmed":
-                    pass
-                elif state == "reserved":
-                    self._settle(conn, order_ref, "reserved", "confirmed", now)
-                    self._emit_for(conn, now, order_ref, "consumed")
-                elif state == "expired" and retake_expired:
-                    if ruleset is None:
-                        raise StoreError("re-taking an expired hold needs the ruleset")
-                    self._retake(conn, order_ref, ruleset)
-                    self._settle(conn, order_ref, "expired", "confirmed", now)
-                    self._emit_for(conn, now, order_ref, "reserved",
-                                   extra={"expires_at": _iso(now)})
-                    self._emit_for(conn, now, order_ref, "consumed")
-                else:
-                    raise IllegalTransition(f"order {order_ref} is {state}; it cannot be "
-                                            "confirmed" + (" (the hold expired: capture "
-                                                           "with retake)"
-                                                           if state == "expired" else ""))
-        except sqlite3.DatabaseError as err:
-            raise self._guard(err) from None
+        with self._transaction() as conn:
+            state = self._state(conn, order_ref)
+            if state == "confirmed":
+                pass
+            elif state == "reserved":
+                self._settle(conn, order_ref, "reserved", "confirmed", now)
+                self._emit_for(conn, now, order_ref, "consumed")
+            elif state == "expired" and retake_expired:
+                if ruleset is None:
+                    raise StoreError("re-taking an expired hold needs the ruleset")
+                self._retake(conn, order_ref, ruleset)
+                self._settle(conn, order_ref, "expired", "confirmed", now)
+                self._emit_for(conn, now, order_ref, "reserved",
+                               extra={"expires_at": _iso(now)})
+                self._emit_for(conn, now, order_ref, "consumed")
+            else:
+                raise IllegalTransition(f"order {order_ref} is {state}; it cannot be "
+                                        "confirmed" + (" (the hold expired: capture "
+                                                       "with retake)"
+                                                       if state == "expired" else ""))
         return self.reservation(order_ref)
 
     def _retake(self, conn: sqlite3.Connection, order_ref: str, ruleset: Ruleset) -> None:
@@ -485,6 +478,7 @@ class UsageStore:
         self._take(conn, uses, {p.id: p for p in ruleset.promotions}, customer, units,
                    order_ref)
 
+    @_guarded
     def release(self, order_ref: str, now: dt.datetime | None = None) -> Reservation:
         """``reserved → released``, giving the uses back; idempotent.
 
@@ -492,39 +486,34 @@ class UsageStore:
         releasing a confirmed one is an ``IllegalTransition``.
         """
         now = now or _now()
-        try:
-            with self._transaction() as conn:
-                state = self._state(conn, order_ref)
-                if state == "reserved":
-                    self._settle(conn, order_ref, "reserved", "released", now)
-                    self._give_back(conn, order_ref)
-                    self._emit_for(conn, now, order_ref, "released",
-                                   extra={"reason": "released"})
-                elif state == "confirmed":
-                    raise IllegalTransition(f"order {order_ref} is confirmed; a consumed "
-                                            "use cannot be released")
-        except sqlite3.DatabaseError as err:
-            raise self._guard(err) from None
+        with self._transaction() as conn:
+            state = self._state(conn, order_ref)
+            if state == "reserved":
+                self._settle(conn, order_ref, "reserved", "released", now)
+                self._give_back(conn, order_ref)
+                self._emit_for(conn, now, order_ref, "released",
+                               extra={"reason": "released"})
+            elif state == "confirmed":
+                raise IllegalTransition(f"order {order_ref} is confirmed; a consumed "
+                                        "use cannot be released")
         return self.reservation(order_ref)
 
+    @_guarded
     def expire(self, now: dt.datetime | None = None) -> list[str]:
         """Release every reservation past its TTL, each exactly once; returns their refs."""
         now = now or _now()
         expired = []
-        try:
-            with self._transaction() as conn:
-                due = [r[0] for r in conn.execute(
-                    "SELECT order_ref FROM reservations WHERE state = 'reserved' AND "
-                    "expires_at <= ? ORDER BY expires_at, order_ref", (_iso(now),))]
-                for order_ref in due:
-                    if self._settle(conn, order_ref, "reserved", "expired", now,
-                                    strict=False):
-                        self._give_back(conn, order_ref)
-                        self._emit_for(conn, now, order_ref, "released",
-                                       extra={"reason": "expired"})
-                        expired.append(order_ref)
-        except sqlite3.DatabaseError as err:
-            raise self._guard(err) from None
+        with self._transaction() as conn:
+            due = [r[0] for r in conn.execute(
+                "SELECT order_ref FROM reservations WHERE state = 'reserved' AND "
+                "expires_at <= ? ORDER BY expires_at, order_ref", (_iso(now),))]
+            for order_ref in due:
+                if self._settle(conn, order_ref, "reserved", "expired", now,
+                                strict=False):
+                    self._give_back(conn, order_ref)
+                    self._emit_for(conn, now, order_ref, "released",
+                                   extra={"reason": "expired"})
+                    expired.append(order_ref)
         return expired
 
     @staticmethod
@@ -636,25 +625,23 @@ class UsageStore:
             expected[budget] = expected.get(budget, 0) + int(row["amount_minor"])
         return expected
 
+    @_guarded
     def reconcile(self, fix: bool = False) -> list[Drift]:
         """Compare every counter with the reservation rows; with ``fix``, repair the drift."""
-        try:
-            with self._transaction(write=fix) as conn:
-                actual = self.counters()
-                expected = self.expected_counters()
-                drift = [Drift(scope, key, actual.get((scope, key), 0), want)
-                         for (scope, key), want in sorted(expected.items())
-                         if actual.get((scope, key), 0) != want]
-                drift += [Drift(scope, key, have, 0) for (scope, key), have in
-                          sorted(actual.items()) if (scope, key) not in expected and have]
-                if fix:
-                    for d in drift:
-                        conn.execute("INSERT OR IGNORE INTO counters (scope, key, used) "
-                                     "VALUES (?, ?, 0)", (d.scope, d.key))
-                        conn.execute("UPDATE counters SET used = ? WHERE scope = ? AND "
-                                     "key = ?", (d.expected, d.scope, d.key))
-        except sqlite3.DatabaseError as err:
-            raise self._guard(err) from None
+        with self._transaction(write=fix) as conn:
+            actual = self.counters()
+            expected = self.expected_counters()
+            drift = [Drift(scope, key, actual.get((scope, key), 0), want)
+                     for (scope, key), want in sorted(expected.items())
+                     if actual.get((scope, key), 0) != want]
+            drift += [Drift(scope, key, have, 0) for (scope, key), have in
+                      sorted(actual.items()) if (scope, key) not in expected and have]
+            if fix:
+                for d in drift:
+                    conn.execute("INSERT OR IGNORE INTO counters (scope, key, used) "
+                                 "VALUES (?, ?, 0)", (d.scope, d.key))
+                    conn.execute("UPDATE counters SET used = ? WHERE scope = ? AND "
+                                 "key = ?", (d.expected, d.scope, d.key))
         return drift
 
     def integrity_ok(self) -> bool:
@@ -662,7 +649,7 @@ class UsageStore:
         try:
             return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
         except sqlite3.DatabaseError as err:
-            error = self._guard(err)
+            error = self._file_error(err)
             if isinstance(error, StoreBusy):
                 raise error from None
             return False
