@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from dsl import Ruleset
 from dsl.errors import Diagnostic
-from dsl.model import Promotion, Shipping
+from dsl.model import Promotion, Shipping, normalise_code
 
 from . import reasons as r
 from .cart import CART_CURRENCY, Cart, CartError
@@ -209,7 +209,7 @@ class Program:
         """Normalised code → the code as entered (trimmed), first entry kept."""
         out: dict[str, str] = {}
         for raw in cart.coupons:
-            code = raw.strip().casefold()
+            code = normalise_code(raw)
             if code:
                 out.setdefault(code, raw.strip())
         return out
