@@ -10,6 +10,7 @@ semantics", "Precise semantics"); each step below names the rule it applies.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol
@@ -23,8 +24,18 @@ from .cart import CART_CURRENCY, Cart, CartError
 from .compile import Compiled, Facts, compile_condition
 from .effects import BaseLine, EffectInput, Parts, compute
 from .explain import Explainer
+from .index import PromotionIndex
 from .money import allocate, quantum, to_minor
-from .result import Applied, Cap, LineDiscount, PricedLine, PricedShipping, Rejected, Result
+from .result import (
+    Applied,
+    Cap,
+    LineDiscount,
+    PricedLine,
+    PricedShipping,
+    Rejected,
+    Rejections,
+    Result,
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SHIPPING = None  # the allocation key of the shipping part
@@ -57,23 +68,48 @@ class CompiledPromotion:
 @dataclass
 class _Applied:
     compiled: CompiledPromotion
+    position: int  # in evaluation order
     coupon: str | None
-    parts: dict[str | None, Decimal]
+    parts: dict[str | None, Decimal]  # may be cut later by max_discount
     note: str | None
+    taken: dict[str | None, Decimal]  # what it took when it applied
 
     @property
     def amount(self) -> Decimal:
         return sum(self.parts.values(), Decimal(0))
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A rejection whose sentence is written when it is read (explaining a false
+    condition evaluates its parts again, and most results are never read for it)."""
+
+    promotion: str
+    coupon: str | None
+    code: str
+    write: Callable[[], str]
+
+    def rejected(self) -> Rejected:
+        return Rejected(self.promotion, self.coupon, self.code, self.write())
+
+
+def _written(entry: Rejected | _Pending) -> Rejected:
+    return entry.rejected() if isinstance(entry, _Pending) else entry
+
+
+Refusal = tuple[str, str | Callable[[], str]]  # reason code, sentence (or how to write it)
+
+
 @dataclass
 class _Pass:
     """The running state of one pass over the promotions."""
 
+    coupons_only: bool
     remaining: dict[str, Decimal]
     shipping_left: Decimal | None
     applied: list[_Applied] = field(default_factory=list)
-    rejected: dict[str, Rejected] = field(default_factory=dict)
+    history: list[_Applied] = field(default_factory=list)  # applied, in order, kept
+    rejected: dict[str, Rejected | _Pending] = field(default_factory=dict)
     capped: list[Cap] = field(default_factory=list)
     exclusive: str | None = None
     groups: dict[str, str] = field(default_factory=dict)
@@ -91,7 +127,7 @@ def _moment(value: dt.date | dt.datetime | None, ruleset: Ruleset) -> dt.datetim
 class Program:
     """A ruleset compiled for evaluation; immutable, reusable for many carts."""
 
-    def __init__(self, ruleset: Ruleset) -> None:
+    def __init__(self, ruleset: Ruleset, use_index: bool = True) -> None:
         self.ruleset = ruleset
         zone = ruleset.zone
         self.explainer = Explainer(zone)
@@ -118,6 +154,10 @@ class Program:
             )
             for p in ordered
         )
+        self.order = {cp.id: position for position, cp in enumerate(self.promotions)}
+        # Without the index every promotion is run for every cart: the same results,
+        # the cost grows with the ruleset (kept to prove they are the same).
+        self.index = PromotionIndex(self.promotions) if use_index else None
         self.codes: dict[str, str] = {}
         for p in ordered:
             for code in p.codes:
@@ -193,17 +233,38 @@ class Program:
             else:
                 chosen[promotion] = raw
         run = _Evaluation(self, cart, facts, moment, chosen, usage)
+        if self.index is not None:
+            positions: Sequence[int] = self.index.candidates(facts, moment, chosen)
+        else:
+            positions = range(len(self.promotions))
         outcome = None
         if not self.ruleset.stacking.coupon_with_automatic and chosen:
             # The customer's explicit choice wins: if a coupon applies on its own,
             # automatic promotions are rejected; otherwise they run as usual.
-            coupons_first = run.run(coupons_only=True)
+            coupons_first = run.run(positions, coupons_only=True)
             if coupons_first.coupons:
                 outcome = coupons_first
         if outcome is None:
-            outcome = run.run(coupons_only=False)
+            outcome = run.run(positions, coupons_only=False)
         self._apply_max_discount(outcome, facts)
-        return self._result(cart, moment, outcome, unmatched)
+        ran = frozenset(positions)
+        skipped = len(ran) < len(self.promotions)
+
+        def rejections() -> tuple[Rejected, ...]:
+            found = {key: _written(entry) for key, entry in outcome.rejected.items()}
+            if skipped:
+                found.update(run.explain_skipped(outcome, ran))
+            order = self.order
+            return tuple(sorted(found.values(), key=lambda x: order[x.promotion or ""])) \
+                + tuple(unmatched)
+
+        # The reasons of the promotions the index left out are worked out when read
+        # (a checkout that only prices pays for what could apply); with a usage
+        # store they are worked out now, against the store as it is now.
+        rejected = Rejections(rejections)
+        if usage is not None:
+            len(rejected)
+        return self._result(cart, moment, outcome, rejected)
 
     def _entered(self, cart: Cart) -> dict[str, str]:
         """Normalised code → the code as entered (trimmed), first entry kept."""
@@ -254,7 +315,7 @@ class Program:
     # ----------------------------------------------------------- result
 
     def _result(self, cart: Cart, at: dt.datetime, state: _Pass,
-                unknown: list[Rejected]) -> Result:
+                rejected: Rejections) -> Result:
         q = self.quantum
         lines = []
         for ln in cart.lines:
@@ -273,9 +334,6 @@ class Program:
                     sum((v for k, v in a.parts.items() if k is not SHIPPING), q * 0),
                     a.parts.get(SHIPPING, q * 0), a.note)
             for a in state.applied)
-        order = {cp.id: index for index, cp in enumerate(self.promotions)}
-        rejected = tuple(sorted(state.rejected.values(),
-                                key=lambda x: order.get(x.promotion or "", -1))) + tuple(unknown)
         return Result(self.ruleset.ruleset, cart.id, self.ruleset.currency,
                       at.isoformat(), tuple(lines), shipping, applied, rejected,
                       tuple(state.capped), cart.customer.id, q * 0)
@@ -297,28 +355,62 @@ class _Evaluation:
         self._matches: dict[int, list[dict[str, Any]]] = {}
         self.stacking = program.ruleset.stacking
 
-    def run(self, coupons_only: bool) -> _Pass:
-        state = _Pass(
+    def _start(self, coupons_only: bool) -> _Pass:
+        return _Pass(
+            coupons_only=coupons_only,
             remaining={line["id"]: line["total"] for line in self.facts.lines},
             shipping_left=self.cart.shipping.price.quantize(self.program.quantum)
             if self.cart.shipping else None)
-        for compiled in self.program.promotions:
-            coupon = self._coupon(compiled)
-            refusal = self._eligibility(compiled, coupon) or \
-                self._stacking(compiled, coupon, state, coupons_only)
-            if refusal is not None:
-                code, sentence = refusal
-                state.rejected[compiled.id] = Rejected(compiled.id, coupon, code, sentence)
-                continue
-            self._apply(compiled, coupon, state)
+
+    def run(self, positions: Iterable[int], coupons_only: bool) -> _Pass:
+        """One pass over the promotions at ``positions`` (in evaluation order).
+
+        A rejected promotion leaves the state as it was, so a pass over a superset
+        of the promotions that can apply is the pass over all of them."""
+        state = self._start(coupons_only)
+        promotions = self.program.promotions
+        for position in positions:
+            self._consider(promotions[position], position, state)
         return state
+
+    def _consider(self, compiled: CompiledPromotion, position: int, state: _Pass) -> None:
+        coupon = self._coupon(compiled)
+        refusal = self._eligibility(compiled, coupon) or \
+            self._stacking(compiled, coupon, state, state.coupons_only)
+        if refusal is not None:
+            code, sentence = refusal
+            state.rejected[compiled.id] = Rejected(compiled.id, coupon, code, sentence) \
+                if isinstance(sentence, str) else _Pending(compiled.id, coupon, code, sentence)
+            return
+        self._apply(compiled, position, coupon, state)
+
+    def explain_skipped(self, outcome: _Pass, ran: frozenset[int]) -> dict[str, Rejected]:
+        """Why each promotion left out of ``outcome``'s pass did not apply.
+
+        Replays the pass: the promotions that applied take what they took, and
+        each one left out is considered, with the evaluator's own checks, against
+        the state as it was at its turn.  The index leaves out only promotions
+        that cannot apply, so each is rejected."""
+        replay = self._start(outcome.coupons_only)
+        taken = {entry.position: entry for entry in outcome.history}
+        out: dict[str, Rejected] = {}
+        for position, compiled in enumerate(self.program.promotions):
+            if position in ran:
+                if position in taken:
+                    self._take(replay, taken[position])
+                continue
+            self._consider(compiled, position, replay)
+            if compiled.id not in replay.rejected:
+                raise AssertionError(f"the index left out {compiled.id}, which applies")
+            out[compiled.id] = _written(replay.rejected.pop(compiled.id))
+        return out
 
     # eligibility: coupon entered, window, when, usage limits
     def _coupon(self, compiled: CompiledPromotion) -> str | None:
         return self.chosen.get(compiled.id)
 
     def _eligibility(self, cp: CompiledPromotion,
-                     coupon: str | None) -> tuple[str, str] | None:
+                     coupon: str | None) -> Refusal | None:
         promo = cp.promotion
         if promo.is_coupon and coupon is None:
             return r.COUPON_NOT_ENTERED, "needs a coupon code; none of its codes was entered"
@@ -335,7 +427,8 @@ class _Evaluation:
             code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
             node = promo.when.node if promo.when else None
             assert node is not None
-            return code, self.program.explainer.why_false(node, self.facts)
+            explainer, facts = self.program.explainer, self.facts
+            return code, lambda: explainer.why_false(node, facts)
         if self.usage is not None:
             refusal = self.usage.refusal(promo, self.cart.customer.id, coupon)
             if refusal is not None:
@@ -344,7 +437,7 @@ class _Evaluation:
 
     # stacking: exclusive, group, coupons per order, coupon with automatic
     def _stacking(self, cp: CompiledPromotion, coupon: str | None, state: _Pass,
-                  coupons_only: bool) -> tuple[str, str] | None:
+                  coupons_only: bool) -> Refusal | None:
         promo = cp.promotion
         if state.exclusive is not None:
             return r.BLOCKED_BY_EXCLUSIVE, f"exclusive promotion {state.exclusive} applied"
@@ -386,7 +479,8 @@ class _Evaluation:
                                 line["total"] if base_original else left, line["total"]))
         return out
 
-    def _apply(self, cp: CompiledPromotion, coupon: str | None, state: _Pass) -> None:
+    def _apply(self, cp: CompiledPromotion, position: int, coupon: str | None,
+               state: _Pass) -> None:
         promo = cp.promotion
         q = self.program.quantum
         is_shipping = isinstance(promo.effect, Shipping)
@@ -416,19 +510,26 @@ class _Evaluation:
             state.rejected[cp.id] = Rejected(cp.id, coupon, r.CAP_REACHED,
                                              "its max_amount leaves nothing to discount")
             return
-        for key, amount in clamped.items():
+        self._take(state, _Applied(cp, position, coupon, clamped, parts.note, clamped))
+
+    @staticmethod
+    def _take(state: _Pass, entry: _Applied) -> None:
+        """An applied promotion takes its parts and its place in the stacking."""
+        for key, amount in entry.taken.items():
             if key is SHIPPING:
                 assert state.shipping_left is not None
                 state.shipping_left -= amount
             else:
                 state.remaining[key] -= amount
-        state.applied.append(_Applied(cp, coupon, clamped, parts.note))
+        state.applied.append(entry)
+        state.history.append(entry)
+        promo = entry.compiled.promotion
         if promo.exclusive:
-            state.exclusive = cp.id
+            state.exclusive = entry.compiled.id
         if promo.group is not None:
-            state.groups[promo.group] = cp.id
-        if promo.is_coupon and coupon is not None:
-            state.coupons.append(coupon)
+            state.groups[promo.group] = entry.compiled.id
+        if promo.is_coupon and entry.coupon is not None:
+            state.coupons.append(entry.coupon)
 
     def _clamp(self, parts: Parts, state: _Pass) -> dict[str | None, Decimal]:
         """No line or shipping goes below zero."""

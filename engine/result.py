@@ -7,9 +7,11 @@ units) in JSON.  ``schemas/result.schema.json`` documents the JSON.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 
 def _money(value: Decimal) -> str:
@@ -118,6 +120,50 @@ class Rejected:
                 "reason": self.reason}
 
 
+class Rejections(Sequence[Rejected]):
+    """The rejections of a result, worked out the first time they are read.
+
+    Behaves as the tuple it computes (and compares equal to it)."""
+
+    def __init__(self, compute: Callable[[], tuple[Rejected, ...]]) -> None:
+        self._compute: Callable[[], tuple[Rejected, ...]] | None = compute
+        self._items: tuple[Rejected, ...] = ()
+        self._lock = threading.Lock()
+
+    def _get(self) -> tuple[Rejected, ...]:
+        if self._compute is not None:
+            with self._lock:
+                if self._compute is not None:
+                    self._items = self._compute()
+                    self._compute = None  # drops the evaluation it kept alive
+        return self._items
+
+    @overload
+    def __getitem__(self, index: int) -> Rejected: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Rejected, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Rejected | tuple[Rejected, ...]:
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self) -> Iterator[Rejected]:
+        return iter(self._get())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Rejections):
+            other = other._get()
+        return isinstance(other, tuple) and self._get() == other
+
+    def __hash__(self) -> int:
+        return hash(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
 @dataclass(frozen=True)
 class Cap:
     """A cap that cut a promotion's discount: its own ``max_amount`` or the ruleset's."""
@@ -143,7 +189,7 @@ class Result:
     lines: tuple[PricedLine, ...]
     shipping: PricedShipping | None
     applied: tuple[Applied, ...]
-    rejected: tuple[Rejected, ...]
+    rejected: Sequence[Rejected]  # a tuple, or ``Rejections`` worked out when read
     capped: tuple[Cap, ...] = field(default=())
     customer: str = ""
     zero: Decimal = Decimal(0)  # zero with the currency's minor units, e.g. 0.00

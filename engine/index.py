@@ -1,0 +1,312 @@
+"""Which promotions could apply to a cart, found without looking at the others.
+
+A promotion can only apply when each of its *requirements* holds: a set of
+keys of which the cart must have at least one.  Requirements are read off the
+rules once, when the ruleset is compiled:
+
+* a coupon promotion needs one of its codes entered: ``("coupon", id)``;
+* ``when`` needs what its top-level ``and`` needs; a term needs a key when it
+  is an equality test on a field with a key (``item.category == "shoes"``,
+  ``item.seller in ["a", "b"]``, ``customer.segments contains "vip"``,
+  ``cart.weekday in ["sat", "sun"]`` ...), when it is ``any(...)`` of such a
+  test, or when it compares an aggregate over such lines with a number that
+  an aggregate over no line (0) would fail (``count(item.category ==
+  "shoes") >= 2``, ``sum(item.total where item.seller == "s") > 50``);
+  ``a or b`` needs the union of one requirement of each side;
+* ``target`` (and ``get_target``) needs a line with what the item condition
+  needs: an effect discounts target lines only, so with none it takes
+  nothing off (shipping effects ignore ``target`` and need nothing from it).
+
+Each promotion is filed under one requirement (its coupon, else the one with
+the fewest keys), or among those that need nothing.  A window is settled by
+time segment: between two consecutive window boundaries of the ruleset the
+set of active promotions does not change, so the index of each segment
+(built the first time a cart falls in it) holds the active promotions only.
+
+The index only narrows the promotions the evaluator runs; the promotions it
+leaves out are rejected, and explained with the evaluator's own code, when
+their reasons are read (see ``evaluate.py``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import operator
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from dsl import nodes as n
+from dsl.model import Shipping
+
+from .compile import Facts
+
+if TYPE_CHECKING:
+    from .evaluate import CompiledPromotion
+
+Key = tuple[str, Any]  # (dimension, value), e.g. ("category", "shoes")
+Requirement = frozenset[Key]  # the cart must have at least one of these keys
+
+#: item fields whose values are keys, and the dimension each is filed under
+ITEM_KEYS = {"sku": "sku", "product": "product", "category": "category", "seller": "seller",
+             "brand": "brand", "tags": "tag"}
+#: cart and customer fields whose values are keys (one value per cart, or a list)
+CART_KEYS = {("customer", "segments"): "segment", ("cart", "weekday"): "weekday",
+             ("cart", "shipping_method"): "shipping_method", ("cart", "hour"): "hour",
+             ("customer", "orders"): "orders"}
+LIST_FIELDS = {"tag", "segment"}  # list-valued: tested with ``contains`` / ``in``
+NUMBER_FIELDS = {"hour", "orders"}  # small whole numbers: a test names the values it admits
+_HOURS = range(24)
+_SMALL = 64  # an ``orders`` test admitting fewer values than this names them
+
+#: rough selectivity, used only to choose which requirement a promotion is filed under
+_WEIGHT = {"coupon": 1, "sku": 2, "product": 2, "brand": 4, "seller": 4, "segment": 6,
+           "category": 6, "tag": 8, "shipping_method": 10, "orders": 10, "weekday": 12,
+           "hour": 12}
+
+_TESTS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+          ">": operator.gt, ">=": operator.ge}
+_MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_AGGREGATES = {"count", "lines", "sum", "min", "max"}
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a condition needs from the cart to be true."""
+
+    all_of: tuple[Requirement, ...] = ()  # each: the cart has one of its keys
+    none_of: frozenset[Key] = frozenset()  # cart-level keys the cart must not have
+
+    def __and__(self, other: Needs) -> Needs:
+        return Needs(self.all_of + other.all_of, self.none_of | other.none_of)
+
+
+NOTHING = Needs()
+
+
+# ----------------------------------------------------------- requirements
+
+def needs(node: n.Node | None) -> Needs:
+    """What ``node`` needs to be true (a necessary condition, never a sufficient one)."""
+    if node is None:
+        return NOTHING
+    if isinstance(node, n.And):
+        return needs(node.left) & needs(node.right)
+    if isinstance(node, n.Or):
+        left, right = needs(node.left).all_of, needs(node.right).all_of
+        if not left or not right:
+            return NOTHING
+        return Needs((_smallest(left) | _smallest(right),))
+    if isinstance(node, n.Not) and isinstance(node.operand, n.Compare):
+        keys = _key_test(node.operand)
+        if keys is not None and all(_cart_level(dim) for dim, _ in keys[0]):
+            return Needs(none_of=keys[0]) if keys[1] else Needs((keys[0],))
+        return NOTHING
+    if isinstance(node, n.Call) and node.name == "any":
+        return needs(node.args[0])
+    if isinstance(node, n.Compare):
+        keys = _key_test(node)
+        if keys is None:
+            return _aggregate_test(node)
+        if keys[1]:
+            return Needs((keys[0],))
+        if all(_cart_level(dim) for dim, _ in keys[0]):
+            return Needs(none_of=keys[0])  # a line's "!=" says nothing about the cart
+        return NOTHING
+    return NOTHING
+
+
+def _cart_level(dim: str) -> bool:
+    return dim in CART_KEYS.values()
+
+
+def _smallest(options: Sequence[Requirement]) -> Requirement:
+    return min(options, key=_cost)
+
+
+def _cost(requirement: Requirement) -> tuple[int, list[Key]]:
+    return (sum(_WEIGHT.get(dim, 20) for dim, _ in requirement),
+            sorted(requirement, key=repr))
+
+
+def _dimension(node: n.Node) -> str | None:
+    if not isinstance(node, n.Path) or len(node.parts) != 2:
+        return None
+    scope, name = node.parts
+    if scope == "item":
+        return ITEM_KEYS.get(name)
+    return CART_KEYS.get((scope, name))
+
+
+def _key_test(node: n.Compare) -> tuple[Requirement, bool] | None:
+    """The keys a key test names, and whether it needs one of them (``True``) or
+    none of them (``False``): ``field == "x"``, ``field in ["x", "y"]``,
+    ``"x" in list_field``, ``list_field contains "x"``, their negations
+    (``!=``, ``not in``), and ``cart.hour >= 18``-style tests of small numbers."""
+    left, right, op = node.left, node.right, node.op
+    if op == "contains":
+        left, right, op = right, left, "in"
+    if op in ("==", "!="):
+        for field, literal in ((left, right), (right, left)):
+            dim = _dimension(field)
+            if dim is not None and dim not in LIST_FIELDS | NUMBER_FIELDS \
+                    and isinstance(literal, n.String):
+                return frozenset({(dim, literal.value)}), op == "=="
+    if op in ("in", "not in"):
+        dim = _dimension(right)
+        if dim in LIST_FIELDS and isinstance(left, n.String):
+            return frozenset({(dim, left.value)}), op == "in"
+        dim = _dimension(left)
+        if dim is not None and dim not in LIST_FIELDS | NUMBER_FIELDS \
+                and isinstance(right, n.ListLit) \
+                and all(isinstance(item, n.String) for item in right.items):
+            keys = frozenset((dim, item.value) for item in right.items)  # type: ignore
+            return keys, op == "in"
+    return _number_test(left, right, op)
+
+
+def _number_test(left: n.Node, right: n.Node, op: str) -> tuple[Requirement, bool] | None:
+    """``cart.hour >= 18`` needs an hour in 18..23; ``customer.orders >= 3`` needs
+    ``orders`` not to be 0, 1 or 2."""
+    if op not in _TESTS:
+        return None
+    if not isinstance(left, n.Path):
+        left, right, op = right, left, _MIRROR[op]
+    dim = _dimension(left)
+    if dim not in NUMBER_FIELDS or not isinstance(right, n.Number):
+        return None
+    test, bound = _TESTS[op], right.value
+    if dim == "hour":
+        return frozenset((dim, Decimal(h)) for h in _HOURS if test(Decimal(h), bound)), True
+    if op in ("==", "<", "<="):
+        admitted = [k for k in range(_SMALL) if test(Decimal(k), bound)]
+        if len(admitted) < _SMALL:  # the whole set (orders are whole numbers >= 0)
+            return frozenset((dim, Decimal(k)) for k in admitted), True
+        return None
+    refused = [k for k in range(_SMALL) if not test(Decimal(k), bound)]
+    if op != "!=" and len(refused) == _SMALL:
+        return None  # refuses more values than it would be worth naming
+    return frozenset((dim, Decimal(k)) for k in refused), False
+
+
+def _aggregate_test(node: n.Compare) -> Needs:
+    """``count(P) >= 2`` needs a line with P: over no line it is 0, and 0 >= 2 fails."""
+    call, other, op = node.left, node.right, node.op
+    if not isinstance(call, n.Call):
+        call, other, op = node.right, node.left, _MIRROR.get(node.op, "")
+    if not isinstance(call, n.Call) or call.name not in _AGGREGATES \
+            or not isinstance(other, n.Number) or op not in _TESTS:
+        return NOTHING
+    if _TESTS[op](Decimal(0), other.value):
+        return NOTHING  # true over no line: needs nothing
+    predicate = call.where if call.name in ("sum", "min", "max") else \
+        (call.args[0] if call.args else None)
+    return Needs(needs(predicate).all_of)  # none_of is about the cart, not the lines
+
+
+def promotion_needs(cp: CompiledPromotion) -> Needs:
+    """Everything a promotion needs from a cart to be able to apply."""
+    promo = cp.promotion
+    found = NOTHING
+    if promo.is_coupon:
+        found = Needs((frozenset({("coupon", cp.id)}),))
+    if promo.when is not None:
+        found = found & needs(promo.when.node)
+    if not isinstance(promo.effect, Shipping):
+        # an effect takes off target (and get_target) lines only
+        for condition in (promo.target, getattr(promo.effect, "get_target", None)):
+            if condition is not None:
+                found = found & Needs(needs(condition.node).all_of)
+    return found
+
+
+# ------------------------------------------------------------------ index
+
+@dataclass(frozen=True)
+class _Segment:
+    """The active promotions of one time segment: positions in evaluation order."""
+
+    unkeyed: tuple[int, ...]
+    postings: dict[str, dict[Any, tuple[int, ...]]]  # dimension → value → positions
+
+
+class PromotionIndex:
+    """Finds the promotions that could apply to a cart (a superset, never fewer).
+
+    Immutable once built, apart from the cache of segments (filled as carts
+    arrive; a race builds a segment twice, with the same result)."""
+
+    MAX_SEGMENTS = 64  # segments kept; a checkout's carts mostly share one
+
+    def __init__(self, promotions: Sequence[CompiledPromotion]) -> None:
+        self.promotions = promotions
+        self.needs = [promotion_needs(cp) for cp in promotions]
+        self.filed = [_smallest(x.all_of) if x.all_of else None for x in self.needs]
+        self.dimensions = sorted({dim for x in self.needs for req in x.all_of
+                                  for dim, _ in req} | {dim for x in self.needs
+                                                        for dim, _ in x.none_of})
+        moments = {m for cp in promotions for m in (cp.starts, cp.ends) if m is not None}
+        self.boundaries: list[dt.datetime] = sorted(moments)
+        self._segments: dict[int, _Segment] = {}
+
+    def segment(self, at: dt.datetime) -> _Segment:
+        """The index of the promotions active at ``at`` (built once per segment)."""
+        number = bisect.bisect_right(self.boundaries, at)
+        found = self._segments.get(number)
+        if found is None:
+            found = self._build(at)
+            if len(self._segments) >= self.MAX_SEGMENTS:
+                self._segments.clear()
+            self._segments[number] = found
+        return found
+
+    def _build(self, at: dt.datetime) -> _Segment:
+        unkeyed: list[int] = []
+        postings: dict[str, dict[Any, list[int]]] = {}
+        for position, (cp, filed) in enumerate(zip(self.promotions, self.filed, strict=True)):
+            if (cp.starts is not None and at < cp.starts) or (cp.ends is not None
+                                                             and at >= cp.ends):
+                continue
+            if filed is None:
+                unkeyed.append(position)
+                continue
+            for dim, value in filed:
+                postings.setdefault(dim, {}).setdefault(value, []).append(position)
+        return _Segment(tuple(unkeyed), {dim: {v: tuple(p) for v, p in by_value.items()}
+                                         for dim, by_value in postings.items()})
+
+    def candidates(self, facts: Facts, at: dt.datetime, chosen: Iterable[str]) -> list[int]:
+        """Positions, in evaluation order, of the promotions that could apply."""
+        segment = self.segment(at)
+        keys = {(dim, value) for dim in self.dimensions
+                for value in _cart_values(dim, facts, chosen)}
+        found: set[int] = set(segment.unkeyed)
+        for dim, by_value in segment.postings.items():
+            for value in _cart_values(dim, facts, chosen):
+                hit = by_value.get(value)
+                if hit:
+                    found.update(hit)
+        out = []
+        for position in sorted(found):
+            need = self.needs[position]
+            if keys.isdisjoint(need.none_of) and all(not keys.isdisjoint(requirement)
+                                                     for requirement in need.all_of):
+                out.append(position)
+        return out
+
+
+def _cart_values(dim: str, facts: Facts, chosen: Iterable[str]) -> Iterable[Any]:
+    """The values the cart has for one dimension."""
+    if dim == "coupon":
+        return chosen
+    if dim == "tag":
+        return {tag for line in facts.lines for tag in line["tags"]}
+    if dim == "segment":
+        return facts.customer["segments"]
+    if dim == "orders":
+        return (facts.customer["orders"],)
+    if dim in ("weekday", "shipping_method", "hour"):
+        return (facts.cart[dim],)
+    return {line[dim] for line in facts.lines}
