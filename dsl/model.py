@@ -358,7 +358,7 @@ TIER_KINDS = ("percent_off", "amount_off", "amount_off_each", "fixed_price")
 
 class TierSpec(_Strict):
     by: Literal["subtotal", "quantity"]
-    steps: Annotated[list[TierStep], Field(min_length=1)]
+    steps: Annotated[tuple[TierStep, ...], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _thresholds(self) -> TierSpec:
@@ -502,7 +502,7 @@ class Promotion(_Strict):
     priority: Annotated[int, Field(strict=True)] = 0
     active: Window | None = None
     coupon: CouponCode | None = None
-    coupons: Annotated[list[CouponCode], Field(min_length=1)] | None = None
+    coupons: Annotated[tuple[CouponCode, ...], Field(min_length=1)] | None = None
     when: CartCondition | None = None
     target: ItemCondition | None = None
     effect: Effect
@@ -603,9 +603,11 @@ class Ruleset(_Strict):
     timezone: Timezone
     rounding: Literal["half_even", "half_up", "down"] = "half_even"
     stacking: Stacking
-    promotions: list[Promotion]
+    promotions: tuple[Promotion, ...]
 
     _source: SourceFile | None = PrivateAttr(default=None)
+    # The engine's compiled form, made once per ruleset (``engine.compile_ruleset``).
+    _compiled: Any = PrivateAttr(default=None)
 
     @property
     def minor_units(self) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import loader
 from .check import check_condition
 from .errors import (
     Diagnostic,
@@ -277,9 +278,24 @@ def load_ruleset(source: str | Path, *, name: str | None = None) -> Ruleset:
     every diagnostic when anything is wrong.
     """
     if isinstance(source, Path) or _names_a_file(source):
-        analysis = analyze_file(source)
-    else:
-        analysis = analyze_source(SourceFile(name or "<string>", source))
+        try:
+            read = read_source(source)
+        except (OSError, UnicodeDecodeError, PromoError):
+            raise RulesetError(analyze_file(source).diagnostics) from None
+        return _load_text(read.name, read.text, _limits())
+    return _load_text(name or "<string>", source, _limits())
+
+
+def _limits() -> tuple[int, ...]:
+    return loader.MAX_BYTES, loader.MAX_NODES, loader.MAX_DEPTH
+
+
+@functools.lru_cache(maxsize=16)
+def _load_text(name: str, text: str, limits: tuple[int, ...]) -> Ruleset:
+    """A ruleset is immutable, so the same text under the same name (and the same
+    loading limits) loads once: a service reloading an unchanged file gets the same
+    object, and with it the engine's compiled form (``engine.compile_ruleset``)."""
+    analysis = analyze_source(SourceFile(name, text))
     if analysis.ruleset is None:
         raise RulesetError(analysis.diagnostics)
     return analysis.ruleset

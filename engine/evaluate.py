@@ -10,6 +10,7 @@ semantics", "Precise semantics"); each step below names the rule it applies.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
@@ -583,9 +584,21 @@ class _Evaluation:
         return "its effect takes nothing off the lines it targets"
 
 
+_COMPILING = threading.Lock()
+
+
 def compile_ruleset(ruleset: Ruleset) -> Program:
-    """Compile every promotion of ``ruleset`` once."""
-    return Program(ruleset)
+    """Compile every promotion of ``ruleset``, once: the program is kept with the
+    (immutable) ruleset, and ``load_ruleset`` gives the same ruleset for the same
+    content, so loading an unchanged file again compiles nothing."""
+    program = ruleset._compiled
+    if program is None:
+        with _COMPILING:
+            program = ruleset._compiled
+            if program is None:
+                program = ruleset._compiled = Program(ruleset)
+    assert isinstance(program, Program)
+    return program
 
 
 def evaluate(ruleset: Ruleset, cart: Cart, at: dt.datetime | None = None,

@@ -31,7 +31,7 @@ class LintRuleset:
 
     # the model's parts rules read most
     @property
-    def promotions(self) -> list[Promotion]:
+    def promotions(self) -> tuple[Promotion, ...]:
         return self.model.promotions
 
     @property
