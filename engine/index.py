@@ -17,11 +17,11 @@ rules once, when the ruleset is compiled:
   needs: an effect discounts target lines only, so with none it takes
   nothing off (shipping effects ignore ``target`` and need nothing from it).
 
-Each promotion is filed under one requirement (its coupon, else the one with
-the fewest keys), or among those that need nothing.  A window is settled by
-time segment: between two consecutive window boundaries of the ruleset the
-set of active promotions does not change, so the index of each segment
-(built the first time a cart falls in it) holds the active promotions only.
+A cart's candidates are the active promotions whose every requirement meets
+one of the cart's keys, that have none of the keys they exclude, and whose
+line requirements one line meets together.  Windows are settled by time
+segment: between two consecutive window boundaries of the ruleset the set
+of active promotions does not change, so it is computed once per segment.
 
 The index only narrows the promotions the evaluator runs; the promotions it
 leaves out are rejected, and explained with the evaluator's own code, when
@@ -56,12 +56,13 @@ ITEM_KEYS = {"sku": "sku", "product": "product", "category": "category", "seller
 CART_KEYS = {("customer", "segments"): "segment", ("cart", "weekday"): "weekday",
              ("cart", "shipping_method"): "shipping_method", ("cart", "hour"): "hour",
              ("customer", "orders"): "orders"}
+LINE_DIMENSIONS = frozenset(ITEM_KEYS.values())
 LIST_FIELDS = {"tag", "segment"}  # list-valued: tested with ``contains`` / ``in``
 NUMBER_FIELDS = {"hour", "orders"}  # small whole numbers: a test names the values it admits
 _HOURS = range(24)
 _SMALL = 64  # an ``orders`` test admitting fewer values than this names them
 
-#: rough selectivity, used only to choose which requirement a promotion is filed under
+#: rough selectivity, to choose one requirement of each side of an ``or``
 _WEIGHT = {"coupon": 1, "sku": 2, "product": 2, "brand": 4, "seller": 4, "segment": 6,
            "category": 6, "tag": 8, "shipping_method": 10, "orders": 10, "weekday": 12,
            "hour": 12}
@@ -78,9 +79,20 @@ class Needs:
 
     all_of: tuple[Requirement, ...] = ()  # each: the cart has one of its keys
     none_of: frozenset[Key] = frozenset()  # cart-level keys the cart must not have
+    # groups of line requirements one line must meet together: a target
+    # ``item.category == "bags" and item.seller == "s1"`` needs a bag from s1,
+    # not a bag and something from s1
+    one_line: tuple[tuple[Requirement, ...], ...] = ()
 
     def __and__(self, other: Needs) -> Needs:
-        return Needs(self.all_of + other.all_of, self.none_of | other.none_of)
+        return Needs(self.all_of + other.all_of, self.none_of | other.none_of,
+                     self.one_line + other.one_line)
+
+    def of_one_line(self) -> Needs:
+        """What an item condition needs, for one line to meet it (``none_of`` is dropped:
+        the caller says whether it holds for the cart)."""
+        group = tuple(r for r in self.all_of if all(dim in LINE_DIMENSIONS for dim, _ in r))
+        return Needs(self.all_of, one_line=self.one_line + ((group,) if len(group) > 1 else ()))
 
 
 NOTHING = Needs()
@@ -105,7 +117,8 @@ def needs(node: n.Node | None) -> Needs:
             return Needs(none_of=keys[0]) if keys[1] else Needs((keys[0],))
         return NOTHING
     if isinstance(node, n.Call) and node.name == "any":
-        return needs(node.args[0])
+        inner = needs(node.args[0])
+        return Needs(none_of=inner.none_of) & inner.of_one_line()
     if isinstance(node, n.Compare):
         keys = _key_test(node)
         if keys is None:
@@ -203,7 +216,7 @@ def _aggregate_test(node: n.Compare) -> Needs:
         return NOTHING  # true over no line: needs nothing
     predicate = call.where if call.name in ("sum", "min", "max") else \
         (call.args[0] if call.args else None)
-    return Needs(needs(predicate).all_of)  # none_of is about the cart, not the lines
+    return needs(predicate).of_one_line()
 
 
 def promotion_needs(cp: CompiledPromotion) -> Needs:
@@ -218,83 +231,105 @@ def promotion_needs(cp: CompiledPromotion) -> Needs:
         # an effect takes off target (and get_target) lines only
         for condition in (promo.target, getattr(promo.effect, "get_target", None)):
             if condition is not None:
-                found = found & Needs(needs(condition.node).all_of)
+                found = found & needs(condition.node).of_one_line()
     return found
 
 
 # ------------------------------------------------------------------ index
 
-@dataclass(frozen=True)
-class _Segment:
-    """The active promotions of one time segment: positions in evaluation order."""
-
-    unkeyed: tuple[int, ...]
-    postings: dict[str, dict[Any, tuple[int, ...]]]  # dimension → value → positions
-
-
 class PromotionIndex:
     """Finds the promotions that could apply to a cart (a superset, never fewer).
 
-    Immutable once built, apart from the cache of segments (filled as carts
-    arrive; a race builds a segment twice, with the same result)."""
+    Sets of promotions are bitsets (Python ints, bit ``i`` for the promotion at
+    position ``i`` in evaluation order), so a cart costs a few big-int ORs per
+    key it has, whatever the size of the ruleset.  Requirement ``k`` of every
+    promotion is kept in slot ``k``: per slot and key, the promotions whose
+    ``k``-th requirement the key meets.  A cart meets slot ``k`` for the
+    promotions hit by one of its keys and for those with fewer requirements.
+
+    Immutable once built, apart from the cache of active sets per time segment
+    (filled as carts arrive; a race computes one twice, with the same result).
+    """
 
     MAX_SEGMENTS = 64  # segments kept; a checkout's carts mostly share one
 
     def __init__(self, promotions: Sequence[CompiledPromotion]) -> None:
         self.promotions = promotions
         self.needs = [promotion_needs(cp) for cp in promotions]
-        self.filed = [_smallest(x.all_of) if x.all_of else None for x in self.needs]
-        self.dimensions = sorted({dim for x in self.needs for req in x.all_of
-                                  for dim, _ in req} | {dim for x in self.needs
-                                                        for dim, _ in x.none_of})
+        everyone = (1 << len(promotions)) - 1
+        slots: list[dict[Key, int]] = []
+        lacking: list[int] = []  # per slot: promotions without a k-th requirement
+        self.forbidden: dict[Key, int] = {}
+        self.one_line = 0  # promotions with requirements one line must meet together
+        for position, need in enumerate(self.needs):
+            bit = 1 << position
+            for k, requirement in enumerate(need.all_of):
+                if k == len(slots):
+                    slots.append({})
+                    lacking.append(everyone)
+                lacking[k] ^= bit
+                for key in requirement:
+                    slots[k][key] = slots[k].get(key, 0) | bit
+            for key in need.none_of:
+                self.forbidden[key] = self.forbidden.get(key, 0) | bit
+            if need.one_line:
+                self.one_line |= bit
+        self.slots = [(postings, frozenset(postings), rest)
+                      for postings, rest in zip(slots, lacking, strict=True)]
+        self.forbidden_keys = frozenset(self.forbidden)
+        self.dimensions = sorted({dim for postings in slots for dim, _ in postings}
+                                 | {dim for dim, _ in self.forbidden})
         moments = {m for cp in promotions for m in (cp.starts, cp.ends) if m is not None}
         self.boundaries: list[dt.datetime] = sorted(moments)
-        self._segments: dict[int, _Segment] = {}
+        self._active: dict[int, int] = {}
 
-    def segment(self, at: dt.datetime) -> _Segment:
-        """The index of the promotions active at ``at`` (built once per segment)."""
-        number = bisect.bisect_right(self.boundaries, at)
-        found = self._segments.get(number)
+    def active(self, at: dt.datetime) -> int:
+        """The promotions whose window contains ``at``: the same for every moment
+        between two consecutive window boundaries, so computed once per segment."""
+        segment = bisect.bisect_right(self.boundaries, at)
+        found = self._active.get(segment)
         if found is None:
-            found = self._build(at)
-            if len(self._segments) >= self.MAX_SEGMENTS:
-                self._segments.clear()
-            self._segments[number] = found
+            found = 0
+            for position, cp in enumerate(self.promotions):
+                if (cp.starts is None or cp.starts <= at) and (cp.ends is None or at < cp.ends):
+                    found |= 1 << position
+            if len(self._active) >= self.MAX_SEGMENTS:
+                self._active.clear()
+            self._active[segment] = found
         return found
-
-    def _build(self, at: dt.datetime) -> _Segment:
-        unkeyed: list[int] = []
-        postings: dict[str, dict[Any, list[int]]] = {}
-        for position, (cp, filed) in enumerate(zip(self.promotions, self.filed, strict=True)):
-            if (cp.starts is not None and at < cp.starts) or (cp.ends is not None
-                                                             and at >= cp.ends):
-                continue
-            if filed is None:
-                unkeyed.append(position)
-                continue
-            for dim, value in filed:
-                postings.setdefault(dim, {}).setdefault(value, []).append(position)
-        return _Segment(tuple(unkeyed), {dim: {v: tuple(p) for v, p in by_value.items()}
-                                         for dim, by_value in postings.items()})
 
     def candidates(self, facts: Facts, at: dt.datetime, chosen: Iterable[str]) -> list[int]:
         """Positions, in evaluation order, of the promotions that could apply."""
-        segment = self.segment(at)
         keys = {(dim, value) for dim in self.dimensions
                 for value in _cart_values(dim, facts, chosen)}
-        found: set[int] = set(segment.unkeyed)
-        for dim, by_value in segment.postings.items():
-            for value in _cart_values(dim, facts, chosen):
-                hit = by_value.get(value)
-                if hit:
-                    found.update(hit)
-        out = []
-        for position in sorted(found):
-            need = self.needs[position]
-            if keys.isdisjoint(need.none_of) and all(not keys.isdisjoint(requirement)
-                                                     for requirement in need.all_of):
-                out.append(position)
-        return out
+        mask = self.active(at)
+        for postings, posted, rest in self.slots:
+            met = rest
+            for key in keys & posted:
+                met |= postings[key]
+            mask &= met
+        for key in keys & self.forbidden_keys:
+            mask &= ~self.forbidden[key]
+        positions = _positions(mask)
+        if mask & self.one_line:
+            lines = [_line_keys(line) for line in facts.lines]
+            positions = [p for p in positions if self._on_one_line(p, lines)]
+        return positions
+
+    def _on_one_line(self, position: int, lines: list[set[Key]]) -> bool:
+        return all(any(all(not have.isdisjoint(r) for r in group) for have in lines)
+                   for group in self.needs[position].one_line)
+
+
+def _positions(mask: int) -> list[int]:
+    """The set bits of ``mask``, lowest first."""
+    bits = format(mask, "b")[::-1]
+    out = []
+    at = bits.find("1")
+    while at >= 0:
+        out.append(at)
+        at = bits.find("1", at + 1)
+    return out
 
 
 def _cart_values(dim: str, facts: Facts, chosen: Iterable[str]) -> Iterable[Any]:
@@ -310,3 +345,10 @@ def _cart_values(dim: str, facts: Facts, chosen: Iterable[str]) -> Iterable[Any]
     if dim in ("weekday", "shipping_method", "hour"):
         return (facts.cart[dim],)
     return {line[dim] for line in facts.lines}
+
+
+def _line_keys(line: dict[str, Any]) -> set[Key]:
+    keys: set[Key] = {(dim, line[name]) for name, dim in ITEM_KEYS.items() if dim != "tag"}
+    keys.update(("tag", tag) for tag in line["tags"])
+    return keys
+
