@@ -82,16 +82,17 @@ class _Applied:
 
 @dataclass(frozen=True)
 class _Pending:
-    """A rejection whose sentence is written when it is read (explaining a false
-    condition evaluates its parts again, and most results are never read for it)."""
+    """A rejection worked out when it is read: explaining a false condition
+    evaluates its parts again, and an effect with nothing left to take from need
+    not be computed to know it moves no money; most results are never read for
+    their reasons."""
 
     promotion: str
     coupon: str | None
-    code: str
-    write: Callable[[], str]
+    resolve: Callable[[], tuple[str, str]]  # → (reason code, sentence)
 
     def rejected(self) -> Rejected:
-        return Rejected(self.promotion, self.coupon, self.code, self.write())
+        return Rejected(self.promotion, self.coupon, *self.resolve())
 
 
 def _written(entry: Rejected | _Pending) -> Rejected:
@@ -380,8 +381,12 @@ class _Evaluation:
             self._stacking(compiled, coupon, state, state.coupons_only)
         if refusal is not None:
             code, sentence = refusal
-            state.rejected[compiled.id] = Rejected(compiled.id, coupon, code, sentence) \
-                if isinstance(sentence, str) else _Pending(compiled.id, coupon, code, sentence)
+            if isinstance(sentence, str):
+                state.rejected[compiled.id] = Rejected(compiled.id, coupon, code, sentence)
+            else:
+                write = sentence
+                state.rejected[compiled.id] = _Pending(compiled.id, coupon,
+                                                       lambda: (code, write()))
             return
         self._apply(compiled, position, coupon, state)
 
@@ -482,25 +487,18 @@ class _Evaluation:
 
     def _apply(self, cp: CompiledPromotion, position: int, coupon: str | None,
                state: _Pass) -> None:
-        promo = cp.promotion
-        q = self.program.quantum
-        is_shipping = isinstance(promo.effect, Shipping)
-        targets = [] if is_shipping else self._lines_for(cp.target, state)
-        get_targets = self._lines_for(cp.get_target, state) if cp.get_target else []
-        shipping_base = None
-        if self.cart.shipping is not None:
-            shipping_base = (self.cart.shipping.price.quantize(q)
-                             if self.stacking.base == "original" else state.shipping_left)
-        parts = compute(promo.effect, EffectInput(targets, get_targets, shipping_base,
-                                                  self.program.minor_units,
-                                                  self.program.ruleset.rounding))
+        if self._nothing_left(cp, state):
+            # Clamping will take every part to zero, whatever the effect computes.
+            # What it computes (and so the reason) is worked out when read: the
+            # lines and shipping it could take from stay at zero till then.
+            state.rejected[cp.id] = _Pending(
+                cp.id, coupon, lambda: self._nothing(cp, coupon, *self._effect(cp, state)))
+            return
+        parts, targets = self._effect(cp, state)
         clamped = self._clamp(parts, state)
-        if sum(clamped.values(), Decimal(0)) == 0:
-            code = r.NOTHING_TO_DISCOUNT
-            if parts.unmet:
-                code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
-            state.rejected[cp.id] = Rejected(cp.id, coupon, code,
-                                             self._why_nothing(cp, parts, targets))
+        if not clamped:
+            code, sentence = self._nothing(cp, coupon, parts, targets)
+            state.rejected[cp.id] = Rejected(cp.id, coupon, code, sentence)
             return
         clamped, zeroed_by = self._cap(cp, clamped, state)
         if zeroed_by == "budget":
@@ -512,6 +510,38 @@ class _Evaluation:
                                              "its max_amount leaves nothing to discount")
             return
         self._take(state, _Applied(cp, position, coupon, clamped, parts.note, clamped))
+
+    def _nothing_left(self, cp: CompiledPromotion, state: _Pass) -> bool:
+        """Whether every line (or the shipping) the effect could take from is at zero."""
+        if isinstance(cp.promotion.effect, Shipping):
+            return not state.shipping_left
+        remaining = state.remaining
+        return all(not remaining[line["id"]] for line in self._matching(cp.target)) and \
+            (cp.get_target is None or all(not remaining[line["id"]]
+                                          for line in self._matching(cp.get_target)))
+
+    def _effect(self, cp: CompiledPromotion, state: _Pass) -> tuple[Parts, list[BaseLine]]:
+        """The effect's uncapped parts on the lines it targets, and those lines."""
+        promo = cp.promotion
+        q = self.program.quantum
+        targets = [] if isinstance(promo.effect, Shipping) else self._lines_for(cp.target, state)
+        get_targets = self._lines_for(cp.get_target, state) if cp.get_target else []
+        shipping_base = None
+        if self.cart.shipping is not None:
+            shipping_base = (self.cart.shipping.price.quantize(q)
+                             if self.stacking.base == "original" else state.shipping_left)
+        parts = compute(promo.effect, EffectInput(targets, get_targets, shipping_base,
+                                                  self.program.minor_units,
+                                                  self.program.ruleset.rounding))
+        return parts, targets
+
+    def _nothing(self, cp: CompiledPromotion, coupon: str | None, parts: Parts,
+                 targets: list[BaseLine]) -> tuple[str, str]:
+        """The reason of a promotion whose parts came to zero."""
+        code = r.NOTHING_TO_DISCOUNT
+        if parts.unmet:
+            code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
+        return code, self._why_nothing(cp, parts, targets)
 
     @staticmethod
     def _take(state: _Pass, entry: _Applied) -> None:
