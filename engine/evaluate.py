@@ -167,6 +167,16 @@ class Program:
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
 
+    def candidates(self, cart: Cart, at: dt.datetime | None = None) -> list[str]:
+        """Ids of the promotions the index runs for ``cart`` (in evaluation order);
+        every other promotion cannot apply to it."""
+        moment = self._moment(cart, at)
+        if self.index is None:
+            return [cp.id for cp in self.promotions]
+        chosen = {self.codes[code] for code in self._entered(cart) if code in self.codes}
+        return [self.promotions[p].id
+                for p in self.index.candidates(self.facts(cart, moment), moment, chosen)]
+
     def active_ids(self, at: dt.datetime) -> list[str]:
         """Promotions whose window contains ``at`` (the active_promotions read model)."""
         return [cp.id for cp in self.promotions
@@ -216,9 +226,7 @@ class Program:
             raise CartError([Diagnostic(CART_CURRENCY, f"currency: the cart is in "
                                         f"{cart.currency} but "
                                         f"the ruleset is in {self.ruleset.currency}")])
-        moment = at or cart.at or dt.datetime.now(dt.UTC)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=self.ruleset.zone)
+        moment = self._moment(cart, at)
         facts = self.facts(cart, moment)
         entered = self._entered(cart)
         chosen: dict[str, str] = {}  # promotion id → the code entered for it
@@ -267,6 +275,11 @@ class Program:
         if usage is not None:
             len(rejected)
         return self._result(cart, moment, outcome, rejected)
+
+    def _moment(self, cart: Cart, at: dt.datetime | None) -> dt.datetime:
+        """When the cart is priced: ``at``, else the cart's, else now."""
+        moment = at or cart.at or dt.datetime.now(dt.UTC)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.ruleset.zone)
 
     def _entered(self, cart: Cart) -> dict[str, str]:
         """Normalised code → the code as entered (trimmed), first entry kept."""
