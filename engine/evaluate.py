@@ -64,6 +64,7 @@ class CompiledPromotion:
     get_target: Compiled | None
     starts: dt.datetime | None
     ends: dt.datetime | None
+    is_coupon: bool  # read for every promotion of every cart: kept at hand
 
 
 @dataclass
@@ -153,6 +154,7 @@ class Program:
                 get_target=build(getattr(p.effect, "get_target", None)),
                 starts=_moment(p.active.from_ if p.active else None, ruleset),
                 ends=_moment(p.active.until if p.active else None, ruleset),
+                is_coupon=p.is_coupon,
             )
             for p in ordered
         )
@@ -431,17 +433,16 @@ class _Evaluation:
     def _eligibility(self, cp: CompiledPromotion,
                      coupon: str | None) -> Refusal | None:
         promo = cp.promotion
-        if promo.is_coupon and coupon is None:
+        if cp.is_coupon and coupon is None:
             return r.COUPON_NOT_ENTERED, "needs a coupon code; none of its codes was entered"
-        zone = self.program.ruleset.timezone
         if cp.starts is not None and self.at < cp.starts:
             code = r.COUPON_NOT_ACTIVE_YET if coupon else r.NOT_ACTIVE_YET
-            return code, f"starts {cp.starts.isoformat()} ({zone}); evaluated at " \
-                         f"{self.at.isoformat()}"
+            return code, f"starts {cp.starts.isoformat()} ({self.program.ruleset.timezone}); " \
+                         f"evaluated at {self.at.isoformat()}"
         if cp.ends is not None and self.at >= cp.ends:
             code = r.COUPON_EXPIRED if coupon else r.EXPIRED
-            return code, f"ended {cp.ends.isoformat()} ({zone}); evaluated at " \
-                         f"{self.at.isoformat()}"
+            return code, f"ended {cp.ends.isoformat()} ({self.program.ruleset.timezone}); " \
+                         f"evaluated at {self.at.isoformat()}"
         if cp.when is not None and not cp.when(self.facts, None):
             code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
             node = promo.when.node if promo.when else None
@@ -466,12 +467,12 @@ class _Evaluation:
         if promo.group is not None and promo.group in state.groups:
             return r.GROUP_TAKEN, f"group {promo.group} already used by " \
                                   f"{state.groups[promo.group]}"
-        if promo.is_coupon and len(state.coupons) >= self.stacking.coupons_per_order:
+        if cp.is_coupon and len(state.coupons) >= self.stacking.coupons_per_order:
             limit = self.stacking.coupons_per_order
             return r.COUPON_LIMIT, f"at most {limit} coupon{'s' if limit != 1 else ''} per " \
                                    f"order" + (f"; {', '.join(state.coupons)} applied"
                                                if state.coupons else "")
-        if coupons_only and not promo.is_coupon:
+        if coupons_only and not cp.is_coupon:
             return r.NOT_COMBINABLE_WITH_COUPON, "automatic promotions do not combine with " \
                                                  "coupons in this ruleset, and a coupon applied"
         return None
@@ -572,7 +573,7 @@ class _Evaluation:
             state.exclusive = entry.compiled.id
         if promo.group is not None:
             state.groups[promo.group] = entry.compiled.id
-        if promo.is_coupon and entry.coupon is not None:
+        if entry.compiled.is_coupon and entry.coupon is not None:
             state.coupons.append(entry.coupon)
 
     def _clamp(self, parts: Parts, state: _Pass) -> dict[str | None, Decimal]:
