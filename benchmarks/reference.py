@@ -1601,13 +1601,125 @@ def matches(reference: Reference, promotion: RefPromotion, cart: Any) -> bool:
     return any(p.target is None or p.target(ln) for ln in c.lines)
 
 
-def handful_workload(n: int, cart: Any, matching: int = 5, seed: int = 0) -> Workload:
+class _CartHas:
+    """What a cart has, as sets (for ``about_something_else``; built once per cart)."""
+
+    __slots__ = ("cart", "zone", "view", "codes", "categories", "sellers", "brands", "tags")
+
+    def __init__(self, cart: Any, zone: ZoneInfo) -> None:
+        self.cart = cart
+        self.zone = zone
+        self.view = CartView(cart, zone)
+        self.codes = frozenset(code.strip().casefold() for code in cart.coupons)
+        lines = self.view.lines
+        self.categories = frozenset(ln.category for ln in lines)
+        self.sellers = frozenset(ln.seller for ln in lines)
+        self.brands = frozenset(ln.brand for ln in lines)
+        self.tags = frozenset(t for ln in lines for t in ln.tags)
+
+
+_LAST_CART: list[_CartHas] = []  # the last cart asked about: generation asks ~10^4 times
+
+
+def _cart_has(cart: Any, zone: ZoneInfo) -> _CartHas:
+    if _LAST_CART and _LAST_CART[0].cart is cart and _LAST_CART[0].zone == zone:
+        return _LAST_CART[0]
+    has = _CartHas(cart, zone)
+    _LAST_CART[:] = [has]
+    return has
+
+
+def _atom_about_something_else(atom: Atom, c: CartView, has: _CartHas) -> bool:
+    """A ``when`` atom about something ``c`` does not have (see ``about_something_else``)."""
+    if isinstance(atom, HasSegment):
+        return atom.segment not in c.segments
+    if isinstance(atom, LacksSegment):
+        return atom.segment in c.segments
+    if isinstance(atom, WeekdayIn):
+        return c.weekday not in atom.days
+    if isinstance(atom, HourAtLeast):
+        return c.hour < atom.hour
+    if isinstance(atom, Orders):
+        return c.orders != atom.count if atom.op == "==" else c.orders < atom.count
+    if isinstance(atom, ShippingMethodIs):
+        return c.shipping_method != atom.method
+    if isinstance(atom, AnyTag):
+        return atom.tag not in has.tags
+    # aggregates over the lines of a category / brand / seller: only when the cart has
+    # no such line at all (units, lines, a sum or a price under the threshold do not count)
+    if isinstance(atom, CategoryUnitsAtLeast | MaxPriceAtLeast):
+        return atom.category not in has.categories
+    if isinstance(atom, BrandLinesAtLeast):
+        return atom.brand not in has.brands
+    if isinstance(atom, SellerTotalAtLeast):
+        return atom.seller not in has.sellers
+    # subtotal, quantity, the customer's country, none from a seller, date, ``or``:
+    # thresholds and tests on what every cart has
+    return False
+
+
+def about_something_else(reference: Reference, promotion: RefPromotion, cart: Any) -> bool:
+    """Whether ``promotion`` is about something ``cart`` does not have: a coupon whose
+    code was not entered, a window that does not contain the cart's moment, a ``when``
+    atom (of the top-level ``and``) about a segment, weekday, hour, order count or
+    shipping method the cart fails, a tag no line has, or a category / brand / seller
+    no line has (not merely under the threshold); or a target (and ``get_target``) no
+    line matches (shipping effects have none) on the products it names: a target
+    with a unit-price floor or an exclusion counts when no line has its category or
+    brand (``_target_keys``).
+
+    Thresholds the cart fails on what it has (subtotal, quantity, units of a
+    category it has, a seller's sum, the customer's country, none from a seller,
+    date, a unit price under a target's floor, every line of a brand tagged
+    clearance) do not count: those can only be told by evaluating them.
+    """
+    has = _cart_has(cart, reference.zone)
+    c = has.view
+    p = promotion
+    if p.is_coupon and has.codes.isdisjoint(x.strip().casefold() for x in p.spec.codes):
+        return True
+    if (p.starts is not None and c.at < p.starts) or (p.ends is not None and c.at >= p.ends):
+        return True
+    if any(_atom_about_something_else(a, c, has) for a in p.spec.when):
+        return True
+    if p.is_shipping:
+        return False
+    for target in (p.spec.target, getattr(p.spec.effect, "get_target", None)):
+        if target is not None:
+            wanted = _target_keys(target).ref()
+            if not any(wanted(ln) for ln in c.lines):
+                return True
+    return not c.lines  # no target: every line is one
+
+
+def _target_keys(target: Target) -> Target:
+    """The part of a target about which products a line is: a unit-price floor or an
+    exclusion (not from a seller, not with a tag) is a threshold on what the cart
+    has, like ``max(...)`` of a category it has (a line of the category, too cheap)."""
+    if isinstance(target, CategoryPriceAtLeast | CategoryNotSeller):
+        return CategoryIs(target.category)
+    if isinstance(target, BrandNotTag):
+        return BrandIs(target.brand)
+    return target
+
+
+FILLERS = ("any", "other-things")
+
+
+def handful_workload(n: int, cart: Any, matching: int = 5, seed: int = 0,
+                     filler: str = "any") -> Workload:
     """``n`` promotions of which only ``matching`` concern ``cart`` (see ``matches``).
 
     Promotions are drawn from the usual mix; those that concern the cart are kept
-    until ``matching`` are, the others fill the ruleset.  Same ``seed`` and cart:
-    the ``matching`` ones are the same for every ``n``.
+    until ``matching`` are, the others fill the ruleset: with ``filler="any"``
+    every one that does not concern the cart (including conditions it fails on a
+    threshold of what it has: too few units of a category it has, a subtotal
+    under 300, ...); with ``filler="other-things"`` only those that are about
+    something the cart does not have (``about_something_else``).  Same ``seed``
+    and cart: the ``matching`` ones are the same for every ``n`` and filler.
     """
+    if filler not in FILLERS:
+        raise ValueError(f"filler: one of {FILLERS}, not {filler!r}")
     rng = random.Random(f"handful/{seed}")
     gen = _WorkloadGen(rng)
     header = ruleset_header(rng, n, seed, ())
@@ -1621,11 +1733,13 @@ def handful_workload(n: int, cart: Any, matching: int = 5, seed: int = 0) -> Wor
         if matches(single, single.promotions[0], cart):
             if len(kept) < matching:
                 kept.append(spec)
-        elif len(others) < n - matching:
+        elif len(others) < n - matching and (
+                filler == "any" or about_something_else(single, single.promotions[0], cart)):
             others.append(spec)
-    header = RulesetSpec(f"handful-{n}-s{seed}", header.rounding, header.coupons_per_order,
-                         header.coupon_with_automatic, header.base, header.max_discount_pct,
-                         header.max_discount_amount, ())
+    suffix = "" if filler == "any" else f"-{filler}"
+    header = RulesetSpec(f"handful-{n}-s{seed}{suffix}", header.rounding,
+                         header.coupons_per_order, header.coupon_with_automatic, header.base,
+                         header.max_discount_pct, header.max_discount_amount, ())
     return Workload(header.with_promotions(kept + others), seed)
 
 
