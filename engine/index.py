@@ -237,15 +237,50 @@ def promotion_needs(cp: CompiledPromotion) -> Needs:
 
 # ------------------------------------------------------------------ index
 
+class _Slots:
+    """Bitsets answering "whose requirements do these keys meet?" for many promotions.
+
+    Sets of promotions are bitsets (Python ints, bit ``i`` for the promotion at
+    position ``i`` in evaluation order).  Requirement ``k`` of every promotion is
+    kept in slot ``k``: per key, the promotions whose ``k``-th requirement it
+    meets.  Keys meet slot ``k`` for the promotions one of them hits and for the
+    promotions with fewer requirements; they meet all for the AND of the slots.
+    """
+
+    def __init__(self, size: int, requirements: Iterable[tuple[int, Sequence[Requirement]]],
+                 ) -> None:
+        everyone = (1 << size) - 1
+        postings: list[dict[Key, int]] = []
+        lacking: list[int] = []  # per slot: promotions without a k-th requirement
+        for position, needed in requirements:
+            bit = 1 << position
+            for k, requirement in enumerate(needed):
+                if k == len(postings):
+                    postings.append({})
+                    lacking.append(everyone)
+                lacking[k] ^= bit
+                for key in requirement:
+                    postings[k][key] = postings[k].get(key, 0) | bit
+        self.slots = [(by_key, frozenset(by_key), rest)
+                      for by_key, rest in zip(postings, lacking, strict=True)]
+        self.dimensions = {dim for by_key in postings for dim, _ in by_key}
+
+    def met(self, keys: set[Key], mask: int) -> int:
+        """The promotions of ``mask`` whose every requirement one of ``keys`` meets."""
+        for by_key, posted, rest in self.slots:
+            met = rest
+            for key in keys & posted:
+                met |= by_key[key]
+            mask &= met
+        return mask
+
+
 class PromotionIndex:
     """Finds the promotions that could apply to a cart (a superset, never fewer).
 
-    Sets of promotions are bitsets (Python ints, bit ``i`` for the promotion at
-    position ``i`` in evaluation order), so a cart costs a few big-int ORs per
-    key it has, whatever the size of the ruleset.  Requirement ``k`` of every
-    promotion is kept in slot ``k``: per slot and key, the promotions whose
-    ``k``-th requirement the key meets.  A cart meets slot ``k`` for the
-    promotions hit by one of its keys and for those with fewer requirements.
+    Every set of promotions is a bitset (see ``_Slots``), so a cart costs a few
+    big-int operations per key it has (and per line, for requirements one line
+    must meet together), whatever the size of the ruleset.
 
     Immutable once built, apart from the cache of active sets per time segment
     (filled as carts arrive; a race computes one twice, with the same result).
@@ -255,30 +290,21 @@ class PromotionIndex:
 
     def __init__(self, promotions: Sequence[CompiledPromotion]) -> None:
         self.promotions = promotions
+        size = len(promotions)
         self.needs = [promotion_needs(cp) for cp in promotions]
-        everyone = (1 << len(promotions)) - 1
-        slots: list[dict[Key, int]] = []
-        lacking: list[int] = []  # per slot: promotions without a k-th requirement
+        self.cart = _Slots(size, ((p, need.all_of) for p, need in enumerate(self.needs)))
         self.forbidden: dict[Key, int] = {}
-        self.one_line = 0  # promotions with requirements one line must meet together
         for position, need in enumerate(self.needs):
-            bit = 1 << position
-            for k, requirement in enumerate(need.all_of):
-                if k == len(slots):
-                    slots.append({})
-                    lacking.append(everyone)
-                lacking[k] ^= bit
-                for key in requirement:
-                    slots[k][key] = slots[k].get(key, 0) | bit
             for key in need.none_of:
-                self.forbidden[key] = self.forbidden.get(key, 0) | bit
-            if need.one_line:
-                self.one_line |= bit
-        self.slots = [(postings, frozenset(postings), rest)
-                      for postings, rest in zip(slots, lacking, strict=True)]
+                self.forbidden[key] = self.forbidden.get(key, 0) | 1 << position
         self.forbidden_keys = frozenset(self.forbidden)
-        self.dimensions = sorted({dim for postings in slots for dim, _ in postings}
-                                 | {dim for dim, _ in self.forbidden})
+        # group j of the promotions with more than j groups one line must meet
+        self.groups: list[tuple[_Slots, int]] = []
+        for j in range(max((len(need.one_line) for need in self.needs), default=0)):
+            having = [(p, need.one_line[j]) for p, need in enumerate(self.needs)
+                      if len(need.one_line) > j]
+            self.groups.append((_Slots(size, having), sum(1 << p for p, _ in having)))
+        self.dimensions = sorted(self.cart.dimensions | {dim for dim, _ in self.forbidden})
         moments = {m for cp in promotions for m in (cp.starts, cp.ends) if m is not None}
         self.boundaries: list[dt.datetime] = sorted(moments)
         self._active: dict[int, int] = {}
@@ -302,23 +328,20 @@ class PromotionIndex:
         """Positions, in evaluation order, of the promotions that could apply."""
         keys = {(dim, value) for dim in self.dimensions
                 for value in _cart_values(dim, facts, chosen)}
-        mask = self.active(at)
-        for postings, posted, rest in self.slots:
-            met = rest
-            for key in keys & posted:
-                met |= postings[key]
-            mask &= met
+        mask = self.cart.met(keys, self.active(at))
         for key in keys & self.forbidden_keys:
             mask &= ~self.forbidden[key]
-        positions = _positions(mask)
-        if mask & self.one_line:
-            lines = [_line_keys(line) for line in facts.lines]
-            positions = [p for p in positions if self._on_one_line(p, lines)]
-        return positions
-
-    def _on_one_line(self, position: int, lines: list[set[Key]]) -> bool:
-        return all(any(all(not have.isdisjoint(r) for r in group) for have in lines)
-                   for group in self.needs[position].one_line)
+        lines: list[set[Key]] | None = None
+        for slots, having in self.groups:
+            if not mask & having:
+                continue
+            if lines is None:
+                lines = [_line_keys(line) for line in facts.lines]
+            some_line = 0
+            for have in lines:
+                some_line |= slots.met(have, mask & having)
+            mask &= some_line | ~having
+        return _positions(mask)
 
 
 def _positions(mask: int) -> list[int]:
