@@ -2,22 +2,34 @@
 
 Amounts are ``Decimal`` in the currency's unit (``"19.99"``).  Intermediate
 per-unit values can be fractions of a minor unit (a line of 3 units after a
-1.00 discount), so they are ``Fraction`` and are rounded exactly once, here.
+1.00 discount), so they are exact ratios of integers (minor units over a
+denominator, or a ``Fraction``) and are rounded exactly once, here, with
+integer arithmetic: ``round_ratio``.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import TypeVar
+from math import gcd, lcm
+from operator import itemgetter
+from typing import Any, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
 ROUNDING_MODES = {"half_even": ROUND_HALF_EVEN, "half_up": ROUND_HALF_UP, "down": ROUND_DOWN}
 ZERO = Decimal(0)
 HUNDRED = Fraction(100)
+
+# Decimals built from whole minor units, and whole minor units read from Decimals,
+# per number of minor units.  Amounts repeat a lot within a cart (line totals, the
+# same discounts), and both conversions cost more than a lookup.  The caches are
+# bounded: when one is full it starts over.
+_CACHE_LIMIT = 1 << 16
+_DECIMALS: dict[int, dict[int, Decimal]] = {}
+_WHOLE: dict[int, dict[Decimal, int]] = {}
+_REST_THEN_TIE = itemgetter(0, 1)
 
 
 def quantum(minor_units: int) -> Decimal:
@@ -30,36 +42,110 @@ def to_minor(amount: Decimal | Fraction, minor_units: int) -> Fraction:
     return Fraction(amount) * (10 ** minor_units)
 
 
+def minor_ratio(amount: Decimal, minor_units: int) -> tuple[int, int]:
+    """An amount in minor units as ``(numerator, denominator)``, in lowest terms,
+    with a positive denominator (``(1999, 1)`` for 19.99 in USD)."""
+    numerator, denominator = amount.as_integer_ratio()
+    numerator *= 10 ** minor_units
+    common = gcd(numerator, denominator)
+    return numerator // common, denominator // common
+
+
+def whole_minor(amount: Decimal, minor_units: int) -> int:
+    """A whole amount in minor units as an integer (``ValueError`` if it is not whole)."""
+    cache = _WHOLE.get(minor_units)
+    if cache is None:
+        cache = _WHOLE.setdefault(minor_units, {})
+    units = cache.get(amount)
+    if units is None:
+        numerator, denominator = minor_ratio(amount, minor_units)
+        if denominator != 1:
+            raise ValueError(f"{amount} is not a whole number of minor units")
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[amount] = units = numerator
+    return units
+
+
 def from_minor(units: int, minor_units: int) -> Decimal:
     """Integer minor units → an amount with exactly ``minor_units`` decimals."""
-    return (Decimal(units).scaleb(-minor_units)).quantize(quantum(minor_units))
+    cache = _DECIMALS.get(minor_units)
+    if cache is None:
+        cache = _DECIMALS.setdefault(minor_units, {})
+    amount = cache.get(units)
+    if amount is None:
+        amount = (Decimal(units).scaleb(-minor_units)).quantize(quantum(minor_units))
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[units] = amount
+    return amount
+
+
+def round_ratio(numerator: int, denominator: int, mode: str) -> int:
+    """Round the exact ratio ``numerator / denominator`` to an integer with ``mode``.
+
+    ``half_even`` and ``half_up`` go to the nearest integer (a tie to the even one,
+    or away from zero); ``down`` truncates toward zero.
+    """
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    floor, rest = divmod(numerator, denominator)  # 0 <= rest < denominator
+    if rest == 0:
+        return floor
+    if mode == "down":
+        return floor if numerator >= 0 else floor + 1
+    twice = rest + rest
+    if twice > denominator:
+        return floor + 1
+    if twice < denominator:
+        return floor
+    if mode == "half_up":
+        return floor + 1 if numerator >= 0 else floor
+    return floor if floor % 2 == 0 else floor + 1  # half_even
 
 
 def round_minor(value: Fraction, mode: str) -> int:
     """Round an exact number of minor units to an integer with ``mode``."""
-    floor = value.numerator // value.denominator
-    rest = value - floor
-    if rest == 0:
-        return floor
-    if mode == "down":
-        return floor if value >= 0 else floor + 1
-    if rest > Fraction(1, 2):
-        return floor + 1
-    if rest < Fraction(1, 2):
-        return floor
-    if mode == "half_up":
-        return floor + 1 if value >= 0 else floor
-    return floor if floor % 2 == 0 else floor + 1  # half_even
+    return round_ratio(value.numerator, value.denominator, mode)
 
 
 def round_money(amount: Decimal | Fraction, minor_units: int, mode: str) -> Decimal:
     """Round an exact amount to the currency's minor unit, once."""
-    return from_minor(round_minor(to_minor(amount, minor_units), mode), minor_units)
+    numerator, denominator = amount.as_integer_ratio()
+    return from_minor(round_ratio(numerator * 10 ** minor_units, denominator, mode),
+                      minor_units)
 
 
 def normalize(amount: Decimal, minor_units: int) -> Decimal:
     """The same amount written with exactly ``minor_units`` decimals."""
     return amount.quantize(quantum(minor_units))
+
+
+def allocate_minor(target: int, weights: Sequence[tuple[K, int, Any]]) -> dict[K, int]:
+    """``allocate`` in integers: split ``target`` minor units over ``(key, weight, tie)``.
+
+    Returns every key (in the order given) with its whole minor units; units
+    left over after the floors go to the largest remainders, equal remainders
+    to the smallest ``tie``.  Keys with zero weight get zero.
+    """
+    parts = {key: 0 for key, _, _ in weights}
+    positive = [entry for entry in weights if entry[1] > 0]
+    if target == 0 or not positive:
+        return parts
+    whole = sum(weight for _, weight, _ in positive)
+    remainders = []
+    assigned = 0
+    for key, weight, tie in positive:
+        floor, rest = divmod(target * weight, whole)
+        parts[key] = floor
+        assigned += floor
+        remainders.append((-rest, tie, key))
+    left = target - assigned
+    if left:
+        remainders.sort(key=_REST_THEN_TIE)  # stable: equal ties keep the order given
+        for _, _, key in remainders[:left]:
+            parts[key] += 1
+    return parts
 
 
 def allocate(total: Decimal, weights: Mapping[K, Fraction | Decimal | int], minor_units: int,
@@ -71,28 +157,17 @@ def allocate(total: Decimal, weights: Mapping[K, Fraction | Decimal | int], mino
     else by the key itself), so the split never depends on input order.
     Keys with zero weight get zero.  ``total`` must be in whole minor units.
     """
-    units = to_minor(total, minor_units)
-    if units.denominator != 1:
+    target, denominator = minor_ratio(total, minor_units)
+    if denominator != 1:
         raise ValueError(f"{total} is not a whole number of minor units")
-    target = int(units)
-    positive = {k: Fraction(w) for k, w in weights.items() if w > 0}
-    parts = {k: 0 for k in weights}
-    if target == 0 or not positive:
-        return {k: from_minor(0, minor_units) for k in weights}
     # Integer arithmetic: scale every weight to a common denominator, so each
     # share is target * w / total with an integer quotient and remainder.
-    denominator = math.lcm(*(w.denominator for w in positive.values()))
-    scaled = {k: w.numerator * (denominator // w.denominator) for k, w in positive.items()}
-    whole = sum(scaled.values())
-    remainders = []
-    assigned = 0
-    for key, weight in scaled.items():
-        floor, rest = divmod(target * weight, whole)
-        parts[key] = floor
-        assigned += floor
-        remainders.append((rest, key))
-    rank = (lambda k: order[k]) if order is not None else (lambda k: k)
-    remainders.sort(key=lambda item: (-item[0], rank(item[1])))  # type: ignore[no-any-return]
-    for _, key in remainders[: target - assigned]:
-        parts[key] += 1
+    ratios = [(k, w.as_integer_ratio() if not isinstance(w, int) else (w, 1))
+              for k, w in weights.items()]
+    common = lcm(*(d for _, (n, d) in ratios if n > 0))
+    scaled = [(k, n * (common // d)) for k, (n, d) in ratios]
+    if target == 0:
+        return {k: from_minor(0, minor_units) for k in weights}
+    parts = allocate_minor(target, [(k, w, (order[k] if order is not None else k) if w > 0 else k)
+                                     for k, w in scaled])
     return {k: from_minor(v, minor_units) for k, v in parts.items()}
