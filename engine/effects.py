@@ -5,40 +5,54 @@ values, per ``stacking.base``) and returns ``Parts``.  Line parts are rounded
 here, once per line, with the ruleset's rounding mode; spread amounts are
 allocated by largest remainder and never rounded.  Clamping to what is left
 of a line, caps and stacking are the evaluator's job.
+
+The arithmetic is in integers: a line's values are whole minor units
+(``BaseLine.base_minor``), an amount of the ruleset is an exact ratio of minor
+units (``money.minor_ratio``), every exact result is a ratio of two integers,
+rounded once with ``money.round_ratio``; a ``Decimal`` is built only for the
+parts returned.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
+from functools import lru_cache
+from math import gcd, lcm
+from typing import NamedTuple
 
 from dsl import model as m
 
-from .money import HUNDRED, allocate, from_minor, normalize, round_minor, round_money, to_minor
+from .money import allocate_minor, from_minor, minor_ratio, normalize, round_ratio, whole_minor
 
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
-class BaseLine:
-    """A target line as an effect sees it."""
+class BaseLine(NamedTuple):
+    """A target line as an effect sees it.
+
+    ``base`` and ``original`` are whole minor units (the evaluator writes them
+    with the currency's decimals); ``base_minor`` and ``original_minor`` are
+    the same amounts as integers of minor units (``BaseLine.of`` computes them).
+    """
 
     id: str
     rank: int  # position of the id in sorted order: breaks every tie
     quantity: int
     base: Decimal  # line value the effect works on (original or remaining)
     original: Decimal  # original line total (tiers measure this)
+    base_minor: int  # base in minor units
+    original_minor: int  # original in minor units
 
-    @functools.cached_property
-    def unit_value(self) -> Fraction:
-        return Fraction(self.base) / self.quantity
+    @classmethod
+    def of(cls, id: str, rank: int, quantity: int, base: Decimal, original: Decimal,
+           minor_units: int) -> BaseLine:
+        return cls(id, rank, quantity, base, original, whole_minor(base, minor_units),
+                   whole_minor(original, minor_units))
 
 
-@dataclass(frozen=True)
-class EffectInput:
+class EffectInput(NamedTuple):
     targets: list[BaseLine]
     get_targets: list[BaseLine]
     shipping_base: Decimal | None
@@ -60,90 +74,162 @@ class Parts:
         return sum(self.lines.values(), ZERO) + self.shipping
 
 
-def choose_units(lines: list[BaseLine], count: int | None, choose: str) -> dict[str, int]:
-    """Pick ``count`` units (all if ``None``) pooled over lines, cheapest first.
+# ------------------------------------------------------------------ exact helpers
 
-    ``choose="most_expensive"`` reverses the price order; equal unit values
-    go to the line whose id sorts first.
-    """
+
+@lru_cache(maxsize=1024)
+def _share(percent: Decimal) -> tuple[int, int]:
+    """``percent`` / 100 as a ratio of integers in lowest terms."""
+    numerator, denominator = percent.as_integer_ratio()
+    denominator *= 100
+    common = gcd(numerator, denominator)
+    return numerator // common, denominator // common
+
+
+@lru_cache(maxsize=4096)
+def _minor(amount: Decimal, minor_units: int) -> tuple[int, int]:
+    """An amount of the ruleset in minor units, as a ratio (whole: ``(n, 1)``)."""
+    return minor_ratio(amount, minor_units)
+
+
+Picked = list[tuple[BaseLine, int]]  # lines and how many of their units, in choose order
+
+
+def _pick(lines: Iterable[BaseLine], count: int | None, choose: str) -> Picked:
+    """``choose_units`` as (line, units) pairs."""
     if count is None:
-        return {line.id: line.quantity for line in lines}
+        return [(line, line.quantity) for line in lines]
+    # Unit values base / quantity compared exactly: over the quantities' common
+    # multiple they are integers; equal values go to the smaller rank.
+    keyed = list(lines)
+    common = lcm(*(line.quantity for line in keyed))
     sign = 1 if choose == "cheapest" else -1
-    ordered = sorted(lines, key=lambda ln: (sign * ln.unit_value, ln.rank))
-    picked: dict[str, int] = {}
+    keyed.sort(key=lambda ln: (sign * ln.base_minor * (common // ln.quantity), ln.rank))
+    picked: Picked = []
     left = count
-    for line in ordered:
+    for line in keyed:
         take = min(line.quantity, left)
         if take:
-            picked[line.id] = take
+            picked.append((line, take))
         left -= take
         if left == 0:
             break
     return picked
 
 
-def _by_id(lines: list[BaseLine]) -> dict[str, BaseLine]:
-    return {line.id: line for line in lines}
+def choose_units(lines: list[BaseLine], count: int | None, choose: str) -> dict[str, int]:
+    """Pick ``count`` units (all if ``None``) pooled over lines, cheapest first.
+
+    ``choose="most_expensive"`` reverses the price order; equal unit values
+    go to the line whose id sorts first.
+    """
+    return {line.id: units for line, units in _pick(lines, count, choose)}
 
 
-def _percent_of_units(inp: EffectInput, picked: dict[str, int], pct: Decimal,
-                      lines: list[BaseLine]) -> Parts:
-    index = _by_id(lines)
-    parts = Parts()
-    share = Fraction(pct) / HUNDRED
-    scale = 10 ** inp.minor_units
-    for line_id, units in picked.items():
-        line = index[line_id]
-        # base (whole minor units) × units / quantity × pct / 100, as one exact fraction
-        exact = Fraction(int(line.base * scale) * units * share.numerator,
-                         line.quantity * share.denominator)
-        parts.lines[line_id] = from_minor(round_minor(exact, inp.rounding), inp.minor_units)
+def _percent_of_units(inp: EffectInput, picked: Picked, percent: Decimal) -> Parts:
+    """``percent`` of each picked line's units: base × units / quantity × pct / 100,
+    one exact ratio per line, rounded once."""
+    numerator, denominator = _share(percent)
+    mode, units = inp.rounding, inp.minor_units
+    out = {}
+    for line, k in picked:
+        if k == line.quantity:
+            exact = round_ratio(line.base_minor * numerator, denominator, mode)
+        else:
+            exact = round_ratio(line.base_minor * k * numerator, line.quantity * denominator,
+                                mode)
+        out[line.id] = from_minor(exact, units)
+    return Parts(lines=out)
+
+
+def _spread(amount: Decimal, lines: list[BaseLine], minor_units: int) -> Parts:
+    """``amount`` (at most what the lines are worth) over the lines, by their base."""
+    worth = sum(line.base_minor for line in lines)
+    numerator, denominator = _minor(amount, minor_units)
+    if numerator < worth * denominator:
+        if denominator != 1:
+            raise ValueError(f"{amount} is not a whole number of minor units")
+        target = numerator
+    else:
+        target = worth
+    parts = allocate_minor(target, [(line.id, line.base_minor, line.rank) for line in lines])
+    return Parts(lines={key: from_minor(v, minor_units) for key, v in parts.items()})
+
+
+def _per_unit(inp: EffectInput, picked: Picked, numerator: int, denominator: int) -> Parts:
+    """Each picked unit loses ``numerator / denominator`` minor units, but at least
+    nothing and at most its value (base / quantity); rounded once per line."""
+    mode, units = inp.rounding, inp.minor_units
+    out = {}
+    for line, k in picked:
+        base, quantity = line.base_minor, line.quantity
+        if numerator * quantity <= base * denominator:  # off ≤ the unit's value
+            if numerator <= 0:
+                off = 0
+            elif denominator == 1:
+                off = numerator * k
+            else:
+                off = round_ratio(numerator * k, denominator, mode)
+        elif base <= 0:
+            off = 0
+        else:  # the unit's value
+            off = base if k == quantity else round_ratio(base * k, quantity, mode)
+        out[line.id] = from_minor(off, units)
+    return Parts(lines=out)
+
+
+# ---------------------------------------------------------------------- effects
+
+
+def _percent_off(inp: EffectInput, percent: Decimal, max_units: int | None,
+                 choose: str) -> Parts:
+    return _percent_of_units(inp, _pick(inp.targets, max_units, choose), percent)
+
+
+def _amount_off_each(inp: EffectInput, amount: Decimal, max_units: int | None,
+                     choose: str) -> Parts:
+    numerator, denominator = _minor(amount, inp.minor_units)
+    return _per_unit(inp, _pick(inp.targets, max_units, choose), numerator, denominator)
+
+
+def _fixed_price(inp: EffectInput, price: Decimal, max_units: int | None,
+                 choose: str) -> Parts:
+    numerator, denominator = _minor(price, inp.minor_units)
+    # units that cost more than the price: base / quantity > price
+    dearer = [line for line in inp.targets
+              if line.base_minor * denominator > numerator * line.quantity]
+    picked = _pick(dearer, max_units, choose)
+    mode, units = inp.rounding, inp.minor_units
+    out = {}
+    given = 0
+    paid = max(numerator, 0)  # a unit loses its value - price, and at most its value
+    for line, k in picked:
+        # (base / quantity - price) × k, one exact ratio (never below zero)
+        value = line.base_minor * denominator - paid * line.quantity
+        exact = round_ratio(value * k, line.quantity * denominator, mode) if value > 0 else 0
+        given += exact
+        out[line.id] = from_minor(exact, units)
+    parts = Parts(lines=out)
+    if not given:
+        parts.note = f"every target unit already costs at most {price}"
     return parts
 
 
 def percent_off(effect: m.PercentOff, inp: EffectInput) -> Parts:
-    picked = choose_units(inp.targets, effect.max_units, effect.choose)
-    return _percent_of_units(inp, picked, effect.percent_off, inp.targets)
-
-
-def _spread(amount: Decimal, lines: list[BaseLine], minor_units: int) -> Parts:
-    worth = sum((line.base for line in lines), ZERO)
-    total = min(amount, worth)
-    weights = {line.id: to_minor(line.base, minor_units) for line in lines}
-    order = {line.id: line.rank for line in lines}
-    return Parts(lines=allocate(total, weights, minor_units, order))
+    return _percent_off(inp, effect.percent_off, effect.max_units, effect.choose)
 
 
 def amount_off(effect: m.AmountOff, inp: EffectInput) -> Parts:
     return _spread(effect.amount_off, inp.targets, inp.minor_units)
 
 
-def _per_unit(inp: EffectInput, picked: dict[str, int],
-              off_per_unit: Callable[[Fraction], Fraction]) -> Parts:
-    index = _by_id(inp.targets)
-    parts = Parts()
-    for line_id, units in picked.items():
-        off = max(Fraction(0), min(off_per_unit(index[line_id].unit_value),
-                                   index[line_id].unit_value))
-        parts.lines[line_id] = round_money(off * units, inp.minor_units, inp.rounding)
-    return parts
-
-
 def amount_off_each(effect: m.AmountOffEach, inp: EffectInput) -> Parts:
-    picked = choose_units(inp.targets, effect.max_units, effect.choose)
-    each = Fraction(effect.amount_off_each)
-    return _per_unit(inp, picked, lambda unit: each)
+    return _amount_off_each(inp, effect.amount_off_each, effect.max_units, effect.choose)
 
 
 def fixed_price(effect: m.FixedPrice, inp: EffectInput) -> Parts:
     """Units cost ``fixed_price``; ``max_units`` are chosen among units that cost more."""
-    price = Fraction(effect.fixed_price)
-    dearer = [line for line in inp.targets if line.unit_value > price]
-    picked = choose_units(dearer, effect.max_units, effect.choose)
-    parts = _per_unit(inp, picked, lambda unit: unit - price)
-    if not parts.total:
-        parts.note = f"every target unit already costs at most {effect.fixed_price}"
-    return parts
+    return _fixed_price(inp, effect.fixed_price, effect.max_units, effect.choose)
 
 
 def buy_get(effect: m.BuyGet, inp: EffectInput) -> Parts:
@@ -164,18 +250,19 @@ def buy_get(effect: m.BuyGet, inp: EffectInput) -> Parts:
         if applications == 0:
             return Parts(note=f"buy {x} get {y} needs {x + y} target units; there "
                               f"{'is' if units == 1 else 'are'} {units}")
-        picked = choose_units(inp.targets, applications * y, effect.choose)
-        return _percent_of_units(inp, picked, effect.percent_off, inp.targets)
+        picked = _pick(inp.targets, applications * y, effect.choose)
+        return _percent_of_units(inp, picked, effect.percent_off)
     get_units = sum(line.quantity for line in inp.get_targets)
     buy_units = sum(line.quantity for line in inp.targets)
     applications = min(get_units // y, buy_units // x)
     if cap is not None:
         applications = min(applications, cap)
     while applications > 0:
-        picked = choose_units(inp.get_targets, applications * y, effect.choose)
-        left = sum(line.quantity - picked.get(line.id, 0) for line in inp.targets)
+        picked = _pick(inp.get_targets, applications * y, effect.choose)
+        taken = {line.id: k for line, k in picked}
+        left = sum(line.quantity - taken.get(line.id, 0) for line in inp.targets)
         if left >= applications * x:
-            return _percent_of_units(inp, picked, effect.percent_off, inp.get_targets)
+            return _percent_of_units(inp, picked, effect.percent_off)
         applications -= 1
     return Parts(note="not enough units to buy and get")
 
@@ -189,16 +276,28 @@ def bundle(effect: m.Bundle, inp: EffectInput) -> Parts:
         applications = min(applications, effect.max_applications)
     if applications == 0:
         return Parts(note=f"fewer than {size} units")
-    picked = choose_units(inp.targets, applications * size, effect.choose)
-    index = _by_id(inp.targets)
-    chosen = {line_id: index[line_id].unit_value * k for line_id, k in picked.items()}
-    worth = sum(chosen.values(), Fraction(0))
-    saving = worth - Fraction(effect.bundle.price) * applications
+    picked = _pick(inp.targets, applications * size, effect.choose)
+    # the chosen units' value, base × k / quantity per line, over a common denominator
+    common = lcm(*(line.quantity for line, _ in picked))
+    chosen = [(line.id, line.base_minor * k * (common // line.quantity), line.rank)
+              for line, k in picked]
+    worth = sum(weight for _, weight, _ in chosen)  # minor units × common
+    numerator, denominator = _minor(effect.bundle.price, inp.minor_units)
+    # saving = worth / common - price × applications, as one ratio over common × denominator
+    saving = worth * denominator - numerator * applications * common
     if saving <= 0:
         return Parts(note="the bundle price is not below the units' price")
-    amount = round_money(saving, inp.minor_units, inp.rounding)
-    order = {line_id: index[line_id].rank for line_id in chosen}
-    return Parts(lines=allocate(amount, chosen, inp.minor_units, order))
+    amount = round_ratio(saving, common * denominator, inp.rounding)
+    parts = allocate_minor(amount, chosen)
+    return Parts(lines={key: from_minor(v, inp.minor_units) for key, v in parts.items()})
+
+
+_TIER_EFFECTS: dict[str, Callable[[EffectInput, Decimal], Parts]] = {
+    "percent_off": lambda inp, value: _percent_off(inp, value, None, "cheapest"),
+    "amount_off": lambda inp, value: _spread(value, inp.targets, inp.minor_units),
+    "amount_off_each": lambda inp, value: _amount_off_each(inp, value, None, "cheapest"),
+    "fixed_price": lambda inp, value: _fixed_price(inp, value, None, "cheapest"),
+}
 
 
 def tiers(effect: m.Tiers, inp: EffectInput) -> Parts:
@@ -207,7 +306,7 @@ def tiers(effect: m.Tiers, inp: EffectInput) -> Parts:
     if not inp.targets:
         return Parts()  # nothing to measure or discount: nothing_to_discount
     if spec.by == "subtotal":
-        measure = sum((line.original for line in inp.targets), ZERO)
+        measure = from_minor(sum(line.original_minor for line in inp.targets), inp.minor_units)
     else:
         measure = Decimal(sum(line.quantity for line in inp.targets))
     reached = [step for step in spec.steps if step.at <= measure]
@@ -217,16 +316,16 @@ def tiers(effect: m.Tiers, inp: EffectInput) -> Parts:
         return Parts(note=f"no tier reached: target {spec.by} is {shown}, the first tier is "
                           f"at {format(first, 'f')}", unmet=True)
     step = max(reached, key=lambda s: s.at)
-    inner: Parts
     if step.percent_off is not None:
-        inner = percent_off(m.PercentOff(percent_off=step.percent_off), inp)
+        kind, value = "percent_off", step.percent_off
     elif step.amount_off is not None:
-        inner = amount_off(m.AmountOff(amount_off=step.amount_off), inp)
+        kind, value = "amount_off", step.amount_off
     elif step.amount_off_each is not None:
-        inner = amount_off_each(m.AmountOffEach(amount_off_each=step.amount_off_each), inp)
+        kind, value = "amount_off_each", step.amount_off_each
     else:
         assert step.fixed_price is not None
-        inner = fixed_price(m.FixedPrice(fixed_price=step.fixed_price), inp)
+        kind, value = "fixed_price", step.fixed_price
+    inner = _TIER_EFFECTS[kind](inp, value)
     inner.note = f"tier at {format(step.at, 'f')} reached (target {spec.by} is {shown})"
     return inner
 
@@ -241,8 +340,10 @@ def shipping(effect: m.Shipping, inp: EffectInput) -> Parts:
     elif spec.amount_off is not None:
         off = min(spec.amount_off, base)
     elif spec.percent_off is not None:
-        off = round_money(Fraction(base) * Fraction(spec.percent_off) / HUNDRED,
-                          inp.minor_units, inp.rounding)
+        numerator, denominator = _share(spec.percent_off)
+        base_numerator, base_denominator = minor_ratio(base, inp.minor_units)
+        off = from_minor(round_ratio(base_numerator * numerator, base_denominator * denominator,
+                                     inp.rounding), inp.minor_units)
     else:
         assert spec.fixed_price is not None
         off = max(ZERO, base - spec.fixed_price)

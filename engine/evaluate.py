@@ -26,7 +26,7 @@ from .compile import Compiled, Facts, compile_condition
 from .effects import BaseLine, EffectInput, Parts, compute
 from .explain import Explainer
 from .index import PromotionIndex
-from .money import allocate, quantum, to_minor
+from .money import allocate, quantum, to_minor, whole_minor
 from .result import (
     Applied,
     Cap,
@@ -491,12 +491,19 @@ class _Evaluation:
 
     def _lines_for(self, condition: Compiled | None, state: _Pass) -> list[BaseLine]:
         base_original = self.stacking.base == "original"
+        units = self.program.minor_units
         out = []
         for line in self._matching(condition):
             line_id = line["id"]
-            left = state.remaining[line_id]
+            total = line["total"]
+            original = whole_minor(total, units)
+            if base_original:
+                base, base_minor = total, original
+            else:
+                base = state.remaining[line_id]
+                base_minor = whole_minor(base, units)
             out.append(BaseLine(line_id, self.rank[line_id], int(line["quantity"]),
-                                line["total"] if base_original else left, line["total"]))
+                                base, total, base_minor, original))
         return out
 
     def _apply(self, cp: CompiledPromotion, position: int, coupon: str | None,
