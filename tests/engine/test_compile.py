@@ -25,7 +25,7 @@ from dsl.check import check_condition, infer_type
 from dsl.errors import ExpressionError
 from dsl.parser import parse_expression
 from dsl.types import Type
-from engine.compile import MISSING, Compiler, Facts, compile_condition
+from engine.compile import MISSING, Compiler, Facts, compile_condition, compile_line_filter
 
 ZONE = ZoneInfo("Europe/Berlin")
 
@@ -311,6 +311,9 @@ def test_target_conditions_agree_with_the_oracle(text: str, f: Facts) -> None:
     run = compile_condition(node, ZONE)
     for line in f.lines:
         assert outcome(run, f, line) == outcome(oracle, node, f, line), text
+    want = outcome(lambda: [ln for ln in f.lines if oracle(node, f, ln)])
+    got = outcome(lambda: compile_line_filter(node, ZONE)(f))
+    assert got == want, text
 
 
 @settings(max_examples=300, deadline=None)
@@ -496,3 +499,45 @@ def test_the_deepest_expressions_the_parser_accepts_compile(text: str) -> None:
     node = parse_expression(text)
     f = make_facts({"x": 2})
     assert outcome(compile_condition(node, ZONE), f, None) == outcome(oracle, node, f, None)
+
+
+def test_line_filter_keeps_the_matching_lines_in_order() -> None:
+    f = make_facts()
+    pick = compile_line_filter(parse_expression('item.category in ["hats", "socks"]'), ZONE)
+    assert pick(f) == f.lines and pick(f)[0] is f.lines[0]
+    assert pick(f) is not f.lines
+    assert compile_line_filter(parse_expression("item.total > 25"), ZONE)(f) == [f.lines[1]]
+    assert compile_line_filter(parse_expression("item.attributes.w >= 2"), ZONE)(f) == \
+        [f.lines[0]]
+    # A function over lines inside a target sees every line, not the one being filtered.
+    above = compile_line_filter(parse_expression("item.total * 2 > sum(item.total)"), ZONE)
+    assert above(f) == [f.lines[1]]
+    assert compile_line_filter(parse_expression("false"), ZONE)(f) == []
+    assert compile_line_filter(parse_expression("true"), ZONE)(make_facts(lines=[])) == []
+
+
+def test_text_never_becomes_code() -> None:
+    hostile = ["'); import os #", '" + __import__("os").name + "', "\\n1/0\\n", "{_k0}"]
+    for text in hostile:
+        quoted = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        node = parse_expression(f"cart.id == {quoted} or item.sku contains {quoted}")
+        source = Compiler(ZONE).source(node)
+        assert text not in source
+        assert "import" not in source
+        run = compile_condition(node, ZONE)
+        assert run(make_facts(), make_facts().lines[0]) is False
+    f = make_facts()
+    f.cart["id"] = "'); import os #"
+    assert value('cart.id == "\'); import os #"', f) is True
+
+
+def test_declared_fields_compile_to_plain_python() -> None:
+    def source(text: str) -> str:
+        return Compiler(ZONE).source(parse_expression(text))
+
+    assert source("cart.subtotal >= 100") == "lambda f, i: f.cart['subtotal'] >= _k0"
+    assert source('count(item.category == "socks") >= 2 and customer.orders > 0') == (
+        "lambda f, i: _Decimal(sum([i['quantity'] for i in f.lines "
+        "if i['category'] == _k0])) >= _k1 and f.customer['orders'] > _k2")
+    assert source("cart.date >= 2026-06-01") == "lambda f, i: f.cart['date'] >= _k0"
+    assert "_guard" in source("attributes.x >= 1")
