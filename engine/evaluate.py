@@ -22,7 +22,7 @@ from dsl.model import Promotion, Shipping, normalise_code
 
 from . import reasons as r
 from .cart import CART_CURRENCY, Cart, CartError
-from .compile import Compiled, Facts, compile_condition
+from .compile import Compiled, Facts, LineFilter, compile_condition, compile_line_filter
 from .effects import BaseLine, EffectInput, Parts, compute
 from .explain import Explainer
 from .index import PromotionIndex
@@ -60,8 +60,8 @@ class CompiledPromotion:
     id: str
     promotion: Promotion
     when: Compiled | None
-    target: Compiled | None
-    get_target: Compiled | None
+    target: LineFilter | None  # the lines it selects, from the cart's facts
+    get_target: LineFilter | None
     starts: dt.datetime | None
     ends: dt.datetime | None
     is_coupon: bool  # read for every promotion of every cart: kept at hand
@@ -136,7 +136,8 @@ class Program:
         self.explainer = Explainer(zone)
         ordered = sorted(ruleset.promotions, key=lambda p: (-p.priority, p.id))
 
-        compiled: dict[str, Compiled] = {}  # one closure per distinct condition text
+        compiled: dict[str, Compiled] = {}  # one function per distinct condition text
+        filters: dict[str, LineFilter] = {}
 
         def build(cond: Any) -> Compiled | None:
             if cond is None:
@@ -145,13 +146,20 @@ class Program:
                 compiled[cond.source] = compile_condition(cond.node, zone)
             return compiled[cond.source]
 
+        def build_filter(cond: Any) -> LineFilter | None:
+            if cond is None:
+                return None
+            if cond.source not in filters:
+                filters[cond.source] = compile_line_filter(cond.node, zone)
+            return filters[cond.source]
+
         self.promotions = tuple(
             CompiledPromotion(
                 id=p.id,
                 promotion=p,
                 when=build(p.when),
-                target=build(p.target),
-                get_target=build(getattr(p.effect, "get_target", None)),
+                target=build_filter(p.target),
+                get_target=build_filter(getattr(p.effect, "get_target", None)),
                 starts=_moment(p.active.from_ if p.active else None, ruleset),
                 ends=_moment(p.active.until if p.active else None, ruleset),
                 is_coupon=p.is_coupon,
@@ -478,18 +486,17 @@ class _Evaluation:
         return None
 
     # effect, caps, application
-    def _matching(self, condition: Compiled | None) -> list[dict[str, Any]]:
+    def _matching(self, selects: LineFilter | None) -> list[dict[str, Any]]:
         """Lines a target condition selects; conditions see the original cart, so
         promotions sharing a condition share the answer."""
-        if condition is None:
+        if selects is None:
             return self.facts.lines
-        found = self._matches.get(id(condition))
+        found = self._matches.get(id(selects))
         if found is None:
-            found = [line for line in self.facts.lines if condition(self.facts, line)]
-            self._matches[id(condition)] = found
+            found = self._matches[id(selects)] = selects(self.facts)
         return found
 
-    def _lines_for(self, condition: Compiled | None, state: _Pass) -> list[BaseLine]:
+    def _lines_for(self, condition: LineFilter | None, state: _Pass) -> list[BaseLine]:
         base_original = self.stacking.base == "original"
         units = self.program.minor_units
         out = []
