@@ -17,9 +17,17 @@ rules once, when the ruleset is compiled:
   needs: an effect discounts target lines only, so with none it takes
   nothing off (shipping effects ignore ``target`` and need nothing from it).
 
+Text attributes of the cart and the customer are keys too (``customer.
+attributes.country in ["FR", "BE"]``).  Tests a cart must fail are exclusions
+(``not (customer.segments contains "staff")``, ``customer.orders >= 3``), and
+lower bounds on a measure of the cart are kept in order (``cart.subtotal >=
+100``, ``count(item.category == "socks") >= 5``: the units of the lines with
+the key ``("category", "socks")``).
+
 A cart's candidates are the active promotions whose every requirement meets
-one of the cart's keys, that have none of the keys they exclude, and whose
-line requirements one line meets together.  Windows are settled by time
+one of the cart's keys, that have none of the keys they exclude, whose line
+requirements one line meets together, and whose lower bounds the cart's
+measures reach.  Windows are settled by time
 segment: between two consecutive window boundaries of the ruleset the set
 of active promotions does not change, so it is computed once per segment.
 
@@ -40,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from dsl import nodes as n
 from dsl.model import Shipping
+from dsl.types import ATTRIBUTES
 
 from .compile import Facts
 
@@ -48,6 +57,10 @@ if TYPE_CHECKING:
 
 Key = tuple[str, Any]  # (dimension, value), e.g. ("category", "shoes")
 Requirement = frozenset[Key]  # the cart must have at least one of these keys
+#: a measure of the cart: ("units" | "lines" | "total" | "max_price", line keys), the
+#: lines counted being those with one of the keys (all lines when there are none)
+Measure = tuple[str, frozenset[Key]]
+Bound = tuple[Measure, bool, Decimal]  # measure > bound (True) or >= bound (False)
 
 #: item fields whose values are keys, and the dimension each is filed under
 ITEM_KEYS = {"sku": "sku", "product": "product", "category": "category", "seller": "seller",
@@ -57,6 +70,9 @@ CART_KEYS = {("customer", "segments"): "segment", ("cart", "weekday"): "weekday"
              ("cart", "shipping_method"): "shipping_method", ("cart", "hour"): "hour",
              ("customer", "orders"): "orders"}
 LINE_DIMENSIONS = frozenset(ITEM_KEYS.values())
+#: ``cart.attributes.x`` / ``customer.attributes.x``: a text value is a key (a missing
+#: or non-text value makes every equality test with a text false, so it has none)
+ATTRIBUTE_DIMENSIONS = (f"cart.{ATTRIBUTES}.", f"customer.{ATTRIBUTES}.")
 LIST_FIELDS = {"tag", "segment"}  # list-valued: tested with ``contains`` / ``in``
 NUMBER_FIELDS = {"hour", "orders"}  # small whole numbers: a test names the values it admits
 _HOURS = range(24)
@@ -71,6 +87,7 @@ _TESTS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator
           ">": operator.gt, ">=": operator.ge}
 _MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _AGGREGATES = {"count", "lines", "sum", "min", "max"}
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -83,10 +100,11 @@ class Needs:
     # ``item.category == "bags" and item.seller == "s1"`` needs a bag from s1,
     # not a bag and something from s1
     one_line: tuple[tuple[Requirement, ...], ...] = ()
+    at_least: tuple[Bound, ...] = ()  # lower bounds on the cart's measures
 
     def __and__(self, other: Needs) -> Needs:
         return Needs(self.all_of + other.all_of, self.none_of | other.none_of,
-                     self.one_line + other.one_line)
+                     self.one_line + other.one_line, self.at_least + other.at_least)
 
     def of_one_line(self) -> Needs:
         """What an item condition needs, for one line to meet it (``none_of`` is dropped:
@@ -122,7 +140,7 @@ def needs(node: n.Node | None) -> Needs:
     if isinstance(node, n.Compare):
         keys = _key_test(node)
         if keys is None:
-            return _aggregate_test(node)
+            return _aggregate_test(node) & _bound_test(node)
         if keys[1]:
             return Needs((keys[0],))
         if all(_cart_level(dim) for dim, _ in keys[0]):
@@ -132,7 +150,7 @@ def needs(node: n.Node | None) -> Needs:
 
 
 def _cart_level(dim: str) -> bool:
-    return dim in CART_KEYS.values()
+    return dim in CART_KEYS.values() or dim.startswith(ATTRIBUTE_DIMENSIONS)
 
 
 def _smallest(options: Sequence[Requirement]) -> Requirement:
@@ -145,9 +163,14 @@ def _cost(requirement: Requirement) -> tuple[int, list[Key]]:
 
 
 def _dimension(node: n.Node) -> str | None:
-    if not isinstance(node, n.Path) or len(node.parts) != 2:
+    if not isinstance(node, n.Path):
         return None
-    scope, name = node.parts
+    parts = ("cart", *node.parts) if node.parts[0] == ATTRIBUTES else node.parts
+    if len(parts) == 3 and parts[1] == ATTRIBUTES and parts[0] in ("cart", "customer"):
+        return f"{parts[0]}.{ATTRIBUTES}.{parts[2]}"  # a text value is a key
+    if len(parts) != 2:
+        return None
+    scope, name = parts
     if scope == "item":
         return ITEM_KEYS.get(name)
     return CART_KEYS.get((scope, name))
@@ -219,6 +242,48 @@ def _aggregate_test(node: n.Compare) -> Needs:
     return needs(predicate).of_one_line()
 
 
+#: aggregates (and cart fields) whose value over a cart is one of the measures
+_CART_MEASURES = {("cart", "subtotal"): "total", ("cart", "quantity"): "units",
+                  ("cart", "lines"): "lines"}
+_AGGREGATE_MEASURES = {("count", None): "units", ("lines", None): "lines",
+                       ("sum", "total"): "total", ("sum", "quantity"): "units",
+                       ("max", "unit_price"): "max_price"}
+
+
+def _bound_test(node: n.Compare) -> Needs:
+    """``count(item.category == "socks") >= 5``, ``cart.subtotal > 100``: a lower bound
+    on a measure of the cart.  The lines an aggregate counts are those its condition
+    selects; the measure counts the lines with one of the keys that condition
+    needs, a superset, so its value is never below the aggregate's."""
+    side, other, op = node.left, node.right, node.op
+    if isinstance(side, n.Number):
+        side, other, op = other, side, _MIRROR.get(op, "")
+    if op not in (">", ">=") or not isinstance(other, n.Number):
+        return NOTHING
+    measure: Measure | None = None
+    if isinstance(side, n.Path):
+        kind = _CART_MEASURES.get((side.parts[0], side.parts[-1])) \
+            if len(side.parts) == 2 else None
+        measure = (kind, frozenset()) if kind else None
+    elif isinstance(side, n.Call):
+        measured = side.args[0] if side.name in ("sum", "max") and side.args else None
+        field = measured.parts[1] if isinstance(measured, n.Path) and \
+            measured.parts[0] == "item" and len(measured.parts) == 2 else None
+        kind = _AGGREGATE_MEASURES.get((side.name, field))
+        predicate = side.where if side.name in ("sum", "max") else \
+            (side.args[0] if side.args else None)
+        if kind is not None:
+            line_needs = [r for r in needs(predicate).all_of
+                          if all(dim in LINE_DIMENSIONS for dim, _ in r)]
+            if predicate is None:
+                measure = (kind, frozenset())
+            elif line_needs:
+                measure = (kind, _smallest(line_needs))
+    if measure is None:
+        return NOTHING
+    return Needs(at_least=((measure, op == ">", other.value),))
+
+
 def promotion_needs(cp: CompiledPromotion) -> Needs:
     """Everything a promotion needs from a cart to be able to apply."""
     promo = cp.promotion
@@ -275,6 +340,84 @@ class _Slots:
         return mask
 
 
+class _Measures:
+    """A cart's measures (``Measure``), from per-key sums over its lines."""
+
+    KINDS = {"units": 0, "lines": 1, "total": 2, "max_price": 3}
+
+    def __init__(self, facts: Facts, lines: list[set[Key]]) -> None:
+        self.facts = facts
+        self.by_key: dict[Key, list[Decimal]] = {}
+        for line, keys in zip(facts.lines, lines, strict=True):
+            for key in keys:
+                found = self.by_key.get(key)
+                if found is None:
+                    found = self.by_key[key] = [_ZERO, _ZERO, _ZERO, _ZERO]
+                found[0] += line["quantity"]
+                found[1] += 1
+                found[2] += line["total"]
+                found[3] = max(found[3], line["unit_price"])
+
+    def value(self, measure: Measure) -> Decimal:
+        kind, keys = measure
+        if not keys:
+            cart = self.facts.cart
+            if kind == "max_price":
+                return max((line["unit_price"] for line in self.facts.lines), default=_ZERO)
+            return cart[{"units": "quantity", "lines": "lines", "total": "subtotal"}[kind]]
+        column = self.KINDS[kind]
+        values = [found[column] for key in keys if (found := self.by_key.get(key))]
+        # a line with two of the keys (two tags) counts twice: never an underestimate
+        return max(values, default=_ZERO) if kind == "max_price" else sum(values, _ZERO)
+
+
+class _Bounds:
+    """Lower bounds on measures, as bitsets: for each measure, the bounds in order
+    and the promotions whose bound is at most each of them."""
+
+    def __init__(self, size: int, needs: Sequence[Needs]) -> None:
+        entries: dict[Measure, tuple[list[tuple[Decimal, int]], list[tuple[Decimal, int]]]] = {}
+        for position, need in enumerate(needs):
+            for measure, strict, bound in need.at_least:
+                entries.setdefault(measure, ([], []))[strict].append((bound, 1 << position))
+        self.having = 0
+        self.measures: list[tuple[Measure, int, tuple[list[Decimal], list[int]],
+                                  tuple[list[Decimal], list[int]]]] = []
+        for measure, (at_least, above) in entries.items():
+            having = 0
+            for _, bit in at_least + above:
+                having |= bit
+            self.having |= having
+            self.measures.append((measure, having, _cumulative(at_least), _cumulative(above)))
+
+    def met(self, measures: _Measures, mask: int) -> int:
+        """The promotions of ``mask`` whose every bound the cart's measures meet."""
+        for measure, having, (at_least, met_at_least), (above, met_above) in self.measures:
+            if not mask & having:
+                continue
+            value = measures.value(measure)
+            met = 0
+            count = bisect.bisect_right(at_least, value)  # bounds <= value
+            if count:
+                met |= met_at_least[count - 1]
+            count = bisect.bisect_left(above, value)  # bounds < value
+            if count:
+                met |= met_above[count - 1]
+            mask &= met | ~having
+        return mask
+
+
+def _cumulative(entries: list[tuple[Decimal, int]]) -> tuple[list[Decimal], list[int]]:
+    """Bounds in order, and for each the promotions with that bound or a lower one."""
+    entries.sort(key=lambda entry: entry[0])
+    bounds, met, running = [], [], 0
+    for bound, bit in entries:
+        running |= bit
+        bounds.append(bound)
+        met.append(running)
+    return bounds, met
+
+
 class PromotionIndex:
     """Finds the promotions that could apply to a cart (a superset, never fewer).
 
@@ -304,6 +447,7 @@ class PromotionIndex:
             having = [(p, need.one_line[j]) for p, need in enumerate(self.needs)
                       if len(need.one_line) > j]
             self.groups.append((_Slots(size, having), sum(1 << p for p, _ in having)))
+        self.bounds = _Bounds(size, self.needs)
         self.dimensions = sorted(self.cart.dimensions | {dim for dim, _ in self.forbidden})
         moments = {m for cp in promotions for m in (cp.starts, cp.ends) if m is not None}
         self.boundaries: list[dt.datetime] = sorted(moments)
@@ -341,6 +485,10 @@ class PromotionIndex:
             for have in lines:
                 some_line |= slots.met(have, mask & having)
             mask &= some_line | ~having
+        if mask & self.bounds.having:
+            if lines is None:
+                lines = [_line_keys(line) for line in facts.lines]
+            mask = self.bounds.met(_Measures(facts, lines), mask)
         return _positions(mask)
 
 
@@ -367,6 +515,11 @@ def _cart_values(dim: str, facts: Facts, chosen: Iterable[str]) -> Iterable[Any]
         return (facts.customer["orders"],)
     if dim in ("weekday", "shipping_method", "hour"):
         return (facts.cart[dim],)
+    if dim.startswith(ATTRIBUTE_DIMENSIONS):
+        scope, _, name = dim.split(".", 2)
+        found = (facts.cart_attributes if scope == "cart" else facts.customer_attributes
+                 ).get(name)
+        return (found,) if isinstance(found, str) else ()
     return {line[dim] for line in facts.lines}
 
 

@@ -1,10 +1,10 @@
 """The promotion index changes which promotions run, never a result.
 
 Random rulesets whose conditions lean on everything the index reads (coupons,
-windows, equality tests, segments, weekdays, hours, order counts, aggregates,
-``or`` and ``not``) are evaluated with the index and without it (every
-promotion run); the results must be identical, reasons and sentences
-included, with and without a usage store.
+windows, equality tests, segments, weekdays, hours, order counts, attributes,
+aggregates and their lower bounds, ``or`` and ``not``) are evaluated with the
+index and without it (every promotion run); the results must be identical,
+reasons and sentences included, with and without a usage store.
 """
 
 from __future__ import annotations
@@ -49,6 +49,19 @@ WHENS = [
     '(cart.subtotal >= 50 or customer.segments contains "vip")',
     "cart.subtotal >= 30", 'any(item.product == "P1")', 'any(item.sku in ["A", "B"])',
     'any(item.seller == "s1" and item.unit_price >= 5)',
+    'customer.attributes.country == "FR"', 'customer.attributes.country in ["FR", "DE"]',
+    'customer.attributes.country != "FR"', 'not (customer.attributes.country == "FR")',
+    'attributes.channel == "app"', 'cart.attributes.channel in ["app"]',
+    "cart.subtotal >= 20", "cart.subtotal > 40.5", "10 < cart.quantity", "cart.lines >= 3",
+    "count() >= 4", "lines() > 2", 'count(item.category == "shoes") > 2',
+    'count(item.category in ["socks", "hats"]) >= 3', 'lines(item.tags contains "sale") >= 2',
+    'sum(item.total where item.seller == "s1") > 20',
+    'sum(item.quantity where item.brand == "acme") >= 3',
+    'max(item.unit_price where item.category == "shoes") >= 12.5',
+    "max(item.unit_price) > 10", "sum(item.total) >= 30",
+    'count(item.category == "shoes" and item.unit_price >= 5) >= 2',
+    '3 <= count(item.tags contains "new")',
+    'count((item.tags contains "sale" or item.tags contains "new")) >= 3',
 ]
 TARGETS = [
     'item.category == "shoes"', 'item.category in ["socks", "hats"]',
@@ -129,7 +142,10 @@ def carts(draw: st.DrawFn) -> dict[str, Any]:
         "customer": {"id": draw(st.sampled_from(["", "u1"])),
                      "segments": draw(st.lists(st.sampled_from(["vip", "staff", "b2b"]),
                                                unique=True)),
-                     "orders": draw(st.integers(0, 3))},
+                     "orders": draw(st.integers(0, 3)),
+                     "attributes": draw(st.sampled_from([{}, {"country": "FR"},
+                                                         {"country": "DE"}, {"country": 5}]))},
+        "attributes": draw(st.sampled_from([{}, {"channel": "app"}, {"channel": "web"}])),
         "coupons": draw(st.lists(st.sampled_from([*CODES, "save", "NOPE"]), max_size=3)),
     }
     if draw(st.booleans()):
@@ -232,3 +248,20 @@ def test_what_a_condition_needs(condition: str, all_of: list[set[Any]],
     found = needs(node)
     assert [set(r) for r in found.all_of] == all_of
     assert set(found.none_of) == none_of
+
+
+@pytest.mark.parametrize(("condition", "bound"), [
+    ('count(item.category == "shoes") >= 2', (("units", {("category", "shoes")}), False, "2")),
+    ("cart.subtotal > 40.5", (("total", set()), True, "40.5")),
+    ('50 < sum(item.total where item.seller == "s1")',
+     (("total", {("seller", "s1")}), True, "50")),
+    ('max(item.unit_price where item.sku == "A") >= 5',
+     (("max_price", {("sku", "A")}), False, "5")),
+])
+def test_lower_bounds_a_condition_needs(condition: str, bound: tuple[Any, bool, str]) -> None:
+    ruleset = load_ruleset(yaml.safe_dump({
+        "ruleset": "r", "dsl": 1, "currency": "USD", "timezone": "UTC", "stacking": STACKING,
+        "promotions": [{"id": "p", "when": condition, "effect": {"percent_off": 1}}]}))
+    node = ruleset.promotions[0].when.node  # type: ignore[union-attr]
+    ((kind, keys), strict, value), = needs(node).at_least
+    assert ((kind, set(keys)), strict, value) == (bound[0], bound[1], Decimal(bound[2]))
