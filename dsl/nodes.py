@@ -26,12 +26,19 @@ class Node:
     span: Span = field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
 
     def children(self) -> Iterator[Node]:
-        for f in fields(self):
-            value = getattr(self, f.name)
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:  # once per class: dataclasses.fields() is slow to call per node
+            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in fields(self)
+                                                     if f.name != "span")
+        for name in names:
+            value = getattr(self, name)
             if isinstance(value, Node):
                 yield value
             elif isinstance(value, tuple):
                 yield from (v for v in value if isinstance(v, Node))
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 # ---------------------------------------------------------------- literals

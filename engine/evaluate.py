@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from dsl import Ruleset
 from dsl.errors import Diagnostic
 from dsl.model import Promotion, Shipping, normalise_code
+from dsl.ruleset import gc_paused
 
 from . import reasons as r
 from .cart import CART_CURRENCY, Cart, CartError
@@ -131,6 +132,10 @@ class Program:
     """A ruleset compiled for evaluation; immutable, reusable for many carts."""
 
     def __init__(self, ruleset: Ruleset, use_index: bool = True) -> None:
+        with gc_paused():
+            self._build(ruleset, use_index)
+
+    def _build(self, ruleset: Ruleset, use_index: bool) -> None:
         self.ruleset = ruleset
         zone = ruleset.zone
         self.explainer = Explainer(zone)
