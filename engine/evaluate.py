@@ -27,7 +27,7 @@ from .compile import Compiled, Facts, LineFilter, compile_condition, compile_lin
 from .effects import BaseLine, EffectInput, Parts, compute
 from .explain import Explainer
 from .index import PromotionIndex
-from .money import allocate, quantum, to_minor, whole_minor
+from .money import allocate_minor, from_minor, quantum, whole_minor
 from .result import (
     Applied,
     Cap,
@@ -338,9 +338,13 @@ class Program:
     def _reallocate(self, parts: dict[str | None, Decimal],
                     amount: Decimal) -> dict[str | None, Decimal]:
         """Cut ``parts`` to ``amount`` in proportion to themselves (largest remainder)."""
-        order = {key: (key is None, key or "") for key in parts}
-        weights = {key: to_minor(value, self.minor_units) for key, value in parts.items()}
-        return allocate(amount, weights, self.minor_units, order)
+        units = self.minor_units
+        # parts are whole minor units: split them in integers (ties: lines by id, then
+        # shipping)
+        weights = [(key, whole_minor(value, units), (key is None, key or ""))
+                   for key, value in parts.items()]
+        split = allocate_minor(whole_minor(amount, units), weights)
+        return {key: from_minor(share, units) for key, share in split.items()}
 
     # ----------------------------------------------------------- result
 
