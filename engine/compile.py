@@ -104,6 +104,11 @@ def _number(value: Any) -> Any:
 
 # ------------------------------------------------- helpers for attributes and division
 
+# What a value of an unexpected type (or a non-finite number: JSON allows NaN) raises
+# in a comparison or in arithmetic: it makes the comparison false, the result MISSING.
+_WRONG_VALUE = (TypeError, ArithmeticError)
+_ZERO = Decimal(0)
+
 
 def _guard(test: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """A comparison that is false for ``MISSING`` and for values of the wrong type."""
@@ -113,7 +118,7 @@ def _guard(test: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
             return False
         try:
             return test(a, b)
-        except TypeError:
+        except _WRONG_VALUE:
             return False
 
     return guarded
@@ -127,7 +132,7 @@ def _arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
             return MISSING
         try:
             return op(a, b)
-        except TypeError:
+        except _WRONG_VALUE:
             return MISSING
 
     return guarded
@@ -139,12 +144,24 @@ def _divide(a: Any, b: Any) -> Any:
         return MISSING
     try:
         return a / b
-    except TypeError:
+    except _WRONG_VALUE:
         return MISSING
 
 
 def _negate(value: Any) -> Any:
-    return MISSING if value is MISSING else -value
+    try:
+        return MISSING if value is MISSING else -value
+    except _WRONG_VALUE:
+        return MISSING
+
+
+def _aggregate(pick: Callable[..., Any], values: list[Any]) -> Any:
+    """``sum`` / ``min`` / ``max`` of attribute values: ``MISSING`` when one of them is
+    of a type they cannot add or order (text among numbers)."""
+    try:
+        return pick(values, _ZERO) if pick is sum else pick(values, default=_ZERO)
+    except _WRONG_VALUE:
+        return MISSING
 
 
 def _not_in(a: Any, b: Any) -> bool:
@@ -170,7 +187,7 @@ _ARITH = {"+": ("_arith_add", operator.add), "-": ("_arith_sub", operator.sub),
 _NAMESPACE: dict[str, Any] = {
     "__builtins__": {},
     "_MISSING": MISSING, "_number": _number, "_localize": _localize, "_Decimal": Decimal,
-    "_ZERO": Decimal(0), "_divide": _divide, "_negate": _negate,
+    "_ZERO": _ZERO, "_divide": _divide, "_negate": _negate, "_aggregate": _aggregate,
     **{name: _guard(test) for _, name, test in _COMPARE.values()},
     **{name: _arith(op) for name, op in _ARITH.values()},
     **{f.__name__: f for f in (bool, sum, len, min, max, any, all)},
@@ -368,10 +385,10 @@ class _Source(n.Visitor):
         if name not in ("sum", "min", "max"):
             raise ValueError(f"unknown function {name!r}")
         where = f" if {self.visit(node.where).text}" if node.where is not None else ""
-        if _may_be_missing(arg):  # MISSING values are left out
+        if _may_be_missing(arg):  # MISSING values are left out; a wrong type: MISSING
             values = f"[_v for i in f.lines{where} for _v in [{value}] if _v is not _MISSING]"
-        else:
-            values = f"[{value} for i in f.lines{where}]"
+            return _Py(f"_aggregate({name}, {values})", _ATOM)
+        values = f"[{value} for i in f.lines{where}]"
         if name == "sum":
             return _Py(f"sum({values}, _ZERO)", _ATOM)
         return _Py(f"{name}({values}, default=_ZERO)", _ATOM)

@@ -63,6 +63,10 @@ def _temporal(node: n.Compare) -> bool:
     return left.temporal and right.temporal and Type.ANY not in (left, right)
 
 
+# a value of the wrong type (or NaN) in arithmetic or a comparison
+WRONG = (TypeError, ArithmeticError)
+
+
 def oracle(node: n.Node, facts: Facts, item: Any, zone: ZoneInfo = ZONE) -> Any:
     """What a condition means, one node at a time (the rules of engine/compile.py)."""
 
@@ -91,14 +95,17 @@ def oracle(node: n.Node, facts: Facts, item: Any, zone: ZoneInfo = ZONE) -> Any:
             return bool(ev(node.left, item)) or bool(ev(node.right, item))
         if isinstance(node, n.Neg):
             value = ev(node.operand, item)
-            return MISSING if value is MISSING else -value
+            try:
+                return MISSING if value is MISSING else -value
+            except WRONG:
+                return MISSING
         if isinstance(node, n.Arith):
             a, b = ev(node.left, item), ev(node.right, item)
             if a is MISSING or b is MISSING or (node.op == "/" and not b):
                 return MISSING
             try:
                 return _ARITH[node.op](a, b)
-            except TypeError:
+            except WRONG:
                 return MISSING
         if isinstance(node, n.Compare):
             a, b = ev(node.left, item), ev(node.right, item)
@@ -108,7 +115,7 @@ def oracle(node: n.Node, facts: Facts, item: Any, zone: ZoneInfo = ZONE) -> Any:
                 return False
             try:
                 return _TESTS[node.op](a, b)
-            except TypeError:
+            except WRONG:
                 return False
         assert isinstance(node, n.Call), node
         lines = facts.lines
@@ -126,9 +133,12 @@ def oracle(node: n.Node, facts: Facts, item: Any, zone: ZoneInfo = ZONE) -> Any:
         where = node.where
         chosen = [line for line in lines if where is None or ev(where, line)]
         values = [v for v in (ev(arg, line) for line in chosen) if v is not MISSING]
-        if node.name == "sum":
-            return sum(values, Decimal(0))
-        return (min if node.name == "min" else max)(values, default=Decimal(0))
+        try:
+            if node.name == "sum":
+                return sum(values, Decimal(0))
+            return (min if node.name == "min" else max)(values, default=Decimal(0))
+        except WRONG:  # text among numbers: the aggregate is missing
+            return MISSING
 
     return ev(node, item)
 
@@ -415,12 +425,26 @@ def test_and_or_give_bools() -> None:
 
 def test_any_and_all_stop_at_the_first_line_that_decides() -> None:
     lines = make_facts().lines
-    lines[1]["attributes"] = {"s": "text"}          # -"text" raises TypeError
+    del lines[1]["category"]              # reading the second line's category raises
     f = make_facts(lines=lines)
-    assert value('any(item.sku == "A" or -item.attributes.s > 0)', f) is True
-    assert value('all(item.sku == "B" and -item.attributes.s > 0)', f) is False
-    with pytest.raises(TypeError):
-        value('any(item.sku == "B" and -item.attributes.s > 0)', f)
+    assert lines[0]["sku"] == "A" and lines[1]["sku"] != "A"
+    assert value('any(item.sku == "A" or item.category == "x")', f) is True
+    assert value('all(item.sku != "A" and item.category == "x")', f) is False
+    with pytest.raises(KeyError):
+        value('any(item.sku != "A" and item.category == "x")', f)
+
+
+def test_a_value_of_the_wrong_type_is_missing_not_an_error() -> None:
+    lines = make_facts().lines
+    lines[1]["attributes"] = {"w": "heavy", "s": "text"}
+    f = make_facts(lines=lines)
+    assert value("sum(item.attributes.w)", f) is MISSING       # text among numbers
+    assert value("sum(item.attributes.w) > 1", f) is False
+    assert value("max(item.attributes.w) >= 0", f) is False
+    assert value("any(-item.attributes.s > 0)", f) is False   # -"text"
+    nan = make_facts(cart_attributes={"x": float("nan")})    # JSON allows NaN
+    assert value("attributes.x > 1", nan) is False
+    assert value("attributes.x + 1 > 1", nan) is False
 
 
 def test_counts_and_sums_are_decimals() -> None:
