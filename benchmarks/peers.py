@@ -396,7 +396,7 @@ class Impl:
 
 class Ours(Impl):
     name = "ours (compile_condition)"
-    mode = "one closure per condition, over Program.facts"
+    mode = "one generated Python function per condition, over Program.facts"
 
     def prepare(self, atoms: list[tuple[r.Atom, ...]], ours: list[Any]) -> None:
         self.fns = ours

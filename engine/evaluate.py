@@ -505,7 +505,8 @@ class _Evaluation:
             found = self._matches[id(selects)] = selects(self.facts)
         return found
 
-    def _lines_for(self, condition: LineFilter | None, state: _Pass) -> list[BaseLine]:
+    def _lines_for(self, condition: LineFilter | None,
+                   remaining: dict[str, Decimal]) -> list[BaseLine]:
         base_original = self.stacking.base == "original"
         units = self.program.minor_units
         out = []
@@ -516,7 +517,7 @@ class _Evaluation:
             if base_original:
                 base, base_minor = total, original
             else:
-                base = state.remaining[line_id]
+                base = remaining[line_id]
                 base_minor = whole_minor(base, units)
             out.append(BaseLine(line_id, self.rank[line_id], int(line["quantity"]),
                                 base, total, base_minor, original))
@@ -527,11 +528,14 @@ class _Evaluation:
         if self._nothing_left(cp, state):
             # Clamping will take every part to zero, whatever the effect computes.
             # What it computes (and so the reason) is worked out when read: the
-            # lines and shipping it could take from stay at zero till then.
-            state.rejected[cp.id] = _Pending(
-                cp.id, coupon, lambda: self._nothing(cp, coupon, *self._effect(cp, state)))
+            # lines and shipping it could take from stay at zero till then.  (The
+            # closure keeps what it reads, not the pass: no reference cycle, so an
+            # unread result is freed at once, not by the cyclic collector.)
+            remaining, shipping_left = state.remaining, state.shipping_left
+            state.rejected[cp.id] = _Pending(cp.id, coupon, lambda: self._nothing(
+                cp, coupon, *self._effect(cp, remaining, shipping_left)))
             return
-        parts, targets = self._effect(cp, state)
+        parts, targets = self._effect(cp, state.remaining, state.shipping_left)
         clamped = self._clamp(parts, state)
         if not clamped:
             code, sentence = self._nothing(cp, coupon, parts, targets)
@@ -557,16 +561,18 @@ class _Evaluation:
             (cp.get_target is None or all(not remaining[line["id"]]
                                           for line in self._matching(cp.get_target)))
 
-    def _effect(self, cp: CompiledPromotion, state: _Pass) -> tuple[Parts, list[BaseLine]]:
+    def _effect(self, cp: CompiledPromotion, remaining: dict[str, Decimal],
+                shipping_left: Decimal | None) -> tuple[Parts, list[BaseLine]]:
         """The effect's uncapped parts on the lines it targets, and those lines."""
         promo = cp.promotion
         q = self.program.quantum
-        targets = [] if isinstance(promo.effect, Shipping) else self._lines_for(cp.target, state)
-        get_targets = self._lines_for(cp.get_target, state) if cp.get_target else []
+        targets = [] if isinstance(promo.effect, Shipping) else \
+            self._lines_for(cp.target, remaining)
+        get_targets = self._lines_for(cp.get_target, remaining) if cp.get_target else []
         shipping_base = None
         if self.cart.shipping is not None:
             shipping_base = (self.cart.shipping.price.quantize(q)
-                             if self.stacking.base == "original" else state.shipping_left)
+                             if self.stacking.base == "original" else shipping_left)
         parts = compute(promo.effect, EffectInput(targets, get_targets, shipping_base,
                                                   self.program.minor_units,
                                                   self.program.ruleset.rounding))
