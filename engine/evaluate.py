@@ -328,8 +328,9 @@ class Program:
             excess -= before - after
             entry.parts = self._reallocate(entry.parts, after)
             state.capped.append(Cap(entry.compiled.id, "max_discount", before, after))
-        for entry in [a for a in state.applied if a.amount == 0]:
-            state.applied.remove(entry)
+        cut_to_zero = [a for a in state.applied if a.amount == 0]
+        state.applied = [a for a in state.applied if a.amount != 0]
+        for entry in cut_to_zero:
             state.rejected[entry.compiled.id] = Rejected(
                 entry.compiled.id, entry.coupon, r.CAP_REACHED,
                 f"the order's max_discount ({format(limit, 'f')}) was used up by "
@@ -387,6 +388,7 @@ class _Evaluation:
         ids = sorted(line["id"] for line in facts.lines)
         self.rank = {line_id: index for index, line_id in enumerate(ids)}
         self._matches: dict[int, list[dict[str, Any]]] = {}
+        self._originals: dict[int, list[BaseLine]] = {}  # base "original": per target
         self.stacking = program.ruleset.stacking
 
     def _start(self, coupons_only: bool) -> _Pass:
@@ -508,13 +510,24 @@ class _Evaluation:
     def _lines_for(self, condition: LineFilter | None,
                    remaining: dict[str, Decimal]) -> list[BaseLine]:
         base_original = self.stacking.base == "original"
+        if base_original:  # the same lines for every promotion with this target
+            found = self._originals.get(id(condition))
+            if found is None:
+                found = self._originals[id(condition)] = self._build_lines(condition, None)
+            return found
+        return self._build_lines(condition, remaining)
+
+    def _build_lines(self, condition: LineFilter | None,
+                     remaining: dict[str, Decimal] | None) -> list[BaseLine]:
+        """The target lines as effects see them: based on what is left of each line,
+        or (``remaining`` is ``None``) on its original total."""
         units = self.program.minor_units
         out = []
         for line in self._matching(condition):
             line_id = line["id"]
             total = line["total"]
             original = whole_minor(total, units)
-            if base_original:
+            if remaining is None:
                 base, base_minor = total, original
             else:
                 base = remaining[line_id]
