@@ -63,8 +63,17 @@ class CompiledPromotion:
     when: Compiled | None
     target: LineFilter | None  # the lines it selects, from the cart's facts
     get_target: LineFilter | None
-    starts: dt.datetime | None
+    starts: dt.datetime | None  # as written, in the ruleset's timezone (for reasons)
     ends: dt.datetime | None
+    # the window as instants (UTC): moments in one zone compare by wall clock in
+    # Python, which a daylight-saving change makes disagree with their order
+    opens: dt.datetime | None
+    closes: dt.datetime | None
+
+    def active(self, at: dt.datetime) -> bool:
+        """Whether the window contains instant ``at`` (a UTC datetime)."""
+        return (self.opens is None or self.opens <= at) and \
+            (self.closes is None or at < self.closes)
     is_coupon: bool  # read for every promotion of every cart: kept at hand
 
 
@@ -120,6 +129,14 @@ class _Pass:
     coupons: list[str] = field(default_factory=list)
 
 
+def _shown(moment: dt.datetime | None) -> str:
+    return moment.isoformat() if moment is not None else ""
+
+
+def _instant(moment: dt.datetime | None) -> dt.datetime | None:
+    return moment.astimezone(dt.UTC) if moment is not None else None
+
+
 def _moment(value: dt.date | dt.datetime | None, ruleset: Ruleset) -> dt.datetime | None:
     if value is None:
         return None
@@ -167,6 +184,8 @@ class Program:
                 get_target=build_filter(getattr(p.effect, "get_target", None)),
                 starts=_moment(p.active.from_ if p.active else None, ruleset),
                 ends=_moment(p.active.until if p.active else None, ruleset),
+                opens=_instant(_moment(p.active.from_ if p.active else None, ruleset)),
+                closes=_instant(_moment(p.active.until if p.active else None, ruleset)),
                 is_coupon=p.is_coupon,
             )
             for p in ordered
@@ -194,8 +213,9 @@ class Program:
 
     def active_ids(self, at: dt.datetime) -> list[str]:
         """Promotions whose window contains ``at`` (the active_promotions read model)."""
-        return [cp.id for cp in self.promotions
-                if (cp.starts is None or cp.starts <= at) and (cp.ends is None or at < cp.ends)]
+        local = at if at.tzinfo is not None else at.replace(tzinfo=self.ruleset.zone)
+        instant = local.astimezone(dt.UTC)
+        return [cp.id for cp in self.promotions if cp.active(instant)]
 
     # ------------------------------------------------------------ facts
 
@@ -208,7 +228,7 @@ class Program:
                 "category": ln.category, "seller": ln.seller, "brand": ln.brand,
                 "tags": tuple(ln.tags), "unit_price": ln.unit_price.quantize(q),
                 "quantity": Decimal(ln.quantity), "total": ln.total.quantize(q),
-                "attributes": ln.attributes,
+                "attributes": dict(ln.attributes),
             }
             for ln in cart.lines
         ]
@@ -227,8 +247,8 @@ class Program:
             },
             customer={"id": cart.customer.id, "segments": tuple(cart.customer.segments),
                       "orders": Decimal(cart.customer.orders)},
-            cart_attributes=cart.attributes,
-            customer_attributes=cart.customer.attributes,
+            cart_attributes=dict(cart.attributes),  # copies: reasons may be read later
+            customer_attributes=dict(cart.customer.attributes),
             lines=lines,
         )
 
@@ -383,6 +403,7 @@ class _Evaluation:
         self.cart = cart
         self.facts = facts
         self.at = at
+        self.instant = at.astimezone(dt.UTC)
         self.chosen = chosen
         self.usage = usage
         ids = sorted(line["id"] for line in facts.lines)
@@ -454,13 +475,13 @@ class _Evaluation:
         promo = cp.promotion
         if cp.is_coupon and coupon is None:
             return r.COUPON_NOT_ENTERED, "needs a coupon code; none of its codes was entered"
-        if cp.starts is not None and self.at < cp.starts:
+        if cp.opens is not None and self.instant < cp.opens:
             code = r.COUPON_NOT_ACTIVE_YET if coupon else r.NOT_ACTIVE_YET
-            return code, f"starts {cp.starts.isoformat()} ({self.program.ruleset.timezone}); " \
+            return code, f"starts {_shown(cp.starts)} ({self.program.ruleset.timezone}); " \
                          f"evaluated at {self.at.isoformat()}"
-        if cp.ends is not None and self.at >= cp.ends:
+        if cp.closes is not None and self.instant >= cp.closes:
             code = r.COUPON_EXPIRED if coupon else r.EXPIRED
-            return code, f"ended {cp.ends.isoformat()} ({self.program.ruleset.timezone}); " \
+            return code, f"ended {_shown(cp.ends)} ({self.program.ruleset.timezone}); " \
                          f"evaluated at {self.at.isoformat()}"
         if cp.when is not None and not cp.when(self.facts, None):
             code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET

@@ -94,23 +94,34 @@ _ZERO = Decimal(0)
 class Needs:
     """What a condition needs from the cart to be true."""
 
-    all_of: tuple[Requirement, ...] = ()  # each: the cart has one of its keys
+    all_of: tuple[Requirement, ...] = ()  # each: met by the condition's own line (or cart)
     none_of: frozenset[Key] = frozenset()  # cart-level keys the cart must not have
     # groups of line requirements one line must meet together: a target
     # ``item.category == "bags" and item.seller == "s1"`` needs a bag from s1,
     # not a bag and something from s1
     one_line: tuple[tuple[Requirement, ...], ...] = ()
     at_least: tuple[Bound, ...] = ()  # lower bounds on the cart's measures
+    # requirements met by some line of the cart, not necessarily the condition's own
+    # (``any(...)``, ``count(...)`` inside a target look at the other lines)
+    elsewhere: tuple[Requirement, ...] = ()
 
     def __and__(self, other: Needs) -> Needs:
         return Needs(self.all_of + other.all_of, self.none_of | other.none_of,
-                     self.one_line + other.one_line, self.at_least + other.at_least)
+                     self.one_line + other.one_line, self.at_least + other.at_least,
+                     self.elsewhere + other.elsewhere)
+
+    @property
+    def in_cart(self) -> tuple[Requirement, ...]:
+        """Every requirement, as one on the cart (its keys: its lines' keys and its own)."""
+        return self.all_of + self.elsewhere
 
     def of_one_line(self) -> Needs:
-        """What an item condition needs, for one line to meet it (``none_of`` is dropped:
-        the caller says whether it holds for the cart)."""
+        """What an item condition needs, for one line to meet it: its own line
+        requirements together on one line, all of them somewhere in the cart
+        (``none_of`` is dropped: the caller says whether it holds for the cart)."""
         group = tuple(r for r in self.all_of if all(dim in LINE_DIMENSIONS for dim, _ in r))
-        return Needs(self.all_of, one_line=self.one_line + ((group,) if len(group) > 1 else ()))
+        return Needs(elsewhere=self.in_cart, at_least=self.at_least,
+                     one_line=self.one_line + ((group,) if len(group) > 1 else ()))
 
 
 NOTHING = Needs()
@@ -125,15 +136,21 @@ def needs(node: n.Node | None) -> Needs:
     if isinstance(node, n.And):
         return needs(node.left) & needs(node.right)
     if isinstance(node, n.Or):
-        left, right = needs(node.left).all_of, needs(node.right).all_of
-        if not left or not right:
-            return NOTHING
-        return Needs((_smallest(left) | _smallest(right),))
+        left, right = needs(node.left), needs(node.right)
+        if left.all_of and right.all_of:
+            return Needs((_smallest(left.all_of) | _smallest(right.all_of),))
+        if left.in_cart and right.in_cart:
+            return Needs(elsewhere=(_smallest(left.in_cart) | _smallest(right.in_cart),))
+        return NOTHING
     if isinstance(node, n.Not) and isinstance(node.operand, n.Compare):
         keys = _key_test(node.operand)
-        if keys is not None and all(_cart_level(dim) for dim, _ in keys[0]):
-            return Needs(none_of=keys[0]) if keys[1] else Needs((keys[0],))
-        return NOTHING
+        if keys is None or not all(_cart_level(dim) for dim, _ in keys[0]):
+            return NOTHING
+        if keys[1]:
+            return Needs(none_of=keys[0])  # not (x == "a"): the cart must not have "a"
+        if any(dim.startswith(ATTRIBUTE_DIMENSIONS) for dim, _ in keys[0]):
+            return NOTHING  # not (attr != "a") also holds when attr is missing
+        return Needs((keys[0],))
     if isinstance(node, n.Call) and node.name == "any":
         inner = needs(node.args[0])
         return Needs(none_of=inner.none_of) & inner.of_one_line()
@@ -214,17 +231,24 @@ def _number_test(left: n.Node, right: n.Node, op: str) -> tuple[Requirement, boo
     if dim not in NUMBER_FIELDS or not isinstance(right, n.Number):
         return None
     test, bound = _TESTS[op], right.value
-    if dim == "hour":
+    if dim == "hour":  # 0 .. 23: every test names exactly the hours it admits
         return frozenset((dim, Decimal(h)) for h in _HOURS if test(Decimal(h), bound)), True
-    if op in ("==", "<", "<="):
-        admitted = [k for k in range(_SMALL) if test(Decimal(k), bound)]
-        if len(admitted) < _SMALL:  # the whole set (orders are whole numbers >= 0)
-            return frozenset((dim, Decimal(k)) for k in admitted), True
+    # orders: a whole number >= 0; a test names values only when they are exactly
+    # the ones it admits (or refuses) and all are below _SMALL
+    small = [Decimal(k) for k in range(_SMALL)]
+    if op in ("==", "!="):
+        if bound < 0 or bound != bound.to_integral_value():
+            return (frozenset(), True) if op == "==" else None  # never equal
+        if bound >= _SMALL:
+            return None
+        return frozenset({(dim, bound.to_integral_value())}), op == "=="
+    if op in ("<", "<="):  # admits small values: all of them if it admits the largest
+        if test(small[-1], bound):
+            return None
+        return frozenset((dim, k) for k in small if test(k, bound)), True
+    if not test(small[-1], bound):  # ">", ">=": refuses small values
         return None
-    refused = [k for k in range(_SMALL) if not test(Decimal(k), bound)]
-    if op != "!=" and len(refused) == _SMALL:
-        return None  # refuses more values than it would be worth naming
-    return frozenset((dim, Decimal(k)) for k in refused), False
+    return frozenset((dim, k) for k in small if not test(k, bound)), False
 
 
 def _aggregate_test(node: n.Compare) -> Needs:
@@ -435,7 +459,7 @@ class PromotionIndex:
         self.promotions = promotions
         size = len(promotions)
         self.needs = [promotion_needs(cp) for cp in promotions]
-        self.cart = _Slots(size, ((p, need.all_of) for p, need in enumerate(self.needs)))
+        self.cart = _Slots(size, ((p, need.in_cart) for p, need in enumerate(self.needs)))
         self.forbidden: dict[Key, int] = {}
         for position, need in enumerate(self.needs):
             for key in need.none_of:
@@ -449,19 +473,20 @@ class PromotionIndex:
             self.groups.append((_Slots(size, having), sum(1 << p for p, _ in having)))
         self.bounds = _Bounds(size, self.needs)
         self.dimensions = sorted(self.cart.dimensions | {dim for dim, _ in self.forbidden})
-        moments = {m for cp in promotions for m in (cp.starts, cp.ends) if m is not None}
+        moments = {m for cp in promotions for m in (cp.opens, cp.closes) if m is not None}
         self.boundaries: list[dt.datetime] = sorted(moments)
         self._active: dict[int, int] = {}
 
     def active(self, at: dt.datetime) -> int:
-        """The promotions whose window contains ``at``: the same for every moment
+        """The promotions whose window contains ``at``: the same for every instant
         between two consecutive window boundaries, so computed once per segment."""
-        segment = bisect.bisect_right(self.boundaries, at)
+        instant = at.astimezone(dt.UTC)
+        segment = bisect.bisect_right(self.boundaries, instant)
         found = self._active.get(segment)
         if found is None:
             found = 0
             for position, cp in enumerate(self.promotions):
-                if (cp.starts is None or cp.starts <= at) and (cp.ends is None or at < cp.ends):
+                if cp.active(instant):
                     found |= 1 << position
             if len(self._active) >= self.MAX_SEGMENTS:
                 self._active.clear()

@@ -163,6 +163,14 @@ class Rejections(Sequence[Rejected]):
     def __repr__(self) -> str:
         return repr(self._get())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled and deep-copied as the rejections themselves."""
+        return _computed, (self._get(),)
+
+
+def _computed(items: tuple[Rejected, ...]) -> Rejections:
+    return Rejections(lambda: items)
+
 
 @dataclass(frozen=True)
 class Cap:

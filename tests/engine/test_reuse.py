@@ -3,6 +3,9 @@ one program prices carts from many threads at once."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import pickle
 import shutil
 import threading
 from pathlib import Path
@@ -73,3 +76,26 @@ def test_one_program_prices_carts_from_many_threads(name: str) -> None:
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+def test_a_result_pickles_and_copies_with_its_reasons() -> None:
+    program = compile_ruleset(load_ruleset(RULESETS / "fashion" / "ruleset.yaml"))
+    result = program.evaluate(load_cart(RULESETS / "fashion" / "carts" / "example.yaml"))
+    assert pickle.loads(pickle.dumps(result)) == result
+    copied = copy.deepcopy(result)
+    assert copied == result and copied.to_json() == result.to_json()
+    assert dataclasses.asdict(result)["rejected"] == result.rejected
+
+
+def test_reasons_read_later_see_the_cart_as_it_was_priced() -> None:
+    # marketplace rules read cart, customer and line attributes
+    program = compile_ruleset(load_ruleset(RULESETS / "marketplace" / "ruleset.yaml"))
+    for path in sorted((RULESETS / "marketplace" / "carts").glob("*.yaml")):
+        cart = load_cart(path)
+        expected = program.evaluate(cart).to_json()
+        result = program.evaluate(cart)
+        for attributes in [cart.attributes, cart.customer.attributes,
+                           *(line.attributes for line in cart.lines)]:
+            for key in list(attributes):
+                attributes[key] = "changed"
+        assert result.to_json() == expected, path.name
