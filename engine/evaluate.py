@@ -65,16 +65,20 @@ class CompiledPromotion:
     get_target: LineFilter | None
     starts: dt.datetime | None  # as written, in the ruleset's timezone (for reasons)
     ends: dt.datetime | None
+    is_coupon: bool  # read for every promotion of every cart: kept at hand
     # the window as instants (UTC): moments in one zone compare by wall clock in
     # Python, which a daylight-saving change makes disagree with their order
-    opens: dt.datetime | None
-    closes: dt.datetime | None
+    opens: dt.datetime | None = field(init=False)
+    closes: dt.datetime | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "opens", _instant(self.starts))
+        object.__setattr__(self, "closes", _instant(self.ends))
 
     def active(self, at: dt.datetime) -> bool:
         """Whether the window contains instant ``at`` (a UTC datetime)."""
         return (self.opens is None or self.opens <= at) and \
             (self.closes is None or at < self.closes)
-    is_coupon: bool  # read for every promotion of every cart: kept at hand
 
 
 @dataclass
@@ -158,34 +162,25 @@ class Program:
         self.explainer = Explainer(zone)
         ordered = sorted(ruleset.promotions, key=lambda p: (-p.priority, p.id))
 
-        compiled: dict[str, Compiled] = {}  # one function per distinct condition text
-        filters: dict[str, LineFilter] = {}
+        compiled: dict[tuple[str, Any], Any] = {}  # one function per condition text and use
 
-        def build(cond: Any) -> Compiled | None:
+        def build(cond: Any, compiler: Callable[[Any, Any], Any]) -> Any:
             if cond is None:
                 return None
-            if cond.source not in compiled:
-                compiled[cond.source] = compile_condition(cond.node, zone)
-            return compiled[cond.source]
-
-        def build_filter(cond: Any) -> LineFilter | None:
-            if cond is None:
-                return None
-            if cond.source not in filters:
-                filters[cond.source] = compile_line_filter(cond.node, zone)
-            return filters[cond.source]
+            key = (cond.source, compiler)
+            if key not in compiled:
+                compiled[key] = compiler(cond.node, zone)
+            return compiled[key]
 
         self.promotions = tuple(
             CompiledPromotion(
                 id=p.id,
                 promotion=p,
-                when=build(p.when),
-                target=build_filter(p.target),
-                get_target=build_filter(getattr(p.effect, "get_target", None)),
+                when=build(p.when, compile_condition),
+                target=build(p.target, compile_line_filter),
+                get_target=build(getattr(p.effect, "get_target", None), compile_line_filter),
                 starts=_moment(p.active.from_ if p.active else None, ruleset),
                 ends=_moment(p.active.until if p.active else None, ruleset),
-                opens=_instant(_moment(p.active.from_ if p.active else None, ruleset)),
-                closes=_instant(_moment(p.active.until if p.active else None, ruleset)),
                 is_coupon=p.is_coupon,
             )
             for p in ordered
@@ -205,11 +200,9 @@ class Program:
         """Ids of the promotions the index runs for ``cart`` (in evaluation order);
         every other promotion cannot apply to it."""
         moment = self._moment(cart, at)
-        if self.index is None:
-            return [cp.id for cp in self.promotions]
-        chosen = {self.codes[code] for code in self._entered(cart) if code in self.codes}
+        chosen, _ = self._choose(cart)
         return [self.promotions[p].id
-                for p in self.index.candidates(self.facts(cart, moment), moment, chosen)]
+                for p in self._positions(self.facts(cart, moment), moment, chosen)]
 
     def active_ids(self, at: dt.datetime) -> list[str]:
         """Promotions whose window contains ``at`` (the active_promotions read model)."""
@@ -263,25 +256,9 @@ class Program:
                                         f"the ruleset is in {self.ruleset.currency}")])
         moment = self._moment(cart, at)
         facts = self.facts(cart, moment)
-        entered = self._entered(cart)
-        chosen: dict[str, str] = {}  # promotion id → the code entered for it
-        unmatched = []
-        for code, raw in entered.items():
-            promotion = self.codes.get(code)
-            if promotion is None:
-                unmatched.append(Rejected(None, raw, r.COUPON_UNKNOWN,
-                                          f"no promotion has the code {raw}"))
-            elif promotion in chosen:
-                unmatched.append(Rejected(None, raw, r.COUPON_REDUNDANT,
-                                          f"{chosen[promotion]} was entered for the same "
-                                          "promotion"))
-            else:
-                chosen[promotion] = raw
+        chosen, unmatched = self._choose(cart)
         run = _Evaluation(self, cart, facts, moment, chosen, usage)
-        if self.index is not None:
-            positions: Sequence[int] = self.index.candidates(facts, moment, chosen)
-        else:
-            positions = range(len(self.promotions))
+        positions = self._positions(facts, moment, chosen)
         outcome = None
         if not self.ruleset.stacking.coupon_with_automatic and chosen:
             # The customer's explicit choice wins: if a coupon applies on its own,
@@ -315,6 +292,31 @@ class Program:
         """When the cart is priced: ``at``, else the cart's, else now."""
         moment = at or cart.at or dt.datetime.now(dt.UTC)
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.ruleset.zone)
+
+    def _choose(self, cart: Cart) -> tuple[dict[str, str], list[Rejected]]:
+        """Promotion id → the code entered for it; and the entered codes that chose
+        nothing (unknown, or a second code of a promotion already chosen)."""
+        chosen: dict[str, str] = {}
+        unmatched = []
+        for code, raw in self._entered(cart).items():
+            promotion = self.codes.get(code)
+            if promotion is None:
+                unmatched.append(Rejected(None, raw, r.COUPON_UNKNOWN,
+                                          f"no promotion has the code {raw}"))
+            elif promotion in chosen:
+                unmatched.append(Rejected(None, raw, r.COUPON_REDUNDANT,
+                                          f"{chosen[promotion]} was entered for the same "
+                                          "promotion"))
+            else:
+                chosen[promotion] = raw
+        return chosen, unmatched
+
+    def _positions(self, facts: Facts, moment: dt.datetime,
+                   chosen: dict[str, str]) -> Sequence[int]:
+        """The promotions a pass runs: those the index finds (without it, all)."""
+        if self.index is None:
+            return range(len(self.promotions))
+        return self.index.candidates(facts, moment, chosen)
 
     def _entered(self, cart: Cart) -> dict[str, str]:
         """Normalised code → the code as entered (trimmed), first entry kept."""
