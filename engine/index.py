@@ -76,7 +76,7 @@ ATTRIBUTE_DIMENSIONS = (f"cart.{ATTRIBUTES}.", f"customer.{ATTRIBUTES}.")
 LIST_FIELDS = {"tag", "segment"}  # list-valued: tested with ``contains`` / ``in``
 NUMBER_FIELDS = {"hour", "orders"}  # small whole numbers: a test names the values it admits
 _HOURS = range(24)
-_SMALL = 64  # an ``orders`` test admitting fewer values than this names them
+_SMALL = 64  # an ``orders`` test names its values when all of them are below this
 
 #: rough selectivity, to choose one requirement of each side of an ``or``
 _WEIGHT = {"coupon": 1, "sku": 2, "product": 2, "brand": 4, "seller": 4, "segment": 6,
@@ -157,7 +157,7 @@ def needs(node: n.Node | None) -> Needs:
     if isinstance(node, n.Compare):
         keys = _key_test(node)
         if keys is None:
-            return _aggregate_test(node) & _bound_test(node)
+            return _measured(node)
         if keys[1]:
             return Needs((keys[0],))
         if all(_cart_level(dim) for dim, _ in keys[0]):
@@ -251,21 +251,6 @@ def _number_test(left: n.Node, right: n.Node, op: str) -> tuple[Requirement, boo
     return frozenset((dim, k) for k in small if not test(k, bound)), False
 
 
-def _aggregate_test(node: n.Compare) -> Needs:
-    """``count(P) >= 2`` needs a line with P: over no line it is 0, and 0 >= 2 fails."""
-    call, other, op = node.left, node.right, node.op
-    if not isinstance(call, n.Call):
-        call, other, op = node.right, node.left, _MIRROR.get(node.op, "")
-    if not isinstance(call, n.Call) or call.name not in _AGGREGATES \
-            or not isinstance(other, n.Number) or op not in _TESTS:
-        return NOTHING
-    if _TESTS[op](Decimal(0), other.value):
-        return NOTHING  # true over no line: needs nothing
-    predicate = call.where if call.name in ("sum", "min", "max") else \
-        (call.args[0] if call.args else None)
-    return needs(predicate).of_one_line()
-
-
 #: aggregates (and cart fields) whose value over a cart is one of the measures
 _CART_MEASURES = {("cart", "subtotal"): "total", ("cart", "quantity"): "units",
                   ("cart", "lines"): "lines"}
@@ -274,38 +259,52 @@ _AGGREGATE_MEASURES = {("count", None): "units", ("lines", None): "lines",
                        ("max", "unit_price"): "max_price"}
 
 
-def _bound_test(node: n.Compare) -> Needs:
-    """``count(item.category == "socks") >= 5``, ``cart.subtotal > 100``: a lower bound
-    on a measure of the cart.  The lines an aggregate counts are those its condition
-    selects; the measure counts the lines with one of the keys that condition
-    needs, a superset, so its value is never below the aggregate's."""
-    side, other, op = node.left, node.right, node.op
-    if isinstance(side, n.Number):
-        side, other, op = other, side, _MIRROR.get(op, "")
-    if op not in (">", ">=") or not isinstance(other, n.Number):
+def _against_number(node: n.Compare) -> tuple[n.Node, str, Decimal] | None:
+    """``side op number``, the number moved to the right (``2 <= x`` is ``x >= 2``)."""
+    if isinstance(node.right, n.Number) and node.op in _TESTS:
+        return node.left, node.op, node.right.value
+    if isinstance(node.left, n.Number) and node.op in _TESTS:
+        return node.right, _MIRROR[node.op], node.left.value
+    return None
+
+
+def _measured(node: n.Compare) -> Needs:
+    """An aggregate (or a cart total) compared with a number.
+
+    ``count(P) >= 2`` needs a line with P: over no line it is 0, and 0 >= 2
+    fails.  A lower bound (``>``, ``>=``) is also kept on a measure of the cart:
+    the lines an aggregate counts are those P selects; the measure counts the
+    lines with one of the keys P needs, a superset, so it is never below the
+    aggregate (``count(item.category == "socks") >= 5``, ``cart.subtotal > 100``)."""
+    found = _against_number(node)
+    if found is None:
         return NOTHING
-    measure: Measure | None = None
+    side, op, bound = found
+    lower = op in (">", ">=")
     if isinstance(side, n.Path):
         kind = _CART_MEASURES.get((side.parts[0], side.parts[-1])) \
             if len(side.parts) == 2 else None
-        measure = (kind, frozenset()) if kind else None
-    elif isinstance(side, n.Call):
-        measured = side.args[0] if side.name in ("sum", "max") and side.args else None
-        field = measured.parts[1] if isinstance(measured, n.Path) and \
-            measured.parts[0] == "item" and len(measured.parts) == 2 else None
-        kind = _AGGREGATE_MEASURES.get((side.name, field))
-        predicate = side.where if side.name in ("sum", "max") else \
-            (side.args[0] if side.args else None)
-        if kind is not None:
-            line_needs = [r for r in needs(predicate).all_of
-                          if all(dim in LINE_DIMENSIONS for dim, _ in r)]
-            if predicate is None:
-                measure = (kind, frozenset())
-            elif line_needs:
-                measure = (kind, _smallest(line_needs))
-    if measure is None:
+        if kind is None or not lower:
+            return NOTHING
+        return Needs(at_least=(((kind, frozenset()), op == ">", bound),))
+    if not isinstance(side, n.Call) or side.name not in _AGGREGATES:
         return NOTHING
-    return Needs(at_least=((measure, op == ">", other.value),))
+    predicate = side.where if side.name in ("sum", "min", "max") else \
+        (side.args[0] if side.args else None)
+    inner = needs(predicate)
+    out = NOTHING if _TESTS[op](_ZERO, bound) else inner.of_one_line()
+    measured = side.args[0] if side.name in ("sum", "max") and side.args else None
+    field = measured.parts[1] if isinstance(measured, n.Path) and \
+        measured.parts[0] == "item" and len(measured.parts) == 2 else None
+    kind = _AGGREGATE_MEASURES.get((side.name, field))
+    if kind is None or not lower:
+        return out
+    line_needs = [r for r in inner.all_of if all(dim in LINE_DIMENSIONS for dim, _ in r)]
+    if predicate is None:
+        return out & Needs(at_least=(((kind, frozenset()), op == ">", bound),))
+    if line_needs:
+        return out & Needs(at_least=(((kind, _smallest(line_needs)), op == ">", bound),))
+    return out
 
 
 def promotion_needs(cp: CompiledPromotion) -> Needs:
