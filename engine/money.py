@@ -104,11 +104,6 @@ def round_ratio(numerator: int, denominator: int, mode: str) -> int:
     return floor if floor % 2 == 0 else floor + 1  # half_even
 
 
-def round_minor(value: Fraction, mode: str) -> int:
-    """Round an exact number of minor units to an integer with ``mode``."""
-    return round_ratio(value.numerator, value.denominator, mode)
-
-
 def round_money(amount: Decimal | Fraction, minor_units: int, mode: str) -> Decimal:
     """Round an exact amount to the currency's minor unit, once."""
     numerator, denominator = amount.as_integer_ratio()
