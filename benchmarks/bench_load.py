@@ -77,11 +77,11 @@ def _split(text: str, repeat: int) -> dict[str, float] | str:
     split stays measurable while ``dsl.ruleset`` changes.
     """
     try:
-        from dsl.check import check_condition
         from dsl.currencies import MINOR_UNITS
+        from dsl.expr.check import check_condition
+        from dsl.expr.parser import parse_expression
         from dsl.loader import SourceFile, compose_document
         from dsl.model import Condition, Ruleset
-        from dsl.parser import parse_expression
     except ImportError as err:  # pragma: no cover - depends on the DSL's layout
         return f"stage functions not importable ({err})"
 

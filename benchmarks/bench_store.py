@@ -90,7 +90,7 @@ def _prepare() -> tuple[Any, Any]:
 
 def store_cycles(path: str, prefix: str, cycles: int, rules: Any, result: Any,
                  split: list[float] | None = None) -> None:
-    from engine.store import UsageStore
+    from engine.usage.sqlite import UsageStore
 
     with UsageStore(path, timeout_ms=BUSY_MS) as store:
         clock = time.perf_counter
@@ -149,7 +149,7 @@ def run(kind: str, directory: str, processes: int, cycles: int) -> float:
     """Cycles per second of ``processes`` concurrent workers on one fresh database."""
     path = os.path.join(directory, f"{kind}-{processes}.sqlite")
     if kind == "store":
-        from engine.store import UsageStore
+        from engine.usage.sqlite import UsageStore
 
         UsageStore(path).close()  # created before the fork; no connection crosses it
     else:
@@ -167,7 +167,7 @@ def run(kind: str, directory: str, processes: int, cycles: int) -> float:
             raise SystemExit(f"a {kind} worker failed (exit code {worker.exitcode})")
     wall = max(end for _, end in spans) - min(start for start, _ in spans)
     if kind == "store":
-        from engine.store import UsageStore
+        from engine.usage.sqlite import UsageStore
 
         with UsageStore(path) as store:  # the run left the store consistent
             assert store.counter("uses", "launch") == 2 * processes * cycles

@@ -5,9 +5,9 @@
 """
 
 from .errors import Diagnostic, ExpressionError, PromoError, RulesetError, Severity, Span
-from .format import format_expression
+from .expr.format import format_expression
+from .expr.parser import parse_expression
 from .model import Condition, Promotion, Ruleset
-from .parser import parse_expression
 from .ruleset import Analysis, analyze_file, analyze_source, load_ruleset
 
 __all__ = [

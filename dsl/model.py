@@ -33,10 +33,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from . import nodes
-from .check import check_condition
 from .currencies import MINOR_UNITS
 from .errors import ExpressionError, Span
+from .expr import nodes
+from .expr.check import check_condition
 from .loader import BareDecimal, SourceFile
 
 FLOAT_MONEY = "PR105"
@@ -161,7 +161,7 @@ class Condition:
 
 def make_condition(text: str, item_context: bool) -> Condition:
     """Parse and check ``text``; raises the first ``ExpressionError``."""
-    from .parser import parse_expression
+    from .expr.parser import parse_expression
 
     node = parse_expression(text)
     errors = check_condition(node, item_context)

@@ -22,7 +22,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import loader
-from .check import check_condition
 from .errors import (
     Diagnostic,
     ExpressionError,
@@ -31,6 +30,9 @@ from .errors import (
     Span,
     attach_source,
 )
+from .expr.check import check_condition
+from .expr.nodes import Node
+from .expr.parser import parse_expression
 from .loader import (
     UNREADABLE,
     Document,
@@ -41,8 +43,6 @@ from .loader import (
     read_source,
 )
 from .model import Condition, Ruleset, all_field_names
-from .nodes import Node
-from .parser import parse_expression
 
 MISSING_FIELD = "PR120"
 UNKNOWN_FIELD = "PR121"

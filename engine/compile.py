@@ -53,9 +53,9 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from dsl import nodes as n
-from dsl.check import infer_type
-from dsl.types import ATTRIBUTES, Type
+from dsl.expr import nodes as n
+from dsl.expr.check import infer_type
+from dsl.expr.types import ATTRIBUTES, Type
 
 
 class _Missing:

@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dsl import nodes as n
-from dsl.format import format_expression
+from dsl.expr import nodes as n
+from dsl.expr.format import format_expression
 
 from .compile import MISSING, Compiled, Compiler, Facts
 

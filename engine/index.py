@@ -46,9 +46,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from dsl import nodes as n
+from dsl.expr import nodes as n
+from dsl.expr.types import ATTRIBUTES
 from dsl.model import Shipping
-from dsl.types import ATTRIBUTES
 
 from .compile import Facts
 

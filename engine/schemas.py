@@ -7,8 +7,8 @@ from typing import Any
 from dsl.schema import ruleset_schema
 
 from .cart import Cart
-from .events import EVENT_TYPES, VERSION, event_schema
 from .reasons import REASONS
+from .usage.events import EVENT_TYPES, VERSION, event_schema
 
 BASE_ID = "https://promorules.dev/schemas/"
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"

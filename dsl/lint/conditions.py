@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
-from .. import nodes as n
-from ..format import format_expression
+from ..expr import nodes as n
+from ..expr.format import format_expression
 from ..model import normalise_code
 
 MAX_BRANCHES = 64

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from ..errors import Diagnostic, Severity, Span
+from ..expr.nodes import Node
 from ..loader import Document, Path_, expression_location
 from ..model import Promotion, Ruleset, Stacking
-from ..nodes import Node
 
 
 class LintRuleset:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import cli
-from engine.ruletest import run_tests
+from engine.ruletests import run_tests
 
 CLOSING = re.compile(r"^(\d+) passed, (\d+) failed$")
 

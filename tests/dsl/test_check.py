@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dsl import ExpressionError, parse_expression
-from dsl.check import check_condition, infer_type
-from dsl.types import FUNCTIONS, SCOPES, Type, comparable, orderable
+from dsl.expr.check import check_condition, infer_type
+from dsl.expr.types import FUNCTIONS, SCOPES, Type, comparable, orderable
 
 
 def errors(text: str, item_context: bool = False) -> list[tuple[str, int, int]]:

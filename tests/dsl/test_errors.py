@@ -18,7 +18,7 @@ from dsl import (
     parse_expression,
 )
 from dsl.errors import DiagnosticsError, InputError, attach_source
-from dsl.parser import MAX_DEPTH, MAX_LENGTH
+from dsl.expr.parser import MAX_DEPTH, MAX_LENGTH
 
 
 def syntax_error(text: str) -> ExpressionError:

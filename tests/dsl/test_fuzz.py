@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dsl import Analysis, ExpressionError, analyze_source, parse_expression
-from dsl.check import check_condition
+from dsl.expr.check import check_condition
 from dsl.loader import SourceFile
 
 # ------------------------------------------------------------ expressions

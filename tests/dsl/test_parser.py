@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from dsl import ExpressionError, parse_expression
-from dsl.nodes import (
+from dsl.expr.nodes import (
     And,
     Arith,
     Boolean,
@@ -27,7 +27,7 @@ from dsl.nodes import (
     Visitor,
     walk,
 )
-from dsl.parser import iter_tokens
+from dsl.expr.parser import iter_tokens
 
 
 def P(dotted: str) -> Path:

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsl import format_expression, parse_expression
-from dsl import nodes as n
-from dsl.check import check_condition
-from dsl.nodes import walk
+from dsl.expr import nodes as n
+from dsl.expr.check import check_condition
+from dsl.expr.nodes import walk
 
 ROUNDTRIP = Path(__file__).parent / "data" / "roundtrip.txt"
 CANONICAL = [line for line in ROUNDTRIP.read_text(encoding="utf-8").splitlines() if line]

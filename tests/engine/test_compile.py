@@ -20,11 +20,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dsl import nodes as n
-from dsl.check import check_condition, infer_type
 from dsl.errors import ExpressionError
-from dsl.parser import parse_expression
-from dsl.types import Type
+from dsl.expr import nodes as n
+from dsl.expr.check import check_condition, infer_type
+from dsl.expr.parser import parse_expression
+from dsl.expr.types import Type
 from engine.compile import MISSING, Compiler, Facts, compile_condition, compile_line_filter
 
 ZONE = ZoneInfo("Europe/Berlin")

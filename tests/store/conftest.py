@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # storekit, for tests and worker
 from storekit import STANDARD, make_ruleset  # noqa: E402
 
 from dsl import Ruleset  # noqa: E402
-from engine.store import UsageStore  # noqa: E402
+from engine.usage.sqlite import UsageStore  # noqa: E402
 
 
 @pytest.fixture

@@ -33,9 +33,9 @@ from storekit import NOW, assert_events_valid, make_cart, make_ruleset, nonzero
 
 from dsl.model import normalise_code
 from engine import Result, compile_ruleset, evaluate
-from engine.checkout import start_checkout
 from engine.money import to_minor
-from engine.store import (
+from engine.usage import start_checkout
+from engine.usage.sqlite import (
     CustomerRequired,
     IllegalTransition,
     LimitReached,

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from storekit import assert_events_valid, cart_data, ruleset_yaml
 
 from engine.cli import cli
-from engine.store import SCHEMA_VERSION, UsageStore
+from engine.usage.sqlite import SCHEMA_VERSION, UsageStore
 
 AT = "2026-03-01T12:00:00+00:00"
 

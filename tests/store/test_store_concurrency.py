@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from storekit import NOW, make_ruleset, price
 
-from engine.store import IllegalTransition, LimitReached, UsageStore
+from engine.usage.sqlite import IllegalTransition, LimitReached, UsageStore
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32" or "fork" not in
                                 mp.get_all_start_methods(), reason="needs fork")

@@ -11,8 +11,8 @@ import pytest
 from storekit import NOW, make_ruleset, price
 
 from dsl import Ruleset
-from engine import store as store_module
-from engine.store import (
+from engine.usage import sqlite as store_module
+from engine.usage.sqlite import (
     SCHEMA_VERSION,
     StoreBusy,
     StoreError,

@@ -13,9 +13,9 @@ from storekit import NOW, assert_events_valid, make_cart, make_ruleset, nonzero,
 
 from dsl import Ruleset
 from engine import evaluate
-from engine import events as ev
-from engine.checkout import checkout_aborted, payment_captured, start_checkout
-from engine.store import (
+from engine.usage import checkout_aborted, payment_captured, start_checkout
+from engine.usage import events as ev
+from engine.usage.sqlite import (
     CustomerRequired,
     IllegalTransition,
     LimitReached,

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...errors import Diagnostic, Severity
-from ...format import format_expression
+from ...expr.format import format_expression
 from ..conditions import always_true, show
 from ..context import LintRuleset, finding
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from ... import nodes as n
 from ...errors import Diagnostic, Severity
+from ...expr import nodes as n
 from ...model import AmountOff, Tiers
 from ..conditions import implies
 from ..context import LintRuleset, finding

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsl import load_ruleset, parse_expression
-from dsl.check import check_condition
+from dsl.expr.check import check_condition
 from dsl.lint.conditions import always_true, branches, implies, never_true
 from engine.cart import parse_cart
 from engine.compile import compile_condition

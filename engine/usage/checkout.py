@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from dsl import Ruleset
 
-from .cart import Cart
-from .evaluate import compile_ruleset
-from .result import Result
-from .store import (
+from ..cart import Cart
+from ..evaluate import compile_ruleset
+from ..result import Result
+from .sqlite import (
     DEFAULT_TTL,
     IllegalTransition,
     LimitReached,

@@ -43,10 +43,10 @@ from dsl import Ruleset
 from dsl.errors import PromoError
 from dsl.model import Promotion, normalise_code
 
+from ..money import from_minor, to_minor
+from ..reasons import BUDGET_EXHAUSTED, LIMIT_REACHED
+from ..result import Result
 from . import events as ev
-from .money import from_minor, to_minor
-from .reasons import BUDGET_EXHAUSTED, LIMIT_REACHED
-from .result import Result
 
 F = TypeVar("F", bound=Callable[..., Any])
 

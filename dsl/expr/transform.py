@@ -12,8 +12,8 @@ from typing import Any
 from lark import Token, Transformer, v_args
 from lark.tree import Meta
 
+from ..errors import ExpressionError, Span
 from . import nodes as n
-from .errors import ExpressionError, Span
 
 EXPR_FILE = "<expr>"
 

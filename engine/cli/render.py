@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from tabulate import tabulate
 
-from .result import Result
+from ..result import Result
 
 
 def _minus(amount: Decimal) -> str:

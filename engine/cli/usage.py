@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from .clitools import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
-from .store import DEFAULT_PATH, UsageStore
+from ..usage.sqlite import DEFAULT_PATH, UsageStore
+from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
 
 DB_OPTION = click.option("--db", "db", default=DEFAULT_PATH, show_default=True,
                          envvar="PROMO_USAGE_DB", type=click.Path(dir_okay=False),
@@ -60,8 +60,8 @@ def reserve(ruleset: str, cart: str, order_ref: str, ttl: int, at: str | None, d
     """Start a checkout: price CART seeing the limits, then hold every use it takes."""
     from dsl import load_ruleset
 
-    from .cart import load_cart
-    from .checkout import start_checkout
+    from ..cart import load_cart
+    from ..usage.checkout import start_checkout
 
     rules, snapshot = load_ruleset(Path(ruleset)), load_cart(Path(cart))
     with UsageStore(db) as store:
@@ -153,7 +153,7 @@ def status(ruleset: str, at: str | None, db: str, fmt: str) -> None:
     """Per promotion and coupon: active?, limit, reserved, confirmed, remaining, budget left."""
     from dsl import load_ruleset
 
-    from .evaluate import compile_ruleset
+    from ..evaluate import compile_ruleset
 
     rules = load_ruleset(Path(ruleset))
     moment = _aware(at) or dt.datetime.now(dt.UTC)

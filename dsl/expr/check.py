@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 
+from ..errors import ExpressionError, Span
 from . import nodes as n
-from .errors import ExpressionError, Span
 from .format import format_expression
 from .types import (
     ATTRIBUTES,

@@ -17,8 +17,8 @@ from lark.exceptions import (
     VisitError,
 )
 
+from ..errors import ExpressionError, Span
 from . import nodes as n
-from .errors import ExpressionError, Span
 from .transform import EXPR_FILE, ToAst
 
 MAX_LENGTH = 4000

@@ -53,10 +53,10 @@ from dsl.loader import BareDecimal, Document, compose_document, find_yaml_files,
 from dsl.model import parse_decimal
 from dsl.ruleset import ValidationCodes, analyze_file, validation_diagnostics
 
-from . import cart as carts
-from .evaluate import Program, compile_ruleset
-from .reasons import REASONS
-from .result import Result
+from .. import cart as carts
+from ..evaluate import Program, compile_ruleset
+from ..reasons import REASONS
+from ..result import Result
 
 BAD_TEST_FILE = "PR510"
 MISSING_FILE = "PR511"

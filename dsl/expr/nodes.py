@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from .errors import Span
+from ..errors import Span
 
 NO_SPAN = Span("<expr>", 1, 1)
 

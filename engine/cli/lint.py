@@ -1,0 +1,69 @@
+"""``promo lint``: loading errors and the semantic rules, in every output format."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from dsl.lint import lint_paths
+from dsl.lint.report import format_report
+
+from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]),
+              default="text", show_default=True, help="Output format: text for people, json, "
+              "github (workflow annotations), sarif (2.1.0, for code scanning).")
+@click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning"]), default=None,
+              help="Exit 1 when a finding is at least this severe (default: error, or the "
+              "configuration's fail-on).")
+@click.option("--select", "select", metavar="CODES", help="Only these rules: comma-separated "
+              "codes or prefixes (e.g. PR205,PR21); replaces the configuration's select.")
+@click.option("--ignore", "ignore", metavar="CODES", help="Skip these rules (codes or "
+              "prefixes), on top of the configuration's ignore.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read "
+              "[tool.promorules.lint] from this file instead of the nearest pyproject.toml.")
+@click.option("--now", "now", metavar="ISO-8601", help="Lint as of this time (rules about "
+              "ended windows); default: the current time.")
+@click.option("--explain", "explain", metavar="CODE", help="Print a rule's documentation "
+              "and exit.")
+@click.option("--list-rules", "list_rules", is_flag=True, help="Print the table of every "
+              "rule (Markdown) and exit.")
+@handles_errors
+def lint(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: str | None,
+         ignore: str | None, config_path: str | None, now: str | None,
+         explain: str | None, list_rules: bool) -> None:
+    """Check rulesets: loading errors and semantic rules (files or directories; default:
+    rulesets/)."""
+    from dsl.errors import InputError, Severity
+    from dsl.lint import find_config, load_config
+    from dsl.lint.config import check_prefix
+    from dsl.lint.rules import BY_CODE, rules_table
+
+    if list_rules:
+        click.echo(rules_table(), nl=False)
+        sys.exit(EXIT_OK)
+    if explain is not None:
+        rule = BY_CODE.get(explain.strip().upper())
+        if rule is None:
+            raise InputError(f"--explain: '{explain}' is not a lint rule code", code="PR501")
+        click.echo(f"{rule.code} {rule.name} (default severity: {rule.severity.value})\n")
+        click.echo(rule.doc)
+        sys.exit(EXIT_OK)
+
+    def codes(text: str | None, option: str) -> tuple[str, ...] | None:
+        if text is None:
+            return None
+        parts = [p.strip().upper() for p in text.split(",") if p.strip()]
+        return tuple(check_prefix(p, None, option) for p in parts)
+
+    config = load_config(config_path) if config_path else find_config()
+    config = config.overridden(codes(select, "--select"), codes(ignore, "--ignore") or ())
+    moment = parse_moment(now, "--now") if now else None
+    report = lint_paths(paths or ("rulesets",), config=config, now=moment)
+    click.echo(format_report(report, fmt), nl=False)
+    threshold = Severity(fail_on) if fail_on else (config.fail_on or Severity.ERROR)
+    sys.exit(EXIT_FINDINGS if report.failed(threshold) else EXIT_OK)
