@@ -90,9 +90,9 @@ def _prepare() -> tuple[Any, Any]:
 
 def store_cycles(path: str, prefix: str, cycles: int, rules: Any, result: Any,
                  split: list[float] | None = None) -> None:
-    from engine.usage.sqlite import UsageStore
+    from engine.usage import SQLiteStore
 
-    with UsageStore(path, timeout_ms=BUSY_MS) as store:
+    with SQLiteStore(path, timeout_ms=BUSY_MS) as store:
         clock = time.perf_counter
         for i in range(cycles):
             ref = f"{prefix}-{i}"
@@ -149,9 +149,9 @@ def run(kind: str, directory: str, processes: int, cycles: int) -> float:
     """Cycles per second of ``processes`` concurrent workers on one fresh database."""
     path = os.path.join(directory, f"{kind}-{processes}.sqlite")
     if kind == "store":
-        from engine.usage.sqlite import UsageStore
+        from engine.usage import SQLiteStore
 
-        UsageStore(path).close()  # created before the fork; no connection crosses it
+        SQLiteStore(path).close()  # created before the fork; no connection crosses it
     else:
         _baseline_setup(path)
     ctx = _context()
@@ -167,9 +167,9 @@ def run(kind: str, directory: str, processes: int, cycles: int) -> float:
             raise SystemExit(f"a {kind} worker failed (exit code {worker.exitcode})")
     wall = max(end for _, end in spans) - min(start for start, _ in spans)
     if kind == "store":
-        from engine.usage.sqlite import UsageStore
+        from engine.usage import SQLiteStore
 
-        with UsageStore(path) as store:  # the run left the store consistent
+        with SQLiteStore(path) as store:  # the run left the store consistent
             assert store.counter("uses", "launch") == 2 * processes * cycles
             assert store.reconcile() == []
     return processes * cycles / wall

@@ -25,7 +25,7 @@ def eval_(ruleset: str, cart: str, at: str | None, fmt: str, db: str | None) -> 
 
     from ..cart import load_cart
     from ..evaluate import evaluate
-    from ..usage.sqlite import StoreView, UsageStore
+    from ..usage import StoreView, open_store
     from .render import render_text
 
     moment = parse_moment(at) if at else None
@@ -33,6 +33,6 @@ def eval_(ruleset: str, cart: str, at: str | None, fmt: str, db: str | None) -> 
     if db is None:
         result = evaluate(rules, snapshot, at=moment)
     else:
-        with UsageStore(db, readonly=True) as store:
+        with open_store(db, readonly=True) as store:
             result = evaluate(rules, snapshot, at=moment, usage=StoreView(store, rules))
     click.echo(result.to_json() if fmt == "json" else render_text(result), nl=False)

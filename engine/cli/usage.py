@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from ..usage.sqlite import DEFAULT_PATH, UsageStore
+from ..usage import DEFAULT_PATH, UsageStore, open_store
 from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
 
 DB_OPTION = click.option("--db", "db", default=DEFAULT_PATH, show_default=True,
@@ -64,7 +64,7 @@ def reserve(ruleset: str, cart: str, order_ref: str, ttl: int, at: str | None, d
     from ..usage.checkout import start_checkout
 
     rules, snapshot = load_ruleset(Path(ruleset)), load_cart(Path(cart))
-    with UsageStore(db) as store:
+    with open_store(db) as store:
         checkout = start_checkout(store, rules, snapshot, order_ref,
                                   dt.timedelta(seconds=ttl), at=_aware(at))
         if fmt == "json":
@@ -89,7 +89,7 @@ def confirm(order_ref: str, ruleset: str | None, db: str, fmt: str) -> None:
     """Payment captured: make the held uses final (idempotent)."""
     from dsl import load_ruleset
 
-    with UsageStore(db) as store:
+    with open_store(db) as store:
         rules = load_ruleset(Path(ruleset)) if ruleset else None
         store.confirm(order_ref, rules, retake_expired=rules is not None)
         _echo_reservation(store, order_ref, fmt)
@@ -102,7 +102,7 @@ def confirm(order_ref: str, ruleset: str | None, db: str, fmt: str) -> None:
 @handles_errors
 def release(order_ref: str, db: str, fmt: str) -> None:
     """Checkout aborted: give the held uses back (idempotent)."""
-    with UsageStore(db) as store:
+    with open_store(db) as store:
         store.release(order_ref)
         _echo_reservation(store, order_ref, fmt)
 
@@ -113,7 +113,7 @@ def release(order_ref: str, db: str, fmt: str) -> None:
 @handles_errors
 def expire(now: str | None, db: str) -> None:
     """Background job: release every hold past its TTL."""
-    with UsageStore(db) as store:
+    with open_store(db) as store:
         expired = store.expire(_aware(now))
     for order_ref in expired:
         click.echo(f"expired {order_ref}")
@@ -127,7 +127,7 @@ def expire(now: str | None, db: str) -> None:
 @handles_errors
 def reconcile(fix: bool, db: str, fmt: str) -> None:
     """Background job: recompute counters from the reservations; exit 1 on unrepaired drift."""
-    with UsageStore(db) as store:
+    with open_store(db) as store:
         drift = store.reconcile(fix=fix)
     if fmt == "json":
         click.echo(json.dumps({"drift": [d.to_dict() for d in drift], "fixed": fix},
@@ -158,7 +158,7 @@ def status(ruleset: str, at: str | None, db: str, fmt: str) -> None:
     rules = load_ruleset(Path(ruleset))
     moment = _aware(at) or dt.datetime.now(dt.UTC)
     active = set(compile_ruleset(rules).active_ids(moment))
-    with UsageStore(db) as store:
+    with open_store(db) as store:
         rows = store.status(rules)
     for row in rows:
         row["active"] = row["promotion"] in active
@@ -183,6 +183,6 @@ def status(ruleset: str, at: str | None, db: str, fmt: str) -> None:
 @handles_errors
 def events(since: int, limit: int | None, db: str) -> None:
     """The outbox as JSON lines, oldest first, for a relay to publish."""
-    with UsageStore(db) as store:
+    with open_store(db) as store:
         for event in store.events(since, limit):
             click.echo(json.dumps(event, sort_keys=True))

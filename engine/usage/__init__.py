@@ -1,13 +1,18 @@
 """The usage store adapter: limits held through reserve → confirm / release.
 
+    store.py     the contract every backend keeps: interface, records, errors
+    counters.py  which counters a use touches, and their keys
     sqlite.py    the SQLite backend (one file, WAL, ``BEGIN IMMEDIATE``)
+    backend.py   ``open_store``: a backend chosen by where the store lives
+    view.py      the store as a dry run sees it (read only)
     checkout.py  the checkout saga over a store
     events.py    the outbox events and their JSON Schemas
 """
 
+from .backend import DEFAULT_PATH, open_store
 from .checkout import Checkout, checkout_aborted, payment_captured, start_checkout
-from .sqlite import (
-    DEFAULT_PATH,
+from .sqlite import SQLiteStore
+from .store import (
     DEFAULT_TTL,
     CustomerRequired,
     Drift,
@@ -18,11 +23,11 @@ from .sqlite import (
     StoreBusy,
     StoreError,
     StoreFileError,
-    StoreView,
     UnknownReservation,
     UsageStore,
     Use,
 )
+from .view import StoreView
 
 __all__ = [
     "DEFAULT_PATH",
@@ -34,6 +39,7 @@ __all__ = [
     "LimitReached",
     "Reservation",
     "ReservationConflict",
+    "SQLiteStore",
     "StoreBusy",
     "StoreError",
     "StoreFileError",
@@ -42,6 +48,7 @@ __all__ = [
     "UsageStore",
     "Use",
     "checkout_aborted",
+    "open_store",
     "payment_captured",
     "start_checkout",
 ]

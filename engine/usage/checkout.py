@@ -21,14 +21,8 @@ from dsl import Ruleset
 from ..cart import Cart
 from ..evaluate import compile_ruleset
 from ..result import Result
-from .sqlite import (
-    DEFAULT_TTL,
-    IllegalTransition,
-    LimitReached,
-    Reservation,
-    StoreView,
-    UsageStore,
-)
+from .store import DEFAULT_TTL, IllegalTransition, LimitReached, Reservation, UsageStore
+from .view import StoreView
 
 MAX_ATTEMPTS = 3
 """Re-pricing rounds when another checkout takes a limit between evaluation and reserve."""

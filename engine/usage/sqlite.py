@@ -1,4 +1,4 @@
-"""The usage store: usage limits in one SQLite file, reserve → confirm / release.
+"""The SQLite backend of the usage store: one file, reserve → confirm / release.
 
 The reservation rows are the source of truth; the ``counters`` table is the
 fast, lockable summary the limits are checked against.  Every transition is
@@ -9,13 +9,7 @@ checked — ``UPDATE counters SET used = used + ? WHERE … AND used + ? <= ?``,
 a write in a deferred transaction.  Each transition appends its events to the
 ``events`` outbox in the same transaction.
 
-Counters (``scope``, ``key``), kept for every use whether or not a limit is set:
-
-* ``uses``         promotion id                    — ``limits.uses``
-* ``per_customer`` promotion id, customer id       — ``limits.per_customer``
-* ``per_coupon``   promotion id, normalised code   — ``limits.per_coupon``
-* ``budget``       promotion id (minor units)      — ``limits.budget``
-
+The counters and their keys are declared in ``counters.py``.
 A counter counts reserved + confirmed uses.  A reservation's state moves
 ``reserved → confirmed`` or ``reserved → released | expired``; the only way
 back is ``expired → confirmed`` (a payment captured after the hold expired,
@@ -26,13 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,72 +32,32 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from dsl import Ruleset
-from dsl.errors import PromoError
-from dsl.model import Promotion, normalise_code
+from dsl.model import Promotion
 
 from ..money import from_minor, to_minor
-from ..reasons import BUDGET_EXHAUSTED, LIMIT_REACHED
 from ..result import Result
 from . import events as ev
+from .counters import BUDGET, counted, counter_key, limited
+from .store import (
+    DEFAULT_TTL,
+    CustomerRequired,
+    Drift,
+    IllegalTransition,
+    LimitReached,
+    Reservation,
+    ReservationConflict,
+    StoreBusy,
+    StoreError,
+    StoreFileError,
+    UnknownReservation,
+    Use,
+    fingerprint,
+    uses_of,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_PATH = "promo-usage.sqlite"
-DEFAULT_TTL = dt.timedelta(minutes=15)
 BUSY_TIMEOUT_MS = 5000
-
-
-class StoreError(PromoError):
-    """The usage store cannot do what was asked."""
-
-    code = "PR400"
-
-
-class StoreFileError(StoreError):
-    """Not a usage store: corrupt, not SQLite, read-only, or from a newer version."""
-
-    code = "PR401"
-
-
-class StoreBusy(StoreError):
-    """The database stayed locked past the busy timeout."""
-
-    code = "PR403"
-
-
-class LimitReached(StoreError):
-    """A usage limit or budget would be exceeded: nothing was reserved."""
-
-    code = "PR410"
-
-    def __init__(self, message: str, promotion: str, limit: str) -> None:
-        super().__init__(message)
-        self.promotion = promotion
-        self.limit = limit
-
-
-class ReservationConflict(StoreError):
-    """The order reference is already reserved with different content."""
-
-    code = "PR411"
-
-
-class IllegalTransition(StoreError):
-    """Confirming a released reservation, releasing a confirmed one, and the like."""
-
-    code = "PR412"
-
-
-class UnknownReservation(StoreError):
-    """No reservation has this order reference."""
-
-    code = "PR413"
-
-
-class CustomerRequired(StoreError):
-    """A per-customer limit cannot be enforced for a guest (no customer id)."""
-
-    code = "PR415"
 
 
 # ----------------------------------------------------------------- schema
@@ -140,25 +92,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # -------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
-class Use:
-    """One promotion's use within a reservation."""
-
-    promotion: str
-    coupon: str | None  # normalised code, or None for an automatic promotion
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class Reservation:
-    order_ref: str
-    ruleset: str
-    customer: str
-    state: str
-    expires_at: dt.datetime
-    uses: tuple[Use, ...]
-
-
 def _iso(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("store times must be timezone-aware")
@@ -169,37 +102,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def uses_of(result: Result, ruleset: Ruleset) -> list[Use]:
-    """What a priced result takes from the limits: one use per applied promotion."""
-    out = []
-    for applied in result.applied:
-        code = normalise_code(applied.coupon) if applied.coupon else None
-        out.append(Use(applied.promotion, code, applied.amount))
-    return sorted(out, key=lambda u: u.promotion)
-
-
-def _fingerprint(ruleset: str, customer: str, uses: list[Use], minor_units: int) -> str:
-    body = json.dumps([ruleset, customer, [[u.promotion, u.coupon,
-                                            int(to_minor(u.amount, minor_units))]
-                                           for u in uses]])
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def _counter_keys(promotion: Promotion, customer: str,
-                  coupon: str | None) -> list[tuple[str, str, int | None, str]]:
-    """(scope, key, limit, limit name) for each counter one use of ``promotion`` touches."""
-    limits = promotion.limits
-    keys: list[tuple[str, str, int | None, str]] = [
-        ("uses", promotion.id, limits.uses if limits else None, "uses"),
-        ("per_customer", f"{promotion.id}\x1f{customer}",
-         limits.per_customer if limits else None, "per_customer"),
-    ]
-    if coupon is not None:
-        keys.append(("per_coupon", f"{promotion.id}\x1f{coupon}",
-                     limits.per_coupon if limits else None, "per_coupon"))
-    return keys
-
-
 # ---------------------------------------------------------------- store
 
 
@@ -207,7 +109,7 @@ def _guarded(method: F) -> F:
     """A read model that raises the store's errors, never a raw ``sqlite3`` one."""
 
     @functools.wraps(method)
-    def wrapper(self: UsageStore, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as err:
@@ -216,10 +118,10 @@ def _guarded(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class UsageStore:
+class SQLiteStore:
     """A usage store on one SQLite file (WAL, busy timeout)."""
 
-    def __init__(self, path: str | Path = DEFAULT_PATH, *, timeout_ms: int = BUSY_TIMEOUT_MS,
+    def __init__(self, path: str | Path, *, timeout_ms: int = BUSY_TIMEOUT_MS,
                  readonly: bool = False) -> None:
         self.path = str(path)
         self.readonly = readonly
@@ -278,7 +180,7 @@ class UsageStore:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> UsageStore:
+    def __enter__(self) -> SQLiteStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -348,15 +250,15 @@ class UsageStore:
         """
         now = now or _now()
         customer = result.customer
-        uses = uses_of(result, ruleset)
+        uses = uses_of(result)
         promotions = {p.id: p for p in ruleset.promotions}
         units = ruleset.minor_units
-        fingerprint = _fingerprint(ruleset.ruleset, customer, uses, units)
+        held = fingerprint(ruleset.ruleset, customer, uses, units)
         with self._transaction() as conn:
             row = conn.execute("SELECT fingerprint FROM reservations WHERE order_ref = ?",
                                (order_ref,)).fetchone()
             if row is not None:
-                if row[0] != fingerprint:
+                if row[0] != held:
                     raise ReservationConflict(
                         f"order {order_ref} is already reserved with other promotions or "
                         "amounts; use a new order reference")
@@ -367,7 +269,7 @@ class UsageStore:
                     "customer, state, fingerprint, created_at, expires_at) VALUES "
                     "(?, ?, ?, ?, ?, 'reserved', ?, ?, ?)",
                     (order_ref, ruleset.ruleset, ruleset.currency, units, customer,
-                     fingerprint, _iso(now), _iso(expires)))
+                     held, _iso(now), _iso(expires)))
                 self._take(conn, uses, promotions, customer, units, order_ref)
                 for use in uses:
                     conn.execute(
@@ -391,12 +293,13 @@ class UsageStore:
             if limits and limits.per_customer is not None and not customer:
                 raise CustomerRequired(f"{use.promotion} has a per-customer limit, and the "
                                        "cart has no customer id")
-            for scope, key, limit, name in _counter_keys(promotion, customer, use.coupon):
-                self._increment(conn, scope, key, 1, limit, use.promotion, name)
+            for scope, key, limit in limited(promotion, customer, use.coupon):
+                self._increment(conn, scope, key, 1, limit, use.promotion, scope)
             budget = limits.budget if limits else None
-            self._increment(conn, "budget", use.promotion, int(to_minor(use.amount, units)),
+            self._increment(conn, BUDGET, counter_key(use.promotion),
+                            int(to_minor(use.amount, units)),
                             None if budget is None else int(to_minor(budget, units)),
-                            use.promotion, "budget")
+                            use.promotion, BUDGET)
 
     @staticmethod
     def _increment(conn: sqlite3.Connection, scope: str, key: str, amount: int,
@@ -411,7 +314,7 @@ class UsageStore:
             "UPDATE counters SET used = used + ? WHERE scope = ? AND key = ? "
             "AND used + ? <= ?", (amount, scope, key, amount, limit))
         if cursor.rowcount != 1:
-            what = "budget" if name == "budget" else f"{name} limit ({limit})"
+            what = BUDGET if name == BUDGET else f"{name} limit ({limit})"
             raise LimitReached(f"{promotion}: {what} reached; nothing was reserved",
                                promotion, name)
 
@@ -421,15 +324,11 @@ class UsageStore:
             "SELECT u.promotion, u.coupon, u.customer, u.amount_minor FROM uses u "
             "WHERE u.order_ref = ? ORDER BY u.promotion", (order_ref,)).fetchall()
         for promotion, coupon, customer, amount_minor in rows:
-            conn.execute("UPDATE counters SET used = used - 1 WHERE scope = 'uses' "
-                         "AND key = ?", (promotion,))
-            conn.execute("UPDATE counters SET used = used - 1 WHERE scope = 'per_customer' "
-                         "AND key = ?", (f"{promotion}\x1f{customer}",))
-            if coupon is not None:
-                conn.execute("UPDATE counters SET used = used - 1 WHERE "
-                             "scope = 'per_coupon' AND key = ?", (f"{promotion}\x1f{coupon}",))
-            conn.execute("UPDATE counters SET used = used - ? WHERE scope = 'budget' "
-                         "AND key = ?", (amount_minor, promotion))
+            for scope, key in counted(promotion, customer, coupon):
+                conn.execute("UPDATE counters SET used = used - 1 WHERE scope = ? "
+                             "AND key = ?", (scope, key))
+            conn.execute("UPDATE counters SET used = used - ? WHERE scope = ? AND key = ?",
+                         (amount_minor, BUDGET, counter_key(promotion)))
         return [Use(p, c, Decimal(a)) for p, c, _, a in rows]
 
     # ------------------------------------------------------ transitions
@@ -616,12 +515,9 @@ class UsageStore:
         rows = self.db.query(sql, params)
         for row in rows:
             promotion = row["promotion"]
-            keys = [("uses", promotion), ("per_customer", f"{promotion}\x1f{row['customer']}")]
-            if row["coupon"] is not None:
-                keys.append(("per_coupon", f"{promotion}\x1f{row['coupon']}"))
-            for key in keys:
+            for key in counted(promotion, row["customer"], row["coupon"]):
                 expected[key] = expected.get(key, 0) + 1
-            budget = ("budget", promotion)
+            budget = (BUDGET, counter_key(promotion))
             expected[budget] = expected.get(budget, 0) + int(row["amount_minor"])
         return expected
 
@@ -695,48 +591,3 @@ def _tally(by_state: dict[tuple[str, str | None, str], tuple[int, int]], promoti
     return sum(by_state[k][0] for k in keys), sum(by_state[k][1] for k in keys)
 
 
-@dataclass(frozen=True)
-class Drift:
-    """A counter that disagrees with the reservation rows."""
-
-    scope: str
-    key: str
-    actual: int
-    expected: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"scope": self.scope, "key": self.key.replace("\x1f", "/"),
-                "actual": self.actual, "expected": self.expected}
-
-
-class StoreView:
-    """The store seen read-only by a dry run: refuses promotions whose limits are used up."""
-
-    def __init__(self, store: UsageStore, ruleset: Ruleset, order_ref: str | None = None,
-                 ) -> None:
-        """``order_ref``: an order being priced again; its own held uses do not count."""
-        self.store = store
-        self.units = ruleset.minor_units
-        self.own = store.held_by(order_ref) if order_ref else {}
-
-    def _used(self, scope: str, key: str) -> int:
-        return self.store.counter(scope, key) - self.own.get((scope, key), 0)
-
-    def refusal(self, promotion: Promotion, customer: str,
-                code: str | None) -> tuple[str, str] | None:
-        coupon = normalise_code(code) if code else None
-        if promotion.limits and promotion.limits.per_customer is not None and not customer:
-            return LIMIT_REACHED, "a per-customer limit needs a customer id (guest cart)"
-        for scope, key, limit, name in _counter_keys(promotion, customer, coupon):
-            if limit is not None and self._used(scope, key) >= limit:
-                return LIMIT_REACHED, f"{name.replace('_', ' ')} limit of {limit} reached"
-        left = self.budget_left(promotion)
-        if left is not None and left <= 0:
-            return BUDGET_EXHAUSTED, f"budget of {promotion.limits.budget} spent"  # type: ignore[union-attr]
-        return None
-
-    def budget_left(self, promotion: Promotion) -> Decimal | None:
-        if promotion.limits is None or promotion.limits.budget is None:
-            return None
-        spent = from_minor(self._used("budget", promotion.id), self.units)
-        return promotion.limits.budget - spent

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # storekit, for tests and worker
 from storekit import STANDARD, make_ruleset  # noqa: E402
 
 from dsl import Ruleset  # noqa: E402
-from engine.usage.sqlite import UsageStore  # noqa: E402
+from engine.usage import SQLiteStore, UsageStore  # noqa: E402
 
 
 @pytest.fixture
@@ -32,5 +32,5 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path) -> Iterator[UsageStore]:
-    with UsageStore(db_path) as opened:
+    with SQLiteStore(db_path) as opened:
         yield opened

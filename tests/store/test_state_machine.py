@@ -34,15 +34,15 @@ from storekit import NOW, assert_events_valid, make_cart, make_ruleset, nonzero
 from dsl.model import normalise_code
 from engine import Result, compile_ruleset, evaluate
 from engine.money import to_minor
-from engine.usage import start_checkout
-from engine.usage.sqlite import (
+from engine.usage import (
     CustomerRequired,
     IllegalTransition,
     LimitReached,
     ReservationConflict,
+    SQLiteStore,
     StoreView,
     UnknownReservation,
-    UsageStore,
+    start_checkout,
 )
 
 RULES = make_ruleset("""\
@@ -162,10 +162,10 @@ class StoreMachine(RuleBasedStateMachine):
         super().__init__()
         template = self.base / "empty.sqlite"
         if not template.exists():  # creating a store costs more than copying an empty one
-            UsageStore(template).close()
+            SQLiteStore(template).close()
         self.path = self.base / f"usage-{next(self.serial)}.sqlite"
         shutil.copyfile(template, self.path)
-        self.store = UsageStore(self.path)
+        self.store = SQLiteStore(self.path)
         # Another process's connection, as in production; it also spares every reopen
         # the checkpoint (and fsync) the last connection to close does.
         self.other = sqlite3.connect(self.path)
@@ -316,7 +316,7 @@ class StoreMachine(RuleBasedStateMachine):
     @rule()
     def reopen(self) -> None:
         self.store.close()
-        self.store = UsageStore(self.path)
+        self.store = SQLiteStore(self.path)
 
     # --------------------------------------------------------- invariants
 

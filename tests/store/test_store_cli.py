@@ -12,7 +12,8 @@ from click.testing import CliRunner, Result
 from storekit import assert_events_valid, cart_data, ruleset_yaml
 
 from engine.cli import cli
-from engine.usage.sqlite import SCHEMA_VERSION, UsageStore
+from engine.usage import SQLiteStore
+from engine.usage.sqlite import SCHEMA_VERSION
 
 AT = "2026-03-01T12:00:00+00:00"
 
@@ -103,7 +104,7 @@ def test_the_lifecycle_from_the_shell(files: dict[str, str]) -> None:
     assert ok(promo("usage", "reconcile", "--db", db)).stdout == \
         "no drift: every counter matches the reservations\n"
 
-    with UsageStore(db) as store:
+    with SQLiteStore(db) as store:
         assert {r: store.reservation(r).state for r in ("o1", "o2", "o3")} == {
             "o1": "confirmed", "o2": "confirmed", "o3": "released"}
         assert store.reconcile() == []
@@ -174,7 +175,7 @@ def test_the_db_option_reads_the_environment(files: dict[str, str],
     monkeypatch.setenv("PROMO_USAGE_DB", files["db"])
     ok(promo("usage", "reserve", files["ruleset"], files["carol"], "--order", "o1"))
     assert "o1: confirmed" in ok(promo("usage", "confirm", "o1")).stdout
-    with UsageStore(files["db"]) as store:
+    with SQLiteStore(files["db"]) as store:
         assert store.reservation("o1").state == "confirmed"
 
 
@@ -215,7 +216,7 @@ def test_eval_with_db_reports_limit_reached_and_budget_exhausted(
     assert result["applied"] == []
     assert {r["promotion"]: r["code"] for r in result["rejected"]}["auto5"] == \
         "budget_exhausted"
-    with UsageStore(files["db"]) as store:
+    with SQLiteStore(files["db"]) as store:
         assert store.counter("uses", "save10") == 3 and store.reconcile() == []
 
 
@@ -236,7 +237,7 @@ def test_eval_with_db_caps_to_the_budget_left(files: dict[str, str], tmp_path: P
 
 def test_eval_with_db_never_writes(files: dict[str, str]) -> None:
     ok(reserve(files, "alice", "o1"))
-    with UsageStore(files["db"]) as store:  # checkpoint so the main file holds everything
+    with SQLiteStore(files["db"]) as store:  # checkpoint so the main file holds everything
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = {p: Path(p).read_bytes() for p in (files["db"],)}
     ok(promo("eval", files["ruleset"], files["alice"], "--db", files["db"]))
@@ -341,5 +342,5 @@ def test_bad_ruleset_or_cart_files(files: dict[str, str], tmp_path: Path, which:
                     "o1", "--db", files["db"])
     assert missing.exit_code == 2 and "Traceback" not in missing.output
     if os.path.exists(files["db"]):
-        with UsageStore(files["db"]) as store:
+        with SQLiteStore(files["db"]) as store:
             assert store.counters() == {}

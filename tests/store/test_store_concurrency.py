@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from storekit import NOW, make_ruleset, price
 
-from engine.usage.sqlite import IllegalTransition, LimitReached, UsageStore
+from engine.usage import IllegalTransition, LimitReached, SQLiteStore, UsageStore
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32" or "fork" not in
                                 mp.get_all_start_methods(), reason="needs fork")
@@ -50,7 +50,7 @@ LIMITED = make_ruleset("""\
 
 def create(path: Path) -> None:
     """Create the store, then close it before any fork."""
-    UsageStore(path).close()
+    SQLiteStore(path).close()
 
 
 def run_workers(target: Any, count: int, *args: Any) -> list[dict[str, Any]]:
@@ -97,7 +97,7 @@ def new_report(worker: int) -> dict[str, Any]:
 def oversell_worker(n: int, barrier: Any, reports: Any, path: str, attempts: int) -> None:
     report = new_report(n)
     template = price(LIMITED, customer="x", coupons=["LAUNCH"])
-    with UsageStore(path, timeout_ms=BUSY_MS) as store:
+    with SQLiteStore(path, timeout_ms=BUSY_MS) as store:
         barrier.wait()
         for i in range(attempts):
             # the same priced cart for a new customer each time
@@ -109,7 +109,7 @@ def oversell_worker(n: int, barrier: Any, reports: Any, path: str, attempts: int
 def one_customer_worker(n: int, barrier: Any, reports: Any, path: str) -> None:
     report = new_report(n)
     result = price(LIMITED, customer="solo", coupons=["WELCOME"])
-    with UsageStore(path, timeout_ms=BUSY_MS) as store:
+    with SQLiteStore(path, timeout_ms=BUSY_MS) as store:
         barrier.wait()
         attempt(store, f"order-{n}", result, report)
     reports.put(report)
@@ -120,7 +120,7 @@ def same_order_worker(n: int, barrier: Any, reports: Any, path: str) -> None:
     result = price(LIMITED, customer="alice", coupons=["LAUNCH"])
     barrier.wait()  # open the store at once too: the first open creates it
     try:
-        with UsageStore(path, timeout_ms=BUSY_MS) as store:
+        with SQLiteStore(path, timeout_ms=BUSY_MS) as store:
             attempt(store, "the-order", result, report)
             report["state"] = store.reservation("the-order").state
     except Exception as err:  # noqa: BLE001
@@ -132,7 +132,7 @@ def crash_worker(path: str, seed: int, ready: Any) -> None:
     """Reserve, confirm and release in a loop until killed."""
     rng = random.Random(seed)
     template = price(LIMITED, customer="x", coupons=["LAUNCH"])
-    with UsageStore(path, timeout_ms=BUSY_MS) as store:
+    with SQLiteStore(path, timeout_ms=BUSY_MS) as store:
         ready.set()
         for i in range(1_000_000):
             ref = f"k{seed}-{i}"
@@ -165,7 +165,7 @@ def test_no_oversell_under_contention(tmp_path: Path) -> None:
     assert sum(r["reserved"] for r in reports) == 500
     limits = [limit for r in reports for limit in r["limits"]]
     assert len(limits) == 1500 and set(limits) == {"uses"}
-    with UsageStore(path) as store:
+    with SQLiteStore(path) as store:
         assert store.counter("uses", "launch") == 500
         assert store.counter("per_coupon", "launch\x1flaunch") == 500
         assert store.counter("budget", "launch") == 500 * 500
@@ -183,7 +183,7 @@ def test_one_customer_many_processes(tmp_path: Path) -> None:
     assert [f for r in reports for f in r["failures"]] == []
     assert sum(r["reserved"] for r in reports) == 1
     assert sorted(limit for r in reports for limit in r["limits"]) == ["per_customer"] * 15
-    with UsageStore(path) as store:
+    with SQLiteStore(path) as store:
         assert store.counter("per_customer", "welcome\x1fsolo") == 1
         assert store.conn.execute("SELECT COUNT(*) FROM reservations").fetchone()[0] == 1
         assert store.reconcile() == []
@@ -196,7 +196,7 @@ def test_the_same_order_reserved_at_once_is_one_reservation(tmp_path: Path) -> N
     assert [f for r in reports for f in r["failures"]] == []
     assert sum(r["reserved"] for r in reports) == 50  # every caller gets the reservation
     assert {r["state"] for r in reports} == {"reserved"}
-    with UsageStore(path) as store:
+    with SQLiteStore(path) as store:
         assert store.conn.execute("SELECT COUNT(*) FROM reservations").fetchone()[0] == 1
         assert store.conn.execute("SELECT COUNT(*) FROM uses").fetchone()[0] == 2
         assert store.counter("uses", "launch") == 1
@@ -232,7 +232,7 @@ def test_sigkill_at_random_points_leaves_a_consistent_store(tmp_path: Path) -> N
             kills += 1
     assert kills == 30
 
-    with UsageStore(path) as store:
+    with SQLiteStore(path) as store:
         assert store.integrity_ok()
         conn = store.conn
         reservations = conn.execute("SELECT COUNT(*) FROM reservations").fetchone()[0]

@@ -11,14 +11,15 @@ import pytest
 from storekit import NOW, make_ruleset, price
 
 from dsl import Ruleset
-from engine.usage import sqlite as store_module
-from engine.usage.sqlite import (
-    SCHEMA_VERSION,
+from engine.usage import (
+    SQLiteStore,
     StoreBusy,
     StoreError,
     StoreFileError,
     UsageStore,
 )
+from engine.usage import sqlite as store_module
+from engine.usage.sqlite import SCHEMA_VERSION
 
 TABLES = {"reservations", "uses", "counters", "events"}
 
@@ -36,7 +37,7 @@ def files_in(directory: Path) -> dict[str, bytes]:
 
 
 def filled_store(path: Path, rules: Ruleset) -> None:
-    with UsageStore(path) as store:
+    with SQLiteStore(path) as store:
         store.reserve("o1", rules, price(rules, customer="alice", coupons=["SAVE10"]), now=NOW)
         store.reserve("o2", rules, price(rules, customer="bob"), now=NOW)
         store.confirm("o2", now=NOW)
@@ -57,18 +58,18 @@ def every_write(store: UsageStore, rules: Ruleset) -> dict[str, object]:
 
 
 def test_a_new_store_is_created_with_its_schema(db_path: Path) -> None:
-    with UsageStore(db_path) as store:
+    with SQLiteStore(db_path) as store:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 1
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.integrity_ok()
     assert tables(db_path) >= TABLES
-    with UsageStore(db_path) as again:  # opening again migrates nothing
+    with SQLiteStore(db_path) as again:  # opening again migrates nothing
         assert again.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_an_empty_file_becomes_a_store(db_path: Path) -> None:
     db_path.write_bytes(b"")
-    with UsageStore(db_path) as store:
+    with SQLiteStore(db_path) as store:
         assert store.integrity_ok()
     assert tables(db_path) >= TABLES
 
@@ -83,7 +84,7 @@ def test_a_newer_schema_is_refused_untouched(db_path: Path, tmp_path: Path) -> N
 
     for readonly in (False, True):
         with pytest.raises(StoreFileError) as caught:
-            UsageStore(db_path, readonly=readonly)
+            SQLiteStore(db_path, readonly=readonly)
         assert caught.value.code == "PR404"
         assert f"schema {SCHEMA_VERSION + 1}" in str(caught.value)
     assert files_in(tmp_path) == before  # not even switched to WAL
@@ -101,9 +102,9 @@ def test_an_older_schema_is_migrated_keeping_the_data(db_path: Path, rules: Rule
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(migrations))
 
     with pytest.raises(StoreFileError) as caught:  # read-only cannot upgrade
-        UsageStore(db_path, readonly=True)
+        SQLiteStore(db_path, readonly=True)
     assert caught.value.code == "PR402"
-    with UsageStore(db_path) as store:
+    with SQLiteStore(db_path) as store:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == len(migrations)
         columns = {r[1] for r in store.conn.execute("PRAGMA table_info(reservations)")}
         assert "note" in columns
@@ -125,7 +126,7 @@ def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path,
     path.write_bytes(content)
     for readonly in (False, True):
         with pytest.raises(StoreFileError) as caught:
-            UsageStore(path, readonly=readonly)
+            SQLiteStore(path, readonly=readonly)
         assert caught.value.code == "PR401"
         assert str(path) in str(caught.value)
     assert files_in(tmp_path) == {"usage.sqlite": content}
@@ -143,7 +144,7 @@ def test_a_corrupt_store_is_a_store_error_not_a_sqlite_error(db_path: Path,
         handle.seek((root - 1) * page_size)
         handle.write(b"\xa5" * page_size)
 
-    with UsageStore(db_path) as store:
+    with SQLiteStore(db_path) as store:
         assert not store.integrity_ok()
         with pytest.raises(StoreFileError) as caught:
             store.reserve("o3", rules, price(rules, customer="carol"), now=NOW)
@@ -154,14 +155,14 @@ def test_a_corrupt_store_is_a_store_error_not_a_sqlite_error(db_path: Path,
 
 def test_a_missing_file_cannot_be_opened_read_only(tmp_path: Path) -> None:
     with pytest.raises(StoreFileError) as caught:
-        UsageStore(tmp_path / "nope.sqlite", readonly=True)
+        SQLiteStore(tmp_path / "nope.sqlite", readonly=True)
     assert caught.value.code == "PR402"
     assert not (tmp_path / "nope.sqlite").exists()
 
 
 def test_a_directory_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(StoreFileError):
-        UsageStore(tmp_path / "missing" / "usage.sqlite")
+        SQLiteStore(tmp_path / "missing" / "usage.sqlite")
 
 
 # ---------------------------------------------------------------- read-only
@@ -171,7 +172,7 @@ def test_read_only_store_reads_and_refuses_every_write(db_path: Path, rules: Rul
                                                        tmp_path: Path) -> None:
     filled_store(db_path, rules)
     before = files_in(tmp_path)
-    with UsageStore(db_path, readonly=True) as store:
+    with SQLiteStore(db_path, readonly=True) as store:
         assert store.reservation("o1").state == "reserved"
         assert store.counter("uses", "save10") == 1
         assert store.status(rules)[0]["reserved"] == 1
@@ -197,7 +198,7 @@ def test_read_only_file_and_directory(db_path: Path, rules: Ruleset, tmp_path: P
             p.chmod(0o444)
         tmp_path.chmod(0o555)
         with pytest.raises(StoreFileError) as caught:  # WAL needs to write beside the file
-            UsageStore(db_path)
+            SQLiteStore(db_path)
         assert caught.value.code == "PR402"
     finally:
         for p, mode in modes.items():
@@ -211,7 +212,7 @@ def test_read_only_file_in_a_writable_directory(db_path: Path, rules: Ruleset) -
     before = db_path.read_bytes()
     db_path.chmod(0o444)
     try:
-        with UsageStore(db_path) as store:  # SQLite opens it read-only
+        with SQLiteStore(db_path) as store:  # SQLite opens it read-only
             assert store.counter("uses", "save10") == 1
             for call in (lambda: store.reserve("o9", rules, price(rules, customer="zoe"),
                                                now=NOW),
@@ -237,12 +238,12 @@ def locker(path: Path) -> sqlite3.Connection:
 
 def test_a_locked_store_is_busy_for_every_write(db_path: Path, rules: Ruleset) -> None:
     filled_store(db_path, rules)
-    with UsageStore(db_path) as reference:
+    with SQLiteStore(db_path) as reference:
         was = (reference.counters(), reference.events(),
                reference.conn.execute("SELECT * FROM reservations").fetchall())
     other = locker(db_path)
     try:
-        with UsageStore(db_path, timeout_ms=100) as store:
+        with SQLiteStore(db_path, timeout_ms=100) as store:
             for name, call in every_write(store, rules).items():
                 with pytest.raises(StoreBusy) as caught:
                     call()  # type: ignore[operator]
@@ -254,7 +255,7 @@ def test_a_locked_store_is_busy_for_every_write(db_path: Path, rules: Ruleset) -
     finally:
         other.execute("ROLLBACK")
         other.close()
-    with UsageStore(db_path) as store:  # nothing half-written
+    with SQLiteStore(db_path) as store:  # nothing half-written
         assert (store.counters(), store.events(),
                 store.conn.execute("SELECT * FROM reservations").fetchall()) == was
         assert store.reconcile() == []
@@ -268,13 +269,13 @@ def test_a_store_locked_while_being_created_is_busy(db_path: Path) -> None:
     conn.execute("INSERT INTO other VALUES (1)")
     try:
         with pytest.raises(StoreBusy) as caught:
-            UsageStore(db_path, timeout_ms=100)
+            SQLiteStore(db_path, timeout_ms=100)
         assert caught.value.code == "PR403"
     finally:
         conn.execute("ROLLBACK")
         conn.close()
     assert tables(db_path) == {"other"}
-    with UsageStore(db_path) as store:  # once free, the store is created beside it
+    with SQLiteStore(db_path) as store:  # once free, the store is created beside it
         assert store.integrity_ok()
     assert tables(db_path) >= TABLES | {"other"}
 
@@ -290,7 +291,7 @@ def test_a_full_database_is_a_clear_error_and_nothing_half_written(db_path: Path
           coupon: CODE
           effect: { amount_off: "1.00" }
         """)
-    with UsageStore(db_path) as store:
+    with SQLiteStore(db_path) as store:
         pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
         store.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
         with pytest.raises(StoreError) as caught:

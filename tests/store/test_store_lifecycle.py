@@ -13,9 +13,7 @@ from storekit import NOW, assert_events_valid, make_cart, make_ruleset, nonzero,
 
 from dsl import Ruleset
 from engine import evaluate
-from engine.usage import checkout_aborted, payment_captured, start_checkout
-from engine.usage import events as ev
-from engine.usage.sqlite import (
+from engine.usage import (
     CustomerRequired,
     IllegalTransition,
     LimitReached,
@@ -24,7 +22,11 @@ from engine.usage.sqlite import (
     StoreView,
     UnknownReservation,
     UsageStore,
+    checkout_aborted,
+    payment_captured,
+    start_checkout,
 )
+from engine.usage import events as ev
 
 MINUTE = dt.timedelta(minutes=1)
 

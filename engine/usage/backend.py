@@ -1,0 +1,14 @@
+"""Opening a usage store by where it lives: the one place a backend is chosen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .sqlite import SQLiteStore
+
+DEFAULT_PATH = "promo-usage.sqlite"
+
+
+def open_store(location: str | Path = DEFAULT_PATH, *, readonly: bool = False) -> SQLiteStore:
+    """The store at ``location``: a file path opens the SQLite backend."""
+    return SQLiteStore(location, readonly=readonly)

@@ -1,0 +1,191 @@
+"""The usage store's contract: what every backend promises, its records and errors.
+
+A backend (``sqlite.py`` today) keeps counters of reserved + confirmed uses and
+the reservations they come from, and moves each reservation through
+
+    reserved → confirmed            (payment captured)
+    reserved → released | expired   (checkout aborted, or nobody settled in time)
+    expired  → confirmed            (payment captured after expiry, uses re-taken)
+
+one transaction per transition, all or nothing, with the transition's events
+appended to the outbox in the same transaction (docs/semantics.md#usage-store).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from dsl import Ruleset
+from dsl.errors import PromoError
+from dsl.model import normalise_code
+
+from ..money import to_minor
+from ..result import Result
+from .counters import shown_key
+
+DEFAULT_TTL = dt.timedelta(minutes=15)
+
+
+class StoreError(PromoError):
+    """The usage store cannot do what was asked."""
+
+    code = "PR400"
+
+
+class StoreFileError(StoreError):
+    """Not a usage store: corrupt, not SQLite, read-only, or from a newer version."""
+
+    code = "PR401"
+
+
+class StoreBusy(StoreError):
+    """The database stayed locked past the busy timeout."""
+
+    code = "PR403"
+
+
+class LimitReached(StoreError):
+    """A usage limit or budget would be exceeded: nothing was reserved."""
+
+    code = "PR410"
+
+    def __init__(self, message: str, promotion: str, limit: str) -> None:
+        super().__init__(message)
+        self.promotion = promotion
+        self.limit = limit
+
+
+class ReservationConflict(StoreError):
+    """The order reference is already reserved with different content."""
+
+    code = "PR411"
+
+
+class IllegalTransition(StoreError):
+    """Confirming a released reservation, releasing a confirmed one, and the like."""
+
+    code = "PR412"
+
+
+class UnknownReservation(StoreError):
+    """No reservation has this order reference."""
+
+    code = "PR413"
+
+
+class CustomerRequired(StoreError):
+    """A per-customer limit cannot be enforced for a guest (no customer id)."""
+
+    code = "PR415"
+
+
+# -------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Use:
+    """One promotion's use within a reservation."""
+
+    promotion: str
+    coupon: str | None  # normalised code, or None for an automatic promotion
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Reservation:
+    order_ref: str
+    ruleset: str
+    customer: str
+    state: str
+    expires_at: dt.datetime
+    uses: tuple[Use, ...]
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A counter that disagrees with the reservation rows."""
+
+    scope: str
+    key: str
+    actual: int
+    expected: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scope": self.scope, "key": shown_key(self.key),
+                "actual": self.actual, "expected": self.expected}
+
+
+def uses_of(result: Result) -> list[Use]:
+    """What a priced result takes from the limits: one use per applied promotion."""
+    out = []
+    for applied in result.applied:
+        code = normalise_code(applied.coupon) if applied.coupon else None
+        out.append(Use(applied.promotion, code, applied.amount))
+    return sorted(out, key=lambda u: u.promotion)
+
+
+def fingerprint(ruleset: str, customer: str, uses: list[Use], minor_units: int) -> str:
+    """What makes two reservations of one order reference the same."""
+    body = json.dumps([ruleset, customer, [[u.promotion, u.coupon,
+                                            int(to_minor(u.amount, minor_units))]
+                                           for u in uses]])
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+# ------------------------------------------------------------ interface
+
+
+class UsageStore(Protocol):
+    """What the checkout saga, the dry run and the command line need of a backend."""
+
+    def reserve(self, order_ref: str, ruleset: Ruleset, result: Result,
+                ttl: dt.timedelta = DEFAULT_TTL, now: dt.datetime | None = None,
+                ) -> Reservation:
+        """Take every applied promotion's usage, all or nothing; idempotent on ``order_ref``."""
+        ...
+
+    def confirm(self, order_ref: str, ruleset: Ruleset | None = None,
+                now: dt.datetime | None = None, retake_expired: bool = False,
+                ) -> Reservation:
+        """``reserved → confirmed`` (``expired → confirmed`` with ``retake_expired``)."""
+        ...
+
+    def release(self, order_ref: str, now: dt.datetime | None = None) -> Reservation:
+        """``reserved → released``, giving the uses back; idempotent."""
+        ...
+
+    def expire(self, now: dt.datetime | None = None) -> list[str]:
+        """Release every reservation past its TTL; returns their order references."""
+        ...
+
+    def reconcile(self, fix: bool = False) -> list[Drift]:
+        """Counters that disagree with the reservation rows (repaired with ``fix``)."""
+        ...
+
+    def reservation(self, order_ref: str, minor_units: int | None = None) -> Reservation:
+        """One reservation and its uses."""
+        ...
+
+    def counter(self, scope: str, key: str) -> int:
+        """One counter's value (0 when it was never touched)."""
+        ...
+
+    def held_by(self, order_ref: str) -> dict[tuple[str, str], int]:
+        """What one order's reserved or confirmed uses add to each counter."""
+        ...
+
+    def events(self, since: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+        """Outbox events with ``id > since``, oldest first."""
+        ...
+
+    def status(self, ruleset: Ruleset) -> list[dict[str, Any]]:
+        """Per promotion and coupon code: limit, reserved, confirmed, remaining, budget."""
+        ...
+
+    def close(self) -> None:
+        ...
