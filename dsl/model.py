@@ -606,8 +606,6 @@ class Ruleset(_Strict):
     promotions: tuple[Promotion, ...]
 
     _source: SourceFile | None = PrivateAttr(default=None)
-    # The engine's compiled form, made once per ruleset (``engine.compile_ruleset``).
-    _compiled: Any = PrivateAttr(default=None)
 
     @property
     def minor_units(self) -> int:

@@ -1,4 +1,6 @@
-"""promorules engine: compiled evaluation of rulesets against carts, and the CLI.
+"""promorules engine: the pure pricing core (cart, facts, compile, index, program,
+evaluate, effects, caps, money, explain, result) and its adapters in subpackages
+(``engine.usage``, ``engine.cli``, ``engine.ruletests``).
 
     from dsl import load_ruleset
     from engine import compile_ruleset, evaluate, load_cart
@@ -12,7 +14,7 @@
 """
 
 from .cart import Cart, CartError, load_cart, parse_cart
-from .evaluate import Program, UsageView, compile_ruleset, evaluate
+from .program import Program, UsageView, compile_ruleset, evaluate
 from .result import Result
 
 __all__ = [

@@ -47,7 +47,6 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -72,17 +71,6 @@ MISSING: Any = _Missing()
 
 Compiled = Callable[[Any, Any], Any]
 LineFilter = Callable[[Any], list[dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What conditions can read about one cart, computed once per evaluation."""
-
-    cart: dict[str, Any]
-    customer: dict[str, Any]
-    cart_attributes: dict[str, Any]
-    customer_attributes: dict[str, Any]
-    lines: list[dict[str, Any]]
 
 
 def _localize(value: dt.date | dt.datetime, zone: ZoneInfo) -> dt.datetime:

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from dsl.expr import nodes as n
 from dsl.expr.format import format_expression
 
-from .compile import MISSING, Compiled, Compiler, Facts
+from .compile import MISSING, Compiled, Compiler
+from .facts import Facts
 
 _LITERALS = (n.Number, n.String, n.Boolean, n.Date, n.ListLit)
 

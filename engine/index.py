@@ -50,10 +50,10 @@ from dsl.expr import nodes as n
 from dsl.expr.types import ATTRIBUTES
 from dsl.model import Shipping
 
-from .compile import Facts
+from .facts import Facts
 
 if TYPE_CHECKING:
-    from .evaluate import CompiledPromotion
+    from .program import CompiledPromotion
 
 Key = tuple[str, Any]  # (dimension, value), e.g. ("category", "shoes")
 Requirement = frozenset[Key]  # the cart must have at least one of these keys

@@ -111,6 +111,9 @@ ITEM_FIELDS: dict[str, Field] = {
     "total": Field(Type.MONEY, "original line total: unit_price x quantity"),
 }
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""The values of ``cart.weekday``, Monday first (as ``date.weekday()`` numbers them)."""
+
 SCOPES: dict[str, dict[str, Field]] = {
     "cart": CART_FIELDS,
     "customer": CUSTOMER_FIELDS,

@@ -35,10 +35,10 @@ from typing import Any
 
 from ..expr import nodes as n
 from ..expr.format import format_expression
+from ..expr.types import WEEKDAYS
 from ..model import normalise_code
 
 MAX_BRANCHES = 64
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Value = tuple[str, Any]  # (kind, value): kinds num, str, bool, date, dt, dtz
 

@@ -24,7 +24,7 @@ def eval_(ruleset: str, cart: str, at: str | None, fmt: str, db: str | None) -> 
     from dsl import load_ruleset
 
     from ..cart import load_cart
-    from ..evaluate import evaluate
+    from ..program import evaluate
     from ..usage import StoreView, open_store
     from .render import render_text
 

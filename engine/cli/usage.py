@@ -153,7 +153,7 @@ def status(ruleset: str, at: str | None, db: str, fmt: str) -> None:
     """Per promotion and coupon: active?, limit, reserved, confirmed, remaining, budget left."""
     from dsl import load_ruleset
 
-    from ..evaluate import compile_ruleset
+    from ..program import compile_ruleset
 
     rules = load_ruleset(Path(ruleset))
     moment = _aware(at) or dt.datetime.now(dt.UTC)

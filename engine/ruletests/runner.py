@@ -54,7 +54,7 @@ from dsl.model import parse_decimal
 from dsl.ruleset import ValidationCodes, analyze_file, validation_diagnostics
 
 from .. import cart as carts
-from ..evaluate import Program, compile_ruleset
+from ..program import Program, compile_ruleset
 from ..reasons import REASONS
 from ..result import Result
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from dsl import Ruleset
 
 from ..cart import Cart
-from ..evaluate import compile_ruleset
+from ..program import compile_ruleset
 from ..result import Result
 from .store import DEFAULT_TTL, IllegalTransition, LimitReached, Reservation, UsageStore
 from .view import StoreView

@@ -25,7 +25,8 @@ from dsl.expr import nodes as n
 from dsl.expr.check import check_condition, infer_type
 from dsl.expr.parser import parse_expression
 from dsl.expr.types import Type
-from engine.compile import MISSING, Compiler, Facts, compile_condition, compile_line_filter
+from engine.compile import MISSING, Compiler, compile_condition, compile_line_filter
+from engine.facts import Facts
 
 ZONE = ZoneInfo("Europe/Berlin")
 

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from dsl import load_ruleset
 from dsl.model import Promotion
+from engine import Program
 from engine.cart import load_cart
-from engine.evaluate import Program
 from engine.index import needs
 
 WHENS = [

@@ -18,7 +18,7 @@ Factory = Callable[..., Any]
 
 @dataclass
 class FakeUsage:
-    """A usage view (``engine.evaluate.UsageView``) with canned answers per promotion id."""
+    """A usage view (``engine.UsageView``) with canned answers per promotion id."""
 
     refusals: dict[str, tuple[str, str]] = field(default_factory=dict)
     budgets: dict[str, Decimal] = field(default_factory=dict)

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from dsl import load_ruleset, parse_expression
 from dsl.expr.check import check_condition
 from dsl.lint.conditions import always_true, branches, implies, never_true
+from engine import compile_ruleset
 from engine.cart import parse_cart
 from engine.compile import compile_condition
-from engine.evaluate import compile_ruleset
 
 NEVER = [
     'cart.subtotal > 100 and cart.subtotal < 50',

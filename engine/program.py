@@ -1,0 +1,273 @@
+"""A ruleset compiled for evaluation: promotions in order, conditions compiled, the index.
+
+    program = compile_ruleset(ruleset)      # once per ruleset (cached by the engine)
+    result = program.evaluate(cart)         # per cart; thread-safe
+
+``evaluate.py`` holds the per-cart passes; this module builds what they share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from dsl import Ruleset
+from dsl.errors import Diagnostic
+from dsl.model import Promotion, normalise_code
+from dsl.ruleset import gc_paused
+
+from . import reasons as r
+from .caps import apply_max_discount
+from .cart import CART_CURRENCY, Cart, CartError
+from .compile import Compiled, LineFilter, compile_condition, compile_line_filter
+from .evaluate import Evaluation, priced_result
+from .explain import Explainer
+from .facts import Facts, cart_facts
+from .index import PromotionIndex
+from .money import quantum
+from .rejections import explain_skipped, written
+from .result import Rejected, Rejections, Result
+
+CHECK_INDEX = os.environ.get("PROMORULES_CHECK_INDEX", "") not in ("", "0")
+"""Check on every evaluation that the index left out no promotion that applies
+(the test suite turns it on; it costs the reasons of every promotion left out)."""
+
+
+class UsageView(Protocol):
+    """Read-only view of the usage store, for dry runs that respect limits."""
+
+    def refusal(self, promotion: Promotion, customer: str, code: str | None,
+                ) -> tuple[str, str] | None:
+        """``(reason code, sentence)`` when a use limit is reached, else ``None``."""
+
+    def budget_left(self, promotion: Promotion) -> Decimal | None:
+        """Discount budget still available (``None`` when unlimited)."""
+
+
+@dataclass(frozen=True)
+class CompiledPromotion:
+    """A promotion with its conditions compiled and its window resolved."""
+
+    id: str
+    promotion: Promotion
+    when: Compiled | None
+    target: LineFilter | None  # the lines it selects, from the cart's facts
+    get_target: LineFilter | None
+    starts: dt.datetime | None  # as written, in the ruleset's timezone (for reasons)
+    ends: dt.datetime | None
+    is_coupon: bool  # read for every promotion of every cart: kept at hand
+    # the window as instants (UTC): moments in one zone compare by wall clock in
+    # Python, which a daylight-saving change makes disagree with their order
+    opens: dt.datetime | None = field(init=False)
+    closes: dt.datetime | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "opens", _instant(self.starts))
+        object.__setattr__(self, "closes", _instant(self.ends))
+
+    def active(self, at: dt.datetime) -> bool:
+        """Whether the window contains instant ``at`` (a UTC datetime)."""
+        return (self.opens is None or self.opens <= at) and \
+            (self.closes is None or at < self.closes)
+
+
+def _instant(moment: dt.datetime | None) -> dt.datetime | None:
+    return moment.astimezone(dt.UTC) if moment is not None else None
+
+
+def _moment(value: dt.date | dt.datetime | None, ruleset: Ruleset) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    return value if value.tzinfo is not None else value.replace(tzinfo=ruleset.zone)
+
+
+
+class Program:
+    """A ruleset compiled for evaluation; immutable, reusable for many carts."""
+
+    def __init__(self, ruleset: Ruleset, use_index: bool = True,
+                 check_index: bool = CHECK_INDEX) -> None:
+        self.check_index = check_index and use_index
+        with gc_paused():
+            self._build(ruleset, use_index)
+
+    def _build(self, ruleset: Ruleset, use_index: bool) -> None:
+        self.ruleset = ruleset
+        zone = ruleset.zone
+        self.explainer = Explainer(zone)
+        ordered = sorted(ruleset.promotions, key=lambda p: (-p.priority, p.id))
+
+        compiled: dict[tuple[str, Any], Any] = {}  # one function per condition text and use
+
+        def build(cond: Any, compiler: Callable[[Any, Any], Any]) -> Any:
+            if cond is None:
+                return None
+            key = (cond.source, compiler)
+            if key not in compiled:
+                compiled[key] = compiler(cond.node, zone)
+            return compiled[key]
+
+        self.promotions = tuple(
+            CompiledPromotion(
+                id=p.id,
+                promotion=p,
+                when=build(p.when, compile_condition),
+                target=build(p.target, compile_line_filter),
+                get_target=build(getattr(p.effect, "get_target", None), compile_line_filter),
+                starts=_moment(p.active.from_ if p.active else None, ruleset),
+                ends=_moment(p.active.until if p.active else None, ruleset),
+                is_coupon=p.is_coupon,
+            )
+            for p in ordered
+        )
+        self.order = {cp.id: position for position, cp in enumerate(self.promotions)}
+        # Without the index every promotion is run for every cart: the same results,
+        # the cost grows with the ruleset (kept to prove they are the same).
+        self.index = PromotionIndex(self.promotions) if use_index else None
+        self.codes: dict[str, str] = {}
+        for p in ordered:
+            for code in p.codes:
+                self.codes.setdefault(code, p.id)
+        self.minor_units = ruleset.minor_units
+        self.quantum = quantum(self.minor_units)
+
+    def candidates(self, cart: Cart, at: dt.datetime | None = None) -> list[str]:
+        """Ids of the promotions the index runs for ``cart`` (in evaluation order);
+        every other promotion cannot apply to it."""
+        moment = self._moment(cart, at)
+        chosen, _ = self._choose(cart)
+        return [self.promotions[p].id
+                for p in self._positions(self.facts(cart, moment), moment, chosen)]
+
+    def active_ids(self, at: dt.datetime) -> list[str]:
+        """Promotions whose window contains ``at`` (the active_promotions read model)."""
+        local = at if at.tzinfo is not None else at.replace(tzinfo=self.ruleset.zone)
+        instant = local.astimezone(dt.UTC)
+        return [cp.id for cp in self.promotions if cp.active(instant)]
+
+    # ------------------------------------------------------------ facts
+
+    def facts(self, cart: Cart, at: dt.datetime) -> Facts:
+        """What the conditions read about ``cart`` priced at ``at``."""
+        return cart_facts(cart, at, self.ruleset.zone, self.quantum)
+
+    # -------------------------------------------------------- evaluate
+
+    def evaluate(self, cart: Cart, at: dt.datetime | None = None,
+                 usage: UsageView | None = None) -> Result:
+        """Price ``cart`` as of ``at`` (default: the cart's ``at``, else now)."""
+        if cart.currency != self.ruleset.currency:
+            raise CartError([Diagnostic(CART_CURRENCY, f"currency: the cart is in "
+                                        f"{cart.currency} but "
+                                        f"the ruleset is in {self.ruleset.currency}")])
+        moment = self._moment(cart, at)
+        facts = self.facts(cart, moment)
+        chosen, unmatched = self._choose(cart)
+        run = Evaluation(self, cart, facts, moment, chosen, usage)
+        positions = self._positions(facts, moment, chosen)
+        outcome = None
+        if not self.ruleset.stacking.coupon_with_automatic and chosen:
+            # The customer's explicit choice wins: if a coupon applies on its own,
+            # automatic promotions are rejected; otherwise they run as usual.
+            coupons_first = run.run(positions, coupons_only=True)
+            if coupons_first.coupons:
+                outcome = coupons_first
+        if outcome is None:
+            outcome = run.run(positions, coupons_only=False)
+        apply_max_discount(outcome, self.ruleset.stacking.max_discount,
+                           facts.cart["subtotal"], self.quantum, self.minor_units)
+        ran = frozenset(positions)
+        skipped = len(ran) < len(self.promotions)
+
+        def rejections() -> tuple[Rejected, ...]:
+            found = {key: written(entry) for key, entry in outcome.rejected.items()}
+            if skipped:
+                found.update(explain_skipped(run, outcome, ran))
+            order = self.order
+            return tuple(sorted(found.values(), key=lambda x: order[x.promotion or ""])) \
+                + tuple(unmatched)
+
+        # The reasons of the promotions the index left out are worked out when read
+        # (a checkout that only prices pays for what could apply); with a usage
+        # store they are worked out now, against the store as it is now; when
+        # checking the index, now too, so a promotion it wrongly left out fails here.
+        rejected = Rejections(rejections)
+        if usage is not None or self.check_index:
+            len(rejected)
+        return priced_result(self, cart, moment, outcome, rejected)
+
+    def _moment(self, cart: Cart, at: dt.datetime | None) -> dt.datetime:
+        """When the cart is priced: ``at``, else the cart's, else now."""
+        moment = at or cart.at or dt.datetime.now(dt.UTC)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.ruleset.zone)
+
+    def _choose(self, cart: Cart) -> tuple[dict[str, str], list[Rejected]]:
+        """Promotion id → the code entered for it; and the entered codes that chose
+        nothing (unknown, or a second code of a promotion already chosen)."""
+        chosen: dict[str, str] = {}
+        unmatched = []
+        for code, raw in self._entered(cart).items():
+            promotion = self.codes.get(code)
+            if promotion is None:
+                unmatched.append(Rejected(None, raw, r.COUPON_UNKNOWN,
+                                          f"no promotion has the code {raw}"))
+            elif promotion in chosen:
+                unmatched.append(Rejected(None, raw, r.COUPON_REDUNDANT,
+                                          f"{chosen[promotion]} was entered for the same "
+                                          "promotion"))
+            else:
+                chosen[promotion] = raw
+        return chosen, unmatched
+
+    def _positions(self, facts: Facts, moment: dt.datetime,
+                   chosen: dict[str, str]) -> Sequence[int]:
+        """The promotions a pass runs: those the index finds (without it, all)."""
+        if self.index is None:
+            return range(len(self.promotions))
+        return self.index.candidates(facts, moment, chosen)
+
+    def _entered(self, cart: Cart) -> dict[str, str]:
+        """Normalised code → the code as entered (trimmed), first entry kept."""
+        out: dict[str, str] = {}
+        for raw in cart.coupons:
+            code = normalise_code(raw)
+            if code:
+                out.setdefault(code, raw.strip())
+        return out
+
+    # ------------------------------------------------------------- caps
+
+
+
+_COMPILING = threading.Lock()
+_PROGRAMS: dict[int, Program] = {}  # id(ruleset) → its program, while the ruleset lives
+
+
+def compile_ruleset(ruleset: Ruleset) -> Program:
+    """Compile every promotion of ``ruleset``, once.
+
+    The program is kept while the (immutable) ruleset lives, and ``load_ruleset``
+    gives the same ruleset for the same content, so loading an unchanged file
+    again compiles nothing."""
+    program = _PROGRAMS.get(id(ruleset))
+    if program is None:
+        with _COMPILING:
+            program = _PROGRAMS.get(id(ruleset))
+            if program is None:
+                program = _PROGRAMS[id(ruleset)] = Program(ruleset)
+                weakref.finalize(ruleset, _PROGRAMS.pop, id(ruleset), None)
+    return program
+
+
+def evaluate(ruleset: Ruleset, cart: Cart, at: dt.datetime | None = None,
+             usage: UsageView | None = None) -> Result:
+    """Price one cart (compiles the ruleset; use ``compile_ruleset`` for many carts)."""
+    return compile_ruleset(ruleset).evaluate(cart, at, usage)

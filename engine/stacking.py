@@ -1,0 +1,102 @@
+"""Stacking: the running state of a pass and the rules that refuse a promotion
+because of what already applied (docs/semantics.md#stacking).
+
+    exclusive        never combines: blocks everything after it, refused after anything
+    group            at most one promotion of a group
+    coupons_per_order
+    coupon_with_automatic: false   (the pass with ``coupons_only``)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from dsl.model import Stacking
+
+from . import reasons as r
+from .result import Cap, Rejected
+
+if TYPE_CHECKING:
+    from .program import CompiledPromotion
+    from .rejections import Pending
+
+SHIPPING = None  # the allocation key of the shipping part
+
+Refusal = tuple[str, str | Callable[[], str]]  # reason code, sentence (or how to write it)
+
+
+@dataclass
+class Applied:
+    """A promotion that moved money in a pass, and what it took."""
+
+    compiled: CompiledPromotion
+    position: int  # in evaluation order
+    coupon: str | None
+    parts: dict[str | None, Decimal]  # may be cut later by max_discount
+    note: str | None
+    taken: dict[str | None, Decimal]  # what it took when it applied
+
+    @property
+    def amount(self) -> Decimal:
+        return sum(self.parts.values(), Decimal(0))
+
+
+@dataclass
+class PassState:
+    """The running state of one pass over the promotions."""
+
+    coupons_only: bool
+    remaining: dict[str, Decimal]
+    shipping_left: Decimal | None
+    applied: list[Applied] = field(default_factory=list)
+    history: list[Applied] = field(default_factory=list)  # applied, in order, kept
+    rejected: dict[str, Rejected | Pending] = field(default_factory=dict)
+    capped: list[Cap] = field(default_factory=list)
+    exclusive: str | None = None
+    groups: dict[str, str] = field(default_factory=dict)
+    coupons: list[str] = field(default_factory=list)
+
+
+def stacking_refusal(cp: CompiledPromotion, state: PassState,
+                     policy: Stacking) -> Refusal | None:
+    """Why ``cp`` cannot join what already applied in ``state``, or ``None``."""
+    promo = cp.promotion
+    if state.exclusive is not None:
+        return r.BLOCKED_BY_EXCLUSIVE, f"exclusive promotion {state.exclusive} applied"
+    if promo.exclusive and state.applied:
+        first = state.applied[0].compiled.id
+        return r.NOT_COMBINABLE, f"exclusive, but {first} already applied"
+    if promo.group is not None and promo.group in state.groups:
+        return r.GROUP_TAKEN, f"group {promo.group} already used by " \
+                              f"{state.groups[promo.group]}"
+    if cp.is_coupon and len(state.coupons) >= policy.coupons_per_order:
+        limit = policy.coupons_per_order
+        return r.COUPON_LIMIT, f"at most {limit} coupon{'s' if limit != 1 else ''} per " \
+                               f"order" + (f"; {', '.join(state.coupons)} applied"
+                                           if state.coupons else "")
+    if state.coupons_only and not cp.is_coupon:
+        return r.NOT_COMBINABLE_WITH_COUPON, "automatic promotions do not combine with " \
+                                             "coupons in this ruleset, and a coupon applied"
+    return None
+
+
+def take(state: PassState, entry: Applied) -> None:
+    """An applied promotion takes its parts and its place in the stacking."""
+    for key, amount in entry.taken.items():
+        if key is SHIPPING:
+            assert state.shipping_left is not None
+            state.shipping_left -= amount
+        else:
+            state.remaining[key] -= amount
+    state.applied.append(entry)
+    state.history.append(entry)
+    promo = entry.compiled.promotion
+    if promo.exclusive:
+        state.exclusive = entry.compiled.id
+    if promo.group is not None:
+        state.groups[promo.group] = entry.compiled.id
+    if entry.compiled.is_coupon and entry.coupon is not None:
+        state.coupons.append(entry.coupon)
