@@ -37,8 +37,7 @@ Not covered: usage limits (the benchmark evaluates without a usage store;
 limits are written to the YAML but neither side reads them), cart and item
 ``attributes`` other than the customer's country, currencies other than EUR.
 
-The semantics are DESIGN.md's "Stacking semantics" and "Precise semantics"
-and README's "Effects" / "Stacking, exactly"; where they leave a detail open
+The semantics are docs/semantics.md's (#effects, #stacking, #money); where they leave a detail open
 the reference says so in a comment (``# detail:``).
 """
 
@@ -589,8 +588,7 @@ def reallocate(parts: dict[Any, Decimal], amount: Decimal) -> dict[Any, Decimal]
     """Cut a promotion's parts to ``amount`` in proportion to themselves.
 
     detail: ties between a line and shipping go to the line (lines by id
-    first, shipping last) — the engine's order; DESIGN only fixes ties
-    between lines.
+    first, shipping last) — the engine's order (docs/semantics.md#allocation).
     """
     weights = [(k, int(v * 100), (k is None, k or "")) for k, v in parts.items()]
     return allocate(amount, weights)

@@ -3,8 +3,7 @@
 Every scenario is a ruleset built as a dict, dumped with ``yaml.safe_dump``
 (money as quoted strings) and loaded with ``dsl.load_ruleset``, plus a cart
 dict loaded with ``engine.cart.load_cart``.  The properties are the
-invariants of DESIGN.md ("Stacking semantics", "Precise semantics", "Money
-rules"): nothing below zero, parts add up, caps hold, exact minor units,
+invariants of docs/semantics.md (#money, #stacking, #determinism): nothing below zero, parts add up, caps hold, exact minor units,
 order independence, determinism, applied means money moved, stacking rules.
 """
 
