@@ -81,7 +81,8 @@ def _split(text: str, repeat: int) -> dict[str, float] | str:
         from dsl.expr.check import check_condition
         from dsl.expr.parser import parse_expression
         from dsl.loader import SourceFile, compose_document
-        from dsl.model import Condition, Ruleset
+        from dsl.model import Ruleset
+        from dsl.values import Condition
     except ImportError as err:  # pragma: no cover - depends on the DSL's layout
         return f"stage functions not importable ({err})"
 

@@ -79,11 +79,11 @@ def _context() -> mp.context.BaseContext:
 
 def _prepare() -> tuple[Any, Any]:
     """The ruleset and the priced result every cycle reserves (evaluated once)."""
-    from dsl import load_ruleset
-    from engine import evaluate, load_cart
+    from dsl import load_ruleset_text
+    from engine import evaluate, parse_cart
 
-    rules = load_ruleset(RULESET)
-    result = evaluate(rules, load_cart(CART))
+    rules = load_ruleset_text(RULESET)
+    result = evaluate(rules, parse_cart(CART))
     assert len(result.applied) == 2, result.applied_ids()
     return rules, result
 

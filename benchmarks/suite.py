@@ -135,7 +135,7 @@ def load(text: str, name: str, repeat: int) -> tuple[Any, Any, list[float], list
         clear_caches()
         gc.collect()
         start = time.perf_counter()
-        ruleset = dsl.load_ruleset(text, name=name)
+        ruleset = dsl.load_ruleset_text(text, name=name)
         mid = time.perf_counter()
         program = compile_ruleset(ruleset)
         loads.append(mid - start)

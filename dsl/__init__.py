@@ -7,8 +7,9 @@
 from .errors import Diagnostic, ExpressionError, PromoError, RulesetError, Severity, Span
 from .expr.format import format_expression
 from .expr.parser import parse_expression
-from .model import Condition, Promotion, Ruleset
-from .ruleset import Analysis, analyze_file, analyze_source, load_ruleset
+from .model import Promotion, Ruleset
+from .ruleset import Analysis, analyze_file, analyze_source, load_ruleset, load_ruleset_text
+from .values import Condition
 
 __all__ = [
     "Analysis",
@@ -25,5 +26,6 @@ __all__ = [
     "analyze_source",
     "format_expression",
     "load_ruleset",
+    "load_ruleset_text",
     "parse_expression",
 ]

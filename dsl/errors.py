@@ -5,14 +5,7 @@ a message and a `Span` pointing into a source file.  Exceptions carry one or
 more diagnostics and render them as ``path:line:col: CODE message`` followed
 by the source line and a caret.
 
-Code ranges (stable; a code is never reused for another meaning):
-
-* ``PR1xx`` ruleset loading: files and YAML (100-119), the document model
-  (120-149), expressions: syntax (150-169) and names and types (170-199)
-* ``PR2xx`` semantic lint rules
-* ``PR3xx`` cart snapshots and evaluation input
-* ``PR4xx`` the usage store
-* ``PR5xx`` command line usage and configuration
+Every code is declared once, with its meaning, in ``codes.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
+
+from .codes import CART_INVALID, EXPRESSION_SYNTAX, UNEXPECTED
 
 
 class Severity(str, Enum):
@@ -120,7 +115,7 @@ class Diagnostic:
 class PromoError(Exception):
     """Root of every error promorules raises on purpose."""
 
-    code = "PR000"
+    code = UNEXPECTED
 
     def __init__(self, message: str, span: Span | None = None, *, code: str | None = None,
                  hint: str | None = None, source_line: str | None = None) -> None:
@@ -173,13 +168,13 @@ class RulesetError(DiagnosticsError):
 class ExpressionError(PromoError):
     """A condition expression that does not parse or does not type-check."""
 
-    code = "PR150"
+    code = EXPRESSION_SYNTAX
 
 
 class InputError(PromoError):
     """Bad input other than a ruleset: a cart, a path, an option."""
 
-    code = "PR300"
+    code = CART_INVALID
 
 
 def attach_source(diagnostics: Iterable[Diagnostic], lines: list[str]) -> list[Diagnostic]:
@@ -190,58 +185,3 @@ def attach_source(diagnostics: Iterable[Diagnostic], lines: list[str]) -> list[D
             d = replace(d, source_line=lines[d.span.line - 1])
         out.append(d)
     return out
-
-
-ERROR_CODES: dict[str, str] = {
-    "PR100": "a file cannot be read",
-    "PR101": "YAML syntax error, a bad alias, a merge key or a non-scalar key",
-    "PR102": "a YAML tag that is not allowed (e.g. !!python/object): nothing in a ruleset runs",
-    "PR103": "a duplicate mapping key",
-    "PR104": "a file too large, too many nodes (alias bomb) or nested too deep",
-    "PR105": "money written as a bare float (9.99) instead of a quoted decimal (\"9.99\")",
-    "PR106": "not exactly one YAML document (empty file, or several)",
-    "PR107": "the document is not a mapping",
-    "PR120": "a required field is missing",
-    "PR121": "an unknown field (with a did-you-mean hint)",
-    "PR122": "an invalid value (type, range, choice)",
-    "PR123": "an amount with more decimals than the currency allows",
-    "PR124": "an unknown currency (not ISO 4217)",
-    "PR125": "an unknown timezone (not an IANA name)",
-    "PR126": "an active window that ends before or when it starts",
-    "PR127": "an effect with no or several discount kinds",
-    "PR129": "coupon fields that contradict each other",
-    "PR150": "expression syntax error",
-    "PR151": "an incomplete expression (ends too early, unterminated string, empty)",
-    "PR152": "unbalanced parentheses or brackets",
-    "PR153": "an expression too long or nested too deep",
-    "PR154": "an invalid date or datetime literal",
-    "PR170": "an unknown name or field",
-    "PR171": "a type mismatch",
-    "PR172": "item.* used where there is no line, or functions over lines nested",
-    "PR173": "an unknown function",
-    "PR174": "a function called with the wrong number of arguments or a misplaced 'where'",
-    "PR300": "an invalid cart value",
-    "PR301": "a required cart field is missing",
-    "PR302": "an unknown cart field",
-    "PR303": "a price sent as a bare number instead of a decimal string",
-    "PR304": "a price with more decimals than the currency allows",
-    "PR305": "an unknown cart currency, or one that differs from the ruleset's",
-    "PR306": "a duplicate line id",
-    "PR307": "a cart file cannot be read",
-    "PR400": "the usage store cannot do what was asked",
-    "PR401": "not a usage store: corrupt or not SQLite",
-    "PR402": "the usage store is read-only or missing where it must exist",
-    "PR403": "the usage store stayed locked past the busy timeout",
-    "PR404": "the usage store was written by a newer promorules",
-    "PR410": "a usage limit or budget would be exceeded: nothing was reserved",
-    "PR411": "the order reference is already reserved with other content",
-    "PR412": "an illegal transition of a reservation",
-    "PR413": "no reservation has this order reference",
-    "PR415": "a per-customer limit on a guest cart",
-    "PR500": "a path given on the command line does not exist",
-    "PR501": "an invalid command-line value",
-    "PR502": "an invalid [tool.promorules.lint] configuration in pyproject.toml",
-    "PR510": "an invalid rule test file (structure, amounts, reason codes, duplicate names)",
-    "PR511": "a ruleset or cart named by a rule test does not exist",
-}
-"""Every error code and what it means. Codes are stable: never reused or renumbered."""

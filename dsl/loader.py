@@ -25,18 +25,20 @@ from typing import Any
 
 import yaml
 
+from .codes import (
+    DUPLICATE_KEY,
+    FORBIDDEN_TAG,
+    NO_SUCH_PATH,
+    NOT_ONE_DOCUMENT,
+    TOO_LARGE,
+    YAML_SYNTAX,
+)
 from .errors import Diagnostic, Span
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_NODES = 2_000_000
 MAX_DEPTH = 64
 
-YAML_SYNTAX = "PR101"
-FORBIDDEN_TAG = "PR102"
-DUPLICATE_KEY = "PR103"
-TOO_LARGE = "PR104"
-NOT_ONE_DOCUMENT = "PR106"
-UNREADABLE = "PR100"
 
 try:  # libyaml is ~10x faster; the pure-Python parser gives the same events.
     from yaml import CSafeLoader as _EventLoader
@@ -356,7 +358,7 @@ def find_yaml_files(paths: Iterable[str | Path],
                         wanted(path, folders):
                     found.append(candidate)
         else:
-            raise InputError(f"no such file or directory: {raw}", code="PR500")
+            raise InputError(f"no such file or directory: {raw}", code=NO_SUCH_PATH)
     return list(dict.fromkeys(found))
 
 

@@ -1,21 +1,18 @@
 """The ruleset document (pydantic v2): header, stacking, promotions, effects, limits.
 
 Validation needs the currency's minor units to check amounts; the loader
-passes them as the validation context ``{"minor_units": n}``.  Custom errors
-use our stable codes as their pydantic error type, so ``dsl.ruleset`` can turn
-them into diagnostics unchanged.
+passes them as the validation context ``{"minor_units": n}``.  The values the
+documents are made of (money, conditions, moments ...) are in ``values.py``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -27,199 +24,35 @@ from pydantic import (
     PlainValidator,
     PrivateAttr,
     Tag,
-    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
+from .codes import (
+    BAD_WINDOW,
+    COUPON_FIELDS,
+    EFFECT_KINDS,
+    INVALID_VALUE,
+)
 from .currencies import MINOR_UNITS
-from .errors import ExpressionError, Span
-from .expr import nodes
-from .expr.check import check_condition
-from .loader import BareDecimal, SourceFile
-
-FLOAT_MONEY = "PR105"
-INVALID_VALUE = "PR122"
-TOO_PRECISE = "PR123"
-UNKNOWN_CURRENCY = "PR124"
-UNKNOWN_TIMEZONE = "PR125"
-BAD_WINDOW = "PR126"
-EFFECT_KINDS = "PR127"
-COUPON_FIELDS = "PR129"
-BAD_EXPRESSION = "PR150"
-
-_DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
-
-
-def _error(code: str, template: str, **ctx: Any) -> PydanticCustomError:
-    """A pydantic error with our code; ``field=`` in ``ctx`` names the sub-field to point at."""
-    return PydanticCustomError(code, template, ctx or None)
-
-
-# ------------------------------------------------------------------ money
-
-
-def parse_decimal(value: Any, what: str) -> Decimal:
-    if isinstance(value, bool):
-        raise _error(INVALID_VALUE, f"{what} must be a number, not true/false")
-    if isinstance(value, float):
-        raise _error(FLOAT_MONEY, f"{what} must not be a float")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
-        return Decimal(value)
-    if isinstance(value, str) and _DECIMAL_TEXT.match(value.strip()):
-        return Decimal(value.strip())
-    raise _error(INVALID_VALUE, f"{what} must be a decimal number such as \"9.99\", "
-                 f"got '{value}'")
-
-
-@dataclass(frozen=True)
-class MoneyRules:
-    """How a money field reports its errors (the ruleset's and the cart's codes differ)."""
-
-    what: str = "an amount"
-    bare_message: str = "amount {value} is written as a bare number; money must be quoted"
-    bare_code: str = FLOAT_MONEY
-    invalid_code: str = INVALID_VALUE
-    precision_code: str = TOO_PRECISE
-
-
-def money_validator(rules: MoneyRules) -> Callable[[Any, ValidationInfo], Decimal]:
-    """A validator for a non-negative amount with at most the context's minor units.
-
-    Bare YAML numbers (``BareDecimal``) and floats are refused: money is
-    written deliberately, as ``"9.99"`` or an integer.
-    """
-
-    def validate(value: Any, info: ValidationInfo) -> Decimal:
-        if isinstance(value, (BareDecimal, float)):
-            raise _error(rules.bare_code, rules.bare_message, value=str(value))
-        try:
-            amount = parse_decimal(value, rules.what)
-        except PydanticCustomError as err:
-            raise _error(rules.invalid_code, err.message()) from None
-        if amount < 0:
-            raise _error(rules.invalid_code, f"{rules.what} cannot be negative "
-                         "(got {value})", value=str(amount))
-        units = (info.context or {}).get("minor_units")
-        exponent = amount.as_tuple().exponent
-        if units is not None and isinstance(exponent, int) and -exponent > units:
-            raise _error(rules.precision_code, "{value} has more decimals than the currency "
-                         "allows ({units})", value=str(amount), units=units)
-        return amount
-
-    return validate
-
-
-_money = money_validator(MoneyRules())
-
-
-def _percent(value: Any) -> Decimal:
-    pct = parse_decimal(value, "a percentage")
-    if not Decimal(0) < pct <= Decimal(100):
-        raise _error(INVALID_VALUE, "a percentage must be more than 0 and at most 100 "
-                     "(got {value})", value=str(pct))
-    return pct
-
-
-Money = Annotated[
-    Decimal,
-    PlainValidator(_money),
-    PlainSerializer(lambda d: str(d), return_type=str),
-    WithJsonSchema({"type": ["string", "integer"], "pattern": r"^[0-9]+(\.[0-9]+)?$",
-                    "minimum": 0,
-                    "description": 'A money amount: a quoted decimal ("9.99") or an integer.'}),
-]
-Percent = Annotated[
-    Decimal,
-    PlainValidator(_percent),
-    PlainSerializer(lambda d: str(d), return_type=str),
-    WithJsonSchema({"type": ["number", "string"], "exclusiveMinimum": 0, "maximum": 100,
-                    "description": "A percentage, more than 0 and at most 100."}),
-]
-PositiveInt = Annotated[int, Field(ge=1, strict=True)]
-StrictBool = Annotated[bool, Field(strict=True)]
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
-
-
-# ------------------------------------------------------------ expressions
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A condition expression: its source text, its AST and where it was written."""
-
-    source: str
-    node: nodes.Node | None
-    span: Span | None = None
-
-    def __str__(self) -> str:
-        return self.source
-
-
-def make_condition(text: str, item_context: bool) -> Condition:
-    """Parse and check ``text``; raises the first ``ExpressionError``."""
-    from .expr.parser import parse_expression
-
-    node = parse_expression(text)
-    errors = check_condition(node, item_context)
-    if errors:
-        raise errors[0]
-    return Condition(text, node)
-
-
-def _condition_validator(item_context: bool) -> Any:
-    def validate(value: Any) -> Condition:
-        if isinstance(value, Condition):
-            return value
-        if not isinstance(value, str):
-            raise _error(BAD_EXPRESSION, "expected a condition expression (text), got "
-                         f"{type(value).__name__}")
-        try:
-            return make_condition(value, item_context)
-        except ExpressionError as err:
-            raise _error(err.code, "{message}", message=err.message) from None
-
-    return PlainValidator(validate)
-
-
-_EXPR_SCHEMA = WithJsonSchema({"type": "string", "minLength": 1,
-                               "description": "A condition expression."})
-_SERIALIZE_CONDITION = PlainSerializer(lambda c: c.source, return_type=str)
-CartCondition = Annotated[Condition, _condition_validator(False), _SERIALIZE_CONDITION,
-                          _EXPR_SCHEMA]
-ItemCondition = Annotated[Condition, _condition_validator(True), _SERIALIZE_CONDITION,
-                          _EXPR_SCHEMA]
-
-
-# ---------------------------------------------------------------- moments
-
-
-def _moment(value: Any) -> dt.date | dt.datetime:
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            if "T" in text or " " in text:
-                return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise _error(INVALID_VALUE, "expected a date (2026-06-01) or a date and time "
-                 "(2026-06-01T09:00), got '{value}'", value=str(value))
-
-
-Moment = Annotated[
-    dt.datetime | dt.date,
-    PlainValidator(_moment),
-    PlainSerializer(lambda m: m.isoformat(), return_type=str),
-    WithJsonSchema({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}],
-                    "description": "A date, or a date and time; without an offset it is read "
-                                   "in the ruleset's timezone."}),
-]
+from .loader import SourceFile
+from .values import (
+    CartCondition,
+    Condition,
+    CouponCode,
+    Currency,
+    Identifier,
+    ItemCondition,
+    Moment,
+    Money,
+    Percent,
+    PositiveInt,
+    StrictBool,
+    Timezone,
+    custom_error,
+    normalise_code,
+    parse_decimal,
+)
 
 
 class _Strict(BaseModel):
@@ -242,7 +75,7 @@ class Window(_Strict):
             # ruleset's timezone is known: lint rule PR204 checks those.
             start, end = _comparable(self.from_), _comparable(self.until)
             if start is not None and end is not None and end <= start:
-                raise _error(BAD_WINDOW, "the window ends ({until}) before or when it starts "
+                raise custom_error(BAD_WINDOW, "the window ends ({until}) before or when it starts "
                              "({start})", until=self.until.isoformat(),
                              start=self.from_.isoformat(), field="until")
         return self
@@ -344,7 +177,7 @@ class TierStep(_Strict):
     def _one_kind(self) -> TierStep:
         kinds = [k for k in TIER_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise _error(EFFECT_KINDS, "a tier step gives exactly one of "
+            raise custom_error(EFFECT_KINDS, "a tier step gives exactly one of "
                          f"{', '.join(TIER_KINDS)} (found {len(kinds)})")
         return self
 
@@ -364,10 +197,10 @@ class TierSpec(_Strict):
     def _thresholds(self) -> TierSpec:
         for step in self.steps:
             if self.by == "quantity" and step.at != step.at.to_integral_value():
-                raise _error(INVALID_VALUE, "a quantity threshold is a whole number "
+                raise custom_error(INVALID_VALUE, "a quantity threshold is a whole number "
                              "(got {value})", value=str(step.at))
             if step.at < 0:
-                raise _error(INVALID_VALUE, "a tier threshold cannot be negative")
+                raise custom_error(INVALID_VALUE, "a tier threshold cannot be negative")
         return self
 
 
@@ -387,7 +220,7 @@ class ShippingSpec(_Strict):
     def _one_kind(self) -> ShippingSpec:
         kinds = [k for k in SHIPPING_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise _error(EFFECT_KINDS, "a shipping effect gives exactly one of "
+            raise custom_error(EFFECT_KINDS, "a shipping effect gives exactly one of "
                          f"{', '.join(SHIPPING_KINDS)} (found {len(kinds)})")
         return self
 
@@ -427,18 +260,18 @@ def _check_effect_kinds(value: Any) -> Any:
         if "buy" in value or "get" in value:
             present = [k for k in present if k not in ("buy", "percent_off")]
             if "buy" not in value or "get" not in value:
-                raise _error(EFFECT_KINDS, "buy/get needs both 'buy' and 'get'")
+                raise custom_error(EFFECT_KINDS, "buy/get needs both 'buy' and 'get'")
             if present:
-                raise _error(EFFECT_KINDS, "an effect gives one kind of discount: buy/get "
+                raise custom_error(EFFECT_KINDS, "an effect gives one kind of discount: buy/get "
                              "and {others}", others=" and ".join(present))
         elif not present:
-            raise _error(EFFECT_KINDS, "an effect needs one of: "
+            raise custom_error(EFFECT_KINDS, "an effect needs one of: "
                          f"{', '.join(EFFECT_KEYS)}")
         elif len(present) > 1:
-            raise _error(EFFECT_KINDS, "an effect gives one kind of discount, this one "
+            raise custom_error(EFFECT_KINDS, "an effect gives one kind of discount, this one "
                          "has {kinds}", kinds=" and ".join(present))
     elif not isinstance(value, BaseModel):
-        raise _error(INVALID_VALUE, "an effect is a mapping such as {{percent_off: 20}}")
+        raise custom_error(INVALID_VALUE, "an effect is a mapping such as {{percent_off: 20}}")
     return value
 
 
@@ -464,6 +297,15 @@ _KIND_OF_CLASS: dict[type, str] = {
 
 # ---------------------------------------------------------- promotions
 
+CONDITION_FIELDS: tuple[tuple[tuple[str, ...], bool], ...] = (
+    (("when",), False),
+    (("target",), True),
+    (("effect", "get_target"), True),
+)
+"""Where a promotion holds condition expressions (the path inside the promotion),
+and whether each is about one line (``item.*``) or the whole cart.  Loading,
+lint, compiling and the index all read conditions through this declaration."""
+
 
 class Limits(_Strict):
     """Usage limits, enforced by the usage store (reserved + confirmed uses)."""
@@ -473,25 +315,6 @@ class Limits(_Strict):
     per_coupon: PositiveInt | None = Field(default=None, description="Uses per coupon code.")
     budget: Money | None = Field(default=None, description="Total discount the promotion "
                                  "may give.")
-
-
-def normalise_code(code: str) -> str:
-    """Coupon codes match after trimming and case-folding."""
-    return code.strip().casefold()
-
-
-def _coupon_code(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _error(INVALID_VALUE, "a coupon code is text; quote it (got '{value}')",
-                     value=str(value))
-    if not value.strip():
-        raise _error(INVALID_VALUE, "a coupon code cannot be empty")
-    return value.strip()
-
-
-CouponCode = Annotated[str, PlainValidator(_coupon_code),
-                       WithJsonSchema({"type": "string", "minLength": 1})]
-
 
 class Promotion(_Strict):
     """One promotion: when it applies, what it discounts, how it is limited."""
@@ -513,9 +336,9 @@ class Promotion(_Strict):
     @model_validator(mode="after")
     def _coupon_fields(self) -> Promotion:
         if self.coupon is not None and self.coupons is not None:
-            raise _error(COUPON_FIELDS, "use 'coupon' or 'coupons', not both")
+            raise custom_error(COUPON_FIELDS, "use 'coupon' or 'coupons', not both")
         if self.limits and self.limits.per_coupon and not self.codes:
-            raise _error(COUPON_FIELDS, "limits.per_coupon needs a coupon on the promotion")
+            raise custom_error(COUPON_FIELDS, "limits.per_coupon needs a coupon on the promotion")
         return self
 
     @functools.cached_property
@@ -527,6 +350,21 @@ class Promotion(_Strict):
     @property
     def is_coupon(self) -> bool:
         return bool(self.codes)
+
+    @property
+    def get_target(self) -> Condition | None:
+        """The buy/get effect's ``get_target`` (``None`` for every other effect)."""
+        return getattr(self.effect, "get_target", None)
+
+    def conditions(self) -> Iterator[tuple[tuple[str, ...], Condition, bool]]:
+        """Every condition the promotion holds, as ``CONDITION_FIELDS`` lists them:
+        (path inside the promotion, condition, is it about one line)."""
+        for path, item_context in CONDITION_FIELDS:
+            value: Any = self
+            for name in path:
+                value = getattr(value, name, None)
+            if isinstance(value, Condition):
+                yield path, value, item_context
 
     @property
     def effect_kind(self) -> str:
@@ -542,7 +380,7 @@ class MaxDiscount(_Strict):
     @model_validator(mode="after")
     def _one_given(self) -> MaxDiscount:
         if self.percent_of_subtotal is None and self.amount is None:
-            raise _error(INVALID_VALUE, "max_discount needs percent_of_subtotal, amount "
+            raise custom_error(INVALID_VALUE, "max_discount needs percent_of_subtotal, amount "
                          "or both")
         return self
 
@@ -555,34 +393,9 @@ class Stacking(_Strict):
     base: Literal["original", "discounted"]
     max_discount: MaxDiscount | None = None
 
-
-def _currency(value: Any) -> str:
-    if not isinstance(value, str) or value not in MINOR_UNITS:
-        raise _error(UNKNOWN_CURRENCY, "unknown currency '{value}'; use an ISO 4217 code "
-                     "such as EUR, USD or JPY", value=str(value))
-    return value
-
-
-def _timezone(value: Any) -> str:
-    try:
-        if not isinstance(value, str) or not value:
-            raise ValueError(value)
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        raise _error(UNKNOWN_TIMEZONE, "unknown timezone '{value}'; use an IANA name such "
-                     "as Europe/Berlin or America/New_York", value=str(value)) from None
-    return value
-
-
-Currency = Annotated[str, PlainValidator(_currency),
-                     WithJsonSchema({"type": "string", "enum": sorted(MINOR_UNITS)})]
-Timezone = Annotated[str, PlainValidator(_timezone),
-                     WithJsonSchema({"type": "string", "description": "IANA timezone"})]
-
-
 def _dsl_version(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value not in DSL_VERSIONS:
-        raise _error(INVALID_VALUE, "dsl: this promorules reads ruleset language version "
+        raise custom_error(INVALID_VALUE, "dsl: this promorules reads ruleset language version "
                      f"{', '.join(map(str, DSL_VERSIONS))}; got '{{value}}'", value=str(value))
     return value
 

@@ -14,6 +14,7 @@ import contextlib
 import difflib
 import functools
 import gc
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import loader
+from .codes import (
+    DUPLICATE_PROMOTION_ID,
+    FLOAT_MONEY,
+    INVALID_VALUE,
+    MISSING_FIELD,
+    NOT_A_MAPPING,
+    UNKNOWN_FIELD,
+    UNREADABLE,
+)
 from .errors import (
     Diagnostic,
     ExpressionError,
@@ -34,7 +44,6 @@ from .expr.check import check_condition
 from .expr.nodes import Node
 from .expr.parser import parse_expression
 from .loader import (
-    UNREADABLE,
     Document,
     Path_,
     SourceFile,
@@ -42,19 +51,15 @@ from .loader import (
     expression_location,
     read_source,
 )
-from .model import Condition, Ruleset, all_field_names
-
-MISSING_FIELD = "PR120"
-UNKNOWN_FIELD = "PR121"
-INVALID_VALUE = "PR122"
-NOT_A_MAPPING = "PR107"
+from .model import CONDITION_FIELDS, Ruleset, all_field_names
+from .values import Condition
 
 _FIELD_NAMES = sorted(all_field_names())
 
 _HINTS = {
     "stacking": "every ruleset states how promotions combine: coupons_per_order, "
                 "coupon_with_automatic, base (and optionally max_discount)",
-    "PR105": "write it quoted, e.g. \"9.99\": a bare 9.99 is a float in YAML",
+    FLOAT_MONEY: "write it quoted, e.g. \"9.99\": a bare 9.99 is a float in YAML",
 }
 
 
@@ -77,22 +82,19 @@ class Analysis:
 
 
 def _condition_sites(data: Any) -> list[tuple[Path_, bool]]:
-    """Paths of every condition in raw data, and whether each is about one line."""
+    """Paths of every condition text in raw data (``CONDITION_FIELDS`` of each
+    promotion), and whether each is about one line."""
     sites: list[tuple[Path_, bool]] = []
     promotions = data.get("promotions") if isinstance(data, dict) else None
     if not isinstance(promotions, list):
         return sites
     for index, promo in enumerate(promotions):
-        if not isinstance(promo, dict):
-            continue
-        base: Path_ = ("promotions", index)
-        if isinstance(promo.get("when"), str):
-            sites.append((base + ("when",), False))
-        if isinstance(promo.get("target"), str):
-            sites.append((base + ("target",), True))
-        effect = promo.get("effect")
-        if isinstance(effect, dict) and isinstance(effect.get("get_target"), str):
-            sites.append((base + ("effect", "get_target"), True))
+        for path, item_context in CONDITION_FIELDS:
+            value = promo
+            for name in path:
+                value = value.get(name) if isinstance(value, dict) else None
+            if isinstance(value, str):
+                sites.append((("promotions", index, *path), item_context))
     return sites
 
 
@@ -108,16 +110,12 @@ def _parse_and_check(text: str, item_context: bool,
     return node, tuple(check_condition(node, item_context))
 
 
-def _parse_conditions(doc: Document) -> list[Diagnostic]:
-    """Replace condition strings by parsed ``Condition``s; report their errors."""
+def _parse_conditions(doc: Document) -> tuple[dict[Path_, Condition], list[Diagnostic]]:
+    """Every condition of the document parsed and checked, by path; and their errors."""
+    parsed: dict[Path_, Condition] = {}
     diagnostics = []
     for path, item_context in _condition_sites(doc.data):
-        parent: Any = doc.data
-        for part in path[:-1]:
-            parent = parent[part]
-        if isinstance(parent[path[-1]], Condition):
-            continue  # shared through a YAML alias: already parsed where it was defined
-        text: str = parent[path[-1]]
+        text: str = _at(doc.data, path)
         node, errors = _parse_and_check(text, item_context)
         for err in errors:
             where = err.span or Span("<expr>", 1, 1)
@@ -128,9 +126,56 @@ def _parse_conditions(doc: Document) -> list[Diagnostic]:
                 span = Span(span.file, span.line, span.col, span.line, span.col + width,
                             span.expr_col)
             diagnostics.append(Diagnostic(err.code, err.message, span, hint=err.hint))
-        pos = doc.position(path).value
-        parent[path[-1]] = Condition(text, None if errors else node, pos)
-    return diagnostics
+        parsed[path] = Condition(text, None if errors else node, doc.position(path).value)
+    return parsed, diagnostics
+
+
+def _at(data: Any, path: Path_) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _with_conditions(data: Any, parsed: dict[Path_, Condition]) -> Any:
+    """The document's data for the model, with each condition text replaced by its
+    parsed ``Condition``: containers on the way are copied, the document is left as
+    it was read."""
+    if not parsed:
+        return data
+    out = dict(data)
+    for path, condition in parsed.items():
+        parent: Any = out
+        for part in path[:-1]:
+            child = parent[part]
+            parent[part] = child = list(child) if isinstance(child, list) else dict(child)
+            parent = child
+        parent[path[-1]] = condition
+    return out
+
+
+def _duplicate_ids(doc: Document) -> list[Diagnostic]:
+    """A promotion id used twice: usage, budgets, reservations and reasons are keyed by it."""
+    promotions = doc.data.get("promotions")
+    if not isinstance(promotions, list):
+        return []
+    first: dict[str, Path_] = {}
+    out = []
+    for index, promo in enumerate(promotions):
+        pid = promo.get("id") if isinstance(promo, dict) else None
+        if not isinstance(pid, str):
+            continue
+        path: Path_ = ("promotions", index, "id")
+        if pid in first:
+            earlier = doc.position(first[pid]).value
+            out.append(Diagnostic(
+                DUPLICATE_PROMOTION_ID,
+                f"promotion id '{pid}' is already used at line {earlier.line}, column "
+                f"{earlier.col}", doc.position(path).value,
+                hint="usage limits, budgets, reservations and reasons are keyed by id: "
+                     "give each promotion its own"))
+        else:
+            first[pid] = path
+    return out
 
 
 # ------------------------------------------------------------ validation
@@ -240,10 +285,13 @@ def _analyze(source: SourceFile) -> Analysis:
                                           "ruleset:, dsl:, currency:, stacking:, "
                                           "promotions: ...", doc.position(()).value))
         else:
-            diagnostics.extend(_parse_conditions(doc))
+            parsed, found = _parse_conditions(doc)
+            diagnostics.extend(found)
+            diagnostics.extend(_duplicate_ids(doc))
             try:
                 ruleset = Ruleset.model_validate(
-                    doc.data, context={"minor_units": _minor_units(doc.data)})
+                    _with_conditions(doc.data, parsed),
+                    context={"minor_units": _minor_units(doc.data)})
             except ValidationError as err:
                 diagnostics.extend(validation_diagnostics(doc, err))
     unique = list(dict.fromkeys(diagnostics))
@@ -269,32 +317,25 @@ def analyze_file(path: str | Path) -> Analysis:
     return analyze_source(source)
 
 
-def _names_a_file(text: str) -> bool:
-    """A one-line string that is a file, or looks like a file name, is a path."""
-    if "\n" in text or len(text) > 4096:
-        return False
-    if text.strip().endswith((".yaml", ".yml", ".json")):
-        return True
+def load_ruleset(path: str | Path) -> Ruleset:
+    """Load and validate the ruleset in the file at ``path``.
+
+    Raises ``RulesetError`` holding every diagnostic when anything is wrong
+    (an unreadable file included)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load_ruleset takes a path; for text use load_ruleset_text "
+                        f"(got {type(path).__name__})")
     try:
-        return Path(text).is_file()
-    except OSError:
-        return False
+        read = read_source(path)
+    except (OSError, UnicodeDecodeError, PromoError):
+        raise RulesetError(analyze_file(path).diagnostics) from None
+    return _load_text(read.name, read.text, _limits())
 
 
-def load_ruleset(source: str | Path, *, name: str | None = None) -> Ruleset:
-    """Load and validate a ruleset from a path or from YAML text.
-
-    A ``Path``, or a one-line string naming an existing file, is read from
-    disk; any other string is YAML text.  Raises ``RulesetError`` holding
-    every diagnostic when anything is wrong.
-    """
-    if isinstance(source, Path) or _names_a_file(source):
-        try:
-            read = read_source(source)
-        except (OSError, UnicodeDecodeError, PromoError):
-            raise RulesetError(analyze_file(source).diagnostics) from None
-        return _load_text(read.name, read.text, _limits())
-    return _load_text(name or "<string>", source, _limits())
+def load_ruleset_text(text: str, *, name: str = "<string>") -> Ruleset:
+    """Load and validate the ruleset written in ``text``; ``name`` is where errors
+    say it is.  Raises ``RulesetError`` holding every diagnostic."""
+    return _load_text(name, text, _limits())
 
 
 def _limits() -> tuple[int, ...]:

@@ -13,7 +13,7 @@ evaluate, effects, caps, money, explain, result) and its adapters in subpackages
     result = program.evaluate(cart)
 """
 
-from .cart import Cart, CartError, load_cart, parse_cart
+from .cart import Cart, CartError, load_cart, load_cart_text, parse_cart
 from .program import Program, UsageView, compile_ruleset, evaluate
 from .result import Result
 
@@ -26,5 +26,6 @@ __all__ = [
     "compile_ruleset",
     "evaluate",
     "load_cart",
+    "load_cart_text",
     "parse_cart",
 ]

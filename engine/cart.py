@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,23 +29,24 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dsl.codes import (
+    CART_CURRENCY,
+    CART_DUPLICATE_LINE,
+    CART_FLOAT_PRICE,
+    CART_INVALID,
+    CART_MISSING,
+    CART_TOO_PRECISE,
+    CART_UNKNOWN_FIELD,
+    CART_UNREADABLE,
+)
 from dsl.currencies import MINOR_UNITS
 from dsl.errors import Diagnostic, DiagnosticsError, InputError, Span, attach_source
 from dsl.loader import SourceFile, compose_document, read_source
-from dsl.model import MoneyRules, money_validator, normalise_code
 from dsl.ruleset import ValidationCodes, json_path, validation_diagnostics
+from dsl.values import MoneyRules, money_validator, normalise_code
 
-CART_INVALID = "PR300"
-CART_MISSING = "PR301"
-CART_UNKNOWN_FIELD = "PR302"
-CART_FLOAT_PRICE = "PR303"
-CART_TOO_PRECISE = "PR304"
-CART_CURRENCY = "PR305"
-CART_DUPLICATE_LINE = "PR306"
-CART_UNREADABLE = "PR307"
-
-_CODES = ValidationCodes(missing=CART_MISSING, unknown=CART_UNKNOWN_FIELD, invalid=CART_INVALID,
-                         json_paths=True)
+VALIDATION_CODES = ValidationCodes(missing=CART_MISSING, unknown=CART_UNKNOWN_FIELD,
+                                   invalid=CART_INVALID, json_paths=True)
 
 
 class CartError(DiagnosticsError, InputError):
@@ -101,7 +103,7 @@ def _line_id(value: Any, info: ValidationInfo) -> str:
             raise PydanticCustomError(CART_DUPLICATE_LINE, "duplicate line id {id}",
                                       {"id": repr(value)})
         seen.add(value)
-    return value
+    return str(value)
 
 
 class Line(_Model):
@@ -203,24 +205,27 @@ def _from_source(source: SourceFile) -> Cart:
             try:
                 return Cart.model_validate(doc.data, context=_context(doc.data))
             except ValidationError as err:
-                diagnostics = _with_paths(validation_diagnostics(doc, err, _CODES), err)
+                diagnostics = _with_paths(validation_diagnostics(doc, err, VALIDATION_CODES), err)
     raise CartError(attach_source(diagnostics, source.lines))
 
 
-def load_cart(source: str | Path | dict[str, Any], *, name: str | None = None) -> Cart:
-    """A cart from a path (JSON or YAML), from JSON/YAML text, or from a dict."""
-    if isinstance(source, dict):
-        return parse_cart(source)
-    if isinstance(source, Path) or ("\n" not in source and not source.lstrip().startswith("{")
-                                    and len(source) < 4096):
-        try:
-            text_source = read_source(source)
-        except (OSError, UnicodeDecodeError) as err:
-            reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-            raise CartError([Diagnostic(CART_UNREADABLE, f"cannot read cart: {reason}",
-                                        Span(str(source), 1, 1))]) from None
-        return _from_source(text_source)
-    return _from_source(SourceFile(name or "<cart>", source))
+def load_cart(path: str | Path) -> Cart:
+    """The cart in the file at ``path`` (JSON or YAML); raises ``CartError``."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load_cart takes a path; for data use parse_cart, for text "
+                        f"load_cart_text (got {type(path).__name__})")
+    try:
+        text_source = read_source(path)
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise CartError([Diagnostic(CART_UNREADABLE, f"cannot read cart: {reason}",
+                                    Span(str(path), 1, 1))]) from None
+    return _from_source(text_source)
+
+
+def load_cart_text(text: str, *, name: str = "<cart>") -> Cart:
+    """The cart written in ``text`` (JSON or YAML); ``name`` is where errors say it is."""
+    return _from_source(SourceFile(name, text))
 
 
 def dump_cart(cart: Cart) -> str:

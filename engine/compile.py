@@ -355,7 +355,8 @@ class _Source(n.Visitor):
                                                for x in side.items):
             return _Py(self.constant(frozenset(x.value for x in side.items)),  # type: ignore[attr-defined]
                        _ATOM)
-        return self.visit(side)
+        visited: _Py = self.visit(side)
+        return visited
 
     def visit_Call(self, node: n.Call) -> _Py:
         name = node.name

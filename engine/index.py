@@ -313,13 +313,12 @@ def promotion_needs(cp: CompiledPromotion) -> Needs:
     found = NOTHING
     if promo.is_coupon:
         found = Needs((frozenset({("coupon", cp.id)}),))
-    if promo.when is not None:
-        found = found & needs(promo.when.node)
-    if not isinstance(promo.effect, Shipping):
-        # an effect takes off target (and get_target) lines only
-        for condition in (promo.target, getattr(promo.effect, "get_target", None)):
-            if condition is not None:
-                found = found & needs(condition.node).of_one_line()
+    for _, condition, about_a_line in promo.conditions():
+        if not about_a_line:
+            found = found & needs(condition.node)
+        elif not isinstance(promo.effect, Shipping):
+            # an effect takes off target (and get_target) lines only
+            found = found & needs(condition.node).of_one_line()
     return found
 
 
@@ -387,7 +386,9 @@ class _Measures:
             cart = self.facts.cart
             if kind == "max_price":
                 return max((line["unit_price"] for line in self.facts.lines), default=_ZERO)
-            return cart[{"units": "quantity", "lines": "lines", "total": "subtotal"}[kind]]
+            value: Decimal = cart[{"units": "quantity", "lines": "lines",
+                              "total": "subtotal"}[kind]]
+            return value
         column = self.KINDS[kind]
         values = [found[column] for key in keys if (found := self.by_key.get(key))]
         # a line with two of the keys (two tags) counts twice: never an underestimate
@@ -534,7 +535,8 @@ def _cart_values(dim: str, facts: Facts, chosen: Iterable[str]) -> Iterable[Any]
     if dim == "tag":
         return {tag for line in facts.lines for tag in line["tags"]}
     if dim == "segment":
-        return facts.customer["segments"]
+        segments: Iterable[Any] = facts.customer["segments"]
+        return segments
     if dim == "orders":
         return (facts.customer["orders"],)
     if dim in ("weekday", "shipping_method", "hour"):

@@ -39,7 +39,7 @@ def quantum(minor_units: int) -> Decimal:
 
 def to_minor(amount: Decimal | Fraction, minor_units: int) -> Fraction:
     """An amount in minor units (exact; may be fractional)."""
-    return Fraction(amount) * (10 ** minor_units)
+    return Fraction(amount) * Fraction(10) ** minor_units
 
 
 def minor_ratio(amount: Decimal, minor_units: int) -> tuple[int, int]:

@@ -18,13 +18,15 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from dsl import Ruleset
+from dsl.codes import CART_CURRENCY
 from dsl.errors import Diagnostic
-from dsl.model import Promotion, normalise_code
+from dsl.model import Promotion
 from dsl.ruleset import gc_paused
+from dsl.values import normalise_code
 
 from . import reasons as r
 from .caps import apply_max_discount
-from .cart import CART_CURRENCY, Cart, CartError
+from .cart import Cart, CartError
 from .compile import Compiled, LineFilter, compile_condition, compile_line_filter
 from .evaluate import Evaluation, priced_result
 from .explain import Explainer
@@ -121,7 +123,7 @@ class Program:
                 promotion=p,
                 when=build(p.when, compile_condition),
                 target=build(p.target, compile_line_filter),
-                get_target=build(getattr(p.effect, "get_target", None), compile_line_filter),
+                get_target=build(p.get_target, compile_line_filter),
                 starts=_moment(p.active.from_ if p.active else None, ruleset),
                 ends=_moment(p.active.until if p.active else None, ruleset),
                 is_coupon=p.is_coupon,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 
+from ..codes import ITEM_OUTSIDE_CONTEXT, TYPE_MISMATCH, UNKNOWN_FUNCTION, UNKNOWN_NAME, WRONG_ARITY
 from ..errors import ExpressionError, Span
 from . import nodes as n
 from .format import format_expression
@@ -21,12 +22,6 @@ from .types import (
     element_type,
     orderable,
 )
-
-UNKNOWN_NAME = "PR170"
-TYPE_MISMATCH = "PR171"
-ITEM_OUTSIDE_CONTEXT = "PR172"
-UNKNOWN_FUNCTION = "PR173"
-WRONG_ARITY = "PR174"
 
 
 def _suggest(word: str, choices: list[str]) -> str | None:
@@ -159,7 +154,7 @@ class Checker(n.Visitor):
         return Type.NUMBER if all(money) else left
 
     def visit_Neg(self, node: n.Neg) -> Type:
-        operand = self.visit(node.operand)
+        operand: Type = self.visit(node.operand)
         if not operand.numeric:
             return self.error(TYPE_MISMATCH, f"'-' needs a number, but {_show(node.operand)} "
                               f"is {operand}", node.span)

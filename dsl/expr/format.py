@@ -16,7 +16,8 @@ _ARITH_LEVEL = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT}
 
 def format_expression(node: n.Node) -> str:
     """Canonical text of an expression."""
-    return _Formatter().visit(node)
+    text: str = _Formatter().visit(node)
+    return text
 
 
 def _quote(value: str) -> str:

@@ -17,6 +17,7 @@ from lark.exceptions import (
     VisitError,
 )
 
+from ..codes import EXPRESSION_INCOMPLETE, EXPRESSION_SYNTAX, EXPRESSION_TOO_LARGE, UNBALANCED
 from ..errors import ExpressionError, Span
 from . import nodes as n
 from .transform import EXPR_FILE, ToAst
@@ -62,7 +63,7 @@ _EXAMPLES: dict[str, list[str]] = {
 }
 
 
-def _syntax(message: str, line: int, col: int, code: str = "PR150",
+def _syntax(message: str, line: int, col: int, code: str = EXPRESSION_SYNTAX,
             hint: str | None = None) -> ExpressionError:
     return ExpressionError(message, Span(EXPR_FILE, line, col), code=code, hint=hint)
 
@@ -77,9 +78,10 @@ def _check_shape(text: str) -> None:
     """Caps on length and nesting, and balanced brackets, before Lark runs."""
     if len(text) > MAX_LENGTH:
         raise _syntax(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}",
-                      1, 1, code="PR153", hint="split it over several promotions or simplify it")
+                      1, 1, code=EXPRESSION_TOO_LARGE,
+                      hint="split it over several promotions or simplify it")
     if not text.strip():
-        raise _syntax("empty expression", 1, 1, code="PR151")
+        raise _syntax("empty expression", 1, 1, code=EXPRESSION_INCOMPLETE)
     opened: list[int] = []
     quote: str | None = None
     escaped = False
@@ -98,17 +100,17 @@ def _check_shape(text: str) -> None:
             opened.append(offset)
             if len(opened) > MAX_DEPTH:
                 raise _syntax(f"brackets nested more than {MAX_DEPTH} deep",
-                              *_line_col(text, offset), code="PR153")
+                              *_line_col(text, offset), code=EXPRESSION_TOO_LARGE)
         elif ch in ")]":
             if not opened:
-                raise _syntax(f"unmatched '{ch}'", *_line_col(text, offset), code="PR152")
+                raise _syntax(f"unmatched '{ch}'", *_line_col(text, offset), code=UNBALANCED)
             open_ch = text[opened.pop()]
             if (open_ch, ch) not in (("(", ")"), ("[", "]")):
                 raise _syntax(f"'{open_ch}' closed by '{ch}'", *_line_col(text, offset),
-                              code="PR152")
+                              code=UNBALANCED)
     if opened:
         kind = "parenthesis" if text[opened[-1]] == "(" else "bracket"
-        raise _syntax(f"unclosed {kind}", *_line_col(text, opened[-1]), code="PR152",
+        raise _syntax(f"unclosed {kind}", *_line_col(text, opened[-1]), code=UNBALANCED,
                       hint=f"add the closing '{')' if kind == 'parenthesis' else ']'}'")
 
 
@@ -148,7 +150,7 @@ def _translate(text: str, err: UnexpectedInput) -> ExpressionError:
             return _syntax("'=' is not an operator", err.line, err.column,
                            hint="use '==' to compare")
         if ch in "\"'":
-            return _syntax("unterminated string", err.line, err.column, code="PR151",
+            return _syntax("unterminated string", err.line, err.column, code=EXPRESSION_INCOMPLETE,
                            hint=f"close it with {ch}")
         if ch == "&" or ch == "|":
             word = "and" if ch == "&" else "or"
@@ -167,15 +169,18 @@ def _translate(text: str, err: UnexpectedInput) -> ExpressionError:
         end_line, end_col = _line_col(text, len(text.rstrip()))
         if prev is not None:
             return _syntax(f"the expression ends too early: missing value after '{prev}'",
-                           prev.line or end_line, prev.column or end_col, code="PR151")
-        return _syntax("the expression ends too early", end_line, end_col, code="PR151")
+                           prev.line or end_line, prev.column or end_col,
+                           code=EXPRESSION_INCOMPLETE)
+        return _syntax("the expression ends too early", end_line, end_col,
+                       code=EXPRESSION_INCOMPLETE)
 
     label = err.match_examples(_LARK.parse, _EXAMPLES, use_accepts=True)
     where = _describe(token) if token is not None else "here"
     if label == "missing value after the operator":
         prev = _previous_token(text, line, col)
         after = f" '{prev}'" if prev is not None else ""
-        return _syntax(f"missing value after{after}: found {where}", line, col, code="PR151")
+        return _syntax(f"missing value after{after}: found {where}", line, col,
+                       code=EXPRESSION_INCOMPLETE)
     if label:
         return _syntax(f"{label}: found {where}", line, col)
     return _syntax(f"unexpected {where}", line, col)
@@ -189,14 +194,15 @@ def parse_expression(text: str) -> n.Node:
     """
     if not isinstance(text, str):
         raise ExpressionError(f"an expression must be text, not {type(text).__name__}",
-                              Span(EXPR_FILE, 1, 1), code="PR151")
+                              Span(EXPR_FILE, 1, 1), code=EXPRESSION_INCOMPLETE)
     _check_shape(text)
     try:
         tree = _LARK.parse(text)
     except UnexpectedInput as err:
         raise _translate(text, err) from None
     if _tree_depth(tree) > MAX_DEPTH * 2:
-        raise _syntax(f"expression nested more than {MAX_DEPTH} deep", 1, 1, code="PR153",
+        raise _syntax(f"expression nested more than {MAX_DEPTH} deep", 1, 1,
+                      code=EXPRESSION_TOO_LARGE,
                       hint="split long chains of 'and' / 'or' into several promotions or lists")
     try:
         node = ToAst().transform(tree)

@@ -12,6 +12,7 @@ from typing import Any
 from lark import Token, Transformer, v_args
 from lark.tree import Meta
 
+from ..codes import BAD_DATE_LITERAL
 from ..errors import ExpressionError, Span
 from . import nodes as n
 
@@ -78,7 +79,7 @@ class ToAst(Transformer[Token, n.Node]):
             value = dt.date.fromisoformat(str(tok))
         except ValueError:
             raise ExpressionError(f"'{tok}' is not a valid date", span_of(tok),
-                                  code="PR154") from None
+                                  code=BAD_DATE_LITERAL) from None
         return n.Date(value, span=span_of(tok))
 
     def datetime(self, children: list[Token]) -> n.Date:
@@ -87,7 +88,7 @@ class ToAst(Transformer[Token, n.Node]):
             value = dt.datetime.fromisoformat(str(tok).replace("Z", "+00:00"))
         except ValueError:
             raise ExpressionError(f"'{tok}' is not a valid date and time", span_of(tok),
-                                  code="PR154") from None
+                                  code=BAD_DATE_LITERAL) from None
         return n.Date(value, span=span_of(tok))
 
     @v_args(meta=True)

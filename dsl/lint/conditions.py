@@ -36,7 +36,7 @@ from typing import Any
 from ..expr import nodes as n
 from ..expr.format import format_expression
 from ..expr.types import WEEKDAYS
-from ..model import normalise_code
+from ..values import normalise_code
 
 MAX_BRANCHES = 64
 

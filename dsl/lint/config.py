@@ -2,7 +2,7 @@
 
     [tool.promorules.lint]
     select = ["PR2"]                  # code prefixes to run (default: every rule)
-    ignore = ["PR206", "PR21"]        # code prefixes to skip
+    ignore = ['PR206', 'PR21']        # code prefixes to skip
     severity = { PR205 = "error", PR214 = "info" }
     fail-on = "warning"               # default for promo lint --fail-on
 
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..codes import BAD_LINT_CONFIG, BAD_OPTION
 from ..errors import InputError, Severity, Span
 from .rules import BY_CODE
 
-BAD_CONFIG = "PR502"
 _PREFIX = re.compile(r"^PR2[0-9]{0,2}$")
 _KEYS = ("select", "ignore", "severity", "fail-on")
 
@@ -30,7 +30,7 @@ _KEYS = ("select", "ignore", "severity", "fail-on")
 class ConfigError(InputError):
     """An invalid ``[tool.promorules.lint]`` table."""
 
-    code = BAD_CONFIG
+    code = BAD_LINT_CONFIG
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def check_prefix(prefix: str, where: Span | None, option: str = "") -> str:
         message = f"{what}'{prefix}' names no lint rule (codes PR200-PR2xx, or a prefix " \
                   "such as PR2 or PR21)"
         if where is None:
-            raise InputError(message, code="PR501")
+            raise InputError(message, code=BAD_OPTION)
         raise ConfigError(message, where)
     return prefix
 

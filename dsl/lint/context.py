@@ -85,15 +85,10 @@ class LintRuleset:
 
     def conditions(self, index: int) -> Iterator[tuple[Path_, Node, bool]]:
         """Every parsed condition of a promotion: (path, AST, is about one line)."""
-        promo = self.promotions[index]
         base: Path_ = ("promotions", index)
-        if promo.when is not None and promo.when.node is not None:
-            yield base + ("when",), promo.when.node, False
-        if promo.target is not None and promo.target.node is not None:
-            yield base + ("target",), promo.target.node, True
-        get_target = getattr(promo.effect, "get_target", None)
-        if get_target is not None and get_target.node is not None:
-            yield base + ("effect", "get_target"), get_target.node, True
+        for path, condition, item_context in self.promotions[index].conditions():
+            if condition.node is not None:
+                yield base + path, condition.node, item_context
 
 
 def finding(code: str, severity: Severity, message: str, span: Span,

@@ -13,7 +13,8 @@ from itertools import groupby
 from pathlib import Path, PurePath
 from typing import Any
 
-from ..errors import ERROR_CODES, Diagnostic, Severity
+from ..codes import ERROR_CODES
+from ..errors import Diagnostic, Severity
 from . import LintReport
 from .rules import BY_CODE
 

@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import ERROR_CODES, Diagnostic, Span
+from ..codes import ERROR_CODES
+from ..errors import Diagnostic, Span
 from ..loader import Document
 from .rules import BY_CODE, UNUSED_SUPPRESSION
 

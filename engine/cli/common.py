@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from dsl.codes import BAD_OPTION
 from dsl.errors import InputError, PromoError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,4 +38,4 @@ def parse_moment(text: str, option: str = "--at") -> datetime:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InputError(f"{option}: '{text}' is not an ISO-8601 date and time",
-                         code="PR501") from None
+                         code=BAD_OPTION) from None

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from dsl.codes import BAD_OPTION
 from dsl.lint import lint_paths
 from dsl.lint.report import format_report
 
@@ -49,7 +50,7 @@ def lint(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: str | No
     if explain is not None:
         rule = BY_CODE.get(explain.strip().upper())
         if rule is None:
-            raise InputError(f"--explain: '{explain}' is not a lint rule code", code="PR501")
+            raise InputError(f"--explain: '{explain}' is not a lint rule code", code=BAD_OPTION)
         click.echo(f"{rule.code} {rule.name} (default severity: {rule.severity.value})\n")
         click.echo(rule.doc)
         sys.exit(EXIT_OK)

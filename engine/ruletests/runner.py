@@ -47,24 +47,21 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dsl.codes import BAD_TEST_FILE, TEST_TARGET_MISSING
 from dsl.currencies import MINOR_UNITS
 from dsl.errors import Diagnostic, InputError, PromoError, Span, attach_source
 from dsl.loader import BareDecimal, Document, compose_document, find_yaml_files, read_source
-from dsl.model import parse_decimal
 from dsl.ruleset import ValidationCodes, analyze_file, validation_diagnostics
+from dsl.values import parse_decimal
 
 from .. import cart as carts
 from ..program import Program, compile_ruleset
 from ..reasons import REASONS
 from ..result import Result
 
-BAD_TEST_FILE = "PR510"
-MISSING_FILE = "PR511"
 TESTS_DIR = "tests"
 
 _CODES = ValidationCodes(missing=BAD_TEST_FILE, unknown=BAD_TEST_FILE, invalid=BAD_TEST_FILE)
-_CART_CODES = ValidationCodes(missing=carts.CART_MISSING, unknown=carts.CART_UNKNOWN_FIELD,
-                              invalid=carts.CART_INVALID, json_paths=True)
 
 
 # ------------------------------------------------------------------ the file
@@ -280,7 +277,7 @@ class _Runner:
                 where = doc.position((test.index, "ruleset")).value \
                     if (test.index, "ruleset") in doc.positions else test.span
                 self.programs[key] = [Diagnostic(
-                    MISSING_FILE, f"test '{test.name}': no ruleset at {path} (the path is "
+                    TEST_TARGET_MISSING, f"test '{test.name}': no ruleset at {path} (the path is "
                     "relative to the test file)", where)]
             else:
                 analysis = analyze_file(path)
@@ -295,7 +292,7 @@ class _Runner:
             if not path.is_file():
                 raise InputError(f"test '{test.name}': no cart at {path} (the path is "
                                  "relative to the test file)",
-                                 doc.position((test.index, "cart")).value, code=MISSING_FILE)
+                                 doc.position((test.index, "cart")).value, code=TEST_TARGET_MISSING)
             return carts.load_cart(path)
         prefix = (test.index, "cart")
         inner = Document(raw, {p[2:]: pos for p, pos in doc.positions.items()
@@ -307,7 +304,8 @@ class _Runner:
             return carts.Cart.model_validate(raw, context=context)
         except ValidationError as err:
             raise carts.CartError(attach_source(
-                validation_diagnostics(inner, err, _CART_CODES), doc.source.lines)) from None
+                validation_diagnostics(inner, err, carts.VALIDATION_CODES),
+                doc.source.lines)) from None
 
 
 def run_tests(paths: list[str | Path] | tuple[str | Path, ...] = ("rulesets",)) -> TestReport:

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from dsl import Ruleset
+from dsl.codes import STORE_READ_ONLY, STORE_TOO_NEW
 from dsl.model import Promotion
 
 from ..money import from_minor, to_minor
@@ -128,7 +129,7 @@ class SQLiteStore:
         try:
             if readonly:
                 if not Path(self.path).exists():
-                    raise StoreFileError(f"{self.path}: no usage store here", code="PR402")
+                    raise StoreFileError(f"{self.path}: no usage store here", code=STORE_READ_ONLY)
                 uri = f"file:{Path(self.path).resolve()}?mode=ro"
                 conn = sqlite3.connect(uri, uri=True, isolation_level=None,
                                        timeout=timeout_ms / 1000, check_same_thread=False)
@@ -172,7 +173,7 @@ class SQLiteStore:
         if "locked" in text or "busy" in text:
             return StoreBusy(f"{self.path}: the database stayed locked: {text}")
         if "readonly" in text or "read-only" in text:
-            return StoreFileError(f"{self.path}: the database is read-only", code="PR402")
+            return StoreFileError(f"{self.path}: the database is read-only", code=STORE_READ_ONLY)
         if "full" in text:
             return StoreError(f"{self.path}: {text}; nothing was written")
         return StoreFileError(f"{self.path}: not a usage store ({text})")
@@ -192,7 +193,7 @@ class SQLiteStore:
         if version > SCHEMA_VERSION:
             raise StoreFileError(f"{self.path}: written by a newer promorules (schema "
                                  f"{version}, this one knows {SCHEMA_VERSION}); upgrade "
-                                 "promorules", code="PR404")
+                                 "promorules", code=STORE_TOO_NEW)
         return version
 
     def _migrate(self) -> None:
@@ -201,7 +202,7 @@ class SQLiteStore:
             return
         if self.readonly:
             raise StoreFileError(f"{self.path}: schema {version} needs an upgrade, but the "
-                                 "store is open read-only", code="PR402")
+                                 "store is open read-only", code=STORE_READ_ONLY)
         with self._transaction():
             # Re-read inside the lock: another process may have migrated meanwhile.
             version = self._schema_version()
@@ -213,7 +214,7 @@ class SQLiteStore:
     def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` (``BEGIN`` to only read) … ``COMMIT``; anything raised rolls back."""
         if write and self.readonly:
-            raise StoreFileError(f"{self.path}: the store is open read-only", code="PR402")
+            raise StoreFileError(f"{self.path}: the store is open read-only", code=STORE_READ_ONLY)
         try:
             self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.OperationalError as err:

@@ -21,8 +21,18 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from dsl import Ruleset
+from dsl.codes import (
+    CUSTOMER_REQUIRED,
+    ILLEGAL_TRANSITION,
+    RESERVATION_CONFLICT,
+    STORE_BUSY,
+    STORE_ERROR,
+    STORE_NOT_A_STORE,
+    UNKNOWN_RESERVATION,
+    USAGE_LIMIT,
+)
 from dsl.errors import PromoError
-from dsl.model import normalise_code
+from dsl.values import normalise_code
 
 from ..money import to_minor
 from ..result import Result
@@ -34,25 +44,25 @@ DEFAULT_TTL = dt.timedelta(minutes=15)
 class StoreError(PromoError):
     """The usage store cannot do what was asked."""
 
-    code = "PR400"
+    code = STORE_ERROR
 
 
 class StoreFileError(StoreError):
     """Not a usage store: corrupt, not SQLite, read-only, or from a newer version."""
 
-    code = "PR401"
+    code = STORE_NOT_A_STORE
 
 
 class StoreBusy(StoreError):
     """The database stayed locked past the busy timeout."""
 
-    code = "PR403"
+    code = STORE_BUSY
 
 
 class LimitReached(StoreError):
     """A usage limit or budget would be exceeded: nothing was reserved."""
 
-    code = "PR410"
+    code = USAGE_LIMIT
 
     def __init__(self, message: str, promotion: str, limit: str) -> None:
         super().__init__(message)
@@ -63,25 +73,25 @@ class LimitReached(StoreError):
 class ReservationConflict(StoreError):
     """The order reference is already reserved with different content."""
 
-    code = "PR411"
+    code = RESERVATION_CONFLICT
 
 
 class IllegalTransition(StoreError):
     """Confirming a released reservation, releasing a confirmed one, and the like."""
 
-    code = "PR412"
+    code = ILLEGAL_TRANSITION
 
 
 class UnknownReservation(StoreError):
     """No reservation has this order reference."""
 
-    code = "PR413"
+    code = UNKNOWN_RESERVATION
 
 
 class CustomerRequired(StoreError):
     """A per-customer limit cannot be enforced for a guest (no customer id)."""
 
-    code = "PR415"
+    code = CUSTOMER_REQUIRED
 
 
 # -------------------------------------------------------------- records

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from dsl import Ruleset
-from dsl.model import Promotion, normalise_code
+from dsl.model import Promotion
+from dsl.values import normalise_code
 
 from ..money import from_minor
 from ..reasons import BUDGET_EXHAUSTED, LIMIT_REACHED

@@ -77,7 +77,7 @@ def test_github_annotations_escape_what_workflow_commands_need() -> None:
     (["--select", "PR203", ALL_RULES], 0),                  # a warning only
     (["--select", "PR203", "--fail-on", "warning", ALL_RULES], 1),
     (["--ignore", "PR2", ALL_RULES], 0),
-    (["--select", "pr20,PR21", "--ignore", "PR201,PR202,PR204,PR208,PR211,PR212,PR217",
+    (["--select", "pr20,PR21", "--ignore", "PR202,PR204,PR208,PR211,PR212,PR217",
       ALL_RULES], 0),
 ])
 def test_exit_codes(runner: CliRunner, args: list[str], code: int) -> None:
@@ -104,7 +104,7 @@ def test_usage_errors_exit_2(runner: CliRunner, args: list[str], message: str) -
 def test_configuration_from_pyproject(runner: CliRunner, tmp_path: Path, root: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.promorules.lint]\nignore = ["PR201", "PR208"]\nfail-on = "warning"\n'
+        '[tool.promorules.lint]\nignore = ["PR208"]\nfail-on = "warning"\n'
         'severity = { PR203 = "info" }\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     target = str(root / FORMATS)
@@ -120,11 +120,11 @@ def test_configuration_from_pyproject(runner: CliRunner, tmp_path: Path, root: P
 
 def test_explicit_config_file_and_bad_config(runner: CliRunner, tmp_path: Path) -> None:
     good = tmp_path / "lint.toml"
-    good.write_text('[tool.promorules.lint]\nselect = ["PR201"]\n', encoding="utf-8")
+    good.write_text('[tool.promorules.lint]\nselect = ["PR208"]\n', encoding="utf-8")
     result = runner.invoke(cli, ["lint", "--config", str(good), "--format", "json", FORMATS])
-    assert [d["code"] for d in json.loads(result.stdout)["diagnostics"]] == ["PR201"]
+    assert [d["code"] for d in json.loads(result.stdout)["diagnostics"]] == ["PR208"]
     bad = tmp_path / "bad.toml"
-    bad.write_text('[tool.promorules.lint]\nselect = ["PR201"]\nfial-on = "warning"\n',
+    bad.write_text('[tool.promorules.lint]\nselect = ["PR208"]\nfial-on = "warning"\n',
                    encoding="utf-8")
     result = runner.invoke(cli, ["lint", "--config", str(bad), FORMATS])
     assert result.exit_code == 2

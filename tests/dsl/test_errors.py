@@ -14,7 +14,7 @@ from dsl import (
     RulesetError,
     Severity,
     Span,
-    load_ruleset,
+    load_ruleset_text,
     parse_expression,
 )
 from dsl.errors import DiagnosticsError, InputError, attach_source
@@ -215,7 +215,7 @@ def test_render_of_a_ruleset_error_shows_the_yaml_line(ruleset_text: Callable[..
                         "    when: customer.orders == 0 and cart.subtotl > 100\n"
                         "    effect: { percent_off: 10 }\n")
     with pytest.raises(RulesetError) as caught:
-        load_ruleset(text, name="shop.yaml")
+        load_ruleset_text(text, name="shop.yaml")
     rendered = caught.value.render().split("\n")
     assert rendered[0] == ("shop.yaml:11:36: PR170 unknown field 'subtotl' of cart "
                            "(expression column 26)")

@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dsl import Condition, RulesetError, analyze_source, load_ruleset, loader, parse_expression
+from dsl import (
+    Condition,
+    RulesetError,
+    analyze_source,
+    load_ruleset,
+    load_ruleset_text,
+    loader,
+    parse_expression,
+)
 from dsl.loader import SourceFile
 from dsl.model import AmountOff, BuyGet, PercentOff, Tiers
 
@@ -47,9 +55,9 @@ def test_load_from_a_path_given_as_text() -> None:
 
 
 def test_load_from_yaml_text(ruleset_text: Build) -> None:
-    ruleset = load_ruleset(ruleset_text())
+    ruleset = load_ruleset_text(ruleset_text())
     assert ruleset.source is not None and ruleset.source.name == "<string>"
-    named = load_ruleset(ruleset_text(), name="inline.yaml").source
+    named = load_ruleset_text(ruleset_text(), name="inline.yaml").source
     assert named is not None and named.name == "inline.yaml"
 
 
@@ -69,7 +77,7 @@ def test_errors_name_the_file(tmp_path: Path, ruleset_text: Build) -> None:
     assert str(diagnostic.span) == f"{path}:11:28"
     assert diagnostic.source_line == "    effect: { percent_off: 120 }"
     with pytest.raises(RulesetError) as caught:
-        load_ruleset(path.read_text(), name="pasted.yaml")
+        load_ruleset_text(path.read_text(), name="pasted.yaml")
     assert str(caught.value.diagnostics[0].span) == "pasted.yaml:11:28"
 
 
@@ -141,7 +149,7 @@ def test_active_windows() -> None:
 
 
 def test_a_bare_decimal_is_fine_where_it_is_not_money(ruleset_text: Build) -> None:
-    ruleset = load_ruleset(ruleset_text(promo("effect: { percent_off: 12.5 }")))
+    ruleset = load_ruleset_text(ruleset_text(promo("effect: { percent_off: 12.5 }")))
     effect = ruleset.promotions[0].effect
     assert isinstance(effect, PercentOff) and effect.percent_off == Decimal("12.5")
 
@@ -261,7 +269,7 @@ def test_model_diagnostics(promotion: str, replace: dict[str, str],
             if d.span] == expected
     assert message in analysis.diagnostics[0].message
     with pytest.raises(RulesetError) as caught:
-        load_ruleset(text)
+        load_ruleset_text(text)
     assert [d.code for d in caught.value.diagnostics] == [code for code, _, _ in expected]
 
 
@@ -318,7 +326,7 @@ def test_yaml_problems_surface_through_load_ruleset(ruleset_text: Build) -> None
     text = ruleset_text(promo("effect: { percent_off: 10 }"),
                         {"ruleset: test": "ruleset: !!python/object/apply:os.system ['true']"})
     with pytest.raises(RulesetError) as caught:
-        load_ruleset(text)
+        load_ruleset_text(text)
     first = caught.value.diagnostics[0]
     assert first.span is not None
     assert (first.code, first.span.line, first.span.col) == ("PR102", 1, 10)
@@ -347,7 +355,7 @@ BOMB = "".join(
 def test_yaml_errors_through_load_ruleset(text: str, expected: tuple[str, int, int]) -> None:
     start = time.perf_counter()
     with pytest.raises(RulesetError) as caught:
-        load_ruleset(text, name="bad.yaml")
+        load_ruleset_text(text, name="bad.yaml")
     assert time.perf_counter() - start < 1.0
     found = [(d.code, d.span.line, d.span.col) for d in caught.value.diagnostics if d.span]
     # The YAML problem, and at most the model's complaints about what is then missing.
@@ -361,9 +369,9 @@ def test_a_too_large_file_through_load_ruleset(monkeypatch: pytest.MonkeyPatch,
     path = tmp_path / "big.yaml"
     path.write_text(ruleset_text())
     monkeypatch.setattr(loader, "MAX_BYTES", 100)
-    for source in (path, ruleset_text()):
+    for load in (lambda: load_ruleset(path), lambda: load_ruleset_text(ruleset_text())):
         with pytest.raises(RulesetError) as caught:
-            load_ruleset(source)
+            load()
         assert [(d.code, d.span.line, d.span.col) for d in caught.value.diagnostics
                 if d.span] == [("PR104", 1, 1)]
 
@@ -380,7 +388,7 @@ def test_every_mistake_is_collected_and_sorted(ruleset_text: Build) -> None:
         {"Europe/Berlin": "Nowhere/City"},
     )
     with pytest.raises(RulesetError) as caught:
-        load_ruleset(text)
+        load_ruleset_text(text)
     found = [(d.code, d.span.line, d.span.col) for d in caught.value.diagnostics if d.span]
     assert found == [
         ("PR125", 4, 11),
@@ -426,7 +434,7 @@ def test_an_effect_shared_through_an_alias(ruleset_text: Build) -> None:
     text = ruleset_text(
         '  - { id: a, effect: &shared { buy: 1, get: 1, get_target: "item.total > 1" } }\n'
         "  - { id: b, effect: *shared }\n")
-    ruleset = load_ruleset(text)
+    ruleset = load_ruleset_text(text)
     assert [p.effect_kind for p in ruleset.promotions] == ["buy", "buy"]
 
 
@@ -459,3 +467,47 @@ def test_conditions_given_as_text_to_the_model_are_parsed_and_checked() -> None:
     data["promotions"][0]["when"] = "cart.subtotal >= 50"
     promotion = Ruleset.model_validate(data).promotions[0]
     assert promotion.when is not None and promotion.when.node is not None
+
+
+# ------------------------------------------------------- one id, one promotion
+
+
+def test_two_promotions_with_one_id_do_not_load(ruleset_text: Build) -> None:
+    text = ruleset_text(promo("effect: { percent_off: 10 }")
+                        + "  - id: p2\n    effect: { percent_off: 5 }\n"
+                        + "  - id: p1\n    effect: { percent_off: 20 }\n")
+    with pytest.raises(RulesetError) as caught:
+        load_ruleset_text(text, name="shop.yaml")
+    [d] = caught.value.diagnostics
+    assert d.code == "PR130"
+    assert d.span is not None and (d.span.file, d.span.line, d.span.col) == ("shop.yaml", 14, 9)
+    assert "already used at line 10, column 9" in d.message
+
+
+# --------------------------------------------------------------- the loaders
+
+
+def test_loaders_take_a_path_or_text_and_never_guess(tmp_path: Path,
+                                                     ruleset_text: Build) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(ruleset_text(), encoding="utf-8")
+    assert load_ruleset(str(path)) is load_ruleset(path)
+    assert load_ruleset(path).model_dump() == load_ruleset_text(ruleset_text()).model_dump()
+    with pytest.raises(RulesetError) as caught:  # text is not read as YAML by load_ruleset
+        load_ruleset(ruleset_text())
+    assert [d.code for d in caught.value.diagnostics] == ["PR100"]
+    with pytest.raises(TypeError, match="load_ruleset_text"):
+        load_ruleset(ruleset_text().encode())  # type: ignore[arg-type]
+
+
+def test_loading_leaves_the_positioned_document_as_it_was_read(ruleset_text: Build) -> None:
+    analysis = analyze_source(SourceFile("r.yaml", ruleset_text(
+        promo("when: cart.subtotal > 10", "target: item.sku == \"A\"",
+              "effect: { buy: 1, get: 1, percent_off: 100, get_target: item.sku == \"B\" }"))))
+    assert analysis.ruleset is not None and analysis.document is not None
+    promotion = analysis.document.data["promotions"][0]
+    assert promotion["when"] == "cart.subtotal > 10"
+    assert promotion["effect"]["get_target"] == 'item.sku == "B"'
+    assert [(path, c.source) for path, c, _ in analysis.ruleset.promotions[0].conditions()] == [
+        (("when",), "cart.subtotal > 10"), (("target",), 'item.sku == "A"'),
+        (("effect", "get_target"), 'item.sku == "B"')]

@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
-from dsl import Ruleset, load_ruleset
+from dsl import Ruleset, load_ruleset_text
 from engine import Result, evaluate
-from engine.cart import Cart, load_cart
+from engine.cart import Cart, parse_cart
 
 #: Mid-June 2026, when no test window is in the way.
 AT = "2026-06-15T12:00:00+00:00"
@@ -52,7 +52,8 @@ def make_ruleset(promotions: str, *, currency: str = "USD", timezone: str = "Eur
     if max_discount is not None:
         head.append(f"  max_discount: {max_discount}")
     body = textwrap.dedent(promotions).strip("\n")
-    return load_ruleset("\n".join(head) + "\npromotions:\n" + textwrap.indent(body, "  ") + "\n")
+    text = "\n".join(head) + "\npromotions:\n" + textwrap.indent(body, "  ") + "\n"
+    return load_ruleset_text(text)
 
 
 def make_line(spec: LineSpec) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def make_cart(lines: list[LineSpec], *, currency: str = "USD", coupons: list[str
     if shipping is not None:
         data["shipping"] = {"method": "standard", "price": shipping}
     data.update(fields)
-    return load_cart(data)
+    return parse_cart(data)
 
 
 class Out(dict[str, Any]):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from engine import evaluate
-from engine.cart import CartError, load_cart
+from engine.cart import CartError, load_cart, load_cart_text, parse_cart
 
 Factory = Callable[..., Any]
 
@@ -29,16 +29,19 @@ VALID: dict[str, Any] = {
 
 
 def errors(source: Any) -> list[tuple[str, str]]:
-    """``(code, message)`` of every diagnostic loading ``source`` raises."""
+    """``(code, message)`` of every diagnostic loading ``source`` (data, or text) raises."""
     with pytest.raises(CartError) as caught:
-        load_cart(source)
+        if isinstance(source, str):
+            load_cart_text(source)
+        else:
+            parse_cart(source)
     return [(d.code, d.message) for d in caught.value.diagnostics]
 
 
 def positioned(text: str) -> list[tuple[str, str, int, int]]:
     """``(code, message, line, col)`` of every diagnostic loading YAML ``text`` raises."""
     with pytest.raises(CartError) as caught:
-        load_cart(text, name="cart.yaml")
+        load_cart_text(text, name="cart.yaml")
     out = []
     for d in caught.value.diagnostics:
         assert d.span is not None and d.span.file == "cart.yaml"
@@ -53,7 +56,7 @@ def changed(edit: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
 
 
 def test_a_valid_cart() -> None:
-    cart = load_cart(copy.deepcopy(VALID))
+    cart = parse_cart(copy.deepcopy(VALID))
     assert cart.lines[0].unit_price == Decimal("19.99")
     assert cart.lines[1].unit_price == Decimal(5)
     assert cart.subtotal == Decimal("44.98")
@@ -133,7 +136,7 @@ def test_over_precise_price(currency: str, price: str, units: int) -> None:
 def test_precise_enough_prices(currency: str, price: str) -> None:
     data = changed(lambda d: d.update(currency=currency, shipping=None))
     data["lines"][0]["unit_price"] = price
-    assert load_cart(data).lines[0].unit_price == Decimal(price)
+    assert parse_cart(data).lines[0].unit_price == Decimal(price)
 
 
 def test_over_precise_shipping_in_yaml() -> None:
@@ -245,7 +248,7 @@ def test_unknown_currency() -> None:
 
 def test_currency_other_than_the_rulesets_is_refused_at_evaluation(ruleset: Factory) -> None:
     rs = ruleset("- id: p\n  effect: { percent_off: 10 }\n", currency="USD")
-    cart = load_cart(changed(lambda d: d.update(currency="EUR")))
+    cart = parse_cart(changed(lambda d: d.update(currency="EUR")))
     with pytest.raises(CartError) as caught:
         evaluate(rs, cart)
     assert caught.value.code == "PR305"
@@ -255,7 +258,7 @@ def test_currency_other_than_the_rulesets_is_refused_at_evaluation(ruleset: Fact
 
 def test_currency_mismatch_names_its_json_path(ruleset: Factory) -> None:
     rs = ruleset("- id: p\n  effect: { percent_off: 10 }\n", currency="USD")
-    cart = load_cart(changed(lambda d: d.update(currency="EUR")))
+    cart = parse_cart(changed(lambda d: d.update(currency="EUR")))
     with pytest.raises(CartError) as caught:
         evaluate(rs, cart)
     assert caught.value.diagnostics[0].message.startswith("currency: ")

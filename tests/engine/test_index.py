@@ -19,10 +19,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsl import load_ruleset
+from dsl import load_ruleset_text
 from dsl.model import Promotion
 from engine import Program
-from engine.cart import load_cart
+from engine.cart import parse_cart
 from engine.index import needs
 
 WHENS = [
@@ -191,7 +191,7 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
 def test_indexed_and_unindexed_results_are_identical(ruleset_data: dict[str, Any],
                                                      cart_data: list[dict[str, Any]],
                                                      data: st.DataObject) -> None:
-    ruleset = load_ruleset(yaml.safe_dump(ruleset_data, sort_keys=False))
+    ruleset = load_ruleset_text(yaml.safe_dump(ruleset_data, sort_keys=False))
     indexed, every = Program(ruleset), Program(ruleset, use_index=False)
     ids = [p.id for p in ruleset.promotions]
     usage = None
@@ -200,14 +200,14 @@ def test_indexed_and_unindexed_results_are_identical(ruleset_data: dict[str, Any
                       {i: Decimal(data.draw(st.sampled_from(["0.00", "2.50"])))
                        for i in data.draw(st.lists(st.sampled_from(ids)))})
     for one in cart_data:  # several carts: the index's segment cache is reused
-        cart = load_cart(one)
+        cart = parse_cart(one)
         fast, slow = indexed.evaluate(cart, usage=usage), every.evaluate(cart, usage=usage)
         assert fast.to_json() == slow.to_json()
         assert fast == slow
 
 
 def test_a_promotion_left_out_is_explained_like_one_that_ran() -> None:
-    ruleset = load_ruleset(yaml.safe_dump({
+    ruleset = load_ruleset_text(yaml.safe_dump({
         "ruleset": "r", "dsl": 1, "currency": "USD", "timezone": "UTC", "stacking": STACKING,
         "promotions": [
             {"id": "shoes", "when": 'any(item.category == "shoes") and cart.subtotal >= 10',
@@ -217,7 +217,7 @@ def test_a_promotion_left_out_is_explained_like_one_that_ran() -> None:
             {"id": "hats", "target": 'item.category == "hats"', "effect": {"percent_off": 5}},
             {"id": "code", "coupon": "SAVE", "effect": {"percent_off": 5}},
         ]}))
-    cart = load_cart({"id": "c", "currency": "USD", "at": "2026-06-15T12:00:00Z",
+    cart = parse_cart({"id": "c", "currency": "USD", "at": "2026-06-15T12:00:00Z",
                       "lines": [{"id": "a", "sku": "A", "category": "socks",
                                  "unit_price": "5.00", "quantity": 1}]})
     program = Program(ruleset)
@@ -250,7 +250,7 @@ def test_a_promotion_left_out_is_explained_like_one_that_ran() -> None:
 ])
 def test_what_a_condition_needs(condition: str, all_of: list[set[Any]],
                                 none_of: set[Any]) -> None:
-    ruleset = load_ruleset(yaml.safe_dump({
+    ruleset = load_ruleset_text(yaml.safe_dump({
         "ruleset": "r", "dsl": 1, "currency": "USD", "timezone": "UTC", "stacking": STACKING,
         "promotions": [{"id": "p", "target": condition, "effect": {"percent_off": 1}}
                        if condition.startswith(("item", "(item")) else
@@ -271,7 +271,7 @@ def test_what_a_condition_needs(condition: str, all_of: list[set[Any]],
      (("max_price", {("sku", "A")}), False, "5")),
 ])
 def test_lower_bounds_a_condition_needs(condition: str, bound: tuple[Any, bool, str]) -> None:
-    ruleset = load_ruleset(yaml.safe_dump({
+    ruleset = load_ruleset_text(yaml.safe_dump({
         "ruleset": "r", "dsl": 1, "currency": "USD", "timezone": "UTC", "stacking": STACKING,
         "promotions": [{"id": "p", "when": condition, "effect": {"percent_off": 1}}]}))
     node = ruleset.promotions[0].when.node  # type: ignore[union-attr]

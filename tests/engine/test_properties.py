@@ -3,8 +3,9 @@
 Every scenario is a ruleset built as a dict, dumped with ``yaml.safe_dump``
 (money as quoted strings) and loaded with ``dsl.load_ruleset``, plus a cart
 dict loaded with ``engine.cart.load_cart``.  The properties are the
-invariants of docs/semantics.md (#money, #stacking, #determinism): nothing below zero, parts add up, caps hold, exact minor units,
-order independence, determinism, applied means money moved, stacking rules.
+invariants of docs/semantics.md (#money, #stacking, #determinism): nothing
+below zero, parts add up, caps hold, exact minor units, order independence,
+determinism, applied means money moved, stacking rules.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dsl import Ruleset, load_ruleset
+from dsl import Ruleset, load_ruleset_text
 from engine import Result, compile_ruleset, evaluate
-from engine.cart import Cart, load_cart
+from engine.cart import Cart, parse_cart
 
 AT = "2026-06-15T12:00:00+00:00"
 CURRENCIES = {"USD": 2, "JPY": 0, "BHD": 3}
@@ -268,8 +269,8 @@ class Scenario:
     def __init__(self, data: dict[str, Any], cart_data: dict[str, Any]) -> None:
         self.data = data
         self.cart_data = cart_data
-        self.ruleset: Ruleset = load_ruleset(dump(data))
-        self.cart: Cart = load_cart(cart_data)
+        self.ruleset: Ruleset = load_ruleset_text(dump(data))
+        self.cart: Cart = parse_cart(cart_data)
 
     @property
     def units(self) -> int:
@@ -466,7 +467,7 @@ def test_order_of_lines_and_promotions_does_not_matter(s: Scenario, rnd: random.
     # the cart's lines shuffled: same amounts per line id, same fates
     lines = list(s.cart_data["lines"])
     rnd.shuffle(lines)
-    shuffled = evaluate(s.ruleset, load_cart({**s.cart_data, "lines": lines}))
+    shuffled = evaluate(s.ruleset, parse_cart({**s.cart_data, "lines": lines}))
 
     def per_line(r: Result) -> dict[str, Any]:
         return {ln.id: (ln.total, ln.final_total, sorted((d.promotion, d.amount)
@@ -480,7 +481,7 @@ def test_order_of_lines_and_promotions_does_not_matter(s: Scenario, rnd: random.
     # the promotions shuffled in the ruleset file: byte-identical JSON
     promos = list(s.data["promotions"])
     rnd.shuffle(promos)
-    reordered = load_ruleset(dump({**s.data, "promotions": promos}))
+    reordered = load_ruleset_text(dump({**s.data, "promotions": promos}))
     assert evaluate(reordered, s.cart).to_json() == result.to_json()
 
 
@@ -491,8 +492,8 @@ def test_identical_input_gives_identical_json(s: Scenario) -> None:
     program = compile_ruleset(s.ruleset)
     assert program.evaluate(s.cart).to_json() == first
     assert program.evaluate(s.cart).to_json() == first
-    fresh = compile_ruleset(load_ruleset(dump(s.data)))
-    assert fresh.evaluate(load_cart(s.cart_data)).to_json() == first
+    fresh = compile_ruleset(load_ruleset_text(dump(s.data)))
+    assert fresh.evaluate(parse_cart(s.cart_data)).to_json() == first
 
 
 @SETTINGS

@@ -13,7 +13,7 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from dsl import load_ruleset
+from dsl import load_ruleset, load_ruleset_text
 from engine import compile_ruleset
 from engine.cart import load_cart
 
@@ -37,8 +37,8 @@ def test_loading_the_same_content_again_reuses_the_compiled_program(tmp_path: Pa
 
 def test_the_same_text_under_another_name_is_another_ruleset() -> None:
     text = (RULESETS / "fashion" / "ruleset.yaml").read_text()
-    assert load_ruleset(text, name="a.yaml") is load_ruleset(text, name="a.yaml")
-    assert load_ruleset(text, name="a.yaml") is not load_ruleset(text, name="b.yaml")
+    assert load_ruleset_text(text, name="a.yaml") is load_ruleset_text(text, name="a.yaml")
+    assert load_ruleset_text(text, name="a.yaml") is not load_ruleset_text(text, name="b.yaml")
 
 
 def test_a_loaded_ruleset_cannot_be_changed() -> None:

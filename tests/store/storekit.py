@@ -21,8 +21,8 @@ from typing import Any
 
 import jsonschema
 
-from dsl import Ruleset, load_ruleset
-from engine import Result, evaluate, load_cart
+from dsl import Ruleset, load_ruleset_text
+from engine import Result, evaluate, parse_cart
 from engine.cart import Cart
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +59,7 @@ def ruleset_yaml(promotions: str = STANDARD, currency: str = "USD") -> str:
 
 
 def make_ruleset(promotions: str = STANDARD, currency: str = "USD") -> Ruleset:
-    return load_ruleset(ruleset_yaml(promotions, currency))
+    return load_ruleset_text(ruleset_yaml(promotions, currency))
 
 
 def cart_data(customer: str = "alice", coupons: tuple[str, ...] | list[str] = (),
@@ -76,7 +76,7 @@ def cart_data(customer: str = "alice", coupons: tuple[str, ...] | list[str] = ()
 
 
 def make_cart(**kwargs: Any) -> Cart:
-    return load_cart(cart_data(**kwargs))
+    return parse_cart(cart_data(**kwargs))
 
 
 def price(ruleset: Ruleset, **kwargs: Any) -> Result:

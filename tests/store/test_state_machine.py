@@ -31,7 +31,7 @@ from hypothesis.stateful import (
 )
 from storekit import NOW, assert_events_valid, make_cart, make_ruleset, nonzero
 
-from dsl.model import normalise_code
+from dsl.values import normalise_code
 from engine import Result, compile_ruleset, evaluate
 from engine.money import to_minor
 from engine.usage import (

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...errors import Diagnostic, Severity
-from ...model import normalise_code
+from ...values import normalise_code
 from ..context import LintRuleset, finding
 
 CODE = "PR202"

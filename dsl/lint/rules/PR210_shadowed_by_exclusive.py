@@ -97,7 +97,7 @@ def _covered(blocker: Promotion, promo: Promotion) -> bool:
     reach = blocker.target.node if blocker.target else None
     if not implies(promo.target.node if promo.target else None, reach):
         return False
-    get_target = getattr(promo.effect, "get_target", None)
+    get_target = promo.get_target
     return get_target is None or implies(get_target.node, reach)
 
 

@@ -20,7 +20,6 @@ from ...errors import Diagnostic, Severity
 from ..context import LintRuleset
 from . import (
     PR200_unused_suppression,
-    PR201_duplicate_promotion_id,
     PR202_duplicate_coupon_code,
     PR203_window_ended,
     PR204_window_empty,
@@ -41,7 +40,6 @@ from . import (
 
 MODULES: tuple[ModuleType, ...] = (
     PR200_unused_suppression,
-    PR201_duplicate_promotion_id,
     PR202_duplicate_coupon_code,
     PR203_window_ended,
     PR204_window_empty,
@@ -60,7 +58,9 @@ MODULES: tuple[ModuleType, ...] = (
     PR217_coupons_disabled,
 )
 
-RETIRED: dict[str, str] = {}
+RETIRED: dict[str, str] = {
+    "PR201": "duplicate-promotion-id: two promotions with one id no longer load (PR130)",
+}
 """Codes of rules that were removed: reserved forever, never given to a new rule."""
 
 UNUSED_SUPPRESSION = PR200_unused_suppression.CODE

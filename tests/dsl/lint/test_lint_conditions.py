@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsl import load_ruleset, parse_expression
+from dsl import load_ruleset_text, parse_expression
 from dsl.expr.check import check_condition
 from dsl.lint.conditions import always_true, branches, implies, never_true
 from engine import compile_ruleset
@@ -107,7 +107,7 @@ def test_too_many_alternatives_is_no_answer() -> None:
 
 # --------------------------------------------------------- soundness property
 
-RULESET = load_ruleset("""\
+RULESET = load_ruleset_text("""\
 ruleset: props
 dsl: 1
 currency: EUR

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dsl.errors import ERROR_CODES, Severity
+from dsl.codes import ERROR_CODES
+from dsl.errors import Severity
 from dsl.lint import RULES
 from dsl.lint.rules import BY_CODE, MODULES, REGISTRY, RETIRED, rules_table
 

@@ -1,0 +1,103 @@
+"""Every error code promorules reports, each declared once with what it means.
+
+Code ranges (stable; a code is never reused for another meaning or renumbered):
+
+* ``PR1xx`` ruleset loading: files and YAML (100-119), the document model
+  (120-149), expressions: syntax (150-169) and names and types (170-199)
+* ``PR2xx`` semantic lint rules (declared by the rules, ``dsl/lint/rules/``)
+* ``PR3xx`` cart snapshots and evaluation input
+* ``PR4xx`` the usage store
+* ``PR5xx`` command line usage, configuration and rule-test files
+
+Modules import the names; the string ``"PRnnn"`` is written only here (a test
+keeps it so), and the README's table of codes is checked against this one.
+"""
+
+from __future__ import annotations
+
+ERROR_CODES: dict[str, str] = {}
+"""Every error code and what it means."""
+
+
+def _code(code: str, meaning: str) -> str:
+    if code in ERROR_CODES:
+        raise ValueError(f"error code {code} declared twice")
+    ERROR_CODES[code] = meaning
+    return code
+
+
+UNEXPECTED = "PR000"  # the root class's code: never raised on its own
+
+# ruleset files and YAML
+UNREADABLE = _code("PR100", "a file cannot be read")
+YAML_SYNTAX = _code("PR101", "YAML syntax error, a bad alias, a merge key or a non-scalar key")
+FORBIDDEN_TAG = _code("PR102", "a YAML tag that is not allowed (e.g. !!python/object): "
+                               "nothing in a ruleset runs")
+DUPLICATE_KEY = _code("PR103", "a duplicate mapping key")
+TOO_LARGE = _code("PR104", "a file too large, too many nodes (alias bomb) or nested too deep")
+FLOAT_MONEY = _code("PR105", "money written as a bare float (9.99) instead of a quoted "
+                             "decimal (\"9.99\")")
+NOT_ONE_DOCUMENT = _code("PR106", "not exactly one YAML document (empty file, or several)")
+NOT_A_MAPPING = _code("PR107", "the document is not a mapping")
+
+# the document model
+MISSING_FIELD = _code("PR120", "a required field is missing")
+UNKNOWN_FIELD = _code("PR121", "an unknown field (with a did-you-mean hint)")
+INVALID_VALUE = _code("PR122", "an invalid value (type, range, choice)")
+TOO_PRECISE = _code("PR123", "an amount with more decimals than the currency allows")
+UNKNOWN_CURRENCY = _code("PR124", "an unknown currency (not ISO 4217)")
+UNKNOWN_TIMEZONE = _code("PR125", "an unknown timezone (not an IANA name)")
+BAD_WINDOW = _code("PR126", "an active window that ends before or when it starts")
+EFFECT_KINDS = _code("PR127", "an effect with no or several discount kinds")
+COUPON_FIELDS = _code("PR129", "coupon fields that contradict each other")
+DUPLICATE_PROMOTION_ID = _code("PR130", "two promotions with the same id")
+
+# expressions: syntax
+EXPRESSION_SYNTAX = _code("PR150", "expression syntax error")
+EXPRESSION_INCOMPLETE = _code("PR151", "an incomplete expression (ends too early, "
+                                       "unterminated string, empty)")
+UNBALANCED = _code("PR152", "unbalanced parentheses or brackets")
+EXPRESSION_TOO_LARGE = _code("PR153", "an expression too long or nested too deep")
+BAD_DATE_LITERAL = _code("PR154", "an invalid date or datetime literal")
+
+# expressions: names and types
+UNKNOWN_NAME = _code("PR170", "an unknown name or field")
+TYPE_MISMATCH = _code("PR171", "a type mismatch")
+ITEM_OUTSIDE_CONTEXT = _code("PR172", "item.* used where there is no line, or functions over "
+                                      "lines nested")
+UNKNOWN_FUNCTION = _code("PR173", "an unknown function")
+WRONG_ARITY = _code("PR174", "a function called with the wrong number of arguments or a "
+                             "misplaced 'where'")
+
+# cart snapshots
+CART_INVALID = _code("PR300", "an invalid cart value")
+CART_MISSING = _code("PR301", "a required cart field is missing")
+CART_UNKNOWN_FIELD = _code("PR302", "an unknown cart field")
+CART_FLOAT_PRICE = _code("PR303", "a price sent as a bare number instead of a decimal string")
+CART_TOO_PRECISE = _code("PR304", "a price with more decimals than the currency allows")
+CART_CURRENCY = _code("PR305", "an unknown cart currency, or one that differs from the "
+                               "ruleset's")
+CART_DUPLICATE_LINE = _code("PR306", "a duplicate line id")
+CART_UNREADABLE = _code("PR307", "a cart file cannot be read")
+
+# the usage store
+STORE_ERROR = _code("PR400", "the usage store cannot do what was asked")
+STORE_NOT_A_STORE = _code("PR401", "not a usage store: corrupt or not SQLite")
+STORE_READ_ONLY = _code("PR402", "the usage store is read-only or missing where it must exist")
+STORE_BUSY = _code("PR403", "the usage store stayed locked past the busy timeout")
+STORE_TOO_NEW = _code("PR404", "the usage store was written by a newer promorules")
+USAGE_LIMIT = _code("PR410", "a usage limit or budget would be exceeded: nothing was reserved")
+RESERVATION_CONFLICT = _code("PR411", "the order reference is already reserved with other "
+                                      "content")
+ILLEGAL_TRANSITION = _code("PR412", "an illegal transition of a reservation")
+UNKNOWN_RESERVATION = _code("PR413", "no reservation has this order reference")
+CUSTOMER_REQUIRED = _code("PR415", "a per-customer limit on a guest cart")
+
+# command line, configuration, rule tests
+NO_SUCH_PATH = _code("PR500", "a path given on the command line does not exist")
+BAD_OPTION = _code("PR501", "an invalid command-line value")
+BAD_LINT_CONFIG = _code("PR502", "an invalid [tool.promorules.lint] configuration in "
+                                 "pyproject.toml")
+BAD_TEST_FILE = _code("PR510", "an invalid rule test file (structure, amounts, reason codes, "
+                               "duplicate names)")
+TEST_TARGET_MISSING = _code("PR511", "a ruleset or cart named by a rule test does not exist")

@@ -1,0 +1,255 @@
+"""The values a ruleset is made of: money, percentages, identifiers, coupon codes,
+condition expressions, moments, currencies and timezones.
+
+Each is an annotated type with its validator, so the documents in ``model.py``
+read as declarations.  Custom errors use our stable codes as their pydantic
+error type, so ``dsl.ruleset`` turns them into diagnostics unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from .codes import (
+    EXPRESSION_SYNTAX,
+    FLOAT_MONEY,
+    INVALID_VALUE,
+    TOO_PRECISE,
+    UNKNOWN_CURRENCY,
+    UNKNOWN_TIMEZONE,
+)
+from .currencies import MINOR_UNITS
+from .errors import ExpressionError, Span
+from .expr import nodes
+from .expr.check import check_condition
+from .loader import BareDecimal
+
+_DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+def custom_error(code: str, template: str, **ctx: Any) -> PydanticCustomError:
+    """A pydantic error with our code; ``field=`` in ``ctx`` names the sub-field to point at."""
+    return PydanticCustomError(code, template, ctx or None)
+
+
+# ------------------------------------------------------------------ money
+
+
+def parse_decimal(value: Any, what: str) -> Decimal:
+    if isinstance(value, bool):
+        raise custom_error(INVALID_VALUE, f"{what} must be a number, not true/false")
+    if isinstance(value, float):
+        raise custom_error(FLOAT_MONEY, f"{what} must not be a float")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        return Decimal(value)
+    if isinstance(value, str) and _DECIMAL_TEXT.match(value.strip()):
+        return Decimal(value.strip())
+    raise custom_error(INVALID_VALUE, f"{what} must be a decimal number such as \"9.99\", "
+                 f"got '{value}'")
+
+
+@dataclass(frozen=True)
+class MoneyRules:
+    """How a money field reports its errors (the ruleset's and the cart's codes differ)."""
+
+    what: str = "an amount"
+    bare_message: str = "amount {value} is written as a bare number; money must be quoted"
+    bare_code: str = FLOAT_MONEY
+    invalid_code: str = INVALID_VALUE
+    precision_code: str = TOO_PRECISE
+
+
+def money_validator(rules: MoneyRules) -> Callable[[Any, ValidationInfo], Decimal]:
+    """A validator for a non-negative amount with at most the context's minor units.
+
+    Bare YAML numbers (``BareDecimal``) and floats are refused: money is
+    written deliberately, as ``"9.99"`` or an integer.
+    """
+
+    def validate(value: Any, info: ValidationInfo) -> Decimal:
+        if isinstance(value, (BareDecimal, float)):
+            raise custom_error(rules.bare_code, rules.bare_message, value=str(value))
+        try:
+            amount = parse_decimal(value, rules.what)
+        except PydanticCustomError as err:
+            raise custom_error(rules.invalid_code, err.message()) from None
+        if amount < 0:
+            raise custom_error(rules.invalid_code, f"{rules.what} cannot be negative "
+                         "(got {value})", value=str(amount))
+        units = (info.context or {}).get("minor_units")
+        exponent = amount.as_tuple().exponent
+        if units is not None and isinstance(exponent, int) and -exponent > units:
+            raise custom_error(rules.precision_code, "{value} has more decimals than the currency "
+                         "allows ({units})", value=str(amount), units=units)
+        return amount
+
+    return validate
+
+
+_money = money_validator(MoneyRules())
+
+
+def _percent(value: Any) -> Decimal:
+    pct = parse_decimal(value, "a percentage")
+    if not Decimal(0) < pct <= Decimal(100):
+        raise custom_error(INVALID_VALUE, "a percentage must be more than 0 and at most 100 "
+                     "(got {value})", value=str(pct))
+    return pct
+
+
+Money = Annotated[
+    Decimal,
+    PlainValidator(_money),
+    PlainSerializer(lambda d: str(d), return_type=str),
+    WithJsonSchema({"type": ["string", "integer"], "pattern": r"^[0-9]+(\.[0-9]+)?$",
+                    "minimum": 0,
+                    "description": 'A money amount: a quoted decimal ("9.99") or an integer.'}),
+]
+Percent = Annotated[
+    Decimal,
+    PlainValidator(_percent),
+    PlainSerializer(lambda d: str(d), return_type=str),
+    WithJsonSchema({"type": ["number", "string"], "exclusiveMinimum": 0, "maximum": 100,
+                    "description": "A percentage, more than 0 and at most 100."}),
+]
+PositiveInt = Annotated[int, Field(ge=1, strict=True)]
+StrictBool = Annotated[bool, Field(strict=True)]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+
+
+# ------------------------------------------------------------ expressions
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition expression: its source text, its AST and where it was written."""
+
+    source: str
+    node: nodes.Node | None
+    span: Span | None = None
+
+    def __str__(self) -> str:
+        return self.source
+
+
+def make_condition(text: str, item_context: bool) -> Condition:
+    """Parse and check ``text``; raises the first ``ExpressionError``."""
+    from .expr.parser import parse_expression
+
+    node = parse_expression(text)
+    errors = check_condition(node, item_context)
+    if errors:
+        raise errors[0]
+    return Condition(text, node)
+
+
+def _condition_validator(item_context: bool) -> Any:
+    def validate(value: Any) -> Condition:
+        if isinstance(value, Condition):
+            return value
+        if not isinstance(value, str):
+            raise custom_error(EXPRESSION_SYNTAX, "expected a condition expression (text), got "
+                         f"{type(value).__name__}")
+        try:
+            return make_condition(value, item_context)
+        except ExpressionError as err:
+            raise custom_error(err.code, "{message}", message=err.message) from None
+
+    return PlainValidator(validate)
+
+
+_EXPR_SCHEMA = WithJsonSchema({"type": "string", "minLength": 1,
+                               "description": "A condition expression."})
+_SERIALIZE_CONDITION = PlainSerializer(lambda c: c.source, return_type=str)
+CartCondition = Annotated[Condition, _condition_validator(False), _SERIALIZE_CONDITION,
+                          _EXPR_SCHEMA]
+ItemCondition = Annotated[Condition, _condition_validator(True), _SERIALIZE_CONDITION,
+                          _EXPR_SCHEMA]
+
+
+# ---------------------------------------------------------------- moments
+
+
+def _moment(value: Any) -> dt.date | dt.datetime:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if "T" in text or " " in text:
+                return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise custom_error(INVALID_VALUE, "expected a date (2026-06-01) or a date and time "
+                 "(2026-06-01T09:00), got '{value}'", value=str(value))
+
+
+Moment = Annotated[
+    dt.datetime | dt.date,
+    PlainValidator(_moment),
+    PlainSerializer(lambda m: m.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}],
+                    "description": "A date, or a date and time; without an offset it is read "
+                                   "in the ruleset's timezone."}),
+]
+
+
+
+def normalise_code(code: str) -> str:
+    """Coupon codes match after trimming and case-folding."""
+    return code.strip().casefold()
+
+
+def _coupon_code(value: Any) -> str:
+    if not isinstance(value, str):
+        raise custom_error(INVALID_VALUE, "a coupon code is text; quote it (got '{value}')",
+                     value=str(value))
+    if not value.strip():
+        raise custom_error(INVALID_VALUE, "a coupon code cannot be empty")
+    return value.strip()
+
+
+CouponCode = Annotated[str, PlainValidator(_coupon_code),
+                       WithJsonSchema({"type": "string", "minLength": 1})]
+
+
+def _currency(value: Any) -> str:
+    if not isinstance(value, str) or value not in MINOR_UNITS:
+        raise custom_error(UNKNOWN_CURRENCY, "unknown currency '{value}'; use an ISO 4217 code "
+                     "such as EUR, USD or JPY", value=str(value))
+    return value
+
+
+def _timezone(value: Any) -> str:
+    try:
+        if not isinstance(value, str) or not value:
+            raise ValueError(value)
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise custom_error(UNKNOWN_TIMEZONE, "unknown timezone '{value}'; use an IANA name such "
+                     "as Europe/Berlin or America/New_York", value=str(value)) from None
+    return value
+
+
+Currency = Annotated[str, PlainValidator(_currency),
+                     WithJsonSchema({"type": "string", "enum": sorted(MINOR_UNITS)})]
+Timezone = Annotated[str, PlainValidator(_timezone),
+                     WithJsonSchema({"type": "string", "description": "IANA timezone"})]
