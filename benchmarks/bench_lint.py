@@ -1,7 +1,7 @@
 """How long does ``promo lint`` take on a generated 1,000-promotion ruleset?
 
-    python benchmarks/bench_lint.py                      # 1,000 promotions, 5 repeats
-    python benchmarks/bench_lint.py --sizes 1000,5000 --repeat 3 --seed 7
+    python -m benchmarks.bench_lint                      # 1,000 promotions, 5 repeats
+    python -m benchmarks.bench_lint --sizes 1000,5000 --repeat 3 --seed 7
 
 For every size a ruleset is generated (``benchmarks/generate.py``), written to
 a temporary file and linted ``--repeat`` times with every rule (as
@@ -17,19 +17,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from dsl.lint import LintRuleset, lint_paths
+from dsl.lint.rules import REGISTRY
+from dsl.ruleset import analyze_file
 
-from generate import generate_ruleset  # noqa: E402
-from timing import times as _times  # noqa: E402
-
-from dsl.lint import LintRuleset, lint_paths  # noqa: E402
-from dsl.lint.rules import REGISTRY  # noqa: E402
-from dsl.ruleset import analyze_file  # noqa: E402
+from .generate import generate_ruleset
+from .timing import times as _times
 
 TARGET_SIZE = 1000
 TARGET_SECONDS = 2.0

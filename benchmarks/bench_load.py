@@ -1,7 +1,7 @@
 """How fast does ``dsl.load_ruleset`` load rulesets of growing size?
 
-    python benchmarks/bench_load.py                        # sizes 10,100,1000, 5 repeats
-    python benchmarks/bench_load.py --sizes 1000,10000 --repeat 3 --seed 7
+    python -m benchmarks.bench_load                        # sizes 10,100,1000, 5 repeats
+    python -m benchmarks.bench_load --sizes 1000,10000 --repeat 3 --seed 7
 
 For every size a ruleset is generated (``benchmarks/generate.py``), written to
 a temporary file and loaded ``--repeat`` times from that path.  Printed:
@@ -31,10 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from generate import generate_ruleset
-from timing import times as _times
+from .generate import generate_ruleset
+from .timing import times as _times
 
 TARGET_SIZE = 1000
 TARGET_SECONDS = 1.0

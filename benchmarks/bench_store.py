@@ -1,7 +1,7 @@
 """How many checkouts per second does the usage store take?
 
-    python benchmarks/bench_store.py                       # 3,000 cycles per process, 1 and 4
-    python benchmarks/bench_store.py --cycles 5000 --processes 1,2,4,8 --profile
+    python -m benchmarks.bench_store                       # 3,000 cycles per process, 1 and 4
+    python -m benchmarks.bench_store --cycles 5000 --processes 1,2,4,8 --profile
 
 One *cycle* is what a checkout costs the store: ``reserve`` a new order
 reference (one ``BEGIN IMMEDIATE`` transaction: the reservation row, its uses,

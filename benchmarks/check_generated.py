@@ -1,7 +1,7 @@
 """Check that generated rulesets load clean and generation is deterministic.
 
-    python benchmarks/check_generated.py                   # sizes 10,100,1000,10000
-    python benchmarks/check_generated.py --sizes 10,100 --seeds 0,1,2,3,4
+    python -m benchmarks.check_generated                   # sizes 10,100,1000,10000
+    python -m benchmarks.check_generated --sizes 10,100 --seeds 0,1,2,3,4
 
 Exit code 1 (with the diagnostics) if any generated ruleset does not load.
 """
@@ -9,13 +9,9 @@ Exit code 1 (with the diagnostics) if any generated ruleset does not load.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from generate import generate_cart, generate_ruleset
+from .generate import generate_cart, generate_ruleset
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             start = time.perf_counter()
             try:
-                ruleset = dsl.load_ruleset(text, name=f"generated-{n}-s{seed}.yaml")
+                ruleset = dsl.load_ruleset_text(text, name=f"generated-{n}-s{seed}.yaml")
             except dsl.RulesetError as err:
                 print(f"n={n} seed={seed}: {len(err.diagnostics)} diagnostics\n{err}")
                 failed += 1

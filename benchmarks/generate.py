@@ -1,6 +1,6 @@
 """Seeded generators of realistic rulesets (YAML text) and cart snapshots.
 
-    from generate import generate_ruleset, generate_cart
+    from .generate import generate_ruleset, generate_cart
     text = generate_ruleset(1000, seed=3)      # YAML text, loads clean with dsl.load_ruleset
     cart = generate_cart(8, seed=3)            # a cart snapshot as plain data (JSON-able)
 
@@ -12,8 +12,8 @@ and the catalogue is built from a fixed seed at import.
 
 Run as a script to write a sample::
 
-    python benchmarks/generate.py --promotions 1000 --seed 3 > /tmp/big.yaml
-    python benchmarks/generate.py --cart 8 --seed 3
+    python -m benchmarks.generate --promotions 1000 --seed 3 > /tmp/big.yaml
+    python -m benchmarks.generate --cart 8 --seed 3
 """
 
 from __future__ import annotations

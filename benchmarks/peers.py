@@ -40,7 +40,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import reference as r
+from . import reference as r
 
 ZERO = Decimal(0)
 

@@ -1,6 +1,6 @@
 """A hand-written reference for the benchmark: the same discounts, in plain Python.
 
-    from reference import generate_workload, Reference, compare
+    from .reference import generate_workload, Reference, compare
     workload = generate_workload(1000, seed=0)   # promotion specs + the same ruleset as YAML
     reference = Reference(workload.ruleset)      # one hand-written function per promotion
     expected = reference.evaluate(cart)          # cart: engine.Cart (parsed snapshot)
@@ -53,7 +53,7 @@ from math import lcm
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from generate import (
+from .generate import (
     _BRANDS,
     _BY_CATEGORY,
     CATALOGUE,

@@ -1,8 +1,8 @@
 """The benchmark suite: engine speed and memory, a hand-written reference, peers.
 
-    python benchmarks/suite.py --quick          # < 60 s: 10-1,000 promotions, 1-50 lines
-    python benchmarks/suite.py                  # full: 10-10,000 promotions, 1-200 lines
-    python benchmarks/suite.py --sizes 1000 --lines 50 --seed 7 --json out.json
+    python -m benchmarks.suite --quick          # < 60 s: 10-1,000 promotions, 1-50 lines
+    python -m benchmarks.suite                  # full: 10-10,000 promotions, 1-200 lines
+    python -m benchmarks.suite --sizes 1000 --lines 50 --seed 7 --json out.json
 
 Everything is generated from ``--seed``; the same seed gives the same rulesets
 and carts.  Each ruleset size runs in its own process (so peak memory is that
@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 QUICK = {"sizes": (10, 100, 1000), "lines": (1, 10, 50), "budget": 0.25, "min_samples": 3,
          "carts": 6, "peer_budget": 0.3, "handful": True, "sweep": 6}
@@ -145,7 +144,7 @@ def load(text: str, name: str, repeat: int) -> tuple[Any, Any, list[float], list
 
 def warm_up() -> None:
     """Pay the one-off costs (grammar, schemas, imports) before anything is timed."""
-    from generate import generate_cart, generate_ruleset
+    from .generate import generate_cart, generate_ruleset
 
     _, program, _, _ = load(generate_ruleset(20, seed=99), "warm-up.yaml", 1)
     from engine import parse_cart
@@ -158,9 +157,9 @@ def warm_up() -> None:
 
 def worker_general(args: argparse.Namespace) -> dict[str, Any]:
     """Engine alone on a ``generate.py`` ruleset: load, compile, evaluate, memory."""
-    from generate import generate_cart, generate_ruleset
-
     from engine import parse_cart
+
+    from .generate import generate_cart, generate_ruleset
 
     n = args.size
     rss_start = maxrss_mb()
@@ -196,10 +195,10 @@ def minimize(workload: Any, cart_data: dict[str, Any], seconds: float,
     (chunks halving; gives up after ``seconds``).  ``None`` if it does not reproduce."""
     import copy
 
-    from reference import Reference, compare
-
     import dsl
     from engine import compile_ruleset, parse_cart
+
+    from .reference import Reference, compare
 
     spec = workload.ruleset
     deadline = time.perf_counter() + seconds
@@ -207,7 +206,7 @@ def minimize(workload: Any, cart_data: dict[str, Any], seconds: float,
     def disagrees(promotions: list[Any], data: dict[str, Any]) -> bool:
         sub = spec.with_promotions(promotions, "-min")
         try:
-            program = compile_ruleset(dsl.load_ruleset(sub.yaml(), name=f"{sub.id}.yaml"))
+            program = compile_ruleset(dsl.load_ruleset_text(sub.yaml(), name=f"{sub.id}.yaml"))
             cart = parse_cart(data)
             return bool(compare(Reference(sub).evaluate(cart), program.evaluate(cart)))
         except Exception:  # a reduction that no longer loads is not the same problem
@@ -242,7 +241,7 @@ def report_disagreement(kind: str, workload: Any, cart_data: dict[str, Any],
                         problems: list[str], out_dir: Path) -> dict[str, Any]:
     """Say loudly that the engine and the reference disagree; keep the inputs; for the
     first few, look for a minimal example."""
-    from reference import describe_cart
+    from .reference import describe_cart
 
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{workload.ruleset.id}-{cart_data['id']}-{len(cart_data['lines'])}l"
@@ -299,7 +298,7 @@ def report_disagreement(kind: str, workload: Any, cart_data: dict[str, Any],
 def check_and_time(workload: Any, program: Any, carts: list[tuple[dict[str, Any], Any]],
                    args: argparse.Namespace, kind: str) -> dict[str, Any]:
     """Check engine == reference on every cart, then time both, interleaved."""
-    from reference import Reference, compare
+    from .reference import Reference, compare
 
     reference = Reference(workload.ruleset)
     disagreements = []
@@ -319,9 +318,9 @@ def check_and_time(workload: Any, program: Any, carts: list[tuple[dict[str, Any]
 
 def worker_reference(args: argparse.Namespace) -> dict[str, Any]:
     """Engine vs the hand-written reference on the reference workload."""
-    from reference import generate_workload
-
     from engine import parse_cart
+
+    from .reference import generate_workload
 
     n = args.size
     warm_up()
@@ -348,10 +347,10 @@ def worker_reference(args: argparse.Namespace) -> dict[str, Any]:
 
 def worker_sweep(args: argparse.Namespace) -> dict[str, Any]:
     """Agreement only (untimed): many small rulesets with every stacking configuration."""
-    from reference import Reference, compare, generate_workload
-
     import dsl
     from engine import compile_ruleset, parse_cart
+
+    from .reference import Reference, compare, generate_workload
 
     checked, disagreements, configs = 0, [], set()
     for i in range(args.sweep):
@@ -361,7 +360,7 @@ def worker_sweep(args: argparse.Namespace) -> dict[str, Any]:
         configs.add((spec.base, spec.rounding, spec.coupons_per_order,
                      spec.coupon_with_automatic,
                      spec.max_discount_pct is not None or spec.max_discount_amount is not None))
-        program = compile_ruleset(dsl.load_ruleset(workload.text, name=f"{spec.id}.yaml"))
+        program = compile_ruleset(dsl.load_ruleset_text(workload.text, name=f"{spec.id}.yaml"))
         reference = Reference(spec)
         for lines in (1, 2, 3, 5, 10, 30):
             for k in range(4):
@@ -379,10 +378,10 @@ def worker_sweep(args: argparse.Namespace) -> dict[str, Any]:
 def worker_handful(args: argparse.Namespace) -> dict[str, Any]:
     """One 10-line cart against rulesets where only a handful of promotions concern it,
     per filler (what the other promotions are) and size."""
-    from generate import generate_cart
-    from reference import handful_workload
-
     from engine import parse_cart
+
+    from .generate import generate_cart
+    from .reference import handful_workload
 
     warm_up()
     data = generate_cart(HANDFUL_LINES, seed=args.seed * 1000 + 777, coupons=[])
@@ -412,15 +411,15 @@ def worker_handful(args: argparse.Namespace) -> dict[str, Any]:
 
 def worker_conditions(args: argparse.Namespace) -> dict[str, Any]:
     """Conditions alone: ours, hand-written lambdas and the peers, on the same facts."""
-    import peers
-    from reference import generate_workload
-
     import dsl
     from engine import compile_ruleset, parse_cart
     from engine.compile import compile_condition
 
+    from . import peers
+    from .reference import generate_workload
+
     workload = generate_workload(args.size, seed=args.seed)
-    ruleset = dsl.load_ruleset(workload.text, name="conditions.yaml")
+    ruleset = dsl.load_ruleset_text(workload.text, name="conditions.yaml")
     program = compile_ruleset(ruleset)
     specs = {p.id: p for p in workload.ruleset.promotions}
     zone = ruleset.zone
@@ -460,13 +459,14 @@ WORKERS = {"general": worker_general, "reference": worker_reference, "sweep": wo
 
 def spawn(kind: str, args: argparse.Namespace, size: int, lines: Sequence[int],
           budget: float, carts: int, min_samples: int) -> dict[str, Any] | None:
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind,
+    command = [sys.executable, "-m", "benchmarks.suite", "--worker", kind,
                "--size", str(size), "--lines", ",".join(map(str, lines)),
                "--seed", str(args.seed), "--budget", str(budget), "--carts", str(carts),
                "--min-samples", str(min_samples), "--repeat", str(args.repeat),
                "--out-dir", args.out_dir, "--sweep", str(args.sweep or 0)]
     start = time.perf_counter()
-    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False,
+                          cwd=HERE.parent)
     took = time.perf_counter() - start
     label = f"{kind} {size:,}" if kind in ("general", "reference") else kind
     if done.returncode != 0:
@@ -734,7 +734,7 @@ def print_targets(general: list[dict[str, Any]], ref: list[dict[str, Any]],
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="promorules benchmark suite: engine, hand-written reference, peers.",
-        epilog="Run from the repository root: python benchmarks/suite.py --quick")
+        epilog="Run from the repository root: python -m benchmarks.suite --quick")
     ints = lambda s: tuple(int(x) for x in s.split(",") if x)  # noqa: E731
     parser.add_argument("--quick", action="store_true",
                         help="10-1,000 promotions, 1-50 lines, short budgets (< 60 s)")

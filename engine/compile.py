@@ -54,6 +54,7 @@ from zoneinfo import ZoneInfo
 
 from dsl.expr import nodes as n
 from dsl.expr.check import infer_type
+from dsl.expr.logic import may_be_missing
 from dsl.expr.types import ATTRIBUTES, Type
 
 
@@ -200,23 +201,13 @@ class _Py(NamedTuple):
         return self.text if self.level >= level else f"({self.text})"
 
 
-def _may_be_missing(node: n.Node) -> bool:
-    """Could evaluating ``node`` give ``MISSING`` or a value of an unexpected type?"""
-    for part in n.walk(node):
-        if isinstance(part, n.Path) and ATTRIBUTES in part.parts:
-            return True
-        if isinstance(part, n.Arith) and part.op == "/":
-            return True
-    return False
-
-
 def _is_bool(node: n.Node) -> bool:
     """Is ``node``'s value always ``True`` or ``False`` (so ``bool()`` may be left out)?"""
     if isinstance(node, n.Compare):
         # Declared fields compare to bools; ``in`` always gives a bool.  A guarded
         # ``==`` or ``<`` returns what the attribute's own comparison returns.
         return node.op in ("in", "not in", "contains") or not (
-            _may_be_missing(node.left) or _may_be_missing(node.right))
+            may_be_missing(node.left) or may_be_missing(node.right))
     if isinstance(node, n.Call):
         return node.name in ("any", "all")
     return isinstance(node, (n.And, n.Or, n.Not, n.Boolean))
@@ -304,7 +295,7 @@ class _Source(n.Visitor):
 
     def visit_Neg(self, node: n.Neg) -> _Py:
         operand = self.visit(node.operand)
-        if _may_be_missing(node.operand):
+        if may_be_missing(node.operand):
             return _Py(f"_negate({operand.text})", _ATOM)
         return _Py(f"-{operand.at(_UNARY)}", _UNARY)
 
@@ -312,7 +303,7 @@ class _Source(n.Visitor):
         left, right = self.visit(node.left), self.visit(node.right)
         if node.op == "/":
             return _Py(f"_divide({left.text}, {right.text})", _ATOM)
-        if _may_be_missing(node.left) or _may_be_missing(node.right):
+        if may_be_missing(node.left) or may_be_missing(node.right):
             helper = _ARITH[node.op][0]
             return _Py(f"{helper}({left.text}, {right.text})", _ATOM)
         # Declared fields and literals: Decimals, never MISSING, no TypeError.
@@ -323,7 +314,7 @@ class _Source(n.Visitor):
         template, guard, _ = _COMPARE[node.op]
         sides = (node.left, node.right)
         kinds = [infer_type(side, item_context=True)[0] for side in sides]
-        guarded = any(_may_be_missing(side) for side in sides)
+        guarded = any(may_be_missing(side) for side in sides)
         if all(k.temporal for k in kinds) and Type.ANY not in kinds and kinds != [Type.DATE,
                                                                                    Type.DATE]:
             # Dates and datetimes compare as moments in the ruleset's zone.  (Two
@@ -374,7 +365,7 @@ class _Source(n.Visitor):
         if name not in ("sum", "min", "max"):
             raise ValueError(f"unknown function {name!r}")
         where = f" if {self.visit(node.where).text}" if node.where is not None else ""
-        if _may_be_missing(arg):  # MISSING values are left out; a wrong type: MISSING
+        if may_be_missing(arg):  # MISSING values are left out; a wrong type: MISSING
             values = f"[_v for i in f.lines{where} for _v in [{value}] if _v is not _MISSING]"
             return _Py(f"_aggregate({name}, {values})", _ATOM)
         values = f"[{value} for i in f.lines{where}]"

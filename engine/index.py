@@ -40,13 +40,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from dsl.expr import nodes as n
+from dsl.expr.logic import MIRROR, ORDER_TESTS, against_number, negation_is_flip
 from dsl.expr.types import ATTRIBUTES
 from dsl.model import Shipping
 
@@ -83,9 +83,6 @@ _WEIGHT = {"coupon": 1, "sku": 2, "product": 2, "brand": 4, "seller": 4, "segmen
            "category": 6, "tag": 8, "shipping_method": 10, "orders": 10, "weekday": 12,
            "hour": 12}
 
-_TESTS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-          ">": operator.gt, ">=": operator.ge}
-_MIRROR = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _AGGREGATES = {"count", "lines", "sum", "min", "max"}
 _ZERO = Decimal(0)
 
@@ -148,7 +145,7 @@ def needs(node: n.Node | None) -> Needs:
             return NOTHING
         if keys[1]:
             return Needs(none_of=keys[0])  # not (x == "a"): the cart must not have "a"
-        if any(dim.startswith(ATTRIBUTE_DIMENSIONS) for dim, _ in keys[0]):
+        if not negation_is_flip(node.operand):
             return NOTHING  # not (attr != "a") also holds when attr is missing
         return Needs((keys[0],))
     if isinstance(node, n.Call) and node.name == "any":
@@ -223,14 +220,14 @@ def _key_test(node: n.Compare) -> tuple[Requirement, bool] | None:
 def _number_test(left: n.Node, right: n.Node, op: str) -> tuple[Requirement, bool] | None:
     """``cart.hour >= 18`` needs an hour in 18..23; ``customer.orders >= 3`` needs
     ``orders`` not to be 0, 1 or 2."""
-    if op not in _TESTS:
+    if op not in ORDER_TESTS:
         return None
     if not isinstance(left, n.Path):
-        left, right, op = right, left, _MIRROR[op]
+        left, right, op = right, left, MIRROR[op]
     dim = _dimension(left)
     if dim not in NUMBER_FIELDS or not isinstance(right, n.Number):
         return None
-    test, bound = _TESTS[op], right.value
+    test, bound = ORDER_TESTS[op], right.value
     if dim == "hour":  # 0 .. 23: every test names exactly the hours it admits
         return frozenset((dim, Decimal(h)) for h in _HOURS if test(Decimal(h), bound)), True
     # orders: a whole number >= 0; a test names values only when they are exactly
@@ -252,20 +249,11 @@ def _number_test(left: n.Node, right: n.Node, op: str) -> tuple[Requirement, boo
 
 
 #: aggregates (and cart fields) whose value over a cart is one of the measures
-_CART_MEASURES = {("cart", "subtotal"): "total", ("cart", "quantity"): "units",
+CART_MEASURES = {("cart", "subtotal"): "total", ("cart", "quantity"): "units",
                   ("cart", "lines"): "lines"}
 _AGGREGATE_MEASURES = {("count", None): "units", ("lines", None): "lines",
                        ("sum", "total"): "total", ("sum", "quantity"): "units",
                        ("max", "unit_price"): "max_price"}
-
-
-def _against_number(node: n.Compare) -> tuple[n.Node, str, Decimal] | None:
-    """``side op number``, the number moved to the right (``2 <= x`` is ``x >= 2``)."""
-    if isinstance(node.right, n.Number) and node.op in _TESTS:
-        return node.left, node.op, node.right.value
-    if isinstance(node.left, n.Number) and node.op in _TESTS:
-        return node.right, _MIRROR[node.op], node.left.value
-    return None
 
 
 def _measured(node: n.Compare) -> Needs:
@@ -276,13 +264,13 @@ def _measured(node: n.Compare) -> Needs:
     the lines an aggregate counts are those P selects; the measure counts the
     lines with one of the keys P needs, a superset, so it is never below the
     aggregate (``count(item.category == "socks") >= 5``, ``cart.subtotal > 100``)."""
-    found = _against_number(node)
+    found = against_number(node)
     if found is None:
         return NOTHING
-    side, op, bound = found
+    side, op, bound = found.subject, found.op, found.bound
     lower = op in (">", ">=")
     if isinstance(side, n.Path):
-        kind = _CART_MEASURES.get((side.parts[0], side.parts[-1])) \
+        kind = CART_MEASURES.get((side.parts[0], side.parts[-1])) \
             if len(side.parts) == 2 else None
         if kind is None or not lower:
             return NOTHING
@@ -292,7 +280,7 @@ def _measured(node: n.Compare) -> Needs:
     predicate = side.where if side.name in ("sum", "min", "max") else \
         (side.args[0] if side.args else None)
     inner = needs(predicate)
-    out = NOTHING if _TESTS[op](_ZERO, bound) else inner.of_one_line()
+    out = NOTHING if ORDER_TESTS[op](_ZERO, bound) else inner.of_one_line()
     measured = side.args[0] if side.name in ("sum", "max") and side.args else None
     field = measured.parts[1] if isinstance(measured, n.Path) and \
         measured.parts[0] == "item" and len(measured.parts) == 2 else None

@@ -8,6 +8,7 @@ holds the two together); ``attributes.*`` under ``cart``, ``customer`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -71,31 +72,42 @@ def orderable(a: Type, b: Type) -> bool:
 
 @dataclass(frozen=True)
 class Field:
-    """One name an expression can use, with its type and a one-line meaning."""
+    """One name an expression can use, with its type and a one-line meaning.
+
+    ``nonnegative`` and ``whole`` are what every cart guarantees of a number: the
+    lint reasons with them (``cart.quantity < 0`` can never be true)."""
 
     type: Type
     doc: str
+    nonnegative: bool = False
+    whole: bool = False
 
 
 CART_FIELDS: dict[str, Field] = {
     "id": Field(Type.STRING, "the cart's id"),
     "currency": Field(Type.STRING, "ISO 4217 code of the cart"),
-    "subtotal": Field(Type.MONEY, "sum of the original line totals (items only)"),
-    "quantity": Field(Type.NUMBER, "units in the cart (sum of line quantities)"),
-    "lines": Field(Type.NUMBER, "number of lines (distinct products)"),
+    "subtotal": Field(Type.MONEY, "sum of the original line totals (items only)",
+                      nonnegative=True),
+    "quantity": Field(Type.NUMBER, "units in the cart (sum of line quantities)",
+                      nonnegative=True, whole=True),
+    "lines": Field(Type.NUMBER, "number of lines (distinct products)", nonnegative=True,
+                   whole=True),
     "coupons": Field(Type.STRING_LIST, "coupon codes entered, normalised"),
     "at": Field(Type.DATETIME, "evaluation time"),
     "date": Field(Type.DATE, "evaluation date in the ruleset's timezone"),
     "weekday": Field(Type.STRING, "evaluation weekday in the ruleset's timezone: mon .. sun"),
-    "hour": Field(Type.NUMBER, "evaluation hour (0-23) in the ruleset's timezone"),
+    "hour": Field(Type.NUMBER, "evaluation hour (0-23) in the ruleset's timezone",
+                  nonnegative=True, whole=True),
     "shipping_method": Field(Type.STRING, "the chosen shipping method ('' if none)"),
-    "shipping_price": Field(Type.MONEY, "the original shipping price (0 if none)"),
+    "shipping_price": Field(Type.MONEY, "the original shipping price (0 if none)",
+                            nonnegative=True),
 }
 
 CUSTOMER_FIELDS: dict[str, Field] = {
     "id": Field(Type.STRING, "the customer's id ('' for a guest)"),
     "segments": Field(Type.STRING_LIST, "segments the customer belongs to"),
-    "orders": Field(Type.NUMBER, "orders the customer placed before this one"),
+    "orders": Field(Type.NUMBER, "orders the customer placed before this one",
+                    nonnegative=True, whole=True),
 }
 
 ITEM_FIELDS: dict[str, Field] = {
@@ -106,9 +118,10 @@ ITEM_FIELDS: dict[str, Field] = {
     "seller": Field(Type.STRING, "seller (marketplaces)"),
     "brand": Field(Type.STRING, "brand ('' if none)"),
     "tags": Field(Type.STRING_LIST, "tags"),
-    "unit_price": Field(Type.MONEY, "original price of one unit"),
-    "quantity": Field(Type.NUMBER, "units on the line"),
-    "total": Field(Type.MONEY, "original line total: unit_price x quantity"),
+    "unit_price": Field(Type.MONEY, "original price of one unit", nonnegative=True),
+    "quantity": Field(Type.NUMBER, "units on the line", nonnegative=True, whole=True),
+    "total": Field(Type.MONEY, "original line total: unit_price x quantity",
+                   nonnegative=True),
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -119,6 +132,14 @@ SCOPES: dict[str, dict[str, Field]] = {
     "customer": CUSTOMER_FIELDS,
     "item": ITEM_FIELDS,
 }
+
+
+
+def fields_where(test: Callable[[Field], bool]) -> frozenset[str]:
+    """Dotted names (``cart.subtotal``) of the declared fields that pass ``test``."""
+    return frozenset(f"{scope}.{name}" for scope, fields in SCOPES.items()
+                     for name, field in fields.items() if test(field))
+
 
 ATTRIBUTES = "attributes"
 """``<scope>.attributes.<name>`` reads shop-specific data; bare ``attributes.<name>``

@@ -23,7 +23,8 @@ reports is certain, what it misses stays unreported.
 
 A missing ``attributes.*`` value makes every comparison with it false, so
 ``not (attributes.x == 1)`` is not ``attributes.x != 1``: such negations
-are kept as opaque literals.
+are kept as opaque literals (the rule is ``dsl.expr.logic.may_be_missing``,
+shared with the engine's index and compiler).
 """
 
 from __future__ import annotations
@@ -35,22 +36,19 @@ from typing import Any
 
 from ..expr import nodes as n
 from ..expr.format import format_expression
-from ..expr.types import WEEKDAYS
+from ..expr.logic import MIRROR, NEGATION, negation_is_flip
+from ..expr.types import WEEKDAYS, Type, fields_where
 from ..values import normalise_code
 
 MAX_BRANCHES = 64
 
 Value = tuple[str, Any]  # (kind, value): kinds num, str, bool, date, dt, dtz
 
-_FLIP = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">",
-         "in": "not in", "not in": "in", "contains": "not contains",
-         "not contains": "contains"}
-_MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
 
-_NONNEGATIVE = {"cart.subtotal", "cart.quantity", "cart.lines", "cart.shipping_price",
-                "customer.orders", "item.unit_price", "item.total", "item.quantity"}
-_WHOLE = {"cart.quantity", "cart.lines", "customer.orders", "item.quantity", "cart.hour"}
-_LISTS = {"item.tags", "customer.segments", "cart.coupons"}
+# what every cart guarantees of its fields, as dsl.expr.types declares them
+_NONNEGATIVE = fields_where(lambda f: f.nonnegative)
+_WHOLE = fields_where(lambda f: f.whole)
+_LISTS = fields_where(lambda f: f.type.is_list and f.type is not Type.ANY)
 
 
 @dataclass(frozen=True)
@@ -130,21 +128,6 @@ def _values(node: n.Node) -> frozenset[Value] | None:
     return frozenset(v for v in out if v is not None)
 
 
-def _partial(node: n.Node) -> bool:
-    """Can the comparison be false both ways (a missing attribute, a division by zero)?"""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, n.Call):
-            continue
-        if isinstance(current, n.Path) and "attributes" in current.parts[:2]:
-            return True
-        if isinstance(current, n.Arith) and current.op == "/":
-            return True
-        stack.extend(current.children())
-    return False
-
-
 @dataclass(frozen=True)
 class _Constraint:
     key: str
@@ -159,7 +142,7 @@ def _constraint(lit: Lit) -> _Constraint | None:
     node = lit.node
     if not isinstance(node, n.Compare):
         return None
-    if not lit.positive and _partial(node):
+    if not lit.positive and not negation_is_flip(node):
         return None
     op, left, right = node.op, node.left, node.right
     found: _Constraint | None = None
@@ -176,10 +159,10 @@ def _constraint(lit: Lit) -> _Constraint | None:
         if rv is not None and lv is None:
             found = _Constraint(format_expression(left), left, op, value=rv)
         elif lv is not None and rv is None:
-            found = _Constraint(format_expression(right), right, _MIRROR[op], value=lv)
+            found = _Constraint(format_expression(right), right, MIRROR[op], value=lv)
     if found is None or lit.positive:
         return found
-    return _Constraint(found.key, found.key_node, _FLIP[found.op], found.value, found.values)
+    return _Constraint(found.key, found.key_node, NEGATION[found.op], found.value, found.values)
 
 
 # ---------------------------------------------------------------- domains
