@@ -184,12 +184,14 @@ def _dump(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=None, allow_unicode=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(data, ruleset_like))
 def test_random_data_dumped_to_yaml_gives_diagnostics(value: Any) -> None:
     analyze(_dump(value))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.fixed_dictionaries({}, optional={name: ruleset_like for name in
                                            ("stacking", "promotions", "currency")}))

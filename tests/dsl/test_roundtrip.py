@@ -136,6 +136,7 @@ def _extend(children: st.SearchStrategy[n.Node]) -> st.SearchStrategy[n.Node]:
 expressions = st.recursive(leaves, _extend, max_leaves=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(expressions)
 def test_random_asts_survive_format_and_parse(node: n.Node) -> None:

@@ -306,6 +306,7 @@ def facts(draw: Any) -> Facts:
 # ================================================================ differential tests
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None)
 @given(grammar(3, False, True)["bool"], st.lists(facts(), min_size=1, max_size=3))
 def test_when_conditions_agree_with_the_oracle(text: str, carts: list[Facts]) -> None:
@@ -315,6 +316,7 @@ def test_when_conditions_agree_with_the_oracle(text: str, carts: list[Facts]) ->
         assert outcome(run, f, None) == outcome(oracle, node, f, None), text
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(grammar(3, True, True)["bool"], facts())
 def test_target_conditions_agree_with_the_oracle(text: str, f: Facts) -> None:
@@ -327,6 +329,7 @@ def test_target_conditions_agree_with_the_oracle(text: str, f: Facts) -> None:
     assert got == want, text
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(grammar(2, False, True)["num"], facts())
 def test_expressions_agree_with_the_oracle(text: str, f: Facts) -> None:

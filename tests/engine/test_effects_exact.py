@@ -391,6 +391,7 @@ def effects(draw: st.DrawFn, kind: str, minor_units: int) -> Any:
 # ------------------------------------------------------------------- properties
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 @SETTINGS
 @given(data=st.data())
@@ -399,6 +400,7 @@ def test_every_effect_matches_the_fraction_oracle(kind: str, data: st.DataObject
     check(data.draw(effects(kind, inp.minor_units)), inp)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.data())
 def test_choose_units_matches_sorting_by_exact_unit_value(data: st.DataObject) -> None:
@@ -410,6 +412,7 @@ def test_choose_units_matches_sorting_by_exact_unit_value(data: st.DataObject) -
     assert list(got.items()) == list(expected.items())
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None)
 @given(st.integers(-10 ** 12, 10 ** 12), st.integers(1, 10 ** 6), st.sampled_from(MODES))
 @example(5, 2, "half_even")

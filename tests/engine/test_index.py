@@ -186,6 +186,7 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(rulesets(), st.lists(carts(), min_size=1, max_size=3), st.data())
 def test_indexed_and_unindexed_results_are_identical(ruleset_data: dict[str, Any],

@@ -16,6 +16,7 @@ import random
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,8 @@ from hypothesis import strategies as st
 from dsl import Ruleset, load_ruleset_text
 from engine import Result, compile_ruleset, evaluate
 from engine.cart import Cart, parse_cart
+
+pytestmark = pytest.mark.slow
 
 AT = "2026-06-15T12:00:00+00:00"
 CURRENCIES = {"USD": 2, "JPY": 0, "BHD": 3}

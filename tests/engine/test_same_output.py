@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 HERE = Path(__file__).parent
 DIGESTS = HERE / "data" / "same_output.json"
 
@@ -56,6 +58,7 @@ def test_sample_carts_give_the_same_json_through_promo_eval() -> None:
     _check(_expected("sample:"), actual)
 
 
+@pytest.mark.slow
 def test_generated_pairs_give_the_same_json(tmp_path: Path) -> None:
     actual = {key: gp.digest(out) for key, out in gp.generated_outputs(tmp_path)}
     assert len(actual) == gp.RULESETS * gp.CARTS_PER_RULESET

@@ -45,6 +45,8 @@ from engine.usage import (
     start_checkout,
 )
 
+pytestmark = pytest.mark.slow
+
 RULES = make_ruleset("""\
     - id: big
       coupon: BIG

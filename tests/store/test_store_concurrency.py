@@ -27,8 +27,9 @@ from storekit import NOW, make_ruleset, price
 
 from engine.usage import IllegalTransition, LimitReached, SQLiteStore, UsageStore
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32" or "fork" not in
-                                mp.get_all_start_methods(), reason="needs fork")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(sys.platform == "win32" or "fork" not in
+                                 mp.get_all_start_methods(), reason="needs fork")]
 
 CTX = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
 BUSY_MS = 30_000

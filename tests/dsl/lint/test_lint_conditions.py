@@ -165,6 +165,7 @@ def carts(draw: Any) -> Any:
     return PROGRAM.facts(parse_cart(data), at)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(CONDITIONS, st.lists(carts(), min_size=1, max_size=6))
 def test_never_and_always_are_sound(text: str, facts: list[Any]) -> None:
@@ -178,6 +179,7 @@ def test_never_and_always_are_sound(text: str, facts: list[Any]) -> None:
         assert all(values), text
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(CONDITIONS, CONDITIONS, st.lists(carts(), min_size=1, max_size=6))
 def test_implies_is_sound(a: str, b: str, facts: list[Any]) -> None:
