@@ -99,25 +99,75 @@ _WRONG_VALUE = (TypeError, ArithmeticError)
 _ZERO = Decimal(0)
 
 
-def _guard(test: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """A comparison that is false for ``MISSING`` and for values of the wrong type."""
+def kind_of(value: Any) -> str | None:
+    """The language's kind of a value read from ``attributes``: a boolean is not a
+    number, and a mapping (or anything else) is of no kind, so nothing compares
+    with it (docs/semantics.md#missing-attributes)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (Decimal, int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dt.date):  # datetime too: the comparison itself tells them apart
+        return "time"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return None
 
-    def guarded(a: Any, b: Any) -> Any:
-        if a is MISSING or b is MISSING:
+
+def _guard(test: Callable[[Any, Any], Any]) -> Callable[[Any, Any], bool]:
+    """``==``, ``!=``, ``<`` …: false for ``MISSING`` and for two values of different
+    kinds (``true == 1``, ``"3" < 4``), as for a value its own comparison refuses."""
+
+    def guarded(a: Any, b: Any) -> bool:
+        kind = kind_of(a)
+        if kind is None or kind != kind_of(b):
             return False
         try:
-            return test(a, b)
+            return bool(test(a, b))
         except _WRONG_VALUE:
             return False
 
     return guarded
 
 
+def _member(value: Any, items: Any) -> bool | None:
+    """Whether ``items`` (a list) holds ``value`` (an item of the same kind, equal);
+    ``None`` when ``items`` is not a list or ``value`` is of no kind."""
+    kind = kind_of(value)
+    if kind is None or kind_of(items) != "list":
+        return None
+    try:
+        return any(kind_of(item) == kind and item == value for item in items)
+    except _WRONG_VALUE:
+        return None
+
+
+def _guard_in(value: Any, items: Any) -> bool:
+    return _member(value, items) is True
+
+
+def _guard_not_in(value: Any, items: Any) -> bool:
+    return _member(value, items) is False
+
+
+def _guard_contains(items: Any, value: Any) -> bool:
+    """``contains`` applies to lists: on text or a mapping it is false (no substring or
+    key test)."""
+    return _member(value, items) is True
+
+
+def _numbers(*values: Any) -> bool:
+    return all(kind_of(v) == "number" for v in values)
+
+
 def _arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """Arithmetic that stays ``MISSING`` for ``MISSING`` and values of the wrong type."""
+    """Arithmetic on numbers only: ``MISSING`` for ``MISSING`` and every other kind
+    (``true * 2`` is not 2)."""
 
     def guarded(a: Any, b: Any) -> Any:
-        if a is MISSING or b is MISSING:
+        if not _numbers(a, b):
             return MISSING
         try:
             return op(a, b)
@@ -129,7 +179,7 @@ def _arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 
 def _divide(a: Any, b: Any) -> Any:
     """``a / b``; ``MISSING`` for a zero divisor too."""
-    if a is MISSING or b is MISSING or not b:
+    if not _numbers(a, b) or not b:
         return MISSING
     try:
         return a / b
@@ -138,15 +188,19 @@ def _divide(a: Any, b: Any) -> Any:
 
 
 def _negate(value: Any) -> Any:
+    if not _numbers(value):
+        return MISSING
     try:
-        return MISSING if value is MISSING else -value
+        return -value
     except _WRONG_VALUE:
         return MISSING
 
 
 def _aggregate(pick: Callable[..., Any], values: list[Any]) -> Any:
     """``sum`` / ``min`` / ``max`` of attribute values: ``MISSING`` when one of them is
-    of a type they cannot add or order (text among numbers)."""
+    not a number."""
+    if not _numbers(*values):
+        return MISSING
     try:
         return pick(values, _ZERO) if pick is sum else pick(values, default=_ZERO)
     except _WRONG_VALUE:
@@ -178,6 +232,8 @@ _NAMESPACE: dict[str, Any] = {
     "_MISSING": MISSING, "_number": _number, "_localize": _localize, "_Decimal": Decimal,
     "_ZERO": _ZERO, "_divide": _divide, "_negate": _negate, "_aggregate": _aggregate,
     **{name: _guard(test) for _, name, test in _COMPARE.values()},
+    "_guard_in": _guard_in, "_guard_not_in": _guard_not_in,
+    "_guard_contains": _guard_contains,
     **{name: _arith(op) for name, op in _ARITH.values()},
     **{f.__name__: f for f in (bool, sum, len, min, max, any, all)},
 }

@@ -114,9 +114,8 @@ class Checker(n.Visitor):
             ok = orderable(left, right)
         elif op in ("in", "not in"):
             ok = right.is_list and comparable(left, element_type(right))
-        else:  # contains
-            ok = (left.is_list and comparable(element_type(left), right)) or (
-                left in (Type.STRING, Type.ANY) and right in (Type.STRING, Type.ANY))
+        else:  # contains: a list holds a value (text is not searched: compare it with ==)
+            ok = left.is_list and comparable(element_type(left), right)
         if not ok:
             self.error(TYPE_MISMATCH, f"cannot use '{op}' between {left} "
                        f"({_show(node.left)}) and {right} ({_show(node.right)})", node.span,
@@ -130,7 +129,7 @@ class Checker(n.Visitor):
         if op in ("in", "not in") and not right.is_list:
             return "the right side of 'in' must be a list, e.g. [\"a\", \"b\"]"
         if op == "contains" and not left.is_list:
-            return "'contains' asks a list (or a string) whether it holds a value"
+            return "'contains' asks a list whether it holds a value; compare text with =="
         return None
 
     def visit_Arith(self, node: n.Arith) -> Type:

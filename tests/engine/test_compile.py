@@ -68,6 +68,38 @@ def _temporal(node: n.Compare) -> bool:
 WRONG = (TypeError, ArithmeticError)
 
 
+def _kind(value: Any) -> str | None:
+    """The language's kinds: a boolean is not a number; a mapping is of no kind."""
+    for kind, types in (("bool", bool), ("number", (Decimal, int, float)), ("string", str),
+                        ("time", dt.date), ("list", (list, tuple))):
+        if isinstance(value, types):
+            return kind
+    return None
+
+
+def _compare(op: str, a: Any, b: Any) -> bool:
+    """A comparison where a side may be an attribute: values of different kinds (or
+    missing) make it false; ``in`` and ``contains`` look into lists only."""
+    if op in ("in", "not in", "contains"):
+        value, items = (b, a) if op == "contains" else (a, b)
+        if _kind(items) != "list" or _kind(value) is None:
+            return False
+        found = False
+        for x in items:
+            try:
+                if _kind(x) == _kind(value) and x == value:
+                    found = True
+            except WRONG:
+                return False
+        return found if op != "not in" else not found
+    if _kind(a) is None or _kind(a) != _kind(b):
+        return False
+    try:
+        return bool(_TESTS[op](a, b))
+    except WRONG:
+        return False
+
+
 def oracle(node: n.Node, facts: Facts, item: Any, zone: ZoneInfo = ZONE) -> Any:
     """What a condition means, one node at a time (the rules of engine/compile.py)."""
 
@@ -96,13 +128,15 @@ def oracle(node: n.Node, facts: Facts, item: Any, zone: ZoneInfo = ZONE) -> Any:
             return bool(ev(node.left, item)) or bool(ev(node.right, item))
         if isinstance(node, n.Neg):
             value = ev(node.operand, item)
+            if _kind(value) != "number":
+                return MISSING
             try:
-                return MISSING if value is MISSING else -value
+                return -value
             except WRONG:
                 return MISSING
         if isinstance(node, n.Arith):
             a, b = ev(node.left, item), ev(node.right, item)
-            if a is MISSING or b is MISSING or (node.op == "/" and not b):
+            if _kind(a) != "number" or _kind(b) != "number" or (node.op == "/" and not b):
                 return MISSING
             try:
                 return _ARITH[node.op](a, b)
@@ -112,12 +146,7 @@ def oracle(node: n.Node, facts: Facts, item: Any, zone: ZoneInfo = ZONE) -> Any:
             a, b = ev(node.left, item), ev(node.right, item)
             if _temporal(node):
                 a, b = _localize(a, zone), _localize(b, zone)
-            if a is MISSING or b is MISSING:
-                return False
-            try:
-                return _TESTS[node.op](a, b)
-            except WRONG:
-                return False
+            return _compare(node.op, a, b)
         assert isinstance(node, n.Call), node
         lines = facts.lines
         if not node.args:
@@ -134,6 +163,8 @@ def oracle(node: n.Node, facts: Facts, item: Any, zone: ZoneInfo = ZONE) -> Any:
         where = node.where
         chosen = [line for line in lines if where is None or ev(where, line)]
         values = [v for v in (ev(arg, line) for line in chosen) if v is not MISSING]
+        if any(_kind(v) != "number" for v in values):
+            return MISSING  # an aggregate is over numbers
         try:
             if node.name == "sum":
                 return sum(values, Decimal(0))
