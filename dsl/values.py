@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -214,8 +215,13 @@ Moment = Annotated[
 
 
 def normalise_code(code: str) -> str:
-    """Coupon codes match after trimming and case-folding."""
-    return code.strip().casefold()
+    """The form in which coupon codes match: Unicode NFKC (full-width ``ＳＵＭＭＥＲ`` is
+    ``SUMMER``), then case-folding and trimming.
+
+    NFKC is applied again after case-folding, so a normalised code normalises to
+    itself (Unicode's NFKC_Casefold closure)."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", code).casefold())
+    return folded.strip()
 
 
 def _coupon_code(value: Any) -> str:

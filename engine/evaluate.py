@@ -263,7 +263,8 @@ class Evaluation:
         if parts.note and not parts.total:
             return parts.note
         if not isinstance(promo.effect, Shipping) and not targets and promo.target:
-            return f"no line matches target: {promo.target.source}"
+            shown = self.program.explainer.written(promo.target, self.facts)  # codes masked
+            return f"no line matches target: {shown}"
         if not isinstance(promo.effect, Shipping) and not self.facts.lines:
             return "the cart has no lines"
         if targets and all(line.base == 0 for line in targets):

@@ -6,12 +6,20 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from dsl import load_ruleset
 from dsl.model import Promotion
+from dsl.values import normalise_code
+from engine import evaluate, load_cart
+from engine.cli import cli
+from engine.cli.render import render_text
 from engine.reasons import REASONS
+from engine.result import Rejected
 
 Factory = Callable[..., Any]
 
@@ -419,3 +427,189 @@ def test_codes_not_entered_are_never_revealed(ruleset: Factory, cart: Factory,
     for entry in out["rejected"]:
         if entry["promotion"] in ("secret", "staff"):
             assert entry["coupon"] is None
+
+
+# ------------------------------------------------ codes the cart did not enter
+
+PARTNER = """
+ruleset: partner-shop
+dsl: 1
+currency: EUR
+timezone: Europe/Berlin
+stacking:
+  coupons_per_order: 1
+  coupon_with_automatic: true
+  base: discounted
+  max_discount: { percent_of_subtotal: 50 }
+promotions:
+  - id: partner-10
+    name: Partner customers, 10% off
+    when: cart.coupons contains "partner-code-42"
+    effect: { percent_off: 10 }
+"""
+
+PARTNER_CART = """
+id: cart-7731
+currency: EUR
+at: "2026-07-15T14:30:00+02:00"
+customer: { id: c-42, orders: 3 }
+lines:
+  - { id: l1, sku: SH-RUN-42, category: shoes, unit_price: "89.90", quantity: 1 }
+coupons: {coupons}
+"""
+
+MASKED = 'cart.coupons contains "…" was false: that code was not entered'
+
+
+def _partner_files(tmp_path: Path, coupons: str) -> tuple[str, str]:
+    rules, basket = tmp_path / "ruleset.yaml", tmp_path / "cart.yaml"
+    rules.write_text(PARTNER.lstrip(), encoding="utf-8")
+    basket.write_text(PARTNER_CART.lstrip().replace("{coupons}", coupons), encoding="utf-8")
+    return str(rules), str(basket)
+
+
+@pytest.mark.parametrize("coupons", ["[]", "[WELCOME10]", "[partner-code-4]"])
+def test_an_automatic_promotion_keyed_to_a_code_does_not_print_it(tmp_path: Path,
+                                                                  coupons: str) -> None:
+    rules, basket = _partner_files(tmp_path, coupons)
+    runner = CliRunner()
+    text = runner.invoke(cli, ["eval", rules, basket])
+    assert text.exit_code == 0, text.output
+    assert "partner-code-42" not in text.output.casefold()
+    assert f"partner-10 conditions_not_met {MASKED}" in " ".join(text.output.split())
+    as_json = runner.invoke(cli, ["eval", rules, basket, "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert "partner-code-42" not in as_json.output.casefold()
+    assert json.loads(as_json.output)["rejected"][0] == {
+        "promotion": "partner-10", "coupon": None, "code": "conditions_not_met",
+        "reason": MASKED}
+    result = evaluate(load_ruleset(Path(rules)), load_cart(Path(basket)))
+    assert result.rejection("partner-10") == Rejected(
+        "partner-10", None, "conditions_not_met", MASKED)
+    assert "partner-code-42" not in result.to_json().casefold()
+    assert "partner-code-42" not in render_text(result).casefold()
+
+
+@pytest.mark.parametrize("entered", ["partner-code-42", " PARTNER-CODE-42 ",
+                                     "ＰＡＲＴＮＥＲ－ＣＯＤＥ－４２"])
+def test_the_code_entered_applies_the_promotion(tmp_path: Path, entered: str) -> None:
+    rules, basket = _partner_files(tmp_path, json.dumps([entered]))
+    result = evaluate(load_ruleset(Path(rules)), load_cart(Path(basket)))
+    assert result.applied_ids() == ["partner-10"]
+    assert result.total_discount == Decimal("8.99")
+
+
+WHERE_CODES = """
+  - id: p
+    when: '{when}'
+    effect: {{ percent_off: 10 }}
+"""
+
+
+@pytest.mark.parametrize("when, entered, sentence", [
+    ('"partner-code-42" in cart.coupons', [],
+     '"…" in cart.coupons was false: that code was not entered'),
+    ('cart.subtotal >= 10 and cart.coupons contains "partner-code-42"', ["welcome10"],
+     MASKED),
+    ('cart.coupons contains "club-7" or "club-8" in cart.coupons', [],
+     'cart.coupons contains "…" or "…" in cart.coupons was false: '
+     'none of those codes was entered'),
+    ('cart.subtotal >= 100 or cart.coupons contains "club-7"', [],
+     'cart.subtotal >= 100 or cart.coupons contains "…" was false: '
+     'cart.subtotal is 50.00; that code was not entered'),
+    ('cart.coupons == ["club-7", "club-8"]', ["club-7"],
+     'cart.coupons == ["club-7", "…"] was false: cart.coupons is ["club-7"]'),
+    ('not (cart.coupons contains "club-7" or cart.coupons contains "club-8")', ["CLUB-8"],
+     'not (cart.coupons contains "…" or cart.coupons contains "club-8") was false: '
+     'cart.coupons contains "…" or cart.coupons contains "club-8" was true'),
+    ('"staff-2026" not in cart.coupons', ["Staff-2026"],
+     '"staff-2026" not in cart.coupons was false: cart.coupons is ["staff-2026"]'),
+    ('any(item.category == "shoes" and cart.coupons contains "club-7")', [],
+     'any(item.category == "shoes" and cart.coupons contains "…") was false: '
+     'no line satisfies it'),
+    ('count(cart.coupons contains "club-7") >= 1', [],
+     'count(cart.coupons contains "…") >= 1 was false: '
+     'count(cart.coupons contains "…") is 0'),
+    # written in capitals it can never match (lint PR208), and is masked all the same
+    ('cart.coupons contains "CLUB-7"', [], 'cart.coupons contains "…" was false: '
+                                          'that code was not entered'),
+    ('cart.coupons contains "CLUB-7"', ["club-7"],
+     'cart.coupons contains "CLUB-7" was false: cart.coupons is ["club-7"]'),
+])
+def test_codes_in_false_conditions_are_masked_unless_entered(
+        ruleset: Factory, cart: Factory, price: Factory, when: str, entered: list[str],
+        sentence: str) -> None:
+    out = price(ruleset(WHERE_CODES.format(when=when)), cart(LINES, coupons=entered))
+    assert out.rejected()["p"] == "conditions_not_met"
+    assert out.reason("p") == sentence
+
+
+def test_a_target_that_names_a_code_is_masked_unless_entered(ruleset: Factory,
+                                                              cart: Factory,
+                                                              price: Factory) -> None:
+    rs = ruleset("""
+      - id: p
+        target: 'cart.coupons contains "club-7" and item.category == "shoes"'
+        effect: { percent_off: 10 }
+      - id: q
+        target: 'item.category   ==  "shoes"'
+        effect: { percent_off: 10 }
+    """)
+    out = price(rs, cart(LINES))
+    assert out.reason("p") == \
+        'no line matches target: cart.coupons contains "…" and item.category == "shoes"'
+    assert out.reason("q") == 'no line matches target: item.category   ==  "shoes"'
+    out = price(rs, cart(LINES, coupons=["CLUB-7"]))
+    assert out.reason("p") == \
+        'no line matches target: cart.coupons contains "club-7" and item.category == "shoes"'
+
+
+def test_codes_of_other_promotions_in_conditions_are_masked(ruleset: Factory, cart: Factory,
+                                                           price: Factory) -> None:
+    rs = ruleset(CODES + """
+  - id: vip-shipping
+    when: cart.coupons contains "vip-only-7731" or "vip-only-7732" in cart.coupons
+    effect: { shipping: { free: true } }
+""")
+    for entered in ([], ["WELCOME10"]):
+        out = price(rs, cart(LINES, coupons=entered, shipping="4.90"))
+        assert out.rejected()["vip-shipping"] == "conditions_not_met"
+        assert "vip-only" not in json.dumps(out, ensure_ascii=False).casefold()
+    out = price(rs, cart(LINES, coupons=["vip-only-7731"], shipping="4.90"))
+    assert out.applied() == {"secret": "25.00", "vip-shipping": "4.90"}
+
+
+# ------------------------------------------------------- normalised codes (NFKC)
+
+
+@pytest.mark.parametrize("written, entered", [
+    ("SUMMER", "ＳＵＭＭＥＲ"),          # full-width letters typed on a Japanese keyboard
+    ("ＳＵＭＭＥＲ", "summer"),          # or written so in the ruleset
+    ("SUMMER", "\u3000summer\u3000"),  # ideographic spaces around it
+    ("SUMMER-10", "SUMMER－１０"),      # full-width hyphen-minus and digits
+])
+def test_codes_match_after_nfkc(ruleset: Factory, cart: Factory, price: Factory,
+                                written: str, entered: str) -> None:
+    rs = ruleset(f"""
+      - id: p
+        coupon: "{written}"
+        effect: {{ percent_off: 10 }}
+      - id: q
+        when: cart.coupons contains "{normalise_code(written)}"
+        effect: {{ amount_off: "1.00" }}
+    """, coupons_per_order=1)
+    out = price(rs, cart(LINES, coupons=[entered]))
+    assert out.applied() == {"p": "5.00", "q": "1.00"}
+    assert out["applied"][0]["coupon"] == entered.strip()
+
+
+@pytest.mark.parametrize("entered", ["SUMMЕR", "SUMMER\u200b", "SUM\u00adMER"])
+def test_look_alike_letters_and_invisible_characters_do_not_match(
+        ruleset: Factory, cart: Factory, price: Factory, entered: str) -> None:
+    rs = ruleset("""
+      - id: p
+        coupon: SUMMER
+        effect: { percent_off: 10 }
+    """)
+    out = price(rs, cart(LINES, coupons=[entered]))
+    assert out.rejected() == {"p": "coupon_not_entered", entered: "coupon_unknown"}

@@ -36,6 +36,7 @@ from . import (
     PR215_tier_discount_decreasing,
     PR216_amount_off_without_minimum,
     PR217_coupons_disabled,
+    PR218_confusable_coupon_code,
 )
 
 MODULES: tuple[ModuleType, ...] = (
@@ -56,6 +57,7 @@ MODULES: tuple[ModuleType, ...] = (
     PR215_tier_discount_decreasing,
     PR216_amount_off_without_minimum,
     PR217_coupons_disabled,
+    PR218_confusable_coupon_code,
 )
 
 RETIRED: dict[str, str] = {

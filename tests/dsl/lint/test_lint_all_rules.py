@@ -62,4 +62,4 @@ def test_github_prints_one_annotation_per_finding() -> None:
 
 def test_text_headlines_carry_code_and_severity() -> None:
     text = format_text(lint_paths([ALL_RULES]))
-    assert "Found 6 errors and 11 warnings in 1 file." in text
+    assert "Found 6 errors and 12 warnings in 1 file." in text
