@@ -25,13 +25,13 @@ from zoneinfo import ZoneInfo
 
 from dsl.expr import nodes as n
 from dsl.expr.format import format_expression
+from dsl.expr.logic import COUPONS, coupon_literals
 from dsl.values import Condition, normalise_code
 
 from .compile import MISSING, Compiled, Compiler
 from .facts import Facts
 
 _LITERALS = (n.Number, n.String, n.Boolean, n.Date, n.ListLit)
-_COUPONS = ("cart", "coupons")
 
 MASK = "…"
 """What a reason shows in place of a code the cart did not enter."""
@@ -57,24 +57,7 @@ def show(value: Any) -> str:
 
 
 def _is_coupons(node: n.Node) -> bool:
-    return isinstance(node, n.Path) and node.parts == _COUPONS
-
-
-def coupon_literals(node: n.Node) -> tuple[n.String, ...]:
-    """The string literals that ``node`` compares with ``cart.coupons``, anywhere inside
-    it: the other side of the comparison, or the strings of a list there."""
-    found: list[n.String] = []
-    for part in n.walk(node):
-        if not isinstance(part, n.Compare):
-            continue
-        for side, other in ((part.left, part.right), (part.right, part.left)):
-            if not _is_coupons(side):
-                continue
-            if isinstance(other, n.String):
-                found.append(other)
-            elif isinstance(other, n.ListLit):
-                found.extend(item for item in other.items if isinstance(item, n.String))
-    return tuple(found)
+    return isinstance(node, n.Path) and node.parts == COUPONS
 
 
 def masked(node: n.Node, hidden: frozenset[int]) -> n.Node:

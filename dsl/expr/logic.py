@@ -74,3 +74,25 @@ def against_number(node: n.Compare) -> Against | None:
     if isinstance(node.left, n.Number):
         return Against(node.right, MIRROR[node.op], node.left.value)
     return None
+
+
+COUPONS = ("cart", "coupons")
+"""The path of the entered codes: the strings compared with it are coupon codes."""
+
+
+def coupon_literals(node: n.Node) -> tuple[n.String, ...]:
+    """The string literals that ``node`` compares with ``cart.coupons``, anywhere inside
+    it: the other side of the comparison, or the strings of a list there.  They are
+    coupon codes: reasons mask them, lint checks them like the codes of promotions."""
+    found: list[n.String] = []
+    for part in n.walk(node):
+        if not isinstance(part, n.Compare):
+            continue
+        for side, other in ((part.left, part.right), (part.right, part.left)):
+            if not (isinstance(side, n.Path) and side.parts == COUPONS):
+                continue
+            if isinstance(other, n.String):
+                found.append(other)
+            elif isinstance(other, n.ListLit):
+                found.extend(item for item in other.items if isinstance(item, n.String))
+    return tuple(found)

@@ -52,7 +52,7 @@ from dsl.currencies import MINOR_UNITS
 from dsl.errors import Diagnostic, InputError, PromoError, Span, attach_source
 from dsl.loader import BareDecimal, Document, compose_document, find_yaml_files, read_source
 from dsl.ruleset import ValidationCodes, analyze_file, validation_diagnostics
-from dsl.values import parse_decimal
+from dsl.values import normalise_code, parse_decimal
 
 from .. import cart as carts
 from ..program import Program, compile_ruleset
@@ -376,9 +376,9 @@ def compare(expect: Expect, result: Result) -> list[Difference]:
         if got != code:
             out.append(Difference(f"rejected.{promotion}", code, got))
     for entered, code in (expect.rejected_coupons or {}).items():
-        wanted = entered.strip().casefold()
+        wanted = normalise_code(entered)
         matches = [r for r in result.rejected
-                   if r.coupon and r.coupon.strip().casefold() == wanted]
+                   if r.coupon and normalise_code(r.coupon) == wanted]
         alone = next((r for r in matches if r.promotion is None), None)
         if alone is not None:
             got = alone.code

@@ -1,4 +1,4 @@
-"""The same coupon code on two promotions (after trimming and case-folding).
+"""The same coupon code on two promotions (as codes match: NFKC, case-folded, trimmed).
 
 What it finds: a code that, once normalised (`" Welcome10 "` is
 `welcome10`), is already a code of another promotion — or appears twice in
@@ -56,7 +56,7 @@ def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
                 else:
                     message = f"coupon code '{code}' is also a code of promotion " \
                               f"'{ruleset.promotions[other].id}' (line {line}); codes " \
-                              "match after trimming and case-folding"
+                              "match after NFKC, case-folding and trimming"
                 yield finding(CODE, SEVERITY, message, span,
                               "an entered code reaches only the first promotion by priority: "
                               "give each promotion its own codes")

@@ -36,14 +36,13 @@ import unicodedata
 from collections.abc import Iterator
 
 from ...errors import Diagnostic, Severity, Span
-from ...expr import nodes as n
+from ...expr.logic import coupon_literals
 from ..context import LintRuleset, finding
 
 CODE = "PR218"
 NAME = "confusable-coupon-code"
 SEVERITY = Severity.WARNING
 
-_COUPONS = ("cart", "coupons")
 _SCRIPT_OF_WORD = {"CJK": "HAN", "IDEOGRAPHIC": "HAN"}
 """Unicode name words that name a script under another word."""
 _NO_SCRIPT = frozenset({"MODIFIER", "KATAKANA-HIRAGANA"})
@@ -120,19 +119,6 @@ def problems(code: str) -> Iterator[tuple[str, str]]:
                "write the code in one script")
 
 
-def _coupon_literals(node: n.Node) -> Iterator[n.String]:
-    """The strings ``node`` compares with ``cart.coupons``."""
-    for part in n.walk(node):
-        if not isinstance(part, n.Compare):
-            continue
-        for side, other in ((part.left, part.right), (part.right, part.left)):
-            if isinstance(side, n.Path) and side.parts == _COUPONS:
-                if isinstance(other, n.String):
-                    yield other
-                elif isinstance(other, n.ListLit):
-                    yield from (i for i in other.items if isinstance(i, n.String))
-
-
 def _codes(ruleset: LintRuleset, index: int) -> Iterator[tuple[str, Span]]:
     """Every code of a promotion and every code its conditions ask for, with its place."""
     promo = ruleset.promotions[index]
@@ -141,7 +127,7 @@ def _codes(ruleset: LintRuleset, index: int) -> Iterator[tuple[str, Span]]:
     for k, code in enumerate(promo.coupons or ()):
         yield code, ruleset.span("promotions", index, "coupons", k)
     for path, node, _ in ruleset.conditions(index):
-        for literal in _coupon_literals(node):
+        for literal in coupon_literals(node):
             yield literal.value, ruleset.expr_span(path, literal)
 
 
