@@ -86,6 +86,10 @@ STORE_NOT_A_STORE = _code("PR401", "not a usage store: corrupt or not SQLite")
 STORE_READ_ONLY = _code("PR402", "the usage store is read-only or missing where it must exist")
 STORE_BUSY = _code("PR403", "the usage store stayed locked past the busy timeout")
 STORE_TOO_NEW = _code("PR404", "the usage store was written by a newer promorules")
+STORE_DISK = _code("PR405", "the disk is full or failing (SQLite could not read or write "
+                            "the store): nothing was written")
+STORE_UNOPENABLE = _code("PR406", "the usage store's file, or the -wal/-shm files beside it, "
+                                  "cannot be opened (permissions, not a regular file)")
 USAGE_LIMIT = _code("PR410", "a usage limit or budget would be exceeded: nothing was reserved")
 RESERVATION_CONFLICT = _code("PR411", "the order reference is already reserved with other "
                                       "content")

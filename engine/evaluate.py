@@ -123,6 +123,12 @@ class Evaluation:
             assert node is not None
             explainer, facts = self.program.explainer, self.facts
             return code, lambda: explainer.why_false(node, facts)
+        if promo.limits is not None and promo.limits.per_customer is not None \
+                and not self.cart.customer.id:
+            # A per-customer limit cannot be counted for a guest: the promotion does
+            # not apply, priced with a store or without one (docs/semantics.md#checks).
+            return r.LIMIT_REACHED, ("needs a customer id: a per-customer limit cannot be "
+                                     "counted for a guest cart")
         if self.usage is not None:
             refusal = self.usage.refusal(promo, self.cart.customer.id, coupon)
             if refusal is not None:

@@ -17,7 +17,8 @@ from .common import handles_errors, parse_moment
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--db", "db", type=click.Path(dir_okay=False), help="A usage store to read "
-              "(never written): promotions whose limits are used up are rejected.")
+              "(it must exist; opened read-only, never written): promotions whose limits are "
+              "used up are rejected.")
 @handles_errors
 def eval_(ruleset: str, cart: str, at: str | None, fmt: str, db: str | None) -> None:
     """Dry-run a ruleset against a cart snapshot: priced lines and why."""

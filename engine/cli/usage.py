@@ -1,4 +1,10 @@
-"""``promo usage …``: the usage store's lifecycle, jobs and read models from the shell."""
+"""``promo usage …``: the usage store's lifecycle, jobs and read models from the shell.
+
+Only ``reserve`` (starting a checkout) creates the store; every other command
+on a path with no store is an error naming it, and creates nothing.  The
+commands that only read (``status``, ``events``, ``reconcile`` without
+``--fix``) open it read-only, so they work on a read-only file or file system.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,16 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from ..reasons import BUDGET_EXHAUSTED, LIMIT_REACHED
+from ..result import Result
 from ..usage import DEFAULT_PATH, UsageStore, open_store
 from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
 
 DB_OPTION = click.option("--db", "db", default=DEFAULT_PATH, show_default=True,
                          envvar="PROMO_USAGE_DB", type=click.Path(dir_okay=False),
-                         help="Usage store (SQLite file); env PROMO_USAGE_DB.")
+                         help="Usage store (SQLite file); env PROMO_USAGE_DB. Only "
+                              "`reserve` creates it.")
+STORE_REASONS = (LIMIT_REACHED, BUDGET_EXHAUSTED)
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]),
                              default="text", show_default=True, help="Output format.")
 
@@ -38,6 +48,21 @@ def _echo_reservation(store: UsageStore, order_ref: str, fmt: str) -> None:
         uses = ", ".join(u.promotion for u in res.uses) or "no promotions"
         click.echo(f"{res.order_ref}: {res.state} ({uses}); hold until "
                    f"{res.expires_at.isoformat()}")
+
+
+def _echo_not_applied(result: Result) -> None:
+    """Why an entered code, or a promotion the limits refused, is not in the price."""
+    for rejected in result.rejected:
+        if rejected.coupon is None and rejected.code not in STORE_REASONS:
+            continue
+        what = rejected.promotion or f"code {rejected.coupon}"
+        if rejected.promotion and rejected.coupon:
+            what += f" ({rejected.coupon})"
+        click.echo(f"not applied: {what}: {rejected.code}: {rejected.reason}")
+    for cap in result.capped:
+        if cap.source == "budget":
+            click.echo(f"capped to the budget left: {cap.promotion} {cap.before} -> "
+                       f"{cap.after}")
 
 
 @click.group()
@@ -64,7 +89,7 @@ def reserve(ruleset: str, cart: str, order_ref: str, ttl: int, at: str | None, d
     from ..usage.checkout import start_checkout
 
     rules, snapshot = load_ruleset(Path(ruleset)), load_cart(Path(cart))
-    with open_store(db) as store:
+    with open_store(db, create=True) as store:  # starting a checkout creates the store
         checkout = start_checkout(store, rules, snapshot, order_ref,
                                   dt.timedelta(seconds=ttl), at=_aware(at))
         if fmt == "json":
@@ -75,6 +100,7 @@ def reserve(ruleset: str, cart: str, order_ref: str, ttl: int, at: str | None, d
         else:
             click.echo(f"total {checkout.result.total} (discount "
                        f"{checkout.result.total_discount})")
+            _echo_not_applied(checkout.result)
             _echo_reservation(store, order_ref, fmt)
 
 
@@ -89,8 +115,8 @@ def confirm(order_ref: str, ruleset: str | None, db: str, fmt: str) -> None:
     """Payment captured: make the held uses final (idempotent)."""
     from dsl import load_ruleset
 
-    with open_store(db) as store:
-        rules = load_ruleset(Path(ruleset)) if ruleset else None
+    rules = load_ruleset(Path(ruleset)) if ruleset else None
+    with open_store(db, create=False) as store:
         store.confirm(order_ref, rules, retake_expired=rules is not None)
         _echo_reservation(store, order_ref, fmt)
 
@@ -102,7 +128,7 @@ def confirm(order_ref: str, ruleset: str | None, db: str, fmt: str) -> None:
 @handles_errors
 def release(order_ref: str, db: str, fmt: str) -> None:
     """Checkout aborted: give the held uses back (idempotent)."""
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         store.release(order_ref)
         _echo_reservation(store, order_ref, fmt)
 
@@ -113,8 +139,9 @@ def release(order_ref: str, db: str, fmt: str) -> None:
 @handles_errors
 def expire(now: str | None, db: str) -> None:
     """Background job: release every hold past its TTL."""
-    with open_store(db) as store:
-        expired = store.expire(_aware(now))
+    moment = _aware(now)
+    with open_store(db, create=False) as store:
+        expired = store.expire(moment)
     for order_ref in expired:
         click.echo(f"expired {order_ref}")
     click.echo(f"{len(expired)} reservation{'s' if len(expired) != 1 else ''} expired")
@@ -127,7 +154,7 @@ def expire(now: str | None, db: str) -> None:
 @handles_errors
 def reconcile(fix: bool, db: str, fmt: str) -> None:
     """Background job: recompute counters from the reservations; exit 1 on unrepaired drift."""
-    with open_store(db) as store:
+    with open_store(db, readonly=not fix, create=False) as store:
         drift = store.reconcile(fix=fix)
     if fmt == "json":
         click.echo(json.dumps({"drift": [d.to_dict() for d in drift], "fixed": fix},
@@ -158,7 +185,7 @@ def status(ruleset: str, at: str | None, db: str, fmt: str) -> None:
     rules = load_ruleset(Path(ruleset))
     moment = _aware(at) or dt.datetime.now(dt.UTC)
     active = set(compile_ruleset(rules).active_ids(moment))
-    with open_store(db) as store:
+    with open_store(db, readonly=True) as store:
         rows = store.status(rules)
     for row in rows:
         row["active"] = row["promotion"] in active
@@ -183,6 +210,6 @@ def status(ruleset: str, at: str | None, db: str, fmt: str) -> None:
 @handles_errors
 def events(since: int, limit: int | None, db: str) -> None:
     """The outbox as JSON lines, oldest first, for a relay to publish."""
-    with open_store(db) as store:
+    with open_store(db, readonly=True) as store:
         for event in store.events(since, limit):
             click.echo(json.dumps(event, sort_keys=True))

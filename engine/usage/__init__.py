@@ -4,6 +4,8 @@
     counters.py  which counters a use touches, and their keys
     sqlite.py    the SQLite backend (one file, WAL, ``BEGIN IMMEDIATE``)
     backend.py   ``open_store``: a backend chosen by where the store lives
+    files.py     opening the SQLite file; each fault of the file named
+    reads.py     read models of the SQLite store (status)
     view.py      the store as a dry run sees it (read only)
     checkout.py  the checkout saga over a store
     events.py    the outbox events and their JSON Schemas
@@ -21,8 +23,12 @@ from .store import (
     Reservation,
     ReservationConflict,
     StoreBusy,
+    StoreDiskFault,
     StoreError,
     StoreFileError,
+    StoreMissing,
+    StoreReadOnly,
+    StoreUnopenable,
     UnknownReservation,
     UsageStore,
     Use,
@@ -41,8 +47,12 @@ __all__ = [
     "ReservationConflict",
     "SQLiteStore",
     "StoreBusy",
+    "StoreDiskFault",
     "StoreError",
     "StoreFileError",
+    "StoreMissing",
+    "StoreReadOnly",
+    "StoreUnopenable",
     "StoreView",
     "UnknownReservation",
     "UsageStore",

@@ -21,11 +21,13 @@ from dsl import Ruleset
 from ..cart import Cart
 from ..program import compile_ruleset
 from ..result import Result
-from .store import DEFAULT_TTL, IllegalTransition, LimitReached, Reservation, UsageStore
+from .store import DEFAULT_TTL, LimitReached, Reservation, UsageStore, dead_reference
 from .view import StoreView
 
 MAX_ATTEMPTS = 3
 """Re-pricing rounds when another checkout takes a limit between evaluation and reserve."""
+HOLDING = ("reserved", "confirmed")
+"""The states whose uses are counted: a price may be handed out for them."""
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,9 @@ def start_checkout(store: UsageStore, ruleset: Ruleset, cart: Cart, order_ref: s
     If a concurrent checkout takes a limit between pricing and reserving, the
     cart is priced again (the promotion is then rejected with
     ``limit_reached``), so the returned price always matches the hold.  An
-    order reference whose checkout was aborted (released) holds nothing and
-    can never be confirmed: ``IllegalTransition``, use a new one.
+    order reference whose checkout was aborted (released) or whose hold
+    expired holds nothing: ``IllegalTransition``, use a new one — a price is
+    only ever handed out with the uses behind it held (or confirmed).
     """
     program = compile_ruleset(ruleset)
     view = StoreView(store, ruleset, order_ref)
@@ -54,9 +57,8 @@ def start_checkout(store: UsageStore, ruleset: Ruleset, cart: Cart, order_ref: s
         try:
             now = at if at is not None and at.tzinfo is not None else None
             reservation = store.reserve(order_ref, ruleset, result, ttl, now=now)
-            if reservation.state == "released":
-                raise IllegalTransition(f"order {order_ref} was released (checkout aborted); "
-                                        "start the new checkout with a new order reference")
+            if reservation.state not in HOLDING:
+                raise dead_reference(order_ref, reservation.state)
             return Checkout(result, reservation)
         except LimitReached:
             if attempt == MAX_ATTEMPTS:

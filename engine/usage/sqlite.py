@@ -32,13 +32,15 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from dsl import Ruleset
-from dsl.codes import STORE_READ_ONLY, STORE_TOO_NEW
+from dsl.codes import STORE_TOO_NEW
 from dsl.model import Promotion
 
 from ..money import from_minor, to_minor
 from ..result import Result
 from . import events as ev
+from . import reads
 from .counters import BUDGET, counted, counter_key, limited
+from .files import check_path, connect, fault
 from .store import (
     DEFAULT_TTL,
     CustomerRequired,
@@ -50,9 +52,13 @@ from .store import (
     StoreBusy,
     StoreError,
     StoreFileError,
+    StoreMissing,
+    StoreReadOnly,
     UnknownReservation,
     Use,
+    dead_reference,
     fingerprint,
+    same_content,
     uses_of,
 )
 
@@ -120,27 +126,26 @@ def _guarded(method: F) -> F:
 
 
 class SQLiteStore:
-    """A usage store on one SQLite file (WAL, busy timeout)."""
+    """A usage store on one SQLite file (WAL, busy timeout).
+
+    ``readonly`` opens it only to read (``mode=ro``; see ``files.py``).  Only
+    with ``create`` (the default) is a store made where there is none: a new
+    file, or an empty one; otherwise ``StoreMissing``, and nothing is created.
+    """
 
     def __init__(self, path: str | Path, *, timeout_ms: int = BUSY_TIMEOUT_MS,
-                 readonly: bool = False) -> None:
+                 readonly: bool = False, create: bool = True) -> None:
         self.path = str(path)
         self.readonly = readonly
+        check_path(self.path, readonly=readonly, create=create)
         try:
-            if readonly:
-                if not Path(self.path).exists():
-                    raise StoreFileError(f"{self.path}: no usage store here", code=STORE_READ_ONLY)
-                uri = f"file:{Path(self.path).resolve()}?mode=ro"
-                conn = sqlite3.connect(uri, uri=True, isolation_level=None,
-                                       timeout=timeout_ms / 1000, check_same_thread=False)
-            else:
-                conn = sqlite3.connect(self.path, isolation_level=None,
-                                       timeout=timeout_ms / 1000, check_same_thread=False)
+            conn = connect(self.path, readonly=readonly, timeout_ms=timeout_ms)
             self.conn = conn
             try:
-                conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
                 conn.execute("PRAGMA foreign_keys = ON")
-                self._schema_version()  # refuse a newer file before writing anything to it
+                # refuse a newer file, or one that is no store, before writing anything to it
+                if self._schema_version() == 0 and (readonly or not create):
+                    raise self._not_created()
                 if not readonly:
                     self._use_wal(timeout_ms)
                     conn.execute("PRAGMA synchronous = NORMAL")
@@ -151,6 +156,14 @@ class SQLiteStore:
                 raise
         except sqlite3.DatabaseError as err:
             raise self._file_error(err) from None
+
+    def _not_created(self) -> StoreFileError:
+        """A file with no store in it yet: empty, or some other SQLite database."""
+        if self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:
+            return StoreMissing(f"{self.path}: no usage store here (an empty file; only "
+                                "`promo usage reserve` creates one)")
+        return StoreFileError(f"{self.path}: not a usage store (a SQLite database without "
+                              "the usage store's tables)")
 
     def _use_wal(self, timeout_ms: int) -> None:
         """``PRAGMA journal_mode = WAL``, retried while locked.
@@ -169,14 +182,7 @@ class SQLiteStore:
                 time.sleep(0.005)
 
     def _file_error(self, err: sqlite3.DatabaseError) -> StoreError:
-        text = str(err)
-        if "locked" in text or "busy" in text:
-            return StoreBusy(f"{self.path}: the database stayed locked: {text}")
-        if "readonly" in text or "read-only" in text:
-            return StoreFileError(f"{self.path}: the database is read-only", code=STORE_READ_ONLY)
-        if "full" in text:
-            return StoreError(f"{self.path}: {text}; nothing was written")
-        return StoreFileError(f"{self.path}: not a usage store ({text})")
+        return fault(self.path, err)
 
     def close(self) -> None:
         self.conn.close()
@@ -201,8 +207,9 @@ class SQLiteStore:
         if version == SCHEMA_VERSION:
             return
         if self.readonly:
-            raise StoreFileError(f"{self.path}: schema {version} needs an upgrade, but the "
-                                 "store is open read-only", code=STORE_READ_ONLY)
+            raise StoreReadOnly(f"{self.path}: schema {version} needs an upgrade, but the "
+                                "store is open read-only (any `promo usage` command that "
+                                "writes upgrades it)")
         with self._transaction():
             # Re-read inside the lock: another process may have migrated meanwhile.
             version = self._schema_version()
@@ -214,7 +221,7 @@ class SQLiteStore:
     def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` (``BEGIN`` to only read) … ``COMMIT``; anything raised rolls back."""
         if write and self.readonly:
-            raise StoreFileError(f"{self.path}: the store is open read-only", code=STORE_READ_ONLY)
+            raise StoreReadOnly(f"{self.path}: the store is open read-only; nothing was written")
         try:
             self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.OperationalError as err:
@@ -245,23 +252,27 @@ class SQLiteStore:
         """Take every applied promotion's usage, all or nothing; idempotent on ``order_ref``.
 
         Raises ``LimitReached`` (naming the limit) when any limit would be
-        exceeded, ``ReservationConflict`` when ``order_ref`` was reserved with
-        different content, ``CustomerRequired`` for a per-customer limit on a
-        guest cart.
+        exceeded, ``ReservationConflict`` when ``order_ref`` holds other content
+        (another cart, other amounts: see ``fingerprint``), ``IllegalTransition``
+        when it was released or expired and the content differs (the same
+        content returns the reservation as it is, in whatever state),
+        ``CustomerRequired`` for a per-customer limit on a guest cart.
         """
         now = now or _now()
         customer = result.customer
         uses = uses_of(result)
         promotions = {p.id: p for p in ruleset.promotions}
         units = ruleset.minor_units
-        held = fingerprint(ruleset.ruleset, customer, uses, units)
         with self._transaction() as conn:
-            row = conn.execute("SELECT fingerprint FROM reservations WHERE order_ref = ?",
-                               (order_ref,)).fetchone()
+            row = conn.execute("SELECT fingerprint, state FROM reservations "
+                               "WHERE order_ref = ?", (order_ref,)).fetchone()
             if row is not None:
-                if row[0] != held:
+                stored, state = row
+                if not same_content(stored, ruleset.ruleset, result, units):
+                    if state in ("released", "expired"):
+                        raise dead_reference(order_ref, state)
                     raise ReservationConflict(
-                        f"order {order_ref} is already reserved with other promotions or "
+                        f"order {order_ref} is already {state} with another cart or other "
                         "amounts; use a new order reference")
             else:
                 expires = now + ttl
@@ -270,7 +281,7 @@ class SQLiteStore:
                     "customer, state, fingerprint, created_at, expires_at) VALUES "
                     "(?, ?, ?, ?, ?, 'reserved', ?, ?, ?)",
                     (order_ref, ruleset.ruleset, ruleset.currency, units, customer,
-                     held, _iso(now), _iso(expires)))
+                     fingerprint(ruleset.ruleset, result, units), _iso(now), _iso(expires)))
                 self._take(conn, uses, promotions, customer, units, order_ref)
                 for use in uses:
                     conn.execute(
@@ -554,41 +565,4 @@ class SQLiteStore:
     @_guarded
     def status(self, ruleset: Ruleset) -> list[dict[str, Any]]:
         """Per promotion (and per coupon code): limit, reserved, confirmed, remaining."""
-        units = ruleset.minor_units
-        by_state: dict[tuple[str, str | None, str], tuple[int, int]] = {}
-        for row in self.db.query(
-                "SELECT u.promotion, u.coupon, r.state, COUNT(*) AS n, "
-                "SUM(u.amount_minor) AS amount FROM uses u JOIN reservations r "
-                "ON r.order_ref = u.order_ref WHERE r.state IN ('reserved', 'confirmed') "
-                "GROUP BY u.promotion, u.coupon, r.state"):
-            by_state[(row["promotion"], row["coupon"], row["state"])] = (row["n"], row["amount"])
-        out = []
-        for promotion in ruleset.promotions:
-            limits = promotion.limits
-            rows: list[tuple[str | None, int | None]] = [
-                (None, limits.uses if limits else None)]
-            rows += [(code, limits.per_coupon if limits else None) for code in promotion.codes]
-            for code, limit in rows:
-                reserved, reserved_amount = _tally(by_state, promotion.id, code, "reserved")
-                confirmed, confirmed_amount = _tally(by_state, promotion.id, code,
-                                                     "confirmed")
-                budget = limits.budget if limits and code is None else None
-                spent = from_minor(reserved_amount + confirmed_amount, units)
-                out.append({
-                    "promotion": promotion.id, "coupon": code, "limit": limit,
-                    "reserved": reserved, "confirmed": confirmed,
-                    "remaining": None if limit is None else limit - reserved - confirmed,
-                    "budget": None if budget is None else str(budget),
-                    "budget_left": None if budget is None else str(budget - spent),
-                })
-        return out
-
-
-def _tally(by_state: dict[tuple[str, str | None, str], tuple[int, int]], promotion: str,
-           code: str | None, state: str) -> tuple[int, int]:
-    """Uses and amount (minor units) of a promotion (or one of its codes) in a state."""
-    keys = [k for k in by_state
-            if k[0] == promotion and k[2] == state and (code is None or k[1] == code)]
-    return sum(by_state[k][0] for k in keys), sum(by_state[k][1] for k in keys)
-
-
+        return reads.status(self.db, ruleset)

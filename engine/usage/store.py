@@ -26,15 +26,18 @@ from dsl.codes import (
     ILLEGAL_TRANSITION,
     RESERVATION_CONFLICT,
     STORE_BUSY,
+    STORE_DISK,
     STORE_ERROR,
     STORE_NOT_A_STORE,
+    STORE_READ_ONLY,
+    STORE_UNOPENABLE,
     UNKNOWN_RESERVATION,
     USAGE_LIMIT,
 )
 from dsl.errors import PromoError
 from dsl.values import normalise_code
 
-from ..money import to_minor
+from ..money import normalize, to_minor
 from ..result import Result
 from .counters import shown_key
 
@@ -48,9 +51,35 @@ class StoreError(PromoError):
 
 
 class StoreFileError(StoreError):
-    """Not a usage store: corrupt, not SQLite, read-only, or from a newer version."""
+    """The store's file: not a usage store (corrupt, not SQLite), or from a newer version.
+
+    Its subclasses name the other faults of the file."""
 
     code = STORE_NOT_A_STORE
+
+
+class StoreMissing(StoreFileError):
+    """No usage store where one must exist (only a checkout creates one)."""
+
+    code = STORE_READ_ONLY
+
+
+class StoreReadOnly(StoreFileError):
+    """The store is read-only (file, directory or file system) and the call writes."""
+
+    code = STORE_READ_ONLY
+
+
+class StoreDiskFault(StoreFileError):
+    """The disk is full or failing: SQLite could not read or write; nothing was written."""
+
+    code = STORE_DISK
+
+
+class StoreUnopenable(StoreFileError):
+    """The store's file, or the ``-wal``/``-shm`` files beside it, cannot be opened."""
+
+    code = STORE_UNOPENABLE
 
 
 class StoreBusy(StoreError):
@@ -80,6 +109,17 @@ class IllegalTransition(StoreError):
     """Confirming a released reservation, releasing a confirmed one, and the like."""
 
     code = ILLEGAL_TRANSITION
+
+
+def dead_reference(order_ref: str, state: str) -> IllegalTransition:
+    """A checkout started again with the reference of a released or expired one.
+
+    Such a reservation holds nothing (its uses were given back), so no price may
+    be handed out for it: a new checkout needs a new order reference."""
+    why = "was released (checkout aborted)" if state == "released" else \
+        "expired (its hold was given back)"
+    return IllegalTransition(f"order {order_ref} {why}; it holds nothing: start the new "
+                             "checkout with a new order reference")
 
 
 class UnknownReservation(StoreError):
@@ -139,12 +179,52 @@ def uses_of(result: Result) -> list[Use]:
     return sorted(out, key=lambda u: u.promotion)
 
 
-def fingerprint(ruleset: str, customer: str, uses: list[Use], minor_units: int) -> str:
-    """What makes two reservations of one order reference the same."""
+FINGERPRINT_VERSION = "v2"
+
+
+def fingerprint(ruleset: str, result: Result, minor_units: int) -> str:
+    """What makes two reservations of one order reference the same checkout.
+
+    The priced content: the ruleset id, the customer, the currency, each line
+    (id, sku, quantity, unit price, final total; in line-id order), the
+    shipping (method, price, final), the totals and the uses (promotion,
+    normalised code, amount).  Not the evaluation time, the cart id or the
+    rejections: the same cart at the same money is the same checkout.
+    Versioned (``v2:``); a row written before has an unversioned fingerprint
+    of its uses only, compared the old way (``same_content``).
+    """
+    def money(amount: Decimal) -> str:
+        return format(normalize(amount, minor_units), "f")
+
+    lines = sorted([line.id, line.sku, line.quantity, money(line.unit_price),
+                    money(line.final_total)] for line in result.lines)
+    shipping = result.shipping
+    body = {
+        "ruleset": ruleset, "customer": result.customer, "currency": result.currency,
+        "lines": lines,
+        "shipping": None if shipping is None else [shipping.method, money(shipping.price),
+                                                   money(shipping.final)],
+        "subtotal": money(result.subtotal), "discount": money(result.total_discount),
+        "total": money(result.total),
+        "uses": [[u.promotion, u.coupon, money(u.amount)] for u in uses_of(result)],
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"{FINGERPRINT_VERSION}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def uses_fingerprint(ruleset: str, customer: str, uses: list[Use], minor_units: int) -> str:
+    """The fingerprint of the first schema: the uses only (rows reserved before ``v2``)."""
     body = json.dumps([ruleset, customer, [[u.promotion, u.coupon,
                                             int(to_minor(u.amount, minor_units))]
                                            for u in uses]])
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def same_content(stored: str, ruleset: str, result: Result, minor_units: int) -> bool:
+    """Whether ``result`` is the content a reservation's ``stored`` fingerprint describes."""
+    if stored.startswith(f"{FINGERPRINT_VERSION}:"):
+        return stored == fingerprint(ruleset, result, minor_units)
+    return stored == uses_fingerprint(ruleset, result.customer, uses_of(result), minor_units)
 
 
 # ------------------------------------------------------------ interface

@@ -13,6 +13,9 @@ from ..reasons import BUDGET_EXHAUSTED, LIMIT_REACHED
 from .counters import BUDGET, counter_key, limited
 from .store import UsageStore
 
+GUEST_CART = "needs a customer id: a per-customer limit cannot be counted for a guest cart"
+"""Why a promotion with a per-customer limit does not apply to a guest cart."""
+
 
 class StoreView:
     """The store seen read-only by a dry run: refuses promotions whose limits are used up."""
@@ -31,7 +34,7 @@ class StoreView:
                 code: str | None) -> tuple[str, str] | None:
         coupon = normalise_code(code) if code else None
         if promotion.limits and promotion.limits.per_customer is not None and not customer:
-            return LIMIT_REACHED, "a per-customer limit needs a customer id (guest cart)"
+            return LIMIT_REACHED, GUEST_CART
         for scope, key, limit in limited(promotion, customer, coupon):
             if limit is not None and self._used(scope, key) >= limit:
                 return LIMIT_REACHED, f"{scope.replace('_', ' ')} limit of {limit} reached"

@@ -339,8 +339,18 @@ def test_budget_exhausted_and_partly_spent_budget(ruleset: Factory, cart: Factor
 def test_without_a_usage_view_limits_are_not_enforced(ruleset: Factory, cart: Factory,
                                                       price: Factory) -> None:
     promotions, *_ = SCENARIOS["limit_reached"]
-    out = price(ruleset(promotions), cart(LINES))
+    out = price(ruleset(promotions), cart(LINES, customer={"id": "c-1"}))
     assert out.applied() == {"p": "5.00"}
+
+
+def test_a_per_customer_limit_does_not_apply_to_a_guest_even_without_a_store(
+        ruleset: Factory, cart: Factory, price: Factory) -> None:
+    promotions, *_ = SCENARIOS["limit_reached"]
+    out = price(ruleset(promotions), cart(LINES))
+    assert out.applied() == {}
+    assert out.rejected() == {"p": "limit_reached"}
+    assert out.reason("p") == "needs a customer id: a per-customer limit cannot be counted " \
+        "for a guest cart"
 
 
 # ------------------------------------------------------------ coupon codes

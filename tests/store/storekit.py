@@ -8,17 +8,20 @@
 
 A module of its own (not ``conftest``) so test modules and worker processes
 can import it.  ``assert_events_valid`` checks outbox events against the
-checked-in ``schemas/events/*.v1.json``.
+checked-in ``schemas/events/*.v1.json``; ``rows`` is what a refused call must
+leave as it was; ``promo``, ``ok`` and ``usage_error`` run the command line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import textwrap
 from pathlib import Path
 from typing import Any
 
+import click.testing
 import jsonschema
 
 from dsl import Ruleset, load_ruleset_text
@@ -84,6 +87,12 @@ def price(ruleset: Ruleset, **kwargs: Any) -> Result:
     return evaluate(ruleset, make_cart(**kwargs))
 
 
+def priced_elsewhere(promotions: str = STANDARD, **kwargs: Any) -> Result:
+    """A cart priced with the per-customer limits left out (an older ruleset, another
+    service): such a result may apply a per-customer-limited promotion to a guest."""
+    return price(make_ruleset(promotions.replace("per_customer: 2, ", "")), **kwargs)
+
+
 def _validators() -> dict[str, jsonschema.Draft202012Validator]:
     out = {}
     for path in sorted(EVENT_SCHEMAS.glob("*.v1.json")):
@@ -113,3 +122,54 @@ def assert_events_valid(events: list[dict[str, Any]]) -> None:
 
 def nonzero(counters: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
     return {k: v for k, v in counters.items() if v}
+
+
+def rows(store: Any) -> tuple[object, ...]:
+    """Everything a refused call must leave as it was: counters, reservations, uses, events."""
+    conn = store.conn
+    return (nonzero(store.counters()),
+            conn.execute("SELECT * FROM reservations ORDER BY order_ref").fetchall(),
+            conn.execute("SELECT * FROM uses ORDER BY order_ref, promotion").fetchall(),
+            conn.execute("SELECT * FROM events ORDER BY id").fetchall())
+
+
+# ------------------------------------------------------------- command line
+
+
+def promo(*args: str, env: dict[str, str] | None = None) -> click.testing.Result:
+    """``promo ARGS…`` in this process, as the shell would run it."""
+    from engine.cli import cli
+
+    return click.testing.CliRunner().invoke(cli, list(args), env=env, catch_exceptions=True)
+
+
+def ok(result: click.testing.Result) -> click.testing.Result:
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+def usage_error(result: click.testing.Result, code: str) -> str:
+    """Exit 2, the error rendered on stderr with its code, no traceback; the stderr."""
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert isinstance(result.exception, SystemExit)
+    assert code in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    return result.stderr
+
+
+def write_json(path: Path, data: Any) -> str:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def listing(directory: Path) -> dict[str, bytes | str]:
+    """Every entry of a directory: a file's bytes, or what else it is."""
+    out: dict[str, bytes | str] = {}
+    for entry in sorted(directory.iterdir()):
+        if entry.is_symlink():
+            out[entry.name] = f"symlink to {os.readlink(entry)}"
+        elif entry.is_file():
+            out[entry.name] = entry.read_bytes()
+        else:
+            out[entry.name] = "directory" if entry.is_dir() else "special file"
+    return out

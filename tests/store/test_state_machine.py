@@ -47,7 +47,7 @@ from engine.usage import (
 
 pytestmark = pytest.mark.slow
 
-RULES = make_ruleset("""\
+RULES_YAML = """\
     - id: big
       coupon: BIG
       effect: { percent_off: 20 }
@@ -64,7 +64,8 @@ RULES = make_ruleset("""\
       when: cart.subtotal >= 60
       effect: { percent_off: 10 }
       limits: { uses: 3, budget: "30.00" }
-    """)
+    """
+RULES = make_ruleset(RULES_YAML)
 # Carts of 50.00, 80.00 or 120.00 with at most one code.  volume (automatic,
 # from 60.00) takes 8.00 or 12.00, big 10.00, 16.00 or 24.00.  Every limit
 # refuses within a few reservations: volume's uses (a fourth 8.00) and budget
@@ -72,6 +73,10 @@ RULES = make_ruleset("""\
 # customer (alice twice; a guest cannot use it); pair per coupon (PAIR twice)
 # and uses (PAIR, then PAIR2, then either).  The store checks the promotions in
 # id order, so volume, which most carts get, is checked last.
+
+# What the reserve rule hands the store: priced without it, and without the
+# per-customer limit (a guest cart does not get `once` when priced with it).
+PRICING = make_ruleset(RULES_YAML.replace("limits: { per_customer: 1 }", "limits: { uses: 99 }"))
 PROGRAM = compile_ruleset(RULES)
 UNITS = RULES.minor_units
 LIMITS: dict[str, dict[str, int]] = {
@@ -94,7 +99,7 @@ UseKey = tuple[str, str | None, int]  # promotion, normalised code, amount in mi
 @functools.cache
 def priced(customer: str, coupons: tuple[str, ...], price: str) -> Result:
     """The cart priced without the store (so limits are left to ``reserve``)."""
-    return evaluate(RULES, make_cart(customer=customer, coupons=list(coupons), price=price))
+    return evaluate(PRICING, make_cart(customer=customer, coupons=list(coupons), price=price))
 
 
 def uses_of(result: Result) -> tuple[UseKey, ...]:
@@ -117,6 +122,7 @@ def event_count(verb: str, uses: tuple[UseKey, ...]) -> int:
 @dataclass
 class Order:
     customer: str
+    price: str  # with the customer and the uses, the content the store fingerprints
     uses: tuple[UseKey, ...]
     state: str
     expires: dt.datetime
@@ -183,21 +189,22 @@ class StoreMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ helpers
 
-    def expect_reserve(self, ref: str, customer: str, uses: tuple[UseKey, ...],
+    def expect_reserve(self, ref: str, customer: str, price: str, uses: tuple[UseKey, ...],
                        ttl: dt.timedelta, saga: bool = False) -> tuple[type, str, str] | None:
         """Apply a reserve to the model; return the error it must raise, if any."""
         existing = self.model.orders.get(ref)
         if existing is not None:
-            if (existing.customer, existing.uses) != (customer, uses):
-                return ReservationConflict, "", ""
-            if saga and existing.state == "released":  # a checkout needs a live order ref
+            dead = existing.state in ("released", "expired")  # it holds nothing
+            if (existing.customer, existing.price, existing.uses) != (customer, price, uses):
+                return (IllegalTransition if dead else ReservationConflict), "", ""
+            if saga and dead:  # a checkout needs an order ref that holds its uses
                 return IllegalTransition, "", ""
             return None
         refusal = self.model.refusal(customer, uses)
         if refusal is not None:
             return refusal
         self.model.move(customer, uses, +1)
-        self.model.orders[ref] = Order(customer, uses, "reserved", self.now + ttl)
+        self.model.orders[ref] = Order(customer, price, uses, "reserved", self.now + ttl)
         self.model.events += event_count("reserved", uses)
         return None
 
@@ -233,7 +240,8 @@ class StoreMachine(RuleBasedStateMachine):
 
     def reserve(self, ref: str, cart: dict[str, Any], ttl: dt.timedelta) -> None:
         result = priced(cart["customer"], tuple(cart["coupons"]), cart["price"])
-        expected = self.expect_reserve(ref, cart["customer"], uses_of(result), ttl)
+        expected = self.expect_reserve(ref, cart["customer"], cart["price"], uses_of(result),
+                                       ttl)
         call = lambda: self.store.reserve(ref, RULES, result, ttl, now=self.now)  # noqa: E731
         if expected is not None:
             self.check_error(expected, call)
@@ -246,7 +254,8 @@ class StoreMachine(RuleBasedStateMachine):
         """The saga prices against the store first: limits become rejections, not errors."""
         snapshot = make_cart(**cart)
         result = PROGRAM.evaluate(snapshot, self.now, usage=StoreView(self.store, RULES, ref))
-        expected = self.expect_reserve(ref, cart["customer"], uses_of(result), ttl, saga=True)
+        expected = self.expect_reserve(ref, cart["customer"], cart["price"], uses_of(result),
+                                       ttl, saga=True)
         call = lambda: start_checkout(self.store, RULES, snapshot, ref, ttl,  # noqa: E731
                                       at=self.now)
         if expected is not None:

@@ -299,8 +299,9 @@ def test_a_full_database_is_a_clear_error_and_nothing_half_written(db_path: Path
                 store.reserve(f"o{n}", rules, price(rules, customer=f"c{n}", coupons=["CODE"]),
                               now=NOW)
         # SQLite rolled the transaction back itself; the error says what happened
-        assert caught.value.code == "PR400"
-        assert "full" in str(caught.value)
+        assert caught.value.code == "PR405"
+        assert "the disk is full" in str(caught.value)
+        assert "nothing was written" in str(caught.value)
         assert not store.conn.in_transaction
         refused = f"o{n}"
         with pytest.raises(StoreError):

@@ -1,0 +1,158 @@
+"""Only starting a checkout creates a usage store.
+
+Every other command on a path with no store is an error naming it (exit 2,
+``PR402``) and creates nothing.  Regression: ``status``, ``events``,
+``expire`` and ``reconcile`` with a mistyped ``--db`` created an empty store and
+reported zeros.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from storekit import (
+    NOW,
+    cart_data,
+    listing,
+    ok,
+    price,
+    promo,
+    ruleset_yaml,
+    usage_error,
+    write_json,
+)
+
+from dsl import Ruleset
+from engine.usage import SQLiteStore, StoreFileError, StoreMissing, open_store
+
+AT = "2026-03-01T12:00:00+00:00"
+
+
+@pytest.fixture
+def shell(tmp_path: Path) -> dict[str, str]:
+    """The ruleset and the cart live apart from the directory the store would go in."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "ruleset.yaml").write_text(ruleset_yaml(), encoding="utf-8")
+    (tmp_path / "stores").mkdir()
+    return {"ruleset": str(inputs / "ruleset.yaml"),
+            "cart": write_json(inputs / "alice.json",
+                               cart_data(customer="alice", coupons=["SAVE10"])),
+            "stores": str(tmp_path / "stores")}
+
+
+def commands(shell: dict[str, str]) -> dict[str, list[str]]:
+    """Every command that needs a store to be there (without --db)."""
+    return {
+        "confirm": ["usage", "confirm", "o1"],
+        "confirm --ruleset": ["usage", "confirm", "o1", "--ruleset", shell["ruleset"]],
+        "release": ["usage", "release", "o2"],
+        "expire": ["usage", "expire"],
+        "reconcile": ["usage", "reconcile"],
+        "reconcile --fix": ["usage", "reconcile", "--fix"],
+        "status": ["usage", "status", shell["ruleset"]],
+        "events": ["usage", "events"],
+        "eval": ["eval", shell["ruleset"], shell["cart"]],
+    }
+
+
+COMMANDS = ["confirm", "confirm --ruleset", "release", "expire", "reconcile",
+            "reconcile --fix", "status", "events", "eval"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_mistyped_db_is_an_error_and_creates_nothing(shell: dict[str, str],
+                                                       command: str) -> None:
+    typo = str(Path(shell["stores"]) / "usgae.sqlite")
+    result = promo(*commands(shell)[command], "--db", typo)
+    stderr = usage_error(result, "PR402")
+    assert typo in stderr and "no usage store" in stderr
+    assert result.stdout == ""  # no zeros reported
+    assert listing(Path(shell["stores"])) == {}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_the_default_db_or_the_environment_names_the_path_too(
+        shell: dict[str, str], command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(shell["stores"])
+    args = commands(shell)[command]
+    if command != "eval":  # eval reads a store only with --db
+        assert "promo-usage.sqlite" in usage_error(promo(*args), "PR402")
+    typo = str(Path(shell["stores"]) / "from-env.sqlite")
+    usage_error(promo(*args, env={"PROMO_USAGE_DB": typo}) if command != "eval"
+                else promo(*args, "--db", typo), "PR402")
+    assert listing(Path(shell["stores"])) == {}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_empty_file_is_no_store_and_stays_empty(shell: dict[str, str],
+                                                   command: str) -> None:
+    empty = Path(shell["stores"]) / "usage.sqlite"
+    empty.write_bytes(b"")
+    stderr = usage_error(promo(*commands(shell)[command], "--db", str(empty)), "PR402")
+    assert str(empty) in stderr and "empty file" in stderr
+    assert listing(Path(shell["stores"])) == {"usage.sqlite": b""}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_sqlite_file_that_holds_no_store_is_left_alone(shell: dict[str, str],
+                                                         command: str) -> None:
+    other = Path(shell["stores"]) / "other.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+    before = listing(Path(shell["stores"]))
+    stderr = usage_error(promo(*commands(shell)[command], "--db", str(other)), "PR401")
+    assert "not a usage store" in stderr
+    assert listing(Path(shell["stores"])) == before
+
+
+def test_reserve_creates_the_store_and_then_every_command_works(shell: dict[str, str]) -> None:
+    db = str(Path(shell["stores"]) / "usage.sqlite")
+    for order in ("o1", "o2"):
+        ok(promo("usage", "reserve", shell["ruleset"], shell["cart"], "--order", order,
+                 "--db", db, "--at", AT))
+    for args in commands(shell).values():
+        ok(promo(*args, "--db", db))
+    with SQLiteStore(db) as store:
+        assert store.reservation("o1").state == "confirmed"
+        assert store.reservation("o2").state == "released"
+
+
+def test_reserve_turns_an_empty_file_into_a_store(shell: dict[str, str]) -> None:
+    empty = Path(shell["stores"]) / "usage.sqlite"
+    empty.write_bytes(b"")
+    ok(promo("usage", "reserve", shell["ruleset"], shell["cart"], "--order", "o1", "--db",
+             str(empty), "--at", AT))
+    rows = json.loads(ok(promo("usage", "status", shell["ruleset"], "--db", str(empty),
+                               "--at", AT, "--format", "json")).stdout)
+    assert {(r["promotion"], r["coupon"]): r["reserved"] for r in rows}[("save10", None)] == 1
+
+
+def test_reserve_in_a_directory_that_does_not_exist(shell: dict[str, str]) -> None:
+    db = Path(shell["stores"]) / "nowhere" / "usage.sqlite"
+    stderr = usage_error(promo("usage", "reserve", shell["ruleset"], shell["cart"], "--order",
+                               "o1", "--db", str(db), "--at", AT), "PR402")
+    assert str(db.parent) in stderr and "does not exist" in stderr
+    assert listing(Path(shell["stores"])) == {}
+
+
+# ------------------------------------------------------------------ Python API
+
+
+def test_open_store_without_create(tmp_path: Path, rules: Ruleset) -> None:
+    path = tmp_path / "usage.sqlite"
+    for readonly in (False, True):
+        with pytest.raises(StoreMissing) as caught:
+            open_store(path, readonly=readonly, create=False)
+        assert caught.value.code == "PR402" and str(path) in str(caught.value)
+        assert isinstance(caught.value, StoreFileError)
+    assert listing(tmp_path) == {}
+    with open_store(path) as store:  # creating is the default of the API
+        store.reserve("o1", rules, price(rules, customer="alice"), now=NOW)
+    with open_store(path, create=False) as store:
+        assert store.reservation("o1").state == "reserved"
