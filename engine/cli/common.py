@@ -39,3 +39,14 @@ def parse_moment(text: str, option: str = "--at") -> datetime:
     except ValueError:
         raise InputError(f"{option}: '{text}' is not an ISO-8601 date and time",
                          code=BAD_OPTION) from None
+
+
+class Path(click.Path):
+    """``click.Path`` that refuses a name with a NUL byte as a usage error: the
+    operating system cannot name such a file, and ``os.stat`` raises on it."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            self.fail("a path cannot contain a NUL character", param, ctx)
+        return super().convert(value, param, ctx)

@@ -6,17 +6,18 @@ from pathlib import Path
 
 import click
 
+from . import common
 from .common import handles_errors, parse_moment
 
 
 @click.command(name="eval")
-@click.argument("ruleset", type=click.Path(dir_okay=False))
-@click.argument("cart", type=click.Path(dir_okay=False))
+@click.argument("ruleset", type=common.Path(dir_okay=False))
+@click.argument("cart", type=common.Path(dir_okay=False))
 @click.option("--at", "at", metavar="ISO-8601", help="Evaluate at this time instead of the "
               "cart's `at` (e.g. 2026-07-01T12:00:00+02:00).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-@click.option("--db", "db", type=click.Path(dir_okay=False), help="A usage store to read "
+@click.option("--db", "db", type=common.Path(dir_okay=False), help="A usage store to read "
               "(it must exist; opened read-only, never written): promotions whose limits are "
               "used up are rejected.")
 @handles_errors

@@ -10,11 +10,12 @@ from dsl.codes import BAD_OPTION
 from dsl.lint import lint_paths
 from dsl.lint.report import format_report
 
+from . import common
 from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=common.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]),
               default="text", show_default=True, help="Output format: text for people, json, "
               "github (workflow annotations), sarif (2.1.0, for code scanning).")
@@ -25,7 +26,7 @@ from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
               "codes or prefixes (e.g. PR205,PR21); replaces the configuration's select.")
 @click.option("--ignore", "ignore", metavar="CODES", help="Skip these rules (codes or "
               "prefixes), on top of the configuration's ignore.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Read "
+@click.option("--config", "config_path", type=common.Path(dir_okay=False), help="Read "
               "[tool.promorules.lint] from this file instead of the nearest pyproject.toml.")
 @click.option("--now", "now", metavar="ISO-8601", help="Lint as of this time (rules about "
               "ended windows); default: the current time.")

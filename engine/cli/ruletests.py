@@ -6,11 +6,12 @@ import sys
 
 import click
 
+from . import common
 from .common import handles_errors
 
 
 @click.command(name="test")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=common.Path())
 @handles_errors
 def test_(paths: tuple[str, ...]) -> None:
     """Run rule tests: carts with expected outcomes (files, or directories searched for

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import click
 
+from . import common
 from .common import EXIT_FINDINGS, EXIT_OK, handles_errors
 
 
 @click.command()
-@click.option("--output-dir", "-o", type=click.Path(file_okay=False), default="schemas",
+@click.option("--output-dir", "-o", type=common.Path(file_okay=False), default="schemas",
               show_default=True, help="Directory to write the JSON Schemas to.")
 @click.option("--check", is_flag=True, help="Exit 1 if a schema file is missing or stale; "
               "write nothing.")

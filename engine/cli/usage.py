@@ -19,10 +19,11 @@ from tabulate import tabulate
 from ..reasons import BUDGET_EXHAUSTED, LIMIT_REACHED
 from ..result import Result
 from ..usage import DEFAULT_PATH, UsageStore, open_store
+from . import common
 from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
 
 DB_OPTION = click.option("--db", "db", default=DEFAULT_PATH, show_default=True,
-                         envvar="PROMO_USAGE_DB", type=click.Path(dir_okay=False),
+                         envvar="PROMO_USAGE_DB", type=common.Path(dir_okay=False),
                          help="Usage store (SQLite file); env PROMO_USAGE_DB. Only "
                               "`reserve` creates it.")
 STORE_REASONS = (LIMIT_REACHED, BUDGET_EXHAUSTED)
@@ -71,8 +72,8 @@ def usage() -> None:
 
 
 @usage.command()
-@click.argument("ruleset", type=click.Path(dir_okay=False))
-@click.argument("cart", type=click.Path(dir_okay=False))
+@click.argument("ruleset", type=common.Path(dir_okay=False))
+@click.argument("cart", type=common.Path(dir_okay=False))
 @click.option("--order", "order_ref", required=True, help="The order reference (idempotent).")
 @click.option("--ttl", type=click.IntRange(min=1), default=900, show_default=True,
               help="Seconds the hold lasts before `promo usage expire` releases it.")
@@ -106,7 +107,7 @@ def reserve(ruleset: str, cart: str, order_ref: str, ttl: int, at: str | None, d
 
 @usage.command()
 @click.argument("order_ref")
-@click.option("--ruleset", type=click.Path(dir_okay=False),
+@click.option("--ruleset", type=common.Path(dir_okay=False),
               help="The ruleset; needed to re-take the uses of a hold that expired.")
 @DB_OPTION
 @FORMAT_OPTION
@@ -170,7 +171,7 @@ def reconcile(fix: bool, db: str, fmt: str) -> None:
 
 
 @usage.command()
-@click.argument("ruleset", type=click.Path(dir_okay=False))
+@click.argument("ruleset", type=common.Path(dir_okay=False))
 @click.option("--at", "at", metavar="ISO-8601",
               help="Which promotions are active at this time (default now).")
 @DB_OPTION

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 from click.testing import CliRunner
 
 from engine.cli import cli
@@ -98,3 +99,14 @@ def test_missing_files_exit_2(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["eval", str(tmp_path / "r.yaml"), str(tmp_path / "c.yaml")])
     assert result.exit_code == 2
     assert "PR100" in result.output
+
+
+@pytest.mark.parametrize("argv", [["eval", "\x00", "cart.yaml"], ["lint", "a\x00b"],
+                                  ["usage", "status", "r.yaml", "--db", "\x00"],
+                                  ["schema", "--output-dir", "\x00"]])
+def test_a_path_with_a_nul_byte_is_a_usage_error(argv: list[str]) -> None:
+    """Found by tests/fuzz: os.stat raises on a NUL byte, which became a traceback."""
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit)
+    assert "a path cannot contain a NUL character" in result.output
