@@ -34,11 +34,17 @@ YAML_SYNTAX = _code("PR101", "YAML syntax error, a bad alias, a merge key or a n
 FORBIDDEN_TAG = _code("PR102", "a YAML tag that is not allowed (e.g. !!python/object): "
                                "nothing in a ruleset runs")
 DUPLICATE_KEY = _code("PR103", "a duplicate mapping key")
-TOO_LARGE = _code("PR104", "a file too large, too many nodes (alias bomb) or nested too deep")
+TOO_LARGE = _code("PR104", "a file too large or of too many lines, too many nodes (alias "
+                           "bomb) or nested too deep")
 FLOAT_MONEY = _code("PR105", "money written as a bare float (9.99) instead of a quoted "
                              "decimal (\"9.99\")")
 NOT_ONE_DOCUMENT = _code("PR106", "not exactly one YAML document (empty file, or several)")
 NOT_A_MAPPING = _code("PR107", "the document is not a mapping")
+NUMBER_OUT_OF_BOUNDS = _code("PR108", "a number beyond ±10^15, or with more than 12 decimals")
+TEXT_TOO_LONG = _code("PR109", "a text (YAML scalar) longer than 10,000 characters")
+TOO_MANY_PROMOTIONS = _code("PR110", "more than 10,000 promotions in a ruleset")
+CONDITIONS_TOO_LONG = _code("PR111", "conditions longer than 2,000,000 characters in all in "
+                                     "a ruleset")
 
 # the document model
 MISSING_FIELD = _code("PR120", "a required field is missing")
@@ -51,6 +57,13 @@ BAD_WINDOW = _code("PR126", "an active window that ends before or when it starts
 EFFECT_KINDS = _code("PR127", "an effect with no or several discount kinds")
 COUPON_FIELDS = _code("PR129", "coupon fields that contradict each other")
 DUPLICATE_PROMOTION_ID = _code("PR130", "two promotions with the same id")
+AMOUNT_TOO_LARGE = _code("PR131", "an amount above the maximum (10^15 in the currency's unit), "
+                                  "or a tier threshold above 10^15")
+COUNT_OUT_OF_RANGE = _code("PR132", "a count above 10^9, or a priority beyond ±10^9")
+TOO_MANY_DECIMALS = _code("PR133", "a percentage or tier threshold with more than 6 decimals")
+MOMENT_OUT_OF_RANGE = _code("PR134", "a date or date-time outside the years 1900 to 9000")
+NAME_TOO_LONG = _code("PR135", "a name (200), description (10,000) or coupon code (100) longer "
+                               "than its limit of characters")
 
 # expressions: syntax
 EXPRESSION_SYNTAX = _code("PR150", "expression syntax error")
@@ -79,6 +92,21 @@ CART_CURRENCY = _code("PR305", "an unknown cart currency, or one that differs fr
                                "ruleset's")
 CART_DUPLICATE_LINE = _code("PR306", "a duplicate line id")
 CART_UNREADABLE = _code("PR307", "a cart file cannot be read")
+CART_AMOUNT_TOO_LARGE = _code("PR308", "a cart amount above the maximum (10^15): a price, a "
+                                       "line's total or the subtotal")
+CART_NUMBER_OUT_OF_BOUNDS = _code("PR309", "a quantity or order count above 10^9, or a number "
+                                           "beyond ±10^15")
+CART_BAD_TIME = _code("PR310", "an evaluation time that is not ISO-8601 text, or outside the "
+                               "years 1900 to 9000")
+CART_TOO_MANY = _code("PR311", "too many lines (1,000), coupons (20), tags or segments (50) in a "
+                               "cart")
+CART_TEXT_TOO_LONG = _code("PR312", "a cart text longer than its limit (100 characters; 10,000 "
+                                    "in a file)")
+CART_ATTRIBUTES_TOO_LARGE = _code("PR313", "attributes too large: too many values, nested too "
+                                           "deep, too much text, or a number out of range")
+EVALUATION_TOO_LARGE = _code("PR314", "a cart too large to price against the ruleset: its lines "
+                                      "times the promotions applied exceed 200,000, or the "
+                                      "line discounts computed 1,000,000")
 
 # the usage store
 STORE_ERROR = _code("PR400", "the usage store cannot do what was asked")

@@ -5,8 +5,10 @@ available), iteratively, which lets us:
 
 * refuse every tag but the plain core ones — nothing in a ruleset executes;
 * refuse duplicate keys (PyYAML keeps the last one silently);
-* cap file size, node count (aliases count with their full expansion, so an
-  alias bomb is refused before anything expands it), and nesting depth;
+* cap the file's size and lines, the nodes (an alias counts with its expansion: an
+  alias bomb is refused before anything expands it), the depth, a scalar's length
+  and what ``Caps`` names, in a first pass that counts events, building nothing;
+* bound numbers (±10^15, 12 decimals): Python reads no integer of 4,300 digits;
 * type plain scalars by YAML 1.2's core schema: ``yes``/``no``/``on`` stay
   strings, dates stay strings for the model to parse, and numbers with a
   fraction become ``BareDecimal`` so money fields can tell ``9.99`` from
@@ -16,12 +18,13 @@ available), iteratively, which lets us:
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -30,14 +33,128 @@ from .codes import (
     FORBIDDEN_TAG,
     NO_SUCH_PATH,
     NOT_ONE_DOCUMENT,
+    NUMBER_OUT_OF_BOUNDS,
+    TEXT_TOO_LONG,
     TOO_LARGE,
     YAML_SYNTAX,
 )
-from .errors import Diagnostic, Span
+from .errors import Diagnostic, PromoError, Span
 
 MAX_BYTES = 16 * 1024 * 1024
-MAX_NODES = 2_000_000
+MAX_LINES = 500_000
+MAX_NODES = 300_000
 MAX_DEPTH = 64
+MAX_SCALAR = 10_000  # characters of one scalar
+MAX_NUMBER, MAX_NUMBER_DECIMALS = 10**15, 12  # a number's magnitude and decimals
+
+Path_ = tuple[str | int, ...]
+Pattern = tuple[str, ...]  # a path in which "*" stands for any index of a list
+
+
+class Cap(NamedTuple):
+    """At most ``limit`` items or characters, refused with ``code``: "more than {limit} {what}"."""
+
+    limit: int
+    code: str
+    what: str  # "promotions in a ruleset"
+
+
+@dataclass(frozen=True)
+class Caps:
+    """A document's caps beyond the file's (``MAX_BYTES``, ``MAX_NODES``, ``MAX_DEPTH``): the
+    items of the lists at a pattern, the characters of the scalars at some patterns together;
+    the codes the loader refuses with.  ``model.RULESET_CAPS``, ``engine.cart.CART_CAPS``."""
+
+    lists: Mapping[Pattern, Cap] = field(default_factory=dict)
+    texts: Mapping[frozenset[Pattern], Cap] = field(default_factory=dict)
+    scalar: int = MAX_SCALAR
+    number_code: str = NUMBER_OUT_OF_BOUNDS
+    text_code: str = TEXT_TOO_LONG
+
+
+@dataclass(frozen=True)
+class NodePosition:
+    """Where a value (and, in a mapping, its key) sits, and how it was written."""
+
+    value: Span
+    key: Span | None = None
+    style: str | None = None  # None plain, '"' "'" '|' '>' for scalars
+
+
+class SourceLines(list[str]):
+    """A text's lines as ``str.splitlines`` gives them, split when first read: the
+    lines of a file refused over a cap never are (its diagnostic carries its line)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def _split(self) -> list[str]:
+        if self._text:
+            text, self._text = self._text, ""
+            self.extend(text.splitlines())
+        return self
+
+    def __len__(self) -> int:
+        return list.__len__(self._split())
+
+    def __getitem__(self, key: Any) -> Any:
+        return list.__getitem__(self._split(), key)
+
+    def __iter__(self) -> Iterator[str]:
+        return list.__iter__(self._split())
+
+    def __eq__(self, other: object) -> bool:
+        return list.__eq__(self._split(), other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None
+
+
+@dataclass
+class SourceFile:
+    """A file's name and text, and its lines for rendering."""
+
+    name: str
+    text: str
+    lines: list[str] = field(init=False)
+    breaks: int = field(init=False, repr=False)  # line breaks, as str.splitlines sees them
+
+    def __post_init__(self) -> None:
+        text, self.breaks = self.text, 0
+        if len(text) <= MAX_BYTES:
+            self.breaks = sum(map(text.count, _BREAKS)) - text.count("\r\n")
+        over = len(text) > MAX_BYTES or self.breaks > MAX_LINES  # refused: never split
+        self.lines = SourceLines("" if over else text)
+
+
+_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits on
+
+
+@dataclass
+class Document:
+    """Plain data (dicts, lists, scalars) and the position of every path in it."""
+
+    data: Any
+    positions: dict[Path_, NodePosition]
+    source: SourceFile
+
+    def position(self, path: Path_) -> NodePosition:
+        """The position of ``path``, or of its nearest ancestor that has one.
+
+        Components that are not in the data (such as a validator's union tag) are
+        skipped, even when a tag happens to equal a key of the data: ``effect.percent_off.
+        max_units`` (tag ``percent_off``) finds ``effect.max_units``.  The deepest path
+        wins; on a tie, the one that matched the later components."""
+        found: dict[Path_, None] = {(): None}
+        for part in path:
+            for known in list(found):
+                if known + (part,) in self.positions:
+                    found[known + (part,)] = None
+        best = max(reversed(found), key=len)
+        return self.positions.get(best) or NodePosition(Span(self.source.name, 1, 1))
 
 
 try:  # libyaml is ~10x faster; the pure-Python parser gives the same events.
@@ -54,98 +171,137 @@ _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
 
 
 class BareDecimal(Decimal):
-    """A number written in YAML without quotes and with a fraction, e.g. ``9.99``.
-
-    Exact (built from the source text), but money fields refuse it so that
-    amounts are always written deliberately as ``"9.99"``.
-    """
-
-
-Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class NodePosition:
-    """Where a value (and, in a mapping, its key) sits, and how it was written."""
-
-    value: Span
-    key: Span | None = None
-    style: str | None = None  # None plain, '"' "'" '|' '>' for scalars
-
-
-@dataclass
-class SourceFile:
-    """A file's name and text, split into lines for rendering."""
-
-    name: str
-    text: str
-    lines: list[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.lines = self.text.splitlines()
-
-
-@dataclass
-class Document:
-    """Plain data (dicts, lists, scalars) and the position of every path in it."""
-
-    data: Any
-    positions: dict[Path_, NodePosition]
-    source: SourceFile
-
-    def position(self, path: Path_) -> NodePosition:
-        """The position of ``path``, or of its nearest ancestor that has one.
-
-        Components that are not in the data (such as a validator's union tag)
-        are skipped, even when a tag happens to equal a key of the data:
-        ``effect.percent_off.max_units`` (tag ``percent_off``) finds
-        ``effect.max_units``.  The deepest path wins; on a tie, the one that
-        matched the later components.
-        """
-        found: dict[Path_, None] = {(): None}
-        for part in path:
-            for known in list(found):
-                if known + (part,) in self.positions:
-                    found[known + (part,)] = None
-        best = max(reversed(found), key=len)
-        return self.positions.get(best) or NodePosition(Span(self.source.name, 1, 1))
+    """A number written in YAML without quotes and with a fraction, e.g. ``9.99``: exact
+    (built from the text), but money fields refuse it, so that amounts are written
+    deliberately as ``"9.99"``."""
 
 
 def _span(name: str, start: Any, end: Any) -> Span:
     return Span(name, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
-class _Frame:
-    __slots__ = (
-        "anchor",
-        "container",
-        "key",
-        "key_span",
-        "key_spans",
-        "nodes_at_start",
-        "path",
-    )
+_SKIPPED = (yaml.StreamStartEvent, yaml.DocumentStartEvent, yaml.DocumentEndEvent)
 
-    def __init__(self, container: Any, path: Path_, anchor: str | None,
-                 nodes_at_start: int) -> None:
-        self.container = container
-        self.path = path
+
+class _Count:  # an open collection while ``_scan`` counts: where it is, what it holds
+    __slots__ = ("anchor", "awaiting_key", "cap", "is_map", "items", "key", "pattern", "start")
+
+    def __init__(self, pattern: Pattern | None, is_map: bool, start: int, anchor: str | None,
+                 cap: Cap | None) -> None:
+        self.pattern, self.is_map, self.start, self.anchor, self.cap = \
+            pattern, is_map, start, anchor, cap
+        self.awaiting_key, self.items, self.key = is_map, 0, ""
+
+
+def _scan(source: SourceFile, caps: Caps) -> Diagnostic | None:
+    """The first cap the document breaks, found by counting its events (nodes, an alias with
+    all it expands to; depth; scalars; what ``caps`` names), building nothing.  ``None`` also
+    when the YAML is broken or composing it stops early: composing reports those."""
+    name, max_nodes, max_depth, longest = source.name, MAX_NODES, MAX_DEPTH, caps.scalar
+    lists, texts = caps.lists, caps.texts
+    watched = {p[:k] for p in [*lists, *(q for patterns in texts for q in patterns)]
+               for k in range(len(p) + 1)}  # a path not in it holds nothing capped
+    used, stack = [0] * len(texts), list[_Count]()
+    anchors: dict[str, tuple[int, int, int]] = {}  # anchor → (nodes inside, items, characters)
+    nodes = documents = 0
+    scalar_event, alias_event, loader = yaml.ScalarEvent, yaml.AliasEvent, _EventLoader(source.text)
+    event: Any = None
+
+    def refuse(code: str, message: str, hint: str | None = None) -> Diagnostic:
+        text, at = source.text, event.start_mark.index  # its line: the file is not split
+        start = max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
+        end = min([i for i in (text.find("\n", at), text.find("\r", at)) if i >= 0] or [len(text)])
+        return Diagnostic(code, message, _span(name, event.start_mark, event.end_mark),
+                          hint=hint, source_line=text[start:end])
+
+    try:
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if event is None or kind is yaml.StreamEndEvent:
+                return None
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                if frame.anchor is not None:
+                    anchors[frame.anchor] = (nodes - frame.start, frame.items, 0)
+                continue
+            documents += kind is yaml.DocumentStartEvent
+            if documents > 1:
+                return None
+            if kind in _SKIPPED:
+                continue
+            parent = stack[-1] if stack else None
+            if kind is scalar_event and len(event.value) > longest:
+                return refuse(caps.text_code, f"a text of {len(event.value):,} characters; "
+                              f"the limit is {longest:,}")
+            if parent is not None and parent.awaiting_key:
+                if kind is not scalar_event:
+                    return None
+                nodes += 1
+                parent.key, parent.awaiting_key = event.value, False
+                continue
+            pattern: Pattern | None = ()
+            if parent is not None:
+                pattern = None if parent.pattern is None else \
+                    parent.pattern + ((parent.key if parent.is_map else "*"),)
+                pattern = pattern if pattern in watched else None
+                parent.items += 1
+                parent.awaiting_key = parent.is_map
+                if parent.cap is not None and parent.items > parent.cap.limit:
+                    return refuse(parent.cap.code, f"more than {parent.cap.limit:,} "
+                                  f"{parent.cap.what}")
+            nodes += 1
+            chars = 0
+            if kind is scalar_event:
+                chars = len(event.value)
+                if event.anchor:
+                    anchors[event.anchor] = (1, 0, chars)
+            elif kind is alias_event:
+                if event.anchor not in anchors:
+                    return None
+                size, items, chars = anchors[event.anchor]
+                nodes += size
+                if (cap := lists.get(pattern or ())) is not None and items > cap.limit:
+                    return refuse(cap.code, f"more than {cap.limit:,} {cap.what}")
+            else:
+                stack.append(_Count(pattern, kind is yaml.MappingStartEvent, nodes,
+                                    event.anchor, lists.get(pattern or ())))
+                if len(stack) > max_depth:
+                    return refuse(TOO_LARGE, f"nested more than {max_depth} levels deep")
+            if chars and pattern is not None:
+                for index, (patterns, cap) in enumerate(texts.items()):
+                    if pattern in patterns:
+                        used[index] += chars
+                        if used[index] > cap.limit:
+                            return refuse(cap.code, f"more than {cap.limit:,} {cap.what}")
+            if nodes > max_nodes:
+                return refuse(TOO_LARGE, f"more than {max_nodes:,} YAML nodes (aliases "
+                              "counted with what they expand to)",
+                              "an alias bomb (an anchor repeated into itself)? Otherwise "
+                              "split the file")
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+
+
+class _Frame:
+    __slots__ = ("anchor", "container", "key", "key_span", "key_spans", "path")
+
+    def __init__(self, container: Any, path: Path_, anchor: str | None) -> None:
+        self.container, self.path, self.anchor = container, path, anchor
         self.key: Any = None
         self.key_span: Span | None = None
-        self.anchor = anchor
-        self.nodes_at_start = nodes_at_start
         self.key_spans: dict[Any, Span] = {}
 
 
 class _Composer:
-    def __init__(self, source: SourceFile) -> None:
-        self.source = source
-        self.name = source.name
+    def __init__(self, source: SourceFile, caps: Caps) -> None:
+        self.source, self.name, self.caps = source, source.name, caps
         self.positions: dict[Path_, NodePosition] = {}
         self.diagnostics: list[Diagnostic] = []
-        self.anchors: dict[str, tuple[Any, int]] = {}
-        self.nodes = 0
-        self.documents = 0
+        self.anchors: dict[str, Any] = {}
+        self.documents, self.stopped = 0, False  # stopped: by a number out of bounds
 
     def fail(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, message, span, hint=hint))
@@ -179,12 +335,25 @@ class _Composer:
         if value in _BOOL:
             return _BOOL[value]
         if _INT.match(value):
-            return int(value)
+            digits = value.lstrip("+-").lstrip("0")  # int() reads at most 4,300 digits
+            if len(digits) <= 16 and (number := int(digits or "0")) <= MAX_NUMBER:
+                return -number if value.startswith("-") else number
+            return self.out_of_bounds(value, span)
         if _FLOAT.match(value):
-            try:
-                return BareDecimal(value)
-            except InvalidOperation:  # pragma: no cover - the regex admits only decimals
-                return value
+            with contextlib.suppress(InvalidOperation):  # an exponent Decimal cannot hold
+                decimal = BareDecimal(value)
+                if decimal.copy_abs() <= MAX_NUMBER and isinstance(
+                        e := decimal.as_tuple().exponent, int) and e >= -MAX_NUMBER_DECIMALS:
+                    return decimal
+            return self.out_of_bounds(value, span)
+        return value
+
+    def out_of_bounds(self, value: str, span: Span) -> str:
+        shown = value if len(value) <= 30 else f"{value[:24]}… ({len(value):,} characters)"
+        self.fail(self.caps.number_code, f"the number {shown} is out of bounds: at most "
+                  f"10^15 in size, with at most {MAX_NUMBER_DECIMALS} decimals", span,
+                  "quote it if it is text (an id, a code)")
+        self.stopped = True
         return value
 
     def forbidden(self, tag: str, span: Span) -> None:
@@ -214,8 +383,7 @@ class _Composer:
                 if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                     frame = stack.pop()
                     if frame.anchor is not None:
-                        self.anchors[frame.anchor] = (frame.container,
-                                                      self.nodes - frame.nodes_at_start)
+                        self.anchors[frame.anchor] = frame.container
                     if not stack:
                         root = frame.container
                     continue
@@ -227,8 +395,9 @@ class _Composer:
                     if not isinstance(event, yaml.ScalarEvent):
                         self.fail(YAML_SYNTAX, "mapping keys must be plain names", span)
                         return None
-                    self.nodes += 1
                     key = self.scalar(event, span)
+                    if self.stopped:
+                        return None
                     if key is None or isinstance(key, (bool, Decimal)):
                         key = event.value
                     if key == "<<":
@@ -238,7 +407,7 @@ class _Composer:
                     parent.key_span = span
                     continue
                 value, opened = self.node(event, span, stack)
-                if value is _ABORT:
+                if value is _ABORT or self.stopped:
                     return None
                 if parent is None:
                     path: Path_ = ()
@@ -258,16 +427,8 @@ class _Composer:
                 if opened is not None:
                     opened.path = path
                     stack.append(opened)
-                    if len(stack) > MAX_DEPTH:
-                        self.fail(TOO_LARGE, f"nested more than {MAX_DEPTH} levels deep", span)
-                        return None
                 elif parent is None:
                     root = value
-                if self.nodes > MAX_NODES:
-                    self.fail(TOO_LARGE, f"more than {MAX_NODES:,} YAML nodes (aliases "
-                              "counted with what they expand to)", span,
-                              "is an anchor repeated into itself (an alias bomb)?")
-                    return None
         except yaml.MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -280,24 +441,21 @@ class _Composer:
         return root
 
     def node(self, event: Any, span: Span, stack: list[_Frame]) -> tuple[Any, _Frame | None]:
-        self.nodes += 1
         if isinstance(event, yaml.AliasEvent):
             if event.anchor not in self.anchors:
                 self.fail(YAML_SYNTAX, f"unknown alias '*{event.anchor}'", span)
                 return _ABORT, None
-            value, size = self.anchors[event.anchor]
-            self.nodes += size
-            return value, None
+            return self.anchors[event.anchor], None
         tag = getattr(event, "tag", None)
         if isinstance(event, yaml.ScalarEvent):
             value = self.scalar(event, span)
             if event.anchor:
-                self.anchors[event.anchor] = (value, 1)
+                self.anchors[event.anchor] = value
             return value, None
         if tag is not None and tag not in (_CORE + "map", _CORE + "seq"):
             self.forbidden(tag, span)
         container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
-        return container, _Frame(container, (), event.anchor, self.nodes)
+        return container, _Frame(container, (), event.anchor)
 
     def attach(self, parent: _Frame, value: Any) -> None:
         if isinstance(parent.container, list):
@@ -329,11 +487,10 @@ class _Duplicate:
 
 def read_source(path: str | Path) -> SourceFile:
     """Read a file as UTF-8 text, refusing huge files before reading them."""
-    p = Path(path)
-    size = p.stat().st_size
-    if size > MAX_BYTES:
-        raise _too_large(str(path), size)
-    return SourceFile(str(path), p.read_text(encoding="utf-8"))
+    if (size := Path(path).stat().st_size) > MAX_BYTES:
+        raise PromoError(f"file is {size:,} bytes; the limit is {MAX_BYTES:,}",
+                         Span(str(path), 1, 1), code=TOO_LARGE)
+    return SourceFile(str(path), Path(path).read_text(encoding="utf-8"))
 
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -362,19 +519,20 @@ def find_yaml_files(paths: Iterable[str | Path],
     return list(dict.fromkeys(found))
 
 
-def _too_large(name: str, size: int) -> Exception:
-    from .errors import PromoError
-
-    return PromoError(f"file is {size:,} bytes; the limit is {MAX_BYTES:,}",
-                      Span(name, 1, 1), code=TOO_LARGE)
-
-
-def compose_document(source: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
-    """Parse YAML text into a positioned ``Document`` (or diagnostics)."""
-    if len(source.text) > MAX_BYTES:
-        return None, [Diagnostic(TOO_LARGE, f"text is {len(source.text):,} characters; the "
-                                 f"limit is {MAX_BYTES:,}", Span(source.name, 1, 1))]
-    composer = _Composer(source)
+def compose_document(source: SourceFile, caps: Caps | None = None,
+                     ) -> tuple[Document | None, list[Diagnostic]]:
+    """Parse YAML text into a positioned ``Document`` (or diagnostics); ``caps`` are a
+    ruleset's unless given.  A document over a cap is refused before anything is built."""
+    from .model import RULESET_CAPS  # (model imports this module)
+    caps = caps or RULESET_CAPS
+    over = f"text is {len(source.text):,} characters; the limit is {MAX_BYTES:,}" \
+        if len(source.text) > MAX_BYTES else \
+        f"more than {MAX_LINES:,} lines" if source.breaks > MAX_LINES else None
+    refused = Diagnostic(TOO_LARGE, over, Span(source.name, 1, 1)) if over else \
+        _scan(source, caps)
+    if refused is not None:
+        return None, [refused]
+    composer = _Composer(source, caps)
     data = composer.compose(source.text)
     if composer.documents == 0 and not composer.diagnostics:
         composer.fail(NOT_ONE_DOCUMENT, "the file is empty", Span(source.name, 1, 1))
@@ -386,11 +544,9 @@ def compose_document(source: SourceFile) -> tuple[Document | None, list[Diagnost
 def expression_location(doc: Document, path: Path_, line: int, col: int) -> Span:
     """Map a (line, col) inside the expression at ``path`` onto the YAML file.
 
-    Folding and block indentation change only whitespace, so the k-th
-    non-blank character of the expression is the k-th non-blank character of
-    the scalar's source (after its quote or block indicator), counting an
-    escape sequence of a quoted scalar as the one character it writes.
-    """
+    Folding and block indentation change only whitespace, so the k-th non-blank character
+    of the expression is the k-th non-blank character of the scalar's source (after its
+    quote or block indicator), an escape of a quoted scalar counting as what it writes."""
     pos = doc.position(path)
     value: Any = doc.data
     for part in path:
@@ -426,9 +582,8 @@ _HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 
 
 def _written(line: str, column: int, style: str | None) -> tuple[str, int]:
-    """The value character written at ``line[column]`` and how many source characters
-    it takes: an escape in a quoted scalar (a backslash sequence in double quotes,
-    a doubled quote in single quotes) writes one character."""
+    """The value character written at ``line[column]`` and how many source characters it
+    takes: an escape (a backslash sequence in double quotes, '' in single) writes one."""
     if style == "'" and line.startswith("''", column):
         return "'", 2
     if style != '"' or line[column] != "\\":

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -29,14 +30,22 @@ from pydantic import (
 )
 
 from .codes import (
+    AMOUNT_TOO_LARGE,
     BAD_WINDOW,
+    CONDITIONS_TOO_LONG,
+    COUNT_OUT_OF_RANGE,
     COUPON_FIELDS,
     EFFECT_KINDS,
     INVALID_VALUE,
+    NAME_TOO_LONG,
+    TOO_MANY_DECIMALS,
+    TOO_MANY_PROMOTIONS,
 )
 from .currencies import MINOR_UNITS
-from .loader import SourceFile
+from .loader import Cap, Caps, SourceFile
 from .values import (
+    MAX_AMOUNT,
+    MAX_DECIMALS,
     CartCondition,
     Condition,
     CouponCode,
@@ -46,13 +55,49 @@ from .values import (
     Moment,
     Money,
     Percent,
-    PositiveInt,
     StrictBool,
     Timezone,
     custom_error,
     normalise_code,
     parse_decimal,
 )
+
+MAX_COUNT = 10**9
+"""The largest count (``max_units``, ``uses``, ``buy`` …) and the largest priority (±)."""
+MAX_PROMOTIONS = 10_000
+MAX_CONDITION_TEXT = 2_000_000
+"""Characters of all the conditions of a ruleset together (``CONDITION_FIELDS``)."""
+MAX_NAME, MAX_DESCRIPTION = 200, 10_000  # characters
+
+
+def _at_most(limit: int, what: str, least: int | None = None) -> AfterValidator:
+    """A bound on an integer field (its lower bound, when ``least`` is given, too)."""
+
+    def check(value: int) -> int:
+        if value > limit or (least is not None and value < least):
+            shown = f"{value:,}" if abs(value) < 10**30 else \
+                f"a number of about {int(abs(value).bit_length() * 0.30103) + 1:,} digits"
+            raise custom_error(COUNT_OUT_OF_RANGE, f"{what} is at most {limit:,}"
+                               + (f" and at least {least:,}" if least is not None else "")
+                               + f" (got {shown})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _text(limit: int, what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise custom_error(NAME_TOO_LONG, f"{what} has at most {limit:,} characters "
+                               f"(got {len(value):,})")
+        return value
+
+    return AfterValidator(check)
+
+
+Count = Annotated[int, Field(ge=1, strict=True), _at_most(MAX_COUNT, "a count")]
+Name = Annotated[str, _text(MAX_NAME, "a name")]
+Description = Annotated[str, _text(MAX_DESCRIPTION, "a description")]
 
 
 class _Strict(BaseModel):
@@ -112,7 +157,7 @@ class PercentOff(_Effect):
     """A percentage off the target lines (at most ``max_units`` units, cheapest first)."""
 
     percent_off: Percent
-    max_units: PositiveInt | None = None
+    max_units: Count | None = None
     choose: Choose = "cheapest"
 
 
@@ -126,7 +171,7 @@ class AmountOffEach(_Effect):
     """A fixed amount off every target unit (at most ``max_units`` units)."""
 
     amount_off_each: Money
-    max_units: PositiveInt | None = None
+    max_units: Count | None = None
     choose: Choose = "cheapest"
 
 
@@ -134,23 +179,23 @@ class FixedPrice(_Effect):
     """Every target unit (at most ``max_units``) costs this price, if it cost more."""
 
     fixed_price: Money
-    max_units: PositiveInt | None = None
+    max_units: Count | None = None
     choose: Choose = "cheapest"
 
 
 class BuyGet(_Effect):
     """Buy X, get Y at a percentage off (100 = free), repeating."""
 
-    buy: PositiveInt
-    get: PositiveInt
+    buy: Count
+    get: Count
     percent_off: Percent = Decimal(100)
     choose: Choose = "cheapest"
-    max_applications: PositiveInt | None = None
+    max_applications: Count | None = None
     get_target: ItemCondition | None = None
 
 
 class BundleSpec(_Strict):
-    units: Annotated[int, Field(ge=2, strict=True)]
+    units: Annotated[int, Field(ge=2, strict=True), _at_most(MAX_COUNT, "a bundle's units")]
     price: Money
 
 
@@ -159,13 +204,13 @@ class Bundle(_Effect):
 
     bundle: BundleSpec
     choose: Choose = "cheapest"
-    max_applications: PositiveInt | None = None
+    max_applications: Count | None = None
 
 
 class TierStep(_Strict):
     """A threshold and the effect that applies from it on."""
 
-    at: Annotated[Decimal, PlainValidator(lambda v: parse_decimal(v, "a tier threshold")),
+    at: Annotated[Decimal, PlainValidator(lambda v: _threshold(v)),
                   PlainSerializer(str, return_type=str),
                   WithJsonSchema({"type": ["string", "integer"]})]
     percent_off: Percent | None = None
@@ -187,6 +232,18 @@ class TierStep(_Strict):
 
 
 TIER_KINDS = ("percent_off", "amount_off", "amount_off_each", "fixed_price")
+
+
+def _threshold(value: Any) -> Decimal:
+    """A tier threshold: at most 10^15, with at most ``MAX_DECIMALS`` decimals."""
+    at = parse_decimal(value, "a tier threshold")
+    exponent = at.as_tuple().exponent
+    if at > MAX_AMOUNT:
+        raise custom_error(AMOUNT_TOO_LARGE, "a tier threshold is at most 10^15")
+    if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
+        raise custom_error(TOO_MANY_DECIMALS, f"a tier threshold has at most {MAX_DECIMALS} "
+                           "decimals (got {value})", value=str(at))
+    return at
 
 
 class TierSpec(_Strict):
@@ -306,13 +363,19 @@ CONDITION_FIELDS: tuple[tuple[tuple[str, ...], bool], ...] = (
 and whether each is about one line (``item.*``) or the whole cart.  Loading,
 lint, compiling and the index all read conditions through this declaration."""
 
+RULESET_CAPS = Caps(
+    lists={("promotions",): Cap(MAX_PROMOTIONS, TOO_MANY_PROMOTIONS, "promotions in a ruleset")},
+    texts={frozenset(("promotions", "*", *path) for path, _ in CONDITION_FIELDS):
+           Cap(MAX_CONDITION_TEXT, CONDITIONS_TOO_LONG, "characters of conditions in a ruleset")})
+"""The caps the loader checks on a ruleset file before composing it."""
+
 
 class Limits(_Strict):
     """Usage limits, enforced by the usage store (reserved + confirmed uses)."""
 
-    uses: PositiveInt | None = Field(default=None, description="Total uses of the promotion.")
-    per_customer: PositiveInt | None = Field(default=None, description="Uses per customer.")
-    per_coupon: PositiveInt | None = Field(default=None, description="Uses per coupon code.")
+    uses: Count | None = Field(default=None, description="Total uses of the promotion.")
+    per_customer: Count | None = Field(default=None, description="Uses per customer.")
+    per_coupon: Count | None = Field(default=None, description="Uses per coupon code.")
     budget: Money | None = Field(default=None, description="Total discount the promotion "
                                  "may give.")
 
@@ -320,9 +383,10 @@ class Promotion(_Strict):
     """One promotion: when it applies, what it discounts, how it is limited."""
 
     id: Identifier
-    name: str | None = None
-    description: str | None = None
-    priority: Annotated[int, Field(strict=True)] = 0
+    name: Name | None = None
+    description: Description | None = None
+    priority: Annotated[int, Field(strict=True),
+                        _at_most(MAX_COUNT, "a priority", -MAX_COUNT)] = 0
     active: Window | None = None
     coupon: CouponCode | None = None
     coupons: Annotated[tuple[CouponCode, ...], Field(min_length=1)] | None = None
@@ -388,7 +452,8 @@ class MaxDiscount(_Strict):
 class Stacking(_Strict):
     """How promotions combine. Required, and every switch is explicit."""
 
-    coupons_per_order: Annotated[int, Field(ge=0, strict=True)]
+    coupons_per_order: Annotated[int, Field(ge=0, strict=True),
+                                 _at_most(MAX_COUNT, "coupons_per_order")]
     coupon_with_automatic: StrictBool
     base: Literal["original", "discounted"]
     max_discount: MaxDiscount | None = None
@@ -405,18 +470,26 @@ DslVersion = Annotated[int, PlainValidator(_dsl_version),
                        WithJsonSchema({"const": 1, "description": "Ruleset language version."})]
 
 
+def _few_promotions(value: Any) -> Any:
+    """At most ``MAX_PROMOTIONS`` (a file is refused before it is composed: ``RULESET_CAPS``)."""
+    if isinstance(value, (list, tuple)) and len(value) > MAX_PROMOTIONS:
+        raise custom_error(TOO_MANY_PROMOTIONS, f"more than {MAX_PROMOTIONS:,} promotions in a "
+                           f"ruleset (got {len(value):,})")
+    return value
+
+
 class Ruleset(_Strict):
     """A ruleset file: header, stacking policy and promotions."""
 
     ruleset: Identifier = Field(description="The ruleset's id.")
     dsl: DslVersion = Field(description="Version of the ruleset language.")
-    name: str | None = None
-    description: str | None = None
+    name: Name | None = None
+    description: Description | None = None
     currency: Currency
     timezone: Timezone
     rounding: Literal["half_even", "half_up", "down"] = "half_even"
     stacking: Stacking
-    promotions: tuple[Promotion, ...]
+    promotions: Annotated[tuple[Promotion, ...], BeforeValidator(_few_promotions)]
 
     _source: SourceFile | None = PrivateAttr(default=None)
 

@@ -27,9 +27,13 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .codes import (
+    AMOUNT_TOO_LARGE,
     EXPRESSION_SYNTAX,
     FLOAT_MONEY,
     INVALID_VALUE,
+    MOMENT_OUT_OF_RANGE,
+    NAME_TOO_LONG,
+    TOO_MANY_DECIMALS,
     TOO_PRECISE,
     UNKNOWN_CURRENCY,
     UNKNOWN_TIMEZONE,
@@ -51,6 +55,17 @@ def custom_error(code: str, template: str, **ctx: Any) -> PydanticCustomError:
 # ------------------------------------------------------------------ money
 
 
+MAX_AMOUNT = Decimal(10) ** 15
+"""The largest amount, in the currency's unit: every sum and product the engine forms
+from accepted amounts stays exact in 28 digits (docs/semantics.md#money)."""
+MAX_DECIMALS = 6
+"""The most decimals of a percentage or a tier threshold."""
+YEARS = (1900, 9000)
+"""The first and last year of a date or date-time: any offset or timezone keeps its
+instant inside what Python's datetime holds."""
+MAX_CODE_LENGTH = 100
+
+
 def parse_decimal(value: Any, what: str) -> Decimal:
     if isinstance(value, bool):
         raise custom_error(INVALID_VALUE, f"{what} must be a number, not true/false")
@@ -58,7 +73,7 @@ def parse_decimal(value: Any, what: str) -> Decimal:
         raise custom_error(FLOAT_MONEY, f"{what} must not be a float")
     if isinstance(value, int):
         return Decimal(value)
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal) and value.is_finite():
         return Decimal(value)
     if isinstance(value, str) and _DECIMAL_TEXT.match(value.strip()):
         return Decimal(value.strip())
@@ -75,6 +90,7 @@ class MoneyRules:
     bare_code: str = FLOAT_MONEY
     invalid_code: str = INVALID_VALUE
     precision_code: str = TOO_PRECISE
+    limit_code: str = AMOUNT_TOO_LARGE
 
 
 def money_validator(rules: MoneyRules) -> Callable[[Any, ValidationInfo], Decimal]:
@@ -94,6 +110,9 @@ def money_validator(rules: MoneyRules) -> Callable[[Any, ValidationInfo], Decima
         if amount < 0:
             raise custom_error(rules.invalid_code, f"{rules.what} cannot be negative "
                          "(got {value})", value=str(amount))
+        if amount > MAX_AMOUNT:
+            raise custom_error(rules.limit_code, f"{rules.what} is at most 10^15 (got "
+                               "{value})", value=_shown(amount))
         units = (info.context or {}).get("minor_units")
         exponent = amount.as_tuple().exponent
         if units is not None and isinstance(exponent, int) and -exponent > units:
@@ -107,11 +126,21 @@ def money_validator(rules: MoneyRules) -> Callable[[Any, ValidationInfo], Decima
 _money = money_validator(MoneyRules())
 
 
+def _shown(number: Decimal) -> str:
+    """A number as written, or its start and its size when it is long."""
+    text = str(number)
+    return text if len(text) <= 30 else f"{text[:24]}… ({len(text):,} characters)"
+
+
 def _percent(value: Any) -> Decimal:
     pct = parse_decimal(value, "a percentage")
     if not Decimal(0) < pct <= Decimal(100):
         raise custom_error(INVALID_VALUE, "a percentage must be more than 0 and at most 100 "
-                     "(got {value})", value=str(pct))
+                     "(got {value})", value=_shown(pct))
+    exponent = pct.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
+        raise custom_error(TOO_MANY_DECIMALS, f"a percentage has at most {MAX_DECIMALS} "
+                           "decimals (got {value})", value=_shown(pct))
     return pct
 
 
@@ -189,18 +218,23 @@ ItemCondition = Annotated[Condition, _condition_validator(True), _SERIALIZE_COND
 
 
 def _moment(value: Any) -> dt.date | dt.datetime:
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value
+    moment = value if isinstance(value, (dt.datetime, dt.date)) else None
     if isinstance(value, str):
         text = value.strip()
         try:
             if "T" in text or " " in text:
-                return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return dt.date.fromisoformat(text)
+                moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            else:
+                moment = dt.date.fromisoformat(text)
         except ValueError:
             pass
-    raise custom_error(INVALID_VALUE, "expected a date (2026-06-01) or a date and time "
-                 "(2026-06-01T09:00), got '{value}'", value=str(value))
+    if moment is None:
+        raise custom_error(INVALID_VALUE, "expected a date (2026-06-01) or a date and time "
+                     "(2026-06-01T09:00), got '{value}'", value=str(value))
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        raise custom_error(MOMENT_OUT_OF_RANGE, f"{{value}} is outside the years {YEARS[0]} "
+                           f"to {YEARS[1]}", value=moment.isoformat())
+    return moment
 
 
 Moment = Annotated[
@@ -230,6 +264,9 @@ def _coupon_code(value: Any) -> str:
                      value=str(value))
     if not value.strip():
         raise custom_error(INVALID_VALUE, "a coupon code cannot be empty")
+    if len(value.strip()) > MAX_CODE_LENGTH:
+        raise custom_error(NAME_TOO_LONG, f"a coupon code has at most {MAX_CODE_LENGTH} "
+                           f"characters (got {len(value.strip()):,})")
     return value.strip()
 
 

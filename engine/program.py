@@ -18,16 +18,17 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from dsl import Ruleset
-from dsl.codes import CART_CURRENCY
+from dsl.codes import CART_BAD_TIME, CART_CURRENCY, EVALUATION_TOO_LARGE
 from dsl.errors import Diagnostic
 from dsl.model import Promotion
 from dsl.ruleset import gc_paused
-from dsl.values import normalise_code
+from dsl.values import YEARS, normalise_code
 
 from . import reasons as r
 from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import Compiled, LineFilter, compile_condition, compile_line_filter
+from .effects import BaseLine, Parts
 from .evaluate import Evaluation, priced_result
 from .explain import Explainer
 from .facts import Facts, cart_facts
@@ -35,10 +36,17 @@ from .index import PromotionIndex
 from .money import quantum
 from .rejections import explain_skipped, written
 from .result import Rejected, Rejections, Result
+from .stacking import PassState
 
 CHECK_INDEX = os.environ.get("PROMORULES_CHECK_INDEX", "") not in ("", "0")
 """Check on every evaluation that the index left out no promotion that applies
 (the test suite turns it on; it costs the reasons of every promotion left out)."""
+MAX_APPLIED = 200_000
+"""The cart's lines (at least one) times the promotions that apply in a pass: it bounds
+what a result holds and what writing it out costs (README "Limits")."""
+MAX_WORK = 1_000_000
+"""Line discounts one cart's evaluation may compute, its reasons included: each effect
+computed counts the lines it takes from (at least one)."""
 
 
 class UsageView(Protocol):
@@ -81,6 +89,44 @@ class CompiledPromotion:
 
 def _instant(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.astimezone(dt.UTC) if moment is not None else None
+
+
+class _Bounded(Evaluation):
+    """An evaluation within ``MAX_APPLIED`` and ``MAX_WORK``, the reasons of its result
+    included (reading them may raise the ``CartError`` then)."""
+
+    work = 0
+
+    def _effect(self, cp: CompiledPromotion, remaining: dict[str, Decimal],
+                shipping_left: Decimal | None) -> tuple[Parts, list[BaseLine]]:
+        parts, targets = super()._effect(cp, remaining, shipping_left)
+        self.work += max(1, len(targets), len(parts.lines))
+        if self.work > MAX_WORK:
+            raise _too_large(f"pricing this cart computes more than {MAX_WORK:,} line "
+                             "discounts (the lines each promotion takes from, and the reasons)")
+        return parts, targets
+
+    def _apply(self, cp: CompiledPromotion, position: int, coupon: str | None,
+               state: PassState) -> None:
+        super()._apply(cp, position, coupon, state)
+        lines = max(1, len(self.facts.lines))
+        if len(state.applied) * lines > MAX_APPLIED:
+            raise _too_large(f"more than {MAX_APPLIED:,} line discounts in the result "
+                             f"({len(self.facts.lines):,} lines × {len(state.applied):,} "
+                             "promotions applied so far)")
+
+
+def _too_large(message: str) -> CartError:
+    return CartError([Diagnostic(EVALUATION_TOO_LARGE, f"lines: {message}",
+                                 hint="split the cart, or the ruleset")])
+
+
+def _in_years(moment: dt.datetime) -> dt.datetime:
+    """An evaluation time within ``YEARS``: beyond, an offset or a timezone overflows."""
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        raise CartError([Diagnostic(CART_BAD_TIME, f"at: {moment.isoformat()} is outside the "
+                                    f"years {YEARS[0]} to {YEARS[1]}")])
+    return moment
 
 
 def _moment(value: dt.date | dt.datetime | None, ruleset: Ruleset) -> dt.datetime | None:
@@ -151,7 +197,8 @@ class Program:
 
     def active_ids(self, at: dt.datetime) -> list[str]:
         """Promotions whose window contains ``at`` (the active_promotions read model)."""
-        local = at if at.tzinfo is not None else at.replace(tzinfo=self.ruleset.zone)
+        local = _in_years(at)
+        local = local if local.tzinfo is not None else local.replace(tzinfo=self.ruleset.zone)
         instant = local.astimezone(dt.UTC)
         return [cp.id for cp in self.promotions if cp.active(instant)]
 
@@ -173,7 +220,7 @@ class Program:
         moment = self._moment(cart, at)
         facts = self.facts(cart, moment)
         chosen, unmatched = self._choose(cart)
-        run = Evaluation(self, cart, facts, moment, chosen, usage)
+        run = _Bounded(self, cart, facts, moment, chosen, usage)
         positions = self._positions(facts, moment, chosen)
         outcome = None
         if not self.ruleset.stacking.coupon_with_automatic and chosen:
@@ -208,7 +255,7 @@ class Program:
 
     def _moment(self, cart: Cart, at: dt.datetime | None) -> dt.datetime:
         """When the cart is priced: ``at``, else the cart's, else now."""
-        moment = at or cart.at or dt.datetime.now(dt.UTC)
+        moment = _in_years(at or cart.at or dt.datetime.now(dt.UTC))
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.ruleset.zone)
 
     def _choose(self, cart: Cart) -> tuple[dict[str, str], list[Rejected]]:

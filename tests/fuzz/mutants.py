@@ -46,6 +46,15 @@ HOSTILE_SCALARS = st.one_of(
 )
 
 
+RAW = ["9" * 5000, "-" + "9" * 4400, "1e-999999999", "1e999999999", "0.1e-30", ".inf", ".nan",
+       "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-23:59", "0001-01-01", "2026-06-01",
+       "0x1F", "0o17", "1_000", "+12", "~", "!!binary aGVsbG8=", "[" * 60 + "]" * 60,
+       "100000000000000000000000000", "0.000000000000000000000000001"]
+"""Text written into the YAML as it stands (unquoted), where a value was: what a
+dumper would quote, the loader meets as numbers, dates and tags."""
+_MARK = "__raw_{}__"
+
+
 def _places(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every path to a value inside ``data`` (mappings and lists)."""
     out = [path]
@@ -74,8 +83,11 @@ def mutated(draw: st.DrawFn, seed: Any) -> Any:
             break
         path = draw(st.sampled_from(places))
         parent = _parent(data, path)
-        action = draw(st.sampled_from(["replace", "replace", "delete", "duplicate", "nest"]))
-        if action == "replace":
+        action = draw(st.sampled_from(["replace", "replace", "raw", "delete", "duplicate",
+                                       "nest"]))
+        if action == "raw":
+            parent[path[-1]] = _MARK.format(draw(st.integers(0, len(RAW) - 1)))
+        elif action == "replace":
             parent[path[-1]] = draw(HOSTILE_SCALARS)
         elif action == "delete":
             del parent[path[-1]]
@@ -87,9 +99,12 @@ def mutated(draw: st.DrawFn, seed: Any) -> Any:
 
 
 def _text(data: Any, as_json: bool) -> str:
-    if as_json:
-        return json.dumps(data, default=str)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    text = json.dumps(data, default=str) if as_json else \
+        yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=2**20)
+    for index, raw in enumerate(RAW):
+        mark = _MARK.format(index)
+        text = text.replace(f'"{mark}"', raw).replace(mark, raw)
+    return text
 
 
 @st.composite
