@@ -43,6 +43,7 @@ from .codes import (
 )
 from .currencies import MINOR_UNITS
 from .loader import Cap, Caps, SourceFile
+from .schema import SchemaStates, decimal_text
 from .values import (
     MAX_AMOUNT,
     MAX_DECIMALS,
@@ -95,9 +96,12 @@ def _text(limit: int, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-Count = Annotated[int, Field(ge=1, strict=True), _at_most(MAX_COUNT, "a count")]
-Name = Annotated[str, _text(MAX_NAME, "a name")]
-Description = Annotated[str, _text(MAX_DESCRIPTION, "a description")]
+# ``SchemaStates`` repeats the bounds of the validators for the JSON Schema.
+Count = Annotated[int, Field(ge=1, strict=True), _at_most(MAX_COUNT, "a count"),
+                  SchemaStates(maximum=MAX_COUNT)]
+Name = Annotated[str, _text(MAX_NAME, "a name"), SchemaStates(maxLength=MAX_NAME)]
+Description = Annotated[str, _text(MAX_DESCRIPTION, "a description"),
+                        SchemaStates(maxLength=MAX_DESCRIPTION)]
 
 
 class _Strict(BaseModel):
@@ -195,7 +199,8 @@ class BuyGet(_Effect):
 
 
 class BundleSpec(_Strict):
-    units: Annotated[int, Field(ge=2, strict=True), _at_most(MAX_COUNT, "a bundle's units")]
+    units: Annotated[int, Field(ge=2, strict=True), _at_most(MAX_COUNT, "a bundle's units"),
+                     SchemaStates(maximum=MAX_COUNT)]
     price: Money
 
 
@@ -212,7 +217,9 @@ class TierStep(_Strict):
 
     at: Annotated[Decimal, PlainValidator(lambda v: _threshold(v)),
                   PlainSerializer(str, return_type=str),
-                  WithJsonSchema({"type": ["string", "integer"]})]
+                  WithJsonSchema({"type": ["number", "string"], "minimum": 0,
+                                  "maximum": int(MAX_AMOUNT),
+                                  "pattern": decimal_text(MAX_AMOUNT, MAX_DECIMALS)})]
     percent_off: Percent | None = None
     amount_off: Money | None = None
     amount_off_each: Money | None = None
@@ -385,8 +392,8 @@ class Promotion(_Strict):
     id: Identifier
     name: Name | None = None
     description: Description | None = None
-    priority: Annotated[int, Field(strict=True),
-                        _at_most(MAX_COUNT, "a priority", -MAX_COUNT)] = 0
+    priority: Annotated[int, Field(strict=True), _at_most(MAX_COUNT, "a priority", -MAX_COUNT),
+                        SchemaStates(minimum=-MAX_COUNT, maximum=MAX_COUNT)] = 0
     active: Window | None = None
     coupon: CouponCode | None = None
     coupons: Annotated[tuple[CouponCode, ...], Field(min_length=1)] | None = None
@@ -453,7 +460,8 @@ class Stacking(_Strict):
     """How promotions combine. Required, and every switch is explicit."""
 
     coupons_per_order: Annotated[int, Field(ge=0, strict=True),
-                                 _at_most(MAX_COUNT, "coupons_per_order")]
+                                 _at_most(MAX_COUNT, "coupons_per_order"),
+                                 SchemaStates(maximum=MAX_COUNT)]
     coupon_with_automatic: StrictBool
     base: Literal["original", "discounted"]
     max_discount: MaxDiscount | None = None
@@ -489,7 +497,8 @@ class Ruleset(_Strict):
     timezone: Timezone
     rounding: Literal["half_even", "half_up", "down"] = "half_even"
     stacking: Stacking
-    promotions: Annotated[tuple[Promotion, ...], BeforeValidator(_few_promotions)]
+    promotions: Annotated[tuple[Promotion, ...], BeforeValidator(_few_promotions),
+                          SchemaStates(maxItems=MAX_PROMOTIONS)]
 
     _source: SourceFile | None = PrivateAttr(default=None)
 

@@ -42,7 +42,9 @@ from .currencies import MINOR_UNITS
 from .errors import ExpressionError, Span
 from .expr import nodes
 from .expr.check import check_condition
+from .expr.parser import MAX_LENGTH as MAX_CONDITION_LENGTH
 from .loader import BareDecimal
+from .schema import decimal_text, moment_text, timezone_schema, trimmed_text
 
 _DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
@@ -60,6 +62,7 @@ MAX_AMOUNT = Decimal(10) ** 15
 from accepted amounts stays exact in 28 digits (docs/semantics.md#money)."""
 MAX_DECIMALS = 6
 """The most decimals of a percentage or a tier threshold."""
+MAX_PERCENT = Decimal(100)
 YEARS = (1900, 9000)
 """The first and last year of a date or date-time: any offset or timezone keeps its
 instant inside what Python's datetime holds."""
@@ -134,7 +137,7 @@ def _shown(number: Decimal) -> str:
 
 def _percent(value: Any) -> Decimal:
     pct = parse_decimal(value, "a percentage")
-    if not Decimal(0) < pct <= Decimal(100):
+    if not Decimal(0) < pct <= MAX_PERCENT:
         raise custom_error(INVALID_VALUE, "a percentage must be more than 0 and at most 100 "
                      "(got {value})", value=_shown(pct))
     exponent = pct.as_tuple().exponent
@@ -144,20 +147,25 @@ def _percent(value: Any) -> Decimal:
     return pct
 
 
+MONEY_SCHEMA: dict[str, Any] = {
+    "type": ["string", "integer"], "pattern": decimal_text(MAX_AMOUNT),
+    "minimum": 0, "maximum": int(MAX_AMOUNT),
+    "description": 'A money amount: a quoted decimal ("9.99") or an integer.'}
+"""Amounts are found in the schema by this pattern (``schema`` adds the currency's decimals)."""
 Money = Annotated[
     Decimal,
     PlainValidator(_money),
     PlainSerializer(lambda d: str(d), return_type=str),
-    WithJsonSchema({"type": ["string", "integer"], "pattern": r"^[0-9]+(\.[0-9]+)?$",
-                    "minimum": 0,
-                    "description": 'A money amount: a quoted decimal ("9.99") or an integer.'}),
+    WithJsonSchema(MONEY_SCHEMA),
 ]
 Percent = Annotated[
     Decimal,
     PlainValidator(_percent),
     PlainSerializer(lambda d: str(d), return_type=str),
-    WithJsonSchema({"type": ["number", "string"], "exclusiveMinimum": 0, "maximum": 100,
-                    "description": "A percentage, more than 0 and at most 100."}),
+    WithJsonSchema({"type": ["number", "string"], "exclusiveMinimum": 0,
+                    "maximum": int(MAX_PERCENT),
+                    "pattern": decimal_text(MAX_PERCENT, MAX_DECIMALS, above_zero=True),
+                    "description": "A percentage, more than 0 and at most 100 (12.5)."}),
 ]
 PositiveInt = Annotated[int, Field(ge=1, strict=True)]
 StrictBool = Annotated[bool, Field(strict=True)]
@@ -205,7 +213,8 @@ def _condition_validator(item_context: bool) -> Any:
     return PlainValidator(validate)
 
 
-_EXPR_SCHEMA = WithJsonSchema({"type": "string", "minLength": 1,
+_EXPR_SCHEMA = WithJsonSchema({"type": "string", "pattern": r"\S",
+                               "maxLength": MAX_CONDITION_LENGTH,
                                "description": "A condition expression."})
 _SERIALIZE_CONDITION = PlainSerializer(lambda c: c.source, return_type=str)
 CartCondition = Annotated[Condition, _condition_validator(False), _SERIALIZE_CONDITION,
@@ -241,9 +250,10 @@ Moment = Annotated[
     dt.datetime | dt.date,
     PlainValidator(_moment),
     PlainSerializer(lambda m: m.isoformat(), return_type=str),
-    WithJsonSchema({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}],
-                    "description": "A date, or a date and time; without an offset it is read "
-                                   "in the ruleset's timezone."}),
+    WithJsonSchema({"type": "string", "pattern": moment_text(YEARS),
+                    "description": "A date (2026-06-01), or a date and time (2026-06-01T09:00, "
+                                   "seconds optional) with an offset (Z, +01:00) or without: "
+                                   "then it is read in the ruleset's timezone."}),
 ]
 
 
@@ -271,7 +281,8 @@ def _coupon_code(value: Any) -> str:
 
 
 CouponCode = Annotated[str, PlainValidator(_coupon_code),
-                       WithJsonSchema({"type": "string", "minLength": 1})]
+                       WithJsonSchema({"type": "string",
+                                       "pattern": trimmed_text(MAX_CODE_LENGTH)})]
 
 
 def _currency(value: Any) -> str:
@@ -294,5 +305,4 @@ def _timezone(value: Any) -> str:
 
 Currency = Annotated[str, PlainValidator(_currency),
                      WithJsonSchema({"type": "string", "enum": sorted(MINOR_UNITS)})]
-Timezone = Annotated[str, PlainValidator(_timezone),
-                     WithJsonSchema({"type": "string", "description": "IANA timezone"})]
+Timezone = Annotated[str, PlainValidator(_timezone), WithJsonSchema(timezone_schema())]

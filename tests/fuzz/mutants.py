@@ -88,11 +88,13 @@ def mutated(draw: st.DrawFn, seed: Any) -> Any:
         if action == "raw":
             parent[path[-1]] = _MARK.format(draw(st.integers(0, len(RAW) - 1)))
         elif action == "replace":
-            parent[path[-1]] = draw(HOSTILE_SCALARS)
+            # a copy: the sampled lists and mappings are shared constants, and a later
+            # mutation of this place must not change them for the next example
+            parent[path[-1]] = copy.deepcopy(draw(HOSTILE_SCALARS))
         elif action == "delete":
             del parent[path[-1]]
         elif action == "duplicate" and isinstance(parent, list):
-            parent.extend([copy.deepcopy(parent[path[-1]])] * draw(st.integers(1, 3)))
+            parent.extend(copy.deepcopy(parent[path[-1]]) for _ in range(draw(st.integers(1, 3))))
         elif action == "nest":
             parent[path[-1]] = {"nested": parent[path[-1]]}
     return data
@@ -107,10 +109,15 @@ def _text(data: Any, as_json: bool) -> str:
     return text
 
 
+SEEDS = {"rulesets": SEED_RULESETS, "carts": SEED_CARTS}
+
+
 @st.composite
-def texts(draw: st.DrawFn, seeds: list[tuple[Path, Any]], json_too: bool) -> str:
-    """A mutated seed as YAML (or JSON) text; sometimes cut or spliced as text."""
-    _, seed = draw(st.sampled_from(seeds))
+def texts(draw: st.DrawFn, kind: str, json_too: bool) -> str:
+    """A mutated seed of ``kind`` as YAML (or JSON) text; sometimes cut or spliced.
+
+    (The seeds are named, not passed: hypothesis prints a strategy's arguments.)"""
+    _, seed = draw(st.sampled_from(SEEDS[kind]))
     text = _text(draw(mutated(seed)), json_too and draw(st.booleans()))
     damage = draw(st.sampled_from(["none", "none", "none", "cut", "splice"]))
     if damage == "cut" and text:
@@ -124,8 +131,8 @@ def texts(draw: st.DrawFn, seeds: list[tuple[Path, Any]], json_too: bool) -> str
     return text
 
 
-ruleset_texts = texts(SEED_RULESETS, json_too=False)
-cart_texts = texts(SEED_CARTS, json_too=True)
+ruleset_texts = texts("rulesets", json_too=False)
+cart_texts = texts("carts", json_too=True)
 
 COMMANDS = ["eval", "lint", "test", "schema", "usage", "reserve", "confirm", "release",
             "expire", "reconcile", "status", "events", "--help", "--version"]
