@@ -13,7 +13,7 @@ from dsl.model import MaxDiscount
 
 from . import reasons as r
 from .money import allocate_minor, from_minor, whole_minor
-from .result import Cap, Rejected
+from .result import Cap, assembled
 from .stacking import PassState
 
 LineParts = dict[str | None, Decimal]  # line id (or None: shipping) → discount
@@ -48,7 +48,7 @@ def cap_parts(promotion: str, parts: LineParts, caps: list[tuple[str, Decimal]],
 def apply_max_discount(state: PassState, cap: MaxDiscount | None, subtotal: Decimal,
                        quantum: Decimal, minor_units: int) -> None:
     """The ruleset's cap, applied last: give back from the last applied first."""
-    if cap is None:
+    if cap is None or not state.applied:  # nothing to give back
         return
     limits = []
     if cap.amount is not None:
@@ -57,19 +57,28 @@ def apply_max_discount(state: PassState, cap: MaxDiscount | None, subtotal: Deci
         share = subtotal * cap.percent_of_subtotal / 100
         limits.append(share.quantize(quantum, rounding=ROUND_DOWN))
     limit = min(limits)
-    excess = sum((a.amount for a in state.applied), Decimal(0)) - limit
-    for entry in reversed(state.applied):
+    amounts = [entry.amount for entry in state.applied]
+    excess = sum(amounts, Decimal(0)) - limit
+    cut_to_zero = []
+    for entry, before in zip(reversed(state.applied), reversed(amounts), strict=True):
         if excess <= 0:
             break
-        before = entry.amount
         after = before - min(excess, before)
         excess -= before - after
-        entry.parts = reallocate(entry.parts, after, minor_units)
-        state.capped.append(Cap(entry.compiled.id, "max_discount", before, after))
-    cut_to_zero = [a for a in state.applied if a.amount == 0]
-    state.applied = [a for a in state.applied if a.amount != 0]
-    for entry in cut_to_zero:
-        state.rejected[entry.compiled.id] = Rejected(
-            entry.compiled.id, entry.coupon, r.CAP_REACHED,
-            f"the order's max_discount ({format(limit, 'f')}) was used up by "
-            "promotions applied before it")
+        if after:
+            entry.parts = reallocate(entry.parts, after, minor_units)  # they add up to ``after``
+        else:  # what ``reallocate`` gives, without the arithmetic: every part at zero
+            entry.parts = dict.fromkeys(entry.parts, from_minor(0, minor_units))
+            cut_to_zero.append(entry)
+        state.capped.append(assembled(Cap, {"promotion": entry.compiled.id,
+                                            "source": "max_discount", "before": before,
+                                            "after": after}))
+    if not cut_to_zero:
+        return
+    gone = {id(entry) for entry in cut_to_zero}
+    state.applied = [entry for entry in state.applied if id(entry) not in gone]
+    sentence = f"the order's max_discount ({format(limit, 'f')}) was used up by promotions " \
+        "applied before it"
+    for entry in reversed(cut_to_zero):  # in the order they applied
+        state.rejected[entry.compiled.id] = (entry.compiled.id, entry.coupon, r.CAP_REACHED,
+                                             sentence)

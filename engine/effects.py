@@ -38,7 +38,9 @@ class BaseLine(NamedTuple):
     """
 
     id: str
-    rank: int  # position of the id in sorted order: breaks every tie
+    # breaks every tie, the smaller first: the line id itself, or its position in sorted
+    # order (the same order; the evaluator passes the id, tests either)
+    rank: int | str
     quantity: int
     base: Decimal  # line value the effect works on (original or remaining)
     original: Decimal  # original line total (tiers measure this)
@@ -46,7 +48,7 @@ class BaseLine(NamedTuple):
     original_minor: int  # original in minor units
 
     @classmethod
-    def of(cls, id: str, rank: int, quantity: int, base: Decimal, original: Decimal,
+    def of(cls, id: str, rank: int | str, quantity: int, base: Decimal, original: Decimal,
            minor_units: int) -> BaseLine:
         return cls(id, rank, quantity, base, original, whole_minor(base, minor_units),
                    whole_minor(original, minor_units))
@@ -99,9 +101,12 @@ def _pick(lines: Iterable[BaseLine], count: int | None, choose: str) -> Picked:
     """``choose_units`` as (line, units) pairs."""
     if count is None:
         return [(line, line.quantity) for line in lines]
+    keyed = list(lines)
+    if len(keyed) == 1:  # (nothing to order: most small carts)
+        take = min(keyed[0].quantity, count)
+        return [(keyed[0], take)] if take else []
     # Unit values base / quantity compared exactly: over the quantities' common
     # multiple they are integers; equal values go to the smaller rank.
-    keyed = list(lines)
     common = lcm(*(line.quantity for line in keyed))
     sign = 1 if choose == "cheapest" else -1
     keyed.sort(key=lambda ln: (sign * ln.base_minor * (common // ln.quantity), ln.rank))

@@ -14,15 +14,18 @@ The rules each step applies are those of docs/semantics.md#stacking.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from dsl.codes import EVALUATION_TOO_LARGE
+from dsl.errors import Diagnostic
 from dsl.model import Shipping
 
 from . import reasons as r
 from .caps import cap_parts
-from .cart import Cart
+from .cart import Cart, CartError
 from .compile import LineFilter
 from .effects import BaseLine, EffectInput, Parts, compute
 from .facts import Facts
@@ -33,46 +36,90 @@ from .result import (
 )
 from .result import (
     LineDiscount,
-    PricedLine,
+    PricedLines,
     PricedShipping,
-    Rejected,
     Rejections,
     Result,
+    assembled,
 )
-from .stacking import SHIPPING, Applied, PassState, Refusal, stacking_refusal, take
+from .stacking import (
+    SHIPPING,
+    Applied,
+    PassState,
+    Refusal,
+    Remaining,
+    stacking_refusal,
+    take,
+)
 
 if TYPE_CHECKING:
     from .program import CompiledPromotion, Program, UsageView
 
 
-def _shown(moment: dt.datetime | None) -> str:
-    return moment.isoformat() if moment is not None else ""
+def _too_large(message: str) -> CartError:
+    return CartError([Diagnostic(EVALUATION_TOO_LARGE, f"lines: {message}",
+                                 hint="split the cart, or the ruleset")])
+
+
+def _base_line(fields: tuple[str, int | str, int, Decimal, Decimal, int, int]) -> BaseLine:
+    """``BaseLine(*fields)``, without the frame of its generated ``__new__`` (made for
+    every line a promotion looks at once something was taken from it)."""
+    return tuple.__new__(BaseLine, fields)
+
+
+class Bounds(NamedTuple):
+    """What one evaluation may hold and compute (``program.MAX_APPLIED``, ``MAX_WORK``)."""
+
+    applied: int  # the cart's lines (at least one) times the promotions applied in a pass
+    work: int  # line discounts computed, the reasons' included: each effect counts the
+    # lines it takes from (at least one)
+
+
+UNBOUNDED = Bounds(sys.maxsize, sys.maxsize)
 
 
 class Evaluation:
-    """One cart's evaluation: the passes, and the checks of a single promotion in a pass."""
+    """One cart's evaluation: the passes, and the checks of a single promotion in a pass.
+
+    Within ``bounds``, the reasons of its result included (reading them may raise
+    the ``CartError`` then)."""
 
     def __init__(self, program: Program, cart: Cart, facts: Facts, at: dt.datetime,
-                 chosen: dict[str, str], usage: UsageView | None) -> None:
+                 chosen: dict[str, str], usage: UsageView | None,
+                 bounds: Bounds = UNBOUNDED) -> None:
+        self.bounds = bounds
+        self.work = 0
         self.program = program
         self.cart = cart
         self.facts = facts
         self.at = at
+        self.at_text = at.isoformat()  # in the result, and in the reasons about windows
         self.instant = at.astimezone(dt.UTC)
         self.chosen = chosen
         self.usage = usage
-        ids = sorted(line["id"] for line in facts.lines)
-        self.rank = {line_id: index for index, line_id in enumerate(ids)}
         self._matches: dict[int, list[dict[str, Any]]] = {}
         self._originals: dict[int, list[BaseLine]] = {}  # base "original": per target
+        # Each line as effects last saw it, on its original total and on what is left
+        # of it: most lines keep their base from one promotion to the next, and an
+        # effect is then handed the same ``BaseLine`` again (see ``_build_lines``).
+        self._originals_by_id: dict[str, BaseLine] = {}
+        self._latest: dict[str, BaseLine] = {}
         self.stacking = program.ruleset.stacking
+
+    def _original(self, line: dict[str, Any]) -> BaseLine:
+        """A line as effects see it while no promotion has taken from it (made once)."""
+        total = line["total"]
+        whole = whole_minor(total, self.program.minor_units)
+        found = self._originals_by_id[line["id"]] = _base_line(
+            (line["id"], line["id"], int(line["quantity"]), total, total, whole, whole))
+        return found
 
     def start(self, coupons_only: bool) -> PassState:
         return PassState(
             coupons_only=coupons_only,
-            remaining={line["id"]: line["total"] for line in self.facts.lines},
-            shipping_left=self.cart.shipping.price.quantize(self.program.quantum)
-            if self.cart.shipping else None)
+            remaining=Remaining({line["id"]: line["total"] for line in self.facts.lines},
+                                self.program.minor_units),
+            shipping_left=self.facts.cart["shipping_price"] if self.cart.shipping else None)
 
     def run(self, positions: Iterable[int], coupons_only: bool) -> PassState:
         """One pass over the promotions at ``positions`` (in evaluation order).
@@ -86,37 +133,30 @@ class Evaluation:
         return state
 
     def consider(self, compiled: CompiledPromotion, position: int, state: PassState) -> None:
-        coupon = self._coupon(compiled)
+        coupon = self.chosen.get(compiled.id)
         refusal = self._eligibility(compiled, coupon) or \
             stacking_refusal(compiled, state, self.stacking)
         if refusal is not None:
-            code, sentence = refusal
-            if isinstance(sentence, str):
-                state.rejected[compiled.id] = Rejected(compiled.id, coupon, code, sentence)
-            else:
-                write = sentence
-                state.rejected[compiled.id] = Pending(compiled.id, coupon,
-                                                       lambda: (code, write()))
+            code, sentence = refusal  # the sentence may be written only when read
+            state.rejected[compiled.id] = (compiled.id, coupon, code, sentence)
             return
         self._apply(compiled, position, coupon, state)
 
     # ------------------------------------------- eligibility: coupon entered, window, when, limits
-    def _coupon(self, compiled: CompiledPromotion) -> str | None:
-        return self.chosen.get(compiled.id)
-
     def _eligibility(self, cp: CompiledPromotion,
                      coupon: str | None) -> Refusal | None:
         promo = cp.promotion
         if cp.is_coupon and coupon is None:
             return r.COUPON_NOT_ENTERED, "needs a coupon code; none of its codes was entered"
+        # (the sentences are written when read: formatting moments costs more than the check)
         if cp.opens is not None and self.instant < cp.opens:
             code = r.COUPON_NOT_ACTIVE_YET if coupon else r.NOT_ACTIVE_YET
-            return code, f"starts {_shown(cp.starts)} ({self.program.ruleset.timezone}); " \
-                         f"evaluated at {self.at.isoformat()}"
+            at, zone = self.at_text, self.program.ruleset.timezone
+            return code, lambda: f"starts {cp.window[0]} ({zone}); evaluated at {at}"
         if cp.closes is not None and self.instant >= cp.closes:
             code = r.COUPON_EXPIRED if coupon else r.EXPIRED
-            return code, f"ended {_shown(cp.ends)} ({self.program.ruleset.timezone}); " \
-                         f"evaluated at {self.at.isoformat()}"
+            at, zone = self.at_text, self.program.ruleset.timezone
+            return code, lambda: f"ended {cp.window[1]} ({zone}); evaluated at {at}"
         if cp.when is not None and not cp.when(self.facts, None):
             code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
             node = promo.when.node if promo.when else None
@@ -147,7 +187,7 @@ class Evaluation:
         return found
 
     def _lines_for(self, condition: LineFilter | None,
-                   remaining: dict[str, Decimal]) -> list[BaseLine]:
+                   remaining: Remaining) -> list[BaseLine]:
         base_original = self.stacking.base == "original"
         if base_original:  # the same lines for every promotion with this target
             found = self._originals.get(id(condition))
@@ -157,22 +197,26 @@ class Evaluation:
         return self._build_lines(condition, remaining)
 
     def _build_lines(self, condition: LineFilter | None,
-                     remaining: dict[str, Decimal] | None) -> list[BaseLine]:
+                     remaining: Remaining | None) -> list[BaseLine]:
         """The target lines as effects see them: based on what is left of each line,
         or (``remaining`` is ``None``) on its original total."""
-        units = self.program.minor_units
+        originals = self._originals_by_id
+        if remaining is None:
+            return [originals.get(line["id"]) or self._original(line)
+                    for line in self._matching(condition)]
         out = []
+        latest = self._latest
         for line in self._matching(condition):
             line_id = line["id"]
-            total = line["total"]
-            original = whole_minor(total, units)
-            if remaining is None:
-                base, base_minor = total, original
-            else:
-                base = remaining[line_id]
-                base_minor = whole_minor(base, units)
-            out.append(BaseLine(line_id, self.rank[line_id], int(line["quantity"]),
-                                base, total, base_minor, original))
+            base = remaining[line_id]
+            found = latest.get(line_id)
+            if found is None or found.base is not base:
+                found = originals.get(line_id) or self._original(line)
+                if base is not found.base:  # a promotion took from it
+                    found = _base_line((line_id, line_id, found.quantity, base, found.original,
+                                        remaining.minor_of(line_id), found.original_minor))
+                latest[line_id] = found
+            out.append(found)
         return out
 
     def _apply(self, cp: CompiledPromotion, position: int, coupon: str | None,
@@ -189,21 +233,29 @@ class Evaluation:
             return
         parts, targets = self._effect(cp, state.remaining, state.shipping_left)
         clamped = self._clamp(parts, state)
-        if not clamped:
-            code, sentence = self._nothing(cp, coupon, parts, targets)
-            state.rejected[cp.id] = Rejected(cp.id, coupon, code, sentence)
+        if not clamped:  # (the sentence is written when read)
+            state.rejected[cp.id] = (cp.id, coupon, self._nothing_code(coupon, parts),
+                                     lambda: self._why_nothing(cp, parts, targets))
             return
-        clamped, zeroed_by = cap_parts(cp.id, clamped, self._caps(cp), state,
-                                       self.program.quantum, self.program.minor_units)
+        caps = self._caps(cp)
+        zeroed_by = None
+        if caps:
+            clamped, zeroed_by = cap_parts(cp.id, clamped, caps, state, self.program.quantum,
+                                           self.program.minor_units)
         if zeroed_by == "budget":
-            state.rejected[cp.id] = Rejected(cp.id, coupon, r.BUDGET_EXHAUSTED,
-                                             "the promotion's budget is spent")
+            state.rejected[cp.id] = (cp.id, coupon, r.BUDGET_EXHAUSTED,
+                                     "the promotion's budget is spent")
             return
         if zeroed_by == "max_amount":
-            state.rejected[cp.id] = Rejected(cp.id, coupon, r.CAP_REACHED,
-                                             "its max_amount leaves nothing to discount")
+            state.rejected[cp.id] = (cp.id, coupon, r.CAP_REACHED,
+                                     "its max_amount leaves nothing to discount")
             return
         take(state, Applied(cp, position, coupon, clamped, parts.note, clamped))
+        lines = max(1, len(self.facts.lines))
+        if len(state.applied) * lines > self.bounds.applied:
+            raise _too_large(f"more than {self.bounds.applied:,} line discounts in the result "
+                             f"({len(self.facts.lines):,} lines × {len(state.applied):,} "
+                             "promotions applied so far)")
 
     def _nothing_left(self, cp: CompiledPromotion, state: PassState) -> bool:
         """Whether every line (or the shipping) the effect could take from is at zero."""
@@ -214,30 +266,36 @@ class Evaluation:
             (cp.get_target is None or all(not remaining[line["id"]]
                                           for line in self._matching(cp.get_target)))
 
-    def _effect(self, cp: CompiledPromotion, remaining: dict[str, Decimal],
+    def _effect(self, cp: CompiledPromotion, remaining: Remaining,
                 shipping_left: Decimal | None) -> tuple[Parts, list[BaseLine]]:
         """The effect's uncapped parts on the lines it targets, and those lines."""
         promo = cp.promotion
-        q = self.program.quantum
         targets = [] if isinstance(promo.effect, Shipping) else \
             self._lines_for(cp.target, remaining)
         get_targets = self._lines_for(cp.get_target, remaining) if cp.get_target else []
         shipping_base = None
         if self.cart.shipping is not None:
-            shipping_base = (self.cart.shipping.price.quantize(q)
+            shipping_base = (self.facts.cart["shipping_price"]
                              if self.stacking.base == "original" else shipping_left)
         parts = compute(promo.effect, EffectInput(targets, get_targets, shipping_base,
                                                   self.program.minor_units,
                                                   self.program.ruleset.rounding))
+        self.work += max(1, len(targets), len(parts.lines))
+        if self.work > self.bounds.work:
+            raise _too_large(f"pricing this cart computes more than {self.bounds.work:,} line "
+                             "discounts (the lines each promotion takes from, and the reasons)")
         return parts, targets
 
     def _nothing(self, cp: CompiledPromotion, coupon: str | None, parts: Parts,
                  targets: list[BaseLine]) -> tuple[str, str]:
         """The reason of a promotion whose parts came to zero."""
-        code = r.NOTHING_TO_DISCOUNT
+        return self._nothing_code(coupon, parts), self._why_nothing(cp, parts, targets)
+
+    @staticmethod
+    def _nothing_code(coupon: str | None, parts: Parts) -> str:
         if parts.unmet:
-            code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
-        return code, self._why_nothing(cp, parts, targets)
+            return r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
+        return r.NOTHING_TO_DISCOUNT
 
     def _clamp(self, parts: Parts, state: PassState) -> dict[str | None, Decimal]:
         """No line or shipping goes below zero."""
@@ -278,27 +336,31 @@ class Evaluation:
         return "its effect takes nothing off the lines it targets"
 
 
-def priced_result(program: Program, cart: Cart, at: dt.datetime, state: PassState,
-                  rejected: Rejections) -> Result:
-    """The result of a pass: every line and the shipping priced, what applied."""
-    q = program.quantum
-    lines = []
-    for ln in cart.lines:
-        discounts = tuple(LineDiscount(a.compiled.id, a.parts[ln.id])
-                          for a in state.applied if a.parts.get(ln.id))
-        lines.append(PricedLine(ln.id, ln.sku, ln.quantity, ln.unit_price.quantize(q),
-                                ln.total.quantize(q), discounts))
+def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
+                  state: PassState, rejected: Rejections) -> Result:
+    """The result of a pass: every line and the shipping priced, what applied.
+
+    The lines' amounts are their facts' (already quantized); their discounts are
+    the parts of the promotions that applied, in the order they applied, handed
+    to the lines when the lines are read (``PricedLines``)."""
+    zero = program.quantum * 0
+    parts = [(entry.compiled.id, entry.parts) for entry in state.applied]
+    applied = tuple(assembled(AppliedEntry, {
+        "promotion": entry.compiled.id, "name": entry.compiled.promotion.name,
+        "coupon": entry.coupon, "amount": entry.amount,
+        "items": sum((v for k, v in entry.parts.items() if k is not SHIPPING), zero),
+        "shipping": entry.parts.get(SHIPPING, zero), "note": entry.note})
+        for entry in state.applied)
     shipping = None
     if cart.shipping is not None:
-        shipping = PricedShipping(
-            cart.shipping.method, cart.shipping.price.quantize(q),
-            tuple(LineDiscount(a.compiled.id, a.parts[SHIPPING]) for a in state.applied
-                  if a.parts.get(SHIPPING)))
-    applied = tuple(
-        AppliedEntry(a.compiled.id, a.compiled.promotion.name, a.coupon, a.amount,
-                sum((v for k, v in a.parts.items() if k is not SHIPPING), q * 0),
-                a.parts.get(SHIPPING, q * 0), a.note)
-        for a in state.applied)
-    return Result(program.ruleset.ruleset, cart.id, program.ruleset.currency,
-                  at.isoformat(), tuple(lines), shipping, applied, rejected,
-                  tuple(state.capped), cart.customer.id, q * 0)
+        shipping = assembled(PricedShipping, {
+            "method": cart.shipping.method, "price": facts.cart["shipping_price"],
+            "discounts": tuple(assembled(LineDiscount, {"promotion": promotion, "amount": amount})
+                               for promotion, taken in parts
+                               if (amount := taken.get(SHIPPING)))})
+    return assembled(Result, {
+        "ruleset": program.ruleset.ruleset, "cart": cart.id,
+        "currency": program.ruleset.currency, "at": at,
+        "lines": PricedLines(facts.lines, parts), "shipping": shipping, "applied": applied,
+        "rejected": rejected, "capped": tuple(state.capped), "customer": cart.customer.id,
+        "zero": zero})

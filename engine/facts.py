@@ -17,6 +17,18 @@ from zoneinfo import ZoneInfo
 from dsl.expr.types import WEEKDAYS
 
 from .cart import Cart
+from .result import assembled
+
+ZERO = Decimal(0)
+# Quantities as the condition language's numbers: most are small, and a lookup
+# costs less than building the Decimal for every line of every cart.
+_COUNTS = tuple(Decimal(k) for k in range(1024))
+_NO_ATTRIBUTES: dict[str, Any] = {}  # the facts of every line without attributes
+
+
+def count(value: int) -> Decimal:
+    """A whole count as a ``Decimal`` (shared for small counts: decimals are immutable)."""
+    return _COUNTS[value] if 0 <= value < 1024 else Decimal(value)
 
 
 @dataclass(frozen=True)
@@ -30,36 +42,61 @@ class Facts:
     lines: list[dict[str, Any]]
 
 
+def line_facts(cart: Cart, quantum: Decimal) -> tuple[list[dict[str, Any]], Decimal, int]:
+    """The facts of each line, the cart's subtotal (exact, not quantized) and its units.
+
+    A line's facts start as a copy of the line's own fields (a pydantic model keeps
+    exactly its fields in ``__dict__``; copying that dict costs less than writing
+    the eleven keys out), then the values conditions read differently are replaced:
+    the product defaults to the sku, tags are a tuple, amounts are quantized,
+    the quantity is a ``Decimal``, the attributes a copy (reasons may be read
+    later), and the total is added.
+    """
+    lines = []
+    subtotal = ZERO
+    units = 0
+    counts = _COUNTS
+    for line in cart.lines:
+        facts = line.__dict__.copy()
+        price, quantity, attributes = facts["unit_price"], facts["quantity"], facts["attributes"]
+        total = price * quantity  # exact: at most 10^15 (the cart's own bound)
+        subtotal += total
+        units += quantity
+        if not facts["product"]:
+            facts["product"] = facts["sku"]
+        facts["tags"] = tuple(facts["tags"])
+        facts["unit_price"] = price.quantize(quantum)
+        facts["quantity"] = counts[quantity] if 0 <= quantity < 1024 else Decimal(quantity)
+        facts["total"] = total.quantize(quantum)
+        # a copy (reasons may be read later), or the one empty mapping no condition changes
+        facts["attributes"] = attributes.copy() if attributes else _NO_ATTRIBUTES
+        lines.append(facts)
+    return lines, subtotal, units
+
+
 def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal) -> Facts:
     """The facts of ``cart`` priced at ``at`` (aware), seen in the ruleset's ``zone``."""
     q = quantum
     local = at.astimezone(zone)
-    lines = [
-        {
-            "id": ln.id, "sku": ln.sku, "product": ln.product or ln.sku,
-            "category": ln.category, "seller": ln.seller, "brand": ln.brand,
-            "tags": tuple(ln.tags), "unit_price": ln.unit_price.quantize(q),
-            "quantity": Decimal(ln.quantity), "total": ln.total.quantize(q),
-            "attributes": dict(ln.attributes),
-        }
-        for ln in cart.lines
-    ]
+    lines, subtotal, units = line_facts(cart, q)
     shipping = cart.shipping
-    return Facts(
-        cart={
+    customer = cart.customer
+    return assembled(Facts, {
+        "cart": {
             "id": cart.id, "currency": cart.currency,
-            "subtotal": cart.subtotal.quantize(q),
-            "quantity": Decimal(sum(ln.quantity for ln in cart.lines)),
-            "lines": Decimal(len(cart.lines)),
-            "coupons": tuple(cart.codes),
+            "subtotal": subtotal.quantize(q),
+            "quantity": count(units),
+            "lines": count(len(lines)),
+            "coupons": tuple(cart.codes) if cart.coupons else (),
             "at": at, "date": local.date(), "weekday": WEEKDAYS[local.weekday()],
-            "hour": Decimal(local.hour),
+            "hour": count(local.hour),
             "shipping_method": shipping.method if shipping else "",
-            "shipping_price": (shipping.price if shipping else Decimal(0)).quantize(q),
+            "shipping_price": (shipping.price if shipping else ZERO).quantize(q),
         },
-        customer={"id": cart.customer.id, "segments": tuple(cart.customer.segments),
-                  "orders": Decimal(cart.customer.orders)},
-        cart_attributes=dict(cart.attributes),  # copies: reasons may be read later
-        customer_attributes=dict(cart.customer.attributes),
-        lines=lines,
-    )
+        "customer": {"id": customer.id, "segments": tuple(customer.segments),
+                     "orders": count(customer.orders)},
+        # copies: reasons may be read later
+        "cart_attributes": cart.attributes.copy(),
+        "customer_attributes": customer.attributes.copy(),
+        "lines": lines,
+    })

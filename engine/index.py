@@ -40,7 +40,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import operator
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -340,7 +342,7 @@ class _Slots:
                       for by_key, rest in zip(postings, lacking, strict=True)]
         self.dimensions = {dim for by_key in postings for dim, _ in by_key}
 
-    def met(self, keys: set[Key], mask: int) -> int:
+    def met(self, keys: AbstractSet[Key], mask: int) -> int:
         """The promotions of ``mask`` whose every requirement one of ``keys`` meets."""
         for by_key, posted, rest in self.slots:
             met = rest
@@ -351,22 +353,34 @@ class _Slots:
 
 
 class _Measures:
-    """A cart's measures (``Measure``), from per-key sums over its lines."""
-
-    KINDS = {"units": 0, "lines": 1, "total": 2, "max_price": 3}
+    """A cart's measures (``Measure``), from per-key sums over its lines, worked out
+    when a bound first asks for them (a bound names a key or two, a cart's lines
+    have many): a sum is taken over the lines with the key, of the one column the
+    bound reads."""
 
     def __init__(self, facts: Facts, lines: list[set[Key]]) -> None:
         self.facts = facts
-        self.by_key: dict[Key, list[Decimal]] = {}
-        for line, keys in zip(facts.lines, lines, strict=True):
-            for key in keys:
-                found = self.by_key.get(key)
-                if found is None:
-                    found = self.by_key[key] = [_ZERO, _ZERO, _ZERO, _ZERO]
-                found[0] += line["quantity"]
-                found[1] += 1
-                found[2] += line["total"]
-                found[3] = max(found[3], line["unit_price"])
+        self.lines = lines
+        self.sums: dict[tuple[Key, str], Decimal | None] = {}
+
+    def _sum(self, key: Key, kind: str) -> Decimal | None:
+        """The ``kind`` of the lines with ``key`` (``None`` when no line has it)."""
+        if (key, kind) in self.sums:
+            return self.sums[key, kind]
+        found = None
+        having = [line for line, keys in zip(self.facts.lines, self.lines, strict=True)
+                  if key in keys]
+        if having:
+            if kind == "units":
+                found = sum((line["quantity"] for line in having), _ZERO)
+            elif kind == "lines":
+                found = Decimal(len(having))
+            elif kind == "total":
+                found = sum((line["total"] for line in having), _ZERO)
+            else:
+                found = max(_ZERO, *(line["unit_price"] for line in having))
+        self.sums[key, kind] = found
+        return found
 
     def value(self, measure: Measure) -> Decimal:
         kind, keys = measure
@@ -377,8 +391,7 @@ class _Measures:
             value: Decimal = cart[{"units": "quantity", "lines": "lines",
                               "total": "subtotal"}[kind]]
             return value
-        column = self.KINDS[kind]
-        values = [found[column] for key in keys if (found := self.by_key.get(key))]
+        values = [found for key in keys if (found := self._sum(key, kind)) is not None]
         # a line with two of the keys (two tags) counts twice: never an underestimate
         return max(values, default=_ZERO) if kind == "max_price" else sum(values, _ZERO)
 
@@ -393,6 +406,7 @@ class _Bounds:
             for measure, strict, bound in need.at_least:
                 entries.setdefault(measure, ([], []))[strict].append((bound, 1 << position))
         self.having = 0
+        self.measured = frozenset(key for measure in entries for key in measure[1])
         self.measures: list[tuple[Measure, int, tuple[list[Decimal], list[int]],
                                   tuple[list[Decimal], list[int]]]] = []
         for measure, (at_least, above) in entries.items():
@@ -453,14 +467,27 @@ class PromotionIndex:
             for key in need.none_of:
                 self.forbidden[key] = self.forbidden.get(key, 0) | 1 << position
         self.forbidden_keys = frozenset(self.forbidden)
-        # group j of the promotions with more than j groups one line must meet
-        self.groups: list[tuple[_Slots, int]] = []
+        # group j of the promotions with more than j groups one line must meet, and
+        # every key its slots name
+        self.groups: list[tuple[_Slots, int, frozenset[Key]]] = []
         for j in range(max((len(need.one_line) for need in self.needs), default=0)):
             having = [(p, need.one_line[j]) for p, need in enumerate(self.needs)
                       if len(need.one_line) > j]
-            self.groups.append((_Slots(size, having), sum(1 << p for p, _ in having)))
+            slots = _Slots(size, having)
+            self.groups.append((slots, sum(1 << p for p, _ in having),
+                                frozenset().union(*(posted for _, posted, _ in slots.slots))))
         self.bounds = _Bounds(size, self.needs)
         self.dimensions = sorted(self.cart.dimensions | {dim for dim, _ in self.forbidden})
+        self.cart_dimensions = [dim for dim in self.dimensions if dim not in LINE_DIMENSIONS]
+        # The keys of a line: the values of the item fields some requirement, exclusion
+        # or bound names, read off each line in one go (``_keys_of``).
+        used = set(self.dimensions) | {dim for dim, _ in self.bounds.measured}
+        fields = [name for name, dim in ITEM_KEYS.items()
+                  if dim in used and dim not in LIST_FIELDS]
+        self.line_dimensions = tuple(ITEM_KEYS[name] for name in fields)
+        self.line_values: Any = operator.itemgetter(*fields) if len(fields) > 1 else \
+            (lambda line, name=fields[0]: (line[name],)) if fields else (lambda line: ())
+        self.uses_tags = "tag" in used
         moments = {m for cp in promotions for m in (cp.opens, cp.closes) if m is not None}
         self.boundaries: list[dt.datetime] = sorted(moments)
         self._active: dict[int, int] = {}
@@ -481,26 +508,44 @@ class PromotionIndex:
             self._active[segment] = found
         return found
 
+    def _keys_of(self, line: dict[str, Any]) -> set[Key]:
+        keys = set(zip(self.line_dimensions, self.line_values(line), strict=True))
+        if self.uses_tags:
+            keys.update([("tag", tag) for tag in line["tags"]])
+        return keys
+
     def candidates(self, facts: Facts, at: dt.datetime, chosen: Iterable[str]) -> list[int]:
         """Positions, in evaluation order, of the promotions that could apply."""
-        keys = {(dim, value) for dim in self.dimensions
-                for value in _cart_values(dim, facts, chosen)}
+        dimensions, values = self.line_dimensions, self.line_values
+        keys = {key for line in facts.lines
+                for key in zip(dimensions, values(line), strict=True)}
+        if self.uses_tags:
+            keys.update([("tag", tag) for line in facts.lines for tag in line["tags"]])
+        keys.update([(dim, value) for dim in self.cart_dimensions
+                     for value in _cart_values(dim, facts, chosen)])
         mask = self.cart.met(keys, self.active(at))
         for key in keys & self.forbidden_keys:
             mask &= ~self.forbidden[key]
-        lines: list[set[Key]] | None = None
-        for slots, having in self.groups:
-            if not mask & having:
+        lines: list[set[Key]] | None = None  # the keys of each line, when a check needs them
+        for slots, having, named in self.groups:
+            wanted = mask & having
+            if not wanted:
                 continue
             if lines is None:
-                lines = [_line_keys(line) for line in facts.lines]
-            some_line = 0
+                lines = [self._keys_of(line) for line in facts.lines]
+            # lines with the same keys among those the group names meet the same
+            # promotions: each such set of keys is asked once
+            some_line, answers = 0, dict[frozenset[Key], int]()
             for have in lines:
-                some_line |= slots.met(have, mask & having)
+                relevant = frozenset(have & named)
+                found = answers.get(relevant)
+                if found is None:
+                    found = answers[relevant] = slots.met(relevant, wanted)
+                some_line |= found
             mask &= some_line | ~having
         if mask & self.bounds.having:
             if lines is None:
-                lines = [_line_keys(line) for line in facts.lines]
+                lines = [self._keys_of(line) for line in facts.lines]
             mask = self.bounds.met(_Measures(facts, lines), mask)
         return _positions(mask)
 
@@ -517,11 +562,10 @@ def _positions(mask: int) -> list[int]:
 
 
 def _cart_values(dim: str, facts: Facts, chosen: Iterable[str]) -> Iterable[Any]:
-    """The values the cart has for one dimension."""
+    """The values the cart itself has for one dimension (its lines' are read in
+    ``PromotionIndex.candidates``)."""
     if dim == "coupon":
         return chosen
-    if dim == "tag":
-        return {tag for line in facts.lines for tag in line["tags"]}
     if dim == "segment":
         segments: Iterable[Any] = facts.customer["segments"]
         return segments
@@ -534,11 +578,4 @@ def _cart_values(dim: str, facts: Facts, chosen: Iterable[str]) -> Iterable[Any]
         found = (facts.cart_attributes if scope == "cart" else facts.customer_attributes
                  ).get(name)
         return (found,) if isinstance(found, str) else ()
-    return {line[dim] for line in facts.lines}
-
-
-def _line_keys(line: dict[str, Any]) -> set[Key]:
-    keys: set[Key] = {(dim, line[name]) for name, dim in ITEM_KEYS.items() if dim != "tag"}
-    keys.update(("tag", tag) for tag in line["tags"])
-    return keys
-
+    raise ValueError(f"{dim} is not a dimension of the cart itself")

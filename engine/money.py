@@ -78,6 +78,14 @@ def from_minor(units: int, minor_units: int) -> Decimal:
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
         cache[units] = amount
+        # and back: the parts an effect computes come here, and are read back in
+        # minor units when they are taken from their lines
+        whole = _WHOLE.get(minor_units)
+        if whole is None:
+            whole = _WHOLE.setdefault(minor_units, {})
+        if len(whole) >= _CACHE_LIMIT:
+            whole.clear()
+        whole[amount] = units
     return amount
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from dsl import Ruleset
-from dsl.codes import CART_BAD_TIME, CART_CURRENCY, EVALUATION_TOO_LARGE
+from dsl.codes import CART_BAD_TIME, CART_CURRENCY
 from dsl.errors import Diagnostic
 from dsl.model import Promotion
 from dsl.ruleset import gc_paused
@@ -28,19 +28,25 @@ from . import reasons as r
 from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import Compiled, LineFilter, compile_condition, compile_line_filter
-from .effects import BaseLine, Parts
-from .evaluate import Evaluation, priced_result
+from .evaluate import Bounds, Evaluation, priced_result
 from .explain import Explainer
 from .facts import Facts, cart_facts
 from .index import PromotionIndex
 from .money import quantum
 from .rejections import explain_skipped, written
 from .result import Rejected, Rejections, Result
-from .stacking import PassState
 
 CHECK_INDEX = os.environ.get("PROMORULES_CHECK_INDEX", "") not in ("", "0")
 """Check on every evaluation that the index left out no promotion that applies
 (the test suite turns it on; it costs the reasons of every promotion left out)."""
+INDEX_PAYS_FROM = 5
+"""Promotions per line of the cart from which the index is used.  It reads keys off
+every line of a cart and saves the checks of the promotions it leaves out, so for a
+small ruleset and a large cart running every promotion costs less.  Measured on
+the benchmark's reference workload (``python -m benchmarks.suite --index-crossover``,
+10 to 1,000 promotions, 1 to 100 lines): the index paid from 4 to 15 promotions per
+line depending on the ruleset, never below 4, always from 15; at 5 the choice costs
+at most about 10 % either way, and the index is kept for every large ruleset."""
 MAX_APPLIED = 200_000
 """The cart's lines (at least one) times the promotions that apply in a pass: it bounds
 what a result holds and what writing it out costs (README "Limits")."""
@@ -76,10 +82,13 @@ class CompiledPromotion:
     # Python, which a daylight-saving change makes disagree with their order
     opens: dt.datetime | None = field(init=False)
     closes: dt.datetime | None = field(init=False)
+    window: tuple[str, str] = field(init=False)  # starts and ends as reasons show them
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "opens", _instant(self.starts))
         object.__setattr__(self, "closes", _instant(self.ends))
+        object.__setattr__(self, "window", tuple(m.isoformat() if m is not None else ""
+                                                  for m in (self.starts, self.ends)))
 
     def active(self, at: dt.datetime) -> bool:
         """Whether the window contains instant ``at`` (a UTC datetime)."""
@@ -89,36 +98,6 @@ class CompiledPromotion:
 
 def _instant(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.astimezone(dt.UTC) if moment is not None else None
-
-
-class _Bounded(Evaluation):
-    """An evaluation within ``MAX_APPLIED`` and ``MAX_WORK``, the reasons of its result
-    included (reading them may raise the ``CartError`` then)."""
-
-    work = 0
-
-    def _effect(self, cp: CompiledPromotion, remaining: dict[str, Decimal],
-                shipping_left: Decimal | None) -> tuple[Parts, list[BaseLine]]:
-        parts, targets = super()._effect(cp, remaining, shipping_left)
-        self.work += max(1, len(targets), len(parts.lines))
-        if self.work > MAX_WORK:
-            raise _too_large(f"pricing this cart computes more than {MAX_WORK:,} line "
-                             "discounts (the lines each promotion takes from, and the reasons)")
-        return parts, targets
-
-    def _apply(self, cp: CompiledPromotion, position: int, coupon: str | None,
-               state: PassState) -> None:
-        super()._apply(cp, position, coupon, state)
-        lines = max(1, len(self.facts.lines))
-        if len(state.applied) * lines > MAX_APPLIED:
-            raise _too_large(f"more than {MAX_APPLIED:,} line discounts in the result "
-                             f"({len(self.facts.lines):,} lines × {len(state.applied):,} "
-                             "promotions applied so far)")
-
-
-def _too_large(message: str) -> CartError:
-    return CartError([Diagnostic(EVALUATION_TOO_LARGE, f"lines: {message}",
-                                 hint="split the cart, or the ruleset")])
 
 
 def _in_years(moment: dt.datetime) -> dt.datetime:
@@ -149,7 +128,7 @@ class Program:
 
     def _build(self, ruleset: Ruleset, use_index: bool) -> None:
         self.ruleset = ruleset
-        zone = ruleset.zone
+        self.zone = zone = ruleset.zone
         self.explainer = Explainer(zone)
         ordered = sorted(ruleset.promotions, key=lambda p: (-p.priority, p.id))
 
@@ -188,8 +167,9 @@ class Program:
         self.quantum = quantum(self.minor_units)
 
     def candidates(self, cart: Cart, at: dt.datetime | None = None) -> list[str]:
-        """Ids of the promotions the index runs for ``cart`` (in evaluation order);
-        every other promotion cannot apply to it."""
+        """Ids of the promotions an evaluation of ``cart`` runs (in evaluation order):
+        the index's (every other promotion cannot apply to it), or all of them where
+        the index does not pay (``INDEX_PAYS_FROM``)."""
         moment = self._moment(cart, at)
         chosen, _ = self._choose(cart)
         return [self.promotions[p].id
@@ -206,7 +186,7 @@ class Program:
 
     def facts(self, cart: Cart, at: dt.datetime) -> Facts:
         """What the conditions read about ``cart`` priced at ``at``."""
-        return cart_facts(cart, at, self.ruleset.zone, self.quantum)
+        return cart_facts(cart, at, self.zone, self.quantum)
 
     # -------------------------------------------------------- evaluate
 
@@ -220,7 +200,8 @@ class Program:
         moment = self._moment(cart, at)
         facts = self.facts(cart, moment)
         chosen, unmatched = self._choose(cart)
-        run = _Bounded(self, cart, facts, moment, chosen, usage)
+        run = Evaluation(self, cart, facts, moment, chosen, usage,
+                         Bounds(MAX_APPLIED, MAX_WORK))  # (read now: tests change them)
         positions = self._positions(facts, moment, chosen)
         outcome = None
         if not self.ruleset.stacking.coupon_with_automatic and chosen:
@@ -233,13 +214,12 @@ class Program:
             outcome = run.run(positions, coupons_only=False)
         apply_max_discount(outcome, self.ruleset.stacking.max_discount,
                            facts.cart["subtotal"], self.quantum, self.minor_units)
-        ran = frozenset(positions)
-        skipped = len(ran) < len(self.promotions)
+        skipped = len(positions) < len(self.promotions)
 
         def rejections() -> tuple[Rejected, ...]:
             found = {key: written(entry) for key, entry in outcome.rejected.items()}
             if skipped:
-                found.update(explain_skipped(run, outcome, ran))
+                found.update(explain_skipped(run, outcome, frozenset(positions)))
             order = self.order
             return tuple(sorted(found.values(), key=lambda x: order[x.promotion or ""])) \
                 + tuple(unmatched)
@@ -251,7 +231,7 @@ class Program:
         rejected = Rejections(rejections)
         if usage is not None or self.check_index:
             len(rejected)
-        return priced_result(self, cart, moment, outcome, rejected)
+        return priced_result(self, cart, facts, run.at_text, outcome, rejected)
 
     def _moment(self, cart: Cart, at: dt.datetime | None) -> dt.datetime:
         """When the cart is priced: ``at``, else the cart's, else now."""
@@ -278,8 +258,10 @@ class Program:
 
     def _positions(self, facts: Facts, moment: dt.datetime,
                    chosen: dict[str, str]) -> Sequence[int]:
-        """The promotions a pass runs: those the index finds (without it, all)."""
-        if self.index is None:
+        """The promotions a pass runs: those the index finds, when it pays (else all;
+        when checking the index, the index's)."""
+        if self.index is None or not self.check_index and \
+                len(self.promotions) < INDEX_PAYS_FROM * len(facts.lines):
             return range(len(self.promotions))
         return self.index.candidates(facts, moment, chosen)
 

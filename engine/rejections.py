@@ -12,10 +12,9 @@ explained by replaying the pass when the rejections are first read
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .result import Rejected
+from .result import Rejected, assembled
 from .stacking import PassState, take
 
 if TYPE_CHECKING:
@@ -26,20 +25,38 @@ class IndexMiss(AssertionError):
     """The promotion index left out a promotion that applies: a bug, never an input error."""
 
 
-@dataclass(frozen=True)
 class Pending:
-    """A rejection worked out when it is read."""
+    """A rejection whose reason code is worked out with its sentence, when it is read."""
 
-    promotion: str
-    coupon: str | None
-    resolve: Callable[[], tuple[str, str]]  # → (reason code, sentence)
+    # A plain class: the pass records one per promotion with nothing left to take from,
+    # and a frozen dataclass costs twice as much to make.
+    __slots__ = ("coupon", "promotion", "resolve")
+
+    def __init__(self, promotion: str, coupon: str | None,
+                 resolve: Callable[[], tuple[str, str]]) -> None:
+        self.promotion = promotion
+        self.coupon = coupon
+        self.resolve = resolve  # → (reason code, sentence)
 
     def rejected(self) -> Rejected:
         return Rejected(self.promotion, self.coupon, *self.resolve())
 
 
-def written(entry: Rejected | Pending) -> Rejected:
+Refused = tuple[str, "str | None", str, "str | Callable[[], str]"]
+"""A rejection as the pass records it: ``(promotion, coupon, reason code, sentence)``,
+the sentence written out or a function that writes it.  A plain tuple: a pass
+rejects most of the promotions it considers, and nobody may read why."""
+
+Entry = Rejected | Pending | Refused
+
+
+def written(entry: Entry) -> Rejected:
     """The rejection, written out."""
+    if isinstance(entry, tuple):
+        promotion, coupon, code, sentence = entry
+        return assembled(Rejected, {"promotion": promotion, "coupon": coupon, "code": code,
+                                    "reason": sentence if isinstance(sentence, str)
+                                    else sentence()})
     return entry.rejected() if isinstance(entry, Pending) else entry
 
 

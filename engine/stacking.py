@@ -17,15 +17,44 @@ from typing import TYPE_CHECKING
 from dsl.model import Stacking
 
 from . import reasons as r
-from .result import Cap, Rejected
+from .money import whole_minor
+from .result import Cap
 
 if TYPE_CHECKING:
     from .program import CompiledPromotion
-    from .rejections import Pending
+    from .rejections import Entry
 
 SHIPPING = None  # the allocation key of the shipping part
 
 Refusal = tuple[str, str | Callable[[], str]]  # reason code, sentence (or how to write it)
+
+
+class Remaining(dict[str, Decimal]):
+    """What is left of each line (line id → amount), with the same amounts in whole
+    minor units, kept as promotions take from the lines.
+
+    Effects compute in integers: converting a line's base each time a promotion
+    looks at it cost more than converting each part taken once.  ``minor`` holds
+    the lines asked for so far; a line not in it is converted when first asked."""
+
+    __slots__ = ("minor", "minor_units")
+
+    def __init__(self, amounts: dict[str, Decimal], minor_units: int) -> None:
+        super().__init__(amounts)
+        self.minor: dict[str, int] = {}
+        self.minor_units = minor_units
+
+    def minor_of(self, line_id: str) -> int:
+        """What is left of the line, in minor units."""
+        found = self.minor.get(line_id)
+        if found is None:
+            found = self.minor[line_id] = whole_minor(self[line_id], self.minor_units)
+        return found
+
+    def take(self, line_id: str, amount: Decimal) -> None:
+        self[line_id] -= amount
+        if line_id in self.minor:
+            self.minor[line_id] -= whole_minor(amount, self.minor_units)
 
 
 @dataclass
@@ -49,11 +78,11 @@ class PassState:
     """The running state of one pass over the promotions."""
 
     coupons_only: bool
-    remaining: dict[str, Decimal]
+    remaining: Remaining
     shipping_left: Decimal | None
     applied: list[Applied] = field(default_factory=list)
     history: list[Applied] = field(default_factory=list)  # applied, in order, kept
-    rejected: dict[str, Rejected | Pending] = field(default_factory=dict)
+    rejected: dict[str, Entry] = field(default_factory=dict)
     capped: list[Cap] = field(default_factory=list)
     exclusive: str | None = None
     groups: dict[str, str] = field(default_factory=dict)
@@ -90,7 +119,7 @@ def take(state: PassState, entry: Applied) -> None:
             assert state.shipping_left is not None
             state.shipping_left -= amount
         else:
-            state.remaining[key] -= amount
+            state.remaining.take(key, amount)
     state.applied.append(entry)
     state.history.append(entry)
     promo = entry.compiled.promotion
