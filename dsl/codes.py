@@ -8,6 +8,7 @@ Code ranges (stable; a code is never reused for another meaning or renumbered):
 * ``PR3xx`` cart snapshots and evaluation input
 * ``PR4xx`` the usage store
 * ``PR5xx`` command line usage, configuration and rule-test files
+* ``PR6xx`` the HTTP service (requests, idempotency keys, authentication)
 
 Modules import the names; the string ``"PRnnn"`` is written only here (a test
 keeps it so), and the README's table of codes is checked against this one.
@@ -125,6 +126,30 @@ ILLEGAL_TRANSITION = _code("PR412", "an illegal transition of a reservation")
 UNKNOWN_RESERVATION = _code("PR413", "no reservation has this order reference")
 CUSTOMER_REQUIRED = _code("PR415", "a per-customer limit on a guest cart")
 
+# the usage store: locations and servers, idempotency records, moving a store (PR420-PR449)
+STORE_LOCATION = _code("PR420", "an invalid usage store location: a URL of an unknown scheme, or "
+                                "one that cannot be parsed")
+STORE_UNREACHABLE = _code("PR421", "the usage store's server cannot be reached or refuses the "
+                                   "connection (down, wrong host, port, user, password or "
+                                   "database)")
+STORE_CONNECTION_LOST = _code("PR422", "the connection to the usage store's server was lost "
+                                       "during a transaction (server restarted, network): it "
+                                       "was rolled back, unless it was lost during the commit")
+STORE_CONFLICT = _code("PR423", "a serialization failure or deadlock persisted through the "
+                                "retries: nothing was written")
+STORE_TIMEOUT = _code("PR424", "a statement ran past the usage store's statement timeout and "
+                               "was cancelled: nothing was written")
+STORE_POOL_EXHAUSTED = _code("PR425", "no connection of the usage store's pool became free in "
+                                      "time: nothing was done")
+STORE_SERVER_REFUSED = _code("PR426", "the usage store's server refused the statement "
+                                      "(permissions, disk full, read-only server, out of "
+                                      "resources): nothing was written")
+IDEMPOTENCY_UNCLAIMED = _code("PR430", "an idempotency key answered that holds no claim (never "
+                                       "claimed, abandoned or pruned)")
+MIGRATE_TARGET_NOT_EMPTY = _code("PR440", "promo usage migrate: the target store is not empty")
+MIGRATE_MISMATCH = _code("PR441", "promo usage migrate: the copy differs from the source "
+                                  "(rows, events or counters): the target is left as copied")
+
 # command line, configuration, rule tests
 NO_SUCH_PATH = _code("PR500", "a path given on the command line does not exist")
 BAD_OPTION = _code("PR501", "an invalid command-line value")
@@ -133,3 +158,27 @@ BAD_LINT_CONFIG = _code("PR502", "an invalid [tool.promorules.lint] configuratio
 BAD_TEST_FILE = _code("PR510", "an invalid rule test file (structure, amounts, reason codes, "
                                "duplicate names)")
 TEST_TARGET_MISSING = _code("PR511", "a ruleset or cart named by a rule test does not exist")
+
+# the HTTP service (``promo serve``): each also a problem type, .../errors/PR6nn
+BAD_REQUEST_BODY = _code("PR600", "a request body that is not a JSON document (or nested too "
+                                  "deep)")
+BODY_TOO_LARGE = _code("PR601", "a request body over the service's size limit")
+NOT_JSON = _code("PR602", "a request body whose content type is not application/json")
+UNKNOWN_RULESET = _code("PR603", "no ruleset is served under this id")
+IDEMPOTENCY_KEY_MISSING = _code("PR604", "a state-changing request without a valid "
+                                         "Idempotency-Key header")
+IDEMPOTENCY_KEY_REUSED = _code("PR605", "an Idempotency-Key used before with another request")
+IDEMPOTENCY_IN_FLIGHT = _code("PR606", "the first request with this Idempotency-Key is still "
+                                       "running")
+AUTH_REQUIRED = _code("PR607", "a protected endpoint called without a bearer token")
+AUTH_REFUSED = _code("PR608", "a bearer token that is not one of the service's tokens")
+NO_SUCH_ROUTE = _code("PR609", "no endpoint at this path, or not with this method")
+INTERNAL_ERROR = _code("PR610", "an unexpected error in the service (logged with the request "
+                                "id; nothing is shown to the client)")
+RULESET_UNAVAILABLE = _code("PR611", "a served ruleset that has never loaded (its file has "
+                                     "errors)")
+BAD_REQUEST_FIELD = _code("PR612", "a request field or query parameter with a missing or "
+                                   "invalid value")
+STORE_UNAVAILABLE = _code("PR613", "the service has no usage store, or cannot reach it")
+SERVE_CONFIG = _code("PR614", "an invalid `promo serve` or relay configuration (address, "
+                              "token file, secret file, URL)")

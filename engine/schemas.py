@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from dsl.schema import ruleset_schema
 
 from .cart import Cart
 from .reasons import REASONS
+from .service.openapi import openapi_document
 from .usage.events import EVENT_TYPES, VERSION, event_schema
 
 BASE_ID = "https://promorules.dev/schemas/"
@@ -105,10 +107,20 @@ def result_schema() -> dict[str, Any]:
 
 
 def all_schemas() -> dict[str, dict[str, Any]]:
-    """Relative file name → schema document."""
+    """Relative file name → schema document (the service's OpenAPI contract among them)."""
     return {
         "ruleset.schema.json": ruleset_schema(),
         "cart.schema.json": cart_schema(),
         "result.schema.json": result_schema(),
         **{f"events/{kind}.v{VERSION}.json": event_schema(kind) for kind in EVENT_TYPES},
+        "promotions.v1.yaml": openapi_document(),
     }
+
+
+def schema_text(relative: str, document: dict[str, Any]) -> str:
+    """A schema file's text: JSON, or YAML for a ``.yaml`` name (the OpenAPI contract)."""
+    if relative.endswith(".yaml"):
+        import yaml
+
+        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    return json.dumps(document, indent=2, sort_keys=False) + "\n"

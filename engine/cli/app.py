@@ -11,8 +11,10 @@ import click
 
 from .evaluation import eval_
 from .lint import lint
+from .relay import relay
 from .ruletests import test_
 from .schema import schema
+from .serve import serve
 from .usage import usage
 
 
@@ -22,8 +24,9 @@ def cli() -> None:
     """promorules: declarative promotions, exact money, explicit stacking."""
 
 
-for command in (lint, test_, schema, eval_, usage):
+for command in (lint, test_, schema, eval_, usage, serve):
     cli.add_command(command)
+usage.add_command(relay)  # the outbox relay is a usage-store job, served by engine/service
 
 
 def main() -> None:

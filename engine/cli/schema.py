@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -19,13 +18,14 @@ from .common import EXIT_FINDINGS, EXIT_OK, handles_errors
               "write nothing.")
 @handles_errors
 def schema(output_dir: str, check: bool) -> None:
-    """Write the JSON Schemas (ruleset, cart, result, events) into a directory."""
-    from ..schemas import all_schemas
+    """Write the JSON Schemas (ruleset, cart, result, events) and the service's OpenAPI
+    contract (promotions.v1.yaml) into a directory."""
+    from ..schemas import all_schemas, schema_text
 
     stale = []
     for relative, document in all_schemas().items():
         path = Path(output_dir) / relative
-        text = json.dumps(document, indent=2, sort_keys=False) + "\n"
+        text = schema_text(relative, document)
         current = path.read_text(encoding="utf-8") if path.is_file() else None
         if current == text:
             continue

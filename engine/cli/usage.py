@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from tabulate import tabulate
@@ -19,13 +20,30 @@ from tabulate import tabulate
 from ..reasons import BUDGET_EXHAUSTED, LIMIT_REACHED
 from ..result import Result
 from ..usage import DEFAULT_PATH, UsageStore, open_store
+from ..usage.backend import URL
 from . import common
 from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
 
+
+class Location(common.Path):
+    """Where a store lives: a ``postgresql://`` URL as it is, or the path of a SQLite file."""
+
+    name = "path|url"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and URL.match(value):
+            if "\x00" in value:
+                self.fail("a URL cannot contain a NUL character", param, ctx)
+            return value
+        return super().convert(value, param, ctx)
+
+
+LOCATION = Location(dir_okay=False)
 DB_OPTION = click.option("--db", "db", default=DEFAULT_PATH, show_default=True,
-                         envvar="PROMO_USAGE_DB", type=common.Path(dir_okay=False),
-                         help="Usage store (SQLite file); env PROMO_USAGE_DB. Only "
-                              "`reserve` creates it.")
+                         envvar="PROMO_USAGE_DB", type=LOCATION,
+                         help="Usage store: a SQLite file, or a postgresql://user@host:port/db "
+                              "URL; env PROMO_USAGE_DB. Only `reserve` creates it.")
 STORE_REASONS = (LIMIT_REACHED, BUDGET_EXHAUSTED)
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]),
                              default="text", show_default=True, help="Output format.")
@@ -68,7 +86,7 @@ def _echo_not_applied(result: Result) -> None:
 
 @click.group()
 def usage() -> None:
-    """Usage limits: reserve, confirm, release, expire, reconcile, status, events."""
+    """Usage limits: reserve, confirm, release, expire, reconcile, status, events, migrate."""
 
 
 @usage.command()
@@ -139,13 +157,15 @@ def release(order_ref: str, db: str, fmt: str) -> None:
 @DB_OPTION
 @handles_errors
 def expire(now: str | None, db: str) -> None:
-    """Background job: release every hold past its TTL."""
+    """Background job: release every hold past its TTL; prune old idempotency records."""
     moment = _aware(now)
     with open_store(db, create=False) as store:
         expired = store.expire(moment)
+        pruned = store.prune_idempotency(moment)
     for order_ref in expired:
         click.echo(f"expired {order_ref}")
     click.echo(f"{len(expired)} reservation{'s' if len(expired) != 1 else ''} expired")
+    click.echo(f"{pruned} idempotency record{'s' if pruned != 1 else ''} pruned")
 
 
 @usage.command()
@@ -214,3 +234,30 @@ def events(since: int, limit: int | None, db: str) -> None:
     with open_store(db, readonly=True) as store:
         for event in store.events(since, limit):
             click.echo(json.dumps(event, sort_keys=True))
+
+
+@usage.command()
+@click.option("--from", "source", required=True, type=LOCATION, metavar="PATH_OR_URL",
+              help="The store to copy (read only).")
+@click.option("--to", "target", required=True, type=LOCATION, metavar="PATH_OR_URL",
+              help="Where to copy it: an empty store, or none yet (it is created).")
+@FORMAT_OPTION
+@handles_errors
+def migrate(source: str, target: str, fmt: str) -> None:
+    """Copy a store to another backend or place: every row exactly, then verify the copy."""
+    from ..usage.migrate import migrate as copy
+
+    done = copy(source, target)
+    if fmt == "json":
+        click.echo(json.dumps({"from": done.source, "to": done.target, "copied": done.copied,
+                               "verified": True,
+                               "drift": [d.to_dict() for d in done.drift]}, indent=2))
+        return
+    counts = ", ".join(f"{n} {table.replace('_', ' ')}" for table, n in done.copied.items())
+    click.echo(f"copied {done.source} -> {done.target}: {counts}")
+    click.echo("verified: the target shows the same reservations, counters, events and "
+               "drift as the source")
+    if done.drift:
+        click.echo(f"note: both stores show {len(done.drift)} drifted counter"
+                   f"{'s' if len(done.drift) != 1 else ''}: run `promo usage reconcile "
+                   "--fix` on the target")

@@ -14,6 +14,7 @@ must not grant the discount (charge the difference or cancel).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dsl import Ruleset
@@ -21,13 +22,23 @@ from dsl import Ruleset
 from ..cart import Cart
 from ..program import compile_ruleset
 from ..result import Result
-from .store import DEFAULT_TTL, LimitReached, Reservation, UsageStore, dead_reference
+from .store import (
+    DEFAULT_TTL,
+    IdempotentResponse,
+    LimitReached,
+    Reservation,
+    UsageStore,
+    dead_reference,
+)
 from .view import StoreView
 
 MAX_ATTEMPTS = 3
 """Re-pricing rounds when another checkout takes a limit between evaluation and reserve."""
 HOLDING = ("reserved", "confirmed")
 """The states whose uses are counted: a price may be handed out for them."""
+
+CheckoutResponse = tuple[str, Callable[[Result, Reservation], tuple[int, bytes, str]]]
+"""An idempotency key, and the (pure) answer to the request for a priced, held checkout."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +50,8 @@ class Checkout:
 
 
 def start_checkout(store: UsageStore, ruleset: Ruleset, cart: Cart, order_ref: str,
-                   ttl: dt.timedelta = DEFAULT_TTL, at: dt.datetime | None = None,
-                   ) -> Checkout:
+                   ttl: dt.timedelta = DEFAULT_TTL, at: dt.datetime | None = None, *,
+                   idempotency: CheckoutResponse | None = None) -> Checkout:
     """Validate and price ``cart`` against the store's limits, then reserve the uses.
 
     If a concurrent checkout takes a limit between pricing and reserving, the
@@ -49,14 +60,20 @@ def start_checkout(store: UsageStore, ruleset: Ruleset, cart: Cart, order_ref: s
     order reference whose checkout was aborted (released) or whose hold
     expired holds nothing: ``IllegalTransition``, use a new one — a price is
     only ever handed out with the uses behind it held (or confirmed).
+
+    ``idempotency``: ``(key, respond)``; the reserve that succeeds stores
+    ``respond(result, reservation)`` under ``key`` in its own transaction
+    (``IdempotentResponse``).
     """
     program = compile_ruleset(ruleset)
     view = StoreView(store, ruleset, order_ref)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         result = program.evaluate(cart, at, usage=view)
+        record = None if idempotency is None else _answer(idempotency, result)
         try:
             now = at if at is not None and at.tzinfo is not None else None
-            reservation = store.reserve(order_ref, ruleset, result, ttl, now=now)
+            reservation = store.reserve(order_ref, ruleset, result, ttl, now=now,
+                                        idempotency=record)
             if reservation.state not in HOLDING:
                 raise dead_reference(order_ref, reservation.state)
             return Checkout(result, reservation)
@@ -64,6 +81,11 @@ def start_checkout(store: UsageStore, ruleset: Ruleset, cart: Cart, order_ref: s
             if attempt == MAX_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _answer(idempotency: CheckoutResponse, result: Result) -> IdempotentResponse:
+    key, respond = idempotency
+    return IdempotentResponse(key, lambda reservation: respond(result, reservation))
 
 
 def payment_captured(store: UsageStore, order_ref: str, ruleset: Ruleset,

@@ -1,10 +1,9 @@
-"""Read models of the SQLite store: what ``promo usage status`` shows, from the rows."""
+"""Read models of the store: what ``promo usage status`` shows, from the rows (either backend)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
-
-import sqlite_utils
 
 from dsl import Ruleset
 
@@ -14,16 +13,20 @@ Tally = dict[tuple[str, str | None, str], tuple[int, int]]
 """``(promotion, coupon, state)`` → ``(uses, amount in minor units)``."""
 
 
-def status(db: sqlite_utils.Database, ruleset: Ruleset) -> list[dict[str, Any]]:
-    """Per promotion (and per coupon code): limit, reserved, confirmed, remaining, budget."""
+STATUS_SQL = ("SELECT u.promotion, u.coupon, r.state, COUNT(*), SUM(u.amount_minor) "
+              "FROM uses u JOIN reservations r ON r.order_ref = u.order_ref "
+              "WHERE r.state IN ('reserved', 'confirmed') "
+              "GROUP BY u.promotion, u.coupon, r.state")
+"""The uses held, by promotion, code and state: the rows ``status`` reads."""
+
+
+def status(held: Iterable[tuple[Any, ...]], ruleset: Ruleset) -> list[dict[str, Any]]:
+    """Per promotion (and per coupon code): limit, reserved, confirmed, remaining, budget.
+
+    ``held`` are ``STATUS_SQL``'s rows: promotion, code, state, uses, amount."""
     units = ruleset.minor_units
-    by_state: Tally = {}
-    for row in db.query(
-            "SELECT u.promotion, u.coupon, r.state, COUNT(*) AS n, "
-            "SUM(u.amount_minor) AS amount FROM uses u JOIN reservations r "
-            "ON r.order_ref = u.order_ref WHERE r.state IN ('reserved', 'confirmed') "
-            "GROUP BY u.promotion, u.coupon, r.state"):
-        by_state[(row["promotion"], row["coupon"], row["state"])] = (row["n"], row["amount"])
+    by_state: Tally = {(promotion, coupon, state): (int(n), int(amount))
+                       for promotion, coupon, state, n, amount in held}
     out = []
     for promotion in ruleset.promotions:
         limits = promotion.limits

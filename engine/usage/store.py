@@ -1,6 +1,6 @@
 """The usage store's contract: what every backend promises, its records and errors.
 
-A backend (``sqlite.py`` today) keeps counters of reserved + confirmed uses and
+A backend (``sqlite.py``, ``postgres.py``) keeps counters of reserved + confirmed uses and
 the reservations they come from, and moves each reservation through
 
     reserved → confirmed            (payment captured)
@@ -9,6 +9,9 @@ the reservations they come from, and moves each reservation through
 
 one transaction per transition, all or nothing, with the transition's events
 appended to the outbox in the same transaction (docs/semantics.md#usage-store).
+A transition may carry an ``IdempotentResponse``: the answer to the request
+that asked for it, stored under the request's idempotency key in the same
+transaction (docs/semantics.md#idempotency-records).
 """
 
 from __future__ import annotations
@@ -16,21 +19,32 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from dsl import Ruleset
 from dsl.codes import (
     CUSTOMER_REQUIRED,
+    IDEMPOTENCY_UNCLAIMED,
     ILLEGAL_TRANSITION,
+    MIGRATE_MISMATCH,
+    MIGRATE_TARGET_NOT_EMPTY,
     RESERVATION_CONFLICT,
     STORE_BUSY,
+    STORE_CONFLICT,
+    STORE_CONNECTION_LOST,
     STORE_DISK,
     STORE_ERROR,
+    STORE_LOCATION,
     STORE_NOT_A_STORE,
+    STORE_POOL_EXHAUSTED,
     STORE_READ_ONLY,
+    STORE_SERVER_REFUSED,
+    STORE_TIMEOUT,
     STORE_UNOPENABLE,
+    STORE_UNREACHABLE,
     UNKNOWN_RESERVATION,
     USAGE_LIMIT,
 )
@@ -86,6 +100,66 @@ class StoreBusy(StoreError):
     """The database stayed locked past the busy timeout."""
 
     code = STORE_BUSY
+
+
+class StoreLocationError(StoreError):
+    """A store location that names no backend: a URL of an unknown scheme, or unparsable."""
+
+    code = STORE_LOCATION
+
+
+class StoreUnreachable(StoreError):
+    """The store's server cannot be reached, or refuses the connection."""
+
+    code = STORE_UNREACHABLE
+
+
+class StoreConnectionLost(StoreError):
+    """The connection died during a transaction: rolled back (unless during the commit)."""
+
+    code = STORE_CONNECTION_LOST
+
+
+class StoreConflict(StoreError):
+    """Serialization failures or deadlocks went on past the bounded retries."""
+
+    code = STORE_CONFLICT
+
+
+class StoreTimeout(StoreError):
+    """A statement ran past the statement timeout; the server cancelled it."""
+
+    code = STORE_TIMEOUT
+
+
+class StorePoolExhausted(StoreError):
+    """Every connection of the pool stayed in use past the wait."""
+
+    code = STORE_POOL_EXHAUSTED
+
+
+class StoreServerRefused(StoreError):
+    """The server refused a statement: permissions, disk full, out of resources."""
+
+    code = STORE_SERVER_REFUSED
+
+
+class IdempotencyUnclaimed(StoreError):
+    """A response stored for an idempotency key that holds no claim."""
+
+    code = IDEMPOTENCY_UNCLAIMED
+
+
+class MigrationRefused(StoreError):
+    """``migrate`` into a store that already holds something."""
+
+    code = MIGRATE_TARGET_NOT_EMPTY
+
+
+class MigrationMismatch(StoreError):
+    """``migrate`` copied, but the target does not verify against the source."""
+
+    code = MIGRATE_MISMATCH
 
 
 class LimitReached(StoreError):
@@ -154,6 +228,39 @@ class Reservation:
     state: str
     expires_at: dt.datetime
     uses: tuple[Use, ...]
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """What ``claim_idempotency`` found for a request's key.
+
+    ``claimed``: this caller runs the request (a new key, an expired record, or a
+    claim whose lease passed: its claimant died); ``done``: answered before, the
+    stored response is here; ``running``: another caller holds the lease;
+    ``mismatch``: the key was used for another request (another hash)."""
+
+    state: Literal["claimed", "done", "running", "mismatch"]
+    status: int | None = None
+    body: bytes | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class IdempotentResponse:
+    """The answer a transition stores under ``key`` in its own transaction.
+
+    ``respond`` is called inside the transaction, after the transition, with the
+    reservation as the transition leaves it; it returns ``(status, body,
+    content_type)`` and must be pure (it may run again if the transaction is
+    retried)."""
+
+    key: str
+    respond: Callable[[Reservation], tuple[int, bytes, str]]
+
+
+RESERVATION_STATES = ("reserved", "confirmed", "released", "expired")
+IDEMPOTENCY_LEASE = dt.timedelta(seconds=30)
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -231,21 +338,22 @@ def same_content(stored: str, ruleset: str, result: Result, minor_units: int) ->
 
 
 class UsageStore(Protocol):
-    """What the checkout saga, the dry run and the command line need of a backend."""
+    """What the checkout saga, the dry run, the service and the command line need of a backend."""
 
     def reserve(self, order_ref: str, ruleset: Ruleset, result: Result,
-                ttl: dt.timedelta = DEFAULT_TTL, now: dt.datetime | None = None,
-                ) -> Reservation:
+                ttl: dt.timedelta = DEFAULT_TTL, now: dt.datetime | None = None, *,
+                idempotency: IdempotentResponse | None = None) -> Reservation:
         """Take every applied promotion's usage, all or nothing; idempotent on ``order_ref``."""
         ...
 
     def confirm(self, order_ref: str, ruleset: Ruleset | None = None,
-                now: dt.datetime | None = None, retake_expired: bool = False,
-                ) -> Reservation:
+                now: dt.datetime | None = None, retake_expired: bool = False, *,
+                idempotency: IdempotentResponse | None = None) -> Reservation:
         """``reserved → confirmed`` (``expired → confirmed`` with ``retake_expired``)."""
         ...
 
-    def release(self, order_ref: str, now: dt.datetime | None = None) -> Reservation:
+    def release(self, order_ref: str, now: dt.datetime | None = None, *,
+                idempotency: IdempotentResponse | None = None) -> Reservation:
         """``reserved → released``, giving the uses back; idempotent."""
         ...
 
@@ -275,6 +383,41 @@ class UsageStore(Protocol):
 
     def status(self, ruleset: Ruleset) -> list[dict[str, Any]]:
         """Per promotion and coupon code: limit, reserved, confirmed, remaining, budget."""
+        ...
+
+    def claim_idempotency(self, key: str, request_hash: str, *, now: dt.datetime | None = None,
+                          lease: dt.timedelta = IDEMPOTENCY_LEASE,
+                          ttl: dt.timedelta = IDEMPOTENCY_TTL) -> IdempotencyClaim:
+        """Claim a request's idempotency key, or say who has it and what it answered."""
+        ...
+
+    def finish_idempotency(self, key: str, status: int, body: bytes, content_type: str, *,
+                           now: dt.datetime | None = None) -> None:
+        """Store the response of a claimed key that no transition answered (an error)."""
+        ...
+
+    def abandon_idempotency(self, key: str) -> None:
+        """Forget a claim (the request failed on our side): a retry runs again."""
+        ...
+
+    def prune_idempotency(self, now: dt.datetime | None = None) -> int:
+        """Delete the records past their ``expires_at``; returns how many."""
+        ...
+
+    def relay_cursor(self, name: str) -> int:
+        """The last event id relay ``name`` delivered (0 if none)."""
+        ...
+
+    def set_relay_cursor(self, name: str, event_id: int) -> None:
+        """Move relay ``name``'s cursor forward to ``event_id`` (never backwards)."""
+        ...
+
+    def ping(self) -> None:
+        """Raise a ``StoreError`` if the store cannot be reached or read."""
+        ...
+
+    def reservation_counts(self) -> dict[str, int]:
+        """Reservations by state: reserved, confirmed, released, expired (zeros included)."""
         ...
 
     def close(self) -> None:

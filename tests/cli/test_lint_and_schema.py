@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from dsl.lint import discover
 from dsl.loader import compose_document, read_source
 from engine.cli import cli
-from engine.schemas import all_schemas
+from engine.schemas import all_schemas, schema_text
 
 FIVE_MISTAKES = "tests/dsl/data/five_mistakes.yaml"
 
@@ -66,7 +66,8 @@ def test_checked_in_schemas_are_current(root: Path) -> None:
     for name, schema in all_schemas().items():
         path = root / "schemas" / name
         assert path.is_file(), f"missing {path}: run `promo schema`"
-        assert json.loads(path.read_text()) == schema, f"{path} is stale: run `promo schema`"
+        assert path.read_text(encoding="utf-8") == schema_text(name, schema), \
+            f"{path} is stale: run `promo schema`"
 
 
 def test_schema_command_regenerates_identical_files(runner: CliRunner, root: Path,
@@ -80,7 +81,7 @@ def test_schema_command_regenerates_identical_files(runner: CliRunner, root: Pat
 def test_schema_command_writes_into_directory(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["schema", "-o", str(tmp_path)])
     assert result.exit_code == 0
-    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.json"))
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.*"))
     assert written == sorted(all_schemas())
 
 

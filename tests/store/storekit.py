@@ -124,13 +124,36 @@ def nonzero(counters: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
     return {k: v for k, v in counters.items() if v}
 
 
+def client(location: str, **options: Any) -> Any:
+    """A store as a worker process opens it: waiting long for locks, one connection."""
+    from engine.usage import open_store
+
+    if "://" in location:
+        options = {"statement_timeout_ms": 60_000, "pool_size": 1, "pool_timeout": 60,
+                   **options}
+    else:
+        options = {"timeout_ms": 60_000, **options}
+    return open_store(location, **options)
+
+
+def sql(store: Any, query: str, *params: Any) -> Any:
+    """Run one statement on either backend, in its own transaction (``?`` placeholders):
+    a ``SELECT``'s rows as tuples, or the row count of anything else."""
+    reading = query.lstrip().upper().startswith("SELECT")
+
+    def work(tx: Any) -> Any:
+        cursor = tx.execute(query, params)
+        return [tuple(row) for row in cursor.fetchall()] if reading else cursor.rowcount
+
+    return store._atomic(work, write=not reading)
+
+
 def rows(store: Any) -> tuple[object, ...]:
     """Everything a refused call must leave as it was: counters, reservations, uses, events."""
-    conn = store.conn
     return (nonzero(store.counters()),
-            conn.execute("SELECT * FROM reservations ORDER BY order_ref").fetchall(),
-            conn.execute("SELECT * FROM uses ORDER BY order_ref, promotion").fetchall(),
-            conn.execute("SELECT * FROM events ORDER BY id").fetchall())
+            sql(store, "SELECT * FROM reservations ORDER BY order_ref"),
+            sql(store, "SELECT * FROM uses ORDER BY order_ref, promotion"),
+            sql(store, "SELECT * FROM events ORDER BY id"))
 
 
 # ------------------------------------------------------------- command line

@@ -27,7 +27,7 @@ from storekit import (
 
 from dsl import Ruleset
 from engine import compile_ruleset, evaluate
-from engine.usage import CustomerRequired, SQLiteStore, StoreView, UsageStore, start_checkout
+from engine.usage import CustomerRequired, StoreView, UsageStore, open_store, start_checkout
 from engine.usage.view import GUEST_CART
 
 AT = "2026-03-01T12:00:00+00:00"
@@ -35,10 +35,10 @@ REASON = "needs a customer id: a per-customer limit cannot be counted for a gues
 
 
 @pytest.fixture
-def shell(tmp_path: Path) -> dict[str, str]:
+def shell(tmp_path: Path, location: str) -> dict[str, str]:
     (tmp_path / "ruleset.yaml").write_text(ruleset_yaml(), encoding="utf-8")
     return {
-        "ruleset": str(tmp_path / "ruleset.yaml"), "db": str(tmp_path / "usage.sqlite"),
+        "ruleset": str(tmp_path / "ruleset.yaml"), "db": location,
         "guest": write_json(tmp_path / "guest.json", cart_data(customer="", coupons=["SAVE10"])),
         "alice": write_json(tmp_path / "alice.json", cart_data(customer="alice")),
     }
@@ -110,7 +110,7 @@ def test_a_guest_still_gets_what_has_no_per_customer_limit(shell: dict[str, str]
     out = ok(promo("usage", "reserve", shell["ruleset"], shell["guest"], "--order", "o1",
                    "--db", shell["db"], "--at", AT)).stdout
     assert "o1: reserved (auto5)" in out
-    with SQLiteStore(shell["db"]) as store:
+    with open_store(shell["db"]) as store:
         assert store.counter("uses", "auto5") == 1 and store.counter("uses", "save10") == 0
         assert store.reconcile() == []
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from storekit import (
     promo,
     rows,
     ruleset_yaml,
+    sql,
     usage_error,
     write_json,
 )
@@ -35,9 +35,9 @@ from engine.result import Result
 from engine.usage import (
     IllegalTransition,
     ReservationConflict,
-    SQLiteStore,
     UsageStore,
     checkout_aborted,
+    open_store,
     payment_captured,
     start_checkout,
 )
@@ -203,21 +203,17 @@ def test_the_same_cart_again_is_idempotent(store: UsageStore) -> None:
 
 
 def test_a_reservation_from_before_the_content_fingerprint_keeps_its_idempotency(
-        db_path: Path) -> None:
+        location: str) -> None:
     """A row written by an earlier version has a fingerprint of its uses only: it is
     compared the old way, so retrying that checkout still returns it."""
     rules = make_ruleset(TEN_OFF)
     first = price(rules, customer="alice", price="100.00")
-    with SQLiteStore(db_path) as store:
+    with open_store(location) as store:
         reservation = store.reserve("old", rules, first, now=NOW)
         store.reserve("new", rules, first, now=NOW)
-    old_style = uses_fingerprint(rules.ruleset, "alice", uses_of(first), rules.minor_units)
-    conn = sqlite3.connect(db_path)
-    with conn:
-        conn.execute("UPDATE reservations SET fingerprint = ? WHERE order_ref = 'old'",
-                     (old_style,))
-    conn.close()
-    with SQLiteStore(db_path) as store:
+        old_style = uses_fingerprint(rules.ruleset, "alice", uses_of(first), rules.minor_units)
+        sql(store, "UPDATE reservations SET fingerprint = ? WHERE order_ref = 'old'", old_style)
+    with open_store(location) as store:
         was = rows(store)
         assert store.reserve("old", rules, first, now=NOW) == reservation
         # the old fingerprint knew only the uses: the same uses under it are the same
@@ -230,7 +226,7 @@ def test_a_reservation_from_before_the_content_fingerprint_keeps_its_idempotency
             store.reserve("new", rules, price(rules, customer="alice", price="150.00"),
                           now=NOW)
         assert rows(store) == was
-        stored = dict(store.conn.execute("SELECT order_ref, fingerprint FROM reservations"))
+        stored = dict(sql(store, "SELECT order_ref, fingerprint FROM reservations"))
     assert stored == {"old": old_style, "new": fingerprint(rules.ruleset, first, 2)}
 
 
@@ -238,12 +234,12 @@ def test_a_reservation_from_before_the_content_fingerprint_keeps_its_idempotency
 
 
 @pytest.fixture
-def shell(tmp_path: Path) -> dict[str, str]:
+def shell(tmp_path: Path, location: str) -> dict[str, str]:
     (tmp_path / "ruleset.yaml").write_text(ruleset_yaml(), encoding="utf-8")
     (tmp_path / "ten.yaml").write_text(ruleset_yaml(TEN_OFF), encoding="utf-8")
     return {
         "ruleset": str(tmp_path / "ruleset.yaml"), "ten": str(tmp_path / "ten.yaml"),
-        "db": str(tmp_path / "usage.sqlite"),
+        "db": location,
         "alice": write_json(tmp_path / "alice.json",
                             cart_data(customer="alice", coupons=["SAVE10"])),
         "cheap": write_json(tmp_path / "cheap.json", cart_data(customer="alice")),
@@ -266,7 +262,7 @@ def test_reserving_an_expired_order_ref_again_from_the_shell(shell: dict[str, st
     stderr = usage_error(result, "PR412")
     assert "o1 expired" in stderr and "new order reference" in stderr
     assert "total" not in result.stdout  # no price for a hold that holds nothing
-    with SQLiteStore(shell["db"]) as store:
+    with open_store(shell["db"]) as store:
         assert store.reservation("o1").state == "expired"
         assert {k: v for k, v in store.counters().items() if v} == {}
     assert "o2: reserved" in ok(reserve(shell, "ruleset", "alice", "o2")).stdout

@@ -29,7 +29,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from storekit import NOW, assert_events_valid, make_cart, make_ruleset, nonzero
+from storekit import NOW, assert_events_valid, make_cart, make_ruleset, nonzero, sql
 
 from dsl.values import normalise_code
 from engine import Result, compile_ruleset, evaluate
@@ -42,6 +42,7 @@ from engine.usage import (
     SQLiteStore,
     StoreView,
     UnknownReservation,
+    open_store,
     start_checkout,
 )
 
@@ -161,6 +162,7 @@ class Model:
 
 class StoreMachine(RuleBasedStateMachine):
     base: Path  # set by the test: a fresh tmp_path
+    new_schema: Any  # set by the test for PostgreSQL: a new store's URL; None for SQLite
     serial = itertools.count()
     seen: set[tuple[str, ...]]  # outcomes met over the whole run, set by the test
 
@@ -168,16 +170,22 @@ class StoreMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        template = self.base / "empty.sqlite"
-        if not template.exists():  # creating a store costs more than copying an empty one
-            SQLiteStore(template).close()
-        self.path = self.base / f"usage-{next(self.serial)}.sqlite"
-        shutil.copyfile(template, self.path)
-        self.store = SQLiteStore(self.path)
-        # Another process's connection, as in production; it also spares every reopen
-        # the checkpoint (and fsync) the last connection to close does.
-        self.other = sqlite3.connect(self.path)
-        self.other.execute("SELECT COUNT(*) FROM reservations").fetchone()  # opens the WAL
+        self.other: sqlite3.Connection | None = None
+        if self.new_schema is not None:
+            self.location = self.new_schema()
+            self.store = open_store(self.location)
+        else:
+            template = self.base / "empty.sqlite"
+            if not template.exists():  # creating a store costs more than copying an empty one
+                SQLiteStore(template).close()
+            path = self.base / f"usage-{next(self.serial)}.sqlite"
+            shutil.copyfile(template, path)
+            self.location = str(path)
+            self.store = SQLiteStore(path)
+            # Another process's connection, as in production; it also spares every reopen
+            # the checkpoint (and fsync) the last connection to close does.
+            self.other = sqlite3.connect(path)
+            self.other.execute("SELECT COUNT(*) FROM reservations").fetchone()  # opens the WAL
         self.model = Model()
         self.now = NOW
         self.refs = (f"o{n}" for n in itertools.count())
@@ -185,7 +193,8 @@ class StoreMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         assert_events_valid(self.store.events())
         self.store.close()
-        self.other.close()
+        if self.other is not None:
+            self.other.close()
 
     # ------------------------------------------------------------ helpers
 
@@ -327,7 +336,7 @@ class StoreMachine(RuleBasedStateMachine):
     @rule()
     def reopen(self) -> None:
         self.store.close()
-        self.store = SQLiteStore(self.path)
+        self.store = open_store(self.location)
 
     # --------------------------------------------------------- invariants
 
@@ -346,14 +355,17 @@ class StoreMachine(RuleBasedStateMachine):
 
     @invariant()
     def states_and_events_match_the_model(self) -> None:
-        states = dict(self.store.conn.execute("SELECT order_ref, state FROM reservations"))
+        states = dict(sql(self.store, "SELECT order_ref, state FROM reservations"))
         assert states == {ref: o.state for ref, o in self.model.orders.items()}
-        count = self.store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        [(count,)] = sql(self.store, "SELECT COUNT(*) FROM events")
         assert count == self.model.events
 
 
 SETTINGS = dict(max_examples=150, stateful_step_count=50, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
+SERVER_EXAMPLES = 50
+"""New sequences per run on PostgreSQL, where each step is round trips to a server (the
+fixed run that must meet every refusal runs in full on both backends)."""
 OUTCOMES = {
     ("LimitReached", "volume", "uses"), ("LimitReached", "volume", "budget"),
     ("LimitReached", "big", "uses"), ("LimitReached", "big", "budget"),
@@ -364,19 +376,30 @@ OUTCOMES = {
 }
 
 
-def run(tmp_path: Path, **overrides: Any) -> set[tuple[str, ...]]:
+def run(tmp_path: Path, request: pytest.FixtureRequest, backend: str,
+        **overrides: Any) -> set[tuple[str, ...]]:
     seen: set[tuple[str, ...]] = set()
-    machine = type("Machine", (StoreMachine,), {"base": tmp_path, "seen": seen})
+    new_schema = request.getfixturevalue("pg_server").new_schema \
+        if backend == "postgres" else None
+    machine = type("Machine", (StoreMachine,), {"base": tmp_path, "seen": seen,
+                                                "new_schema": staticmethod(new_schema)
+                                                if new_schema else None})
     run_state_machine_as_test(machine, settings=settings(**{**SETTINGS, **overrides}))
     return seen
 
 
-def test_store_against_the_model(tmp_path: Path) -> None:
+def test_store_against_the_model(tmp_path: Path, request: pytest.FixtureRequest,
+                                 backend: str) -> None:
     """New sequences on every run (and the failures hypothesis remembers)."""
-    run(tmp_path)
+    if backend == "postgres":
+        run(tmp_path, request, backend, max_examples=SERVER_EXAMPLES)
+    else:
+        run(tmp_path, request, backend)
 
 
-def test_store_against_the_model_meets_every_refusal(tmp_path: Path) -> None:
+def test_store_against_the_model_meets_every_refusal(tmp_path: Path,
+                                                     request: pytest.FixtureRequest,
+                                                     backend: str) -> None:
     """A fixed set of sequences, checked to reach every limit and every error."""
-    seen = run(tmp_path, derandomize=True, database=None, max_examples=100)
+    seen = run(tmp_path, request, backend, derandomize=True, database=None, max_examples=100)
     assert seen >= OUTCOMES, OUTCOMES - seen

@@ -9,18 +9,28 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from storekit import assert_events_valid, cart_data, ruleset_yaml
+from storekit import assert_events_valid, cart_data, ruleset_yaml, sql
 
 from engine.cli import cli
-from engine.usage import SQLiteStore
+from engine.usage import StoreMissing, open_store
 from engine.usage.sqlite import SCHEMA_VERSION
 
 AT = "2026-03-01T12:00:00+00:00"
 
 
 @pytest.fixture
-def files(tmp_path: Path) -> dict[str, str]:
-    """A ruleset, a few carts and where the store goes, as command-line arguments."""
+def files(tmp_path: Path, location: str) -> dict[str, str]:
+    """A ruleset, a few carts and where the store goes (either backend), as arguments."""
+    return make_files(tmp_path, location)
+
+
+@pytest.fixture
+def sqlite_files(tmp_path: Path) -> dict[str, str]:
+    """``files`` with the store in a SQLite file: for the faults of files."""
+    return make_files(tmp_path, str(tmp_path / "usage.sqlite"))
+
+
+def make_files(tmp_path: Path, db: str) -> dict[str, str]:
     (tmp_path / "ruleset.yaml").write_text(ruleset_yaml(), encoding="utf-8")
     carts = {
         "alice": cart_data(customer="alice", coupons=["SAVE10"], cart_id="c-alice"),
@@ -28,8 +38,7 @@ def files(tmp_path: Path) -> dict[str, str]:
         "carol": cart_data(customer="carol", cart_id="c-carol"),
         "guest": cart_data(customer="", coupons=["SAVE10"], cart_id="c-guest"),
     }
-    out = {"ruleset": str(tmp_path / "ruleset.yaml"), "db": str(tmp_path / "usage.sqlite"),
-           "dir": str(tmp_path)}
+    out = {"ruleset": str(tmp_path / "ruleset.yaml"), "db": db, "dir": str(tmp_path)}
     for name, data in carts.items():
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(data), encoding="utf-8")
@@ -91,11 +100,11 @@ def test_the_lifecycle_from_the_shell(files: dict[str, str]) -> None:
     assert "o3: released" in ok(promo("usage", "release", "o3", "--db", db)).stdout
 
     out = ok(promo("usage", "expire", "--db", db, "--now", "2026-03-01T12:00:30Z")).stdout
-    assert out == "0 reservations expired\n"
+    assert out == "0 reservations expired\n0 idempotency records pruned\n"
     out = ok(promo("usage", "expire", "--db", db, "--now", "2026-03-01T12:01:00")).stdout
-    assert out == "expired o2\n1 reservation expired\n"  # naive --now is UTC
+    assert out == "expired o2\n1 reservation expired\n0 idempotency records pruned\n"  # naive: UTC
     assert ok(promo("usage", "expire", "--db", db, "--now", "2026-03-02T00:00:00Z")).stdout \
-        == "0 reservations expired\n"
+        == "0 reservations expired\n0 idempotency records pruned\n"
 
     # o2's payment arrives after expiry: --ruleset re-takes the uses
     out = ok(promo("usage", "confirm", "o2", "--db", db, "--ruleset", files["ruleset"])).stdout
@@ -104,7 +113,7 @@ def test_the_lifecycle_from_the_shell(files: dict[str, str]) -> None:
     assert ok(promo("usage", "reconcile", "--db", db)).stdout == \
         "no drift: every counter matches the reservations\n"
 
-    with SQLiteStore(db) as store:
+    with open_store(db) as store:
         assert {r: store.reservation(r).state for r in ("o1", "o2", "o3")} == {
             "o1": "confirmed", "o2": "confirmed", "o3": "released"}
         assert store.reconcile() == []
@@ -150,10 +159,8 @@ def test_events_are_json_lines_that_validate(files: dict[str, str]) -> None:
 
 def test_reconcile_reports_then_repairs_drift(files: dict[str, str]) -> None:
     ok(reserve(files, "alice", "o1"))
-    conn = sqlite3.connect(files["db"])
-    conn.execute("UPDATE counters SET used = 7 WHERE scope = 'per_coupon'")
-    conn.commit()
-    conn.close()
+    with open_store(files["db"]) as store:
+        sql(store, "UPDATE counters SET used = 7 WHERE scope = 'per_coupon'")
 
     report = promo("usage", "reconcile", "--db", files["db"])
     assert report.exit_code == 1
@@ -175,7 +182,7 @@ def test_the_db_option_reads_the_environment(files: dict[str, str],
     monkeypatch.setenv("PROMO_USAGE_DB", files["db"])
     ok(promo("usage", "reserve", files["ruleset"], files["carol"], "--order", "o1"))
     assert "o1: confirmed" in ok(promo("usage", "confirm", "o1")).stdout
-    with SQLiteStore(files["db"]) as store:
+    with open_store(files["db"]) as store:
         assert store.reservation("o1").state == "confirmed"
 
 
@@ -216,7 +223,7 @@ def test_eval_with_db_reports_limit_reached_and_budget_exhausted(
     assert result["applied"] == []
     assert {r["promotion"]: r["code"] for r in result["rejected"]}["auto5"] == \
         "budget_exhausted"
-    with SQLiteStore(files["db"]) as store:
+    with open_store(files["db"]) as store:
         assert store.counter("uses", "save10") == 3 and store.reconcile() == []
 
 
@@ -235,9 +242,10 @@ def test_eval_with_db_caps_to_the_budget_left(files: dict[str, str], tmp_path: P
                                  "after": "5.00"}]
 
 
-def test_eval_with_db_never_writes(files: dict[str, str]) -> None:
+def test_eval_with_db_never_writes(sqlite_files: dict[str, str]) -> None:
+    files = sqlite_files
     ok(reserve(files, "alice", "o1"))
-    with SQLiteStore(files["db"]) as store:  # checkpoint so the main file holds everything
+    with open_store(files["db"]) as store:  # checkpoint so the main file holds everything
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = {p: Path(p).read_bytes() for p in (files["db"],)}
     ok(promo("eval", files["ruleset"], files["alice"], "--db", files["db"]))
@@ -245,9 +253,10 @@ def test_eval_with_db_never_writes(files: dict[str, str]) -> None:
 
 
 def test_eval_with_a_missing_db_is_an_error(files: dict[str, str]) -> None:
-    usage_error(promo("eval", files["ruleset"], files["alice"], "--db",
-                      files["db"] + ".nope"), "PR402")
-    assert not os.path.exists(files["db"] + ".nope")
+    usage_error(promo("eval", files["ruleset"], files["alice"], "--db", files["db"]), "PR402")
+    with pytest.raises(StoreMissing):  # and none was made
+        open_store(files["db"], create=False)
+    assert not os.path.exists(files["db"])
 
 
 # ------------------------------------------------------------- errors
@@ -288,8 +297,10 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 @pytest.mark.parametrize("kind", ["garbage", "newer", "directory"])
 @pytest.mark.parametrize("command", ["reserve", "confirm", "release", "expire", "reconcile",
                                      "status", "events", "eval"])
-def test_bad_store_files_exit_2_without_a_traceback(files: dict[str, str], tmp_path: Path,
-                                                    command: str, kind: str) -> None:
+def test_bad_store_files_exit_2_without_a_traceback(sqlite_files: dict[str, str],
+                                                    tmp_path: Path, command: str,
+                                                    kind: str) -> None:
+    files = sqlite_files
     path, code = bad_files(tmp_path)[kind]
     before = path.read_bytes() if path.is_file() else None
     args = {
@@ -311,7 +322,8 @@ def test_bad_store_files_exit_2_without_a_traceback(files: dict[str, str], tmp_p
         assert path.read_bytes() == before
 
 
-def test_a_corrupt_store_exits_2_for_reads_too(files: dict[str, str]) -> None:
+def test_a_corrupt_store_exits_2_for_reads_too(sqlite_files: dict[str, str]) -> None:
+    files = sqlite_files
     ok(reserve(files, "alice", "o1"))
     conn = sqlite3.connect(files["db"])
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -341,6 +353,5 @@ def test_bad_ruleset_or_cart_files(files: dict[str, str], tmp_path: Path, which:
     missing = promo("usage", "reserve", ruleset, str(tmp_path / "missing.yaml"), "--order",
                     "o1", "--db", files["db"])
     assert missing.exit_code == 2 and "Traceback" not in missing.output
-    if os.path.exists(files["db"]):
-        with SQLiteStore(files["db"]) as store:
-            assert store.counters() == {}
+    with pytest.raises(StoreMissing):  # nothing was reserved, so no store was made
+        open_store(files["db"], create=False)

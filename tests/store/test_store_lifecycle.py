@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import textwrap
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from storekit import (
@@ -17,6 +15,8 @@ from storekit import (
     nonzero,
     price,
     priced_elsewhere,
+    rows,
+    sql,
 )
 
 from dsl import Ruleset
@@ -41,11 +41,7 @@ MINUTE = dt.timedelta(minutes=1)
 
 def snapshot(store: UsageStore) -> tuple[object, ...]:
     """Everything a refused transition must leave as it was."""
-    conn = store.conn
-    return (store.counters(),
-            conn.execute("SELECT * FROM reservations ORDER BY order_ref").fetchall(),
-            conn.execute("SELECT * FROM uses ORDER BY order_ref, promotion").fetchall(),
-            conn.execute("SELECT * FROM events ORDER BY id").fetchall())
+    return rows(store)
 
 
 def kinds(store: UsageStore, since: int = 0) -> list[tuple[str, str]]:
@@ -588,16 +584,13 @@ def test_reconcile_finds_no_drift_after_any_lifecycle(store: UsageStore,
     assert nonzero(store.counters()) == store.expected_counters()
 
 
-def test_reconcile_finds_and_repairs_drift(store: UsageStore, rules: Ruleset,
-                                           db_path: Path) -> None:
+def test_reconcile_finds_and_repairs_drift(store: UsageStore, rules: Ruleset) -> None:
     store.reserve("o1", rules, price(rules, customer="alice", coupons=["SAVE10"]), now=NOW)
     store.reserve("o2", rules, price(rules, customer="bob"), now=NOW)
     right = store.counters()
-    other = sqlite3.connect(db_path, isolation_level=None)
-    other.execute("UPDATE counters SET used = used + 5 WHERE scope = 'uses' AND key = 'save10'")
-    other.execute("DELETE FROM counters WHERE scope = 'budget' AND key = 'auto5'")
-    other.execute("INSERT INTO counters (scope, key, used) VALUES ('uses', 'ghost', 3)")
-    other.close()
+    sql(store, "UPDATE counters SET used = used + 5 WHERE scope = 'uses' AND key = 'save10'")
+    sql(store, "DELETE FROM counters WHERE scope = 'budget' AND key = 'auto5'")
+    sql(store, "INSERT INTO counters (scope, key, used) VALUES ('uses', 'ghost', 3)")
 
     drift = store.reconcile()
     assert {(d.scope, d.key): (d.actual, d.expected) for d in drift} == {
@@ -613,13 +606,10 @@ def test_reconcile_finds_and_repairs_drift(store: UsageStore, rules: Ruleset,
     assert store.counter("uses", "save10") == 2
 
 
-def test_reconcile_repairs_a_per_customer_key(store: UsageStore, rules: Ruleset,
-                                              db_path: Path) -> None:
+def test_reconcile_repairs_a_per_customer_key(store: UsageStore, rules: Ruleset) -> None:
     store.reserve("o1", rules, price(rules, customer="alice", coupons=["SAVE10"]), now=NOW)
-    other = sqlite3.connect(db_path, isolation_level=None)
-    other.execute("UPDATE counters SET used = 2 WHERE scope = 'per_customer' "
-                  "AND key = 'save10' || char(31) || 'alice'")
-    other.close()
+    sql(store, "UPDATE counters SET used = 2 WHERE scope = 'per_customer' AND key = ?",
+        "save10\x1falice")
     [drift] = store.reconcile(fix=True)
     assert drift.to_dict() == {"scope": "per_customer", "key": "save10/alice", "actual": 2,
                                "expected": 1}

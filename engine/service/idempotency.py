@@ -1,0 +1,119 @@
+"""``Idempotency-Key`` on the state-changing endpoints (the IETF draft, as payment APIs
+use it).
+
+    no key                         → 400 (PR604)
+    a new key                      → claimed; the transition runs and its response is
+                                     stored in the same store transaction as the change
+    the same key and payload, done → the stored response again (status and body)
+    the same key, another payload  → 422 (PR605)
+    the same key while running     → wait for the first (up to ``WAIT``), then its
+                                     response; still running after that → 409 (PR606)
+
+A refusal (4xx) is stored like a success: a retry gets the same answer.  A 5xx
+is not: the claim is given up, so a retry runs again.  A worker that dies
+holding a claim loses it when its lease ends (``LEASE``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dsl.codes import IDEMPOTENCY_IN_FLIGHT, IDEMPOTENCY_KEY_MISSING, IDEMPOTENCY_KEY_REUSED
+from dsl.errors import PromoError
+
+from ..usage import UsageStore
+from ..usage.store import IdempotencyClaim
+from .context import Service
+from .problems import PROBLEM_JSON, Problem, problem_from
+
+HEADER = "idempotency-key"
+REPLAYED = "idempotent-replayed"
+MAX_KEY = 255
+WAIT = 10.0
+"""Seconds a repeat waits for the first request with its key before answering 409."""
+POLL = 0.02
+
+Reply = tuple[int, bytes, str]
+"""A reply as the store keeps it: status, body, content type."""
+Work = Callable[[UsageStore, str], Reply]
+"""The change, run on the store's thread for a claimed key: it hands the store an
+``IdempotentResponse`` built for that key (so the reply commits with the change)
+and returns the same reply."""
+
+
+def key_of(request: Request) -> str:
+    key = request.headers.get(HEADER, "").strip()
+    if not key or len(key) > MAX_KEY or not key.isprintable():
+        raise Problem(IDEMPOTENCY_KEY_MISSING, f"this endpoint needs an Idempotency-Key "
+                      f"header (1 to {MAX_KEY} printable characters), unique per attempt "
+                      "of one operation")
+    return key
+
+
+def request_hash(request: Request, body: Any) -> str:
+    """The payload a key is bound to: method, path and the body's JSON, canonical."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = f"{request.method} {request.url.path}\n{canonical}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _attempt(store: UsageStore, key: str, digest: str, ttl: dt.timedelta, work: Work,
+             instance: str) -> IdempotencyClaim | tuple[Reply, dict[str, str]]:
+    """On the store's thread, in one go: claim the key, and when it is ours, run the
+    change (one hand-off to the thread per request, not one per step)."""
+    claim = store.claim_idempotency(key, digest, ttl=ttl)
+    if claim.state != "claimed":
+        return claim
+    try:
+        return work(store, key), {}
+    except (Problem, PromoError) as err:
+        problem = err if isinstance(err, Problem) else problem_from(err)
+        if problem.status >= 500:  # not an answer to keep: a retry runs again
+            store.abandon_idempotency(key)
+            raise problem from None
+        data = problem.to_bytes(instance)
+        store.finish_idempotency(key, problem.status, data, PROBLEM_JSON)
+        return (problem.status, data, PROBLEM_JSON), problem.headers
+    except BaseException:
+        store.abandon_idempotency(key)
+        raise
+
+
+async def idempotent(service: Service, request: Request, body: Any, work: Work) -> Response:
+    """Run ``work`` at most once per ``Idempotency-Key`` and payload."""
+    key = key_of(request)
+    digest = request_hash(request, body)
+    instance = request.url.path  # not the request id: a replay answers the same bytes
+    ttl = service.idempotency_ttl
+    deadline = time.monotonic() + WAIT
+    while True:
+        outcome = await service.gate.run(
+            lambda store: _attempt(store, key, digest, ttl, work, instance))
+        if not isinstance(outcome, IdempotencyClaim):
+            (status, data, media), headers = outcome
+            return Response(data, status_code=status, media_type=media, headers=headers)
+        if outcome.state == "done":
+            return _replay(outcome)
+        if outcome.state == "mismatch":
+            raise Problem(IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used with another "
+                          "request (method, path or body); use a new key for a new operation")
+        if time.monotonic() >= deadline:
+            raise Problem(IDEMPOTENCY_IN_FLIGHT, "the first request with this Idempotency-Key "
+                          "is still running; retry later", headers={"retry-after": "1"})
+        await asyncio.sleep(POLL)
+
+
+def _replay(claim: IdempotencyClaim) -> Response:
+    assert claim.status is not None and claim.body is not None
+    return Response(claim.body, status_code=claim.status,
+                    media_type=claim.content_type or "application/json",
+                    headers={REPLAYED: "true"})

@@ -1,0 +1,130 @@
+"""Reading a request: its JSON body (bounded before parsing), fields and query values.
+
+Every way a request can be malformed is a ``Problem`` with its own code and
+the JSON path of the offending member; nothing here lets an exception escape
+that a client could provoke (a body nested 100,000 deep included).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from dsl.codes import BAD_REQUEST_BODY, BAD_REQUEST_FIELD, BODY_TOO_LARGE, NOT_JSON
+from dsl.errors import PromoError
+from dsl.values import YEARS
+
+from ..cart import Cart, parse_cart
+from .problems import Problem, problem_from
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The body as JSON: 415 unless ``application/json``, 413 over ``limit`` bytes,
+    400 when it is not one JSON document."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json" and not (kind.startswith("application/")
+                                           and kind.endswith("+json")):
+        raise Problem(NOT_JSON, f"the body must be application/json, not {kind or 'untyped'}")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(BODY_TOO_LARGE, f"the body is {int(declared):,} bytes; the limit is "
+                      f"{limit:,}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(BODY_TOO_LARGE, f"the body is over the limit of {limit:,} bytes")
+        chunks.append(chunk)
+    return parse_json(b"".join(chunks))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise Problem(BAD_REQUEST_BODY, "the body is nested too deep") from None
+    except (ValueError, UnicodeDecodeError) as err:
+        raise Problem(BAD_REQUEST_BODY, f"the body is not JSON: {err}") from None
+
+
+def cart_from(data: Any, path: str = "$") -> Cart:
+    """A cart from request JSON; an invalid one is 422 with each diagnostic's JSON path."""
+    try:
+        return parse_cart(data)
+    except RecursionError:
+        raise Problem(BAD_REQUEST_BODY, "the cart is nested too deep") from None
+    except PromoError as err:
+        raise problem_from(err, path) from None
+
+
+def member(body: Any, name: str, kind: type | tuple[type, ...], *, required: bool = True,
+           ) -> Any:
+    """``body[name]``, checked to be of ``kind`` (400 naming ``$.name`` otherwise)."""
+    if not isinstance(body, dict):
+        raise Problem(BAD_REQUEST_FIELD, "the body must be a JSON object", extra={"path": "$"})
+    if name not in body:
+        if required:
+            raise Problem(BAD_REQUEST_FIELD, f"$.{name} is required",
+                          extra={"path": f"$.{name}"})
+        return None
+    value = body[name]
+    if isinstance(value, float) and int in _kinds(kind) and value.is_integer():
+        value = int(value)  # JSON (Schema) has no integer type of its own: 900.0 is 900
+    if not isinstance(value, kind) or isinstance(value, bool) and bool not in _kinds(kind):
+        raise Problem(BAD_REQUEST_FIELD, f"$.{name} must be {_describe(kind)}",
+                      extra={"path": f"$.{name}"})
+    return value
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _describe(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", dict: "an object", list: "an array",
+             bool: "true or false"}
+    return " or ".join(names.get(k, k.__name__) for k in _kinds(kind))
+
+
+def only_members(body: dict[str, Any], allowed: set[str]) -> None:
+    """Refuse members the endpoint does not know (a typo must not be ignored)."""
+    for name in body:
+        if name not in allowed:
+            raise Problem(BAD_REQUEST_FIELD, f"$.{name}: unknown member (expected "
+                          f"{', '.join(sorted(allowed))})", extra={"path": f"$.{name}"})
+
+
+def moment(text: str | None, where: str) -> dt.datetime | None:
+    """An ISO-8601 date-time from a query value or member; 400 naming ``where``."""
+    if text is None:
+        return None
+    try:
+        found = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem(BAD_REQUEST_FIELD, f"{where}: {text[:64]!r} is not an ISO-8601 "
+                      "date-time", extra={"path": where}) from None
+    if not YEARS[0] <= found.year <= YEARS[1]:
+        raise Problem(BAD_REQUEST_FIELD, f"{where}: {text[:64]!r} is outside the years "
+                      f"{YEARS[0]} to {YEARS[1]}", extra={"path": where})
+    return found
+
+
+MAX_TTL = dt.timedelta(days=7)
+
+
+def ttl_of(seconds: Any) -> dt.timedelta | None:
+    """``ttl`` in seconds: a whole number from 1 to 7 days."""
+    if seconds is None:
+        return None
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or not \
+            1 <= seconds <= MAX_TTL.total_seconds():
+        raise Problem(BAD_REQUEST_FIELD, f"$.ttl must be a whole number of seconds from 1 "
+                      f"to {int(MAX_TTL.total_seconds()):,}", extra={"path": "$.ttl"})
+    return dt.timedelta(seconds=seconds)

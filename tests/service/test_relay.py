@@ -1,0 +1,205 @@
+"""The outbox relay delivers every event to a webhook, in order, at least once, signed;
+through failures (500s, a connection closed without an answer) it retries; its cursor
+is kept in the store, so a second run delivers nothing it delivered before."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsl.ruleset import load_ruleset_text
+from engine import parse_cart
+from engine.usage import checkout_aborted, open_store, payment_captured, start_checkout
+from tests.service.conftest import FASHION, ROOT, RULESETS, cart_json
+from tests.service.helpers import wait_for
+
+RULESET = RULESETS / "fashion" / "ruleset.yaml"
+SECRET = b"relay-secret-0123456789abcdef"
+
+
+@dataclass
+class Receiver:
+    """A webhook on loopback: the first ``failures`` deliveries get a 500, the next one
+    is taken and its connection closed without an answer (the relay cannot know it
+    arrived), then every delivery is taken.  Events are counted once by id."""
+
+    failures: int
+    url: str = ""
+    attempts: int = 0
+    dropped: bool = False
+    deliveries: list[list[int]] = field(default_factory=list)  # ids of each one taken
+    signatures_ok: list[bool] = field(default_factory=list)
+    events: dict[int, dict[str, Any]] = field(default_factory=dict)  # by id, first copy
+    order: list[int] = field(default_factory=list)  # ids as first taken
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, body: bytes, signature: str | None) -> str:
+        """``fail``, ``drop`` or ``ok`` for one delivery."""
+        with self.lock:
+            self.attempts += 1
+            if self.attempts <= self.failures:
+                return "fail"
+            expected = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+            self.signatures_ok.append(signature is not None and
+                                      hmac.compare_digest(signature, expected))
+            batch = json.loads(body)
+            ids = [event["id"] for event in batch["events"]]
+            self.deliveries.append(ids)
+            for event in batch["events"]:
+                if event["id"] not in self.events:
+                    self.events[event["id"]] = event
+                    self.order.append(event["id"])
+            if not self.dropped:
+                self.dropped = True
+                return "drop"
+            return "ok"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(failures=2)
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            verdict = state.take(body, self.headers.get("Promo-Signature"))
+            if verdict == "drop":
+                self.close_connection = True  # no status line, no answer
+                return
+            self.send_response(500 if verdict == "fail" else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def secret_file(tmp_path: Path) -> Path:
+    path = tmp_path / "secret"
+    path.write_bytes(SECRET + b"\n")
+    return path
+
+
+def checkouts(db: Path, prefix: str, carts: list[str]) -> None:
+    """Real checkouts on the store: each cart starts; every other one is paid for, the
+    rest aborted (events: reserved, then confirmed or released)."""
+    ruleset = load_ruleset_text(RULESET.read_text(encoding="utf-8"), name=str(RULESET))
+    with open_store(db) as store:
+        for n, name in enumerate(carts):
+            cart = parse_cart(cart_json(RULESETS / "fashion" / "carts" / f"{name}.yaml"))
+            assert cart.at is not None
+            ref = f"{prefix}-{n}"
+            start_checkout(store, ruleset, cart, ref, at=cart.at)
+            later = cart.at + dt.timedelta(minutes=1)
+            if n % 2 == 0:
+                payment_captured(store, ref, ruleset, now=later)
+            else:
+                checkout_aborted(store, ref, now=later)
+
+
+def store_events(db: Path) -> list[dict[str, Any]]:
+    with open_store(db) as store:
+        return store.events()
+
+
+def relay_once(db: Path, url: str, secret: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine.cli", "usage", "relay", "--db", str(db),
+                           "--url", url, "--secret-file", str(secret), "--once", "--batch", "4"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def assert_delivered(receiver: Receiver, events: list[dict[str, Any]]) -> None:
+    """Each event once (deduplicated by id) and as the store has it, in the store's order;
+    every request signed; the dropped batch came again."""
+    assert receiver.order == [event["id"] for event in events]
+    assert receiver.events == {event["id"]: event for event in events}
+    assert all(receiver.signatures_ok) and receiver.signatures_ok
+    taken = [i for ids in receiver.deliveries for i in ids]
+    assert len(taken) > len(events)  # at least once: the unanswered batch was sent again
+    for ids in receiver.deliveries:
+        assert ids == sorted(ids)
+    firsts = [ids[0] for ids in receiver.deliveries]
+    assert firsts == sorted(firsts)  # a retry sends the same batch again, never an older one
+
+
+CARTS = ["example", "welcome-new-customer", "socks-exclusive", "summer-student",
+         "black-friday", "returning-customer"]
+
+
+@pytest.mark.slow
+def test_the_relay_delivers_every_event_in_order_at_least_once(
+        tmp_path: Path, receiver: Receiver, secret_file: Path) -> None:
+    db = tmp_path / "usage.db"
+    checkouts(db, "relay", CARTS)
+    events = store_events(db)
+    assert len(events) >= 12 and len({e["event"] for e in events}) >= 3
+
+    done = relay_once(db, receiver.url, secret_file)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith(f"delivered {len(events)} events"), done.stdout
+    assert receiver.attempts > len(receiver.deliveries) >= -(-len(events) // 4)
+    assert_delivered(receiver, events)
+    assert "Traceback" not in done.stderr
+    with open_store(db) as store:
+        assert store.relay_cursor("webhook") == events[-1]["id"]
+
+    # again: nothing new to deliver, nothing sent
+    attempts = receiver.attempts
+    again = relay_once(db, receiver.url, secret_file)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().startswith("delivered 0 events"), again.stdout
+    assert receiver.attempts == attempts
+
+    # new events: only they are delivered
+    checkouts(db, "later", ["example"])
+    newer = store_events(db)[len(events):]
+    assert newer
+    more = relay_once(db, receiver.url, secret_file)
+    assert more.stdout.strip().startswith(f"delivered {len(newer)} event"), more.stdout
+    assert receiver.order == [e["id"] for e in events + newer]
+
+
+@pytest.mark.slow
+def test_serve_runs_the_relay(serve: Any, tmp_path: Path, receiver: Receiver,
+                              secret_file: Path) -> None:
+    db = tmp_path / "usage.db"
+    checkouts(db, "served", CARTS[:3])
+    server = serve(str(RULESET), "--no-watch", "--db", str(db), "--relay-url", receiver.url,
+                   "--relay-secret-file", str(secret_file))
+    events = store_events(db)
+    wait_for(lambda: len(receiver.order) == len(events), 60, "the relay to deliver")
+    # a checkout through the service itself: its events follow
+    with server.client() as client:
+        started = client.post(f"/v1/rulesets/{FASHION}/checkouts",
+                              json={"order_ref": "served-http", "cart": cart_json(
+                                  RULESETS / "fashion" / "carts" / "example.yaml")},
+                              headers={"Idempotency-Key": "relay-http-1"})
+    assert started.status_code == 200, started.text
+    wait_for(lambda: len(receiver.order) == len(store_events(db)), 60, "the new events")
+    assert_delivered(receiver, store_events(db))
+
+    def cursor() -> int:  # moved once the receiver has answered: just after it took them
+        with open_store(db) as store:
+            return store.relay_cursor("webhook")
+    wait_for(lambda: cursor() == receiver.order[-1], 30, "the cursor to follow")
