@@ -4,11 +4,12 @@ acknowledged is lost when the server is killed in the middle."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,35 @@ def test_eight_clients_two_workers_take_exactly_the_limit(
         assert store.counter("uses", "flash-20") == 100
         assert store.reconcile() == []
         assert store.reservation_counts()["confirmed"] == 400
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A schema in a throwaway PostgreSQL cluster (the store tests' ``pgcluster``)."""
+    sys.path.insert(0, str(ROOT / "tests" / "store"))
+    from pgcluster import REQUIRE_ENV, Server, Unavailable
+
+    try:
+        server = Server()
+    except Unavailable as why:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"PostgreSQL is required here ({REQUIRE_ENV}=1): {why}")
+        pytest.skip(f"no PostgreSQL to test against: {why}")
+    yield server.new_schema()
+    server.stop()
+
+
+def test_four_workers_on_one_postgresql_take_exactly_the_limit(
+        serve: Callable[..., Server], tmp_path: Path, postgres_url: str) -> None:
+    server = serve(str(flash_ruleset(tmp_path, 100)), "--db", postgres_url, "--workers", "4",
+                   "--no-watch", "--quiet")
+    done = acknowledged(clients(server, tmp_path, 8, 25))
+    assert len(done) == 200
+    assert sum("flash-20" in ack["uses"] for ack in done.values()) == 100
+    with open_store(postgres_url) as store:
+        assert store.counter("uses", "flash-20") == 100
+        assert store.reconcile() == []
+        assert store.reservation_counts()["confirmed"] == 200
 
 
 def test_a_server_killed_mid_load_loses_nothing_it_acknowledged(
