@@ -132,7 +132,44 @@ def _line_json(row: LineRow, pad: str) -> tuple[str, Decimal]:
             f'{inner}"discounts": {_json_discounts(discounts, inner)}\n{pad}}}'), discount
 
 
-class PricedLines(Sequence[PricedLine]):
+T_co = TypeVar("T_co", covariant=True)
+
+
+class LazyTuple(Sequence[T_co]):
+    """A tuple made the first time it is read (``_get``); behaves as that tuple and
+    compares equal to it.  A result's lines and rejections are such tuples: most
+    callers of a checkout never read them whole."""
+
+    def _get(self) -> tuple[T_co, ...]:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> T_co: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T_co, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T_co | tuple[T_co, ...]:
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self) -> Iterator[T_co]:
+        return iter(self._get())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyTuple):
+            other = other._get()
+        return isinstance(other, tuple) and self._get() == other
+
+    def __hash__(self) -> int:
+        return hash(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
+class PricedLines(LazyTuple[PricedLine]):
     """The priced lines of a result, made when first read.
 
     An evaluation keeps each line's facts (id, sku, quantized unit price and total)
@@ -167,30 +204,8 @@ class PricedLines(Sequence[PricedLine]):
                 for id_, sku, quantity, price, total, discounts in self.rows())
         return self._lines
 
-    @overload
-    def __getitem__(self, index: int) -> PricedLine: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[PricedLine, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> PricedLine | tuple[PricedLine, ...]:
-        return self._get()[index]
-
     def __len__(self) -> int:
-        return len(self._facts)
-
-    def __iter__(self) -> Iterator[PricedLine]:
-        return iter(self._get())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, PricedLines):
-            other = other._get()
-        return isinstance(other, tuple) and self._get() == other
-
-    def __hash__(self) -> int:
-        return hash(self._get())
-
-    def __repr__(self) -> str:
-        return repr(self._get())
+        return len(self._facts)  # without making the lines
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled and deep-copied as the lines themselves."""
@@ -292,7 +307,7 @@ class Rejected:
                 f'{inner}"reason": {_text(self.reason)}\n{pad}}}')
 
 
-class Rejections(Sequence[Rejected]):
+class Rejections(LazyTuple[Rejected]):
     """The rejections of a result, worked out the first time they are read.
 
     Behaves as the tuple it computes (and compares equal to it)."""
@@ -309,31 +324,6 @@ class Rejections(Sequence[Rejected]):
                     self._items = self._compute()
                     self._compute = None  # drops the evaluation it kept alive
         return self._items
-
-    @overload
-    def __getitem__(self, index: int) -> Rejected: ...
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Rejected, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Rejected | tuple[Rejected, ...]:
-        return self._get()[index]
-
-    def __len__(self) -> int:
-        return len(self._get())
-
-    def __iter__(self) -> Iterator[Rejected]:
-        return iter(self._get())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Rejections):
-            other = other._get()
-        return isinstance(other, tuple) and self._get() == other
-
-    def __hash__(self) -> int:
-        return hash(self._get())
-
-    def __repr__(self) -> str:
-        return repr(self._get())
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled and deep-copied as the rejections themselves."""

@@ -17,9 +17,10 @@ from .common import handles_errors, parse_moment
               "cart's `at` (e.g. 2026-07-01T12:00:00+02:00).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-@click.option("--db", "db", type=common.Path(dir_okay=False), help="A usage store to read "
-              "(it must exist; opened read-only, never written): promotions whose limits are "
-              "used up are rejected.")
+@click.option("--db", "db", type=common.Path(dir_okay=False), metavar="PATH_OR_URL",
+              help="A usage store to read, a SQLite file or a postgresql:// URL (it must "
+              "exist; opened read-only, never written): promotions whose limits are used up "
+              "are rejected.")
 @handles_errors
 def eval_(ruleset: str, cart: str, at: str | None, fmt: str, db: str | None) -> None:
     """Dry-run a ruleset against a cart snapshot: priced lines and why."""
