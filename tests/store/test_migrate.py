@@ -25,7 +25,7 @@ from engine.usage import (
 from engine.usage import migrate as moving
 from engine.usage.tally import SplitPolicy
 
-FLASH = make_ruleset("""\
+FLASH_PROMOTIONS = """\
     - id: flash
       coupon: FLASH
       effect: { amount_off: "5.00" }
@@ -33,7 +33,8 @@ FLASH = make_ruleset("""\
     - id: auto5
       effect: { percent_off: 5 }
       limits: { uses: 100, budget: "30.00" }
-    """)
+    """
+FLASH = make_ruleset(FLASH_PROMOTIONS)
 
 
 def lived_in(location: str) -> None:
@@ -152,15 +153,7 @@ def test_migrate_from_the_shell(location: str, tmp_path: Path) -> None:
 def test_status_from_the_shell_matches_after_the_move(tmp_path: Path,
                                                       pg_server: Server) -> None:
     rules = tmp_path / "flash.yaml"
-    rules.write_text(ruleset_yaml("""\
-        - id: flash
-          coupon: FLASH
-          effect: { amount_off: "5.00" }
-          limits: { uses: 20, per_coupon: 20 }
-        - id: auto5
-          effect: { percent_off: 5 }
-          limits: { uses: 100, budget: "30.00" }
-        """), encoding="utf-8")
+    rules.write_text(ruleset_yaml(FLASH_PROMOTIONS), encoding="utf-8")
     source, url = str(tmp_path / "source.sqlite"), pg_server.new_schema()
     lived_in(source)
     ok(promo("usage", "migrate", "--from", source, "--to", url))
