@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator
 from typing import Any
@@ -105,6 +106,12 @@ def _on_hangup(service: Service) -> None:
                                 lambda: loop.create_task(reload(service, "SIGHUP")))
 
 
+SETTLE = 1.0
+"""Seconds a changed file must keep its size and time before it is read: an editor or a
+copy that writes in several steps is not read half-written (an atomic rename, as git and
+most editors do, is read at once)."""
+
+
 async def _watch_files(service: Service) -> None:
     from watchfiles import awatch
 
@@ -114,6 +121,29 @@ async def _watch_files(service: Service) -> None:
     def relevant(_: Any, changed_path: str) -> bool:
         return changed_path in files
 
-    async for _ in awatch(*watched, watch_filter=relevant, debounce=200, step=50,
-                          recursive=False):
+    async for changes in awatch(*watched, watch_filter=relevant, debounce=200, step=50,
+                                recursive=False):
+        await _settled([changed for _, changed in changes])
         await reload(service, "file changed")
+
+
+async def _settled(paths: list[str], limit: float = 30.0) -> None:
+    """Wait until none of ``paths`` has changed size or time for ``SETTLE`` seconds."""
+    def marks() -> list[tuple[int, int] | None]:
+        out: list[tuple[int, int] | None] = []
+        for path in paths:
+            try:
+                stat = os.stat(path)
+                out.append((stat.st_size, stat.st_mtime_ns))
+            except OSError:
+                out.append(None)
+        return out
+
+    before, waited = marks(), 0.0
+    while waited < limit:
+        await asyncio.sleep(SETTLE)
+        waited += SETTLE
+        now = marks()
+        if now == before:
+            return
+        before = now

@@ -15,6 +15,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dsl import Ruleset
 from dsl.codes import SERVE_CONFIG
@@ -58,7 +59,9 @@ class Catalog:
                              code=SERVE_CONFIG)
         self._by_path: dict[Path, Served] = {}
         self._by_id: dict[str, Served] = {}
-        self.failures: dict[str, str] = {}  # path → rendered diagnostics of its last load
+        self.failures: dict[str, list[dict[str, Any]]] = {}
+        """Path → where its last load failed: code, line and column of each error (their
+        messages and source lines only go to the log: they may quote a coupon code)."""
         self._lock = threading.Lock()  # one reload at a time; readers never wait
         self.reload()
 
@@ -76,13 +79,15 @@ class Catalog:
         """Read every file again; returns the ids whose version changed."""
         with self._lock:
             by_path = dict(self._by_path)
-            failures: dict[str, str] = {}
+            failures: dict[str, list[dict[str, Any]]] = {}
             changed = []
             for path in self.files:
                 try:
                     fresh = self._load(path, by_path.get(path))
                 except PromoError as err:
-                    failures[str(path)] = err.render()
+                    failures[str(path)] = [
+                        {"code": d.code, "line": d.span.line if d.span else None,
+                         "column": d.span.col if d.span else None} for d in err.diagnostics]
                     log.error("ruleset %s failed to load; %s", path,
                               "the previous version keeps serving" if path in by_path
                               else "it is not served", extra={"diagnostics": err.render()})
@@ -94,8 +99,10 @@ class Catalog:
             for path, served in by_path.items():
                 other = by_id.get(served.id)
                 if other is not None:
-                    failures[str(path)] = (f"{path}: ruleset id {served.id!r} is already "
-                                           f"served from {other.path}")
+                    failures[str(path)] = [{"code": SERVE_CONFIG, "line": None,
+                                            "column": None}]
+                    log.error("%s: ruleset id %r is already served from %s", path,
+                              served.id, other.path)
                     continue
                 by_id[served.id] = served
             self._by_path, self._by_id, self.failures = by_path, by_id, failures

@@ -60,10 +60,13 @@ def key_of(request: Request) -> str:
 
 
 def request_hash(request: Request, body: Any) -> str:
-    """The payload a key is bound to: method, path and the body's JSON, canonical."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    text = f"{request.method} {request.url.path}\n{canonical}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    """The payload a key is bound to: the method, the route and its decoded path
+    parameters, and the body's JSON, canonical.  (Not the URL's path: two order
+    references can print as the same path, ``o?1`` and ``o%3F1``.)"""
+    route = getattr(request.scope.get("route"), "path", request.scope["path"])
+    canonical = json.dumps([request.method, route, request.path_params, body], sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _attempt(store: UsageStore, key: str, digest: str, ttl: dt.timedelta, work: Work,

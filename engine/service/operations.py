@@ -68,8 +68,8 @@ async def readyz(request: Request) -> Response:
         "status": "ready" if ready else "not ready", "store": store,
         "rulesets": [{"id": s.id, "version": s.version, "path": str(s.path),
                       "loaded_at": s.loaded_at} for s in catalog.served()],
-        "failed": [{"path": path, "diagnostics": text}
-                   for path, text in sorted(catalog.failures.items())],
+        "failed": [{"path": path, "errors": errors}  # the messages are in the log
+                   for path, errors in sorted(catalog.failures.items())],
     }
     return json_response(data, status=200 if ready else 503)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -45,11 +46,22 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def parse_json(raw: bytes) -> Any:
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        data = json.loads(raw, parse_constant=_refuse_constant)
+        if _SURROGATE_ESCAPE.search(raw):
+            # a lone surrogate (``"\ud800"``) is valid JSON but no text: nothing could
+            # store, log or answer it; a pair is one character and passes
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return data
     except RecursionError:
         raise Problem(BAD_REQUEST_BODY, "the body is nested too deep") from None
+    except UnicodeEncodeError:
+        raise Problem(BAD_REQUEST_BODY, "the body holds a lone surrogate escape (\\ud800 to "
+                      "\\udfff without its pair): not text") from None
     except (ValueError, UnicodeDecodeError) as err:
         raise Problem(BAD_REQUEST_BODY, f"the body is not JSON: {err}") from None
 

@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -21,6 +22,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dsl.codes import SERVE_CONFIG
@@ -136,6 +138,8 @@ def _uvicorn_server(settings: Settings, service: Any) -> Any:
 
 
 def _worker(settings: Settings, sock: socket.socket) -> None:  # pragma: no cover (a child)
+    # SIGHUP reloads once the application runs; until then it must not kill the worker
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
         service = build_service(settings)
     except PromoError as err:
@@ -146,6 +150,7 @@ def _worker(settings: Settings, sock: socket.socket) -> None:  # pragma: no cove
 
 def serve(settings: Settings) -> None:
     """Check, load, bind, announce, then serve until stopped."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload signal while loading: ignored
     check(settings)
     service = build_service(settings)  # load errors surface here, before binding
     sock = bind(settings)
@@ -190,12 +195,34 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+STARTUP = 10.0
+"""Seconds after the start in which a worker that exits 2 (its settings or rulesets are
+wrong) stops the service: restarting it would only fail again."""
+MAX_BACKOFF = 10.0
+
+
+def _metrics_dir() -> tuple[str, bool]:
+    """The workers' shared metrics directory, emptied (old files would add up); ours
+    (made here, removed at the end) unless ``PROMETHEUS_MULTIPROC_DIR`` names one."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return given, False
+    made = tempfile.mkdtemp(prefix="promo-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    return made, True
+
+
 def _supervise(settings: Settings, sock: socket.socket) -> None:
-    """Start the workers, pass SIGHUP on, restart one that dies, stop on TERM/INT."""
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="promo-metrics-"))
+    """Start the workers, pass SIGHUP on, restart one that dies (with a capped backoff),
+    stop on TERM/INT; exit 2 when the workers cannot start at all."""
+    directory, ours = _metrics_dir()
     spawn = multiprocessing.get_context("spawn")
     workers: list[Any] = []
-    stopping = False
+    stopping, failed = False, False
+    began = time.monotonic()
+    backoff, next_start = 0.2, 0.0
 
     def start_one() -> Any:
         process = spawn.Process(target=_worker, args=(settings, sock), daemon=False)
@@ -217,17 +244,28 @@ def _supervise(settings: Settings, sock: socket.socket) -> None:
     workers.extend(start_one() for _ in range(settings.workers))
     while not stopping:
         time.sleep(0.2)
+        if time.monotonic() - next_start > 30:
+            backoff = 0.2  # every worker has lived a while: the next death is news
         for index, process in enumerate(workers):
-            if not process.is_alive() and not stopping:
-                if process.exitcode == 2:  # its settings or rulesets are wrong: no loop
-                    stopping = True
-                    break
-                log.warning("worker %s exited (%s); starting another", process.pid,
-                            process.exitcode)
-                workers[index] = start_one()
+            if process.is_alive() or stopping:
+                continue
+            if process.exitcode == 2 and time.monotonic() - began < STARTUP:
+                stopping = failed = True  # wrong settings or rulesets: do not loop
+                break
+            if time.monotonic() < next_start:
+                continue
+            log.warning("worker %s exited (%s); starting another", process.pid,
+                        process.exitcode)
+            workers[index] = start_one()
+            next_start = time.monotonic() + backoff
+            backoff = min(backoff * 2, MAX_BACKOFF)
     for process in workers:
         if process.is_alive():
             process.terminate()
     for process in workers:
         process.join(timeout=15)
     sock.close()
+    if ours:
+        shutil.rmtree(directory, ignore_errors=True)
+    if failed:
+        raise SystemExit(2)
