@@ -169,7 +169,7 @@ def _add_cross_field_rules(schema: dict[str, Any]) -> None:
         "if": {"required": ["by"], "properties": {"by": {"const": "quantity"}}},
         "then": {"properties": {"steps": {"items": {"properties": {"at": {
             "type": ["integer", "string"], "pattern": WHOLE_NUMBER_TEXT}}}}}}})
-    _also(schema, _currency_decimals(schema))
+    _also(schema, currency_decimals(schema))
 
 
 def _also(node: dict[str, Any], rule: dict[str, Any]) -> None:
@@ -181,7 +181,7 @@ def _given(key: str) -> dict[str, Any]:
     return {"required": [key], "properties": {key: {"not": {"type": "null"}}}}
 
 
-def _currency_decimals(schema: dict[str, Any]) -> dict[str, Any]:
+def currency_decimals(schema: dict[str, Any]) -> dict[str, Any]:
     """Amounts have at most the currency's minor units: for each number of them, the
     currencies that have it and the amounts' pattern.  The commonest number is the last
     ``else``, which an unknown currency reaches too (refused by ``currency`` anyway)."""

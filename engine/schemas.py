@@ -27,10 +27,43 @@ _DISCOUNTS = {
 
 
 def cart_schema() -> dict[str, Any]:
-    """JSON Schema of a cart snapshot."""
+    """JSON Schema of a cart snapshot, stating the caps ``engine/cart.py`` checks."""
     schema = Cart.model_json_schema(mode="validation")
+    _state_cart_caps(schema)
     return {"$schema": _DRAFT, "$id": BASE_ID + "cart.schema.json", **schema,
             "title": "promorules cart snapshot"}
+
+
+def _state_cart_caps(schema: dict[str, Any]) -> None:
+    """What pydantic cannot see of the cart's validators, from the same constants: texts
+    of at most ``MAX_TEXT`` characters, list and count maxima, prices as amounts (at
+    most 10^15, the currency's decimals), ``at`` in the years the engine reads.  Cross-
+    field checks (unique line ids, a line's total at most 10^15) stay the engine's."""
+    from dsl.schema import currency_decimals, moment_text
+    from dsl.values import MONEY_SCHEMA, YEARS
+
+    from . import cart
+
+    defs = schema["$defs"]
+    for node in (schema, *defs.values()):
+        for name, prop in node.get("properties", {}).items():
+            if name in ("unit_price", "price"):
+                node["properties"][name] = {**MONEY_SCHEMA,
+                                            "description": prop.get("description", "")}
+            elif name == "at":
+                prop["anyOf"] = [{"type": "string", "pattern": moment_text(YEARS)},
+                                 {"type": "null"}]
+            elif prop.get("type") == "string" and name != "currency":
+                prop["maxLength"] = cart.MAX_TEXT
+            elif prop.get("type") == "integer":
+                prop["maximum"] = cart.MAX_QUANTITY
+            elif prop.get("type") == "array" and prop.get("items", {}).get("type") == "string":
+                prop["items"]["maxLength"] = cart.MAX_TEXT
+    schema["properties"]["lines"]["maxItems"] = cart.MAX_LINES
+    schema["properties"]["coupons"]["maxItems"] = cart.MAX_COUPONS
+    defs["Line"]["properties"]["tags"]["maxItems"] = cart.MAX_TAGS
+    defs["Customer"]["properties"]["segments"]["maxItems"] = cart.MAX_TAGS
+    schema.setdefault("allOf", []).append(currency_decimals(schema))
 
 
 def result_schema() -> dict[str, Any]:

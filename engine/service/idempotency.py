@@ -33,6 +33,7 @@ from dsl.errors import PromoError
 from ..usage import UsageStore
 from ..usage.store import IdempotencyClaim
 from .context import Service
+from .openapi import KEY_PATTERN
 from .problems import PROBLEM_JSON, Problem, problem_from
 
 HEADER = "idempotency-key"
@@ -52,9 +53,9 @@ and returns the same reply."""
 
 def key_of(request: Request) -> str:
     key = request.headers.get(HEADER, "").strip()
-    if not key or len(key) > MAX_KEY or not key.isprintable():
+    if len(key) > MAX_KEY or not KEY_PATTERN.fullmatch(key):
         raise Problem(IDEMPOTENCY_KEY_MISSING, f"this endpoint needs an Idempotency-Key "
-                      f"header (1 to {MAX_KEY} printable characters), unique per attempt "
+                      f"header (1 to {MAX_KEY} visible ASCII characters), unique per attempt "
                       "of one operation")
     return key
 

@@ -12,16 +12,19 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 from typing import Any
 
 from dsl.codes import ERROR_CODES
 
-from ..cart import Cart
 from ..reasons import REASONS
 from ..usage.events import EVENT_TYPES
 from .problems import ERRORS_BASE
 
 API_VERSION = "1.0.0"
+KEY_PATTERN = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
+"""An Idempotency-Key: visible ASCII, spaces inside (a header's other bytes are read
+differently by different clients)."""
 _REF = "#/components/schemas/"
 _MONEY = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
 _JSON = "application/json"
@@ -46,10 +49,11 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _schemas() -> dict[str, Any]:
-    from ..schemas import result_schema
+    from ..schemas import cart_schema, result_schema
     from ..usage.events import event_schema
 
-    cart = Cart.model_json_schema(mode="validation", ref_template=_REF + "{model}")
+    cart = _components_refs({k: v for k, v in cart_schema().items()
+                             if k not in ("$schema", "$id")})
     found: dict[str, Any] = dict(cart.pop("$defs", {}))
     found["Cart"] = cart
     result = {k: v for k, v in result_schema().items() if k not in ("$schema", "$id")}
@@ -58,6 +62,16 @@ def _schemas() -> dict[str, Any]:
                                  if k not in ("$schema", "$id")} for kind in EVENT_TYPES]}
     found.update(_own_schemas())
     return found
+
+
+def _components_refs(node: Any) -> Any:
+    """A JSON Schema with its ``#/$defs/`` references pointed at the components."""
+    if isinstance(node, dict):
+        return {key: (value.replace("#/$defs/", _REF) if key == "$ref"
+                      else _components_refs(value)) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_components_refs(item) for item in node]
+    return node
 
 
 def _own_schemas() -> dict[str, Any]:
@@ -156,7 +170,8 @@ _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"
        "description": "the ruleset's id (its `ruleset:` key)"}
 _ORDER = {"name": "order_ref", "in": "path", "required": True, "schema": ORDER_REF}
 _KEY = {"name": "Idempotency-Key", "in": "header", "required": True,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                   "pattern": KEY_PATTERN.pattern.join("^$")},
         "description": "unique per operation; a repeat returns the stored response"}
 _LINKS = {link: {"operationId": op, "parameters": {"order_ref": "$response.body#/order_ref"}}
           for link, op in (("Confirm", "confirmCheckout"), ("Release", "releaseCheckout"),

@@ -94,3 +94,12 @@ def test_bundled_rulesets_validate_against_schema(root: Path) -> None:
         doc, diagnostics = compose_document(read_source(path))
         assert doc is not None and not diagnostics
         jsonschema.validate(doc.data, schema)
+
+
+def test_writing_the_schemas_needs_no_service_library() -> None:
+    """`promo schema` writes the service's contract too, without the `serve` extra."""
+    import subprocess
+    import sys
+
+    check = "import sys, engine.schemas; sys.exit('starlette' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", check]).returncode == 0
