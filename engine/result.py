@@ -6,6 +6,7 @@ units) in JSON.  ``schemas/result.schema.json`` documents the JSON.
 
 from __future__ import annotations
 
+import abc
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -135,13 +136,14 @@ def _line_json(row: LineRow, pad: str) -> tuple[str, Decimal]:
 T_co = TypeVar("T_co", covariant=True)
 
 
-class LazyTuple(Sequence[T_co]):
+class LazyTuple(Sequence[T_co], abc.ABC):
     """A tuple made the first time it is read (``_get``); behaves as that tuple and
     compares equal to it.  A result's lines and rejections are such tuples: most
     callers of a checkout never read them whole."""
 
+    @abc.abstractmethod
     def _get(self) -> tuple[T_co, ...]:
-        raise NotImplementedError
+        """The tuple, made on the first call."""
 
     @overload
     def __getitem__(self, index: int) -> T_co: ...

@@ -10,7 +10,6 @@ cannot buy at last month's promotions.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -22,7 +21,7 @@ from ..result import Result
 from ..usage import DEFAULT_TTL, Reservation, UnknownReservation, UsageStore
 from ..usage.checkout import HOLDING, start_checkout
 from ..usage.store import IdempotentResponse, dead_reference
-from .context import VERSION_HEADER, json_response, served_ruleset, service_of
+from .context import VERSION_HEADER, encoded, json_response, served_ruleset, service_of
 from .idempotency import Reply, idempotent
 from .observe import note
 from .problems import PROBLEM_JSON, Problem, problem_from
@@ -38,10 +37,6 @@ def reservation_dict(reservation: Reservation) -> dict[str, Any]:
             "expires_at": reservation.expires_at.isoformat(),
             "uses": [{"promotion": u.promotion, "coupon": u.coupon, "amount": str(u.amount)}
                      for u in reservation.uses]}
-
-
-def _encoded(data: dict[str, Any]) -> bytes:
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def _order_ref(text: Any, where: str) -> str:
@@ -70,7 +65,7 @@ async def start(request: Request) -> Response:
             return refusal.status, refusal.to_bytes(request.url.path), PROBLEM_JSON
         data = {**reservation_dict(reservation), "ruleset_version": served.version,
                 "result": result.to_dict()}
-        return 200, _encoded(data), JSON
+        return 200, encoded(data), JSON
 
     def work(store: UsageStore, key: str) -> Reply:
         checkout = start_checkout(store, served.ruleset, cart, order_ref, ttl, at=at,
@@ -92,7 +87,7 @@ async def _settle(request: Request, verb: str) -> Response:
     only_members(body if isinstance(body, dict) else {}, set())
 
     def respond(reservation: Reservation) -> Reply:
-        return 200, _encoded(reservation_dict(reservation)), JSON
+        return 200, encoded(reservation_dict(reservation)), JSON
 
     def work(store: UsageStore, key: str) -> Reply:
         record = IdempotentResponse(key, respond)

@@ -102,11 +102,15 @@ def served_ruleset(request: Request) -> tuple[Service, Served]:
     return service, served
 
 
+def encoded(data: Any) -> bytes:
+    """A reply's JSON: indented and ending in a newline, as ``promo eval`` prints it."""
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
 def json_response(data: Any, served: Served | None = None, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     """JSON as it is (bytes) or dumped; the ruleset's version in a header."""
-    body = data if isinstance(data, bytes) else \
-        (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+    body = data if isinstance(data, bytes) else encoded(data)
     all_headers = dict(headers or {})
     if served is not None:
         all_headers[VERSION_HEADER] = served.version

@@ -10,7 +10,7 @@ from the answering worker's catalog (all workers watch the same files).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -51,10 +51,10 @@ def observe(route: str, method: str, status: int, seconds: float) -> None:
 
 
 class _Snapshot(Collector):
-    """Gauges read at scrape time."""
+    """Gauges read at scrape time (by the endpoint, which hands them over)."""
 
-    def __init__(self, reservations: Callable[[], dict[str, int]] | None,
-                 versions: Callable[[], list[tuple[str, str]]]) -> None:
+    def __init__(self, reservations: dict[str, int] | None,
+                 versions: list[tuple[str, str]]) -> None:
         self.reservations = reservations
         self.versions = versions
 
@@ -62,18 +62,17 @@ class _Snapshot(Collector):
         if self.reservations is not None:
             gauge = GaugeMetricFamily("promo_reservations", "Reservations in the usage "
                                       "store, by state.", labels=["state"])
-            for state, count in sorted(self.reservations().items()):
+            for state, count in sorted(self.reservations.items()):
                 gauge.add_metric([state], count)
             yield gauge
         info = GaugeMetricFamily("promo_ruleset_version_info", "The version (content "
                                  "hash) of each served ruleset.", labels=["ruleset", "version"])
-        for ruleset, version in self.versions():
+        for ruleset, version in self.versions:
             info.add_metric([ruleset, version], 1)
         yield info
 
 
-def exposition(reservations: Callable[[], dict[str, int]] | None,
-               versions: Callable[[], list[tuple[str, str]]]) -> bytes:
+def exposition(reservations: dict[str, int] | None, versions: list[tuple[str, str]]) -> bytes:
     """The text format of every metric, the snapshot gauges read now."""
     registry = CollectorRegistry()
     if _REGISTRY is None:

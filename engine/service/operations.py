@@ -81,12 +81,11 @@ async def prometheus(request: Request) -> Response:
     counts = None
     if service.gate.configured:
         try:
-            found = await service.gate.run(lambda s: s.reservation_counts())
-            counts = lambda: found  # noqa: E731
+            counts = await service.gate.run(lambda s: s.reservation_counts())
         except PromoError:
             raise Problem(STORE_UNAVAILABLE, "the usage store cannot be read") from None
     versions = [(s.id, s.version) for s in service.catalog.served()]
-    body = metrics.exposition(counts, lambda: versions)
+    body = metrics.exposition(counts, versions)
     return Response(body, media_type=metrics.CONTENT_TYPE)
 
 

@@ -20,6 +20,7 @@ and ``INSERT … ON CONFLICT``, which both dialects accept.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable
@@ -93,29 +94,35 @@ class Head:
                            tuple(Use(p, c, from_minor(a, units)) for p, c, a in uses))
 
 
-class SQLStore:
-    """The store's behaviour over a backend's transactions (see the module's text)."""
+class SQLStore(abc.ABC):
+    """The store's behaviour over a backend's transactions (see the module's text); a
+    backend gives the five abstract methods."""
 
     LOCK: ClassVar[str] = ""
     split: SplitPolicy = UNSPLIT
 
+    @abc.abstractmethod
     def _atomic(self, work: Callable[[Tx], T], *, write: bool = True,
                 snapshot: bool = False) -> T:
         """Run ``work`` in one transaction (``snapshot``: every read sees one moment)."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def _time(self, moment: dt.datetime) -> Any:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def _moment(self, value: Any) -> dt.datetime:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def integrity_ok(self) -> bool:
         """Whether the backend finds the store sound (a check of its own kind)."""
-        raise NotImplementedError
+        ...
 
     def __enter__(self) -> Self:
         return self
@@ -124,7 +131,9 @@ class SQLStore:
         self.close()
 
     def _after_copy(self, tx: Tx) -> None:
-        """After ``migrate`` wrote rows with their ids: what the backend must set by them."""
+        """After ``migrate`` wrote rows with their ids: what the backend must set by them
+        (nothing on SQLite; PostgreSQL moves the event ids' sequence past them)."""
+        return None
 
     def _insert_events(self, tx: Tx, rows: list[tuple[Any, ...]]) -> None:
         tx.executemany("INSERT INTO events (type, version, occurred_at, order_ref, payload) "
@@ -448,7 +457,9 @@ class SQLStore:
         return self._atomic(work, write=fix, snapshot=not fix)
 
     def _freeze_counters(self, tx: Tx, fix: bool) -> None:
-        """Hold the counters still while ``reconcile --fix`` reads and repairs them."""
+        """Hold the counters still while ``reconcile --fix`` reads and repairs them (SQLite's
+        one writer already does; PostgreSQL locks the table)."""
+        return None
 
     def status(self, ruleset: Ruleset) -> list[dict[str, Any]]:
         """Per promotion (and per coupon code): limit, reserved, confirmed, remaining."""

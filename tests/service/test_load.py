@@ -4,7 +4,6 @@ acknowledged is lost when the server is killed in the middle."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -63,14 +62,9 @@ def test_eight_clients_two_workers_take_exactly_the_limit(
 def postgres_url() -> Iterator[str]:
     """A schema in a throwaway PostgreSQL cluster (the store tests' ``pgcluster``)."""
     sys.path.insert(0, str(ROOT / "tests" / "store"))
-    from pgcluster import REQUIRE_ENV, Server, Unavailable
+    from pgcluster import server_for_tests
 
-    try:
-        server = Server()
-    except Unavailable as why:
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"PostgreSQL is required here ({REQUIRE_ENV}=1): {why}")
-        pytest.skip(f"no PostgreSQL to test against: {why}")
+    server = server_for_tests()
     yield server.new_schema()
     server.stop()
 

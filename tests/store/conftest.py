@@ -12,7 +12,6 @@ Helpers (rulesets, carts, event checks) live in ``storekit.py``.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # storekit, for tests and worker processes
 
-from pgcluster import REQUIRE_ENV, Server, Unavailable  # noqa: E402
+from pgcluster import Server, server_for_tests  # noqa: E402
 from storekit import STANDARD, make_ruleset  # noqa: E402
 
 from dsl import Ruleset  # noqa: E402
@@ -33,12 +32,7 @@ BACKENDS = ["sqlite", "postgres"]
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[Server]:
     """The tests' PostgreSQL (one cluster for the session), or a skip that says why."""
-    try:
-        server = Server()
-    except Unavailable as why:
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"PostgreSQL is required here ({REQUIRE_ENV}=1): {why}")
-        pytest.skip(f"no PostgreSQL to test against: {why}")
+    server = server_for_tests()
     yield server
     server.stop()
 

@@ -165,6 +165,19 @@ class Server:
             self.cluster.stop()
 
 
+def server_for_tests() -> Server:
+    """The tests' PostgreSQL, or a pytest skip that says why there is none (a failure
+    where ``$PROMORULES_REQUIRE_POSTGRES`` is 1, as in CI)."""
+    import pytest  # (here, not at the top: the store benchmark imports this module too)
+
+    try:
+        return Server()
+    except Unavailable as why:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"PostgreSQL is required here ({REQUIRE_ENV}=1): {why}")
+        pytest.skip(f"no PostgreSQL to test against: {why}")
+
+
 def in_schema(url: str, schema: str) -> str:
     """``url`` with its search path set to ``schema``."""
     joiner = "&" if "?" in url else "?"
