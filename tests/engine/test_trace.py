@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from dsl import load_ruleset
 from dsl.codes import UNKNOWN_PROMOTION
@@ -15,11 +16,13 @@ from dsl.errors import InputError
 from engine import evaluate
 from engine.cart import load_cart
 from engine.program import Program, compile_ruleset
+from engine.schemas import explain_schema
 from engine.trace import Trace, explain_cart
 
 from .conftest import make_cart, make_ruleset
 
 ROOT = Path(__file__).resolve().parents[2]
+VALIDATOR = Draft202012Validator(explain_schema())
 CARTS = sorted(ROOT.glob("rulesets/*/carts/*.yaml"))
 
 STEP_OF = {
@@ -77,7 +80,7 @@ def test_the_trace_agrees_with_evaluate_on_every_sample_cart(cart_file: Path) ->
         trace, _ = explain_cart(program, cart)
         assert [p.id for p in trace.promotions] == [cp.id for cp in program.promotions]
         assert_agrees(trace, ruleset, cart)
-        json.dumps(trace.to_dict())
+        VALIDATOR.validate(json.loads(json.dumps(trace.to_dict())))
 
 
 def test_the_window_shows_the_instants_compared() -> None:
@@ -192,6 +195,7 @@ def test_codes_not_entered_never_appear_in_the_trace() -> None:
     """, coupons_per_order=2)
     cart = make_cart([("a", "10.00", 1)], coupons=[" other-secret ", "NOPE"])
     trace, _ = explain_cart(compile_ruleset(ruleset), cart)
+    VALIDATOR.validate(trace.to_dict())
     dumped = json.dumps(trace.to_dict())
     for secret in ("PARTNER-SECRET", "HIDDEN-CODE", "ALSO-HIDDEN"):
         assert secret.casefold() not in dumped.casefold()
