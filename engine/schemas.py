@@ -179,13 +179,14 @@ def explain_schema() -> dict[str, Any]:
         "span": span,
         "tested": {"type": "boolean", "description": "read by the language as true or false"},
         "value": value, "type": _null(value_type), "truth": maybe_flag,
-        "lines": _null({"type": "array", "items": {"$ref": "#/$defs/line_value"},
+        "lines": _null({"type": "array", "items": {"$ref": "#/$defs/TraceLineValue"},
                         "description": "a part evaluated per line: its value on each"}),
-        "children": {"type": "array", "items": {"$ref": "#/$defs/part"}},
+        "children": {"type": "array", "items": {"$ref": "#/$defs/TracePart"}},
     }, "One part of a condition, its value (or values per line) and truth.")
     condition = _obj({"field": {"enum": ["when", "target", "effect.get_target"]},
-                      "source": text, "per_line": flag, "span": _null({"$ref": "#/$defs/span"}),
-                      "root": {"$ref": "#/$defs/part"}})
+                      "source": text, "per_line": flag,
+                      "span": _null({"$ref": "#/$defs/TraceSpan"}),
+                      "root": {"$ref": "#/$defs/TracePart"}})
     money, maybe_money = _MONEY, _null(_MONEY)
     coupon = _obj({"needs_code": flag, "entered": maybe_text, "normalised": maybe_text,
                    "passed": flag}, "Only the code this cart entered is ever shown.")
@@ -225,7 +226,7 @@ def explain_schema() -> dict[str, Any]:
     promotion = _obj({
         "id": text, "name": maybe_text, "priority": count, "order": count,
         "kind": {"enum": ["coupon", "automatic"]}, "coupon": coupon, "window": window,
-        "conditions": {"type": "array", "items": {"$ref": "#/$defs/condition"}},
+        "conditions": {"type": "array", "items": {"$ref": "#/$defs/TraceCondition"}},
         "limits": limits, "stacking": stacking, "effect": _null(effect),
         "decided_by": {"enum": ["coupon", "window", "when", "limits", "stacking", "effect",
                                 "caps", "max_discount", "applied"]},
@@ -246,8 +247,8 @@ def explain_schema() -> dict[str, Any]:
             "entered": {"type": "array", "items": entered},
             "promotions": {"type": "array", "items": promotion},
             "subtotal": money, "total_discount": money, "total": money}),
-        "$defs": {"span": span, "line_value": line_value, "part": part,
-                  "condition": condition},
+        "$defs": {"TraceSpan": span, "TraceLineValue": line_value, "TracePart": part,
+                  "TraceCondition": condition},
     }
 
 

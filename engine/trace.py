@@ -208,7 +208,8 @@ class EffectTrace:
 @dataclass(frozen=True)
 class PromotionTrace:
     id: str
-    name: str | None
+    name: str | None  # only of a promotion that applied, as in the result: a name may
+    # mention a code, and a rejected coupon's code was not entered
     priority: int
     order: int  # position in evaluation order (priority, then id)
     kind: str  # coupon | automatic
@@ -392,7 +393,8 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
         record.caused_by if decided == "stacking" and record else ())
     effect = _effect(run, cp, record, applied, result) if record and record.parts else None
     return PromotionTrace(
-        cp.id, promo.name, promo.priority, position, "coupon" if cp.is_coupon else "automatic",
+        cp.id, promo.name if applied is not None else None, promo.priority, position,
+        "coupon" if cp.is_coupon else "automatic",
         coupon, _window(run, cp), promotion_conditions(run.program, promo, run.facts), limits,
         stacking, effect, decided, "applied" if applied is not None else "rejected",
         _money(applied.amount) if applied is not None else None,
