@@ -1,4 +1,5 @@
-"""promo explain: the expected tree of every sample cart, the JSON form, the errors.
+"""promo explain: the expected tree of every sample cart, the JSON form, the errors, the
+README's example.
 
 The expected trees are the files under ``tests/cli/data/explain/<ruleset>/<cart>.txt``:
 ``promo explain`` of each ``rulesets/<ruleset>/carts/<cart>.yaml``.  When the output
@@ -107,3 +108,13 @@ def test_with_a_store_the_limits_asked_are_shown(runner: CliRunner, tmp_path: Pa
     assert {"question": "refusal", "answer": None, "reason": None} in limits["queries"]
     text = runner.invoke(cli, ["explain", FASHION, EXAMPLE, "summer-swim-30", "--db", str(db)])
     assert "store: no limit reached" in text.stdout
+
+
+def test_the_readme_shows_the_real_output(runner: CliRunner) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = f"promo explain {FASHION} {EXAMPLE} vip-15 welcome-10"
+    start = readme.index(f"`{command}`:")
+    block = readme.index("```text\n", start) + len("```text\n")
+    shown = readme[block:readme.index("```", block)]
+    result = runner.invoke(cli, command.split()[1:])
+    assert result.exit_code == 0 and shown == result.stdout
