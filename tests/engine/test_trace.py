@@ -8,18 +8,26 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from dsl import load_ruleset
 from dsl.codes import UNKNOWN_PROMOTION
 from dsl.errors import InputError
+from dsl.values import normalise_code
 from engine import evaluate
-from engine.cart import load_cart
+from engine.cart import load_cart, parse_cart
+from engine.cli.trace_text import render_trace
 from engine.program import Program, compile_ruleset
 from engine.schemas import explain_schema
 from engine.trace import Trace, explain_cart
 
 from .conftest import make_cart, make_ruleset
+from .test_secret_codes import Case as SecretCase
+from .test_secret_codes import _cart as secret_cart
+from .test_secret_codes import _read as read_as_codes
+from .test_secret_codes import cases as secret_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = Draft202012Validator(explain_schema())
@@ -213,3 +221,59 @@ def test_an_unknown_promotion_is_an_error_naming_the_ruleset() -> None:
     assert caught.value.code == UNKNOWN_PROMOTION
     assert "ruleset.yaml" in caught.value.message and "'vip-16'" in caught.value.message
     assert caught.value.hint == "did you mean 'vip-15'?"
+
+
+@settings(max_examples=60, deadline=None)
+@given(secret_cases(), st.booleans())
+def test_no_trace_shows_a_code_the_cart_did_not_enter(case: SecretCase, socks: bool) -> None:
+    """The generated rulesets and carts of tests/engine/test_secret_codes.py: the trace,
+    in JSON and in text, read as codes match, holds no code the cart did not enter."""
+    trace, _ = explain_cart(compile_ruleset(case.ruleset),
+                            parse_cart(secret_cart(case.entered, socks)))
+    entered = {normalise_code(c) for c in case.entered}
+    shown = read_as_codes(json.dumps(trace.to_dict(), ensure_ascii=False)) + \
+        read_as_codes(render_trace(trace))
+    for written in case.codes:
+        if normalise_code(written) not in entered:
+            assert normalise_code(written) not in shown, written
+
+
+def test_buy_get_shows_the_lines_bought_and_the_units_given() -> None:
+    ruleset = make_ruleset("""
+        - id: phone-case
+          target: item.category == "phones"
+          effect:
+            buy: 1
+            get: 1
+            get_target: item.category == "cases"
+            percent_off: 50
+    """)
+    cart = make_cart([("p", "300.00", 1, {"category": "phones"}),
+                      ("c", "20.00", 2, {"category": "cases"}),
+                      ("s", "5.00", 1, {"category": "socks"})])
+    trace, _ = explain_cart(compile_ruleset(ruleset), cart)
+    promotion = trace.promotion("phone-case")
+    assert [c.field for c in promotion.conditions] == ["target", "effect.get_target"]
+    effect = promotion.effect
+    assert effect is not None and effect.spec["get_target"] == 'item.category == "cases"'
+    rows = {line.line: (line.roles, line.units, line.final, line.why_not)
+            for line in effect.lines}
+    assert rows == {"p": (("target",), None, None, None),
+                    "c": (("get_target",), 1, "10.00", None),
+                    "s": ((), None, None, "target is false for this line")}
+    assert_agrees(trace, ruleset, cart)
+
+
+def test_a_bundle_shares_its_saving_by_largest_remainder() -> None:
+    ruleset = make_ruleset("""
+        - id: three-for-ten
+          effect: { bundle: { units: 3, price: "10.00" } }
+    """)
+    cart = make_cart([("a", "4.00", 1), ("b", "4.00", 1), ("c", "4.00", 1)])
+    trace, _ = explain_cart(compile_ruleset(ruleset), cart)
+    effect = trace.promotion("three-for-ten").effect
+    assert effect is not None and effect.allocation is not None
+    # 2.00 over three equal lines: 0.67, 0.67, 0.66 (ties to the smaller id)
+    assert [(line.units, line.final) for line in effect.lines] == [
+        (1, "0.67"), (1, "0.67"), (1, "0.66")]
+    assert_agrees(trace, ruleset, cart)
