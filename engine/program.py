@@ -28,6 +28,7 @@ from . import reasons as r
 from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import Compiled, LineFilter, compile_condition, compile_line_filter
+from .condition_trace import ConditionTracer
 from .evaluate import Bounds, Evaluation, priced_result
 from .explain import Explainer
 from .facts import Facts, cart_facts
@@ -165,6 +166,16 @@ class Program:
                 self.codes.setdefault(code, p.id)
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
+
+    @property
+    def condition_tracer(self) -> ConditionTracer:
+        """Traces this ruleset's conditions part by part (``promo explain``); made when
+        first asked for."""
+        tracer = self.__dict__.get("_condition_tracer")
+        if tracer is None:
+            tracer = self.__dict__["_condition_tracer"] = ConditionTracer(
+                self.zone, self.ruleset.source, self.explainer)
+        return tracer
 
     def candidates(self, cart: Cart, at: dt.datetime | None = None) -> list[str]:
         """Ids of the promotions an evaluation of ``cart`` runs (in evaluation order):
