@@ -36,7 +36,12 @@ def parse_selection(expression: str) -> Selector:
     parser = _Parser(expression, tokens)
     selector = parser.either()
     if parser.at < len(tokens):
-        parser.fail(f"unexpected '{tokens[parser.at][1]}'")
+        kind, text = tokens[parser.at]
+        if kind == "word" and tokens[parser.at - 1][0] == "word":
+            phrase = f"{tokens[parser.at - 1][1]} {text}"
+            parser.fail(f"two words in a row: quote a phrase (\"{phrase}\") or join "
+                        "words with and / or")
+        parser.fail(f"unexpected '{text}'")
     return selector
 
 
