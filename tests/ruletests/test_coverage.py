@@ -119,3 +119,16 @@ def test_json_coverage(at_root: None) -> None:
 def test_coverage_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["test", str(tmp_path), *args])
     assert result.exit_code == 2 and message in result.output
+
+
+def test_bundled_rule_tests_see_90_percent_of_condition_parts_both_ways(at_root: None) -> None:
+    # The bundled rule tests are extended until every ruleset's condition parts are seen
+    # true and false at least 90% of the time; this keeps it so when rules change.
+    coverage = _coverage("rulesets")
+    assert sorted(coverage.rulesets) == [f"rulesets/{shop}/ruleset.yaml" for shop in SHOPS]
+    for name, found in coverage.rulesets.items():
+        both, parts = found.conditions
+        assert parts > 0 and percent(both, parts) >= 90, (name, found.uncovered())
+        assert percent(*found.total) >= 90, (name, found.uncovered())
+    result = CliRunner().invoke(cli, ["test", "--coverage", "--fail-under", "90"])
+    assert result.exit_code == 0, result.output
