@@ -202,8 +202,12 @@ class Program:
     # -------------------------------------------------------- evaluate
 
     def evaluate(self, cart: Cart, at: dt.datetime | None = None,
-                 usage: UsageView | None = None) -> Result:
-        """Price ``cart`` as of ``at`` (default: the cart's ``at``, else now)."""
+                 usage: UsageView | None = None, *,
+                 evaluation: Callable[..., Evaluation] = Evaluation) -> Result:
+        """Price ``cart`` as of ``at`` (default: the cart's ``at``, else now).
+
+        ``evaluation`` makes the run (``Evaluation``'s arguments): ``engine/trace.py``
+        passes one that records each step as it prices."""
         if cart.currency != self.ruleset.currency:
             raise CartError([Diagnostic(CART_CURRENCY, f"currency: the cart is in "
                                         f"{cart.currency} but "
@@ -211,7 +215,7 @@ class Program:
         moment = self._moment(cart, at)
         facts = self.facts(cart, moment)
         chosen, unmatched = self._choose(cart)
-        run = Evaluation(self, cart, facts, moment, chosen, usage,
+        run = evaluation(self, cart, facts, moment, chosen, usage,
                          Bounds(MAX_APPLIED, MAX_WORK))  # (read now: tests change them)
         positions = self._positions(facts, moment, chosen)
         outcome = None
