@@ -139,3 +139,9 @@ def _update(report: TestReport) -> None:
         update.path.write_text(update.after, encoding="utf-8", newline="")
         tests = len(update.tests)
         click.echo(f"updated {tests} test{'s' if tests != 1 else ''} in {update.path}")
+    rewritten = {(str(u.path), name) for u in updates for name in u.tests}
+    for result in report.results:
+        if not result.passed and (result.test.file, result.test.name) not in rewritten:
+            click.echo(f"not updated: {result.test.name} ({result.test.file}:"
+                       f"{result.test.span.line}): nothing it checks would be left; "
+                       "edit it by hand")

@@ -60,11 +60,18 @@ def plan_updates(results: list[TestResult]) -> list[FileUpdate]:
         if doc is None or problems:  # changed since it ran
             raise InputError(f"{file} changed while the tests ran; run again",
                              Span(file, 1, 1), code=BAD_TEST_FILE)
-        edits = [edit for result in tests for edit in _edits(doc, before, result)]
+        edits, rewritten = [], []
+        for result in tests:
+            found = _edits(doc, before, result)
+            if found:
+                edits += found
+                rewritten.append(result.test.name)
+        if not edits:
+            continue
         after = before
         for start, end, text in sorted(edits, reverse=True):
             after = after[:start] + text + after[end:]
-        updates.append(FileUpdate(path, before, after, tuple(r.test.name for r in tests)))
+        updates.append(FileUpdate(path, before, after, tuple(rewritten)))
     return updates
 
 

@@ -118,3 +118,19 @@ def test_update_takes_no_format(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["test", str(tmp_path), "--update", "--format", "json"])
     assert result.exit_code == 2
     assert "--update prints a diff; it takes no --format" in result.output
+
+
+def test_a_test_left_with_nothing_to_check_is_not_rewritten(tmp_path: Path) -> None:
+    tests = """\
+- name: only a promotion that does not exist
+  cart: ../carts/example.yaml
+  expect: { rejected: { nobody: expired } }
+"""
+    shop = _shop(tmp_path, tests)
+    file = shop / "tests" / "carts.yaml"
+    result = CliRunner().invoke(cli, ["test", str(shop), "--update"])
+    assert result.exit_code == 1
+    assert file.read_text(encoding="utf-8") == tests
+    assert result.output.startswith(
+        f"not updated: only a promotion that does not exist ({file}:1): nothing it checks "
+        "would be left; edit it by hand\nFAIL only a promotion that does not exist")
