@@ -116,3 +116,55 @@ def _count(element: ET.Element, suites: Iterable[ET.Element]) -> None:
     if element.tag == "testsuite":
         element.set("skipped", "0")
     element.set("time", _seconds(sum(float(c.get("time", "0")) for c in cases)))
+
+
+def report_schema() -> dict[str, Any]:
+    """JSON Schema of ``promo test --format json`` (with ``--coverage`` or without)."""
+    from .coverage import KINDS
+
+    text, flag = {"type": "string"}, {"type": "boolean"}
+    count = {"type": "integer", "minimum": 0}
+    share = {"type": "number", "minimum": 0, "maximum": 100}
+
+    def closed(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": False,
+                "required": [p for p in properties if p not in optional],
+                "properties": properties}
+
+    difference = closed({"what": text, "expected": text, "actual": text})
+    test = closed({"name": text, "file": text, "line": count, "ruleset": text,
+                   "passed": flag, "seconds": {"type": "number", "minimum": 0},
+                   "differences": {"type": "array", "items": difference}})
+    diagnostic = closed({"code": text, "severity": {"enum": ["error", "warning", "info"]},
+                         "message": text, "file": text, "line": count, "col": count,
+                         "end_line": count, "end_col": count, "expr_col": count,
+                         "hint": text},
+                        optional=("file", "line", "col", "end_line", "end_col", "expr_col",
+                                  "hint"))
+    summary = closed({"passed": count, "failed": count, "deselected": count, "errors": count,
+                      "files": count, "exit_code": {"enum": [0, 1, 2]}})
+    seen = closed({"seen": count, "checks": count, "percent": share})
+    both = closed({"both_ways": count, "parts": count, "percent": share})
+    part = closed({"promotion": text, "field": text, "id": text, "text": text,
+                   "line": count, "col": count, "true": flag, "false": flag})
+    place = closed({"file": text, "line": count, "col": count, "what": text})
+    ruleset = closed({
+        "ruleset": text, "tests": count,
+        "checks": closed({kind: closed({"seen": count, "total": count}) for kind in KINDS}),
+        "conditions": both, "total": seen,
+        "uncovered": {"type": "array", "items": place},
+        "parts": {"type": "array", "items": part}})
+    coverage = closed({"rulesets": {"type": "array", "items": ruleset}, "total": seen,
+                       "conditions": both,
+                       "fail_under": {"anyOf": [share, {"type": "null"}]}})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://promorules.dev/schemas/test-report.schema.json",
+        "title": "promorules rule-test report",
+        "description": "The rule tests that ran, their differences, the invalid files and, "
+                       "with --coverage, what they exercise (promo test --format json).",
+        **closed({"version": {"const": JSON_VERSION},
+                  "tests": {"type": "array", "items": test},
+                  "errors": {"type": "array", "items": diagnostic},
+                  "summary": summary, "coverage": coverage}, optional=("coverage",)),
+    }

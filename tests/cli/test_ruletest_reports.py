@@ -160,3 +160,28 @@ def test_a_bad_k_expression_is_a_usage_error(runner: CliRunner, root: Path,
     assert result.exit_code == 2
     assert result.output.startswith(f"PR501 -k: {problem}")
     assert "Traceback" not in result.output
+
+
+def test_json_reports_follow_the_published_schema(runner: CliRunner, tmp_path: Path,
+                                                  root: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((root / "schemas" / "test-report.schema.json").read_text())
+    validator = Draft202012Validator(schema)
+    failing = _shop(tmp_path / "a", root, FAILING)
+    invalid = _shop(tmp_path / "b", root, '- name: x\n  cart: ../carts/example.yaml\n'
+                    '  expect: { total: 1.5 }\n')
+    runs = [["test", str(failing), "--format", "json"],
+            ["test", str(invalid), "--format", "json"],
+            ["test", str(failing), "--format", "json", "--coverage", "--fail-under", "95"]]
+    for arguments in runs:
+        data = json.loads(runner.invoke(cli, arguments).output)
+        validator.validate(data)
+    assert data["coverage"]["fail_under"] == 95 and data["coverage"]["rulesets"][0]["parts"]
+    monkeypatch.chdir(root)
+    bundled = json.loads(runner.invoke(cli, ["test", "--format", "json", "--coverage"]).output)
+    validator.validate(bundled)
+    assert {r["ruleset"] for r in bundled["coverage"]["rulesets"]} == {
+        f"rulesets/{shop}/ruleset.yaml" for shop in ("fashion", "grocery", "japan",
+                                                     "marketplace")}
