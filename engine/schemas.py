@@ -252,6 +252,12 @@ def explain_schema() -> dict[str, Any]:
     }
 
 
+def _test_report_schema() -> dict[str, Any]:
+    from .ruletests.formats import report_schema  # (the rule-test report's own module)
+
+    return report_schema()
+
+
 def all_schemas() -> dict[str, dict[str, Any]]:
     """Relative file name → schema document (the service's OpenAPI contract among them)."""
     return {
@@ -259,6 +265,7 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "cart.schema.json": cart_schema(),
         "result.schema.json": result_schema(),
         "explain.schema.json": explain_schema(),
+        "test-report.schema.json": _test_report_schema(),
         **{f"events/{kind}.v{VERSION}.json": event_schema(kind) for kind in EVENT_TYPES},
         "promotions.v1.yaml": openapi_document(),
     }
