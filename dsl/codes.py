@@ -158,6 +158,8 @@ BAD_LINT_CONFIG = _code("PR502", "an invalid [tool.promorules.lint] configuratio
 BAD_TEST_FILE = _code("PR510", "an invalid rule test file (structure, amounts, reason codes, "
                                "duplicate names)")
 TEST_TARGET_MISSING = _code("PR511", "a ruleset or cart named by a rule test does not exist")
+FORMAT_UNSAFE = _code("PR520", "promo fmt cannot format a file without changing what it loads "
+                               "as or losing a comment: the file is left as it is")
 
 # the HTTP service (``promo serve``): each also a problem type, .../errors/PR6nn
 BAD_REQUEST_BODY = _code("PR600", "a request body that is not a JSON document (or nested too "
