@@ -153,3 +153,10 @@ def test_the_pre_commit_hook_runs_fmt_on_changed_rulesets(
     result = runner.invoke(cli, [*arguments, *hook.get("args", []), str(path)])
     assert result.exit_code == 0  # pre-commit fails the commit because the file changed
     assert result.output.startswith(f"reformatted {path}\n")
+
+
+def test_the_bundled_rulesets_are_formatted(runner: CliRunner, root: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(root)
+    result = runner.invoke(cli, ["fmt", "--check", "rulesets"])
+    assert (result.exit_code, result.output) == (0, "4 files already formatted\n")
