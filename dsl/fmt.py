@@ -233,10 +233,10 @@ def _null(representer: Any, _: None) -> Any:
 
 def _format(body: str, ruleset: Ruleset) -> str:
     rt = _yaml()
-    marks = _document_marks(body)
-    rt.explicit_start, rt.explicit_end = marks
+    source = _scan(body)
+    rt.explicit_start, rt.explicit_end = source.explicit_start, source.explicit_end
     data = rt.load(body)
-    comments = _place_comments(body, data)
+    comments = _place_comments(body, source, data)
     _strip_comments(data)
     _canonical_map(data, Ruleset, MINOR_UNITS[ruleset.currency], 0)
     _attach_comments(data, comments)
@@ -291,7 +291,7 @@ def _canonical_value(value: Any, shape: _Shape, units: int, start: int | None,
 def _condition(text: str, start: int | None) -> str:
     """A condition's canonical text; folded, a line per top-level operand, when it was
     written as a block or would run past ``WIDTH`` (never inside a flow mapping)."""
-    lines = format_operands(parse_expression(text))
+    lines = _operands(str(text))
     one = " ".join(lines)
     block = isinstance(text, (FoldedScalarString, LiteralScalarString))
     if len(lines) == 1 or start is None or not (block or start + len(one) > WIDTH):
@@ -303,6 +303,12 @@ def _condition(text: str, start: int | None) -> str:
     return result
 
 
+@functools.lru_cache(maxsize=4096)
+def _operands(text: str) -> list[str]:
+    """``format_operands`` of a condition (rulesets repeat their conditions)."""
+    return format_operands(parse_expression(text))
+
+
 def _amount(value: int | str, units: int) -> str | None:
     """The amount with the currency's decimals, if that is the same number."""
     try:
@@ -311,17 +317,6 @@ def _amount(value: int | str, units: int) -> str | None:
     except InvalidOperation:
         return None
     return format(fixed, "f") if fixed == number and number.is_finite() else None
-
-
-def _document_marks(body: str) -> tuple[bool, bool]:
-    """Whether the document starts with ``---`` and ends with ``...``, explicitly."""
-    start = end = False
-    for token in yaml.scan(body, Loader=yaml.SafeLoader):
-        if isinstance(token, yaml.DocumentStartToken):
-            start = True
-        elif isinstance(token, yaml.DocumentEndToken):
-            end = True
-    return start, end
 
 
 # ------------------------------------------------------------------- comments
@@ -345,16 +340,28 @@ class _Placed:
     trailing: list[str] = field(default_factory=list)
 
 
-def _source_comments(body: str) -> tuple[dict[int, tuple[int, str]], set[int]]:
-    """The comments of a YAML text (line → column, text; 0-based) and its blank lines,
-    leaving out what is inside scalars (a ``#`` in a quoted or block text)."""
+@dataclass
+class _Source:
+    """What scanning a YAML text finds besides its data."""
+
+    comments: dict[int, tuple[int, str]]
+    """Line → column and text of the comment on it (0-based); not a ``#`` inside text."""
+    blanks: set[int]
+    explicit_start: bool = False  # ``---``
+    explicit_end: bool = False  # ``...``
+
+
+def _scan(body: str) -> _Source:
     lines = body.split("\n")
+    explicit = {yaml.DocumentStartToken: False, yaml.DocumentEndToken: False}
     covered: dict[int, list[tuple[int, float]]] = {}
 
     def cover(line: int, start: int, end: float) -> None:
         covered.setdefault(line, []).append((start, end))
 
     for token in yaml.scan(body, Loader=_Scanner):
+        if type(token) in explicit:
+            explicit[type(token)] = True
         if not isinstance(token, yaml.ScalarToken):
             continue
         first, last = token.start_mark, token.end_mark
@@ -386,11 +393,12 @@ def _source_comments(body: str) -> tuple[dict[int, tuple[int, str]], set[int]]:
                 comments[number] = (at, line[at:].rstrip())
                 break
             at = line.find("#", at + 1)
-    return comments, blanks
+    return _Source(comments, blanks, explicit[yaml.DocumentStartToken],
+                   explicit[yaml.DocumentEndToken])
 
 
 def _comment_texts(body: str) -> list[str]:
-    return [text for _, text in _source_comments(body)[0].values()]
+    return [text for _, text in _scan(body).comments.values()]
 
 
 def _block(node: Any) -> bool:
@@ -416,12 +424,12 @@ def _positions(data: Any) -> list[tuple[int, int, int, Any, Any]]:
     return found
 
 
-def _place_comments(body: str, data: Any) -> _Placed:
+def _place_comments(body: str, source: _Source, data: Any) -> _Placed:
     """Each comment line and blank line goes before the first key or item below it
     (the outermost when several start on that line); a comment at the end of a line
     goes with the innermost key or item that starts on it (or on the nearest line
     above); those after the last node stay at the end."""
-    comments, blanks = _source_comments(body)
+    comments, blanks = source.comments, source.blanks
     lines = body.split("\n")
     nodes = _positions(data) if _block(data) else []
     starts = [node[0] for node in nodes]
