@@ -89,9 +89,10 @@ def format_ruleset(text: str, *, name: str = "<string>") -> str:
         raise RulesetError(before.diagnostics)
     try:
         out = _format(body, before.ruleset)
-    except (yaml.YAMLError, ValueError, TypeError, KeyError) as err:  # ruamel's, ours
-        raise _unsafe(name, f"it could not be re-written ({type(err).__name__}: {err})"
-                      ) from None
+    except Exception as err:  # whatever goes wrong, the file stays as it is
+        # (ruamel.yaml refuses a few texts the loader reads, e.g. a tab before a comment)
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise _unsafe(name, f"ruamel.yaml could not re-write it ({reason})") from None
     if not body.endswith("\n"):
         out = out.rstrip("\n")
     after = analyze_source(SourceFile(name, out))

@@ -77,7 +77,7 @@ def _summary(changed: int, unchanged: int, failed: int, *, dry: bool) -> str:
     if unchanged:
         parts.append(f"{files(unchanged)} already formatted")
     if failed:
-        parts.append(f"{files(failed)} not loaded (left unchanged)")
+        parts.append(f"{files(failed)} with errors (left unchanged)")
     return ", ".join(parts) or "no rulesets found"
 
 

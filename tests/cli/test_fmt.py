@@ -71,7 +71,7 @@ def test_a_file_that_does_not_load_is_reported_and_left_untouched(
     assert result.exit_code == 2
     assert f"{broken}:14:40: PR126 the window ends" in result.output
     assert "PR105 amount 10.50 is written as a bare number" in result.output
-    assert result.output.endswith("1 file reformatted, 1 file not loaded (left unchanged)\n")
+    assert result.output.endswith("1 file reformatted, 1 file with errors (left unchanged)\n")
     assert broken.read_bytes() == before
     assert format_ruleset(other.read_text(encoding="utf-8")) == \
         other.read_text(encoding="utf-8")
@@ -160,3 +160,15 @@ def test_the_bundled_rulesets_are_formatted(runner: CliRunner, root: Path,
     monkeypatch.chdir(root)
     result = runner.invoke(cli, ["fmt", "--check", "rulesets"])
     assert (result.exit_code, result.output) == (0, "4 files already formatted\n")
+
+
+def test_a_file_fmt_cannot_rewrite_is_left_untouched(runner: CliRunner, root: Path,
+                                                     tmp_path: Path) -> None:
+    path = tmp_path / "tab.yaml"
+    text = (root / UNFORMATTED).read_text(encoding="utf-8")
+    path.write_text(text.replace("coupon: NEWS5", "coupon: NEWS5\t# tab"), encoding="utf-8")
+    before = path.read_bytes()
+    result = runner.invoke(cli, ["fmt", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:1:1: PR520 promo fmt cannot format this file" in result.output
+    assert path.read_bytes() == before

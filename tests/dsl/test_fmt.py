@@ -17,7 +17,7 @@ from benchmarks.generate import generate_ruleset
 from dsl import format_expression, load_ruleset_text, parse_expression
 from dsl.errors import RulesetError
 from dsl.expr.format import format_operands
-from dsl.fmt import format_ruleset, key_order, meaning
+from dsl.fmt import FormatError, format_ruleset, key_order, meaning
 from dsl.model import AmountOff, BuyGet, PercentOff, Promotion, Ruleset, Window
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -247,3 +247,14 @@ def test_operands_joined_are_the_canonical_text(text: str) -> None:
     lines = format_operands(node)
     assert " ".join(lines) == format_expression(node)
     assert all(line.startswith(("and ", "or ")) for line in lines[1:])
+
+
+def test_a_text_ruamel_cannot_rewrite_is_refused_not_mangled() -> None:
+    """The loader reads a tab before a comment; ruamel.yaml does not: PR520, no traceback."""
+    text = ruleset("  - id: p\t# a tab before the comment\n    effect: { percent_off: 5 }\n")
+    load_ruleset_text(text)
+    with pytest.raises(FormatError) as caught:
+        format_ruleset(text, name="shop.yaml")
+    assert caught.value.code == "PR520"
+    assert str(caught.value).startswith("shop.yaml:1:1: PR520 promo fmt cannot format this "
+                                        "file: ruamel.yaml could not re-write it (")
