@@ -204,7 +204,14 @@ def _model_of(shape: _Shape, value: Any) -> type[BaseModel] | None:
 
 
 class _Emitter(Emitter):
-    """ruamel's emitter, with a space inside the braces of a flow mapping."""
+    """ruamel's emitter, with a space inside the braces of a flow mapping and at least
+    two spaces before a comment that ends a line."""
+
+    def write_comment(self, comment: Any, pre: bool = False) -> None:
+        if not pre and self.column and comment.value.startswith("#") and \
+                comment.start_mark.column < self.column + 2:
+            comment = CommentToken(comment.value, CommentMark(self.column + 2), None)
+        super().write_comment(comment, pre)
 
     def expect_first_flow_mapping_key(self) -> None:
         if not isinstance(self.event, MappingEndEvent) and self.flow_context[-1] == "{":
