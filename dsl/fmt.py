@@ -312,9 +312,9 @@ def _condition(text: str, start: int | None) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _operands(text: str) -> list[str]:
+def _operands(text: str) -> tuple[str, ...]:
     """``format_operands`` of a condition (rulesets repeat their conditions)."""
-    return format_operands(parse_expression(text))
+    return tuple(format_operands(parse_expression(text)))
 
 
 def _amount(value: int | str, units: int) -> str | None:
