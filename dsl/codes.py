@@ -158,6 +158,8 @@ BAD_LINT_CONFIG = _code("PR502", "an invalid [tool.promorules.lint] configuratio
 BAD_TEST_FILE = _code("PR510", "an invalid rule test file (structure, amounts, reason codes, "
                                "duplicate names)")
 TEST_TARGET_MISSING = _code("PR511", "a ruleset or cart named by a rule test does not exist")
+FORMAT_UNSAFE = _code("PR520", "promo fmt cannot format a file without changing what it loads "
+                               "as or losing a comment: the file is left as it is")
 UNKNOWN_PROMOTION = _code("PR530", "promo explain: a promotion id that the ruleset does not "
                                     "have")
 

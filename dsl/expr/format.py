@@ -20,6 +20,24 @@ def format_expression(node: n.Node) -> str:
     return text
 
 
+def format_operands(node: n.Node) -> list[str]:
+    """Canonical text cut before each ``and`` / ``or`` of the top-level chain: the first
+    operand, then one line per operator and its operand (a single line when the top is
+    neither).  ``" ".join(format_operands(x)) == format_expression(x)``: a condition
+    written over several lines (``promo fmt``) reads the same as on one."""
+    formatter = _Formatter()
+    if not isinstance(node, (n.And, n.Or)):
+        return [formatter.visit(node)]
+    chain, word, left, right = type(node), ("and" if isinstance(node, n.And) else "or"), \
+        (_AND if isinstance(node, n.And) else _OR), (_NOT if isinstance(node, n.And) else _AND)
+    lines: list[str] = []
+    while isinstance(node, chain):
+        lines.append(f"{word} {formatter.wrap(node.right, right)}")
+        node = node.left
+    lines.append(formatter.wrap(node, left))
+    return lines[::-1]
+
+
 def _quote(value: str) -> str:
     escaped = (value.replace("\\", "\\\\").replace('"', '\\"')
                .replace("\n", "\\n").replace("\t", "\\t"))

@@ -11,6 +11,7 @@ import click
 
 from .evaluation import eval_
 from .explain import explain
+from .fmt import fmt
 from .lint import lint
 from .relay import relay
 from .ruletests import test_
@@ -28,6 +29,7 @@ def cli() -> None:
 for command in (lint, test_, schema, eval_, usage, serve):
     cli.add_command(command)
 cli.add_command(explain)
+cli.add_command(fmt)
 usage.add_command(relay)  # the outbox relay is a usage-store job, served by engine/service
 
 
