@@ -272,8 +272,10 @@ def unknown_promotion(program: Program, unknown: list[str]) -> InputError:
     known = [cp.id for cp in program.promotions]
     where = program.ruleset.source.name if program.ruleset.source else program.ruleset.ruleset
     close = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
-    return InputError(f"{where}: no promotion {', '.join(repr(u) for u in unknown)} in "
-                      f"ruleset {program.ruleset.ruleset} (it has {', '.join(known)})",
+    listed = ", ".join(known[:10]) + (f" and {len(known) - 10:,} more" if len(known) > 10
+                                      else "")
+    return InputError(f"{where}: no promotion {', '.join(repr(u) for u in unknown[:10])} in "
+                      f"ruleset {program.ruleset.ruleset} (it has {listed})",
                       code=UNKNOWN_PROMOTION,
                       hint=f"did you mean '{close[0]}'?" if close else None)
 
