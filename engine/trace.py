@@ -39,13 +39,14 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from dsl.codes import UNKNOWN_PROMOTION
-from dsl.errors import InputError
+from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
+from dsl.errors import Diagnostic, InputError
+from dsl.expr.nodes import walk
 from dsl.model import BuyGet, PercentOff, Promotion, Shipping, Tiers
 from dsl.values import normalise_code
 
 from . import reasons as r
-from .cart import Cart
+from .cart import Cart, CartError
 from .condition_trace import ConditionTrace, promotion_conditions
 from .effects import Parts
 from .evaluate import Evaluation
@@ -56,6 +57,10 @@ from .stacking import SHIPPING
 
 TRACE_VERSION = 1
 """The version of the trace's JSON form (``schemas/explain.schema.json``)."""
+MAX_TRACE_VALUES = 500_000
+"""Values one trace may hold: each condition part on each line it is read on, and each
+line of each effect.  A thousand lines and a large ruleset would make gigabytes; a
+trace that would hold more is refused (``PR314``), so name fewer promotions."""
 
 _WINDOW_CODES = (r.NOT_ACTIVE_YET, r.EXPIRED, r.COUPON_NOT_ACTIVE_YET, r.COUPON_EXPIRED)
 _WHEN_CODES = (r.CONDITIONS_NOT_MET, r.COUPON_INELIGIBLE)
@@ -292,6 +297,7 @@ def explain_cart(program: Program, cart: Cart, at: dt.datetime | None = None,
         unknown = [p for p in promotions if p not in program.order]
         if unknown:
             raise unknown_promotion(program, unknown)
+    _within_bounds(program, cart, promotions)
     made: list[Recorder] = []
 
     def recorder(*args: Any) -> Recorder:
@@ -322,6 +328,25 @@ def explain_cart(program: Program, cart: Cart, at: dt.datetime | None = None,
                   entered, traces, _money(result.subtotal) or "",
                   _money(result.total_discount) or "", _money(result.total) or "")
     return trace, result
+
+
+def _within_bounds(program: Program, cart: Cart, promotions: list[str] | None) -> None:
+    """Refuse a trace that would hold more than ``MAX_TRACE_VALUES`` values."""
+    lines = max(1, len(cart.lines))
+    wanted = set(promotions) if promotions else None
+    values = 0
+    for cp in program.promotions:
+        if wanted is not None and cp.id not in wanted:
+            continue
+        values += lines  # the effect's lines
+        for condition in (cp.promotion.when, cp.promotion.target, cp.promotion.get_target):
+            if condition is not None and condition.node is not None:
+                values += lines * sum(1 for _ in walk(condition.node))
+        if values > MAX_TRACE_VALUES:
+            raise CartError([Diagnostic(
+                EVALUATION_TOO_LARGE, f"lines: explaining {len(cart.lines):,} lines against "
+                "these promotions would write more than "
+                f"{MAX_TRACE_VALUES:,} values", hint="name fewer promotions to explain")])
 
 
 def _entered(program: Program, cart: Cart) -> tuple[tuple[EnteredCode, ...],

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from dsl import load_ruleset
-from dsl.codes import UNKNOWN_PROMOTION
+from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
 from dsl.errors import InputError
 from dsl.values import normalise_code
 from engine import evaluate
-from engine.cart import load_cart, parse_cart
+from engine.cart import CartError, load_cart, parse_cart
 from engine.cli.trace_text import render_trace
 from engine.program import Program, compile_ruleset
 from engine.schemas import explain_schema
@@ -277,3 +277,26 @@ def test_a_bundle_shares_its_saving_by_largest_remainder() -> None:
     assert [(line.units, line.final) for line in effect.lines] == [
         (1, "0.67"), (1, "0.67"), (1, "0.66")]
     assert_agrees(trace, ruleset, cart)
+
+
+def test_a_trace_too_large_is_refused_and_fewer_promotions_fit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.trace
+
+    ruleset = make_ruleset("""
+        - id: a
+          target: item.category == "socks" or item.category == "shoes"
+          effect: { percent_off: 10 }
+        - id: b
+          target: item.category == "hats"
+          effect: { percent_off: 5 }
+    """)
+    cart = make_cart([(f"l{k}", "1.00", 1) for k in range(10)])
+    monkeypatch.setattr(engine.trace, "MAX_TRACE_VALUES", 100)
+    program = compile_ruleset(ruleset)
+    with pytest.raises(CartError) as caught:
+        explain_cart(program, cart)
+    assert caught.value.code == EVALUATION_TOO_LARGE
+    assert caught.value.hint == "name fewer promotions to explain"
+    trace, _ = explain_cart(program, cart, promotions=["b"])
+    assert [p.id for p in trace.promotions] == ["b"]
