@@ -43,7 +43,6 @@ from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
 from dsl.errors import Diagnostic, InputError
 from dsl.expr.nodes import walk
 from dsl.model import BuyGet, PercentOff, Promotion, Shipping, Tiers
-from dsl.values import normalise_code
 
 from . import reasons as r
 from .cart import Cart, CartError
@@ -351,22 +350,20 @@ def _within_bounds(program: Program, cart: Cart, promotions: list[str] | None) -
 
 def _entered(program: Program, cart: Cart) -> tuple[tuple[EnteredCode, ...],
                                                       dict[str, EnteredCode]]:
-    """Each code entered (first entry of each normalised code), and by promotion."""
+    """Each code entered (the first entry of each normalised code) and what the program
+    chose with it (``Program._choose``); and the codes by the promotion they chose."""
+    chosen, unmatched = program._choose(cart)
+    refused = {u.coupon: u.code for u in unmatched}
     out: list[EnteredCode] = []
-    chosen: dict[str, EnteredCode] = {}
-    for raw in cart.coupons:
-        code = normalise_code(raw)
-        if not code or any(e.normalised == code for e in out):
-            continue
+    by_promotion: dict[str, EnteredCode] = {}
+    for code, raw in program._entered(cart).items():
         promotion = program.codes.get(code)
-        if promotion is None:
-            found = EnteredCode(raw.strip(), code, None, r.COUPON_UNKNOWN)
-        elif promotion in chosen:
-            found = EnteredCode(raw.strip(), code, promotion, r.COUPON_REDUNDANT)
-        else:
-            found = chosen[promotion] = EnteredCode(raw.strip(), code, promotion, "chosen")
+        found = EnteredCode(raw, code, promotion, refused.get(raw, "chosen"))
+        if found.outcome == "chosen" and promotion is not None:
+            assert chosen[promotion] == raw
+            by_promotion[promotion] = found
         out.append(found)
-    return tuple(out), chosen
+    return tuple(out), by_promotion
 
 
 def _window(run: Evaluation, cp: CompiledPromotion) -> WindowCheck:
