@@ -42,7 +42,15 @@ from typing import Any
 from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
 from dsl.errors import Diagnostic, InputError
 from dsl.expr.nodes import walk
-from dsl.model import BuyGet, PercentOff, Promotion, Shipping, Tiers
+from dsl.model import (
+    AmountOffEach,
+    BuyGet,
+    FixedPrice,
+    PercentOff,
+    Promotion,
+    Shipping,
+    Tiers,
+)
 
 from . import reasons as r
 from .cart import Cart, CartError
@@ -164,7 +172,7 @@ class EffectLine:
     original: str
     base: str | None  # what the effect computed on (original or what was left)
     units: int | None  # units chosen (None: not chosen, or every unit for a spread)
-    exact: str | None  # the amount before rounding (effects taking a percentage)
+    exact: str | None  # the amount before rounding (effects that work unit by unit)
     computed: str | None  # rounded, before clamping
     clamped: str | None  # after clamping to what was left
     final: str | None  # after caps and max_discount: in the result
@@ -425,18 +433,40 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
         rejection.code if rejection else None, rejection.reason if rejection else None)
 
 
-def _percent(promo: Promotion, parts: Parts) -> Decimal | None:
-    """The percentage an effect takes off each chosen unit (for the amount before
-    rounding), when it takes one."""
+def _per_unit(promo: Promotion, parts: Parts) -> tuple[str, Decimal] | None:
+    """What the effect takes off each chosen unit, as ``(kind, value)``, when it works
+    unit by unit (so each line's amount before rounding can be shown): a percentage,
+    an amount off each unit, or a fixed price — for a tier, the step reached."""
     effect = promo.effect
-    if isinstance(effect, PercentOff):
-        return effect.percent_off
-    if isinstance(effect, BuyGet):
-        return effect.percent_off
+    if isinstance(effect, PercentOff | BuyGet):
+        return "percent_off", effect.percent_off
+    if isinstance(effect, AmountOffEach):
+        return "amount_off_each", effect.amount_off_each
+    if isinstance(effect, FixedPrice):
+        return "fixed_price", effect.fixed_price
     if isinstance(effect, Tiers) and parts.tier is not None and parts.tier[2] is not None:
         step = next(s for s in effect.tiers.steps if s.at == parts.tier[2])
-        return step.percent_off
+        for kind in ("percent_off", "amount_off_each", "fixed_price"):
+            value = getattr(step, kind)
+            if value is not None:
+                return kind, value
     return None
+
+
+def _before_rounding(off: tuple[str, Decimal], base: Any, units: int,
+                     minor: int) -> Fraction:
+    """A line's amount before rounding, in the currency's unit: ``units`` of its
+    ``base`` / quantity, each losing what ``off`` takes (never below zero, never more
+    than the unit's value) — docs/semantics.md#effects."""
+    kind, value = off
+    unit = Fraction(base.base_minor, base.quantity * 10 ** minor)
+    if kind == "percent_off":
+        each = unit * Fraction(value) / 100
+    elif kind == "amount_off_each":
+        each = min(max(Fraction(value), Fraction(0)), max(unit, Fraction(0)))
+    else:
+        each = max(unit - max(Fraction(value), Fraction(0)), Fraction(0))
+    return each * units
 
 
 def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
@@ -450,7 +480,7 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
     if promo.get_target is not None:
         spec["get_target"] = run.program.explainer.written(promo.get_target, run.facts)
     picked = {line.id: units for line, units in parts.picked or ()}
-    percent = _percent(promo, parts)
+    off = _per_unit(promo, parts)
     bases = {line.id: line for line in record.targets}
     bases.update({line.id: line for line in record.get_targets if line.id not in bases})
     targets = {line.id for line in record.targets}
@@ -469,9 +499,8 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
         base = bases.get(line_id)
         units = picked.get(line_id)
         exact = None
-        if base is not None and percent is not None and units:
-            exact = _exact(Fraction(base.base_minor * units, base.quantity)
-                           * Fraction(percent) / 100 / 10 ** minor)
+        if base is not None and off is not None and units:
+            exact = _exact(_before_rounding(off, base, units, minor))
         lines.append(EffectLine(
             line_id, roles, why_not, int(facts["quantity"]), _money(facts["total"]) or "",
             _money(base.base) if base is not None else None, units, exact,
