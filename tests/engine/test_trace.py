@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,11 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from dsl import load_ruleset
-from dsl.codes import UNKNOWN_PROMOTION
+from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
 from dsl.errors import InputError
 from dsl.values import normalise_code
 from engine import evaluate
-from engine.cart import load_cart, parse_cart
+from engine.cart import CartError, load_cart, parse_cart
 from engine.cli.trace_text import render_trace
 from engine.program import Program, compile_ruleset
 from engine.schemas import explain_schema
@@ -80,6 +81,30 @@ def assert_agrees(trace: Trace, ruleset: object, cart: object) -> None:
     assert [(e.entered, e.outcome) for e in entered] == unmatched
 
 
+ROUNDING = {"half_even": ROUND_HALF_EVEN, "half_up": ROUND_HALF_UP, "down": ROUND_DOWN}
+
+
+def assert_rounds_to_computed(trace: Trace, rounding: str) -> int:
+    """Each amount shown before rounding rounds, with the ruleset's rounding, to the
+    amount the effect computed; how many there were."""
+    seen = 0
+    for p in trace.promotions:
+        for line in p.effect.lines if p.effect else ():
+            if line.exact is None:
+                continue
+            assert line.computed is not None
+            exact = Fraction(line.exact) if "/" in line.exact else Fraction(Decimal(line.exact))
+            places = -Decimal(line.computed).as_tuple().exponent  # type: ignore[operator]
+            whole, rest = divmod(exact * 10 ** places, 1)
+            rounded = Decimal(int(whole)) + (
+                0 if rest == 0 or ROUNDING[rounding] == ROUND_DOWN else
+                1 if rest > Fraction(1, 2) else 0 if rest < Fraction(1, 2) else
+                1 if ROUNDING[rounding] == ROUND_HALF_UP or int(whole) % 2 else 0)
+            assert rounded.scaleb(-places) == Decimal(line.computed), (p.id, line)
+            seen += 1
+    return seen
+
+
 @pytest.mark.parametrize("cart_file", CARTS, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
 def test_the_trace_agrees_with_evaluate_on_every_sample_cart(cart_file: Path) -> None:
     ruleset = load_ruleset(cart_file.parent.parent / "ruleset.yaml")
@@ -88,6 +113,7 @@ def test_the_trace_agrees_with_evaluate_on_every_sample_cart(cart_file: Path) ->
         trace, _ = explain_cart(program, cart)
         assert [p.id for p in trace.promotions] == [cp.id for cp in program.promotions]
         assert_agrees(trace, ruleset, cart)
+        assert_rounds_to_computed(trace, ruleset.rounding)
         VALIDATOR.validate(json.loads(json.dumps(trace.to_dict())))
 
 
@@ -276,4 +302,45 @@ def test_a_bundle_shares_its_saving_by_largest_remainder() -> None:
     # 2.00 over three equal lines: 0.67, 0.67, 0.66 (ties to the smaller id)
     assert [(line.units, line.final) for line in effect.lines] == [
         (1, "0.67"), (1, "0.67"), (1, "0.66")]
+    assert_agrees(trace, ruleset, cart)
+
+
+def test_a_trace_too_large_is_refused_and_fewer_promotions_fit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.trace
+
+    ruleset = make_ruleset("""
+        - id: a
+          target: item.category == "socks" or item.category == "shoes"
+          effect: { percent_off: 10 }
+        - id: b
+          target: item.category == "hats"
+          effect: { percent_off: 5 }
+    """)
+    cart = make_cart([(f"l{k}", "1.00", 1) for k in range(10)])
+    monkeypatch.setattr(engine.trace, "MAX_TRACE_VALUES", 100)
+    program = compile_ruleset(ruleset)
+    with pytest.raises(CartError) as caught:
+        explain_cart(program, cart)
+    assert caught.value.code == EVALUATION_TOO_LARGE
+    assert caught.value.hint == "name fewer promotions to explain"
+    trace, _ = explain_cart(program, cart, promotions=["b"])
+    assert [p.id for p in trace.promotions] == ["b"]
+
+
+@pytest.mark.parametrize("rounding", ["half_even", "half_up", "down"])
+@pytest.mark.parametrize("effect", [
+    "{ percent_off: 12.5, max_units: 4 }", "{ amount_off_each: \"0.35\" }",
+    "{ fixed_price: \"1.00\", max_units: 5 }", "{ buy: 2, get: 1, percent_off: 33 }",
+    "{ tiers: { by: quantity, steps: [{ at: 2, amount_off_each: \"0.13\" }] } }",
+])
+def test_the_amount_before_rounding_rounds_to_the_amount_computed(effect: str,
+                                                                  rounding: str) -> None:
+    ruleset = make_ruleset(f"""
+        - id: p
+          effect: {effect}
+    """, currency="EUR", rounding=rounding)
+    cart = make_cart([("a", "3.33", 3), ("b", "1.99", 7), ("c", "0.05", 2)], currency="EUR")
+    trace, _ = explain_cart(compile_ruleset(ruleset), cart)
+    assert assert_rounds_to_computed(trace, rounding) >= 1
     assert_agrees(trace, ruleset, cart)
