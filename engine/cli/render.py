@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from tabulate import tabulate
@@ -49,3 +50,14 @@ def render_text(result: Result) -> str:
                              for x in result.rejected], tablefmt="plain",
                             disable_numparse=True))
     return "\n".join(out) + "\n"
+
+
+def render_summary(results: Sequence[tuple[str, Result]]) -> str:
+    """One row per cart (its file, id, subtotal, discount, total, applied promotions),
+    after the carts' blocks."""
+    rows = [[name, r.cart, r.subtotal, _minus(r.total_discount), r.total,
+             ", ".join(r.applied_ids()) or "-"] for name, r in results]
+    table = tabulate(rows, headers=["file", "cart", "subtotal", "discount", "total",
+                                    "applied"], disable_numparse=True,
+                     colalign=("left", "left", "right", "right", "right", "left"))
+    return f"Summary of {len(results)} carts:\n{table}\n"
