@@ -59,6 +59,7 @@ def eval_(ruleset: str, carts: tuple[str, ...], at: str | None, fmt: str,
         raise click.UsageError("standard input ('-') can be given as a cart only once")
     moment = parse_moment(at) if at else None
     rules = load_ruleset(Path(ruleset))
+    codes = common.written_codes(rules)
     results, errors = [], []
     with contextlib.ExitStack() as stack:
         usage = None if db is None else \
@@ -73,22 +74,24 @@ def eval_(ruleset: str, carts: tuple[str, ...], at: str | None, fmt: str,
                 errors.append(_naming(err, _shown(name)))
     if errors:
         for error in errors:
-            click.echo(error.render(), err=True)
+            common.echo(error.render(), err=True)
         click.echo(f"{len(errors)} of {len(carts)} carts invalid: nothing was priced",
                    err=True)
         sys.exit(EXIT_USAGE)
     if len(results) == 1:
         result = results[0][1]
-        click.echo(result.to_json() if fmt == "json" else render_text(result), nl=False)
+        if fmt == "json":
+            click.echo(result.to_json(), nl=False)
+        else:
+            common.echo(render_text(result, codes), nl=False)
     elif fmt == "json":
         for name, result in results:
             click.echo(json.dumps({"file": name, "result": result.to_dict()},
                                   ensure_ascii=False))
     else:
         for name, result in results:
-            click.echo(f"==> {name} <==")
-            click.echo(render_text(result))
-        click.echo(render_summary(results), nl=False)
+            common.echo(f"==> {name} <==\n{render_text(result, codes)}")
+        common.echo(render_summary(results), nl=False)
 
 
 def _shown(name: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from tabulate import tabulate
+
+from dsl.values import normalise_code
 
 from ..result import Result
 
@@ -14,8 +16,14 @@ def _minus(amount: Decimal) -> str:
     return f"-{amount}" if amount else str(amount)
 
 
-def render_text(result: Result) -> str:
-    """Lines, discounts, totals, and why each other promotion did not apply."""
+def render_text(result: Result, codes: Mapping[str, str] | None = None) -> str:
+    """Lines, discounts, totals, and why each other promotion did not apply.
+
+    ``codes``: each coupon code as the ruleset writes it, by its normalised form
+    (``common.written_codes``); a code the cart entered is shown so when it matched."""
+    def code(entered: str | None) -> str:
+        return (codes or {}).get(normalise_code(entered), entered) if entered else ""
+
     out = [f"ruleset {result.ruleset} · cart {result.cart} · {result.currency} · "
            f"at {result.at}", ""]
     rows = []
@@ -37,7 +45,7 @@ def render_text(result: Result) -> str:
                f"total {result.total}")
     if result.applied:
         out += ["", "Applied:"]
-        out.append(tabulate([[a.promotion, a.coupon or "", _minus(a.amount), a.name or ""]
+        out.append(tabulate([[a.promotion, code(a.coupon), _minus(a.amount), a.name or ""]
                              for a in result.applied], tablefmt="plain",
                             disable_numparse=True, colalign=("left", "left", "right", "left")))
     if result.capped:
@@ -46,7 +54,8 @@ def render_text(result: Result) -> str:
                              for c in result.capped], tablefmt="plain", disable_numparse=True))
     if result.rejected:
         out += ["", "Not applied:"]
-        out.append(tabulate([[x.promotion or "-", x.coupon or "", x.code, x.reason]
+        out.append(tabulate([[x.promotion or "-", code(x.coupon) if x.promotion else x.coupon or "",
+                              x.code, x.reason]
                              for x in result.rejected], tablefmt="plain",
                             disable_numparse=True))
     return "\n".join(out) + "\n"
