@@ -119,3 +119,63 @@ def test_coupon_codes_are_printed_as_the_ruleset_writes_them(root: Path, monkeyp
     assert "welcome-10        WELCOME10  -10.00" in applied
     assert "at most 1 coupon per order; WELCOME10 applied" in out
     assert "welcome10" not in out
+
+
+def test_usage_commands_keep_the_conventions(root: Path, tmp_path: Path, monkeypatch) -> None:
+    """Times in the ruleset's timezone to the second, codes as written; events in a table."""
+    monkeypatch.chdir(root)
+    db = str(tmp_path / "usage.sqlite")
+    welcome = "rulesets/fashion/carts/welcome-new-customer.yaml"
+    out, _ = _run(["usage", "reserve", RULESET, welcome, "--order", "o1", "--db", db,
+                   "--at", "2026-05-09T09:05:00.250Z"])
+    assert "o1: reserved (free-shipping-75, welcome-10); hold until " \
+           "2026-05-09T11:20:00+02:00" in out
+    out, _ = _run(["usage", "status", RULESET, "--db", db, "--at", "2026-05-09T11:05:00"])
+    assert any(row.split()[:2] == ["welcome-10", "WELCOME10"] for row in out.splitlines())
+    out, _ = _run(["usage", "release", "o1", "--db", db])  # no ruleset: as stored, UTC
+    assert out == "o1: released (free-shipping-75, welcome-10); hold until " \
+                  "2026-05-09T09:20:00+00:00\n"
+
+    lines = _run(["usage", "events", "--db", db])[0].splitlines()  # JSON lines, as before
+    events = [json.loads(line) for line in lines]
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    assert events[2]["coupon"] == "welcome10" and "." in events[0]["occurred_at"]
+
+    table, _ = _run(["usage", "events", "--db", db, "--format", "text", "--ruleset", RULESET])
+    rows = table.splitlines()
+    assert rows[0].split() == ["id", "occurred", "at", "event", "order", "promotion", "coupon",
+                               "customer", "amount"]
+    assert rows[4].split() == ["3", "2026-05-09T11:05:00+02:00", "coupon_reserved", "o1",
+                               "welcome-10", "WELCOME10", "c-2201", "10.00", "EUR"]
+    assert rows[-1] == f"{len(events)} events"
+    bare, _ = _run(["usage", "events", "--db", db, "--format", "text", "--since", "2",
+                    "--limit", "1"])
+    assert bare.splitlines()[2].split()[:6] == ["3", "2026-05-09T09:05:00+00:00",
+                                                "coupon_reserved", "o1", "welcome-10",
+                                                "welcome10"]
+    assert bare.endswith("\n1 event\n")
+
+
+def test_shell_completion_as_the_readme_documents_it(root: Path) -> None:
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert 'eval "$(_PROMO_COMPLETE=bash_source promo)"' in readme
+    env = {**os.environ, "_PROMO_COMPLETE": "bash_source"}
+    script = subprocess.run([sys.executable, "-m", "engine.cli"], env=env, check=True,
+                            capture_output=True, text=True, timeout=60).stdout
+    assert "complete -o nosort -F _promo_completion promo" in script
+    env.update(_PROMO_COMPLETE="bash_complete", COMP_WORDS="promo usage ev", COMP_CWORD="2")
+    words = subprocess.run([sys.executable, "-m", "engine.cli"], env=env, check=True,
+                           capture_output=True, text=True, timeout=60).stdout
+    assert words.split() == ["plain,events"]
+
+
+def test_expire_prints_json_too(root: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(root)
+    db = str(tmp_path / "usage.sqlite")
+    _run(["usage", "reserve", RULESET, CART, "--order", "o1", "--db", db, "--ttl", "60",
+          "--at", "2026-07-15T14:30:00+02:00"])
+    out, _ = _run(["usage", "expire", "--db", db, "--now", "2026-07-15T14:31:00+02:00",
+                   "--format", "json"])
+    assert json.loads(out) == {"expired": ["o1"], "idempotency_pruned": 0}
+    out, _ = _run(["usage", "expire", "--db", db, "--now", "2026-07-15T14:32:00+02:00"])
+    assert out == "0 reservations expired\n0 idempotency records pruned\n"
