@@ -24,6 +24,8 @@ _RENAMED = {  # field names people write, and the ones rulesets use
     "to": ("until", UNTIL), "end": ("until", UNTIL), "ends": ("until", UNTIL),
     "till": ("until", UNTIL), "start": ("from", UNTIL), "starts": ("from", UNTIL),
     "since": ("from", UNTIL),
+    "qty": ("quantity", "a line's number of units"),
+    "price": ("unit_price", "the price of one unit, quoted: \"9.99\""),
 }
 
 
@@ -53,6 +55,8 @@ def unknown_field(name: str, known: list[str], allowed: list[str] | None) -> str
                                       n=1, cutoff=0.7)
     if close:
         return f"did you mean '{close[0]}'?"
+    if allowed is not None and "attributes" in allowed:  # a cart's line, customer or cart
+        return f"facts of your own go under attributes, e.g. attributes: {{ {name}: ... }}"
     if allowed is not None and name in known:
         return f"'{name}' is not a field here; the fields here are: {', '.join(allowed)}"
     return None

@@ -16,7 +16,7 @@ import gc
 import os
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,6 +197,9 @@ class ValidationCodes:
     invalid: str = INVALID_VALUE
     json_paths: bool = False
     """Start every message with the value's JSON path (``lines[2].unit_price``)."""
+    model: Callable[[], type[BaseModel]] | None = None
+    """The document's model, for the fields a did-you-mean hint looks among (given as a
+    function: a module declares its codes before its models)."""
 
 
 def json_path(loc: tuple[Any, ...]) -> str:
@@ -272,6 +275,7 @@ def validation_diagnostics(doc: Document, err: ValidationError,
             code = codes.unknown
             span = doc.positions.get(loc, pos).key or span
             message = f"unknown field '{loc[-1]}'"
+            model = model or (codes.model() if codes.model else None)
             hint = hints.unknown_field(str(loc[-1]), _FIELD_NAMES,
                                        fields_at(model, loc) if model else None)
         elif kind.startswith("PR"):

@@ -155,3 +155,20 @@ def test_library_wording_is_replaced(tmp_path: Path, field: str, message: str) -
     out = lint(tmp_path, promotion(*lines))
     assert message in out
     assert "input should" not in out.lower() and "after validation" not in out
+
+
+def test_a_carts_unknown_fields_get_the_carts_own_hints(tmp_path: Path) -> None:
+    """Hints from the cart's fields, never from a ruleset's ('customr' is not 'per_customer')."""
+    cart = tmp_path / "cart.yaml"
+    cart.write_text('id: c\ncurrency: USD\nlines:\n  - { id: a, sku: X, unit_price: "1.00", '
+                    "quantity: 1, qty: 2, colour: red }\ncustomr: {}\n", encoding="utf-8")
+    ruleset = tmp_path / "ruleset.yaml"
+    ruleset.write_text(HEADER + "  - id: p1\n    effect: { percent_off: 10 }\n",
+                       encoding="utf-8")
+    result = CliRunner().invoke(cli, ["eval", str(ruleset), str(cart)])
+    assert result.exit_code == 2
+    hints_shown = [line.strip() for line in result.stderr.splitlines() if "= hint" in line]
+    assert hints_shown == [
+        "= hint: write 'quantity': a line's number of units",
+        "= hint: facts of your own go under attributes, e.g. attributes: { colour: ... }",
+        "= hint: did you mean 'customer'?"]
