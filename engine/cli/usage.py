@@ -74,14 +74,18 @@ def _echo_reservation(store: UsageStore, order_ref: str, fmt: str,
                    f"{common.shown_time(res.expires_at, rules.zone if rules else None)}")
 
 
-def _echo_not_applied(result: Result) -> None:
-    """Why an entered code, or a promotion the limits refused, is not in the price."""
+def _echo_not_applied(result: Result, rules: Ruleset) -> None:
+    """Why an entered code, or a promotion the limits refused, is not in the price (a
+    code that matched a promotion as the ruleset writes it)."""
+    from dsl.values import normalise_code
+
+    written = common.written_codes(rules)
     for rejected in result.rejected:
         if rejected.coupon is None and rejected.code not in STORE_REASONS:
             continue
         what = rejected.promotion or f"code {rejected.coupon}"
         if rejected.promotion and rejected.coupon:
-            what += f" ({rejected.coupon})"
+            what += f" ({written.get(normalise_code(rejected.coupon), rejected.coupon)})"
         click.echo(f"not applied: {what}: {rejected.code}: {rejected.reason}")
     for cap in result.capped:
         if cap.source == "budget":
@@ -124,7 +128,7 @@ def reserve(ruleset: str, cart: str, order_ref: str, ttl: int, at: str | None, d
         else:
             click.echo(f"total {checkout.result.total} (discount "
                        f"{checkout.result.total_discount})")
-            _echo_not_applied(checkout.result)
+            _echo_not_applied(checkout.result, rules)
             _echo_reservation(store, order_ref, fmt, rules)
 
 

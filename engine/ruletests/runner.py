@@ -95,7 +95,7 @@ def _moment(value: Any) -> dt.datetime:
         except ValueError:
             pass
     raise PydanticCustomError(BAD_TEST_FILE, "at: expected an ISO-8601 date and time such as "
-                              "\"2026-07-15T14:30:00+02:00\", got {value!r}",
+                              "\"2026-07-15T14:30:00+02:00\", got '{value}'",
                               {"value": str(value)})
 
 
