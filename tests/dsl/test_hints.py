@@ -172,3 +172,13 @@ def test_a_carts_unknown_fields_get_the_carts_own_hints(tmp_path: Path) -> None:
         "= hint: write 'quantity': a line's number of units",
         "= hint: facts of your own go under attributes, e.g. attributes: { colour: ... }",
         "= hint: did you mean 'customer'?"]
+
+
+@pytest.mark.parametrize(("condition", "hint"), [
+    ("when: cart.orders == 0", "'orders' is a field of customer: customer.orders"),
+    ("when: customer.segment contains \"vip\"", "did you mean 'segments'?"),
+    ("target: item.subtotal > 5", "did you mean 'total', or cart.subtotal?"),
+])
+def test_a_field_of_another_object_is_named(tmp_path: Path, condition: str, hint: str) -> None:
+    out = lint(tmp_path, promotion(condition, "effect: { percent_off: 10 }"))
+    assert f"= hint: {hint}\n" in out
