@@ -43,6 +43,16 @@ def not_a_ruleset(data: Any) -> tuple[str, str] | None:
     return None
 
 
+def not_a_cart(data: Any) -> tuple[str, str] | None:
+    """The message and hint for a ruleset or a rule test file read as a cart, or ``None``."""
+    if isinstance(data, dict) and {"ruleset", "promotions"} & set(data) and "lines" not in data:
+        return ("this file is a ruleset, not a cart",
+                "the ruleset comes first: `promo eval RULESET CART`")
+    if not_a_ruleset(data) is not None and isinstance(data, list):
+        return ("this file holds rule tests, not a cart", "run them with `promo test FILE`")
+    return None
+
+
 def unknown_field(name: str, known: list[str], allowed: list[str] | None) -> str | None:
     """A hint for an unknown field ``name``: the field meant (never ``name`` itself).
 

@@ -105,10 +105,13 @@ def _read_cart(name: str) -> Cart:
     from dsl.errors import PromoError, Span
     from dsl.loader import MAX_BYTES
 
-    from ..cart import load_cart, load_cart_text
+    from ..cart import CartError, load_cart, load_cart_text
 
     if name != STDIN:
-        return load_cart(Path(name))
+        try:
+            return load_cart(Path(name))
+        except CartError as err:
+            raise _other_kind(name) or err from None
     try:
         text = sys.stdin.read(MAX_BYTES + 1)
     except UnicodeDecodeError as err:
@@ -118,6 +121,26 @@ def _read_cart(name: str) -> Cart:
         raise PromoError(f"standard input holds more than {MAX_BYTES:,} characters; "
                          "the limit of a cart", Span(STDIN_NAME, 1, 1), code=TOO_LARGE)
     return load_cart_text(text, name=STDIN_NAME)
+
+
+def _other_kind(name: str) -> PromoError | None:
+    """A ruleset or rule tests given as a cart, said so in one error (not a dozen unknown
+    fields); ``None`` for a cart with mistakes."""
+    from dsl import hints
+    from dsl.codes import NOT_A_RULESET
+    from dsl.errors import PromoError
+    from dsl.loader import compose_document, read_source
+
+    try:
+        doc, _ = compose_document(read_source(name))
+    except (OSError, UnicodeDecodeError, PromoError):  # unreadable: the cart's error says so
+        return None
+    found = hints.not_a_cart(doc.data) if doc is not None else None
+    if doc is None or found is None:
+        return None
+    at = doc.position(()).value
+    return PromoError(found[0], at, code=NOT_A_RULESET, hint=found[1],
+                      source_line=doc.source.lines[at.line - 1])
 
 
 def _naming(err: PromoError, name: str) -> PromoError:

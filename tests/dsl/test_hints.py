@@ -182,3 +182,19 @@ def test_a_carts_unknown_fields_get_the_carts_own_hints(tmp_path: Path) -> None:
 def test_a_field_of_another_object_is_named(tmp_path: Path, condition: str, hint: str) -> None:
     out = lint(tmp_path, promotion(condition, "effect: { percent_off: 10 }"))
     assert f"= hint: {hint}\n" in out
+
+
+@pytest.mark.parametrize(("cart", "message", "hint"), [
+    ("rulesets/fashion/ruleset.yaml", "5:1: PR119 this file is a ruleset, not a cart",
+     "the ruleset comes first: `promo eval RULESET CART`"),
+    ("rulesets/fashion/tests/carts.yaml", "5:1: PR119 this file holds rule tests, not a cart",
+     "run them with `promo test FILE`"),
+])
+def test_a_ruleset_or_rule_tests_given_as_a_cart(monkeypatch, cart: str, message: str,
+                                                 hint: str) -> None:
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, ["eval", "rulesets/fashion/ruleset.yaml", cart])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{cart}:{message}\n")
+    assert result.stderr.endswith(f"= hint: {hint}\n")
+    assert "PR302" not in result.stderr
