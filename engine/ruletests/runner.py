@@ -31,6 +31,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -58,6 +60,7 @@ from .. import cart as carts
 from ..program import Program, compile_ruleset
 from ..reasons import REASONS
 from ..result import Result
+from .select import Selector
 
 TESTS_DIR = "tests"
 
@@ -176,6 +179,8 @@ class TestResult:
 
     test: RuleTest
     differences: list[Difference] = field(default_factory=list)
+    seconds: float = 0.0  # reading the cart and evaluating it
+    outcome: Result | None = None  # what the evaluation gave (for --update)
 
     @property
     def passed(self) -> bool:
@@ -191,6 +196,7 @@ class TestReport:
     files: list[str] = field(default_factory=list)
     results: list[TestResult] = field(default_factory=list)
     errors: list[Diagnostic] = field(default_factory=list)
+    deselected: int = 0  # tests that -k left out
 
     @property
     def passed(self) -> int:
@@ -308,8 +314,14 @@ class _Runner:
                 doc.source.lines)) from None
 
 
-def run_tests(paths: list[str | Path] | tuple[str | Path, ...] = ("rulesets",)) -> TestReport:
-    """Run every rule test under ``paths`` (default ``rulesets/``)."""
+Observer = Callable[[RuleTest, Program, carts.Cart, Result], None]
+"""Called with every test that ran, its program, its cart and the result (coverage)."""
+
+
+def run_tests(paths: list[str | Path] | tuple[str | Path, ...] = ("rulesets",),
+              select: Selector | None = None, observe: Observer | None = None) -> TestReport:
+    """Run every rule test under ``paths`` (default ``rulesets/``); with ``select``,
+    only the tests it chooses (``select(name, file)``, see ``select.parse_selection``)."""
     report = TestReport()
     runner = _Runner()
     for path in discover_tests(paths):
@@ -321,17 +333,25 @@ def run_tests(paths: list[str | Path] | tuple[str | Path, ...] = ("rulesets",)) 
         doc, _ = compose_document(read_source(path))
         assert doc is not None
         for test in tests:
+            if select is not None and not select(test.name, test.file):
+                report.deselected += 1
+                continue
             program = runner.program(test, doc)
             if isinstance(program, list):
                 _add_errors(report, program, doc)
                 continue
+            started = time.perf_counter()
             try:
                 cart = runner.cart(test, doc, program)
                 result = program.evaluate(cart, test.case.at)
             except PromoError as err:
                 _add_errors(report, err.diagnostics, doc)
                 continue
-            report.results.append(TestResult(test, compare(test.case.expect, result)))
+            seconds = time.perf_counter() - started
+            report.results.append(TestResult(test, compare(test.case.expect, result),
+                                             seconds, result))
+            if observe is not None:
+                observe(test, program, cart, result)
     return report
 
 
@@ -411,16 +431,7 @@ def format_report(report: TestReport) -> str:
         test = result.test
         where = f"({test.file}:{test.span.line})"
         out.append(f"{'PASS' if result.passed else 'FAIL'} {test.name}  {where}")
-        if result.passed:
-            continue
-        width = max(len(d.what) for d in result.differences)
-        for d in result.differences:
-            if d.what == "applied":
-                out.append(f"    {d.what:<{width}}  expected {d.expected}")
-                out.append(f"    {'':<{width}}  actual   {d.actual}")
-                out.extend(_list_diff(d.expected, d.actual, width))
-            else:
-                out.append(f"    {d.what:<{width}}  expected {d.expected}, actual {d.actual}")
+        out.extend(describe_differences(result))
     if report.errors:
         if out:
             out.append("")
@@ -431,8 +442,25 @@ def format_report(report: TestReport) -> str:
                    "run (see above)")
     if not report.files:
         out.append("no rule tests found")
-    out.append(f"{report.passed} passed, {report.failed} failed")
+    out.append(f"{report.passed} passed, {report.failed} failed"
+               + (f", {report.deselected} deselected" if report.deselected else ""))
     return "\n".join(out) + "\n"
+
+
+def describe_differences(result: TestResult) -> list[str]:
+    """The failure's diff, indented: one line per expectation that did not hold."""
+    if result.passed:
+        return []
+    out: list[str] = []
+    width = max(len(d.what) for d in result.differences)
+    for d in result.differences:
+        if d.what == "applied":
+            out.append(f"    {d.what:<{width}}  expected {d.expected}")
+            out.append(f"    {'':<{width}}  actual   {d.actual}")
+            out.extend(_list_diff(d.expected, d.actual, width))
+        else:
+            out.append(f"    {d.what:<{width}}  expected {d.expected}, actual {d.actual}")
+    return out
 
 
 def _list_diff(expected: str, actual: str, width: int) -> list[str]:
