@@ -97,20 +97,29 @@ _PAINTED = [  # a diagnostic's code (and severity) coloured by its severity
 ]
 
 
+def _verdict(match: re.Match[str], colour: str) -> str:
+    return click.style(match.group(0), fg=colour, bold=True)
+
+
 def _code(match: re.Match[str], colour: str) -> str:
     return match.group(1) + click.style(match.group(2), fg=colour, bold=True)
 _CARET = re.compile(r"^( +\| *)(\^+)$", re.M)
 _HINT = re.compile(r"^( += )(hint:)", re.M)
+_VERDICT = [(re.compile(r"^PASS(?= )", re.M), "green"), (re.compile(r"^FAIL(?= )", re.M), "red"),
+            (re.compile("✓"), "green"), (re.compile("✗"), "red")]  # promo test, promo explain
 _HEADING = re.compile(r"^(Applied:|Capped:|Not applied:|Summary of \d+ carts:|==> .* <==)$", re.M)
 
 
 def paint(text: str) -> str:
     """``text`` with the parts people look for first in colour: codes by severity, the
-    carets, hints, and the headings of ``promo eval``."""
+    carets, hints, the headings of ``promo eval``, the verdicts of ``promo test`` and
+    ``promo explain``."""
     for pattern, colour in _PAINTED:
         text = pattern.sub(functools.partial(_code, colour=colour), text)
     text = _CARET.sub(lambda m: m.group(1) + click.style(m.group(2), fg="red"), text)
     text = _HINT.sub(lambda m: m.group(1) + click.style(m.group(2), fg="cyan"), text)
+    for pattern, colour in _VERDICT:
+        text = pattern.sub(functools.partial(_verdict, colour=colour), text)
     return _HEADING.sub(lambda m: click.style(m.group(1), bold=True), text)
 
 

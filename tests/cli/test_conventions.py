@@ -54,11 +54,25 @@ def test_force_colour_colours_codes_carets_hints_and_headings(root: Path, monkey
     assert f"{ESC}31m{ESC}1mPR126{ESC}0m" in err  # errors on standard error too
 
 
+def test_verdicts_of_test_and_explain_are_coloured(root: Path, monkeypatch) -> None:
+    monkeypatch.chdir(root)
+    out, _ = _run(["test", "rulesets/fashion"], FORCE_COLOR="1")
+    assert out.startswith(f"{ESC}32m{ESC}1mPASS{ESC}0m showcase")
+    out, _ = _run(["explain", RULESET, CART, "vip-15", "black-friday-30"], FORCE_COLOR="1")
+    assert f"{ESC}32m{ESC}1m✓{ESC}0m vip-15  applied" in out
+    assert f"{ESC}31m{ESC}1m✗{ESC}0m black-friday-30  rejected" in out
+    for argv in (["test", "rulesets/fashion"], ["explain", RULESET, CART]):
+        assert ESC not in _run(argv)[0]
+
+
 def test_machine_formats_are_never_coloured(root: Path, monkeypatch, mistakes: str) -> None:
     monkeypatch.chdir(root)
     for argv in (["lint", mistakes, "--format", "json"], ["lint", mistakes, "--format", "sarif"],
                  ["lint", mistakes, "--format", "github"],
-                 ["eval", RULESET, CART, "--format", "json"]):
+                 ["eval", RULESET, CART, "--format", "json"],
+                 ["test", "rulesets/fashion", "--format", "junit"],
+                 ["test", "rulesets/fashion", "--format", "json"],
+                 ["explain", RULESET, CART, "--format", "json"]):
         out, _ = _run(argv, FORCE_COLOR="1")
         assert ESC not in out
 
