@@ -53,6 +53,17 @@ def not_a_cart(data: Any) -> tuple[str, str] | None:
     return None
 
 
+def other_file(data: Any) -> str | None:
+    """What to do with a ruleset or a cart given where rule tests are expected."""
+    if isinstance(data, dict) and {"ruleset", "promotions"} & set(data):
+        return "this file is a ruleset: check it with `promo lint FILE`; its tests go in " \
+               "a tests/ folder beside it"
+    if not_a_ruleset(data) is not None:
+        return "this file is a cart: price it with `promo eval RULESET FILE`, or name it in " \
+               "a test's cart:"
+    return None
+
+
 def unknown_field(name: str, known: list[str], allowed: list[str] | None) -> str | None:
     """A hint for an unknown field ``name``: the field meant (never ``name`` itself).
 

@@ -49,6 +49,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dsl import hints
 from dsl.codes import BAD_TEST_FILE, TEST_TARGET_MISSING
 from dsl.currencies import MINOR_UNITS
 from dsl.errors import Diagnostic, InputError, PromoError, Span, attach_source
@@ -243,7 +244,7 @@ def load_test_file(path: str | Path) -> tuple[list[RuleTest], list[Diagnostic]]:
         where = doc.position(()).value
         return [], attach_source([Diagnostic(
             BAD_TEST_FILE, "a rule test file is a list of tests: - name: ..., cart: ..., "
-            "expect: ...", where)], source.lines)
+            "expect: ...", where, hint=hints.other_file(doc.data))], source.lines)
     try:
         cases = _FILE.validate_python(doc.data)
     except ValidationError as err:

@@ -37,3 +37,17 @@ def test_a_checkout_names_a_refused_code_as_the_ruleset_writes_it(root: Path, tm
     assert result.exit_code == 0, result.output
     assert "not applied: newsletter-15 (NEWS15): coupon_limit: at most 1 coupon per order; " \
            "WELCOME10 applied\n" in result.stdout
+
+
+def test_a_ruleset_or_a_cart_given_to_promo_test_says_what_to_do(root: Path,
+                                                                 monkeypatch) -> None:
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(cli, ["test", "rulesets/fashion/ruleset.yaml",
+                                      "rulesets/fashion/carts/example.yaml"])
+    assert result.exit_code == 2
+    hints = [line.strip() for line in result.output.splitlines() if "= hint" in line]
+    assert hints == [
+        "= hint: this file is a cart: price it with `promo eval RULESET FILE`, or name it in "
+        "a test's cart:",
+        "= hint: this file is a ruleset: check it with `promo lint FILE`; its tests go in a "
+        "tests/ folder beside it"]
