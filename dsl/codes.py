@@ -46,6 +46,8 @@ TEXT_TOO_LONG = _code("PR109", "a text (YAML scalar) longer than 10,000 characte
 TOO_MANY_PROMOTIONS = _code("PR110", "more than 10,000 promotions in a ruleset")
 CONDITIONS_TOO_LONG = _code("PR111", "conditions longer than 2,000,000 characters in all in "
                                      "a ruleset")
+NOT_A_RULESET = _code("PR119", "a file of another kind: a cart or rule tests where a "
+                                "ruleset is expected, a ruleset or rule tests as a cart")
 
 # the document model
 MISSING_FIELD = _code("PR120", "a required field is missing")

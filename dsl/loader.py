@@ -39,6 +39,7 @@ from .codes import (
     YAML_SYNTAX,
 )
 from .errors import Diagnostic, PromoError, Span
+from .hints import yaml_syntax
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_LINES = 500_000
@@ -433,7 +434,9 @@ class _Composer:
             mark = err.problem_mark or err.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             problem = err.problem or err.context or "invalid YAML"
-            self.fail(YAML_SYNTAX, f"YAML syntax error: {problem}", Span(self.name, line, col))
+            source_line = self.source.lines[line - 1] if line <= len(self.source.lines) else None
+            self.fail(YAML_SYNTAX, f"YAML syntax error: {problem}", Span(self.name, line, col),
+                      yaml_syntax(problem, source_line, col))
             return None
         except yaml.YAMLError as err:
             self.fail(YAML_SYNTAX, f"YAML error: {err}", Span(self.name, 1, 1))
@@ -539,62 +542,3 @@ def compose_document(source: SourceFile, caps: Caps | None = None,
     if composer.diagnostics and data is None:
         return None, composer.diagnostics
     return Document(data, composer.positions, source), composer.diagnostics
-
-
-def expression_location(doc: Document, path: Path_, line: int, col: int) -> Span:
-    """Map a (line, col) inside the expression at ``path`` onto the YAML file.
-
-    Folding and block indentation change only whitespace, so the k-th non-blank character
-    of the expression is the k-th non-blank character of the scalar's source (after its
-    quote or block indicator), an escape of a quoted scalar counting as what it writes."""
-    pos = doc.position(path)
-    value: Any = doc.data
-    for part in path:
-        value = value[part]
-    text = str(value)
-    lines = text.split("\n")
-    offset = sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
-    wanted = sum(1 for ch in text[:offset] if not ch.isspace())
-    src = doc.source.lines
-    row, column = pos.value.line - 1, pos.value.col - 1
-    if pos.style in ("|", ">"):
-        row, column = row + 1, 0
-    elif pos.style in ('"', "'"):
-        column += 1
-    seen = 0
-    while row < len(src):
-        current = src[row]
-        while column < len(current):
-            char, width = _written(current, column, pos.style)
-            if not char.isspace():
-                if seen == wanted:
-                    return Span(doc.source.name, row + 1, column + 1, expr_col=col)
-                seen += 1
-            column += width
-        row, column = row + 1, 0
-    return Span(doc.source.name, pos.value.line, pos.value.col, expr_col=col)
-
-
-_DQ_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f",
-               "r": "\r", "e": "\x1b", "N": "\x85", "_": "\xa0", "L": "\u2028",
-               "P": "\u2029"}
-_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
-
-
-def _written(line: str, column: int, style: str | None) -> tuple[str, int]:
-    """The value character written at ``line[column]`` and how many source characters it
-    takes: an escape (a backslash sequence in double quotes, '' in single) writes one."""
-    if style == "'" and line.startswith("''", column):
-        return "'", 2
-    if style != '"' or line[column] != "\\":
-        return line[column], 1
-    escaped = line[column + 1:column + 2]
-    if not escaped:  # an escaped line break writes nothing
-        return " ", 1
-    digits = _HEX_ESCAPES.get(escaped)
-    if digits:
-        try:
-            return chr(int(line[column + 2:column + 2 + digits], 16)), 2 + digits
-        except ValueError:
-            return escaped, 2
-    return _DQ_ESCAPES.get(escaped, escaped), 2

@@ -11,24 +11,26 @@ five diagnostics.  ``load_ruleset`` raises them together as one
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import gc
 import os
-from collections.abc import Iterator
+import types
+import typing
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from . import loader
+from . import hints, loader
 from .codes import (
     DUPLICATE_PROMOTION_ID,
     FLOAT_MONEY,
     INVALID_VALUE,
     MISSING_FIELD,
     NOT_A_MAPPING,
+    NOT_A_RULESET,
     UNKNOWN_FIELD,
     UNREADABLE,
 )
@@ -48,9 +50,9 @@ from .loader import (
     Path_,
     SourceFile,
     compose_document,
-    expression_location,
     read_source,
 )
+from .locate import expression_location
 from .model import CONDITION_FIELDS, Ruleset, all_field_names
 from .values import Condition
 
@@ -195,6 +197,9 @@ class ValidationCodes:
     invalid: str = INVALID_VALUE
     json_paths: bool = False
     """Start every message with the value's JSON path (``lines[2].unit_price``)."""
+    model: Callable[[], type[BaseModel]] | None = None
+    """The document's model, for the fields a did-you-mean hint looks among (given as a
+    function: a module declares its codes before its models)."""
 
 
 def json_path(loc: tuple[Any, ...]) -> str:
@@ -205,8 +210,50 @@ def json_path(loc: tuple[Any, ...]) -> str:
     return out or "document"
 
 
+def _unwrapped(annotation: Any) -> Any:
+    """``X`` of ``Annotated[X, ...]`` and of ``X | None``."""
+    while True:
+        if typing.get_origin(annotation) is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+            annotation = args[0]
+            continue
+        return annotation
+
+
+def _tagged(annotation: Any, tag: str) -> Any:
+    """The member of a tagged union (the effects) whose tag is ``tag``, or ``None``."""
+    for member in typing.get_args(annotation):
+        if any(getattr(m, "tag", None) == tag for m in getattr(member, "__metadata__", ())):
+            return member
+    return None
+
+
+def fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """The fields of the mapping that holds ``loc``'s last part, when the model says."""
+    current: Any = model
+    for part in loc[:-1]:
+        current = _unwrapped(current)
+        if isinstance(part, int):
+            current = (typing.get_args(current) or (None,))[0]
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            found = [f for n, f in current.model_fields.items() if (f.alias or n) == part]
+            if not found:
+                return None
+            current = found[0].annotation
+        else:
+            current = _tagged(current, part)
+    current = _unwrapped(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted(f.alias or n for n, f in current.model_fields.items())
+    return None
+
+
 def validation_diagnostics(doc: Document, err: ValidationError,
-                           codes: ValidationCodes = ValidationCodes()) -> list[Diagnostic]:
+                           codes: ValidationCodes = ValidationCodes(),
+                           model: type[BaseModel] | None = None) -> list[Diagnostic]:
     """Turn a pydantic ``ValidationError`` on ``doc.data`` into positioned diagnostics."""
     out = []
     for item in err.errors(include_url=False):
@@ -228,8 +275,9 @@ def validation_diagnostics(doc: Document, err: ValidationError,
             code = codes.unknown
             span = doc.positions.get(loc, pos).key or span
             message = f"unknown field '{loc[-1]}'"
-            close = difflib.get_close_matches(str(loc[-1]), _FIELD_NAMES, n=1, cutoff=0.7)
-            hint = f"did you mean '{close[0]}'?" if close else None
+            model = model or (codes.model() if codes.model else None)
+            hint = hints.unknown_field(str(loc[-1]), _FIELD_NAMES,
+                                       fields_at(model, loc) if model else None)
         elif kind.startswith("PR"):
             code = kind
             message = item["msg"]
@@ -237,7 +285,8 @@ def validation_diagnostics(doc: Document, err: ValidationError,
         else:
             code = codes.invalid
             label = json_path(loc) if codes.json_paths else _label(loc)
-            message = f"{label}: {item['msg'][0].lower()}{item['msg'][1:]}"
+            message, hint = hints.plain_message(kind, label, item["msg"], item.get("ctx"),
+                                                item.get("input"))
             if isinstance(item.get("input"), (int, float)) and "string" in kind:
                 hint = "quote it to make it text"
         if codes.json_paths and code != codes.invalid:
@@ -280,7 +329,11 @@ def _analyze(source: SourceFile) -> Analysis:
     doc, diagnostics = compose_document(source)
     ruleset = None
     if doc is not None:
-        if not isinstance(doc.data, dict):
+        if (found_else := hints.not_a_ruleset(doc.data)) is not None:
+            message, hint = found_else
+            diagnostics.append(Diagnostic(NOT_A_RULESET, message, doc.position(()).value,
+                                          hint=hint))
+        elif not isinstance(doc.data, dict):
             diagnostics.append(Diagnostic(NOT_A_MAPPING, "a ruleset is a mapping with "
                                           "ruleset:, dsl:, currency:, stacking:, "
                                           "promotions: ...", doc.position(()).value))
@@ -293,7 +346,7 @@ def _analyze(source: SourceFile) -> Analysis:
                     _with_conditions(doc.data, parsed),
                     context={"minor_units": _minor_units(doc.data)})
             except ValidationError as err:
-                diagnostics.extend(validation_diagnostics(doc, err))
+                diagnostics.extend(validation_diagnostics(doc, err, model=Ruleset))
     unique = list(dict.fromkeys(diagnostics))
     unique = sorted(attach_source(unique, source.lines), key=Diagnostic.sort_key)
     if unique:

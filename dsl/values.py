@@ -136,6 +136,13 @@ def _shown(number: Decimal) -> str:
 
 
 def _percent(value: Any) -> Decimal:
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number = value.strip().rstrip("%").strip()
+        raise custom_error(INVALID_VALUE, "a percentage is a plain number: write {number}, "
+                           "not \"{value}\"", number=number or "50", value=value)
+    if isinstance(value, str) and not _DECIMAL_TEXT.match(value.strip()):
+        raise custom_error(INVALID_VALUE, "a percentage is a plain number such as 15 or 12.5, "
+                           "got '{value}'", value=value)
     pct = parse_decimal(value, "a percentage")
     if not Decimal(0) < pct <= MAX_PERCENT:
         raise custom_error(INVALID_VALUE, "a percentage must be more than 0 and at most 100 "

@@ -68,7 +68,7 @@ from dsl.ruleset import ValidationCodes, json_path, validation_diagnostics
 from dsl.values import MAX_AMOUNT, YEARS, MoneyRules, money_validator, normalise_code
 
 VALIDATION_CODES = ValidationCodes(missing=CART_MISSING, unknown=CART_UNKNOWN_FIELD,
-                                   invalid=CART_INVALID, json_paths=True)
+                                   invalid=CART_INVALID, json_paths=True, model=lambda: Cart)
 
 
 class CartError(DiagnosticsError, InputError):

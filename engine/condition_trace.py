@@ -57,7 +57,8 @@ from zoneinfo import ZoneInfo
 from dsl.errors import Span
 from dsl.expr import nodes as n
 from dsl.expr.format import format_expression
-from dsl.loader import Document, NodePosition, SourceFile, expression_location
+from dsl.loader import Document, NodePosition, SourceFile
+from dsl.locate import expression_location
 from dsl.model import CONDITION_FIELDS, Promotion
 from dsl.values import Condition
 

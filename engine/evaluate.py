@@ -93,7 +93,9 @@ class Evaluation:
         self.cart = cart
         self.facts = facts
         self.at = at
-        self.at_text = at.isoformat()  # in the result, and in the reasons about windows
+        # In the result and the reasons about windows: in the ruleset's timezone, like the
+        # windows it is compared with, to the second.
+        self.at_text = at.astimezone(program.zone).isoformat(timespec="seconds")
         self.instant = at.astimezone(dt.UTC)
         self.chosen = chosen
         self.usage = usage

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from dsl.model import Stacking
+from dsl.values import normalise_code
 
 from . import reasons as r
 from .money import whole_minor
@@ -128,4 +129,7 @@ def take(state: PassState, entry: Applied) -> None:
     if promo.group is not None:
         state.groups[promo.group] = entry.compiled.id
     if entry.compiled.is_coupon and entry.coupon is not None:
-        state.coupons.append(entry.coupon)
+        # named in the reasons as the ruleset writes it, not as the cart entered it
+        entered = normalise_code(entry.coupon)
+        state.coupons.append(next((c for c in (promo.coupons or (promo.coupon,))
+                                   if c and normalise_code(c) == entered), entry.coupon))

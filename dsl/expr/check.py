@@ -29,6 +29,19 @@ def _suggest(word: str, choices: list[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+def _field_hint(name: str, root: str) -> str:
+    """A close field of ``root``, and the same field of another object (``cart.orders``
+    is ``customer.orders``); else the fields ``root`` has."""
+    fields = SCOPES[root]
+    close = difflib.get_close_matches(name, [*fields, ATTRIBUTES], n=1, cutoff=0.6)
+    elsewhere = [f"{scope}.{name}" for scope in SCOPES if scope != root and name in SCOPES[scope]]
+    if close:
+        return f"did you mean '{close[0]}'" + "".join(f", or {e}" for e in elsewhere) + "?"
+    if elsewhere:
+        return f"'{name}' is a field of {elsewhere[0].split('.')[0]}: {elsewhere[0]}"
+    return f"{root} has: {', '.join(sorted(fields))}"
+
+
 def _show(node: n.Node) -> str:
     text = format_expression(node)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -98,10 +111,8 @@ class Checker(n.Visitor):
             if rest[0] in fields:
                 return self.error(UNKNOWN_NAME, f"'{root}.{rest[0]}' has no field "
                                   f"'{rest[1]}'", node.span)
-            choices = [*fields, ATTRIBUTES]
             return self.error(UNKNOWN_NAME, f"unknown field '{rest[0]}' of {root}", node.span,
-                              _suggest(rest[0], choices)
-                              or f"{root} has: {', '.join(sorted(fields))}")
+                              _field_hint(rest[0], root))
         return fields[rest[0]].type
 
     # operators

@@ -146,6 +146,11 @@ def _translate(text: str, err: UnexpectedInput) -> ExpressionError:
     if isinstance(err, UnexpectedCharacters):
         pos = err.pos_in_stream
         ch = text[pos] if pos is not None and pos < len(text) else ""
+        after = text[pos + 1:pos + 2] if pos is not None else ""
+        if ch == "=" and after in ("<", ">"):  # => and =< for >= and <=
+            meant = after + "="
+            return _syntax(f"'={after}' is not an operator", err.line, err.column,
+                           hint=f"write '{meant}' ({'at least' if meant == '>=' else 'at most'})")
         if ch == "=":
             return _syntax("'=' is not an operator", err.line, err.column,
                            hint="use '==' to compare")

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from ..errors import Diagnostic, Severity, Span
 from ..expr.nodes import Node
-from ..loader import Document, Path_, expression_location
+from ..loader import Document, Path_
+from ..locate import expression_location
 from ..model import Promotion, Ruleset, Stacking
 
 

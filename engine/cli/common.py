@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import functools
+import os
+import re
 import sys
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from dsl.codes import BAD_OPTION
 from dsl.errors import InputError, PromoError
+
+if TYPE_CHECKING:
+    from dsl.model import Ruleset
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,7 +31,7 @@ def handles_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except PromoError as err:
-            click.echo(err.render(), err=True)
+            echo(err.render(), err=True)
             sys.exit(EXIT_USAGE)
 
     return wrapper  # type: ignore[return-value]
@@ -50,3 +55,77 @@ class Path(click.Path):
         if isinstance(value, str) and "\x00" in value:
             self.fail("a path cannot contain a NUL character", param, ctx)
         return super().convert(value, param, ctx)
+
+
+# ------------------------------------------------------------------ conventions
+
+
+def shown_time(moment: datetime, zone: tzinfo | None = None) -> str:
+    """A time as text output prints it: in ``zone`` (the ruleset's timezone; else as
+    it is), to the second."""
+    return (moment.astimezone(zone) if zone is not None else moment).isoformat(
+        timespec="seconds")
+
+
+def written_codes(ruleset: Ruleset) -> dict[str, str]:
+    """Each coupon code as the ruleset writes it, by its normalised form (the form the
+    store and the matching use)."""
+    from dsl.values import normalise_code
+
+    written: dict[str, str] = {}
+    for promotion in ruleset.promotions:
+        for code in ([promotion.coupon] if promotion.coupon else [*(promotion.coupons or ())]):
+            written.setdefault(normalise_code(code), code)
+    return written
+
+
+def colour_wanted(err: bool = False) -> bool:
+    """Colour only on a terminal: ``NO_COLOR`` (set and not empty) turns it off, then
+    ``FORCE_COLOR`` (set and not empty) on, whatever the output is; ``TERM=dumb`` off."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    stream = sys.stderr if err else sys.stdout
+    return os.environ.get("TERM") != "dumb" and stream.isatty()
+
+
+_PAINTED = [  # a diagnostic's code (and severity) coloured by its severity
+    (re.compile(r"^(\S[^\n]*?:\d+:\d+: )(PR\d{3} \[warning\])", re.M), "yellow"),
+    (re.compile(r"^(\S[^\n]*?:\d+:\d+: )(PR\d{3} \[info\])", re.M), "blue"),
+    (re.compile(r"^(\S[^\n]*?:\d+:\d+: )(PR\d{3}(?: \[error\])?)(?=\s)", re.M), "red"),
+]
+
+
+def _verdict(match: re.Match[str], colour: str) -> str:
+    return click.style(match.group(0), fg=colour, bold=True)
+
+
+def _code(match: re.Match[str], colour: str) -> str:
+    return match.group(1) + click.style(match.group(2), fg=colour, bold=True)
+_CARET = re.compile(r"^( +\| *)(\^+)$", re.M)
+_HINT = re.compile(r"^( += )(hint:)", re.M)
+_VERDICT = [(re.compile(r"^PASS(?= )", re.M), "green"), (re.compile(r"^FAIL(?= )", re.M), "red"),
+            (re.compile("✓"), "green"), (re.compile("✗"), "red")]  # promo test, promo explain
+_HEADING = re.compile(r"^(Applied:|Capped:|Not applied:|Summary of \d+ carts:|==> .* <==)$", re.M)
+
+
+def paint(text: str) -> str:
+    """``text`` with the parts people look for first in colour: codes by severity, the
+    carets, hints, the headings of ``promo eval``, the verdicts of ``promo test`` and
+    ``promo explain``."""
+    for pattern, colour in _PAINTED:
+        text = pattern.sub(functools.partial(_code, colour=colour), text)
+    text = _CARET.sub(lambda m: m.group(1) + click.style(m.group(2), fg="red"), text)
+    text = _HINT.sub(lambda m: m.group(1) + click.style(m.group(2), fg="cyan"), text)
+    for pattern, colour in _VERDICT:
+        text = pattern.sub(functools.partial(_verdict, colour=colour), text)
+    return _HEADING.sub(lambda m: click.style(m.group(1), bold=True), text)
+
+
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` in colour where ``colour_wanted`` says so, plain elsewhere."""
+    if colour_wanted(err):
+        click.echo(paint(text), err=err, nl=nl, color=True)
+    else:
+        click.echo(text, err=err, nl=nl)

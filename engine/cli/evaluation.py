@@ -1,41 +1,154 @@
-"""``promo eval``: a dry run of a ruleset against a cart snapshot."""
+"""``promo eval``: a dry run of a ruleset against one cart snapshot, or many.
+
+With one cart the output is the single result (text, or one JSON document).  With
+several, every cart is read and priced before anything is printed: when one of
+them is invalid, every invalid cart's errors go to standard error (each naming its
+file), nothing goes to standard output and the exit code is 2, so a pipeline never
+reads a partial set of results as if it were complete.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import common
-from .common import handles_errors, parse_moment
+from .common import EXIT_USAGE, handles_errors, parse_moment
+
+if TYPE_CHECKING:
+    from dsl.errors import PromoError
+
+    from ..cart import Cart
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
 
 
 @click.command(name="eval")
 @click.argument("ruleset", type=common.Path(dir_okay=False))
-@click.argument("cart", type=common.Path(dir_okay=False))
+@click.argument("carts", nargs=-1, required=True, metavar="CART...",
+                type=common.Path(dir_okay=False, allow_dash=True))
 @click.option("--at", "at", metavar="ISO-8601", help="Evaluate at this time instead of the "
               "cart's `at` (e.g. 2026-07-01T12:00:00+02:00).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+              show_default=True, help="Output format; with several carts, json is one JSON "
+              "line per cart ({\"file\", \"result\"}).")
 @click.option("--db", "db", type=common.Path(dir_okay=False), metavar="PATH_OR_URL",
               help="A usage store to read, a SQLite file or a postgresql:// URL (it must "
               "exist; opened read-only, never written): promotions whose limits are used up "
               "are rejected.")
 @handles_errors
-def eval_(ruleset: str, cart: str, at: str | None, fmt: str, db: str | None) -> None:
-    """Dry-run a ruleset against a cart snapshot: priced lines and why."""
+def eval_(ruleset: str, carts: tuple[str, ...], at: str | None, fmt: str,
+          db: str | None) -> None:
+    """Dry-run a ruleset against cart snapshots: priced lines and why.  CART may be
+    `-` (standard input); several carts give one block each and a summary."""
     from dsl import load_ruleset
+    from dsl.errors import PromoError
 
-    from ..cart import load_cart
     from ..program import evaluate
     from ..usage import StoreView, open_store
-    from .render import render_text
+    from .render import render_summary, render_text
 
+    if carts.count(STDIN) > 1:
+        raise click.UsageError("standard input ('-') can be given as a cart only once")
     moment = parse_moment(at) if at else None
-    rules, snapshot = load_ruleset(Path(ruleset)), load_cart(Path(cart))
-    if db is None:
-        result = evaluate(rules, snapshot, at=moment)
+    rules = load_ruleset(Path(ruleset))
+    codes = common.written_codes(rules)
+    results, errors = [], []
+    with contextlib.ExitStack() as stack:
+        usage = None if db is None else \
+            StoreView(stack.enter_context(open_store(db, readonly=True)), rules)
+        for name in carts:
+            try:
+                results.append((_shown(name), evaluate(rules, _read_cart(name), at=moment,
+                                                        usage=usage)))
+            except PromoError as err:
+                if len(carts) == 1:
+                    raise _naming(err, _shown(name)) from None
+                errors.append(_naming(err, _shown(name)))
+    if errors:
+        for error in errors:
+            common.echo(error.render(), err=True)
+        click.echo(f"{len(errors)} of {len(carts)} carts invalid: nothing was priced",
+                   err=True)
+        sys.exit(EXIT_USAGE)
+    if len(results) == 1:
+        result = results[0][1]
+        if fmt == "json":
+            click.echo(result.to_json(), nl=False)
+        else:
+            common.echo(render_text(result, codes), nl=False)
+    elif fmt == "json":
+        for name, result in results:
+            click.echo(json.dumps({"file": name, "result": result.to_dict()},
+                                  ensure_ascii=False))
     else:
-        with open_store(db, readonly=True) as store:
-            result = evaluate(rules, snapshot, at=moment, usage=StoreView(store, rules))
-    click.echo(result.to_json() if fmt == "json" else render_text(result), nl=False)
+        for name, result in results:
+            common.echo(f"==> {name} <==\n{render_text(result, codes)}")
+        common.echo(render_summary(results), nl=False)
+
+
+def _shown(name: str) -> str:
+    return STDIN_NAME if name == STDIN else name
+
+
+def _read_cart(name: str) -> Cart:
+    """The cart in the file ``name``, or on standard input for ``-`` (read up to the
+    size a cart file may have, so a runaway pipe is refused, not buffered)."""
+    from dsl.codes import CART_UNREADABLE, TOO_LARGE
+    from dsl.errors import PromoError, Span
+    from dsl.loader import MAX_BYTES
+
+    from ..cart import CartError, load_cart, load_cart_text
+
+    if name != STDIN:
+        try:
+            return load_cart(Path(name))
+        except CartError as err:
+            raise _other_kind(name) or err from None
+    try:
+        text = sys.stdin.read(MAX_BYTES + 1)
+    except UnicodeDecodeError as err:
+        raise PromoError(f"cannot read cart: standard input is not UTF-8 text ({err.reason})",
+                         Span(STDIN_NAME, 1, 1), code=CART_UNREADABLE) from None
+    if len(text) > MAX_BYTES:
+        raise PromoError(f"standard input holds more than {MAX_BYTES:,} characters; "
+                         "the limit of a cart", Span(STDIN_NAME, 1, 1), code=TOO_LARGE)
+    return load_cart_text(text, name=STDIN_NAME)
+
+
+def _other_kind(name: str) -> PromoError | None:
+    """A ruleset or rule tests given as a cart, said so in one error (not a dozen unknown
+    fields); ``None`` for a cart with mistakes."""
+    from dsl import hints
+    from dsl.codes import NOT_A_RULESET
+    from dsl.errors import PromoError
+    from dsl.loader import compose_document, read_source
+
+    try:
+        doc, _ = compose_document(read_source(name))
+    except (OSError, UnicodeDecodeError, PromoError):  # unreadable: the cart's error says so
+        return None
+    found = hints.not_a_cart(doc.data) if doc is not None else None
+    if doc is None or found is None:
+        return None
+    at = doc.position(()).value
+    return PromoError(found[0], at, code=NOT_A_RULESET, hint=found[1],
+                      source_line=doc.source.lines[at.line - 1])
+
+
+def _naming(err: PromoError, name: str) -> PromoError:
+    """``err`` with the cart's file named where a diagnostic has no position (the cart's
+    currency, its evaluation time: checked once the cart is read)."""
+    from dsl.errors import DiagnosticsError, Span
+
+    if all(d.span is not None for d in err.diagnostics):
+        return err
+    return DiagnosticsError([d if d.span is not None else replace(d, span=Span(name, 1, 1))
+                             for d in err.diagnostics])

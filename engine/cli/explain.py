@@ -49,4 +49,4 @@ def explain(ruleset: str, cart: str, promotions: tuple[str, ...], at: str | None
     if fmt == "json":
         click.echo(json.dumps(trace.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_trace(trace), nl=False)
+        common.echo(render_trace(trace), nl=False)  # colour on a terminal

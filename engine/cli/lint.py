@@ -66,6 +66,9 @@ def lint(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: str | No
     config = config.overridden(codes(select, "--select"), codes(ignore, "--ignore") or ())
     moment = parse_moment(now, "--now") if now else None
     report = lint_paths(paths or ("rulesets",), config=config, now=moment)
-    click.echo(format_report(report, fmt), nl=False)
+    if fmt == "text":
+        common.echo(format_report(report, fmt), nl=False)  # colour on a terminal
+    else:
+        click.echo(format_report(report, fmt), nl=False)
     threshold = Severity(fail_on) if fail_on else (config.fail_on or Severity.ERROR)
     sys.exit(EXIT_FINDINGS if report.failed(threshold) else EXIT_OK)

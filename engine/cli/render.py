@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from tabulate import tabulate
+
+from dsl.values import normalise_code
 
 from ..result import Result
 
@@ -13,8 +16,14 @@ def _minus(amount: Decimal) -> str:
     return f"-{amount}" if amount else str(amount)
 
 
-def render_text(result: Result) -> str:
-    """Lines, discounts, totals, and why each other promotion did not apply."""
+def render_text(result: Result, codes: Mapping[str, str] | None = None) -> str:
+    """Lines, discounts, totals, and why each other promotion did not apply.
+
+    ``codes``: each coupon code as the ruleset writes it, by its normalised form
+    (``common.written_codes``); a code the cart entered is shown so when it matched."""
+    def code(entered: str | None) -> str:
+        return (codes or {}).get(normalise_code(entered), entered) if entered else ""
+
     out = [f"ruleset {result.ruleset} · cart {result.cart} · {result.currency} · "
            f"at {result.at}", ""]
     rows = []
@@ -36,7 +45,7 @@ def render_text(result: Result) -> str:
                f"total {result.total}")
     if result.applied:
         out += ["", "Applied:"]
-        out.append(tabulate([[a.promotion, a.coupon or "", _minus(a.amount), a.name or ""]
+        out.append(tabulate([[a.promotion, code(a.coupon), _minus(a.amount), a.name or ""]
                              for a in result.applied], tablefmt="plain",
                             disable_numparse=True, colalign=("left", "left", "right", "left")))
     if result.capped:
@@ -45,7 +54,19 @@ def render_text(result: Result) -> str:
                              for c in result.capped], tablefmt="plain", disable_numparse=True))
     if result.rejected:
         out += ["", "Not applied:"]
-        out.append(tabulate([[x.promotion or "-", x.coupon or "", x.code, x.reason]
+        out.append(tabulate([[x.promotion or "-", code(x.coupon) if x.promotion else x.coupon or "",
+                              x.code, x.reason]
                              for x in result.rejected], tablefmt="plain",
                             disable_numparse=True))
     return "\n".join(out) + "\n"
+
+
+def render_summary(results: Sequence[tuple[str, Result]]) -> str:
+    """One row per cart (its file, id, subtotal, discount, total, applied promotions),
+    after the carts' blocks."""
+    rows = [[name, r.cart, r.subtotal, _minus(r.total_discount), r.total,
+             ", ".join(r.applied_ids()) or "-"] for name, r in results]
+    table = tabulate(rows, headers=["file", "cart", "subtotal", "discount", "total",
+                                    "applied"], disable_numparse=True,
+                     colalign=("left", "left", "right", "right", "right", "left"))
+    return f"Summary of {len(results)} carts:\n{table}\n"

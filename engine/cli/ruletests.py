@@ -60,7 +60,11 @@ def test_(paths: tuple[str, ...], fmt: str, keyword: str, update: bool, with_cov
         seen, total = coverage.total
         if total and 100 * seen < fail_under * total:
             exit_code = 1
-    click.echo(_render(report, fmt, coverage, fail_under), nl=False)
+    output = _render(report, fmt, coverage, fail_under)
+    if fmt == "text":
+        common.echo(output, nl=False)  # colour on a terminal
+    else:
+        click.echo(output, nl=False)
     sys.exit(exit_code)
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from tabulate import tabulate
@@ -23,6 +23,9 @@ from ..usage import DEFAULT_PATH, UsageStore, open_store
 from ..usage.backend import URL
 from . import common
 from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
+
+if TYPE_CHECKING:
+    from dsl.model import Ruleset
 
 
 class Location(common.Path):
@@ -56,7 +59,9 @@ def _aware(text: str | None) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _echo_reservation(store: UsageStore, order_ref: str, fmt: str) -> None:
+def _echo_reservation(store: UsageStore, order_ref: str, fmt: str,
+                      rules: Ruleset | None = None) -> None:
+    """The reservation; in text, its time in ``rules``' timezone (else as stored, UTC)."""
     res = store.reservation(order_ref)
     data = {"order_ref": res.order_ref, "state": res.state, "customer": res.customer,
             "expires_at": res.expires_at.isoformat(),
@@ -66,17 +71,21 @@ def _echo_reservation(store: UsageStore, order_ref: str, fmt: str) -> None:
     else:
         uses = ", ".join(u.promotion for u in res.uses) or "no promotions"
         click.echo(f"{res.order_ref}: {res.state} ({uses}); hold until "
-                   f"{res.expires_at.isoformat()}")
+                   f"{common.shown_time(res.expires_at, rules.zone if rules else None)}")
 
 
-def _echo_not_applied(result: Result) -> None:
-    """Why an entered code, or a promotion the limits refused, is not in the price."""
+def _echo_not_applied(result: Result, rules: Ruleset) -> None:
+    """Why an entered code, or a promotion the limits refused, is not in the price (a
+    code that matched a promotion as the ruleset writes it)."""
+    from dsl.values import normalise_code
+
+    written = common.written_codes(rules)
     for rejected in result.rejected:
         if rejected.coupon is None and rejected.code not in STORE_REASONS:
             continue
         what = rejected.promotion or f"code {rejected.coupon}"
         if rejected.promotion and rejected.coupon:
-            what += f" ({rejected.coupon})"
+            what += f" ({written.get(normalise_code(rejected.coupon), rejected.coupon)})"
         click.echo(f"not applied: {what}: {rejected.code}: {rejected.reason}")
     for cap in result.capped:
         if cap.source == "budget":
@@ -119,8 +128,8 @@ def reserve(ruleset: str, cart: str, order_ref: str, ttl: int, at: str | None, d
         else:
             click.echo(f"total {checkout.result.total} (discount "
                        f"{checkout.result.total_discount})")
-            _echo_not_applied(checkout.result)
-            _echo_reservation(store, order_ref, fmt)
+            _echo_not_applied(checkout.result, rules)
+            _echo_reservation(store, order_ref, fmt, rules)
 
 
 @usage.command()
@@ -137,7 +146,7 @@ def confirm(order_ref: str, ruleset: str | None, db: str, fmt: str) -> None:
     rules = load_ruleset(Path(ruleset)) if ruleset else None
     with open_store(db, create=False) as store:
         store.confirm(order_ref, rules, retake_expired=rules is not None)
-        _echo_reservation(store, order_ref, fmt)
+        _echo_reservation(store, order_ref, fmt, rules)
 
 
 @usage.command()
@@ -155,13 +164,17 @@ def release(order_ref: str, db: str, fmt: str) -> None:
 @usage.command()
 @click.option("--now", "now", metavar="ISO-8601", help="Expire as of this time (default now).")
 @DB_OPTION
+@FORMAT_OPTION
 @handles_errors
-def expire(now: str | None, db: str) -> None:
+def expire(now: str | None, db: str, fmt: str) -> None:
     """Background job: release every hold past its TTL; prune old idempotency records."""
     moment = _aware(now)
     with open_store(db, create=False) as store:
         expired = store.expire(moment)
         pruned = store.prune_idempotency(moment)
+    if fmt == "json":
+        click.echo(json.dumps({"expired": expired, "idempotency_pruned": pruned}, indent=2))
+        return
     for order_ref in expired:
         click.echo(f"expired {order_ref}")
     click.echo(f"{len(expired)} reservation{'s' if len(expired) != 1 else ''} expired")
@@ -213,8 +226,10 @@ def status(ruleset: str, at: str | None, db: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
+    written = common.written_codes(rules)  # the store keeps codes normalised
     click.echo(tabulate(
-        [[r["promotion"], r["coupon"] or "", "yes" if r["active"] else "no",
+        [[r["promotion"], written.get(r["coupon"], r["coupon"]) if r["coupon"] else "",
+          "yes" if r["active"] else "no",
           "-" if r["limit"] is None else r["limit"], r["reserved"], r["confirmed"],
           "-" if r["remaining"] is None else r["remaining"],
           "-" if r["budget_left"] is None else f"{r['budget_left']} of {r['budget']}"]
@@ -228,12 +243,32 @@ def status(ruleset: str, at: str | None, db: str, fmt: str) -> None:
               help="Print events after this outbox id.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many events.")
 @DB_OPTION
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json",
+              show_default=True, help="json: one event a line, as a relay reads them; "
+              "text: a table for people.")
+@click.option("--ruleset", type=common.Path(dir_okay=False), help="With --format text: "
+              "times in this ruleset's timezone, coupon codes as it writes them.")
 @handles_errors
-def events(since: int, limit: int | None, db: str) -> None:
-    """The outbox as JSON lines, oldest first, for a relay to publish."""
+def events(since: int, limit: int | None, db: str, fmt: str, ruleset: str | None) -> None:
+    """The outbox, oldest first: JSON lines for a relay to publish, or a table."""
+    from dsl import load_ruleset
+
+    rules = load_ruleset(Path(ruleset)) if ruleset else None
     with open_store(db, readonly=True) as store:
-        for event in store.events(since, limit):
+        found = store.events(since, limit)
+    if fmt == "json":
+        for event in found:
             click.echo(json.dumps(event, sort_keys=True))
+        return
+    zone, written = (rules.zone, common.written_codes(rules)) if rules else (None, {})
+    rows = [[e["id"], common.shown_time(dt.datetime.fromisoformat(e["occurred_at"]), zone),
+             e["event"], e["order_ref"], e.get("promotion", ""),
+             written.get(e.get("coupon") or "", e.get("coupon") or ""),
+             e.get("customer") or "-", f"{e.get('amount', '')} {e.get('currency', '')}".strip()]
+            for e in found]
+    click.echo(tabulate(rows, headers=["id", "occurred at", "event", "order", "promotion",
+                                       "coupon", "customer", "amount"], disable_numparse=True))
+    click.echo(f"{len(rows)} event{'s' if len(rows) != 1 else ''}")
 
 
 @usage.command()

@@ -49,6 +49,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from dsl import hints
 from dsl.codes import BAD_TEST_FILE, TEST_TARGET_MISSING
 from dsl.currencies import MINOR_UNITS
 from dsl.errors import Diagnostic, InputError, PromoError, Span, attach_source
@@ -98,7 +99,7 @@ def _moment(value: Any) -> dt.datetime:
         except ValueError:
             pass
     raise PydanticCustomError(BAD_TEST_FILE, "at: expected an ISO-8601 date and time such as "
-                              "\"2026-07-15T14:30:00+02:00\", got {value!r}",
+                              "\"2026-07-15T14:30:00+02:00\", got '{value}'",
                               {"value": str(value)})
 
 
@@ -243,7 +244,7 @@ def load_test_file(path: str | Path) -> tuple[list[RuleTest], list[Diagnostic]]:
         where = doc.position(()).value
         return [], attach_source([Diagnostic(
             BAD_TEST_FILE, "a rule test file is a list of tests: - name: ..., cart: ..., "
-            "expect: ...", where)], source.lines)
+            "expect: ...", where, hint=hints.other_file(doc.data))], source.lines)
     try:
         cases = _FILE.validate_python(doc.data)
     except ValidationError as err:

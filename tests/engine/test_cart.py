@@ -179,7 +179,7 @@ lines:
     quantity: 0
 """
     assert positioned(text) == [
-        ("PR300", "lines[0].quantity: input should be greater than or equal to 1", 7, 15)]
+        ("PR300", "lines[0].quantity: must be at least 1", 7, 15)]
 
 
 # ------------------------------------------------------- PR306 duplicates

@@ -259,11 +259,11 @@ def test_window_sentences_name_the_timezone(ruleset: Factory, cart: Factory,
     promotions, *_ = SCENARIOS["not_active_yet"]
     out = price(ruleset(promotions), cart(LINES))
     assert out.reason("p") == "starts 2026-07-01T00:00:00+02:00 (Europe/Berlin); " \
-                              "evaluated at 2026-06-15T12:00:00+00:00"
+                              "evaluated at 2026-06-15T14:00:00+02:00"
     promotions, *_ = SCENARIOS["expired"]
     out = price(ruleset(promotions), cart(LINES))
     assert out.reason("p") == "ended 2026-06-01T00:00:00+02:00 (Europe/Berlin); " \
-                              "evaluated at 2026-06-15T12:00:00+00:00"
+                              "evaluated at 2026-06-15T14:00:00+02:00"
 
 
 def test_stacking_sentences(ruleset: Factory, cart: Factory, price: Factory) -> None:
