@@ -11,6 +11,7 @@ import click
 
 from .evaluation import eval_
 from .lint import lint
+from .play import play
 from .relay import relay
 from .ruletests import test_
 from .schema import schema
@@ -26,6 +27,7 @@ def cli() -> None:
 
 for command in (lint, test_, schema, eval_, usage, serve):
     cli.add_command(command)
+cli.add_command(play)  # the playground page (engine/service/playground.py)
 usage.add_command(relay)  # the outbox relay is a usage-store job, served by engine/service
 
 
