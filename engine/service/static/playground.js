@@ -133,13 +133,14 @@ function renderResult() {
       <span class="code-tag">${esc(x.code)}</span><br><span class="reason">${esc(x.reason)}</span></span>`,
       x.promotion === null)).join("");
   const capped = r.capped.map((c) => `<li>${esc(c.promotion)}: ${esc(c.cap)} cut ${c.before} to ${c.after}</li>`).join("");
-  $("result").innerHTML = `
+  $("summary").innerHTML = `
     <table class="totals" aria-label="Totals"><tr><th>Subtotal</th><th>Discount</th>
       <th>Shipping</th><th>Total</th></tr>
       <tr><td class="money" data-key="subtotal">${r.subtotal}</td>
       <td class="money" data-key="total_discount">${r.total_discount}</td>
       <td class="money" data-key="shipping:final">${shipping ? shipping.final : "—"}</td>
-      <td class="money" id="total" data-key="total">${r.total} ${esc(r.currency)}</td></tr></table>
+      <td class="money" id="total" data-key="total">${r.total} ${esc(r.currency)}</td></tr></table>`;
+  $("details").innerHTML = `
     <h3>Lines</h3>
     <table aria-label="Priced lines"><tr><th>line</th><th class="money">qty × unit</th>
       <th class="money">total</th><th class="money">discount</th>

@@ -49,7 +49,12 @@ export function setStacking(text, key, value) {
       const at = lines[i].indexOf(":") + 1;
       const rest = lines[i].slice(at);
       const lead = /^\s*/.exec(rest)[0] || " ";
-      const tail = rest.slice(lead.length + child[3].length);
+      let tail = rest.slice(lead.length + child[3].length);
+      const gap = /^(\s+)#/.exec(tail);
+      if (gap) { // keep the comment where it was (at least one space before it)
+        const spaces = Math.max(1, gap[1].length + child[3].length - value.length);
+        tail = " ".repeat(spaces) + tail.slice(gap[1].length);
+      }
       lines[i] = lines[i].slice(0, at) + lead + value + tail;
       return lines.join("\n");
     }
