@@ -158,6 +158,8 @@ BAD_LINT_CONFIG = _code("PR502", "an invalid [tool.promorules.lint] configuratio
 BAD_TEST_FILE = _code("PR510", "an invalid rule test file (structure, amounts, reason codes, "
                                "duplicate names)")
 TEST_TARGET_MISSING = _code("PR511", "a ruleset or cart named by a rule test does not exist")
+UNKNOWN_PROMOTION = _code("PR530", "promo explain: a promotion id that the ruleset does not "
+                                    "have")
 
 # the HTTP service (``promo serve``): each also a problem type, .../errors/PR6nn
 BAD_REQUEST_BODY = _code("PR600", "a request body that is not a JSON document (or nested too "

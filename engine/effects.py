@@ -70,6 +70,9 @@ class Parts:
     shipping: Decimal = ZERO
     note: str | None = None  # e.g. which tier applied, or why nothing did
     unmet: bool = False  # the effect's own condition failed (no tier reached)
+    # what ``promo explain`` shows of the computation (kept, never computed for it):
+    picked: Picked | None = None  # the lines and units chosen, in choose order
+    tier: tuple[str, Decimal, Decimal | None] | None = None  # by, measure, step reached
 
     @property
     def total(self) -> Decimal:
@@ -144,7 +147,7 @@ def _percent_of_units(inp: EffectInput, picked: Picked, percent: Decimal) -> Par
             exact = round_ratio(line.base_minor * k * numerator, line.quantity * denominator,
                                 mode)
         out[line.id] = from_minor(exact, units)
-    return Parts(lines=out)
+    return Parts(lines=out, picked=picked)
 
 
 def _spread(amount: Decimal, lines: list[BaseLine], minor_units: int) -> Parts:
@@ -180,7 +183,7 @@ def _per_unit(inp: EffectInput, picked: Picked, numerator: int, denominator: int
         else:  # the unit's value
             off = base if k == quantity else round_ratio(base * k, quantity, mode)
         out[line.id] = from_minor(off, units)
-    return Parts(lines=out)
+    return Parts(lines=out, picked=picked)
 
 
 # ---------------------------------------------------------------------- effects
@@ -214,7 +217,7 @@ def _fixed_price(inp: EffectInput, price: Decimal, max_units: int | None,
         exact = round_ratio(value * k, line.quantity * denominator, mode) if value > 0 else 0
         given += exact
         out[line.id] = from_minor(exact, units)
-    parts = Parts(lines=out)
+    parts = Parts(lines=out, picked=picked)
     if not given:
         parts.note = f"every target unit already costs at most {price}"
     return parts
@@ -294,7 +297,8 @@ def bundle(effect: m.Bundle, inp: EffectInput) -> Parts:
         return Parts(note="the bundle price is not below the units' price")
     amount = round_ratio(saving, common * denominator, inp.rounding)
     parts = allocate_minor(amount, chosen)
-    return Parts(lines={key: from_minor(v, inp.minor_units) for key, v in parts.items()})
+    return Parts(lines={key: from_minor(v, inp.minor_units) for key, v in parts.items()},
+                 picked=picked)
 
 
 _TIER_EFFECTS: dict[str, Callable[[EffectInput, Decimal], Parts]] = {
@@ -319,7 +323,7 @@ def tiers(effect: m.Tiers, inp: EffectInput) -> Parts:
     if not reached:
         first = min(step.at for step in spec.steps)
         return Parts(note=f"no tier reached: target {spec.by} is {shown}, the first tier is "
-                          f"at {format(first, 'f')}", unmet=True)
+                          f"at {format(first, 'f')}", unmet=True, tier=(spec.by, measure, None))
     step = max(reached, key=lambda s: s.at)
     if step.percent_off is not None:
         kind, value = "percent_off", step.percent_off
@@ -332,6 +336,7 @@ def tiers(effect: m.Tiers, inp: EffectInput) -> Parts:
         kind, value = "fixed_price", step.fixed_price
     inner = _TIER_EFFECTS[kind](inp, value)
     inner.note = f"tier at {format(step.at, 'f')} reached (target {spec.by} is {shown})"
+    inner.tier = (spec.by, measure, step.at)
     return inner
 
 

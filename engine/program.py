@@ -28,6 +28,7 @@ from . import reasons as r
 from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import Compiled, LineFilter, compile_condition, compile_line_filter
+from .condition_trace import ConditionTracer
 from .evaluate import Bounds, Evaluation, priced_result
 from .explain import Explainer
 from .facts import Facts, cart_facts
@@ -166,6 +167,16 @@ class Program:
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
 
+    @property
+    def condition_tracer(self) -> ConditionTracer:
+        """Traces this ruleset's conditions part by part (``promo explain``); made when
+        first asked for."""
+        tracer = self.__dict__.get("_condition_tracer")
+        if tracer is None:
+            tracer = self.__dict__["_condition_tracer"] = ConditionTracer(
+                self.zone, self.ruleset.source, self.explainer)
+        return tracer
+
     def candidates(self, cart: Cart, at: dt.datetime | None = None) -> list[str]:
         """Ids of the promotions an evaluation of ``cart`` runs (in evaluation order):
         the index's (every other promotion cannot apply to it), or all of them where
@@ -191,8 +202,12 @@ class Program:
     # -------------------------------------------------------- evaluate
 
     def evaluate(self, cart: Cart, at: dt.datetime | None = None,
-                 usage: UsageView | None = None) -> Result:
-        """Price ``cart`` as of ``at`` (default: the cart's ``at``, else now)."""
+                 usage: UsageView | None = None, *,
+                 evaluation: Callable[..., Evaluation] = Evaluation) -> Result:
+        """Price ``cart`` as of ``at`` (default: the cart's ``at``, else now).
+
+        ``evaluation`` makes the run (``Evaluation``'s arguments): ``engine/trace.py``
+        passes one that records each step as it prices."""
         if cart.currency != self.ruleset.currency:
             raise CartError([Diagnostic(CART_CURRENCY, f"currency: the cart is in "
                                         f"{cart.currency} but "
@@ -200,7 +215,7 @@ class Program:
         moment = self._moment(cart, at)
         facts = self.facts(cart, moment)
         chosen, unmatched = self._choose(cart)
-        run = Evaluation(self, cart, facts, moment, chosen, usage,
+        run = evaluation(self, cart, facts, moment, chosen, usage,
                          Bounds(MAX_APPLIED, MAX_WORK))  # (read now: tests change them)
         positions = self._positions(facts, moment, chosen)
         outcome = None

@@ -139,12 +139,126 @@ def result_schema() -> dict[str, Any]:
     }
 
 
+def _obj(properties: dict[str, Any], description: str | None = None) -> dict[str, Any]:
+    """A closed object whose every property is required."""
+    out: dict[str, Any] = {"type": "object", "additionalProperties": False,
+                           "required": list(properties), "properties": properties}
+    if description:
+        out["description"] = description
+    return out
+
+
+def _null(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def explain_schema() -> dict[str, Any]:
+    """JSON Schema of ``promo explain --format json`` (``Trace.to_dict``, engine/trace.py)."""
+    from .condition_trace import KINDS
+    from .trace import TRACE_VERSION
+
+    text, flag, count = {"type": "string"}, {"type": "boolean"}, {"type": "integer"}
+    maybe_text = {"type": ["string", "null"]}
+    maybe_flag = {"type": ["boolean", "null"]}
+    value = {"description": "A value as JSON: numbers and moments as strings, a missing "
+                            "attribute as null, lists as arrays."}
+    value_type = {"enum": ["number", "string", "bool", "time", "list", "missing", "other"]}
+    span = _obj({"file": text, "line": count, "col": count,
+                 "end_line": {"type": ["integer", "null"]},
+                 "end_col": {"type": ["integer", "null"],
+                             "description": "one past the last character"}},
+                "Where a part is written in the ruleset file (1-based).")
+    line_value = _obj({"line": text, "value": value, "type": value_type, "truth": maybe_flag})
+    part = _obj({
+        "id": {"type": "string", "pattern": r"^0(\.[0-9]+)*$",
+               "description": "Positions from the root: the same for every cart of a ruleset."},
+        "kind": {"enum": list(KINDS)},
+        "op": _null({"type": "string", "description": "operator, function or dotted name"}),
+        "text": {"type": "string", "description": "canonical text; codes not entered shown "
+                                                  "as …"},
+        "span": span,
+        "tested": {"type": "boolean", "description": "read by the language as true or false"},
+        "value": value, "type": _null(value_type), "truth": maybe_flag,
+        "lines": _null({"type": "array", "items": {"$ref": "#/$defs/TraceLineValue"},
+                        "description": "a part evaluated per line: its value on each"}),
+        "children": {"type": "array", "items": {"$ref": "#/$defs/TracePart"}},
+    }, "One part of a condition, its value (or values per line) and truth.")
+    condition = _obj({"field": {"enum": ["when", "target", "effect.get_target"]},
+                      "source": text, "per_line": flag,
+                      "span": _null({"$ref": "#/$defs/TraceSpan"}),
+                      "root": {"$ref": "#/$defs/TracePart"}})
+    money, maybe_money = _MONEY, _null(_MONEY)
+    coupon = _obj({"needs_code": flag, "entered": maybe_text, "normalised": maybe_text,
+                   "passed": flag}, "Only the code this cart entered is ever shown.")
+    window = _obj({"starts": maybe_text, "ends": maybe_text, "at": text,
+                   "starts_utc": maybe_text, "ends_utc": maybe_text, "at_utc": text,
+                   "passed": flag, "failed": _null({"enum": ["starts", "ends"]})},
+                  "from (inclusive) and until (exclusive), compared as instants.")
+    limits = _obj({"declared": {"type": "object"}, "customer": text, "store": flag,
+                   "queries": {"type": "array", "items": _obj({
+                       "question": {"enum": ["refusal", "budget_left"]},
+                       "answer": maybe_text, "reason": maybe_text})},
+                   "passed": maybe_flag})
+    stacking = _obj({"exclusive": flag, "group": maybe_text, "passed": maybe_flag,
+                     "code": _null({"enum": sorted(REASONS)}), "reason": maybe_text,
+                     "caused_by": {"type": "array", "items": text}})
+    effect_line = _obj({
+        "line": text, "roles": {"type": "array", "items": {"enum": ["target", "get_target"]}},
+        "why_not": maybe_text, "quantity": count, "original": money, "base": maybe_money,
+        "units": {"type": ["integer", "null"]},
+        "exact": _null({"type": "string", "description": "before rounding: a decimal, or "
+                                                         "a ratio a/b"}),
+        "computed": maybe_money, "clamped": maybe_money, "final": maybe_money})
+    effect = _obj({
+        "kind": {"enum": ["percent_off", "amount_off", "amount_off_each", "fixed_price",
+                          "buy_get", "bundle", "tiers", "shipping"]},
+        "spec": {"type": "object"}, "base": {"enum": ["original", "discounted"]},
+        "rounding": text, "allocation": maybe_text,
+        "tier": _null(_obj({"by": text, "measure": text, "reached": maybe_text,
+                            "steps": {"type": "array", "items": text}})),
+        "lines": {"type": "array", "items": effect_line},
+        "shipping": _null(_obj({"base": maybe_money, "computed": maybe_money,
+                                "clamped": maybe_money, "final": maybe_money})),
+        "caps": {"type": "array", "items": _obj({
+            "source": {"enum": ["max_amount", "budget", "max_discount"]},
+            "before": money, "after": money})},
+        "note": maybe_text, "computed": money, "final": money})
+    promotion = _obj({
+        "id": text, "name": maybe_text, "priority": count, "order": count,
+        "kind": {"enum": ["coupon", "automatic"]}, "coupon": coupon, "window": window,
+        "conditions": {"type": "array", "items": {"$ref": "#/$defs/TraceCondition"}},
+        "limits": limits, "stacking": stacking, "effect": _null(effect),
+        "decided_by": {"enum": ["coupon", "window", "when", "limits", "stacking", "effect",
+                                "caps", "max_discount", "applied"]},
+        "outcome": {"enum": ["applied", "rejected"]}, "amount": maybe_money,
+        "code": _null({"enum": sorted(REASONS)}), "reason": maybe_text})
+    entered = _obj({"entered": text, "normalised": text, "promotion": maybe_text,
+                    "outcome": {"enum": ["chosen", "coupon_unknown", "coupon_redundant"]}})
+    return {
+        "$schema": _DRAFT,
+        "$id": BASE_ID + "explain.schema.json",
+        "title": "promorules explain trace",
+        "description": "Why each promotion applied to a cart or not, step by step "
+                       "(promo explain --format json; POST …/evaluate?explain=true).",
+        **_obj({
+            "version": {"const": TRACE_VERSION}, "ruleset": text, "cart": text,
+            "currency": text, "timezone": text, "at": text, "stacking": {"type": "object"},
+            "passes": {"type": "array", "items": {"enum": ["coupons_only", "all"]}},
+            "entered": {"type": "array", "items": entered},
+            "promotions": {"type": "array", "items": promotion},
+            "subtotal": money, "total_discount": money, "total": money}),
+        "$defs": {"TraceSpan": span, "TraceLineValue": line_value, "TracePart": part,
+                  "TraceCondition": condition},
+    }
+
+
 def all_schemas() -> dict[str, dict[str, Any]]:
     """Relative file name → schema document (the service's OpenAPI contract among them)."""
     return {
         "ruleset.schema.json": ruleset_schema(),
         "cart.schema.json": cart_schema(),
         "result.schema.json": result_schema(),
+        "explain.schema.json": explain_schema(),
         **{f"events/{kind}.v{VERSION}.json": event_schema(kind) for kind in EVENT_TYPES},
         "promotions.v1.yaml": openapi_document(),
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from .evaluation import eval_
+from .explain import explain
 from .lint import lint
 from .play import play
 from .relay import relay
@@ -27,6 +28,7 @@ def cli() -> None:
 
 for command in (lint, test_, schema, eval_, usage, serve):
     cli.add_command(command)
+cli.add_command(explain)
 cli.add_command(play)  # the playground page (engine/service/playground.py)
 usage.add_command(relay)  # the outbox relay is a usage-store job, served by engine/service
 

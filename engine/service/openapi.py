@@ -49,7 +49,7 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _schemas() -> dict[str, Any]:
-    from ..schemas import cart_schema, result_schema
+    from ..schemas import cart_schema, explain_schema, result_schema
     from ..usage.events import event_schema
 
     cart = _components_refs({k: v for k, v in cart_schema().items()
@@ -58,6 +58,14 @@ def _schemas() -> dict[str, Any]:
     found["Cart"] = cart
     result = {k: v for k, v in result_schema().items() if k not in ("$schema", "$id")}
     found["Result"] = result
+    explain = _components_refs({k: v for k, v in explain_schema().items()
+                                if k not in ("$schema", "$id")})
+    found.update(explain.pop("$defs"))
+    found["Explain"] = explain
+    found["ExplainedResult"] = {
+        **result, "description": "The result and `explain`: the trace of every promotion.",
+        "required": [*result["required"], "explain"],
+        "properties": {**result["properties"], "explain": _ref("Explain")}}
     found["Event"] = {"oneOf": [{k: v for k, v in event_schema(kind).items()
                                  if k not in ("$schema", "$id")} for kind in EVENT_TYPES]}
     found.update(_own_schemas())
@@ -252,15 +260,20 @@ def _operation(op_id: str, summary: str, responses: dict[str, Any],
 def _paths() -> dict[str, Any]:
     at = {"name": "at", "in": "query", "schema": AT,
           "description": "price as of this time (default: the cart's `at`, else now)"}
+    explain = {"name": "explain", "in": "query", "schema": {"type": "boolean", "default": False},
+               "description": "true: add `explain`, why each promotion applied or not, step "
+                              "by step (as `promo explain --format json`)"}
     checkout_ok = {**_answer("the priced result and the hold", "Checkout"), "links": _LINKS}
     settled = _answer("the reservation after the transition", "Reservation")
     return {
         "/v1/rulesets/{id}/evaluate": {"post": _operation(
             "evaluate", "Dry-run a cart: priced lines, totals, and why each promotion did "
             "or did not apply (as `promo eval --format json`)",
-            {"200": _answer("the result", "Result"),
+            {"200": {"description": "the result (with `explain`: and the trace)",
+                     "content": {_JSON: {"schema": {"oneOf": [_ref("Result"),
+                                                             _ref("ExplainedResult")]}}}},
              **_problems(400, 401, 403, 404, 413, 415, 422)},
-            [_ID, at], "Cart")},
+            [_ID, at, explain], "Cart")},
         "/v1/rulesets/{id}/coupons/validate": {"post": _operation(
             "validateCoupon", "Check one entered code against a cart, reserving nothing",
             {"200": _answer("valid, or the reason", "CouponVerdict"),

@@ -4,21 +4,26 @@ active promotions.  With a usage store they see its limits (read only)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dsl.codes import BAD_REQUEST_FIELD
 from dsl.values import normalise_code
 
 from ..cart import Cart
 from ..reasons import COUPON_UNKNOWN
 from ..result import Result
+from ..trace import explain_cart
 from ..usage import StoreView, UsageStore
 from .catalog import Served
 from .context import Service, json_response, served_ruleset, service_of
+from .problems import Problem
 from .requests import cart_from, member, moment, only_members, read_json
 
 
@@ -37,12 +42,50 @@ async def _priced(service: Service, served: Served, cart: Cart,
     return await service.gate.run(lambda store: _price(served, cart, at, store))
 
 
+def _explained(served: Served, cart: Cart, at: dt.datetime | None,
+               store: UsageStore | None) -> dict[str, Any]:
+    """The result as ``promo eval --format json`` writes it, and ``explain``: the trace
+    of every promotion (``promo explain --format json``), from the same pricing."""
+    view = StoreView(store, served.ruleset) if store is not None else None
+    trace, result = explain_cart(served.program, cart, at, view)
+    source = served.ruleset.source
+    shown = _file_named(trace.to_dict(), PurePath(source.name).name if source else "")
+    return {**json.loads(result.to_json()), "explain": shown}
+
+
+def _file_named(node: Any, name: str) -> Any:
+    """The trace with each span's file named by its base name: a client is not told
+    where the server keeps its files."""
+    if isinstance(node, dict):
+        return {key: ({**value, "file": name} if key == "span" and isinstance(value, dict)
+                      else _file_named(value, name)) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_file_named(item, name) for item in node]
+    return node
+
+
+def _wants_trace(request: Request) -> bool:
+    """``?explain=true`` (or ``false``, the default)."""
+    text = request.query_params.get("explain")
+    if text not in (None, "true", "false"):
+        raise Problem(BAD_REQUEST_FIELD, f"explain: {text[:64]!r} is not true or false",
+                      extra={"path": "explain"})
+    return text == "true"
+
+
 async def evaluate(request: Request) -> Response:
-    """``POST /v1/rulesets/{id}/evaluate``: the body is a cart; ``?at=`` prices as of then."""
+    """``POST /v1/rulesets/{id}/evaluate``: the body is a cart; ``?at=`` prices as of then;
+    ``?explain=true`` adds the trace of every promotion."""
     service_of(request).allows(request, operator=False)  # a token with --protect-reads
     service, served = served_ruleset(request)
     at = moment(request.query_params.get("at"), "at")
+    explain = _wants_trace(request)
     cart = cart_from(await read_json(request, service.body_limit))
+    if explain:
+        if not service.gate.configured:
+            return json_response(_explained(served, cart, at, None), served)
+        answer = await service.gate.run(lambda store: _explained(served, cart, at, store))
+        return json_response(answer, served)
     result = await _priced(service, served, cart, at)
     return json_response(result.to_json().encode(), served)
 
