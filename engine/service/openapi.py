@@ -202,7 +202,7 @@ def _playground_schemas() -> dict[str, Any]:
         "PlaygroundPriced": {
             "type": "object", "required": ["result", "promotions", "cart_lines"],
             "properties": {"result": _ref("Result"), "promotions": lines,
-                           "cart_lines": lines}},
+                           "cart_lines": lines, "explain": _ref("Explain")}},
         "PlaygroundSamples": {"type": "object", "required": ["rulesets"], "properties": {
             "rulesets": {"type": "array", "items": {
                 "type": "object", "required": ["id", "file", "text", "carts"],
@@ -347,8 +347,13 @@ def _playground_paths() -> dict[str, Any]:
         "/v1/playground/evaluate": {"post": _operation(
             "playgroundEvaluate", "Price cart text with ruleset text (a dry run); 422 "
             "with every diagnostic when either does not load" + off,
-            {"200": _answer("the result", "PlaygroundPriced"),
-             **_problems(400, 404, 413, 415, 422)}, body="PlaygroundTexts")},
+            {"200": _answer("the result (with `explain`: and the trace)",
+                            "PlaygroundPriced"),
+             **_problems(400, 404, 413, 415, 422)},
+            [{"name": "explain", "in": "query",
+              "schema": {"type": "boolean", "default": False},
+              "description": "true: add `explain`, the trace of every promotion"}],
+            body="PlaygroundTexts")},
         "/v1/playground/ruletest": {"post": _operation(
             "playgroundRuleTest", "A rule test (tests/*.yaml) expecting what the "
             "evaluation gives now" + off,

@@ -24,6 +24,7 @@ from dsl.codes import BAD_REQUEST_FIELD, NO_SUCH_ROUTE
 from ..ruletests.snapshot import rule_test_yaml
 from . import workbench
 from .context import Service, json_response, service_of
+from .pricing import _wants_trace
 from .problems import Problem
 from .requests import member, moment, only_members, read_json
 
@@ -145,14 +146,16 @@ def _invalid(err: workbench.TextsInvalid) -> Problem:
 
 
 async def evaluate(request: Request) -> Response:
-    """``POST /v1/playground/evaluate``: ``{"ruleset": text, "cart": text, "at"?}`` → the
-    result, and where its promotions and lines are written; 422 with every diagnostic
-    when either text does not load."""
+    """``POST /v1/playground/evaluate[?explain=true]``: ``{"ruleset": text, "cart": text,
+    "at"?}`` → the result, where its promotions and lines are written, and with
+    ``explain`` the trace of every promotion; 422 with every diagnostic when either
+    text does not load."""
     service = _enabled(request)
+    explain = _wants_trace(request)
     _, ruleset, cart, at = await _texts(request, service, cart_required=True)
     assert cart is not None
     try:
-        priced = await run_in_threadpool(workbench.price_texts, ruleset, cart, at)
+        priced = await run_in_threadpool(workbench.price_texts, ruleset, cart, at, explain)
     except workbench.TextsInvalid as err:
         raise _invalid(err) from None
     return json_response(priced.to_dict())

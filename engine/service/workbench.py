@@ -25,6 +25,7 @@ from dsl.ruleset import analyze_source, load_ruleset_text
 from ..cart import CART_CAPS, Cart, load_cart_text
 from ..program import compile_ruleset
 from ..result import Result
+from ..trace import explain_cart
 
 RULESET_NAME = "ruleset.yaml"
 CART_NAME = "cart.yaml"
@@ -131,15 +132,21 @@ class Priced:
     cart: Cart
     promotions: dict[str, dict[str, int]]
     cart_lines: dict[str, dict[str, int]]
+    trace: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"result": self.result.to_dict(), "promotions": self.promotions,
+        data = {"result": self.result.to_dict(), "promotions": self.promotions,
                 "cart_lines": self.cart_lines}
+        if self.trace is not None:
+            data["explain"] = self.trace
+        return data
 
 
-def price_texts(ruleset: str, cart: str, at: dt.datetime | None) -> Priced:
-    """Load both texts and evaluate (a dry run: no usage store); ``TextsInvalid`` when
-    either does not load, with the diagnostics of both."""
+def price_texts(ruleset: str, cart: str, at: dt.datetime | None,
+                explain: bool = False) -> Priced:
+    """Load both texts and evaluate (a dry run: no usage store); with ``explain``, record
+    the trace of every promotion while pricing (``engine.trace``).  ``TextsInvalid``
+    when either text does not load, with the diagnostics of both."""
     problems: list[dict[str, Any]] = []
     rules = loaded_cart = None
     try:
@@ -152,7 +159,12 @@ def price_texts(ruleset: str, cart: str, at: dt.datetime | None) -> Priced:
         problems.extend(diagnostic_dict(d, "cart") for d in err.diagnostics)
     if problems or rules is None or loaded_cart is None:
         raise TextsInvalid(problems)
-    result = compile_ruleset(rules).evaluate(loaded_cart, at)
+    program = compile_ruleset(rules)
+    if explain:
+        trace, result = explain_cart(program, loaded_cart, at)
+        return Priced(result, loaded_cart, promotion_lines(ruleset), cart_lines(cart),
+                      trace.to_dict())
+    result = program.evaluate(loaded_cart, at)
     return Priced(result, loaded_cart, promotion_lines(ruleset), cart_lines(cart))
 
 

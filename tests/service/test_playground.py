@@ -103,6 +103,23 @@ def test_evaluate_prices_the_texts_and_says_where_things_are(client: httpx.Clien
     assert l3["end_line"] == line_of(cart, "- id: l4") - 1
 
 
+def test_explain_adds_the_trace_of_every_promotion(client: httpx.Client) -> None:
+    plain = client.post("/v1/playground/evaluate", json=texts()).json()
+    answer = client.post("/v1/playground/evaluate?explain=true", json=texts())
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert "explain" not in plain and data["result"] == plain["result"]
+    traced = {p["id"]: p for p in data["explain"]["promotions"]}
+    assert set(traced) == {p["promotion"] for p in data["result"]["applied"]} | {
+        p["promotion"] for p in data["result"]["rejected"] if p["promotion"]}
+    when = traced["vip-15"]["conditions"][0]
+    assert when["field"] == "when" and when["root"]["truth"] is True
+    assert when["span"]["file"] == "ruleset.yaml"  # the text sent, not a server path
+    assert when["span"]["line"] == line_of(RULESET.read_text(), 'when: customer.segments')
+    assert_problem(client.post("/v1/playground/evaluate?explain=maybe", json=texts()), 400,
+                   BAD_REQUEST_FIELD)
+
+
 def test_a_changed_ruleset_is_priced_as_written(client: httpx.Client) -> None:
     ruleset = RULESET.read_text().replace("effect: { percent_off: 15 }",
                                           "effect: { percent_off: 25 }")

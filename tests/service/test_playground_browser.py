@@ -192,10 +192,19 @@ def test_clicking_a_promotion_shows_why_and_where(page: Any) -> None:
 
 
 def _trace_is_shown(page: Any) -> None:
-    """The condition trace, when the service sends one (``explain``)."""
-    if page.evaluate("() => window.playground.state.trace") is None:
-        return
-    expect(page.locator("#why .trace-block")).to_be_visible()
+    """The explain trace: each condition part with its truth; a part selects its text."""
+    block = page.locator("#why .trace-block")
+    expect(block).to_be_visible(timeout=TIMEOUT)
+    expect(block).to_contain_text("decided by applied")
+    part = block.locator("button.part", has_text='customer.segments contains "vip"')
+    expect(part).to_have_count(1)
+    expect(part.locator("xpath=following-sibling::span[1]")).to_contain_text("✓")
+    expect(block).to_contain_text('customer.segments = ["vip","student"]')
+    expect(block).to_contain_text("l3 (target): base 69.90")
+    part.click()
+    selected = page.eval_on_selector("#ruleset-text", """area =>
+        area.value.slice(area.selectionStart, area.selectionEnd)""")
+    assert selected == 'customer.segments contains "vip"'
 
 
 def test_a_stacking_switch_rewrites_the_text_and_shows_the_difference(page: Any) -> None:

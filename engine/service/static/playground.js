@@ -49,7 +49,8 @@ async function run() {
   state.editAt = null;
   try {
     const sent = body();
-    const [lint, priced] = await Promise.all([post("lint", sent), post("evaluate", sent)]);
+    const evaluate = state.selected ? "evaluate?explain=true" : "evaluate";
+    const [lint, priced] = await Promise.all([post("lint", sent), post(evaluate, sent)]);
     show(lint, priced);
   } catch (error) {
     say(`The playground's service did not answer (${error.message}); is promo play still running?`, true);
@@ -94,7 +95,16 @@ function show(lint, priced) {
   } else {
     say(`The service refused the request: ${priced.data.detail || priced.status}`, true);
   }
-  if (state.selected) renderWhy(state.selected);
+  if (state.selected) {
+    renderWhy(state.selected);
+    if (!state.trace && priced.status === 200) refresh(); // asked for before the click
+  }
+}
+
+// Price again now (no edit to time): for the trace when a promotion is first clicked.
+function refresh() {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(run, 0);
 }
 
 function showDiagnostics(document, editor, found) {
@@ -200,6 +210,7 @@ function select(id) {
   renderChanges();
   if (state.selected) {
     renderWhy(id);
+    if (!state.trace) refresh();
     $("why-label").focus();
   } else {
     $("why").hidden = true;
@@ -209,6 +220,12 @@ function select(id) {
 }
 
 function touchedLines(r, id) {
+  const traced = state.trace && state.trace.promotions.find((p) => p.id === id);
+  if (traced && traced.effect) {
+    const lines = traced.effect.lines.filter((line) => line.roles.length)
+      .map((line) => ({ id: line.line, amount: Number(line.final || 0) }));
+    return { lines, shipping: Boolean(traced.effect.shipping) };
+  }
   const lines = r.lines.filter((line) => line.discounts.some((d) => d.promotion === id))
     .map((line) => ({ id: line.id, amount: line.discounts.filter((d) => d.promotion === id)
       .reduce((sum, d) => sum + Number(d.amount), 0) }));
@@ -235,33 +252,87 @@ function renderWhy(id) {
     `${esc(line.id)}${state.cartLines[line.id] ? ` (cart lines ${state.cartLines[line.id].line}–${state.cartLines[line.id].end_line})` : ""}`)
     .concat(touched.shipping ? ["shipping"] : []).join(", ") : "none";
   $("why-body").innerHTML = `<p><strong>${esc(id)}</strong> ${esc(fate)}</p>
-    <p>Written at ${where}. Cart lines it discounted: ${lines}.</p>${traceHtml(id)}`;
+    <p>Written at ${where}. Cart lines it ${state.trace ? "took" : "discounted"}: ${lines}.</p>${traceHtml(id)}`;
   $("why").hidden = false;
+  $("why-body").querySelectorAll("button.part").forEach((button) =>
+    button.addEventListener("click", () => selectPart(button)));
   const goto = $("why-goto");
   if (goto) goto.addEventListener("click", () => rulesetEditor.reveal(span.line, 1));
 }
 
-// The explain trace of one promotion, when the service sends one (``explain``).
+// The explain trace of one promotion (the service's ``explain``): each step, each part
+// of each condition with its value and truth (a button that selects its text in the
+// ruleset), each line the effect looked at.
+const mark = (passed) => passed === null || passed === undefined ? "" :
+  `<span class="${passed}">${passed ? "✓" : "✗"}<span class="sr-only">${passed ? " passed" : " failed"}</span></span> `;
+const valueText = (value) => value === null || value === undefined ? "missing" : JSON.stringify(value);
+
 function traceHtml(id) {
-  const trace = state.trace && (state.trace.promotions || []).find((p) => p.promotion === id || p.id === id);
-  if (!trace) return "";
-  return `<div class="trace-block">${renderTraceNode(trace)}</div>`;
+  if (!state.trace) return '<p class="note">Loading the trace…</p>';
+  const p = state.trace.promotions.find((x) => x.id === id);
+  if (!p) return "";
+  const steps = [];
+  const c = p.coupon;
+  steps.push(`<li>${mark(c.passed)}coupon: ${c.needs_code ? (c.entered ? `entered ${esc(c.entered)}` :
+    "needs a code; none entered") : "none needed"}</li>`);
+  const w = p.window;
+  steps.push(`<li>${mark(w.passed)}window: ${esc(w.starts || "always")} ≤ at ${esc(w.at)} &lt; ${esc(w.ends || "forever")}</li>`);
+  for (const condition of p.conditions) {
+    steps.push(`<li>${mark(condition.root.truth)}${esc(condition.field)}${condition.per_line ? " (per line)" : ""}
+      <ul class="trace">${partHtml(condition.root)}</ul></li>`);
+  }
+  if (p.limits) {
+    steps.push(`<li>${mark(p.limits.passed)}limits: ${esc(Object.entries(p.limits.declared || {})
+      .map(([k, v]) => `${k} ${v}`).join(", ") || "none")}${p.limits.store ? "" : " (no usage store: a dry run)"}</li>`);
+  }
+  if (p.stacking) {
+    const s = p.stacking;
+    steps.push(`<li>${mark(s.passed)}stacking: ${s.exclusive ? "exclusive" : ""} ${s.group ? `group ${esc(s.group)}` : ""}
+      ${s.reason ? `— ${esc(s.reason)}` : ""}</li>`);
+  }
+  if (p.effect) steps.push(`<li>${effectHtml(p.effect)}</li>`);
+  return `<div class="trace-block"><p>decided by <strong>${esc(p.decided_by)}</strong>:
+    ${esc(p.outcome)}${p.amount ? ` ${esc(p.amount)}` : ""}${p.code ? ` (${esc(p.code)})` : ""}</p>
+    <ul class="trace steps">${steps.join("")}</ul></div>`;
 }
 
-function renderTraceNode(node) {
-  if (Array.isArray(node)) return `<ul class="trace">${node.map((item) => `<li>${renderTraceNode(item)}</li>`).join("")}</ul>`;
-  if (node === null || typeof node !== "object") return esc(node);
-  const parts = [];
-  for (const [key, value] of Object.entries(node)) {
-    if (value === null || value === undefined) continue;
-    if (typeof value === "object") {
-      parts.push(`<li>${esc(key)}: ${renderTraceNode(value)}</li>`);
-    } else {
-      const truth = key === "truth" || key === "passed" || key === "result" ? ` class="${value}"` : "";
-      parts.push(`<li>${esc(key)}: <span${truth}>${esc(value)}</span></li>`);
-    }
+function partHtml(part) {
+  const span = part.span || {};
+  let outcome;
+  if (part.lines) {
+    outcome = part.lines.map((line) => part.tested ? `${esc(line.line)} ${mark(line.truth)}` :
+      `${esc(line.line)} = ${esc(valueText(line.value))}`).join(" ");
+  } else {
+    outcome = part.tested ? `${mark(part.truth)}` : `= ${esc(valueText(part.value))}`;
   }
-  return `<ul class="trace">${parts.join("")}</ul>`;
+  const children = part.children && part.children.length && part.kind !== "literal"
+    ? `<ul class="trace">${part.children.filter((child) => child.kind !== "literal").map(partHtml).join("")}</ul>` : "";
+  return `<li><button type="button" class="part" data-line="${span.line}" data-col="${span.col}"
+    data-end-line="${span.end_line}" data-end-col="${span.end_col}"
+    title="select it in the ruleset (line ${span.line}, column ${span.col})">${esc(part.text)}</button>
+    <span class="outcome">${outcome}</span>${children}</li>`;
+}
+
+function effectHtml(effect) {
+  const lines = effect.lines.map((line) => line.why_not
+    ? `<li>${esc(line.line)}: not taken, ${esc(line.why_not)}</li>`
+    : `<li>${esc(line.line)} (${esc(line.roles.join(", "))}): base ${esc(line.base)}, ${esc(line.units)} of
+      ${esc(line.quantity)} units, exact ${esc(line.exact)} → ${esc(line.computed)}, final ${esc(line.final)}</li>`).join("");
+  const caps = (effect.caps || []).map((cap) => `<li>cap: ${esc(JSON.stringify(cap))}</li>`).join("");
+  return `${mark(effect.final !== null && effect.final !== "0.00")}effect: ${esc(effect.kind)}
+    ${esc(Object.entries(effect.spec || {}).map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", "))}
+    (base ${esc(effect.base)}, rounding ${esc(effect.rounding)})
+    <ul class="trace">${lines}${caps}<li>computed ${esc(effect.computed)}, final ${esc(effect.final)}</li></ul>`;
+}
+
+function selectPart(button) {
+  const d = button.dataset;
+  const text = rulesetEditor.text.split("\n");
+  const offset = (line, col) => text.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + col - 1;
+  rulesetEditor.reveal(Number(d.line));
+  rulesetEditor.area.focus();
+  rulesetEditor.area.setSelectionRange(offset(Number(d.line), Number(d.col)),
+    offset(Number(d.endLine), Number(d.endCol)));
 }
 
 // ----------------------------------------------------------------- try things
