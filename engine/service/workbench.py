@@ -1,26 +1,31 @@
 """The playground's work on texts a person is typing: lint them, price them, say where.
 
-Nothing here is stored or shared between requests: a ruleset and a cart
-arrive as text, are loaded with every cap the engine applies to files (size,
-nodes, depth, the cart's bounds), and the answer points into those texts by
-line and column.  The same text loads once (``dsl.ruleset.load_ruleset_text``
-keeps a few recent ones, and the engine compiles each once), so an edit to
-the cart alone prices without loading the ruleset again.
+A ruleset and a cart arrive as text with each request, are loaded with every
+cap the engine applies to files (size, nodes, depth, the cart's bounds), and
+the answer points into those texts by line and column.  Nothing is stored but
+a memory of the last few texts: the page sends each edit to lint and to
+evaluate at once, and the ruleset is analysed once for both (``analysed``;
+the engine compiles each loaded ruleset once), so an edit to the cart alone
+prices without loading the ruleset again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dsl.codes import UNEXPECTED
 from dsl.errors import Diagnostic, PromoError
 from dsl.lint import lint_analysis
 from dsl.loader import Document, SourceFile, compose_document, read_source
-from dsl.ruleset import analyze_source, load_ruleset_text
+from dsl.ruleset import Analysis, analyze_source
 
 from ..cart import CART_CAPS, Cart, load_cart_text
 from ..program import compile_ruleset
@@ -91,21 +96,59 @@ class Linted:
                 "cart_lines": self.cart_lines}
 
 
+KEEP = 8
+"""Ruleset texts whose analysis is kept: the page sends each text to lint and to evaluate
+at once, and a person goes back and forth between a few versions."""
+_ANALYSES: OrderedDict[str, Future[Analysis]] = OrderedDict()
+_ANALYSES_LOCK = threading.Lock()
+
+
+def analysed(text: str) -> Analysis:
+    """The ruleset text loaded, with every diagnostic (``dsl.ruleset.analyze_source``),
+    worked out once for concurrent requests with the same text and kept for the
+    ``KEEP`` latest texts."""
+    with _ANALYSES_LOCK:
+        future = _ANALYSES.get(text)
+        mine = future is None
+        if future is None:
+            future = _ANALYSES[text] = Future()
+            while len(_ANALYSES) > KEEP:
+                _ANALYSES.popitem(last=False)
+        else:
+            _ANALYSES.move_to_end(text)
+    if mine:
+        try:
+            future.set_result(analyze_source(SourceFile(RULESET_NAME, text)))
+        except BaseException as err:  # (a bug): the waiting request sees it too
+            with _ANALYSES_LOCK:
+                _ANALYSES.pop(text, None)
+            future.set_exception(err)
+    return future.result()
+
+
 def lint_texts(ruleset: str, cart: str | None, now: dt.datetime | None) -> Linted:
     """Every diagnostic of the ruleset (loading errors, then the lint rules as of ``now``)
     and of the cart (loading errors), in text order."""
-    analysis = analyze_source(SourceFile(RULESET_NAME, ruleset))
+    analysis = analysed(ruleset)
     linted = Linted([diagnostic_dict(d, "ruleset") for d in lint_analysis(analysis, now=now)],
                     _spans(analysis.document, "promotions"))
     if cart is not None:
         try:
-            load_cart_text(cart, name=CART_NAME)
+            _cart(cart)
         except PromoError as err:
             linted.diagnostics.extend(diagnostic_dict(d, "cart") for d in err.diagnostics)
         linted.cart_lines = cart_lines(cart)
     return linted
 
 
+@functools.lru_cache(maxsize=KEEP)
+def _cart(text: str) -> Cart:
+    """The cart in the text (kept for a few texts: an edit to the ruleset alone reuses
+    it); a cart that does not load raises ``CartError`` (not kept)."""
+    return load_cart_text(text, name=CART_NAME)
+
+
+@functools.lru_cache(maxsize=KEEP)
 def cart_lines(text: str) -> dict[str, dict[str, int]]:
     """Line id → the lines of the cart text it is written on."""
     try:
@@ -147,33 +190,24 @@ def price_texts(ruleset: str, cart: str, at: dt.datetime | None,
     """Load both texts and evaluate (a dry run: no usage store); with ``explain``, record
     the trace of every promotion while pricing (``engine.trace``).  ``TextsInvalid``
     when either text does not load, with the diagnostics of both."""
-    problems: list[dict[str, Any]] = []
-    rules = loaded_cart = None
+    analysis = analysed(ruleset)
+    problems = [diagnostic_dict(d, "ruleset") for d in analysis.diagnostics
+                if analysis.ruleset is None]
+    loaded_cart = None
     try:
-        rules = load_ruleset_text(ruleset, name=RULESET_NAME)
-    except PromoError as err:
-        problems.extend(diagnostic_dict(d, "ruleset") for d in err.diagnostics)
-    try:
-        loaded_cart = load_cart_text(cart, name=CART_NAME)
+        loaded_cart = _cart(cart)
     except PromoError as err:
         problems.extend(diagnostic_dict(d, "cart") for d in err.diagnostics)
-    if problems or rules is None or loaded_cart is None:
-        raise TextsInvalid(problems)
-    program = compile_ruleset(rules)
+    if problems or analysis.ruleset is None or loaded_cart is None:
+        raise TextsInvalid(problems or [diagnostic_dict(
+            Diagnostic(UNEXPECTED, "the ruleset did not load"), "ruleset")])
+    program = compile_ruleset(analysis.ruleset)
+    where = _spans(analysis.document, "promotions")
     if explain:
         trace, result = explain_cart(program, loaded_cart, at)
-        return Priced(result, loaded_cart, promotion_lines(ruleset), cart_lines(cart),
-                      trace.to_dict())
+        return Priced(result, loaded_cart, where, cart_lines(cart), trace.to_dict())
     result = program.evaluate(loaded_cart, at)
-    return Priced(result, loaded_cart, promotion_lines(ruleset), cart_lines(cart))
-
-
-@functools.lru_cache(maxsize=16)
-def promotion_lines(text: str) -> dict[str, dict[str, int]]:
-    """Promotion id → the lines of the ruleset text it is written on (kept for the few
-    latest texts, like the rulesets loaded from them: an edit to the cart reuses it)."""
-    doc, _ = compose_document(SourceFile(RULESET_NAME, text))
-    return _spans(doc, "promotions")
+    return Priced(result, loaded_cart, where, cart_lines(cart))
 
 
 @dataclass(frozen=True)

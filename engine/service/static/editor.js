@@ -136,6 +136,8 @@ export class Editor {
     this.numbers.style.transform = `translateY(${-this.area.scrollTop}px)`;
   }
 
+  // Lines are redrawn only where their text, marks or diagnostics changed: a keystroke
+  // touches one line of the copy, not the whole file.
   render() {
     const lines = this.area.value.split("\n");
     const byLine = new Map();
@@ -148,27 +150,40 @@ export class Editor {
     for (const range of this.highlighted || []) {
       for (let n = range.line; n <= range.end_line; n++) marked.add(n);
     }
-    const html = [];
-    const numbers = [];
+    const rows = this.shown.children;
+    const numbers = this.numbers.children;
+    this.drawn = this.drawn || [];
     lines.forEach((text, index) => {
       const n = index + 1;
       const found = byLine.get(n);
-      const classes = ["ln"];
-      if (marked.has(n)) classes.push("highlighted");
-      let body;
-      if (found) {
-        const worst = found.some((d) => d.severity === "error") ? "error" : "warning";
-        classes.push(`has-${worst}`);
-        body = markColumns(text, found) + found.map((d) =>
-          `<span class="inline-message ${d.severity}">${escape(d.code)} ${escape(d.message)}</span>`).join("");
-      } else {
-        body = colour(text);
+      let classes = marked.has(n) ? "ln highlighted" : "ln";
+      if (found) classes += found.some((d) => d.severity === "error") ? " has-error" : " has-warning";
+      const key = `${classes}\u0000${text}\u0000${found ? JSON.stringify(found) : ""}`;
+      if (this.drawn[index] === key && rows[index]) return;
+      this.drawn[index] = key;
+      const body = found ? markColumns(text, found) + found.map((d) =>
+        `<span class="inline-message ${d.severity}">${escape(d.code)} ${escape(d.message)}</span>`).join("")
+        : colour(text);
+      let row = rows[index];
+      let number = numbers[index];
+      if (!row) {
+        row = document.createElement("span");
+        row.dataset.line = String(n);
+        this.shown.append(row);
+        number = document.createElement("span");
+        number.dataset.line = String(n);
+        number.textContent = String(n);
+        this.numbers.append(number);
       }
-      html.push(`<span class="${classes.join(" ")}" data-line="${n}">${body}</span>`);
-      numbers.push(`<span class="${classes.join(" ")}" data-line="${n}">${n}</span>`);
+      row.className = classes;
+      row.innerHTML = body;
+      number.className = classes;
     });
-    this.shown.innerHTML = html.join("");
-    this.numbers.innerHTML = numbers.join("");
+    while (rows.length > lines.length) {
+      rows[rows.length - 1].remove();
+      numbers[numbers.length - 1].remove();
+    }
+    this.drawn.length = lines.length;
     this.follow();
   }
 }
