@@ -325,7 +325,8 @@ def _paths() -> dict[str, Any]:
 def _playground_paths() -> dict[str, Any]:
     off = " (404 unless the service runs with --playground)"
     page = {"200": {"description": "the playground, or how to turn it on",
-                    "content": {"text/html": {"schema": {"type": "string"}}}}}
+                    "content": {"text/html": {"schema": {"type": "string"}}}},
+            **_problems(401, 403)}
     asset = {"200": {"description": "a file of the page", "content": {
         kind: {"schema": {"type": "string"}}
         for kind in ("text/javascript", "text/css", "text/html")}}}
@@ -334,22 +335,23 @@ def _playground_paths() -> dict[str, Any]:
                                 "cart, see the priced result and why", page)},
         "/playground/{name}": {"get": _operation(
             "playgroundFile", "The playground page's scripts and styles" + off,
-            {**asset, **_problems(404)},
+            {**asset, **_problems(401, 403, 404)},
             [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}])},
         "/v1/playground/samples": {"get": _operation(
             "playgroundSamples", "Each served ruleset's text and its sample carts" + off,
-            {"200": _answer("rulesets and carts", "PlaygroundSamples"), **_problems(404)})},
+            {"200": _answer("rulesets and carts", "PlaygroundSamples"),
+             **_problems(401, 403, 404)})},
         "/v1/playground/lint": {"post": _operation(
             "playgroundLint", "Lint ruleset text (and load cart text): every diagnostic "
             "with its line and column" + off,
             {"200": _answer("the diagnostics", "PlaygroundLinted"),
-             **_problems(400, 404, 413, 415)}, body="PlaygroundLint")},
+             **_problems(400, 401, 403, 404, 413, 415)}, body="PlaygroundLint")},
         "/v1/playground/evaluate": {"post": _operation(
             "playgroundEvaluate", "Price cart text with ruleset text (a dry run); 422 "
             "with every diagnostic when either does not load" + off,
             {"200": _answer("the result (with `explain`: and the trace)",
                             "PlaygroundPriced"),
-             **_problems(400, 404, 413, 415, 422)},
+             **_problems(400, 401, 403, 404, 413, 415, 422)},
             [{"name": "explain", "in": "query",
               "schema": {"type": "boolean", "default": False},
               "description": "true: add `explain`, the trace of every promotion"}],
@@ -359,7 +361,7 @@ def _playground_paths() -> dict[str, Any]:
             "evaluation gives now" + off,
             {"200": {"description": "the test file", "content": {
                 "application/yaml": {"schema": {"type": "string"}}}},
-             **_problems(400, 404, 413, 415, 422)}, body="PlaygroundTest")},
+             **_problems(400, 401, 403, 404, 413, 415, 422)}, body="PlaygroundTest")},
     }
 
 

@@ -40,6 +40,7 @@ MAX_NAME = 200
 
 def _enabled(request: Request) -> Service:
     service = service_of(request)
+    service.allows(request, operator=False)  # with --protect-reads, a token like any read
     if not service.playground:
         raise Problem(NO_SUCH_ROUTE, "the playground is off: start the service with "
                       "--playground, or run `promo play RULESET`")
@@ -79,6 +80,7 @@ async def page(request: Request) -> Response:
     service = service_of(request)
     if not service.playground:
         return HTMLResponse(OFF_PAGE)
+    service.allows(request, operator=False)
     body = _asset("index.html")
     assert body is not None  # shipped with the package (package-data)
     return Response(body, media_type=TYPES[".html"],

@@ -6,18 +6,18 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from dsl.codes import BAD_REQUEST_FIELD, BODY_TOO_LARGE, NO_SUCH_ROUTE, NOT_JSON
+from dsl.codes import AUTH_REQUIRED, BAD_REQUEST_FIELD, BODY_TOO_LARGE, NO_SUCH_ROUTE, NOT_JSON
 from engine.cart import load_cart_text
 from engine.program import evaluate
 from tests.service.conftest import FASHION, ROOT, RULESETS, Server, start_server
-from tests.service.helpers import assert_nothing_leaks, assert_problem
+from tests.service.helpers import assert_nothing_leaks, assert_problem, bearer, write_tokens
 
 RULESET = RULESETS / "fashion" / "ruleset.yaml"
 EXAMPLE = RULESETS / "fashion" / "carts" / "example.yaml"
@@ -241,3 +241,16 @@ def test_promo_play_serves_the_files_given(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_with_protect_reads_the_playground_needs_a_token(
+        serve: Callable[..., Server], tmp_path: Path) -> None:
+    tokens = write_tokens(tmp_path / "tokens")
+    server = serve(str(RULESETS), "--no-watch", "--playground", "--token-file", str(tokens),
+                   "--protect-reads")
+    with server.client() as client:
+        assert_problem(client.get("/"), 401, AUTH_REQUIRED)
+        assert_problem(client.post("/v1/playground/lint", json={"ruleset": "x"}), 401,
+                       AUTH_REQUIRED)
+        answer = client.get("/v1/playground/samples", headers=bearer())
+        assert answer.status_code == 200 and answer.json()["rulesets"]
