@@ -165,7 +165,8 @@ def serve(settings: Settings, listening: Callable[[str], None] | None = None) ->
     host, port = sock.getsockname()[:2]
     print(f"promo serve: listening on http://{_url_host(host)}:{port} "
           f"({settings.workers} worker{'s' if settings.workers > 1 else ''}; "
-          f"rulesets: {', '.join(s.id for s in service.catalog.served())})",
+          f"rulesets: {', '.join(s.id for s in service.catalog.served())}"
+          f"{'; the playground at /' if settings.playground else ''})",
           file=sys.stderr, flush=True)
     if listening is not None:
         listening(f"http://{_url_host(host)}:{port}")

@@ -244,7 +244,7 @@ function renderWhy(id) {
   rulesetEditor.setHighlight(span ? [span] : null);
   cartEditor.setHighlight(cartRanges);
   $("result").querySelectorAll("tr[data-line-id]").forEach((row) =>
-    row.classList.toggle("changed", touched.lines.some((line) => line.id === row.dataset.lineId)));
+    row.classList.toggle("touched", touched.lines.some((line) => line.id === row.dataset.lineId)));
   const fate = applied ? `applied: −${applied.amount} (items ${applied.items}, shipping ${applied.shipping})`
     : rejected ? `rejected: ${rejected.code}, ${rejected.reason}` : "not in this result";
   const where = span ? `<button type="button" id="why-goto">ruleset lines ${span.line}–${span.end_line}</button>` : "not found in the text";
