@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from dsl import load_ruleset
 from dsl.errors import PromoError
@@ -314,3 +315,63 @@ def test_the_screenshot_of_the_readme(page: Any, tmp_path: Path) -> None:
     page.screenshot(path=str(target))
     data = target.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
+
+
+def test_tab_indents_in_an_editor_and_escape_then_tab_moves_on(page: Any) -> None:
+    select_text(page, "ruleset", "ruleset: nordlicht", 0, 0)
+    page.keyboard.press("Tab")
+    assert text_of(page, "ruleset").splitlines()[4] == "  ruleset: nordlicht-fashion-2026"
+    assert page.evaluate("() => document.activeElement.id") == "ruleset-text"
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") != "ruleset-text"
+
+
+TEXTS = """async ([name, args]) => {
+  const texts = await import("/playground/texts.js");
+  return texts[name](...args);
+}"""
+
+
+@pytest.mark.parametrize(("cart", "code", "expected"), [
+    ("id: c\ncoupons: []\nlines: []\n", "A1", "id: c\ncoupons: [A1]\nlines: []\n"),
+    ("id: c\ncoupons: [X] # two\n", "A1", "id: c\ncoupons: [X, A1] # two\n"),
+    ("id: c\ncoupons:\n    - X\nlines: []\n", "A1",
+     "id: c\ncoupons:\n    - X\n    - A1\nlines: []\n"),
+    ("coupons:\n- X\n- Y\nid: c\n", "A1", "coupons:\n- X\n- Y\n- A1\nid: c\n"),
+    ("id: c\nlines: []", "A 1", 'id: c\nlines: []\ncoupons: ["A 1"]\n'),
+    ('{"id": "c", "lines": []}', "A1",
+     '{\n  "id": "c",\n  "lines": [],\n  "coupons": [\n    "A1"\n  ]\n}'),
+])
+def test_a_coupon_is_written_into_the_cart_as_it_is_written(page: Any, cart: str, code: str,
+                                                            expected: str) -> None:
+    written = page.evaluate(TEXTS, ["cartWithCoupon", [cart, code]])
+    assert written == expected
+    assert yaml.safe_load(written)["coupons"][-1] == code
+
+
+STACKING = """ruleset: r
+stacking:
+    coupons_per_order: 1   # one
+    base: discounted       # later ones see earlier prices
+    max_discount:
+        percent_of_subtotal: 50
+        amount: "10.00"
+promotions: []
+"""
+
+
+def test_the_stacking_switches_edit_the_block_as_written(page: Any) -> None:
+    found = page.evaluate(TEXTS, ["readStacking", [STACKING]])
+    assert found == {"cap": "on", "coupons_per_order": "1", "base": "discounted",
+                     "max_discount": ""}
+    based = page.evaluate(TEXTS, ["setStacking", [STACKING, "base", "original"]])
+    assert "    base: original         # later ones see earlier prices\n" in based
+    added = page.evaluate(TEXTS, ["setStacking", [STACKING, "coupon_with_automatic",
+                                                  "true"]])
+    assert added.startswith("ruleset: r\nstacking:\n    coupon_with_automatic: true\n")
+    off = page.evaluate(TEXTS, ["toggleCap", [STACKING, False]])
+    assert "    # max_discount:\n    #     percent_of_subtotal: 50\n    #     amount:" in off
+    assert page.evaluate(TEXTS, ["readStacking", [off]])["cap"] == "off"
+    assert page.evaluate(TEXTS, ["toggleCap", [off, True]]) == STACKING
+    assert page.evaluate(TEXTS, ["readStacking", ["stacking: {base: original}\n"]]) is None

@@ -112,8 +112,11 @@ export function cartWithCoupon(text, code) {
       return lines.join("\n");
     }
     if (/^coupons:\s*(#.*)?$/.test(lines[i])) {
-      const next = /^(\s*)- /.exec(lines[i + 1] || "");
-      lines.splice(i + 1, 0, `${next ? next[1] : "  "}- ${written}`);
+      const item = /^(\s*)- /.exec(lines[i + 1] || "");
+      let end = i + 1; // after the list's last item (the lines indented under the key)
+      const inList = (line) => /^\s+\S/.test(line) || (item && item[1] === "" && /^- /.test(line));
+      while (end < lines.length && inList(lines[end])) end++;
+      lines.splice(end, 0, `${item ? item[1] : "  "}- ${written}`);
       return lines.join("\n");
     }
   }
