@@ -1,7 +1,9 @@
 """Every part of a condition with its value and truth for one cart: the condition
 tree of ``promo explain`` (``engine/trace.py``), which rule-test coverage reads too.
 
-The API (stable: coverage keys on ``(promotion, field, Part.id)``)::
+The API (stable: coverage keys on ``(promotion, field, Part.id)``).  For a whole cart,
+``explain_cart(program, cart, at)`` (engine/trace.py) gives each promotion's
+``conditions`` with the rest of its decision; for the conditions alone::
 
     promotion_conditions(program, promotion, facts) -> tuple[ConditionTrace, ...]
         facts = program.facts(cart, at)     # at: an aware datetime

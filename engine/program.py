@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dsl import Ruleset
 from dsl.codes import CART_BAD_TIME, CART_CURRENCY
@@ -28,7 +28,6 @@ from . import reasons as r
 from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import Compiled, LineFilter, compile_condition, compile_line_filter
-from .condition_trace import ConditionTracer
 from .evaluate import Bounds, Evaluation, priced_result
 from .explain import Explainer
 from .facts import Facts, cart_facts
@@ -36,6 +35,9 @@ from .index import PromotionIndex
 from .money import quantum
 from .rejections import explain_skipped, written
 from .result import Rejected, Rejections, Result
+
+if TYPE_CHECKING:
+    from .condition_trace import ConditionTracer
 
 CHECK_INDEX = os.environ.get("PROMORULES_CHECK_INDEX", "") not in ("", "0")
 """Check on every evaluation that the index left out no promotion that applies
@@ -171,6 +173,8 @@ class Program:
     def condition_tracer(self) -> ConditionTracer:
         """Traces this ruleset's conditions part by part (``promo explain``); made when
         first asked for."""
+        from .condition_trace import ConditionTracer  # (only promo explain needs it)
+
         tracer = self.__dict__.get("_condition_tracer")
         if tracer is None:
             tracer = self.__dict__["_condition_tracer"] = ConditionTracer(

@@ -39,13 +39,21 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from dsl.codes import UNKNOWN_PROMOTION
-from dsl.errors import InputError
-from dsl.model import BuyGet, PercentOff, Promotion, Shipping, Tiers
-from dsl.values import normalise_code
+from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
+from dsl.errors import Diagnostic, InputError
+from dsl.expr.nodes import walk
+from dsl.model import (
+    AmountOffEach,
+    BuyGet,
+    FixedPrice,
+    PercentOff,
+    Promotion,
+    Shipping,
+    Tiers,
+)
 
 from . import reasons as r
-from .cart import Cart
+from .cart import Cart, CartError
 from .condition_trace import ConditionTrace, promotion_conditions
 from .effects import Parts
 from .evaluate import Evaluation
@@ -56,6 +64,10 @@ from .stacking import SHIPPING
 
 TRACE_VERSION = 1
 """The version of the trace's JSON form (``schemas/explain.schema.json``)."""
+MAX_TRACE_VALUES = 500_000
+"""Values one trace may hold: each condition part on each line it is read on, and each
+line of each effect.  A thousand lines and a large ruleset would make gigabytes; a
+trace that would hold more is refused (``PR314``), so name fewer promotions."""
 
 _WINDOW_CODES = (r.NOT_ACTIVE_YET, r.EXPIRED, r.COUPON_NOT_ACTIVE_YET, r.COUPON_EXPIRED)
 _WHEN_CODES = (r.CONDITIONS_NOT_MET, r.COUPON_INELIGIBLE)
@@ -160,7 +172,7 @@ class EffectLine:
     original: str
     base: str | None  # what the effect computed on (original or what was left)
     units: int | None  # units chosen (None: not chosen, or every unit for a spread)
-    exact: str | None  # the amount before rounding (effects taking a percentage)
+    exact: str | None  # the amount before rounding (effects that work unit by unit)
     computed: str | None  # rounded, before clamping
     clamped: str | None  # after clamping to what was left
     final: str | None  # after caps and max_discount: in the result
@@ -272,8 +284,10 @@ def unknown_promotion(program: Program, unknown: list[str]) -> InputError:
     known = [cp.id for cp in program.promotions]
     where = program.ruleset.source.name if program.ruleset.source else program.ruleset.ruleset
     close = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
-    return InputError(f"{where}: no promotion {', '.join(repr(u) for u in unknown)} in "
-                      f"ruleset {program.ruleset.ruleset} (it has {', '.join(known)})",
+    listed = ", ".join(known[:10]) + (f" and {len(known) - 10:,} more" if len(known) > 10
+                                      else "")
+    return InputError(f"{where}: no promotion {', '.join(repr(u) for u in unknown[:10])} in "
+                      f"ruleset {program.ruleset.ruleset} (it has {listed})",
                       code=UNKNOWN_PROMOTION,
                       hint=f"did you mean '{close[0]}'?" if close else None)
 
@@ -290,6 +304,7 @@ def explain_cart(program: Program, cart: Cart, at: dt.datetime | None = None,
         unknown = [p for p in promotions if p not in program.order]
         if unknown:
             raise unknown_promotion(program, unknown)
+    _within_bounds(program, cart, promotions)
     made: list[Recorder] = []
 
     def recorder(*args: Any) -> Recorder:
@@ -322,24 +337,41 @@ def explain_cart(program: Program, cart: Cart, at: dt.datetime | None = None,
     return trace, result
 
 
+def _within_bounds(program: Program, cart: Cart, promotions: list[str] | None) -> None:
+    """Refuse a trace that would hold more than ``MAX_TRACE_VALUES`` values."""
+    lines = max(1, len(cart.lines))
+    wanted = set(promotions) if promotions else None
+    values = 0
+    for cp in program.promotions:
+        if wanted is not None and cp.id not in wanted:
+            continue
+        values += lines  # the effect's lines
+        for condition in (cp.promotion.when, cp.promotion.target, cp.promotion.get_target):
+            if condition is not None and condition.node is not None:
+                values += lines * sum(1 for _ in walk(condition.node))
+        if values > MAX_TRACE_VALUES:
+            raise CartError([Diagnostic(
+                EVALUATION_TOO_LARGE, f"lines: explaining {len(cart.lines):,} lines against "
+                "these promotions would write more than "
+                f"{MAX_TRACE_VALUES:,} values", hint="name fewer promotions to explain")])
+
+
 def _entered(program: Program, cart: Cart) -> tuple[tuple[EnteredCode, ...],
                                                       dict[str, EnteredCode]]:
-    """Each code entered (first entry of each normalised code), and by promotion."""
+    """Each code entered (the first entry of each normalised code) and what the program
+    chose with it (``Program._choose``); and the codes by the promotion they chose."""
+    chosen, unmatched = program._choose(cart)
+    refused = {u.coupon: u.code for u in unmatched}
     out: list[EnteredCode] = []
-    chosen: dict[str, EnteredCode] = {}
-    for raw in cart.coupons:
-        code = normalise_code(raw)
-        if not code or any(e.normalised == code for e in out):
-            continue
+    by_promotion: dict[str, EnteredCode] = {}
+    for code, raw in program._entered(cart).items():
         promotion = program.codes.get(code)
-        if promotion is None:
-            found = EnteredCode(raw.strip(), code, None, r.COUPON_UNKNOWN)
-        elif promotion in chosen:
-            found = EnteredCode(raw.strip(), code, promotion, r.COUPON_REDUNDANT)
-        else:
-            found = chosen[promotion] = EnteredCode(raw.strip(), code, promotion, "chosen")
+        found = EnteredCode(raw, code, promotion, refused.get(raw, "chosen"))
+        if found.outcome == "chosen" and promotion is not None:
+            assert chosen[promotion] == raw
+            by_promotion[promotion] = found
         out.append(found)
-    return tuple(out), chosen
+    return tuple(out), by_promotion
 
 
 def _window(run: Evaluation, cp: CompiledPromotion) -> WindowCheck:
@@ -401,18 +433,40 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
         rejection.code if rejection else None, rejection.reason if rejection else None)
 
 
-def _percent(promo: Promotion, parts: Parts) -> Decimal | None:
-    """The percentage an effect takes off each chosen unit (for the amount before
-    rounding), when it takes one."""
+def _per_unit(promo: Promotion, parts: Parts) -> tuple[str, Decimal] | None:
+    """What the effect takes off each chosen unit, as ``(kind, value)``, when it works
+    unit by unit (so each line's amount before rounding can be shown): a percentage,
+    an amount off each unit, or a fixed price — for a tier, the step reached."""
     effect = promo.effect
-    if isinstance(effect, PercentOff):
-        return effect.percent_off
-    if isinstance(effect, BuyGet):
-        return effect.percent_off
+    if isinstance(effect, PercentOff | BuyGet):
+        return "percent_off", effect.percent_off
+    if isinstance(effect, AmountOffEach):
+        return "amount_off_each", effect.amount_off_each
+    if isinstance(effect, FixedPrice):
+        return "fixed_price", effect.fixed_price
     if isinstance(effect, Tiers) and parts.tier is not None and parts.tier[2] is not None:
         step = next(s for s in effect.tiers.steps if s.at == parts.tier[2])
-        return step.percent_off
+        for kind in ("percent_off", "amount_off_each", "fixed_price"):
+            value = getattr(step, kind)
+            if value is not None:
+                return kind, value
     return None
+
+
+def _before_rounding(off: tuple[str, Decimal], base: Any, units: int,
+                     minor: int) -> Fraction:
+    """A line's amount before rounding, in the currency's unit: ``units`` of its
+    ``base`` / quantity, each losing what ``off`` takes (never below zero, never more
+    than the unit's value) — docs/semantics.md#effects."""
+    kind, value = off
+    unit = Fraction(base.base_minor, base.quantity * 10 ** minor)
+    if kind == "percent_off":
+        each = unit * Fraction(value) / 100
+    elif kind == "amount_off_each":
+        each = min(max(Fraction(value), Fraction(0)), max(unit, Fraction(0)))
+    else:
+        each = max(unit - max(Fraction(value), Fraction(0)), Fraction(0))
+    return each * units
 
 
 def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
@@ -426,7 +480,7 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
     if promo.get_target is not None:
         spec["get_target"] = run.program.explainer.written(promo.get_target, run.facts)
     picked = {line.id: units for line, units in parts.picked or ()}
-    percent = _percent(promo, parts)
+    off = _per_unit(promo, parts)
     bases = {line.id: line for line in record.targets}
     bases.update({line.id: line for line in record.get_targets if line.id not in bases})
     targets = {line.id for line in record.targets}
@@ -445,9 +499,8 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
         base = bases.get(line_id)
         units = picked.get(line_id)
         exact = None
-        if base is not None and percent is not None and units:
-            exact = _exact(Fraction(base.base_minor * units, base.quantity)
-                           * Fraction(percent) / 100 / 10 ** minor)
+        if base is not None and off is not None and units:
+            exact = _exact(_before_rounding(off, base, units, minor))
         lines.append(EffectLine(
             line_id, roles, why_not, int(facts["quantity"]), _money(facts["total"]) or "",
             _money(base.base) if base is not None else None, units, exact,

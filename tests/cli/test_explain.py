@@ -2,7 +2,8 @@
 README's example.
 
 The expected trees are the files under ``tests/cli/data/explain/<ruleset>/<cart>.txt``:
-``promo explain`` of each ``rulesets/<ruleset>/carts/<cart>.yaml``.  When the output
+``promo explain`` of each ``rulesets/<ruleset>/carts/<cart>.yaml`` (and, for the JSON
+form, ``fashion/example.vip-15.json``: one promotion of the example).  When the output
 changes on purpose, write them again and read the diff before committing:
 
     UPDATE_SNAPSHOTS=1 python -m pytest tests/cli/test_explain.py
@@ -118,3 +119,14 @@ def test_the_readme_shows_the_real_output(runner: CliRunner) -> None:
     shown = readme[block:readme.index("```", block)]
     result = runner.invoke(cli, command.split()[1:])
     assert result.exit_code == 0 and shown == result.stdout
+
+
+def test_the_json_form_of_one_promotion_is_as_expected(runner: CliRunner) -> None:
+    """The JSON is a contract too: one promotion's trace, every field, kept as a file."""
+    result = runner.invoke(cli, ["explain", FASHION, EXAMPLE, "vip-15", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    expected = TREES / "fashion" / "example.vip-15.json"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        expected.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == expected.read_text(encoding="utf-8"), \
+        f"output changed; if intended: UPDATE_SNAPSHOTS=1 pytest {__file__}"

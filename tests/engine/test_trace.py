@@ -4,22 +4,31 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from dsl import load_ruleset
-from dsl.codes import UNKNOWN_PROMOTION
+from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
 from dsl.errors import InputError
+from dsl.values import normalise_code
 from engine import evaluate
-from engine.cart import load_cart
+from engine.cart import CartError, load_cart, parse_cart
+from engine.cli.trace_text import render_trace
 from engine.program import Program, compile_ruleset
 from engine.schemas import explain_schema
 from engine.trace import Trace, explain_cart
 
 from .conftest import make_cart, make_ruleset
+from .test_secret_codes import Case as SecretCase
+from .test_secret_codes import _cart as secret_cart
+from .test_secret_codes import _read as read_as_codes
+from .test_secret_codes import cases as secret_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = Draft202012Validator(explain_schema())
@@ -72,6 +81,30 @@ def assert_agrees(trace: Trace, ruleset: object, cart: object) -> None:
     assert [(e.entered, e.outcome) for e in entered] == unmatched
 
 
+ROUNDING = {"half_even": ROUND_HALF_EVEN, "half_up": ROUND_HALF_UP, "down": ROUND_DOWN}
+
+
+def assert_rounds_to_computed(trace: Trace, rounding: str) -> int:
+    """Each amount shown before rounding rounds, with the ruleset's rounding, to the
+    amount the effect computed; how many there were."""
+    seen = 0
+    for p in trace.promotions:
+        for line in p.effect.lines if p.effect else ():
+            if line.exact is None:
+                continue
+            assert line.computed is not None
+            exact = Fraction(line.exact) if "/" in line.exact else Fraction(Decimal(line.exact))
+            places = -Decimal(line.computed).as_tuple().exponent  # type: ignore[operator]
+            whole, rest = divmod(exact * 10 ** places, 1)
+            rounded = Decimal(int(whole)) + (
+                0 if rest == 0 or ROUNDING[rounding] == ROUND_DOWN else
+                1 if rest > Fraction(1, 2) else 0 if rest < Fraction(1, 2) else
+                1 if ROUNDING[rounding] == ROUND_HALF_UP or int(whole) % 2 else 0)
+            assert rounded.scaleb(-places) == Decimal(line.computed), (p.id, line)
+            seen += 1
+    return seen
+
+
 @pytest.mark.parametrize("cart_file", CARTS, ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
 def test_the_trace_agrees_with_evaluate_on_every_sample_cart(cart_file: Path) -> None:
     ruleset = load_ruleset(cart_file.parent.parent / "ruleset.yaml")
@@ -80,6 +113,7 @@ def test_the_trace_agrees_with_evaluate_on_every_sample_cart(cart_file: Path) ->
         trace, _ = explain_cart(program, cart)
         assert [p.id for p in trace.promotions] == [cp.id for cp in program.promotions]
         assert_agrees(trace, ruleset, cart)
+        assert_rounds_to_computed(trace, ruleset.rounding)
         VALIDATOR.validate(json.loads(json.dumps(trace.to_dict())))
 
 
@@ -213,3 +247,100 @@ def test_an_unknown_promotion_is_an_error_naming_the_ruleset() -> None:
     assert caught.value.code == UNKNOWN_PROMOTION
     assert "ruleset.yaml" in caught.value.message and "'vip-16'" in caught.value.message
     assert caught.value.hint == "did you mean 'vip-15'?"
+
+
+@settings(max_examples=60, deadline=None)
+@given(secret_cases(), st.booleans())
+def test_no_trace_shows_a_code_the_cart_did_not_enter(case: SecretCase, socks: bool) -> None:
+    """The generated rulesets and carts of tests/engine/test_secret_codes.py: the trace,
+    in JSON and in text, read as codes match, holds no code the cart did not enter."""
+    trace, _ = explain_cart(compile_ruleset(case.ruleset),
+                            parse_cart(secret_cart(case.entered, socks)))
+    entered = {normalise_code(c) for c in case.entered}
+    shown = read_as_codes(json.dumps(trace.to_dict(), ensure_ascii=False)) + \
+        read_as_codes(render_trace(trace))
+    for written in case.codes:
+        if normalise_code(written) not in entered:
+            assert normalise_code(written) not in shown, written
+
+
+def test_buy_get_shows_the_lines_bought_and_the_units_given() -> None:
+    ruleset = make_ruleset("""
+        - id: phone-case
+          target: item.category == "phones"
+          effect:
+            buy: 1
+            get: 1
+            get_target: item.category == "cases"
+            percent_off: 50
+    """)
+    cart = make_cart([("p", "300.00", 1, {"category": "phones"}),
+                      ("c", "20.00", 2, {"category": "cases"}),
+                      ("s", "5.00", 1, {"category": "socks"})])
+    trace, _ = explain_cart(compile_ruleset(ruleset), cart)
+    promotion = trace.promotion("phone-case")
+    assert [c.field for c in promotion.conditions] == ["target", "effect.get_target"]
+    effect = promotion.effect
+    assert effect is not None and effect.spec["get_target"] == 'item.category == "cases"'
+    rows = {line.line: (line.roles, line.units, line.final, line.why_not)
+            for line in effect.lines}
+    assert rows == {"p": (("target",), None, None, None),
+                    "c": (("get_target",), 1, "10.00", None),
+                    "s": ((), None, None, "target is false for this line")}
+    assert_agrees(trace, ruleset, cart)
+
+
+def test_a_bundle_shares_its_saving_by_largest_remainder() -> None:
+    ruleset = make_ruleset("""
+        - id: three-for-ten
+          effect: { bundle: { units: 3, price: "10.00" } }
+    """)
+    cart = make_cart([("a", "4.00", 1), ("b", "4.00", 1), ("c", "4.00", 1)])
+    trace, _ = explain_cart(compile_ruleset(ruleset), cart)
+    effect = trace.promotion("three-for-ten").effect
+    assert effect is not None and effect.allocation is not None
+    # 2.00 over three equal lines: 0.67, 0.67, 0.66 (ties to the smaller id)
+    assert [(line.units, line.final) for line in effect.lines] == [
+        (1, "0.67"), (1, "0.67"), (1, "0.66")]
+    assert_agrees(trace, ruleset, cart)
+
+
+def test_a_trace_too_large_is_refused_and_fewer_promotions_fit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.trace
+
+    ruleset = make_ruleset("""
+        - id: a
+          target: item.category == "socks" or item.category == "shoes"
+          effect: { percent_off: 10 }
+        - id: b
+          target: item.category == "hats"
+          effect: { percent_off: 5 }
+    """)
+    cart = make_cart([(f"l{k}", "1.00", 1) for k in range(10)])
+    monkeypatch.setattr(engine.trace, "MAX_TRACE_VALUES", 100)
+    program = compile_ruleset(ruleset)
+    with pytest.raises(CartError) as caught:
+        explain_cart(program, cart)
+    assert caught.value.code == EVALUATION_TOO_LARGE
+    assert caught.value.hint == "name fewer promotions to explain"
+    trace, _ = explain_cart(program, cart, promotions=["b"])
+    assert [p.id for p in trace.promotions] == ["b"]
+
+
+@pytest.mark.parametrize("rounding", ["half_even", "half_up", "down"])
+@pytest.mark.parametrize("effect", [
+    "{ percent_off: 12.5, max_units: 4 }", "{ amount_off_each: \"0.35\" }",
+    "{ fixed_price: \"1.00\", max_units: 5 }", "{ buy: 2, get: 1, percent_off: 33 }",
+    "{ tiers: { by: quantity, steps: [{ at: 2, amount_off_each: \"0.13\" }] } }",
+])
+def test_the_amount_before_rounding_rounds_to_the_amount_computed(effect: str,
+                                                                  rounding: str) -> None:
+    ruleset = make_ruleset(f"""
+        - id: p
+          effect: {effect}
+    """, currency="EUR", rounding=rounding)
+    cart = make_cart([("a", "3.33", 3), ("b", "1.99", 7), ("c", "0.05", 2)], currency="EUR")
+    trace, _ = explain_cart(compile_ruleset(ruleset), cart)
+    assert assert_rounds_to_computed(trace, rounding) >= 1
+    assert_agrees(trace, ruleset, cart)

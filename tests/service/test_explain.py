@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +23,7 @@ from tests.service.helpers import (
     assert_problem,
     bundled,
 )
+from tests.service.test_checkouts import flash_checkout, flash_ruleset, post
 
 EVERY_CART = [(b.id, b.path, cart) for b in bundled() for cart in b.carts]
 VALIDATOR = Draft202012Validator(explain_schema())
@@ -95,3 +98,24 @@ def test_at_applies_to_the_trace(client: httpx.Client) -> None:
     friday = next(p for p in answer.json()["explain"]["promotions"]
                   if p["id"] == "black-friday-30")
     assert friday["outcome"] == "applied" and friday["window"]["passed"] is True
+
+
+def test_with_a_store_the_trace_shows_the_limit_it_asked_about(
+        serve: Callable[..., Server], tmp_path: Path) -> None:
+    server = serve(str(flash_ruleset(tmp_path, 1)), "--db", str(tmp_path / "u.sqlite"),
+                   "--no-watch")
+    with server.client() as client:
+        held = post(client, "/v1/rulesets/flash-sale/checkouts", "k0", flash_checkout("o0"))
+        assert held.status_code == 200, held.text
+        cart = flash_checkout("o1")["cart"]
+        answer = client.post("/v1/rulesets/flash-sale/evaluate", json=cart,
+                             params={"explain": "true"})
+    assert answer.status_code == 200, answer.text
+    flash = next(p for p in answer.json()["explain"]["promotions"] if p["id"] == "flash-20")
+    assert (flash["decided_by"], flash["code"]) == ("limits", "limit_reached")
+    limits = flash["limits"]
+    assert limits["store"] is True and limits["passed"] is False
+    assert limits["queries"][0]["question"] == "refusal"
+    assert limits["queries"][0]["answer"] == "limit_reached"
+    rejected = {r["promotion"]: r["code"] for r in answer.json()["rejected"]}
+    assert rejected["flash-20"] == "limit_reached"
