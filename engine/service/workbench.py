@@ -96,7 +96,7 @@ class Linted:
                 "cart_lines": self.cart_lines}
 
 
-KEEP = 8
+KEEP = 4
 """Ruleset texts whose analysis is kept: the page sends each text to lint and to evaluate
 at once, and a person goes back and forth between a few versions."""
 _ANALYSES: OrderedDict[str, Future[Analysis]] = OrderedDict()
