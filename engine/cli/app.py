@@ -13,6 +13,7 @@ from .evaluation import eval_
 from .explain import explain
 from .fmt import fmt
 from .lint import lint
+from .play import play
 from .relay import relay
 from .ruletests import test_
 from .schema import schema
@@ -30,6 +31,7 @@ for command in (lint, test_, schema, eval_, usage, serve):
     cli.add_command(command)
 cli.add_command(explain)
 cli.add_command(fmt)
+cli.add_command(play)  # the playground page (engine/service/playground.py)
 usage.add_command(relay)  # the outbox relay is a usage-store job, served by engine/service
 
 

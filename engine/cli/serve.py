@@ -43,11 +43,14 @@ from .common import handles_errors
               "usage relay`).")
 @click.option("--relay-secret-file", type=common.Path(dir_okay=False, exists=True),
               help="Sign the relay's requests with this file's secret.")
+@click.option("--playground", is_flag=True, help="Also serve the playground page at / and "
+              "its endpoints (it shows the rulesets' text: loopback only, never in "
+              "production).")
 @handles_errors
 def serve(sources: tuple[str, ...], db: str | None, host: str, port: int, workers: int,
           token_file: str | None, protect_reads: bool, insecure: bool, max_body: int,
           idempotency_ttl: int, client_time: bool, no_watch: bool, quiet: bool,
-          relay_url: str | None, relay_secret_file: str | None) -> None:
+          relay_url: str | None, relay_secret_file: str | None, playground: bool) -> None:
     """Serve RULESET_OR_DIR... over HTTP: evaluate, coupons, the checkout saga, events.
 
     Rulesets are addressed by their `ruleset:` id; a directory serves every ruleset
@@ -63,4 +66,5 @@ def serve(sources: tuple[str, ...], db: str | None, host: str, port: int, worker
                  token_file=token_file, protect_reads=protect_reads, insecure=insecure,
                  body_limit=max_body, idempotency_ttl=dt.timedelta(seconds=idempotency_ttl),
                  client_time=client_time, watch=not no_watch, access_log=not quiet,
-                 relay_url=relay_url, relay_secret_file=relay_secret_file))
+                 relay_url=relay_url, relay_secret_file=relay_secret_file,
+                 playground=playground))

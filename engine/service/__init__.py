@@ -15,6 +15,9 @@
     problems.py     errors as RFC 9457 problem+json
     openapi.py      the OpenAPI 3.1 contract (schemas/promotions.v1.yaml)
     relay.py        the outbox relay: events to a webhook, in order, at least once
+    playground.py   the playground page at / and its endpoints (``--playground``)
+    workbench.py    the playground's work: lint and price texts, say where things are
+    static/         the page: HTML, CSS, its script and its small editor (no build step)
 """
 
 from .server import Settings, missing_dependencies, serve

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from dsl.codes import NO_SUCH_ROUTE
 from dsl.errors import PromoError
 
-from . import checkouts, operations, pricing
+from . import checkouts, operations, playground, pricing
 from .context import Service
 from .observe import Observe
 from .problems import PROBLEM_JSON, Problem, problem_from
@@ -42,6 +42,7 @@ ROUTES = [
     Route("/metrics", operations.prometheus, methods=["GET"]),
     Route("/openapi.json", operations.openapi, methods=["GET"]),
     Route("/docs", operations.docs, methods=["GET"]),
+    *playground.ROUTES,
 ]
 
 

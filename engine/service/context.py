@@ -37,6 +37,8 @@ class Service:
     body_limit: int = DEFAULT_BODY_LIMIT
     idempotency_ttl: dt.timedelta = dt.timedelta(hours=24)
     client_time: bool = False  # price checkouts at the cart's `at` (staging, tests)
+    playground: bool = False  # the page at / and its endpoints (playground.py)
+    sample_carts: tuple[str, ...] = ()  # carts offered first in the playground
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def allows(self, request: Request, operator: bool) -> None:

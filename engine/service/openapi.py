@@ -112,7 +112,8 @@ def _own_schemas() -> dict[str, Any]:
                     "type": "object", "required": ["code", "message", "path"],
                     "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                                    "path": {"type": "string",
-                                            "description": "JSON path in the request"}}}},
+                                            "description": "JSON path in the request"},
+                                   **_TEXT_POSITION}}},
                 "promotion": {"type": "string"}, "limit": {"type": "string"},
                 "path": {"type": "string"},
                 "rulesets": {"type": "array", "items": {"type": "string"}}},
@@ -156,6 +157,63 @@ def _own_schemas() -> dict[str, Any]:
                    "properties": {"events": {"type": "array", "items": _ref("Event")},
                                   "next_after": {"type": "integer", "minimum": 0}}},
         "Status": {"type": "object"},
+        **_playground_schemas(),
+    }
+
+
+_WHOLE = {"type": "integer", "minimum": 1}
+_TEXT_POSITION: dict[str, Any] = {
+    "document": {"enum": ["ruleset", "cart"],
+                 "description": "the text it is in (playground requests)"},
+    "severity": {"enum": ["error", "warning", "info"]},
+    "hint": {"type": ["string", "null"]},
+    "line": _WHOLE, "column": _WHOLE, "end_line": _WHOLE, "end_column": _WHOLE}
+"""Where a diagnostic of the playground sits in the text it was sent: 1-based."""
+
+
+def _playground_schemas() -> dict[str, Any]:
+    lines = {"type": "object", "additionalProperties": {
+        "type": "object", "required": ["line", "end_line"],
+        "properties": {"line": _WHOLE, "end_line": _WHOLE}},
+        "description": "id → the lines of the text it is written on"}
+    diagnostic = {"type": "object",
+                  "required": ["document", "path", "code", "severity", "message", "line",
+                               "column", "end_line", "end_column"],
+                  "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                 "path": {"enum": ["$.ruleset", "$.cart"]},
+                                 **_TEXT_POSITION}}
+    texts = {"ruleset": {"type": "string", "description": "a ruleset as YAML text"},
+             "cart": {"type": "string", "description": "a cart as YAML or JSON text"},
+             "at": AT}
+    return {
+        "PlaygroundLint": {"type": "object", "additionalProperties": False,
+                           "required": ["ruleset"], "properties": texts},
+        "PlaygroundTexts": {"type": "object", "additionalProperties": False,
+                            "required": ["ruleset", "cart"], "properties": texts},
+        "PlaygroundTest": {"type": "object", "additionalProperties": False,
+                           "required": ["ruleset", "cart"],
+                           "properties": {**texts, "name": {
+                               "type": "string", "minLength": 1, "maxLength": 200,
+                               "description": "the test's name (blank: one is made up)"}}},
+        "PlaygroundLinted": {
+            "type": "object", "required": ["diagnostics", "promotions", "cart_lines"],
+            "properties": {"diagnostics": {"type": "array", "items": diagnostic},
+                           "promotions": lines, "cart_lines": lines}},
+        "PlaygroundPriced": {
+            "type": "object", "required": ["result", "promotions", "cart_lines"],
+            "properties": {"result": _ref("Result"), "promotions": lines,
+                           "cart_lines": lines, "explain": _ref("Explain")}},
+        "PlaygroundSamples": {"type": "object", "required": ["rulesets"], "properties": {
+            "rulesets": {"type": "array", "items": {
+                "type": "object", "required": ["id", "file", "text", "carts"],
+                "properties": {
+                    "id": {"type": "string"}, "file": {"type": "string"},
+                    "text": {"type": "string"},
+                    "carts": {"type": "array", "items": {
+                        "type": "object", "required": ["name", "text", "given"],
+                        "properties": {"name": {"type": "string"},
+                                       "text": {"type": "string"},
+                                       "given": {"type": "boolean"}}}}}}}}},
     }
 
 
@@ -252,6 +310,7 @@ def _paths() -> dict[str, Any]:
               "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}},
              {"name": "limit", "in": "query",
               "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}], secured=True)},
+        **_playground_paths(),
         "/healthz": {"get": _operation("health", "The process answers",
                                        {"200": _answer("ok", "Status")})},
         "/readyz": {"get": _operation(
@@ -260,6 +319,49 @@ def _paths() -> dict[str, Any]:
         "/metrics": {"get": _operation("metrics", "Prometheus metrics (text format)",
                                        {"200": {"description": "text/plain metrics"},
                                         **_problems(401, 403, 503)})},
+    }
+
+
+def _playground_paths() -> dict[str, Any]:
+    off = " (404 unless the service runs with --playground)"
+    page = {"200": {"description": "the playground, or how to turn it on",
+                    "content": {"text/html": {"schema": {"type": "string"}}}},
+            **_problems(401, 403)}
+    asset = {"200": {"description": "a file of the page", "content": {
+        kind: {"schema": {"type": "string"}}
+        for kind in ("text/javascript", "text/css", "text/html")}}}
+    return {
+        "/": {"get": _operation("playground", "The playground page: edit a ruleset and a "
+                                "cart, see the priced result and why", page)},
+        "/playground/{name}": {"get": _operation(
+            "playgroundFile", "The playground page's scripts and styles" + off,
+            {**asset, **_problems(401, 403, 404)},
+            [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}])},
+        "/v1/playground/samples": {"get": _operation(
+            "playgroundSamples", "Each served ruleset's text and its sample carts" + off,
+            {"200": _answer("rulesets and carts", "PlaygroundSamples"),
+             **_problems(401, 403, 404)})},
+        "/v1/playground/lint": {"post": _operation(
+            "playgroundLint", "Lint ruleset text (and load cart text): every diagnostic "
+            "with its line and column" + off,
+            {"200": _answer("the diagnostics", "PlaygroundLinted"),
+             **_problems(400, 401, 403, 404, 413, 415)}, body="PlaygroundLint")},
+        "/v1/playground/evaluate": {"post": _operation(
+            "playgroundEvaluate", "Price cart text with ruleset text (a dry run); 422 "
+            "with every diagnostic when either does not load" + off,
+            {"200": _answer("the result (with `explain`: and the trace)",
+                            "PlaygroundPriced"),
+             **_problems(400, 401, 403, 404, 413, 415, 422)},
+            [{"name": "explain", "in": "query",
+              "schema": {"type": "boolean", "default": False},
+              "description": "true: add `explain`, the trace of every promotion"}],
+            body="PlaygroundTexts")},
+        "/v1/playground/ruletest": {"post": _operation(
+            "playgroundRuleTest", "A rule test (tests/*.yaml) expecting what the "
+            "evaluation gives now" + off,
+            {"200": {"description": "the test file", "content": {
+                "application/yaml": {"schema": {"type": "string"}}}},
+             **_problems(400, 401, 403, 404, 413, 415, 422)}, body="PlaygroundTest")},
     }
 
 

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,8 @@ class Settings:
     access_log: bool = True
     relay_url: str | None = None
     relay_secret_file: str | None = None
+    playground: bool = False
+    sample_carts: tuple[str, ...] = ()
 
 
 def is_loopback(host: str) -> bool:
@@ -83,6 +86,10 @@ def check(settings: Settings) -> None:
                          "only to loopback (127.0.0.1, ::1); give --token-file, or "
                          "--insecure if something in front of it authenticates",
                          code=SERVE_CONFIG)
+    if settings.playground and not settings.insecure and not is_loopback(settings.host):
+        raise PromoError(f"--playground on --host {settings.host}: the playground shows the "
+                         "rulesets' text (coupon codes included) and prices any ruleset sent "
+                         "to it; serve it on loopback, or give --insecure", code=SERVE_CONFIG)
     if settings.workers < 1:
         raise PromoError("--workers must be at least 1", code=SERVE_CONFIG)
     if settings.relay_url is not None and settings.db is None:
@@ -105,7 +112,7 @@ def build_service(settings: Settings) -> Any:
     tokens = read_tokens(settings.token_file) if settings.token_file else ()
     return Service(Catalog(list(settings.sources)), StoreGate(settings.db), tokens,
                    settings.protect_reads, settings.body_limit, settings.idempotency_ttl,
-                   settings.client_time)
+                   settings.client_time, settings.playground, settings.sample_carts)
 
 
 def bind(settings: Settings) -> socket.socket:
@@ -148,8 +155,9 @@ def _worker(settings: Settings, sock: socket.socket) -> None:  # pragma: no cove
     _uvicorn_server(settings, service).run(sockets=[sock])
 
 
-def serve(settings: Settings) -> None:
-    """Check, load, bind, announce, then serve until stopped."""
+def serve(settings: Settings, listening: Callable[[str], None] | None = None) -> None:
+    """Check, load, bind, announce, then serve until stopped; ``listening`` is called
+    with the base URL once the socket accepts connections."""
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload signal while loading: ignored
     check(settings)
     service = build_service(settings)  # load errors surface here, before binding
@@ -157,8 +165,11 @@ def serve(settings: Settings) -> None:
     host, port = sock.getsockname()[:2]
     print(f"promo serve: listening on http://{_url_host(host)}:{port} "
           f"({settings.workers} worker{'s' if settings.workers > 1 else ''}; "
-          f"rulesets: {', '.join(s.id for s in service.catalog.served())})",
+          f"rulesets: {', '.join(s.id for s in service.catalog.served())}"
+          f"{'; the playground at /' if settings.playground else ''})",
           file=sys.stderr, flush=True)
+    if listening is not None:
+        listening(f"http://{_url_host(host)}:{port}")
     stop_relay = _start_relay(settings)
     try:
         if settings.workers == 1:

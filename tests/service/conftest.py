@@ -44,7 +44,9 @@ class Server:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)
 
     def log_lines(self) -> list[str]:
-        return self.log_path.read_text(encoding="utf-8").splitlines()
+        # JSON lines end at "\n" only: a logged path may hold U+2028 or U+0085, which JSON
+        # writes as they are and str.splitlines would take for line breaks
+        return self.log_path.read_text(encoding="utf-8").split("\n")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process.poll() is None:

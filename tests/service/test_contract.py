@@ -45,7 +45,9 @@ def contract_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     where = tmp_path_factory.mktemp("contract")
     tokens = write_tokens(where / "tokens")
     server = start_server([str(RULESETS), "--no-watch", "--db", str(where / "usage.db"),
-                           "--client-time", "--token-file", str(tokens)], where / "serve.log")
+                           "--client-time", "--token-file", str(tokens),
+                           "--playground"],  # its endpoints are in the contract too
+                          where / "serve.log")
     yield server
     server.stop()
 
