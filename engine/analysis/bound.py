@@ -165,8 +165,9 @@ def format_text(report: BoundReport) -> str:
     out += [table, ""]
     out.append("proven: no cart can get more (shares before rounding: each rounded line "
                "discount may add half a minor unit);")
-    out.append(f"witness: the worst of {report.found.evaluated:,} carts priced by the engine "
-               "(per promotion: the most it gave on one of them).")
+    count = report.found.evaluated
+    out.append(f"witness: the worst of {count:,} cart{'' if count == 1 else 's'} priced by the "
+               "engine (per promotion: the most it gave on one of them).")
     reasons = _reasons(report)
     if reasons:
         out += ["", "unbounded:"] + [f"  {line}" for line in reasons]
