@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -86,11 +86,12 @@ def bound_ruleset(ruleset: Ruleset, path: str = "", *, tries: int = DEFAULT_TRIE
 
 
 def percent(share: Fraction | None, *, up: bool) -> str:
-    """A share as a percent with two decimals: a bound rounded up, a witness to nearest."""
+    """A share as a percent with two decimals: an upper bound rounded up, a witness (a
+    lower bound on the largest) rounded down."""
     if share is None:
         return "unbounded"
     value = Decimal(share.numerator * 100) / Decimal(share.denominator)
-    return f"{value.quantize(Decimal('0.01'), ROUND_CEILING if up else ROUND_HALF_EVEN)}%"
+    return f"{value.quantize(Decimal('0.01'), ROUND_CEILING if up else ROUND_FLOOR)}%"
 
 
 def money(amount: Fraction | Decimal | None, minor_units: int) -> str:
@@ -136,11 +137,13 @@ def _rows(report: BoundReport) -> list[list[str]]:
              percent(proven.of_subtotal, up=True), percent(proven.of_total, up=True),
              money(amount_w.result.total_discount, units) if amount_w else "-",
              percent(discount_share(share_w.result), up=False) if share_w else "-"]]
+    shares = report.found.share_per_promotion
     for bound in proven.promotions:
-        given = best.get(bound.id)
+        given, share = best.get(bound.id), shares.get(bound.id)
         rows.append([bound.id, money(bound.amount, units), percent(bound.of_subtotal, up=True),
                      percent(bound.of_total, up=True),
-                     money(given, units) if given is not None else "-", ""])
+                     money(given, units) if given is not None else "-",
+                     percent(share, up=False) if share is not None else "-"])
     return rows
 
 
@@ -167,7 +170,7 @@ def format_text(report: BoundReport) -> str:
                "discount may add half a minor unit);")
     count = report.found.evaluated
     out.append(f"witness: the worst of {count:,} cart{'' if count == 1 else 's'} priced by the "
-               "engine (per promotion: the most it gave on one of them).")
+               "engine (per promotion: the most it gave on one of them, and the largest share).")
     reasons = _reasons(report)
     if reasons:
         out += ["", "unbounded:"] + [f"  {line}" for line in reasons]
@@ -230,7 +233,8 @@ def to_dict(report: BoundReport) -> dict[str, Any]:
             "share_of_subtotal": _fraction_json(b.of_subtotal),
             "share_of_subtotal_and_shipping": _fraction_json(b.of_total)},
             "witness_amount": str(report.found.per_promotion[b.id])
-            if b.id in report.found.per_promotion else None}
+            if b.id in report.found.per_promotion else None,
+            "witness_share_of_subtotal": _fraction_json(report.found.share_per_promotion.get(b.id))}
             for b in proven.promotions],
         "rule_test": witness_test(report),
     }

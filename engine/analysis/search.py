@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,7 +59,7 @@ def allowance(result: Result, minor_units: int) -> Fraction:
 
 def share_beyond_rounding(minor_units: int) -> Objective:
     """The share of the subtotal the discount takes, its rounding allowance left out and
-    rounded down to a hundredth of a percent: a search for the largest share looks at
+    to the nearest hundredth of a percent: a search for the largest share looks at
     what the promotions give, not at what rounding a cent gives, and of two carts
     with the same share keeps the smaller (shrinking)."""
 
@@ -68,8 +67,8 @@ def share_beyond_rounding(minor_units: int) -> Objective:
         subtotal = Fraction(result.subtotal)
         if subtotal <= 0:
             return None
-        exact = (Fraction(result.total_discount) - allowance(result, minor_units)) / subtotal
-        return Fraction(math.floor(exact * 10_000), 10_000)
+        return _hundredths((Fraction(result.total_discount) - allowance(result, minor_units))
+                           / subtotal)
 
     return share
 
@@ -89,6 +88,9 @@ class Found:
 
     witnesses: dict[str, Witness | None]
     per_promotion: dict[str, Decimal] = field(default_factory=dict)
+    # of the subtotal: the share of the cart whose share beyond rounding was the largest
+    share_per_promotion: dict[str, Fraction] = field(default_factory=dict)
+    _ranked: dict[str, tuple[Fraction, Fraction]] = field(default_factory=dict)
     evaluated: int = 0
 
 
@@ -277,9 +279,21 @@ def search(program: Program, vocab: Vocabulary, objectives: dict[str, Objective]
         found.evaluated += 1
         if result is None:
             return
+        subtotal = Fraction(result.subtotal)
+        parts = _parts_per_promotion(result) if subtotal > 0 else {}
+        half = Fraction(1, 2 * 10**program.minor_units)
         for applied in result.applied:
             if applied.amount > found.per_promotion.get(applied.promotion, Decimal(-1)):
                 found.per_promotion[applied.promotion] = applied.amount
+            if subtotal > 0:
+                amount = Fraction(applied.amount)
+                # the share beyond rounding, to a hundredth of a percent; of two carts
+                # with the same, the larger (where rounding weighs least)
+                ranked = (_hundredths((amount - half * parts.get(applied.promotion, 0))
+                                      / subtotal), subtotal)
+                if ranked > found._ranked.get(applied.promotion, (Fraction(-1), Fraction(0))):
+                    found._ranked[applied.promotion] = ranked
+                    found.share_per_promotion[applied.promotion] = amount / subtotal
         for name, objective in objectives.items():
             value = objective(result)
             if value is None:
@@ -304,6 +318,24 @@ def search(program: Program, vocab: Vocabulary, objectives: dict[str, Objective]
         found.witnesses[name] = shrunk(program, best, objective, above, max(100, tries // 4)) \
             if best is not None else None
     return found
+
+
+def _hundredths(share: Fraction) -> Fraction:
+    """A share to the nearest hundredth of a percent."""
+    return Fraction(round(share * 10_000), 10_000)
+
+
+def _parts_per_promotion(result: Result) -> dict[str, int]:
+    """How many line and shipping discounts each applied promotion has (each may carry
+    half a minor unit of rounding)."""
+    counts: dict[str, int] = {}
+    discounts = [d for line in result.lines for d in line.discounts]
+    if result.shipping is not None:
+        discounts += result.shipping.discounts
+    for discount in discounts:
+        if discount.amount:
+            counts[discount.promotion] = counts.get(discount.promotion, 0) + 1
+    return counts
 
 
 def _smaller(data: CartData) -> list[CartData]:
