@@ -26,7 +26,7 @@ from tabulate import tabulate
 
 from dsl.model import Ruleset
 
-from ..program import compile_ruleset
+from .. import compile_ruleset
 from .search import (
     Found,
     Witness,

@@ -25,7 +25,7 @@ from dsl.lint import NOT_RULESET_DIRS, discover
 from dsl.model import Ruleset
 from dsl.ruleset import analyze_file
 
-from ..program import Program, compile_ruleset
+from .. import Program, compile_ruleset
 from .invariants import breaks, declared, witness_text
 from .search import CartData, evaluate_data
 from .vocabulary import SHIPPING_PRICES, Vocabulary, vocabulary

@@ -28,8 +28,7 @@ from fractions import Fraction
 from dsl.lint.invariants import InvariantVerdict
 from dsl.model import Invariants, Ruleset
 
-from ..program import compile_ruleset
-from ..result import Result
+from .. import Result, compile_ruleset
 from .bound import DEFAULT_TRIES, money, percent
 from .search import CartData, Objective, allowance, discount_amount, search
 from .static import RulesetBound, ruleset_bound

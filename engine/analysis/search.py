@@ -23,9 +23,7 @@ from typing import Any
 from dsl.errors import PromoError
 from dsl.model import Promotion, Ruleset
 
-from ..cart import Cart, parse_cart
-from ..program import Program
-from ..result import Result
+from .. import Cart, Program, Result, parse_cart
 from .vocabulary import SHIPPING_PRICES, Vocabulary, first_code, local_moment
 
 Objective = Callable[[Result], Fraction | None]
