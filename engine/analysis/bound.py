@@ -39,7 +39,7 @@ from .static import RulesetBound, ruleset_bound
 from .vocabulary import vocabulary
 
 DEFAULT_TRIES = 2000
-"""Carts a search prices by default (about 0.5 s for the example rulesets)."""
+"""Carts a search prices by default (1 to 2 s for the example rulesets: README Performance)."""
 
 
 @dataclass(frozen=True)
