@@ -466,6 +466,20 @@ class Stacking(_Strict):
     base: Literal["original", "discounted"]
     max_discount: MaxDiscount | None = None
 
+class Invariants(_Strict):
+    """Promises the ruleset keeps for every cart, checked by ``promo lint`` and
+    ``promo test --examples`` (their exact meaning: docs/semantics.md#invariants)."""
+
+    max_discount_percent: Percent | None = Field(
+        default=None, description="The total discount is at most this percent of the "
+        "subtotal (half a minor unit per line discount allowed for rounding).")
+    max_discount_amount: Money | None = Field(
+        default=None, description="The total discount (lines and shipping) is at most "
+        "this amount.")
+    no_free_lines: StrictBool = Field(
+        default=False, description="No line that costs something is discounted to zero.")
+
+
 def _dsl_version(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value not in DSL_VERSIONS:
         raise custom_error(INVALID_VALUE, "dsl: this promorules reads ruleset language version "
@@ -497,6 +511,7 @@ class Ruleset(_Strict):
     timezone: Timezone
     rounding: Literal["half_even", "half_up", "down"] = "half_even"
     stacking: Stacking
+    invariants: Invariants | None = None
     promotions: Annotated[tuple[Promotion, ...], BeforeValidator(_few_promotions),
                           SchemaStates(maxItems=MAX_PROMOTIONS)]
 
@@ -521,7 +536,7 @@ def all_field_names() -> set[str]:
     names: set[str] = set()
     for model in (Ruleset, Stacking, MaxDiscount, Promotion, Window, Limits, PercentOff,
                   AmountOff, AmountOffEach, FixedPrice, BuyGet, BundleSpec, Bundle, TierSpec,
-                  TierStep, Tiers, ShippingSpec, Shipping):
+                  TierStep, Tiers, ShippingSpec, Shipping, Invariants):
         for name, info in model.model_fields.items():
             names.add(info.alias or name)
     return names

@@ -24,14 +24,15 @@ from ..loader import find_yaml_files
 from ..ruleset import Analysis, analyze_file
 from .config import LintConfig, find_config, load_config
 from .context import LintRuleset
+from .invariants import InvariantChecker
 from .rules import BY_CODE, REGISTRY
 from .suppress import apply_suppressions, find_suppressions
 
 NOT_RULESET_DIRS = frozenset({"carts", "tests"})
 """Directories beside rulesets that hold sample carts and rule tests."""
 
-__all__ = ["LintConfig", "LintReport", "LintRuleset", "RULES", "Rule", "discover",
-           "find_config", "lint_analysis", "lint_paths", "load_config"]
+__all__ = ["InvariantChecker", "LintConfig", "LintReport", "LintRuleset", "RULES", "Rule",
+           "discover", "find_config", "lint_analysis", "lint_paths", "load_config"]
 
 
 class Rule(Protocol):
@@ -77,11 +78,12 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def _lint(analysis: Analysis, rules: Iterable[Rule], config: LintConfig,
-          now: dt.datetime | None) -> tuple[list[Diagnostic], int]:
+          now: dt.datetime | None,
+          invariants: InvariantChecker | None = None) -> tuple[list[Diagnostic], int]:
     found = list(analysis.diagnostics)
     suppressed = 0
     if analysis.ruleset is not None and analysis.document is not None:
-        subject = LintRuleset(analysis.ruleset, analysis.document, now)
+        subject = LintRuleset(analysis.ruleset, analysis.document, now, invariants)
         running = {rule.code for rule in rules if config.enabled(rule.code)}
         findings: list[Diagnostic] = []
         for rule in rules:
@@ -100,26 +102,30 @@ def _lint(analysis: Analysis, rules: Iterable[Rule], config: LintConfig,
 
 def lint_analysis(analysis: Analysis, rules: Iterable[Rule] | None = None, *,
                   config: LintConfig | None = None,
-                  now: dt.datetime | None = None) -> list[Diagnostic]:
+                  now: dt.datetime | None = None,
+                  invariants: InvariantChecker | None = None) -> list[Diagnostic]:
     """Diagnostics of one loaded source: loading errors, then rule findings."""
-    return _lint(analysis, RULES if rules is None else rules, config or LintConfig(), now)[0]
+    return _lint(analysis, RULES if rules is None else rules, config or LintConfig(), now,
+                 invariants)[0]
 
 
 def lint_paths(paths: Iterable[str | Path], *, config: LintConfig | None = None,
                now: dt.datetime | None = None,
-               rules: Iterable[Rule] | None = None) -> LintReport:
+               rules: Iterable[Rule] | None = None,
+               invariants: InvariantChecker | None = None) -> LintReport:
     """Lint every ruleset under ``paths``.
 
     ``config`` defaults to no configuration (every rule, default severities);
     the CLI passes ``find_config()``.  ``now`` pins the time for rules that
-    depend on it (default: the current time).
+    depend on it (default: the current time).  ``invariants`` checks declared
+    invariants (PR219, PR220; ``promo lint`` passes the engine's checker).
     """
     report = LintReport()
     chosen = list(RULES if rules is None else rules)
     settings = config or LintConfig()
     for path in discover(paths):
         report.files.append(str(path))
-        diagnostics, suppressed = _lint(analyze_file(path), chosen, settings, now)
+        diagnostics, suppressed = _lint(analyze_file(path), chosen, settings, now, invariants)
         report.diagnostics.extend(diagnostics)
         report.suppressed += suppressed
     return report

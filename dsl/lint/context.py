@@ -10,7 +10,7 @@ column (``span(path)``) or at the character inside a condition
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from ..errors import Diagnostic, Severity, Span
@@ -18,15 +18,19 @@ from ..expr.nodes import Node
 from ..loader import Document, Path_
 from ..locate import expression_location
 from ..model import Promotion, Ruleset, Stacking
+from .invariants import InvariantChecker, InvariantVerdict
 
 
 class LintRuleset:
     """A loaded ruleset, its positioned document and the time it is linted at."""
 
     def __init__(self, model: Ruleset, document: Document,
-                 now: dt.datetime | None = None) -> None:
+                 now: dt.datetime | None = None,
+                 invariants: InvariantChecker | None = None) -> None:
         self.model = model
         self.document = document
+        self._checker = invariants
+        self._verdicts: Sequence[InvariantVerdict] | None = None
         moment = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.now = moment if moment.tzinfo is not None else moment.replace(tzinfo=model.zone)
 
@@ -46,6 +50,14 @@ class LintRuleset:
     @property
     def file(self) -> str:
         return self.document.source.name
+
+    def invariant_verdicts(self) -> Sequence[InvariantVerdict]:
+        """The checker's verdict on each declared invariant, worked out once (none
+        without a checker: see ``invariants.py``)."""
+        if self._verdicts is None:
+            self._verdicts = self._checker(self.model) \
+                if self._checker is not None and self.model.invariants is not None else ()
+        return self._verdicts
 
     # positions
     def span(self, *path: str | int) -> Span:

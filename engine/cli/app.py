@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from .bound import bound
 from .evaluation import eval_
 from .explain import explain
 from .fmt import fmt
@@ -33,6 +34,7 @@ cli.add_command(explain)
 cli.add_command(fmt)
 cli.add_command(play)  # the playground page (engine/service/playground.py)
 usage.add_command(relay)  # the outbox relay is a usage-store job, served by engine/service
+cli.add_command(bound)
 
 
 def main() -> None:

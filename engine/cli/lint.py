@@ -65,7 +65,10 @@ def lint(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: str | No
     config = load_config(config_path) if config_path else find_config()
     config = config.overridden(codes(select, "--select"), codes(ignore, "--ignore") or ())
     moment = parse_moment(now, "--now") if now else None
-    report = lint_paths(paths or ("rulesets",), config=config, now=moment)
+    from ..analysis.invariants import check_invariants
+
+    report = lint_paths(paths or ("rulesets",), config=config, now=moment,
+                        invariants=check_invariants)
     if fmt == "text":
         common.echo(format_report(report, fmt), nl=False)  # colour on a terminal
     else:

@@ -31,9 +31,12 @@ if TYPE_CHECKING:
               "rejected, condition parts seen true and false, tiers, caps, stacking rules.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT",
               help="With --coverage: exit 1 when the total coverage is below PERCENT.")
+@click.option("--examples", "examples", type=click.IntRange(min=1, max=100_000), metavar="N",
+              help="Also check the invariants each ruleset declares on N generated carts "
+              "(hypothesis; the analysis extra).")
 @handles_errors
 def test_(paths: tuple[str, ...], fmt: str, keyword: str, update: bool, with_coverage: bool,
-          fail_under: float | None) -> None:
+          fail_under: float | None, examples: int | None) -> None:
     """Run rule tests: carts with expected outcomes (files, or directories searched for
     tests/ folders; default: rulesets/)."""
     from ..ruletests.runner import run_tests
@@ -43,6 +46,8 @@ def test_(paths: tuple[str, ...], fmt: str, keyword: str, update: bool, with_cov
         raise click.UsageError("--update prints a diff; it takes no --format")
     if fail_under is not None and not with_coverage:
         raise click.UsageError("--fail-under needs --coverage")
+    if examples is not None and fmt != "text":
+        raise click.UsageError("--examples prints text; it takes no --format")
     if with_coverage and fmt == "junit":
         raise click.UsageError("--coverage prints text or JSON; JUnit XML has no place "
                                "for it (run promo test twice in CI)")
@@ -65,6 +70,12 @@ def test_(paths: tuple[str, ...], fmt: str, keyword: str, update: bool, with_cov
         common.echo(output, nl=False)  # colour on a terminal
     else:
         click.echo(output, nl=False)
+    if examples is not None:
+        from ..analysis.examples import check_examples, format_examples
+
+        checked = check_examples(paths or ("rulesets",), examples)
+        click.echo(format_examples(checked), nl=False)
+        exit_code = max(exit_code, 1 if checked.failed else 0)
     sys.exit(exit_code)
 
 

@@ -77,7 +77,7 @@ def test_github_annotations_escape_what_workflow_commands_need() -> None:
     (["--select", "PR203", ALL_RULES], 0),                  # a warning only
     (["--select", "PR203", "--fail-on", "warning", ALL_RULES], 1),
     (["--ignore", "PR2", ALL_RULES], 0),
-    (["--select", "pr20,PR21", "--ignore", "PR202,PR204,PR208,PR211,PR212,PR217",
+    (["--select", "pr20,PR21", "--ignore", "PR202,PR204,PR208,PR211,PR212,PR217,PR219",
       ALL_RULES], 0),
 ])
 def test_exit_codes(runner: CliRunner, args: list[str], code: int) -> None:

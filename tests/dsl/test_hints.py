@@ -80,7 +80,7 @@ def test_a_did_you_mean_hint_never_suggests_the_name_written(tmp_path: Path) -> 
     assert "unknown field 'id'" in out
     assert "did you mean 'id'" not in out
     assert "= hint: 'id' is not a field here; the fields here are: currency, description, " \
-           "dsl, name, promotions, rounding, ruleset, stacking, timezone" in out
+           "dsl, invariants, name, promotions, rounding, ruleset, stacking, timezone" in out
 
 
 def test_a_misspelt_field_gets_the_field_of_its_own_mapping(tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ from . import (
     PR216_amount_off_without_minimum,
     PR217_coupons_disabled,
     PR218_confusable_coupon_code,
+    PR219_invariant_broken,
+    PR220_invariant_unproven,
 )
 
 MODULES: tuple[ModuleType, ...] = (
@@ -58,6 +60,8 @@ MODULES: tuple[ModuleType, ...] = (
     PR216_amount_off_without_minimum,
     PR217_coupons_disabled,
     PR218_confusable_coupon_code,
+    PR219_invariant_broken,
+    PR220_invariant_unproven,
 )
 
 RETIRED: dict[str, str] = {

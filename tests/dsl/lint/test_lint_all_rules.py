@@ -11,6 +11,7 @@ import jsonschema
 from dsl.lint import lint_paths
 from dsl.lint.report import format_github, format_sarif, format_text
 from dsl.lint.rules import BY_CODE
+from engine.analysis.invariants import check_invariants  # PR219, PR220 price carts
 
 CASES = Path(__file__).resolve().parents[2] / "cases" / "lint"
 ALL_RULES = CASES / "all_rules.yaml"
@@ -32,7 +33,7 @@ def test_every_rule_is_seeded_once() -> None:
 
 
 def test_sarif_validates_and_holds_each_code_once_at_its_line() -> None:
-    log = json.loads(format_sarif(lint_paths([ALL_RULES])))
+    log = json.loads(format_sarif(lint_paths([ALL_RULES], invariants=check_invariants)))
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft4Validator.check_schema(schema)
     validator = jsonschema.Draft4Validator(
@@ -50,7 +51,7 @@ def test_sarif_validates_and_holds_each_code_once_at_its_line() -> None:
 
 
 def test_github_prints_one_annotation_per_finding() -> None:
-    report = lint_paths([ALL_RULES])
+    report = lint_paths([ALL_RULES], invariants=check_invariants)
     lines = format_github(report).splitlines()
     assert len(lines) == len(report.diagnostics) == len(BY_CODE)
     marked = _marked()
@@ -61,5 +62,5 @@ def test_github_prints_one_annotation_per_finding() -> None:
 
 
 def test_text_headlines_carry_code_and_severity() -> None:
-    text = format_text(lint_paths([ALL_RULES]))
-    assert "Found 6 errors and 12 warnings in 1 file." in text
+    text = format_text(lint_paths([ALL_RULES], invariants=check_invariants))
+    assert "Found 7 errors and 13 warnings in 1 file." in text

@@ -13,6 +13,7 @@ from dsl import analyze_source
 from dsl.lint import lint_analysis
 from dsl.lint.rules import BY_CODE, REGISTRY
 from dsl.loader import SourceFile
+from engine.analysis.invariants import check_invariants  # PR219, PR220 price carts
 
 CASES = Path(__file__).resolve().parents[2] / "cases" / "lint"
 DEFAULT_NOW = dt.datetime(2026, 7, 1, 12, tzinfo=dt.UTC)
@@ -38,7 +39,8 @@ def test_golden_case(data: dict[str, Any], case: dict[str, Any]) -> None:
     assert analysis.ok, "\n".join(d.render() for d in analysis.diagnostics)
     now = dt.datetime.fromisoformat(data["now"]) if "now" in data else DEFAULT_NOW
     found = [f"{d.span.line}:{d.span.col} {d.message}"
-             for d in lint_analysis(analysis, now=now) if d.code == code and d.span]
+             for d in lint_analysis(analysis, now=now, invariants=check_invariants)
+             if d.code == code and d.span]
     assert found == case["findings"]
 
 
@@ -58,6 +60,7 @@ def test_golden_findings_carry_the_rule_severity() -> None:
         case = next(c for c in data["cases"] if c["findings"])
         analysis = analyze_source(SourceFile("x.yaml", case["ruleset"]))
         now = dt.datetime.fromisoformat(data["now"]) if "now" in data else DEFAULT_NOW
-        found = [d for d in lint_analysis(analysis, now=now) if d.code == rule.code]
+        found = [d for d in lint_analysis(analysis, now=now, invariants=check_invariants)
+                 if d.code == rule.code]
         assert {d.severity for d in found} == {rule.severity}
         assert all(d.hint for d in found), f"{rule.code}: every finding says what to do"
