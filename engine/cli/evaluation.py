@@ -28,7 +28,6 @@ def eval_(ruleset: str, cart: str, at: str | None, fmt: str, db: str | None) -> 
 
     from ..cart import load_cart
     from ..program import evaluate
-    from ..usage import StoreView, open_store
     from .render import render_text
 
     moment = parse_moment(at) if at else None
@@ -36,6 +35,8 @@ def eval_(ruleset: str, cart: str, at: str | None, fmt: str, db: str | None) -> 
     if db is None:
         result = evaluate(rules, snapshot, at=moment)
     else:
+        from ..usage import StoreView, open_store  # (only here: the store's import costs)
+
         with open_store(db, readonly=True) as store:
             result = evaluate(rules, snapshot, at=moment, usage=StoreView(store, rules))
     click.echo(result.to_json() if fmt == "json" else render_text(result), nl=False)
