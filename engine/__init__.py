@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from .program import Program, UsageView, compile_ruleset, evaluate
     from .result import Result
 
+__version__ = "0.1.0"  # the package's version (pyproject.toml reads it from here)
+
 # Each name is imported from its module when first read: `promo --version` and the
 # adapters that need only a part of the engine do not pay for all of it.
 _FROM = {

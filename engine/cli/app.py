@@ -18,6 +18,8 @@ from collections.abc import Iterator, MutableMapping
 
 import click
 
+from .. import __version__
+
 # name: (module:object in engine/cli, the help `promo --help` shows: the docstring's start)
 COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("lint:lint", "Check rulesets: loading errors and semantic rules (files or "
@@ -92,7 +94,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="promorules")
+@click.version_option(version=__version__, package_name="promorules")
 def cli() -> None:
     """promorules: declarative promotions, exact money, explicit stacking."""
 

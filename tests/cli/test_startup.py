@@ -113,3 +113,15 @@ def test_the_package_exports_the_evaluate_function_after_its_submodule_loads() -
     done = subprocess.run([sys.executable, "-c", "import sys\n" + probe], cwd=ROOT,
                           check=True, capture_output=True, text=True)
     assert done.stdout.split() == ["True", "True", "module"]
+
+
+def test_the_version_printed_is_the_installed_distribution_s() -> None:
+    # promo --version prints engine.__version__ without reading the metadata; the
+    # metadata is generated from it (pyproject.toml: dynamic version).
+    import importlib.metadata
+
+    import engine
+
+    output = CliRunner().invoke(app.cli, ["--version"], prog_name="promo").output
+    assert output == f"promo, version {importlib.metadata.version('promorules')}\n"
+    assert engine.__version__ == importlib.metadata.version("promorules")
