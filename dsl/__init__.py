@@ -4,12 +4,42 @@
     ruleset = load_ruleset("rulesets/fashion/ruleset.yaml")
 """
 
-from .errors import Diagnostic, ExpressionError, PromoError, RulesetError, Severity, Span
-from .expr.format import format_expression
-from .expr.parser import parse_expression
-from .model import Promotion, Ruleset
-from .ruleset import Analysis, analyze_file, analyze_source, load_ruleset, load_ruleset_text
-from .values import Condition
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import (
+        Diagnostic,
+        ExpressionError,
+        PromoError,
+        RulesetError,
+        Severity,
+        Span,
+    )
+    from .expr.format import format_expression
+    from .expr.parser import parse_expression
+    from .model import Promotion, Ruleset
+    from .ruleset import (
+        Analysis,
+        analyze_file,
+        analyze_source,
+        load_ruleset,
+        load_ruleset_text,
+    )
+    from .values import Condition
+
+# Each name is imported from its module when first read: a command that needs only
+# the error codes does not pay for the parser and the models.
+_FROM = {
+    **dict.fromkeys(["Diagnostic", "ExpressionError", "PromoError", "RulesetError",
+                     "Severity", "Span"], "errors"),
+    "format_expression": "expr.format", "parse_expression": "expr.parser",
+    "Promotion": "model", "Ruleset": "model", "Condition": "values",
+    **dict.fromkeys(["Analysis", "analyze_file", "analyze_source", "load_ruleset",
+                     "load_ruleset_text"], "ruleset"),
+}
 
 __all__ = [
     "Analysis",
@@ -29,3 +59,12 @@ __all__ = [
     "load_ruleset_text",
     "parse_expression",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _FROM.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -105,7 +105,7 @@ Description = Annotated[str, _text(MAX_DESCRIPTION, "a description"),
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Window(_Strict):
@@ -114,7 +114,8 @@ class Window(_Strict):
     from_: Moment | None = Field(default=None, alias="from")
     until: Moment | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              defer_build=True)
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:

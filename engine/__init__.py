@@ -13,9 +13,27 @@ evaluate, effects, caps, money, explain, result) and its adapters in subpackages
     result = program.evaluate(cart)
 """
 
-from .cart import Cart, CartError, load_cart, load_cart_text, parse_cart
-from .program import Program, UsageView, compile_ruleset, evaluate
-from .result import Result
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .cart import Cart, CartError, load_cart, load_cart_text, parse_cart
+    from .program import Program, UsageView, compile_ruleset, evaluate
+    from .result import Result
+
+__version__ = "0.1.0"  # the package's version (pyproject.toml reads it from here)
+
+# Each name is imported from its module when first read: `promo --version` and the
+# adapters that need only a part of the engine do not pay for all of it.
+_FROM = {
+    "Cart": "cart", "CartError": "cart", "load_cart": "cart", "load_cart_text": "cart",
+    "parse_cart": "cart", "Program": "program", "UsageView": "program",
+    "compile_ruleset": "program", "evaluate": "program", "Result": "result",
+}
 
 __all__ = [
     "Cart",
@@ -29,3 +47,26 @@ __all__ = [
     "load_cart_text",
     "parse_cart",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _FROM.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """``engine.evaluate`` is the function (``program.evaluate``), as the package has
+    always exported it, though a submodule of that name exists: importing the
+    submodule (which the program does) does not replace the function."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "evaluate" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -219,7 +219,7 @@ CurrencyCode = Annotated[str, PlainValidator(_currency),
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Customer(_Model):

@@ -27,7 +27,7 @@ from dsl.values import YEARS, normalise_code
 from . import reasons as r
 from .caps import apply_max_discount
 from .cart import Cart, CartError
-from .compile import Compiled, LineFilter, compile_condition, compile_line_filter
+from .compile import Compiled, LineFilter, compile_all
 from .evaluate import Bounds, Evaluation, priced_result
 from .explain import Explainer
 from .facts import Facts, cart_facts
@@ -135,23 +135,26 @@ class Program:
         self.explainer = Explainer(zone)
         ordered = sorted(ruleset.promotions, key=lambda p: (-p.priority, p.id))
 
-        compiled: dict[tuple[str, Any], Any] = {}  # one function per condition text and use
+        # Every condition compiled in one go (one call of Python's compiler for the
+        # ruleset), once per condition text and use.
+        wanted: dict[tuple[str, bool], Any] = {}
+        for p in ordered:
+            for cond, line_filter in ((p.when, False), (p.target, True), (p.get_target, True)):
+                if cond is not None:
+                    wanted.setdefault((cond.source, line_filter), cond.node)
+        functions = dict(zip(wanted, compile_all([(node, line_filter) for (_, line_filter),
+                                                  node in wanted.items()], zone), strict=True))
 
-        def build(cond: Any, compiler: Callable[[Any, Any], Any]) -> Any:
-            if cond is None:
-                return None
-            key = (cond.source, compiler)
-            if key not in compiled:
-                compiled[key] = compiler(cond.node, zone)
-            return compiled[key]
+        def built(cond: Any, line_filter: bool) -> Any:
+            return None if cond is None else functions[cond.source, line_filter]
 
         self.promotions = tuple(
             CompiledPromotion(
                 id=p.id,
                 promotion=p,
-                when=build(p.when, compile_condition),
-                target=build(p.target, compile_line_filter),
-                get_target=build(p.get_target, compile_line_filter),
+                when=built(p.when, False),
+                target=built(p.target, True),
+                get_target=built(p.get_target, True),
                 starts=_moment(p.active.from_ if p.active else None, ruleset),
                 ends=_moment(p.active.until if p.active else None, ruleset),
                 is_coupon=p.is_coupon,

@@ -8,7 +8,22 @@
     format.py       AST → canonical text (``format(parse(x)) == x``)
 """
 
-from .format import format_expression
-from .parser import parse_expression
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .format import format_expression
+    from .parser import parse_expression
 
 __all__ = ["format_expression", "parse_expression"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported when first read: the AST and the checker do not need the parser.
+    if name not in ("format_expression", "parse_expression"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f".{name.split('_')[0]}", __name__)
+    value = globals()[name] = getattr(module, name)
+    return value

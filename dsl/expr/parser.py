@@ -1,6 +1,7 @@
 """The Lark facade: condition text → AST, with errors a merchandiser can read.
 
-The grammar (``condition.lark``) is loaded once at import.  Before Lark sees
+The grammar (``condition.lark``) is loaded once at import, from its generated
+tables (``grammar.py``).  Before Lark sees
 the text, its length and parenthesis nesting are capped, so a hostile
 expression is refused with a syntax error rather than a ``RecursionError``.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lark import Lark, Token, Tree
+from lark import Token, Tree
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -19,6 +20,7 @@ from lark.exceptions import (
 
 from ..codes import EXPRESSION_INCOMPLETE, EXPRESSION_SYNTAX, EXPRESSION_TOO_LARGE, UNBALANCED
 from ..errors import ExpressionError, Span
+from . import grammar
 from . import nodes as n
 from .transform import EXPR_FILE, ToAst
 
@@ -27,16 +29,7 @@ MAX_LENGTH = 4000
 MAX_DEPTH = 48
 """Deepest nesting accepted: parentheses, operators and calls together."""
 
-_LARK = Lark.open(
-    "condition.lark",
-    rel_to=__file__,
-    parser="lalr",
-    # The basic lexer reserves the keywords (and, or, not, in, contains, where,
-    # true, false): `or == 1` is a syntax error, not a name called "or".
-    lexer="basic",
-    propagate_positions=True,
-    maybe_placeholders=True,
-)
+_LARK = grammar.load()  # the tables generated from condition.lark (grammar.py)
 
 _TOKEN_TEXT = {
     "EQUAL": "=", "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "COMMA": ",",

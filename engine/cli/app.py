@@ -3,38 +3,113 @@
 Each command lives in its own module; this one only assembles them.
 Exit codes: 0 ok, 1 findings or failed tests, 2 usage or input error.
 Errors are rendered (path:line:col, source line, caret); never a traceback.
+
+A command's module is imported when that command runs, not before: ``promo
+--version`` and ``promo --help`` import none of them, and ``promo eval`` imports
+the evaluation and nothing of the usage store, the linter or the service.
+``promo --help`` lists the commands with the short help written in ``COMMANDS``
+(``tests/cli/test_startup.py`` keeps it equal to the command's own).
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, MutableMapping
+
 import click
 
-from .bound import bound
-from .evaluation import eval_
-from .explain import explain
-from .fmt import fmt
-from .lint import lint
-from .play import play
-from .relay import relay
-from .ruletests import test_
-from .schema import schema
-from .serve import serve
-from .usage import usage
+from .. import __version__
+
+# name: (module:object in engine/cli, the help `promo --help` shows: the docstring's start)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "lint": ("lint:lint", "Check rulesets: loading errors and semantic rules (files or "
+             "directories; default: rulesets/)."),
+    "test": ("ruletests:test_", "Run rule tests: carts with expected outcomes (files, or "
+             "directories searched for tests/ folders; default: rulesets/)."),
+    "schema": ("schema:schema", "Write the JSON Schemas (ruleset, cart, result, events) and "
+               "the service's OpenAPI contract (promotions.v1.yaml) into a directory."),
+    "eval": ("evaluation:eval_", "Dry-run a ruleset against cart snapshots: priced lines "
+             "and why."),
+    "usage": ("usage:usage", "Usage limits: reserve, confirm, release, expire, reconcile, "
+              "status, events, migrate."),
+    "serve": ("serve:serve", "Serve RULESET_OR_DIR... over HTTP: evaluate, coupons, the "
+              "checkout saga, events."),
+    "explain": ("explain:explain", "Explain the decision about each promotion (all, or those "
+                "named) for a cart: the coupon, the window, every part of its conditions, the "
+                "limits, the stacking and the effect's computation."),
+    "fmt": ("fmt:fmt", "Format rulesets: canonical key order, conditions and quoted money, "
+            "comments kept (files or directories; default: rulesets/)."),
+    "play": ("play:play", "Edit RULESET and a CART in the browser and see the priced result "
+             "live."),
+    "bound": ("bound:bound", "The largest discount one cart can get, per promotion and for "
+              "the whole ruleset: a proven upper bound and the best witness a search found "
+              "(as a rule test)."),
+}
+# group: its subcommands that live in other modules
+SUBCOMMANDS: dict[str, tuple[str, ...]] = {
+    "usage": ("relay:relay",),  # the outbox relay is a usage-store job, served by engine/service
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="promorules")
+def _load(where: str) -> click.Command:
+    module, name = where.split(":")
+    command: click.Command = getattr(importlib.import_module(f".{module}", __package__), name)
+    return command
+
+
+class _Commands(MutableMapping[str, click.Command]):
+    """The group's commands by name; a command in ``COMMANDS`` is imported when first
+    looked up (click looks up only the command it runs, and every one for ``--help``)."""
+
+    def __init__(self) -> None:
+        self.loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self.loaded:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            command = self.loaded[name] = _load(COMMANDS[name][0])
+            if isinstance(command, click.Group):
+                for where in SUBCOMMANDS.get(name, ()):
+                    command.add_command(_load(where))
+        return self.loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self.loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self.loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**dict.fromkeys(COMMANDS), **self.loaded})
+
+    def __len__(self) -> int:
+        return len({*COMMANDS, *self.loaded})
+
+
+class _Group(click.Group):
+    """A group whose ``--help`` lists the commands from ``COMMANDS`` without importing
+    them."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        loaded = self.commands.loaded  # type: ignore[attr-defined]
+        shown = [(name, loaded.get(name) or click.Command(name, help=COMMANDS[name][1]))
+                 for name in self.list_commands(ctx)]
+        shown = [(name, command) for name, command in shown if not command.hidden]
+        if shown:
+            limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, command.get_short_help_str(limit))
+                                    for name, command in shown])
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version=__version__, package_name="promorules")
 def cli() -> None:
     """promorules: declarative promotions, exact money, explicit stacking."""
 
 
-for command in (lint, test_, schema, eval_, usage, serve):
-    cli.add_command(command)
-cli.add_command(explain)
-cli.add_command(fmt)
-cli.add_command(play)  # the playground page (engine/service/playground.py)
-usage.add_command(relay)  # the outbox relay is a usage-store job, served by engine/service
-cli.add_command(bound)
+cli.commands = _Commands()
 
 
 def main() -> None:

@@ -52,7 +52,6 @@ def eval_(ruleset: str, carts: tuple[str, ...], at: str | None, fmt: str,
     from dsl.errors import PromoError
 
     from ..program import evaluate
-    from ..usage import StoreView, open_store
     from .render import render_summary, render_text
 
     if carts.count(STDIN) > 1:
@@ -62,8 +61,11 @@ def eval_(ruleset: str, carts: tuple[str, ...], at: str | None, fmt: str,
     codes = common.written_codes(rules)
     results, errors = [], []
     with contextlib.ExitStack() as stack:
-        usage = None if db is None else \
-            StoreView(stack.enter_context(open_store(db, readonly=True)), rules)
+        usage = None
+        if db is not None:
+            from ..usage import StoreView, open_store  # (only here: the store's import costs)
+
+            usage = StoreView(stack.enter_context(open_store(db, readonly=True)), rules)
         for name in carts:
             try:
                 results.append((_shown(name), evaluate(rules, _read_cart(name), at=moment,

@@ -25,7 +25,14 @@ from dsl.expr import nodes as n
 from dsl.expr.check import check_condition, infer_type
 from dsl.expr.parser import parse_expression
 from dsl.expr.types import Type
-from engine.compile import MISSING, Compiler, compile_condition, compile_line_filter
+from engine.compile import (
+    MISSING,
+    Compiler,
+    clear_caches,
+    compile_all,
+    compile_condition,
+    compile_line_filter,
+)
 from engine.facts import Facts
 
 ZONE = ZoneInfo("Europe/Berlin")
@@ -600,3 +607,36 @@ def test_declared_fields_compile_to_plain_python() -> None:
         "if i['category'] == _k0])) >= _k1 and f.customer['orders'] > _k2")
     assert source("cart.date >= 2026-06-01") == "lambda f, i: f.cart['date'] >= _k0"
     assert "_guard" in source("attributes.x >= 1")
+
+
+def test_conditions_compiled_together_compute_what_each_computes_alone() -> None:
+    texts = ["cart.subtotal >= 100", "cart.subtotal >= 250", 'item.category == "socks"',
+             "attributes.x >= 1 or customer.orders > 2", "cart.date >= 2026-06-01",
+             'count(item.category == "socks") >= 2']
+    # More conditions than one call of the compiler takes, so several batches run.
+    texts += [f"cart.quantity >= {k} and customer.orders < {k}" for k in range(40)]
+    texts += [f"cart.quantity + {k} > customer.orders * {k + 1}" for k in range(40)]
+    conditions = [(parse_expression(text), False) for text in texts]
+    conditions += [(parse_expression('item.category == "socks"'), True)]
+    clear_caches()
+    together = compile_all(conditions, ZONE)
+    alone = [compile_line_filter(node, ZONE) if line_filter else compile_condition(node, ZONE)
+             for node, line_filter in conditions]
+    f = make_facts()
+    for (_, line_filter), one, other in zip(conditions, together, alone, strict=True):
+        if line_filter:
+            assert one(f) == other(f)
+        else:
+            assert outcome(one, f, None) == outcome(other, f, None)
+
+
+def test_a_condition_compiled_again_reuses_its_factory() -> None:
+    node = parse_expression("cart.subtotal >= 100 and customer.orders > 1")
+    same_shape = parse_expression("cart.subtotal >= 7 and customer.orders > 3")
+    clear_caches()
+    first, again, other = compile_all([(node, False), (node, False), (same_shape, False)],
+                                      ZONE)
+    # One code object for the three (the literals are the closures' cells) ...
+    assert first.__code__ is again.__code__ is other.__code__
+    # ... and the next ruleset with that condition compiles nothing new.
+    assert compile_condition(node, ZONE).__code__ is first.__code__

@@ -1,0 +1,306 @@
+"""How fast does the ``promo`` command start, and how fast are conditions compiled?
+
+    python -m benchmarks.bench_cli                   # 30 rounds, 500 conditions
+    python -m benchmarks.bench_cli --rounds 60 --conditions 1000
+
+Printed, every figure against a baseline measured in the same run:
+
+* **start-up**: the wall time of whole processes, ``python -c pass`` (the
+  baseline: the interpreter with its site packages, nothing of ours) and
+  ``promo --version``, ``promo --help``, ``promo eval`` of an example cart and
+  ``promo lint`` of an example ruleset (``rulesets/fashion``). The commands
+  run in rounds, one of each per round in a shuffled order, so a busy moment
+  of a shared machine falls on all of them alike; after one warm-up round
+  (which writes the bytecode caches, as an installation has them: the
+  environment's ``PYTHONDONTWRITEBYTECODE`` is dropped) the medians of the rounds
+  are printed, wall time and CPU time (user + system, from ``getrusage``: on a
+  busy machine it moves less than the wall time), each with its ratio to the
+  baseline's median, and the target of each command (judged on wall time);
+* **compiling conditions**: ``--conditions`` ``when``, ``target`` and
+  ``get_target`` conditions of generated rulesets, no two of the same shape
+  (conditions that differ only in their literals share their compiled code, so
+  this is the most a ruleset of that many conditions compiles), compiled the
+  way a ruleset's program compiles them
+  (``engine.compile.compile_all``, its memo cleared first: a cold start), against
+  Python's own ``compile`` of the same conditions written as lambdas (their
+  source text, ``Compiler(zone).source(node)``, one ``compile`` per condition);
+* **repeated loads**: ``load_ruleset`` + ``compile_ruleset`` of the example
+  ruleset again, unchanged (what a service's reload or a second evaluation in
+  one process costs: both are cached), against reading the file's text.
+
+This prints figures; it asserts nothing about time. The exit status is 1 only
+when a command fails (an unexpected exit code) or the compiled conditions
+disagree with the conditions compiled one by one (on generated carts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .timing import times
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "rulesets" / "fashion"
+RULESET = EXAMPLE / "ruleset.yaml"
+CART = EXAMPLE / "carts" / "example.yaml"
+
+# (label, arguments after the command, expected exit code, target ratio to the baseline)
+COMMANDS: tuple[tuple[str, tuple[str, ...], int, float], ...] = (
+    ("promo --version", ("--version",), 0, 3.0),
+    ("promo --help", ("--help",), 0, 3.0),
+    ("promo eval (fashion example cart)", ("eval", str(RULESET), str(CART)), 0, 6.0),
+    ("promo lint (fashion ruleset)", ("lint", str(RULESET)), 0, 6.0),
+)
+COMPILE_TARGET = 3.0
+
+
+def _promo() -> list[str]:
+    """The installed ``promo`` script beside this interpreter (what a user runs), else
+    ``python -m engine.cli``."""
+    script = Path(sys.executable).parent / "promo"
+    found = str(script) if script.is_file() else shutil.which("promo")
+    return [found] if found else [sys.executable, "-m", "engine.cli"]
+
+
+# As a user's installation runs: with bytecode caches (written by the warm-up round).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _run(argv: Sequence[str], expected: int) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of ``argv``."""
+    cpu = _children_cpu()
+    start = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          cwd=ROOT, env=ENV, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != expected:
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode} (expected {expected}):"
+                           f"\n{done.stderr.decode(errors='replace')}")
+    return elapsed, _children_cpu() - cpu
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table (the README shows it as printed)."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+def _verdict(ratio: float, target: float) -> str:
+    return f"≤ {target:g}x: {'met' if ratio <= target else 'NOT met'}"
+
+
+def startup(rounds: int, seed: int) -> str:
+    """The start-up table: every command's median wall time and its ratio to
+    ``python -c pass``."""
+    promo = _promo()
+    runs: list[tuple[str, list[str], int]] = [("python -c pass (baseline)",
+                                              [sys.executable, "-c", "pass"], 0)]
+    runs += [(label, [*promo, *args], expected) for label, args, expected, _ in COMMANDS]
+    targets = {label: target for label, _, _, target in COMMANDS}
+    wall: dict[str, list[float]] = {label: [] for label, _, _ in runs}
+    cpu: dict[str, list[float]] = {label: [] for label, _, _ in runs}
+    shuffle = random.Random(seed).shuffle
+    for round_ in range(rounds + 1):
+        order = list(runs)
+        shuffle(order)
+        for label, argv, expected in order:
+            elapsed, used = _run(argv, expected)
+            if round_:  # round 0 writes the bytecode caches
+                wall[label].append(elapsed)
+                cpu[label].append(used)
+    base = statistics.median(wall[runs[0][0]])
+    base_cpu = statistics.median(cpu[runs[0][0]])
+    rows = []
+    for label, _, _ in runs:
+        median, median_cpu = statistics.median(wall[label]), statistics.median(cpu[label])
+        ratio = median / base
+        target = targets.get(label)
+        rows.append([label, _ms(median), f"**{ratio:.2f}x**", _ms(median_cpu),
+                     f"{median_cpu / base_cpu:.2f}x", _verdict(ratio, target) if target else "-"])
+    print(f"start-up: {rounds} rounds (plus one warm-up), medians; the command run is "
+          f"{' '.join(Path(p).name for p in promo)}")
+    table = _table(["command", "wall time", "vs python -c pass", "CPU time",
+                    "CPU vs python -c pass", "target (wall)"], rows)
+    print(table)
+    return table
+
+
+def _conditions(count: int, seed: int) -> tuple[Any, list[tuple[Any, bool]]]:
+    """``count`` conditions of generated rulesets (node, is a line filter), no two of the
+    same shape (the same source but for their literals), and their timezone."""
+    from dsl import load_ruleset_text
+    from engine.compile import Compiler
+
+    from .generate import generate_ruleset
+
+    size = max(count * 8, 10)  # about one condition in seven has a shape of its own
+    while True:
+        ruleset = load_ruleset_text(generate_ruleset(size, seed=seed), name="bench.yaml")
+        source = Compiler(ruleset.zone).source
+        seen: dict[tuple[str, bool], Any] = {}
+        for p in ruleset.promotions:
+            for cond, line_filter in ((p.when, False), (p.target, True),
+                                      (p.get_target, True)):
+                if cond is not None and cond.node is not None:
+                    seen.setdefault((source(cond.node), line_filter), cond.node)
+        if len(seen) >= count:
+            return ruleset.zone, [(node, lf) for (_, lf), node in list(seen.items())[:count]]
+        size *= 2
+
+
+def compilation(count: int, repeat: int, seed: int) -> tuple[str, bool]:
+    """The compilation table, and whether every compiled condition agreed with the
+    same condition compiled alone."""
+    from engine import compile as engine_compile
+
+    zone, conditions = _conditions(count, seed)
+    if not _same_results(conditions, zone):
+        return "", False
+    compiler = engine_compile.Compiler(zone)
+    lambdas = [compiler.source(node) if not lf else
+               f"lambda f: [i for i in f.lines if {compiler.source(node)[len('lambda f, i: '):]}]"
+               for node, lf in conditions]
+
+    def ours() -> list[Any]:
+        engine_compile.clear_caches()
+        return engine_compile.compile_all(conditions, zone)
+
+    def python() -> list[Any]:
+        return [compile(text, "<lambda>", "eval", dont_inherit=True) for text in lambdas]
+
+    functions = ours()
+    agree = len(functions) == len(conditions) and all(callable(f) for f in functions)
+    engine_t: list[float] = []
+    python_t: list[float] = []
+    for _ in range(repeat):  # alternately, so neither gets the quieter moments
+        engine_t += times(ours, 1)
+        python_t += times(python, 1)
+    ours_m, python_m = statistics.median(engine_t), statistics.median(python_t)
+    ratio = ours_m / python_m
+    rows = [["promorules (`compile_all`, cold)", _ms(ours_m),
+             f"{ours_m / len(conditions) * 1e6:,.0f} µs", f"{ratio:.2f}x",
+             _verdict(ratio, COMPILE_TARGET)],
+            ["Python's `compile` of the same conditions as lambdas", _ms(python_m),
+             f"{python_m / len(conditions) * 1e6:,.0f} µs", "1.00x", "-"]]
+    print(f"\ncompiling {len(conditions)} conditions of generated rulesets (seed {seed}), "
+          f"each of its own shape, median of {repeat}")
+    table = _table(["compiler", "all conditions", "per condition", "vs Python", "target"],
+                   rows)
+    print(table)
+    return table, agree
+
+
+def _same_results(conditions: list[tuple[Any, bool]], zone: Any) -> bool:
+    """Every condition compiled in one module computes what it computes alone, on
+    the carts of the generator."""
+    from engine import compile as engine_compile
+    from engine.cart import parse_cart
+    from engine.facts import cart_facts
+    from engine.money import quantum
+
+    from .generate import generate_cart
+
+    together = engine_compile.compile_all(conditions, zone)
+    alone = [engine_compile.compile_line_filter(node, zone) if lf
+             else engine_compile.compile_condition(node, zone) for node, lf in conditions]
+    for n_lines in (1, 5, 20):
+        cart = parse_cart(generate_cart(n_lines, seed=n_lines))
+        facts = cart_facts(cart, cart.at or dt.datetime(2026, 7, 1, tzinfo=dt.UTC), zone,
+                           quantum(2))
+        for (_, lf), one, other in zip(conditions, together, alone, strict=True):
+            got = (one(facts), other(facts)) if lf else (one(facts, None), other(facts, None))
+            if lf:
+                got = ([x["id"] for x in got[0]], [x["id"] for x in got[1]])
+            if got[0] != got[1]:
+                return False
+    return True
+
+
+def repeated_loads(repeat: int) -> str:
+    """Loading the unchanged example again: the caches of ``load_ruleset`` and
+    ``compile_ruleset``."""
+    from dsl import load_ruleset
+    from engine import compile_ruleset
+
+    compile_ruleset(load_ruleset(RULESET))
+
+    batch = 100  # calls per timed sample: one call is too short to time alone
+
+    def again() -> None:
+        for _ in range(batch):
+            compile_ruleset(load_ruleset(RULESET))
+
+    def read() -> None:
+        for _ in range(batch):
+            RULESET.read_text(encoding="utf-8")
+
+    load_m = statistics.median(times(again, repeat)) / batch
+    read_m = statistics.median(times(read, repeat)) / batch
+    rows = [["`compile_ruleset(load_ruleset(path))`, unchanged file",
+             f"{load_m * 1e6:,.1f} µs", f"{load_m / read_m:.2f}x"],
+            ["reading the file's text (baseline)", f"{read_m * 1e6:,.1f} µs", "1.00x"]]
+    print(f"\nrepeated loads of {RULESET.relative_to(ROOT)}, median of {repeat} times "
+          f"{batch} calls")
+    table = _table(["load", "median", "vs reading"], rows)
+    print(table)
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Start-up time of the promo command and "
+                                     "condition compilation, against baselines.")
+    parser.add_argument("--rounds", type=int, default=30,
+                        help="timed runs of each command (default: 30)")
+    parser.add_argument("--conditions", type=int, default=500,
+                        help="distinct conditions to compile (default: 500)")
+    parser.add_argument("--repeat", type=int, default=20,
+                        help="timed compilations and repeated loads (default: 20)")
+    parser.add_argument("--seed", type=int, default=0, help="shuffle and generator seed")
+    parser.add_argument("--no-startup", action="store_true", help="skip the processes")
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.conditions < 1 or args.repeat < 1:
+        parser.error("--rounds, --conditions and --repeat must be at least 1")
+
+    print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs")
+    steps: list[Callable[[], Any]] = []
+    if not args.no_startup:
+        steps.append(lambda: startup(args.rounds, args.seed))
+    try:
+        for step in steps:
+            step()
+    except RuntimeError as err:
+        print(f"FAILED: {err}", file=sys.stderr)
+        return 1
+    _, agree = compilation(args.conditions, args.repeat, args.seed)
+    repeated_loads(args.repeat)
+    if not agree:
+        print("FAILED: conditions compiled together disagree with the same conditions "
+              "compiled alone", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""What ``promo`` imports before it does anything: each command loads its own module
+when it runs, and a command loads nothing it does not use (the store, the linter,
+the models).  Time is measured by ``benchmarks/bench_cli.py``, not here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+RULESET = "rulesets/fashion/ruleset.yaml"
+CART = "rulesets/fashion/carts/example.yaml"
+
+# Run in a fresh interpreter: which modules a command imported, and its exit code.
+_PROBE = """
+import contextlib, io, json, sys
+from engine.cli import main
+sys.argv = ["promo", *sys.argv[1:]]
+code = 0
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code or 0
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+STORE = ("sqlite_utils", "sqlite3", "psycopg", "engine.usage")
+LINTER = ("dsl.lint",)
+SERVICE = ("starlette", "uvicorn", "engine.service")
+MODELS = ("pydantic", "lark", "yaml", "dsl.model", "engine.cart", "engine.program")
+
+
+def _imported(*args: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", _PROBE, *args], cwd=ROOT, check=True,
+                          capture_output=True, text=True)
+    probe = json.loads(done.stdout.splitlines()[-1])
+    assert probe["code"] == 0, done.stderr
+    return set(probe["modules"])
+
+
+def _any_of(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in packages))
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",)])
+def test_version_and_help_import_no_command(args: tuple[str, ...]) -> None:
+    modules = _imported(*args)
+    assert _any_of(modules, STORE + LINTER + SERVICE + MODELS) == []
+    commands = {f"engine.cli.{where.split(':')[0]}" for where, _ in app.COMMANDS.values()}
+    assert modules & commands == set()
+
+
+def test_eval_imports_neither_the_store_nor_the_linter() -> None:
+    modules = _imported("eval", RULESET, CART)
+    assert "engine.cli.evaluation" in modules
+    assert _any_of(modules, STORE + LINTER + SERVICE) == []
+
+
+def test_lint_imports_neither_the_store_nor_the_service() -> None:
+    modules = _imported("lint", RULESET)
+    assert _any_of(modules, STORE + SERVICE) == []
+
+
+def test_help_lists_every_command_with_its_own_short_help() -> None:
+    # `promo --help` writes the short help of COMMANDS; each command's own (its
+    # docstring) must give the same text at every width click may use.
+    for name, (where, written) in app.COMMANDS.items():
+        command = app._load(where)
+        assert command.name == name
+        stand_in = click.Command(name, help=written)
+        for limit in range(1, 100):
+            assert stand_in.get_short_help_str(limit) == command.get_short_help_str(limit), \
+                f"COMMANDS[{name!r}]: write the start of the command's docstring"
+
+
+def test_help_is_the_same_before_and_after_the_commands_are_loaded() -> None:
+    fresh = app._Commands()
+    group = app._Group(name="promo", commands=None, help=app.cli.help,
+                       params=app.cli.params, context_settings=app.cli.context_settings)
+    group.commands = fresh
+    before = CliRunner().invoke(group, ["--help"]).output
+    assert fresh.loaded == {}
+    for name in app.COMMANDS:
+        fresh[name]
+    after = CliRunner().invoke(group, ["--help"]).output
+    assert before == after
+    assert all(f"  {name} " in before for name in app.COMMANDS)
+
+
+def test_a_subcommand_living_in_another_module_is_attached() -> None:
+    usage = app.cli.commands["usage"]
+    assert isinstance(usage, click.Group)
+    for group, wheres in app.SUBCOMMANDS.items():
+        assert group in app.COMMANDS
+        for where in wheres:
+            assert app._load(where).name in app.cli.commands[group].commands  # type: ignore[attr-defined]
+
+
+def test_the_package_exports_the_evaluate_function_after_its_submodule_loads() -> None:
+    probe = ("import engine.evaluate, engine.program, engine\n"
+             "from engine import evaluate\n"
+             "print(evaluate is engine.program.evaluate, callable(engine.evaluate),"
+             " type(sys.modules['engine.evaluate']).__name__)")
+    done = subprocess.run([sys.executable, "-c", "import sys\n" + probe], cwd=ROOT,
+                          check=True, capture_output=True, text=True)
+    assert done.stdout.split() == ["True", "True", "module"]
+
+
+def test_the_version_printed_is_the_installed_distribution_s() -> None:
+    # promo --version prints engine.__version__ without reading the metadata; the
+    # metadata is generated from it (pyproject.toml: dynamic version).
+    import importlib.metadata
+
+    import engine
+
+    output = CliRunner().invoke(app.cli, ["--version"], prog_name="promo").output
+    assert output == f"promo, version {importlib.metadata.version('promorules')}\n"
+    assert engine.__version__ == importlib.metadata.version("promorules")
