@@ -158,6 +158,8 @@ BAD_LINT_CONFIG = _code("PR502", "an invalid [tool.promorules.lint] configuratio
 BAD_TEST_FILE = _code("PR510", "an invalid rule test file (structure, amounts, reason codes, "
                                "duplicate names)")
 TEST_TARGET_MISSING = _code("PR511", "a ruleset or cart named by a rule test does not exist")
+GIT_UNREADABLE = _code("PR535", "a ruleset given as REV:path that git cannot read (no git, "
+                                 "not a repository, an unknown revision or path)")
 
 # the HTTP service (``promo serve``): each also a problem type, .../errors/PR6nn
 BAD_REQUEST_BODY = _code("PR600", "a request body that is not a JSON document (or nested too "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from .diff import diff
 from .evaluation import eval_
 from .lint import lint
 from .relay import relay
@@ -26,6 +27,7 @@ def cli() -> None:
 
 for command in (lint, test_, schema, eval_, usage, serve):
     cli.add_command(command)
+cli.add_command(diff)
 usage.add_command(relay)  # the outbox relay is a usage-store job, served by engine/service
 
 
