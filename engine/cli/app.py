@@ -13,6 +13,7 @@ from .diff import diff
 from .evaluation import eval_
 from .lint import lint
 from .relay import relay
+from .replay import replay
 from .ruletests import test_
 from .schema import schema
 from .serve import serve
@@ -28,6 +29,7 @@ def cli() -> None:
 for command in (lint, test_, schema, eval_, usage, serve):
     cli.add_command(command)
 cli.add_command(diff)
+cli.add_command(replay)
 usage.add_command(relay)  # the outbox relay is a usage-store job, served by engine/service
 
 
