@@ -105,6 +105,7 @@ def read_cart_lines(path: Path) -> Iterator[tuple[str, Cart]]:
 
 def cart_of_line(text: str, file: str, number: int) -> Cart:
     """The cart on line ``number`` of ``file``; its errors point at that line."""
+    text = text.rstrip("\r\n")  # one line: a parser's errors then stay on it
     try:
         return load_cart_text(text, name=file)
     except CartError as err:
@@ -115,7 +116,7 @@ def _on_line(diagnostic: Diagnostic, file: str, number: int, text: str) -> Diagn
     span = diagnostic.span
     if span is None or span.file != file:  # a JSON path only: say the line
         return replace(diagnostic, span=Span(file, number, 1))
-    return replace(diagnostic, span=replace(span, line=number + span.line - 1,
-                                            end_line=None if span.end_line is None
-                                            else number + span.end_line - 1),
-                   source_line=text.rstrip("\n"))
+    # the text is one line: a parser that reports the end of the text past it means it
+    col = span.col if span.line == 1 else len(text) + 1
+    return replace(diagnostic, span=replace(span, line=number, col=col, end_line=None,
+                                            end_col=None), source_line=text)

@@ -32,3 +32,25 @@ def write_lines(path: Path, orders: list[dict[str, Any]]) -> Path:
 def write_ruleset(path: Path, promotions: int = 100, seed: int = 1) -> Path:
     path.write_text(generate_ruleset(promotions, seed=seed), encoding="utf-8")
     return path
+
+
+def flat_rows(orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The orders in the flat layout: one row per line item (README "Order history")."""
+    rows = []
+    for order in orders:
+        customer = order["customer"]
+        for line in order["lines"]:
+            rows.append({
+                "order_id": order["id"], "at": order["at"], "currency": order["currency"],
+                "customer_id": customer["id"],
+                "customer_segments": ";".join(customer["segments"]),
+                "customer_orders": str(customer["orders"]),
+                "customer_attributes": json.dumps(customer["attributes"]),
+                "coupons": ";".join(order["coupons"]), "line_id": line["id"],
+                "sku": line["sku"], "product": line["product"], "category": line["category"],
+                "seller": line["seller"], "brand": line["brand"], "tags": ";".join(line["tags"]),
+                "line_attributes": json.dumps(line["attributes"]),
+                "unit_price": line["unit_price"], "quantity": str(line["quantity"]),
+                "shipping_method": order["shipping"]["method"],
+                "shipping_price": order["shipping"]["price"]})
+    return rows
