@@ -82,14 +82,15 @@ class LimitPass:
             self.repriced += 1
             final = None
             if self.spent != spent:  # more have run out since: price without them too
-                again = self.without(self.spent).evaluate(cart())
-                final = outcome(self.program, set(self.promotions), priced.line,
-                                priced.order, again)
+                order = cart()
+                again = self.without(self.spent).evaluate(order)
+                final = outcome(self.program, set(self.promotions), priced.line, order, again)
                 final = final if self._all_fit(final) and not final.exact_only else None
             if final is None:  # with the counters, as the store prices a checkout
-                result = self.program.evaluate(cart(), usage=self.view)
-                final = outcome(self.program, set(self.promotions), priced.line,
-                                priced.order, result)
+                order = cart()
+                result = self.program.evaluate(order, usage=self.view)
+                final = outcome(self.program, set(self.promotions), priced.line, order,
+                                result)
         assert final is not None
         for use in final.uses:
             self._hold(final, use)

@@ -38,10 +38,11 @@ from ..cart import Cart, CartError
 from .histogram import Histogram
 from .limits import Exhaustion, LimitPass
 from .orders import Chunk, Progress, decode_chunk, read_orders
+from .sources import cart_of_line
 from .stage import Outcome, RulesetSource, evaluate_chunk, program_of
 
-CHUNK_ORDERS = 500
-IN_FLIGHT_PER_WORKER = 3
+CHUNK_ORDERS = 250
+IN_FLIGHT_PER_WORKER = 2
 
 
 @dataclass
@@ -122,13 +123,7 @@ def replay_source(source: RulesetSource, orders: str, *, workers: int = 1,
     previous: Outcome | None = None
     for chunk, spent, priced in _evaluated(source, chunks, workers, dask,
                                            lambda: limits.spent):
-        decoded: list[tuple[int, Cart]] | None = None
-
-        def cart_at(line: int, chunk: Chunk = chunk) -> Cart:
-            nonlocal decoded
-            decoded = decoded or decode_chunk(chunk)
-            return next(cart for number, cart in decoded if number == line)
-
+        decoded: dict[int, Cart] = {}
         for order in priced:
             if previous is not None and order.instant < previous.instant:
                 raise CartError([Diagnostic(
@@ -138,7 +133,8 @@ def replay_source(source: RulesetSource, orders: str, *, workers: int = 1,
                     Span(chunk.file, order.line, 1),
                     hint="sort the history by `at` (JSON lines: e.g. with jq -s 'sort_by(.at)')")])
             previous = order
-            final = limits.take(order, functools.partial(cart_at, order.line), spent)
+            final = limits.take(order, functools.partial(_again, chunk, decoded, order.line),
+                                spent)
             report.add(final)
             if each is not None:
                 each(final)
@@ -146,6 +142,15 @@ def replay_source(source: RulesetSource, orders: str, *, workers: int = 1,
     for promotion_id, exhaustion in limits.exhaustion.items():
         report.promotions[promotion_id].exhaustion = exhaustion
     return report
+
+
+def _again(chunk: Chunk, decoded: dict[int, Cart], line: int) -> Cart:
+    """The order at ``line`` of ``chunk`` read again (a flat chunk: all of it, once)."""
+    if chunk.kind == "lines":
+        return cart_of_line(chunk.payload[line - chunk.first].decode("utf-8"), chunk.file, line)
+    if not decoded:
+        decoded.update(decode_chunk(chunk))
+    return decoded[line]
 
 
 def _empty_report(ruleset: Ruleset) -> ReplayReport:

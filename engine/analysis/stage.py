@@ -18,6 +18,7 @@ from dsl import Ruleset, load_ruleset_text
 from dsl.errors import Diagnostic, PromoError
 from dsl.values import normalise_code
 
+from ..cart import Cart
 from ..money import whole_minor
 from ..program import Program
 from ..result import Result
@@ -93,7 +94,7 @@ def evaluate_chunk(source: RulesetSource, chunk: Chunk, spent: frozenset[str] = 
     ruleset, program = program_of(source, spent)
     limited = {p.id for p in ruleset.promotions if p.limits is not None}
     try:
-        return [outcome(program, limited, number, cart.id, result)
+        return [outcome(program, limited, number, cart, result)
                 for number, cart, result in _priced(program, chunk)]
     except PromoError as err:
         return err.diagnostics
@@ -118,7 +119,7 @@ def _priced(program: Program, chunk: Chunk):  # type: ignore[no-untyped-def]
                              for d in err.diagnostics]) from None
 
 
-def outcome(program: Program, limited: set[str], number: int, order: str,
+def outcome(program: Program, limited: set[str], number: int, cart: Cart,
             result: Result) -> Outcome:
     """What the limit pass and the report keep of one priced order."""
     units = program.minor_units
@@ -127,10 +128,14 @@ def outcome(program: Program, limited: set[str], number: int, order: str,
                      whole_minor(a.amount, units),
                      whole_minor(before.get(a.promotion, a.amount), units))
                  for a in result.applied)
-    applied = {a.promotion for a in result.applied}
-    exact_only = any(p in limited for p in before if p not in applied)
-    shipping = result.shipping.price if result.shipping is not None else result.zero
-    at = dt.datetime.fromisoformat(result.at)
-    return Outcome(number, order, at.astimezone(dt.UTC),
-                   at.astimezone(program.zone).date().isoformat(), result.customer,
-                   whole_minor(result.subtotal + shipping, units), uses, exact_only)
+    exact_only = bool(before) and any(
+        p in limited for p in before if all(p != a.promotion for a in result.applied))
+    # the cart's own amounts: the result's lines would be written out to be summed
+    gross = cart.subtotal + (cart.shipping.price if cart.shipping is not None else 0)
+    at = cart.at
+    assert at is not None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=program.zone)
+    return Outcome(number, cart.id, at.astimezone(dt.UTC),
+                   at.astimezone(program.zone).date().isoformat(), cart.customer.id,
+                   whole_minor(gross, units), uses, exact_only)
