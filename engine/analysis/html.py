@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..money import from_minor, to_minor
 from .replay import ReplayReport
-from .replayreport import _average, _limits, _ran_out, money, summary, used
+from .replayreport import average, limits_text, money, ran_out_text, summary, used
 
 COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
           "#ff9da7", "#9c755f", "#bab0ac")
@@ -133,8 +133,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}"""
 def render_html(report: ReplayReport) -> str:
     rows = "".join(
         f"<tr><td>{escape(p.id)}</td><td class=n>{p.uses}</td>"
-        f"<td class=n>{money(report, p.discount)}</td><td class=n>{_average(report, p)}</td>"
-        f"<td>{escape(_limits(p))}</td><td>{escape(_ran_out(p))}</td></tr>"
+        f"<td class=n>{money(report, p.discount)}</td><td class=n>{average(report, p)}</td>"
+        f"<td>{escape(limits_text(p))}</td><td>{escape(ran_out_text(report, p))}</td></tr>"
         for p in used(report))
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Replay of "
             f"{escape(report.ruleset)}</title><style>{STYLE}</style></head><body>"

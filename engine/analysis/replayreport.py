@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tabulate import tabulate
 
@@ -15,21 +17,26 @@ def money(report: ReplayReport, minor: int) -> str:
     return str(from_minor(minor, report.minor_units))
 
 
-def _limits(entry: PromotionReplay) -> str:
+def limits_text(entry: PromotionReplay) -> str:
     return ", ".join(f"{k} {v}" for k, v in entry.limits.items())
 
 
-def _ran_out(entry: PromotionReplay) -> str:
-    return ", ".join(f"{scope} {at.isoformat()}"
+def local(report: ReplayReport, at: dt.datetime) -> str:
+    """A moment as the ruleset's timezone shows it."""
+    return at.astimezone(ZoneInfo(report.timezone)).isoformat()
+
+
+def ran_out_text(report: ReplayReport, entry: PromotionReplay) -> str:
+    return ", ".join(f"{scope} {local(report, at)}"
                      for scope, at in entry.exhaustion.ran_out.items())
 
 
-def _average(report: ReplayReport, entry: PromotionReplay) -> str:
+def average(report: ReplayReport, entry: PromotionReplay) -> str:
     return money(report, round(entry.discount / entry.uses)) if entry.uses else "-"
 
 
 def summary(report: ReplayReport) -> str:
-    span = f"{report.first.isoformat()} to {report.last.isoformat()}" \
+    span = f"{local(report, report.first)} to {local(report, report.last)}" \
         if report.first and report.last else "no orders"
     return (f"{report.orders} orders ({span}) · revenue {money(report, report.gross)} "
             f"{report.currency} · discount {money(report, report.discount)} "
@@ -39,8 +46,8 @@ def summary(report: ReplayReport) -> str:
 
 def format_text(report: ReplayReport) -> str:
     out = [f"replay of ruleset {report.ruleset} · {report.currency}", summary(report), ""]
-    rows = [[p.id, p.uses, money(report, p.discount), _average(report, p), _limits(p),
-             _ran_out(p)] for p in used(report)]
+    rows = [[p.id, p.uses, money(report, p.discount), average(report, p), limits_text(p),
+             ran_out_text(report, p)] for p in used(report)]
     out.append(tabulate(rows, headers=["promotion", "uses", "discount", "per order",
                                        "limits", "ran out"],
                         disable_numparse=True, colalign=("left", "right", "right", "right")))
@@ -62,13 +69,13 @@ def to_dict(report: ReplayReport) -> dict[str, Any]:
         "orders": report.orders, "revenue": money(report, report.gross),
         "discount": money(report, report.discount),
         "discount_share": round(report.share, 6), "repriced": report.repriced,
-        "first": report.first.isoformat() if report.first else None,
-        "last": report.last.isoformat() if report.last else None,
+        "first": local(report, report.first) if report.first else None,
+        "last": local(report, report.last) if report.last else None,
         "promotions": [{"promotion": p.id, "uses": p.uses,
                         "discount": money(report, p.discount),
-                        "per_order": _average(report, p) if p.uses else None,
+                        "per_order": average(report, p) if p.uses else None,
                         "limits": {k: str(v) for k, v in p.limits.items()},
-                        "ran_out": {k: v.isoformat()
+                        "ran_out": {k: local(report, v)
                                     for k, v in p.exhaustion.ran_out.items()}}
                        for p in report.promotions.values()],
         "daily": {day: {p: money(report, v) for p, v in sorted(found.items())}

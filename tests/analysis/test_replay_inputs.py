@@ -124,3 +124,14 @@ def test_dask_unreachable(shop, runner) -> None:
     result = runner.invoke(cli, ["replay", str(ruleset), "--orders", str(lines), "--dask",
                                  "tcp://127.0.0.1:9"])
     assert result.exit_code == 2 and "PR536" in result.output, result.output
+
+
+def test_readme_shows_the_real_replay_output(runner, root: Path, monkeypatch) -> None:
+    monkeypatch.chdir(root)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    command = ("promo replay rulesets/fashion/ruleset.yaml --orders "
+               "rulesets/fashion/orders.jsonl")
+    start = readme.index(f"`{command}`:")
+    block = readme.index("```text\n", start) + len("```text\n")
+    assert readme[block:readme.index("```", block)] == \
+        runner.invoke(cli, command.split()[1:]).output
