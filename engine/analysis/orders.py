@@ -103,28 +103,51 @@ def _arrow(path: str) -> Any:
     return pyarrow
 
 
-def _batches(path: str, suffix: str) -> tuple[Iterator[Any], int]:
-    """Record batches of the file (every column as read) and its size in rows, or -1."""
+def _batches(path: str, suffix: str) -> tuple[Iterator[Any], Callable[[int], tuple[int, int]]]:
+    """Record batches of the file (CSV: every column as text), and how far it is read:
+    ``rows read → (done, total)`` (Parquet: in rows; CSV: in bytes)."""
     pa = _arrow(path)
     try:
         if suffix == ".parquet":
             parquet = pa.parquet.ParquetFile(path)
-            return parquet.iter_batches(batch_size=BATCH_ROWS), parquet.metadata.num_rows
+            rows = parquet.metadata.num_rows
+            return parquet.iter_batches(batch_size=BATCH_ROWS), lambda done: (done, rows)
         # every CSV column read as text: prices stay exact, codes keep their zeros
         names = pa.csv.open_csv(path).schema.names
-        reader = pa.csv.open_csv(path, convert_options=pa.csv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False),
-            read_options=pa.csv.ReadOptions(block_size=1 << 22))
-        return iter(reader), -1
+        size = os.path.getsize(path)
+        read: list[Any] = []  # the open file, once reading has begun
+
+        def batches() -> Iterator[Any]:
+            with open(path, "rb") as handle:
+                read.append(handle)
+                yield from pa.csv.open_csv(handle, convert_options=pa.csv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False),
+                    read_options=pa.csv.ReadOptions(block_size=1 << 22))
+
+        def position(done: int) -> tuple[int, int]:
+            return (size if not read or read[0].closed else min(read[0].tell(), size)), size
+        return batches(), position
     except (OSError, pa.ArrowException) as err:
         raise unreadable(path, str(err).splitlines()[0]) from None
 
 
 def _flat(path: str, suffix: str, size: int, progress: Progress | None) -> Iterator[Chunk]:
     pa = _arrow(path)
-    batches, rows = _batches(path, suffix)
-    pending: list[Any] = []  # batches not yet handed out
-    first, done, previous = 1, 0, None
+    batches, position = _batches(path, suffix)
+    try:
+        yield from _whole_orders(pa, path, batches, position, size, progress)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+
+
+def _whole_orders(pa: Any, path: str, batches: Iterator[Any],
+                  position: Callable[[int], tuple[int, int]], size: int,
+                  progress: Progress | None) -> Iterator[Chunk]:
+    pending: list[Any] = []  # rows of orders not yet handed out, as one batch
+    first, done = 1, 0
     try:
         for batch in batches:
             if not pending:
@@ -138,7 +161,7 @@ def _flat(path: str, suffix: str, size: int, progress: Progress | None) -> Itera
             table = pa.Table.from_batches(pending)
             ids = table.column("order_id").to_pylist()
             # hand out whole orders: up to the last order that starts in this batch
-            cut, orders = 0, 0
+            cut, orders, previous = 0, 0, None
             for i, order in enumerate(ids):
                 if order != previous:
                     orders += 1
@@ -151,7 +174,7 @@ def _flat(path: str, suffix: str, size: int, progress: Progress | None) -> Itera
                 if cut < len(ids) else []
             done += batch.num_rows
             if progress is not None:
-                progress(done, rows)
+                progress(*position(done))
         if pending:
             yield Chunk(path, first, "rows", pa.Table.from_batches(pending))
     except pa.ArrowException as err:

@@ -61,6 +61,11 @@ def test_flat_layout_errors(shop, runner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["replay", str(ruleset), "--orders",
                                  str(tmp_path / "nosku.parquet")])
     assert result.exit_code == 2 and "PR332 missing column sku" in result.output
+    (tmp_path / "nosku.csv").write_text("order_id,at,currency,line_id,unit_price,quantity\n"
+                                        "o1,2026-06-01T10:00:00+02:00,EUR,l1,9.90,1\n")
+    result = runner.invoke(cli, ["replay", str(ruleset), "--orders",
+                                 str(tmp_path / "nosku.csv")])
+    assert result.exit_code == 2 and "PR332 missing column sku" in result.output
     apart = rows + [rows[0] | {"line_id": "again"}]
     pq.write_table(pa.Table.from_pylist(apart), tmp_path / "apart.parquet")
     result = runner.invoke(cli, ["replay", str(ruleset), "--orders",
