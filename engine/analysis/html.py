@@ -36,6 +36,13 @@ def _axis(top: float, label: str) -> str:
     return "".join(out)
 
 
+def _ends(first: str, last: str) -> str:
+    """Labels under both ends of the horizontal axis."""
+    y = HEIGHT - PAD + 16
+    return (f'<text x="{PAD}" y="{y}">{escape(first)}</text>'
+            f'<text x="{WIDTH - 10}" y="{y}" text-anchor="end">{escape(last)}</text>')
+
+
 def _svg(body: str, title: str) -> str:
     return (f'<figure><figcaption>{escape(title)}</figcaption><svg viewBox="0 0 {WIDTH} '
             f'{HEIGHT}" role="img" aria-label="{escape(title)}">{body}</svg></figure>')
@@ -71,9 +78,7 @@ def daily_chart(report: ReplayReport) -> str:
             out.append(f'<rect x="{PAD + i * bar:.2f}" y="{y:.2f}" width="{max(bar - 1, 0.5):.2f}" '
                        f'height="{h:.2f}" fill="{COLORS[k % len(COLORS)]}"><title>{day} '
                        f'{escape(series[k])}: {value:,.2f}</title></rect>')
-    for i in (0, len(days) - 1):
-        out.append(f'<text x="{PAD + i * bar + bar / 2:.1f}" y="{HEIGHT - PAD + 16}" '
-                   f'text-anchor="middle">{days[i]}</text>')
+    out.append(_ends(days[0], days[-1]))
     legend = "".join(f'<span><i style="background:{COLORS[k % len(COLORS)]}"></i>'
                      f'{escape(name)}</span>' for k, name in enumerate(series))
     return _svg("".join(out), "Discount per day, per promotion") + \
@@ -97,6 +102,7 @@ def burn_down_chart(report: ReplayReport) -> str:
             points.append(f"{PAD + i * step:.2f},{HEIGHT - PAD - share * plot_h:.2f}")
         out.append(f'<polyline fill="none" stroke-width="2" stroke="{COLORS[k]}" '
                    f'points="{" ".join(points)}"><title>{escape(entry.id)}</title></polyline>')
+    out.append(_ends(days[0], days[-1]))
     legend = "".join(f'<span><i style="background:{COLORS[k]}"></i>{escape(p.id)} '
                      f'({p.limits["budget"]})</span>' for k, p in enumerate(budgeted))
     return _svg("".join(out), "Budget burn-down") + f'<p class="legend">{legend}</p>'
@@ -116,9 +122,7 @@ def distribution_chart(report: ReplayReport) -> str:
                    f'width="{max(bar - 1, 0.5):.2f}" height="{h:.2f}" fill="{COLORS[0]}">'
                    f'<title>{money(report, low)} to {money(report, high)}: {count} orders'
                    '</title></rect>')
-    for i in (0, len(bins) - 1):
-        out.append(f'<text x="{PAD + i * bar + bar / 2:.1f}" y="{HEIGHT - PAD + 16}" '
-                   f'text-anchor="middle">{money(report, bins[i][0])}</text>')
+    out.append(_ends(money(report, 0), money(report, bins[-1][1])))
     return _svg("".join(out), f"Discount per order ({report.currency})")
 
 
