@@ -88,12 +88,15 @@ def run_replay(ruleset: Path, orders: Path, workers: int) -> dict[str, float]:
             "t = time.perf_counter()\n"
             f"r = replay({str(ruleset)!r}, {str(orders)!r}, workers={workers})\n"
             "wall = time.perf_counter() - t\n"
-            "cpu = sum(getattr(resource.getrusage(w), f) for w in (resource.RUSAGE_SELF,\n"
-            "          resource.RUSAGE_CHILDREN) for f in ('ru_utime', 'ru_stime'))\n"
+            "own, workers = (sum(getattr(resource.getrusage(w), f)\n"
+            "                    for f in ('ru_utime', 'ru_stime'))\n"
+            "                for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+            "cpu = own + workers\n"
             "peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,\n"
             "           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
             "print(json.dumps({'orders': r.orders, 'rate': r.orders / wall,\n"
-            "                  'cpu_rate': r.orders / cpu,\n"
+            "                  'cpu_rate': r.orders / cpu, 'main_cpu': own,\n"
+            "                  'workers_cpu': workers,\n"
             "                  'repriced': r.repriced, 'peak_mib': peak / 1024}))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env={**os.environ, "PROMORULES_CHECK_INDEX": "0"})
@@ -132,8 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             rates[workers] = found["rate"]
             print(f"replay {args.orders:,} orders, {workers} worker(s): {found['rate']:,.0f} "
                   f"orders/s wall; {found['cpu_rate']:,.0f} orders per CPU-second, "
-                  f"{found['cpu_rate'] / parsed:.0%} of the loop's "
-                  f"({found['repriced']:,} priced again at a limit)")
+                  f"{found['cpu_rate'] / parsed:.0%} of the loop's, "
+                  f"{found['cpu_rate'] / parsing:.0%} of the parsing loop's "
+                  f"({found['repriced']:,} priced again at a limit; CPU: main process "
+                  f"{found['main_cpu']:.0f} s, workers {found['workers_cpu']:.0f} s)")
         print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x")
         peaks = []
         for size in sizes:
@@ -144,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                     dst.write(next(src))
             found = run_replay(ruleset, part, 2)
             peaks.append(found["peak_mib"])
-            print(f"peak memory, {size:,} orders, 2 workers: {found['peak_mib']:.0f} MiB")
+            print(f"peak memory (the largest process), {size:,} orders, 2 workers: "
+                  f"{found['peak_mib']:.0f} MiB")
         print(f"peak memory ratio {sizes[-1]:,} / {sizes[0]:,} orders: "
               f"{peaks[-1] / peaks[0]:.2f}")
     _ = resource  # (the child processes measure themselves)
