@@ -122,11 +122,11 @@ def diff_rulesets(old: Ruleset, new: Ruleset, carts: Iterable[tuple[str, Cart]],
     for where, cart in carts:
         moment = at or cart.at or now
         change = compare(where, before.evaluate(cart, moment), after.evaluate(cart, moment))
-        priced += 1
         if change is not None:
-            changes.append(change)
-    changes.sort(key=lambda c: (-abs(c.change), c.where))
-    return Diff(old_name, new_name, new.currency, priced, tuple(changes))
+            changes.append((priced, change))
+        priced += 1
+    changes.sort(key=lambda c: (-abs(c[1].change), c[0]))  # ties: in the order read
+    return Diff(old_name, new_name, new.currency, priced, tuple(c for _, c in changes))
 
 
 def compare(where: str, old: Result, new: Result) -> CartChange | None:

@@ -18,8 +18,18 @@ from engine.cli import cli
 from .conftest import FASHION, fashion_variant
 
 OLD = str(FASHION / "ruleset.yaml")
-CARTS = str(FASHION / "carts")
+SAMPLES = ("black-friday", "example", "returning-customer", "socks-exclusive",
+           "summer-student", "welcome-new-customer")
 FREE_SHIPPING = "  - id: free-shipping-75\n"
+
+
+@pytest.fixture
+def carts(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Six of the fashion sample carts, in a folder of their own (more may be added)."""
+    folder = tmp_path_factory.mktemp("carts")
+    for name in SAMPLES:
+        shutil.copy(FASHION / "carts" / f"{name}.yaml", folder)
+    return str(folder)
 
 
 def _removed(tmp_path: Path) -> Path:
@@ -29,15 +39,15 @@ def _removed(tmp_path: Path) -> Path:
     return path
 
 
-def _diff(new: Path):
-    return diff_rulesets(load_ruleset(OLD), load_ruleset(new), read_carts([CARTS]),
+def _diff(new: Path, carts: str):
+    return diff_rulesets(load_ruleset(OLD), load_ruleset(new), read_carts([carts]),
                          old_name="old", new_name="new")
 
 
-def test_a_percent_raised_makes_the_carts_it_applies_to_cheaper(tmp_path: Path) -> None:
+def test_a_percent_raised_makes_the_carts_it_applies_to_cheaper(tmp_path: Path, carts: str) -> None:
     new = fashion_variant(tmp_path, "raised", "effect: { percent_off: 15 }\n",
                           "effect: { percent_off: 20 }\n")  # vip-15 → 20 %
-    found = _diff(new)
+    found = _diff(new, carts)
     assert found.carts == 6
     [change] = found.changes
     # example.yaml: vip-15 on 69.90 and 38.85: 10.49 + 5.83 → 13.98 + 7.77
@@ -50,8 +60,8 @@ def test_a_percent_raised_makes_the_carts_it_applies_to_cheaper(tmp_path: Path) 
         (1, 0, Decimal("-5.43"), Decimal("5.43"))
 
 
-def test_a_promotion_removed_makes_its_carts_dearer(tmp_path: Path) -> None:
-    found = _diff(_removed(tmp_path))
+def test_a_promotion_removed_makes_its_carts_dearer(tmp_path: Path, carts: str) -> None:
+    found = _diff(_removed(tmp_path), carts)
     assert [(Path(c.where).name, c.change, c.lost) for c in found.changes] == [
         ("example.yaml", Decimal("4.95"), ("free-shipping-75",)),
         ("returning-customer.yaml", Decimal("4.95"), ("free-shipping-75",)),
@@ -60,10 +70,11 @@ def test_a_promotion_removed_makes_its_carts_dearer(tmp_path: Path) -> None:
     assert found.distribution()["median"] == Decimal("4.95")
 
 
-def test_a_window_moved_drops_the_promotion_from_carts_before_it(tmp_path: Path) -> None:
+def test_a_window_moved_drops_the_promotion_from_carts_before_it(tmp_path: Path,
+                                                                 carts: str) -> None:
     new = fashion_variant(tmp_path, "moved", "active: { from: 2026-06-01, until: 2026-09-01 }",
                           "active: { from: 2026-07-20, until: 2026-09-01 }")
-    found = _diff(new)
+    found = _diff(new, carts)
     # example.yaml is dated 2026-07-15: before the new start; summer-student is later
     [change] = found.changes
     assert Path(change.where).name == "example.yaml"
@@ -74,7 +85,7 @@ def test_largest_changes_come_first_and_json_lines_carts_are_read(tmp_path: Path
     import yaml
     carts = tmp_path / "carts.jsonl"
     rows = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in
-            sorted((FASHION / "carts").glob("*.yaml"))]
+            (FASHION / "carts" / f"{name}.yaml" for name in SAMPLES)]
     carts.write_text("\n".join(json.dumps(r, default=str) for r in rows) + "\n\n")
     new = fashion_variant(tmp_path, "moved", "active: { from: 2026-06-01, until: 2026-09-01 }",
                           "active: { from: 2026-07-20, until: 2026-09-01 }")
@@ -91,9 +102,9 @@ def test_largest_changes_come_first_and_json_lines_carts_are_read(tmp_path: Path
     assert new.exists()
 
 
-def test_cli_formats_and_fail_above(runner, tmp_path: Path) -> None:
+def test_cli_formats_and_fail_above(runner, tmp_path: Path, carts: str) -> None:
     new = str(_removed(tmp_path))
-    base = ["diff", OLD, new, "--carts", CARTS]
+    base = ["diff", OLD, new, "--carts", carts]
     text = runner.invoke(cli, base)
     assert text.exit_code == 0, text.output
     assert "3 of 6 carts change total (0 cheaper, 3 dearer); customers pay 14.85 EUR more" \
@@ -123,7 +134,7 @@ def test_a_bad_cart_line_is_named(runner, tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_rev_path_is_read_from_git(runner, tmp_path: Path, monkeypatch) -> None:
+def test_rev_path_is_read_from_git(runner, tmp_path: Path, monkeypatch, carts: str) -> None:
     def git(*args: str) -> None:
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
                        cwd=tmp_path, check=True, capture_output=True)
@@ -134,13 +145,13 @@ def test_rev_path_is_read_from_git(runner, tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "shop.yaml").write_text(_removed(tmp_path).read_text())
     monkeypatch.chdir(tmp_path)
     assert load_ruleset_spec("main:shop.yaml").promotions[-1].id == "free-shipping-75"
-    result = runner.invoke(cli, ["diff", "main:shop.yaml", "shop.yaml", "--carts", CARTS])
+    result = runner.invoke(cli, ["diff", "main:shop.yaml", "shop.yaml", "--carts", carts])
     assert result.exit_code == 0, result.output
     assert "promo diff main:shop.yaml → shop.yaml" in result.output
     assert "3 of 6 carts change total" in result.output
     for spec, said in (("nope:shop.yaml", "PR535"), ("main:gone.yaml", "PR535"),
                        ("gone.yaml", "PR500"), (":shop.yaml", "PR535")):
-        failed = runner.invoke(cli, ["diff", spec, "shop.yaml", "--carts", CARTS])
+        failed = runner.invoke(cli, ["diff", spec, "shop.yaml", "--carts", carts])
         assert failed.exit_code == 2 and said in failed.output, (spec, failed.output)
         assert "Traceback" not in failed.output
 
@@ -154,8 +165,8 @@ def test_readme_shows_the_real_diff_output(runner, root: Path, tmp_path: Path,
                                                        "effect: { percent_off: 20 }"))
     monkeypatch.chdir(tmp_path)
     command = ("promo diff rulesets/fashion/ruleset.yaml vip-20.yaml --carts "
-               "rulesets/fashion/carts")
-    start = readme.index(f"`{command}`:")
+               "rulesets/fashion/orders.jsonl")
+    start = readme.index(f"`{command}`")
     block = readme.index("```text\n", start) + len("```text\n")
     shown = readme[block:readme.index("```", block)]
     assert shown == runner.invoke(cli, command.split()[1:]).output
