@@ -92,8 +92,11 @@ def run_replay(ruleset: Path, orders: Path, workers: int) -> dict[str, float]:
             "                    for f in ('ru_utime', 'ru_stime'))\n"
             "                for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
             "cpu = own + workers\n"
-            "peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,\n"
-            "           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+            # this process's high-water mark (VmHWM: ru_maxrss would count the
+            # launcher's memory at the fork before exec), and its workers' (forked)
+            "hwm = next(int(line.split()[1]) for line in open('/proc/self/status')\n"
+            "           if line.startswith('VmHWM:'))\n"
+            "peak = max(hwm, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
             "print(json.dumps({'orders': r.orders, 'rate': r.orders / wall,\n"
             "                  'cpu_rate': r.orders / cpu, 'main_cpu': own,\n"
             "                  'workers_cpu': workers,\n"
