@@ -111,6 +111,15 @@ EVALUATION_TOO_LARGE = _code("PR314", "a cart too large to price against the rul
                                       "times the promotions applied exceed 200,000, or the "
                                       "line discounts computed 1,000,000")
 
+# order histories (``promo replay``)
+ORDERS_OUT_OF_ORDER = _code("PR330", "an order history not in time order: an order dated before "
+                                     "the one above it")
+ORDER_WITHOUT_TIME = _code("PR331", "an order in a history without its time (`at`)")
+ORDERS_BAD_LAYOUT = _code("PR332", "a CSV or Parquet order history not in the flat layout (a "
+                                   "missing column, a price as a float, an order's rows apart)")
+ORDERS_UNREADABLE = _code("PR333", "an order history that cannot be read: missing, of an unknown "
+                                   "kind, or CSV or Parquet without pyarrow installed")
+
 # the usage store
 STORE_ERROR = _code("PR400", "the usage store cannot do what was asked")
 STORE_NOT_A_STORE = _code("PR401", "not a usage store: corrupt or not SQLite")
@@ -164,6 +173,10 @@ FORMAT_UNSAFE = _code("PR520", "promo fmt cannot format a file without changing 
                                "as or losing a comment: the file is left as it is")
 UNKNOWN_PROMOTION = _code("PR530", "promo explain: a promotion id that the ruleset does not "
                                     "have")
+GIT_UNREADABLE = _code("PR535", "a ruleset given as REV:path that git cannot read (no git, "
+                                 "not a repository, an unknown revision or path)")
+DASK_UNAVAILABLE = _code("PR536", "--dask: dask.distributed is not installed, or its scheduler "
+                                   "cannot be reached")
 
 # the HTTP service (``promo serve``): each also a problem type, .../errors/PR6nn
 BAD_REQUEST_BODY = _code("PR600", "a request body that is not a JSON document (or nested too "

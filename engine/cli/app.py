@@ -44,6 +44,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bound": ("bound:bound", "The largest discount one cart can get, per promotion and for "
               "the whole ruleset: a proven upper bound and the best witness a search found "
               "(as a rule test)."),
+    "diff": ("diff:diff", "Price carts with the OLD and NEW ruleset (files, or REV:path from "
+             "git) and report the carts whose total or promotions change."),
+    "replay": ("replay:replay", "Price an order history with RULESET, applying the usage "
+               "limits and budgets in time order as the usage store would: uses, discount and "
+               "when limits ran out."),
 }
 # group: its subcommands that live in other modules
 SUBCOMMANDS: dict[str, tuple[str, ...]] = {
