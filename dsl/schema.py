@@ -154,7 +154,8 @@ def ruleset_schema() -> dict[str, Any]:
 
 def _add_cross_field_rules(schema: dict[str, Any]) -> None:
     """The model validators' rules, as far as JSON Schema can state them."""
-    from .model import SHIPPING_KINDS, TIER_KINDS, MaxDiscount
+    from .effects import SHIPPING_KINDS, TIER_KINDS
+    from .model import MaxDiscount
 
     defs = schema["$defs"]
     _also(defs["Promotion"], {"not": {"allOf": [_given("coupon"), _given("coupons")]}})

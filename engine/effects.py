@@ -22,7 +22,7 @@ from functools import lru_cache
 from math import gcd, lcm
 from typing import NamedTuple
 
-from dsl import model as m
+from dsl import effects as m
 
 from .money import allocate_minor, from_minor, minor_ratio, normalize, round_ratio, whole_minor
 

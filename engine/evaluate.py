@@ -20,8 +20,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dsl.codes import EVALUATION_TOO_LARGE
+from dsl.effects import Shipping
 from dsl.errors import Diagnostic
-from dsl.model import Shipping
 
 from . import reasons as r
 from .caps import cap_parts

@@ -47,10 +47,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from dsl.effects import Shipping
 from dsl.expr import nodes as n
 from dsl.expr.logic import MIRROR, ORDER_TESTS, against_number, negation_is_flip
 from dsl.expr.types import ATTRIBUTES
-from dsl.model import Shipping
 
 from .facts import Facts
 

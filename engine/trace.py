@@ -40,17 +40,10 @@ from fractions import Fraction
 from typing import Any
 
 from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
+from dsl.effects import AmountOffEach, BuyGet, FixedPrice, PercentOff, Shipping, Tiers
 from dsl.errors import Diagnostic, InputError
 from dsl.expr.nodes import walk
-from dsl.model import (
-    AmountOffEach,
-    BuyGet,
-    FixedPrice,
-    PercentOff,
-    Promotion,
-    Shipping,
-    Tiers,
-)
+from dsl.model import Promotion
 
 from . import reasons as r
 from .cart import Cart, CartError

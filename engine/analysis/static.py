@@ -34,20 +34,19 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from dsl.expr import nodes as n
-from dsl.model import (
+from dsl.effects import (
     AmountOff,
     AmountOffEach,
     Bundle,
     BuyGet,
     FixedPrice,
     PercentOff,
-    Promotion,
-    Ruleset,
     Shipping,
     Tiers,
     TierStep,
 )
+from dsl.expr import nodes as n
+from dsl.model import Promotion, Ruleset
 
 ZERO, ONE = Fraction(0), Fraction(1)
 

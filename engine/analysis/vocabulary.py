@@ -14,8 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from dsl.effects import Bundle, BuyGet, Tiers
 from dsl.expr import nodes as n
-from dsl.model import Bundle, BuyGet, Promotion, Ruleset, Tiers
+from dsl.model import Promotion, Ruleset
 from dsl.values import YEARS
 
 PRICES = tuple(Decimal(p) for p in ("0.01", "0.02", "0.05", "0.99", "1", "4.99", "9.99", "10",

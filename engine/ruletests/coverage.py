@@ -37,9 +37,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dsl.effects import Tiers
 from dsl.errors import Span
 from dsl.loader import Document, compose_document
-from dsl.model import Promotion, Ruleset, Tiers
+from dsl.model import Promotion, Ruleset
 
 from .. import reasons as r
 from ..cart import Cart

@@ -27,8 +27,9 @@ from dsl.codes import (
     TOO_MANY_DECIMALS,
     TOO_MANY_PROMOTIONS,
 )
+from dsl.fields import MAX_COUNT
 from dsl.loader import MAX_LINES, MAX_NODES, MAX_SCALAR, SourceFile, compose_document
-from dsl.model import MAX_CONDITION_TEXT, MAX_COUNT, MAX_PROMOTIONS, Ruleset
+from dsl.model import MAX_CONDITION_TEXT, MAX_PROMOTIONS, Ruleset
 from engine import CartError, evaluate, parse_cart
 from engine.cli import cli
 

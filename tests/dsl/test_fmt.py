@@ -15,10 +15,11 @@ from ruamel.yaml.comments import CommentedMap
 
 from benchmarks.generate import generate_ruleset
 from dsl import format_expression, load_ruleset_text, parse_expression
+from dsl.effects import AmountOff, BuyGet, PercentOff
 from dsl.errors import RulesetError
 from dsl.expr.format import format_operands
 from dsl.fmt import FormatError, format_ruleset, key_order, meaning
-from dsl.model import AmountOff, BuyGet, PercentOff, Promotion, Ruleset, Window
+from dsl.model import Promotion, Ruleset, Window
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(ROOT.glob("rulesets/*/ruleset.yaml"))

@@ -20,8 +20,8 @@ from dsl import (
     loader,
     parse_expression,
 )
+from dsl.effects import AmountOff, BuyGet, PercentOff, Tiers
 from dsl.loader import SourceFile
-from dsl.model import AmountOff, BuyGet, PercentOff, Tiers
 
 DATA = Path(__file__).parent / "data"
 SUMMER = DATA / "summer.yaml"

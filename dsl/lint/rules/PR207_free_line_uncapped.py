@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from ...effects import Bundle, FixedPrice, PercentOff, Tiers
 from ...errors import Diagnostic, Severity
-from ...model import Bundle, FixedPrice, PercentOff, Tiers
 from ..context import LintRuleset, finding
 
 CODE = "PR207"

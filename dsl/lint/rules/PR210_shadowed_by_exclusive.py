@@ -41,8 +41,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from ...effects import AmountOff, AmountOffEach, PercentOff, Shipping
 from ...errors import Diagnostic, Severity
-from ...model import AmountOff, AmountOffEach, PercentOff, Promotion, Shipping
+from ...model import Promotion
 from ..conditions import implies
 from ..context import LintRuleset, finding
 

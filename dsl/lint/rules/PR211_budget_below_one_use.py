@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from ...effects import AmountOff, AmountOffEach, Shipping, Tiers
 from ...errors import Diagnostic, Severity
-from ...model import AmountOff, AmountOffEach, Promotion, Shipping, Tiers
+from ...model import Promotion
 from ..context import LintRuleset, finding
 
 CODE = "PR211"

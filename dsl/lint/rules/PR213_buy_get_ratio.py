@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ...effects import BuyGet
 from ...errors import Diagnostic, Severity
-from ...model import BuyGet
 from ..context import LintRuleset, finding
 
 CODE = "PR213"

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ...effects import Tiers
 from ...errors import Diagnostic, Severity
-from ...model import Tiers
 from ..context import LintRuleset, finding
 
 CODE = "PR215"

@@ -25,9 +25,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from ...effects import AmountOff, Tiers
 from ...errors import Diagnostic, Severity
 from ...expr import nodes as n
-from ...model import AmountOff, Tiers
 from ..conditions import implies
 from ..context import LintRuleset, finding
 
