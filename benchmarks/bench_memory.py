@@ -102,7 +102,7 @@ def _padded(condition: str, length: int, i: int) -> str:
 
 def largest_cart(lines: int = 1_000) -> str:
     """1,000 lines (the cap), each with 50 tags and full attributes; 20 codes entered."""
-    from engine.cart import MAX_ATTRIBUTE_TEXT, MAX_ATTRIBUTE_VALUES, MAX_COUPONS, MAX_TAGS
+    from engine.cart_fields import MAX_ATTRIBUTE_TEXT, MAX_ATTRIBUTE_VALUES, MAX_COUPONS, MAX_TAGS
 
     def attributes(seed: str) -> dict[str, Any]:
         values = MAX_ATTRIBUTE_VALUES - 2

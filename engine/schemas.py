@@ -42,7 +42,7 @@ def _state_cart_caps(schema: dict[str, Any]) -> None:
     from dsl.schema import currency_decimals, moment_text
     from dsl.values import MONEY_SCHEMA, YEARS
 
-    from . import cart
+    from . import cart_fields as cart
 
     defs = schema["$defs"]
     for node in (schema, *defs.values()):

@@ -28,8 +28,6 @@ from dsl.loader import MAX_SCALAR
 from dsl.ruleset import json_path
 from engine import evaluate, program
 from engine.cart import (
-    MAX_ATTRIBUTE_TEXT,
-    MAX_ATTRIBUTE_VALUES,
     MAX_COUPONS,
     MAX_LINES,
     MAX_QUANTITY,
@@ -39,6 +37,7 @@ from engine.cart import (
     load_cart,
     parse_cart,
 )
+from engine.cart_fields import MAX_ATTRIBUTE_TEXT, MAX_ATTRIBUTE_VALUES
 from engine.cli import cli
 
 VALID: dict[str, Any] = {
