@@ -29,10 +29,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .generate import generate_ruleset
 from .timing import times as _times
+
+if TYPE_CHECKING:
+    from dsl.expr.types import Context
 
 TARGET_SIZE = 1000
 TARGET_SECONDS = 1.0
@@ -54,17 +57,18 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 # ------------------------------------------------------------------ stages
 
 
-def _condition_sites(data: Any) -> list[tuple[dict[str, Any], str, bool]]:
-    """(parent mapping, key, item context) of every condition, as the loader finds them."""
+def _condition_sites(data: Any) -> list[tuple[dict[str, Any], str, Context]]:
+    """(parent mapping, key, context) of every condition, as the loader finds them."""
+    from dsl.model import CONDITION_FIELDS  # (imported when measured: see main)
+
     sites = []
     for promo in data.get("promotions") or []:
-        if isinstance(promo.get("when"), str):
-            sites.append((promo, "when", False))
-        if isinstance(promo.get("target"), str):
-            sites.append((promo, "target", True))
-        effect = promo.get("effect")
-        if isinstance(effect, dict) and isinstance(effect.get("get_target"), str):
-            sites.append((effect, "get_target", True))
+        for path, context in CONDITION_FIELDS:
+            parent = promo
+            for name in path[:-1]:
+                parent = parent.get(name) if isinstance(parent, dict) else None
+            if isinstance(parent, dict) and isinstance(parent.get(path[-1]), str):
+                sites.append((parent, path[-1], context))
     return sites
 
 
@@ -95,10 +99,10 @@ def _split(text: str, repeat: int) -> dict[str, float] | str:
             return "compose_document reported diagnostics"
         sites = _condition_sites(doc.data)
         count = len(sites)
-        for parent, key, item_context in sites:
+        for parent, key, context in sites:
             source = parent[key]
             node = parse_expression(source)
-            if check_condition(node, item_context):
+            if check_condition(node, context):
                 return f"condition {source!r} has errors"
             parent[key] = Condition(source, node, doc.position(()).value)
         parsed = time.perf_counter()

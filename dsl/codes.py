@@ -67,6 +67,10 @@ TOO_MANY_DECIMALS = _code("PR133", "a percentage or tier threshold with more tha
 MOMENT_OUT_OF_RANGE = _code("PR134", "a date or date-time outside the years 1900 to 9000")
 NAME_TOO_LONG = _code("PR135", "a name (200), description (10,000) or coupon code (100) longer "
                                "than its limit of characters")
+SHIPMENT_OUTSIDE_CONTEXT = _code("PR141", "shipment.* used outside shipment_target (there is no "
+                                          "shipment there)")
+ITEM_IN_SHIPMENT_TARGET = _code("PR142", "item.* used in shipment_target outside a function "
+                                         "over lines (a shipment_target is about one shipment)")
 
 # expressions: syntax
 EXPRESSION_SYNTAX = _code("PR150", "expression syntax error")
@@ -110,6 +114,10 @@ CART_ATTRIBUTES_TOO_LARGE = _code("PR313", "attributes too large: too many value
 EVALUATION_TOO_LARGE = _code("PR314", "a cart too large to price against the ruleset: its lines "
                                       "times the promotions applied exceed 200,000, or the "
                                       "line discounts computed 1,000,000")
+CART_SHIPPING_AND_SHIPMENTS = _code("PR315", "a cart with both shipping and shipments (send "
+                                             "one or the other)")
+CART_DUPLICATE_SHIPMENT = _code("PR316", "a duplicate shipment id")
+CART_TOO_MANY_SHIPMENTS = _code("PR317", "too many shipments in a cart (100)")
 
 # order histories (``promo replay``)
 ORDERS_OUT_OF_ORDER = _code("PR330", "an order history not in time order: an order dated before "

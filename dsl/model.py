@@ -32,6 +32,7 @@ from .codes import (
 )
 from .currencies import MINOR_UNITS
 from .effects import _KIND_OF_CLASS, Effect
+from .expr.types import Context
 from .fields import MAX_COUNT, Count, Description, Name, Strict, at_most
 from .loader import Cap, Caps, SourceFile
 from .schema import SchemaStates
@@ -45,6 +46,7 @@ from .values import (
     Moment,
     Money,
     Percent,
+    ShipmentCondition,
     StrictBool,
     Timezone,
     custom_error,
@@ -96,14 +98,16 @@ def _comparable(moment: dt.date | dt.datetime) -> dt.datetime | None:
 
 # ---------------------------------------------------------- promotions
 
-CONDITION_FIELDS: tuple[tuple[tuple[str, ...], bool], ...] = (
-    (("when",), False),
-    (("target",), True),
-    (("effect", "get_target"), True),
+CONDITION_FIELDS: tuple[tuple[tuple[str, ...], Context], ...] = (
+    (("when",), Context.CART),
+    (("target",), Context.ITEM),
+    (("effect", "get_target"), Context.ITEM),
+    (("shipment_target",), Context.SHIPMENT),
 )
 """Where a promotion holds condition expressions (the path inside the promotion),
-and whether each is about one line (``item.*``) or the whole cart.  Loading,
-lint, compiling and the index all read conditions through this declaration."""
+and what each is about: the whole cart, one line (``item.*``) or one shipment
+(``shipment.*``).  Loading, lint, compiling, the index, explain and coverage all
+read conditions through this declaration."""
 
 RULESET_CAPS = Caps(
     lists={("promotions",): Cap(MAX_PROMOTIONS, TOO_MANY_PROMOTIONS, "promotions in a ruleset")},
@@ -134,6 +138,9 @@ class Promotion(Strict):
     coupons: Annotated[tuple[CouponCode, ...], Field(min_length=1)] | None = None
     when: CartCondition | None = None
     target: ItemCondition | None = None
+    shipment_target: ShipmentCondition | None = Field(
+        default=None, description="The shipments a shipping effect applies to, each on its "
+        "own (a condition about one shipment: shipment.*); all of them if not given.")
     effect: Effect
     limits: Limits | None = None
     exclusive: StrictBool = False
@@ -162,15 +169,15 @@ class Promotion(Strict):
         """The buy/get effect's ``get_target`` (``None`` for every other effect)."""
         return getattr(self.effect, "get_target", None)
 
-    def conditions(self) -> Iterator[tuple[tuple[str, ...], Condition, bool]]:
+    def conditions(self) -> Iterator[tuple[tuple[str, ...], Condition, Context]]:
         """Every condition the promotion holds, as ``CONDITION_FIELDS`` lists them:
-        (path inside the promotion, condition, is it about one line)."""
-        for path, item_context in CONDITION_FIELDS:
+        (path inside the promotion, condition, what it is about)."""
+        for path, context in CONDITION_FIELDS:
             value: Any = self
             for name in path:
                 value = getattr(value, name, None)
             if isinstance(value, Condition):
-                yield path, value, item_context
+                yield path, value, context
 
     @property
     def effect_kind(self) -> str:

@@ -45,6 +45,7 @@ from .errors import (
 from .expr.check import check_condition
 from .expr.nodes import Node
 from .expr.parser import parse_expression
+from .expr.types import Context
 from .loader import (
     Document,
     Path_,
@@ -83,25 +84,25 @@ class Analysis:
 # ----------------------------------------------------------- conditions
 
 
-def _condition_sites(data: Any) -> list[tuple[Path_, bool]]:
+def _condition_sites(data: Any) -> list[tuple[Path_, Context]]:
     """Paths of every condition text in raw data (``CONDITION_FIELDS`` of each
-    promotion), and whether each is about one line."""
-    sites: list[tuple[Path_, bool]] = []
+    promotion), and what each is about."""
+    sites: list[tuple[Path_, Context]] = []
     promotions = data.get("promotions") if isinstance(data, dict) else None
     if not isinstance(promotions, list):
         return sites
     for index, promo in enumerate(promotions):
-        for path, item_context in CONDITION_FIELDS:
+        for path, context in CONDITION_FIELDS:
             value = promo
             for name in path:
                 value = value.get(name) if isinstance(value, dict) else None
             if isinstance(value, str):
-                sites.append((("promotions", index, *path), item_context))
+                sites.append((("promotions", index, *path), context))
     return sites
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_and_check(text: str, item_context: bool,
+def _parse_and_check(text: str, context: Context,
                      ) -> tuple[Node | None, tuple[ExpressionError, ...]]:
     """Parse and check one condition; memoised, since rulesets repeat conditions
     (nodes are frozen and their spans are relative to the expression)."""
@@ -109,16 +110,16 @@ def _parse_and_check(text: str, item_context: bool,
         node = parse_expression(text)
     except ExpressionError as err:
         return None, (err,)
-    return node, tuple(check_condition(node, item_context))
+    return node, tuple(check_condition(node, context))
 
 
 def _parse_conditions(doc: Document) -> tuple[dict[Path_, Condition], list[Diagnostic]]:
     """Every condition of the document parsed and checked, by path; and their errors."""
     parsed: dict[Path_, Condition] = {}
     diagnostics = []
-    for path, item_context in _condition_sites(doc.data):
+    for path, context in _condition_sites(doc.data):
         text: str = _at(doc.data, path)
-        node, errors = _parse_and_check(text, item_context)
+        node, errors = _parse_and_check(text, context)
         for err in errors:
             where = err.span or Span("<expr>", 1, 1)
             span = expression_location(doc, path, where.line, where.col)

@@ -43,6 +43,7 @@ from .errors import ExpressionError, Span
 from .expr import nodes
 from .expr.check import check_condition
 from .expr.parser import MAX_LENGTH as MAX_CONDITION_LENGTH
+from .expr.types import Context
 from .loader import BareDecimal
 from .schema import decimal_text, moment_text, timezone_schema, trimmed_text
 
@@ -194,18 +195,18 @@ class Condition:
         return self.source
 
 
-def make_condition(text: str, item_context: bool) -> Condition:
+def make_condition(text: str, context: Context) -> Condition:
     """Parse and check ``text``; raises the first ``ExpressionError``."""
     from .expr.parser import parse_expression
 
     node = parse_expression(text)
-    errors = check_condition(node, item_context)
+    errors = check_condition(node, context)
     if errors:
         raise errors[0]
     return Condition(text, node)
 
 
-def _condition_validator(item_context: bool) -> Any:
+def _condition_validator(context: Context) -> Any:
     def validate(value: Any) -> Condition:
         if isinstance(value, Condition):
             return value
@@ -213,7 +214,7 @@ def _condition_validator(item_context: bool) -> Any:
             raise custom_error(EXPRESSION_SYNTAX, "expected a condition expression (text), got "
                          f"{type(value).__name__}")
         try:
-            return make_condition(value, item_context)
+            return make_condition(value, context)
         except ExpressionError as err:
             raise custom_error(err.code, "{message}", message=err.message) from None
 
@@ -224,10 +225,12 @@ _EXPR_SCHEMA = WithJsonSchema({"type": "string", "pattern": r"\S",
                                "maxLength": MAX_CONDITION_LENGTH,
                                "description": "A condition expression."})
 _SERIALIZE_CONDITION = PlainSerializer(lambda c: c.source, return_type=str)
-CartCondition = Annotated[Condition, _condition_validator(False), _SERIALIZE_CONDITION,
+CartCondition = Annotated[Condition, _condition_validator(Context.CART), _SERIALIZE_CONDITION,
                           _EXPR_SCHEMA]
-ItemCondition = Annotated[Condition, _condition_validator(True), _SERIALIZE_CONDITION,
+ItemCondition = Annotated[Condition, _condition_validator(Context.ITEM), _SERIALIZE_CONDITION,
                           _EXPR_SCHEMA]
+ShipmentCondition = Annotated[Condition, _condition_validator(Context.SHIPMENT),
+                              _SERIALIZE_CONDITION, _EXPR_SCHEMA]
 
 
 # ---------------------------------------------------------------- moments

@@ -13,16 +13,23 @@ from dsl.model import MaxDiscount
 
 from . import reasons as r
 from .money import allocate_minor, from_minor, whole_minor
-from .result import Cap, assembled
+from .result import Cap, PartKey, ShipmentKey, assembled
 from .stacking import PassState
 
-LineParts = dict[str | None, Decimal]  # line id (or None: shipping) → discount
+LineParts = dict[PartKey, Decimal]  # line id (None: shipping; a ShipmentKey) → discount
+
+
+def _tie_order(key: PartKey) -> tuple[int, str]:
+    """Lines by id first, then the shipping, then the shipments by id."""
+    if isinstance(key, ShipmentKey):
+        return 2, key.id
+    return (1, "") if key is None else (0, key)
 
 
 def reallocate(parts: LineParts, amount: Decimal, minor_units: int) -> LineParts:
     """Cut ``parts`` to ``amount`` in proportion to themselves (largest remainder)."""
-    # parts are whole minor units: split them in integers (ties: lines by id, then shipping)
-    weights = [(key, whole_minor(value, minor_units), (key is None, key or ""))
+    # parts are whole minor units: split them in integers (ties: ``_tie_order``)
+    weights = [(key, whole_minor(value, minor_units), _tie_order(key))
                for key, value in parts.items()]
     split = allocate_minor(whole_minor(amount, minor_units), weights)
     return {key: from_minor(share, minor_units) for key, share in split.items()}

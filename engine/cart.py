@@ -34,11 +34,14 @@ from pydantic_core import PydanticCustomError
 from dsl.codes import (
     CART_AMOUNT_TOO_LARGE,
     CART_DUPLICATE_LINE,
+    CART_DUPLICATE_SHIPMENT,
     CART_INVALID,
     CART_MISSING,
     CART_NUMBER_OUT_OF_BOUNDS,
+    CART_SHIPPING_AND_SHIPMENTS,
     CART_TEXT_TOO_LONG,
     CART_TOO_MANY,
+    CART_TOO_MANY_SHIPMENTS,
     CART_UNKNOWN_FIELD,
     CART_UNREADABLE,
 )
@@ -61,6 +64,7 @@ from .cart_fields import (
     MAX_COUPONS,
     MAX_LINES,
     MAX_QUANTITY,
+    MAX_SHIPMENTS,
     MAX_TAGS,
     MAX_TEXT,
     Attributes,
@@ -89,6 +93,7 @@ CART_CAPS = Caps(
     lists={("lines",): Cap(MAX_LINES, CART_TOO_MANY, "lines in a cart"),
            ("coupons",): Cap(MAX_COUPONS, CART_TOO_MANY, "coupon codes in a cart"),
            ("lines", "*", "tags"): Cap(MAX_TAGS, CART_TOO_MANY, "tags on a line"),
+           ("shipments",): Cap(MAX_SHIPMENTS, CART_TOO_MANY_SHIPMENTS, "shipments in a cart"),
            ("customer", "segments"): Cap(MAX_TAGS, CART_TOO_MANY, "segments of a customer")},
     number_code=CART_NUMBER_OUT_OF_BOUNDS, text_code=CART_TEXT_TOO_LONG)
 """What the loader refuses in a cart file before composing it."""
@@ -150,6 +155,26 @@ class Shipping(_Model):
     price: Price
 
 
+def _shipment_id(value: Any, info: ValidationInfo) -> str:
+    """A shipment id, unique in its cart (as ``_line_id``)."""
+    if info.context is not None and isinstance(value, str):
+        seen = info.context.setdefault("shipment_ids", set())
+        if value in seen:
+            raise PydanticCustomError(CART_DUPLICATE_SHIPMENT, "duplicate shipment id {id}",
+                                      {"id": repr(value)})
+        seen.add(value)
+    return str(value)
+
+
+class Shipment(_Model):
+    """One of the parcels a cart ships in (marketplaces ship per seller), and its price."""
+
+    id: Annotated[Text, Field(min_length=1), AfterValidator(_shipment_id)]
+    method: Text = Field(min_length=1)
+    price: Price
+    seller: Text = ""
+
+
 class Cart(_Model):
     """A cart snapshot, priced as of ``at``."""
 
@@ -163,6 +188,10 @@ class Cart(_Model):
         default_factory=list, description="Codes entered.")
     lines: Annotated[list[Line], _at_most(MAX_LINES, "lines")] = Field(default_factory=list)
     shipping: Shipping | None = None
+    shipments: Annotated[list[Shipment], _at_most(MAX_SHIPMENTS, "shipments",
+                                                  CART_TOO_MANY_SHIPMENTS)] | None = Field(
+        default=None, description="The parcels the cart ships in, each priced on its own "
+                                  "(instead of shipping).")
     attributes: Attributes = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -178,6 +207,33 @@ class Cart(_Model):
                                       "(got {total})", {"total": f"{self.subtotal:,f}",
                                                         "field": "lines"})
         return self
+
+    @model_validator(mode="after")
+    def _one_shipping(self) -> Cart:
+        if self.shipments is None:
+            return self
+        if self.shipping is not None:
+            raise PydanticCustomError(CART_SHIPPING_AND_SHIPMENTS, "a cart has shipping or "
+                                      "shipments, not both", {"field": "shipments"})
+        seen: set[str] = set()
+        for shipment in self.shipments:
+            if shipment.id in seen:
+                raise PydanticCustomError(CART_DUPLICATE_SHIPMENT, "duplicate shipment id "
+                                          "{id}", {"id": repr(shipment.id), "field": "shipments"})
+            seen.add(shipment.id)
+        if self.shipping_price > MAX_AMOUNT:  # exact: at most 100 shipments of at most 10^15
+            raise PydanticCustomError(CART_AMOUNT_TOO_LARGE, "the shipments' prices add up to "
+                                      "at most 10^15 (got {total})",
+                                      {"total": f"{self.shipping_price:,f}",
+                                       "field": "shipments"})
+        return self
+
+    @property
+    def shipping_price(self) -> Decimal:
+        """The original price of the shipping, or the sum of the shipments' (0 if none)."""
+        if self.shipments is not None:
+            return sum((shipment.price for shipment in self.shipments), Decimal(0))
+        return self.shipping.price if self.shipping is not None else Decimal(0)
 
     @property
     def codes(self) -> list[str]:
@@ -327,6 +383,9 @@ def _fast_cart(data: Any) -> Cart:
         ship = _mapping(shipping, _SHIPPING_FIELDS).get
         shipping = _built(Shipping, {"method": _text(ship("method"), 1),
                                      "price": _amount(ship("price"), minor_units)}, set(shipping))
+    shipments = _shipments(get("shipments"), minor_units)
+    if shipments is not None and shipping is not None:
+        raise _Slow
     return _built(Cart, {
         "id": _text(get("id"), 1), "currency": currency, "at": at,
         "customer": _built(Customer, {
@@ -335,12 +394,35 @@ def _fast_cart(data: Any) -> Cart:
             "orders": _count(customer.get("orders", 0), 0),
             "attributes": _attributes_of(customer.get("attributes", _ABSENT))}, set(customer)),
         "coupons": _texts(get("coupons", _ABSENT), MAX_COUPONS), "lines": lines,
-        "shipping": shipping, "attributes": _attributes_of(get("attributes", _ABSENT))},
+        "shipping": shipping, "shipments": shipments,
+        "attributes": _attributes_of(get("attributes", _ABSENT))},
         set(data))
 
 
-_CART_FIELDS, _LINE_FIELDS, _CUSTOMER_FIELDS, _SHIPPING_FIELDS = (
-    frozenset(model.model_fields) for model in (Cart, Line, Customer, Shipping))
+def _shipments(listed: Any, minor_units: int) -> list[Shipment] | None:
+    """The shipments of plain data (``None`` if not given), else ``_Slow``."""
+    if listed is None:
+        return None
+    if type(listed) is not list or len(listed) > MAX_SHIPMENTS:
+        raise _Slow
+    shipments, seen = [], set()
+    for data in listed:
+        get = _mapping(data, _SHIPMENT_FIELDS).get
+        shipment_id = _text(get("id"), 1)
+        if shipment_id in seen:
+            raise _Slow
+        seen.add(shipment_id)
+        shipments.append(_built(Shipment, {
+            "id": shipment_id, "method": _text(get("method"), 1),
+            "price": _amount(get("price"), minor_units), "seller": _text(get("seller", ""))},
+            set(data)))
+    if sum(shipment.price for shipment in shipments) > MAX_AMOUNT:
+        raise _Slow
+    return shipments
+
+
+_CART_FIELDS, _LINE_FIELDS, _CUSTOMER_FIELDS, _SHIPPING_FIELDS, _SHIPMENT_FIELDS = (
+    frozenset(model.model_fields) for model in (Cart, Line, Customer, Shipping, Shipment))
 
 
 def _validated(data: Any) -> Cart:

@@ -38,6 +38,7 @@ from dsl.values import YEARS, MoneyRules, money_validator
 
 MAX_LINES = 1_000
 MAX_COUPONS = 20
+MAX_SHIPMENTS = 100
 MAX_TAGS = 50  # tags of a line, segments of a customer
 MAX_TEXT = 100  # characters of an id, a sku, a code, a tag …
 MAX_QUANTITY = 10**9  # units of a line, and a customer's orders
@@ -69,12 +70,12 @@ def _short(value: str) -> str:
     return value
 
 
-def _at_most(limit: int, what: str) -> BeforeValidator:
+def _at_most(limit: int, what: str, code: str = CART_TOO_MANY) -> BeforeValidator:
     """At most ``limit`` items, refused before any of them is validated."""
 
     def check(value: Any) -> Any:
         if isinstance(value, (list, tuple)) and len(value) > limit:
-            raise PydanticCustomError(CART_TOO_MANY, "more than {limit} {what} (got {count})",
+            raise PydanticCustomError(code, "more than {limit} {what} (got {count})",
                                       {"limit": f"{limit:,}", "what": what,
                                        "count": f"{len(value):,}"})
         return value

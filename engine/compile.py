@@ -2,7 +2,7 @@
 
 A compiled condition is ``fn(facts, item) -> value``: ``facts`` are the
 cart's precomputed fields (``Facts``), ``item`` the line being looked at (or
-``None``).  Evaluating a cart never walks the AST.
+``None``; the shipment, for a ``shipment_target``).  Evaluating a cart never walks the AST.
 
 Why code generation: a condition is written out as one Python expression
 over ``f`` (the facts) and ``i`` (the item) and compiled with Python's own
@@ -60,7 +60,7 @@ from zoneinfo import ZoneInfo
 
 from dsl.expr import nodes as n
 from dsl.expr.check import infer_type
-from dsl.expr.types import ATTRIBUTES, Type
+from dsl.expr.types import ATTRIBUTES, Context, Type
 
 
 class _Missing:
@@ -263,11 +263,12 @@ class _Py(NamedTuple):
 
 
 class _Source(n.Visitor):
-    """Writes one condition as a Python expression over ``f`` and ``i``; the
-    literals it meets go to ``constants`` (name → value)."""
+    """Writes one condition as a Python expression over ``f`` and ``i`` (or ``s``, the
+    shipment: ``subject``); the literals it meets go to ``constants`` (name → value)."""
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
+        self.subject = "i"  # what the condition's second argument is named
         self.constants: dict[str, Any] = {}
         self.count = 0
         self._missing: dict[int, bool] = {}
@@ -339,7 +340,9 @@ class _Source(n.Visitor):
             found = {"cart": "f.cart_attributes", "customer": "f.customer_attributes",
                      "item": "i['attributes']"}[scope]
             return _Py(f"_number({found}.get({self.key(parts[2])}, _MISSING))", _ATOM)
-        found = {"cart": "f.cart", "customer": "f.customer", "item": "i"}[scope]
+        if scope == "shipment":
+            self.subject = "s"
+        found = {"cart": "f.cart", "customer": "f.customer", "item": "i", "shipment": "s"}[scope]
         return _Py(f"{found}[{self.key(name)}]", _ATOM)
 
     # operators
@@ -412,7 +415,7 @@ class _Source(n.Visitor):
         dates (the right side's type is worked out only when the left is one)."""
         kinds = []
         for side in sides:
-            kind = infer_type(side, item_context=True)[0]
+            kind = infer_type(side, Context.ITEM)[0]
             if kind not in (Type.DATE, Type.DATETIME):
                 return False
             kinds.append(kind)
@@ -467,10 +470,13 @@ _FACTORIES: OrderedDict[str, Callable[..., Any]] = OrderedDict()
 _FACTORIES_KEPT = 4096
 _FACTORIES_LOCK = threading.Lock()
 
-# What a condition is compiled into: a function of the facts and a line, or of the
-# facts giving the lines an item condition selects.
-_CONDITION = "lambda f, i: {}"
-_LINE_FILTER = "lambda f: [i for i in f.lines if {}]"
+# What a condition is compiled into: a function of the facts and a line (or a shipment:
+# ``s``, when it reads one), or of the facts giving the lines an item condition selects,
+# or the shipments a shipment condition selects.
+CONDITION, LINES, SHIPMENTS = "condition", "lines", "shipments"
+_CONDITION = "lambda f, {}: {}"
+_FILTERS = {LINES: "lambda f: [i for i in f.lines if {}]",
+            SHIPMENTS: "lambda f: [s for s in f.shipments if {}]"}
 
 
 def clear_caches() -> None:
@@ -508,16 +514,24 @@ def _factories(sources: list[str]) -> list[Callable[..., Any]]:
     return [found[source] for source in sources]  # type: ignore[misc]
 
 
-def compile_all(conditions: Sequence[tuple[n.Node, bool]], zone: ZoneInfo) -> list[Any]:
-    """Compile many conditions at once: for each ``(node, line_filter)``, what
-    ``compile_line_filter`` (``line_filter`` true) or ``compile_condition`` gives.
+def _function(writer: _Source, node: n.Node, use: str) -> str:
+    """The source of ``node`` compiled for ``use`` (``CONDITION``, ``LINES``, ``SHIPMENTS``)."""
+    text = writer.visit(node).text
+    return _FILTERS[use].format(text) if use in _FILTERS else \
+        _CONDITION.format(writer.subject, text)
+
+
+def compile_all(conditions: Sequence[tuple[n.Node, str]], zone: ZoneInfo) -> list[Any]:
+    """Compile many conditions at once: for each ``(node, use)``, what
+    ``compile_line_filter`` (``LINES``), ``compile_shipment_filter`` (``SHIPMENTS``) or
+    ``compile_condition`` (``CONDITION``) gives.
 
     Conditions that differ only in their literals share one source; the sources not
     compiled before go through Python's compiler together (``_factories``)."""
     sources, constants = [], []
-    for node, line_filter in conditions:
+    for node, use in conditions:
         writer = _Source(zone)
-        function = (_LINE_FILTER if line_filter else _CONDITION).format(writer.visit(node).text)
+        function = _function(writer, node, use)
         sources.append(f"lambda {', '.join(writer.constants)}: {function}")
         constants.append(writer.constants.values())
     return [factory(*values)
@@ -532,16 +546,23 @@ class Compiler:
 
     def source(self, node: n.Node) -> str:
         """The Python source ``compile`` builds for ``node`` (for reading and debugging)."""
-        return _CONDITION.format(_Source(self.zone).visit(node).text)
+        return _function(_Source(self.zone), node, CONDITION)
 
     def compile(self, node: n.Node) -> Compiled:
-        """``fn(facts, item)``: the value of ``node`` for a cart (and a line)."""
-        compiled: Compiled = compile_all([(node, False)], self.zone)[0]
+        """``fn(facts, item)``: the value of ``node`` for a cart (and a line, or a
+        shipment for a condition about one)."""
+        compiled: Compiled = compile_all([(node, CONDITION)], self.zone)[0]
         return compiled
 
     def compile_line_filter(self, node: n.Node) -> LineFilter:
         """``fn(facts)``: the lines of ``facts.lines`` for which item condition ``node`` holds."""
-        compiled: LineFilter = compile_all([(node, True)], self.zone)[0]
+        compiled: LineFilter = compile_all([(node, LINES)], self.zone)[0]
+        return compiled
+
+    def compile_shipment_filter(self, node: n.Node) -> LineFilter:
+        """``fn(facts)``: the shipments of ``facts.shipments`` for which shipment condition
+        ``node`` holds."""
+        compiled: LineFilter = compile_all([(node, SHIPMENTS)], self.zone)[0]
         return compiled
 
 
@@ -553,3 +574,8 @@ def compile_condition(node: n.Node, zone: ZoneInfo) -> Compiled:
 def compile_line_filter(node: n.Node, zone: ZoneInfo) -> LineFilter:
     """A function giving the cart's lines an item (``target``) condition selects, in order."""
     return Compiler(zone).compile_line_filter(node)
+
+
+def compile_shipment_filter(node: n.Node, zone: ZoneInfo) -> LineFilter:
+    """A function giving the cart's shipments a ``shipment_target`` selects, in order."""
+    return Compiler(zone).compile_shipment_filter(node)

@@ -8,12 +8,16 @@ The API (stable: coverage keys on ``(promotion, field, Part.id)``).  For a whole
     promotion_conditions(program, promotion, facts) -> tuple[ConditionTrace, ...]
         facts = program.facts(cart, at)     # at: an aware datetime
     ConditionTracer(zone, source, explainer)          (program.condition_tracer)
-        .trace(condition, field, facts, per_line) -> ConditionTrace
+        .trace(condition, field, facts, about) -> ConditionTrace
 
     ConditionTrace                 one condition field of a promotion
-      field     "when" | "target" | "effect.get_target"   (CONDITION_FIELDS)
+      field     "when" | "target" | "effect.get_target" | "shipment_target"
+                (CONDITION_FIELDS)
       source    the text as written (a code this cart did not enter masked: "…")
       per_line  whether it is about one line (a target): evaluated for every line
+      per_shipment  whether it is about one shipment (a shipment_target): evaluated
+                for every shipment, each LineValue naming a shipment; a function over
+                lines inside it is one value per shipment (its parts are not traced)
       span      where the text starts in the ruleset file
       root      Part
 
@@ -57,6 +61,7 @@ from zoneinfo import ZoneInfo
 from dsl.errors import Span
 from dsl.expr import nodes as n
 from dsl.expr.format import format_expression
+from dsl.expr.types import Context
 from dsl.loader import Document, NodePosition, SourceFile
 from dsl.locate import expression_location
 from dsl.model import CONDITION_FIELDS, Promotion
@@ -135,12 +140,14 @@ class ConditionTrace:
     per_line: bool
     span: Span | None
     root: Part
+    per_shipment: bool = False
 
     def parts(self) -> Iterator[Part]:
         return self.root.walk()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "source": self.source, "per_line": self.per_line,
+        about = {"per_shipment": True} if self.per_shipment else {}
+        return {"field": self.field, "source": self.source, "per_line": self.per_line, **about,
                 "span": None if self.span is None else _span_dict(self.span),
                 "root": self.root.to_dict()}
 
@@ -272,26 +279,29 @@ class ConditionTracer:
         self.explainer = explainer or Explainer(zone)
 
     def trace(self, condition: Condition, field: str, facts: Facts,
-              per_line: bool = False) -> ConditionTrace:
+              about: Context = Context.CART) -> ConditionTrace:
         """Every part of ``condition`` (the promotion's ``field``) for the cart of
-        ``facts``; ``per_line`` for an item condition (``target``)."""
+        ``facts``, ``about`` what it is: the cart, each line or each shipment."""
         node = condition.node
         if node is None:
             raise ValueError(f"{field}: the condition was not parsed")
         hidden = self.explainer.hidden(node, facts)
-        walker = _Walk(self, facts, hidden, _Locator(condition, self.source))
-        root = walker.part(node, "0", tested=True, per_line=per_line)
+        per_shipment = about is Context.SHIPMENT
+        walker = _Walk(self, facts, hidden, _Locator(condition, self.source), per_shipment)
+        root = walker.part(node, "0", tested=True, per_line=about is not Context.CART)
         source = self.explainer.written(condition, facts)
-        return ConditionTrace(field, source, per_line, condition.span, root)
+        return ConditionTrace(field, source, about is Context.ITEM, condition.span, root,
+                              per_shipment)
 
 
 class _Walk:
     def __init__(self, tracer: ConditionTracer, facts: Facts, hidden: frozenset[int],
-                 locate: _Locator) -> None:
+                 locate: _Locator, per_shipment: bool = False) -> None:
         self.tracer = tracer
         self.facts = facts
         self.hidden = hidden
         self.locate = locate
+        self.per_shipment = per_shipment  # "per line" reads each shipment
 
     def text(self, node: n.Node) -> str:
         if self.hidden and any(id(p) in self.hidden for p in n.walk(node)):
@@ -316,7 +326,7 @@ class _Walk:
         lines: tuple[LineValue, ...] | None = None
         if per_line and kind != "literal":  # (a literal is the same on every line)
             found = []
-            for line in self.facts.lines:
+            for line in (self.facts.shipments if self.per_shipment else self.facts.lines):
                 raw = self.seen(node, line)
                 found.append(LineValue(str(line["id"]), json_value(raw, zone), value_type(raw),
                                        bool(raw) if tested else None))
@@ -325,8 +335,11 @@ class _Walk:
             raw = self.seen(node, None)
             value, type_ = json_value(raw, zone), value_type(raw)
             truth = bool(raw) if tested else None
+        # (a function over lines in a shipment_target: one value per shipment, as its
+        # parts read both a line and the shipment)
+        inside = () if self.per_shipment and kind == "call" else _children(node)
         children = tuple(self.part(child, f"{key}.{k}", child_tested, per_line or inner)
-                         for k, (child, child_tested, inner) in enumerate(_children(node)))
+                         for k, (child, child_tested, inner) in enumerate(inside))
         return Part(key, kind, op, self.text(node), self.locate(node), tested, value, type_,
                     truth, lines, children)
 
@@ -337,10 +350,10 @@ def promotion_conditions(program: Program, promotion: Promotion,
     cart of ``facts`` (``program.facts(cart, at)``)."""
     tracer = program.condition_tracer
     out = []
-    for path, per_line in CONDITION_FIELDS:
+    for path, about in CONDITION_FIELDS:
         value: Any = promotion
         for name in path:
             value = getattr(value, name, None)
         if isinstance(value, Condition) and value.node is not None:
-            out.append(tracer.trace(value, ".".join(path), facts, per_line))
+            out.append(tracer.trace(value, ".".join(path), facts, about))
     return tuple(out)

@@ -60,6 +60,9 @@ class EffectInput(NamedTuple):
     shipping_base: Decimal | None
     minor_units: int
     rounding: str
+    # a cart with shipments: the ones the promotion's shipment_target selects, as
+    # (shipment id, base) in the cart's order (``None``: the cart has no shipments)
+    shipments: tuple[tuple[str, Decimal], ...] | None = None
 
 
 @dataclass
@@ -68,6 +71,7 @@ class Parts:
 
     lines: dict[str, Decimal] = field(default_factory=dict)
     shipping: Decimal = ZERO
+    shipments: dict[str, Decimal] = field(default_factory=dict)  # by shipment id
     note: str | None = None  # e.g. which tier applied, or why nothing did
     unmet: bool = False  # the effect's own condition failed (no tier reached)
     # what ``promo explain`` shows of the computation (kept, never computed for it):
@@ -76,7 +80,8 @@ class Parts:
 
     @property
     def total(self) -> Decimal:
-        return sum(self.lines.values(), ZERO) + self.shipping
+        return sum(self.lines.values(), ZERO) + self.shipping + \
+            sum(self.shipments.values(), ZERO)
 
 
 # ------------------------------------------------------------------ exact helpers
@@ -340,11 +345,10 @@ def tiers(effect: m.Tiers, inp: EffectInput) -> Parts:
     return inner
 
 
-def shipping(effect: m.Shipping, inp: EffectInput) -> Parts:
-    base = inp.shipping_base
-    if base is None or base <= 0:
-        return Parts(note="no shipping to discount")
-    spec = effect.shipping
+def _shipping_off(spec: m.ShippingSpec, base: Decimal, inp: EffectInput) -> Decimal:
+    """What ``spec`` takes off a shipping (or one shipment) that costs ``base``: all of it,
+    ``amount_off`` (at most ``base``), ``percent_off`` of it rounded once, or what it costs
+    above ``fixed_price``; with the currency's minor units."""
     if spec.free:
         off = base
     elif spec.amount_off is not None:
@@ -359,10 +363,35 @@ def shipping(effect: m.Shipping, inp: EffectInput) -> Parts:
         off = max(ZERO, base - spec.fixed_price)
     # amounts from the ruleset may be written without decimals ("2"): report them
     # with the currency's minor units, like every other amount
-    parts = Parts(shipping=normalize(off, inp.minor_units))
+    return normalize(off, inp.minor_units)
+
+
+def shipping(effect: m.Shipping, inp: EffectInput) -> Parts:
+    spec = effect.shipping
+    if inp.shipments is not None:
+        return _per_shipment(spec, inp)
+    base = inp.shipping_base
+    if base is None or base <= 0:
+        return Parts(note="no shipping to discount")
+    off = _shipping_off(spec, base, inp)
+    parts = Parts(shipping=off)
     if not off:
         parts.note = f"shipping ({base}) already costs at most {spec.fixed_price}" \
             if spec.fixed_price is not None else f"the discount on shipping ({base}) is zero"
+    return parts
+
+
+def _per_shipment(spec: m.ShippingSpec, inp: EffectInput) -> Parts:
+    """Each selected shipment discounted on its own, as the one shipping would be."""
+    assert inp.shipments is not None
+    if not any(base > 0 for _, base in inp.shipments):
+        return Parts(note="no shipment to discount")
+    off = {shipment: _shipping_off(spec, base, inp) for shipment, base in inp.shipments
+           if base > 0}
+    parts = Parts(shipments={shipment: amount for shipment, amount in off.items() if amount})
+    if not parts.shipments:
+        parts.note = f"every shipment already costs at most {spec.fixed_price}" \
+            if spec.fixed_price is not None else "the discount on every shipment is zero"
     return parts
 
 

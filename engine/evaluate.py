@@ -36,10 +36,13 @@ from .result import (
 )
 from .result import (
     LineDiscount,
+    PartKey,
     PricedLines,
+    PricedShipment,
     PricedShipping,
     Rejections,
     Result,
+    ShipmentKey,
     assembled,
 )
 from .stacking import (
@@ -117,11 +120,13 @@ class Evaluation:
         return found
 
     def start(self, coupons_only: bool) -> PassState:
+        shipments = self.facts.shipments if self.cart.shipments is not None else ()
         return PassState(
             coupons_only=coupons_only,
             remaining=Remaining({line["id"]: line["total"] for line in self.facts.lines},
                                 self.program.minor_units),
-            shipping_left=self.facts.cart["shipping_price"] if self.cart.shipping else None)
+            shipping_left=self.facts.cart["shipping_price"] if self.cart.shipping else None,
+            shipments_left={shipment["id"]: shipment["price"] for shipment in shipments})
 
     def run(self, positions: Iterable[int], coupons_only: bool) -> PassState:
         """One pass over the promotions at ``positions`` (in evaluation order).
@@ -230,10 +235,12 @@ class Evaluation:
             # closure keeps what it reads, not the pass: no reference cycle, so an
             # unread result is freed at once, not by the cyclic collector.)
             remaining, shipping_left = state.remaining, state.shipping_left
+            shipments_left = state.shipments_left
             state.rejected[cp.id] = Pending(cp.id, coupon, lambda: self._nothing(
-                cp, coupon, *self._effect(cp, remaining, shipping_left)))
+                cp, coupon, *self._effect(cp, remaining, shipping_left, shipments_left)))
             return
-        parts, targets = self._effect(cp, state.remaining, state.shipping_left)
+        parts, targets = self._effect(cp, state.remaining, state.shipping_left,
+                                      state.shipments_left)
         clamped = self._clamp(parts, state)
         if not clamped:  # (the sentence is written when read)
             state.rejected[cp.id] = (cp.id, coupon, self._nothing_code(coupon, parts),
@@ -259,29 +266,47 @@ class Evaluation:
                              f"({len(self.facts.lines):,} lines × {len(state.applied):,} "
                              "promotions applied so far)")
 
+    def selected_shipments(self, cp: CompiledPromotion) -> list[dict[str, Any]]:
+        """The shipments (plain shipping: the one, with id "") ``cp``'s shipment_target
+        selects; every one without a shipment_target.  Conditions see the original cart."""
+        if cp.shipment_target is None:
+            return self.facts.shipments
+        found = self._matches.get(id(cp.shipment_target))
+        if found is None:
+            found = self._matches[id(cp.shipment_target)] = cp.shipment_target(self.facts)
+        return found
+
     def _nothing_left(self, cp: CompiledPromotion, state: PassState) -> bool:
         """Whether every line (or the shipping) the effect could take from is at zero."""
         if isinstance(cp.promotion.effect, Shipping):
-            return not state.shipping_left
+            if self.cart.shipments is not None:
+                left = state.shipments_left
+                return all(not left[s["id"]] for s in self.selected_shipments(cp))
+            return not state.shipping_left or not self.selected_shipments(cp)
         remaining = state.remaining
         return all(not remaining[line["id"]] for line in self._matching(cp.target)) and \
             (cp.get_target is None or all(not remaining[line["id"]]
                                           for line in self._matching(cp.get_target)))
 
     def _effect(self, cp: CompiledPromotion, remaining: Remaining,
-                shipping_left: Decimal | None) -> tuple[Parts, list[BaseLine]]:
+                shipping_left: Decimal | None, shipments_left: dict[str, Decimal],
+                ) -> tuple[Parts, list[BaseLine]]:
         """The effect's uncapped parts on the lines it targets, and those lines."""
         promo = cp.promotion
-        targets = [] if isinstance(promo.effect, Shipping) else \
-            self._lines_for(cp.target, remaining)
+        is_shipping = isinstance(promo.effect, Shipping)
+        targets = [] if is_shipping else self._lines_for(cp.target, remaining)
         get_targets = self._lines_for(cp.get_target, remaining) if cp.get_target else []
-        shipping_base = None
-        if self.cart.shipping is not None:
-            shipping_base = (self.facts.cart["shipping_price"]
-                             if self.stacking.base == "original" else shipping_left)
+        shipping_base, shipments = None, None
+        original = self.stacking.base == "original"
+        if self.cart.shipping is not None and (not is_shipping or
+                                               self.selected_shipments(cp)):
+            shipping_base = self.facts.cart["shipping_price"] if original else shipping_left
+        if self.cart.shipments is not None:
+            shipments = tuple((s["id"], s["price"] if original else shipments_left[s["id"]])
+                              for s in (self.selected_shipments(cp) if is_shipping else ()))
         parts = compute(promo.effect, EffectInput(targets, get_targets, shipping_base,
                                                   self.program.minor_units,
-                                                  self.program.ruleset.rounding))
+                                                  self.program.ruleset.rounding, shipments))
         self.work += max(1, len(targets), len(parts.lines))
         if self.work > self.bounds.work:
             raise _too_large(f"pricing this cart computes more than {self.bounds.work:,} line "
@@ -299,9 +324,9 @@ class Evaluation:
             return r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
         return r.NOTHING_TO_DISCOUNT
 
-    def _clamp(self, parts: Parts, state: PassState) -> dict[str | None, Decimal]:
-        """No line or shipping goes below zero."""
-        out: dict[str | None, Decimal] = {}
+    def _clamp(self, parts: Parts, state: PassState) -> dict[PartKey, Decimal]:
+        """No line, shipping or shipment goes below zero."""
+        out: dict[PartKey, Decimal] = {}
         for line_id, amount in parts.lines.items():
             amount = min(amount, state.remaining[line_id])
             if amount > 0:
@@ -310,6 +335,10 @@ class Evaluation:
             amount = min(parts.shipping, state.shipping_left)
             if amount > 0:
                 out[SHIPPING] = amount
+        for shipment, amount in parts.shipments.items():
+            amount = min(amount, state.shipments_left[shipment])
+            if amount > 0:
+                out[ShipmentKey(shipment)] = amount
         return out
 
     def _caps(self, cp: CompiledPromotion) -> list[tuple[str, Decimal]]:
@@ -326,6 +355,10 @@ class Evaluation:
     def _why_nothing(self, cp: CompiledPromotion, parts: Parts,
                      targets: list[BaseLine]) -> str:
         promo = cp.promotion
+        if isinstance(promo.effect, Shipping) and promo.shipment_target is not None and \
+                self.facts.shipments and not self.selected_shipments(cp):
+            shown = self.program.explainer.written(promo.shipment_target, self.facts)
+            return f"no shipment matches shipment_target: {shown}"
         if parts.note and not parts.total:
             return parts.note
         if not isinstance(promo.effect, Shipping) and not targets and promo.target:
@@ -350,8 +383,9 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
     applied = tuple(assembled(AppliedEntry, {
         "promotion": entry.compiled.id, "name": entry.compiled.promotion.name,
         "coupon": entry.coupon, "amount": entry.amount,
-        "items": sum((v for k, v in entry.parts.items() if k is not SHIPPING), zero),
-        "shipping": entry.parts.get(SHIPPING, zero), "note": entry.note})
+        "items": sum((v for k, v in entry.parts.items() if isinstance(k, str)), zero),
+        "shipping": sum((v for k, v in entry.parts.items() if not isinstance(k, str)), zero),
+        "note": entry.note})
         for entry in state.applied)
     shipping = None
     if cart.shipping is not None:
@@ -360,9 +394,18 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
             "discounts": tuple(assembled(LineDiscount, {"promotion": promotion, "amount": amount})
                                for promotion, taken in parts
                                if (amount := taken.get(SHIPPING)))})
+    shipments = None
+    if cart.shipments is not None:
+        shipments = tuple(assembled(PricedShipment, {
+            "id": shipment["id"], "method": shipment["method"], "seller": shipment["seller"],
+            "price": shipment["price"],
+            "discounts": tuple(assembled(LineDiscount, {"promotion": promotion, "amount": amount})
+                               for promotion, taken in parts
+                               if (amount := taken.get(ShipmentKey(shipment["id"]))))})
+            for shipment in facts.shipments)
     return assembled(Result, {
         "ruleset": program.ruleset.ruleset, "cart": cart.id,
         "currency": program.ruleset.currency, "at": at,
         "lines": PricedLines(facts.lines, parts), "shipping": shipping, "applied": applied,
         "rejected": rejected, "capped": tuple(state.capped), "customer": cart.customer.id,
-        "zero": zero})
+        "zero": zero, "shipments": shipments})

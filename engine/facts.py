@@ -9,7 +9,7 @@ number of the condition language.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,6 +40,8 @@ class Facts:
     cart_attributes: dict[str, Any]
     customer_attributes: dict[str, Any]
     lines: list[dict[str, Any]]
+    # the cart's shipments (id, method, price, seller); plain shipping is one, with id ""
+    shipments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def line_facts(cart: Cart, quantum: Decimal) -> tuple[list[dict[str, Any]], Decimal, int]:
@@ -79,7 +81,7 @@ def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal) ->
     q = quantum
     local = at.astimezone(zone)
     lines, subtotal, units = line_facts(cart, q)
-    shipping = cart.shipping
+    shipments = shipment_facts(cart, q)
     customer = cart.customer
     return assembled(Facts, {
         "cart": {
@@ -90,8 +92,8 @@ def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal) ->
             "coupons": tuple(cart.codes) if cart.coupons else (),
             "at": at, "date": local.date(), "weekday": WEEKDAYS[local.weekday()],
             "hour": count(local.hour),
-            "shipping_method": shipping.method if shipping else "",
-            "shipping_price": (shipping.price if shipping else ZERO).quantize(q),
+            "shipping_method": shipping_method(shipments),
+            "shipping_price": cart.shipping_price.quantize(q),
         },
         "customer": {"id": customer.id, "segments": tuple(customer.segments),
                      "orders": count(customer.orders)},
@@ -99,4 +101,24 @@ def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal) ->
         "cart_attributes": cart.attributes.copy(),
         "customer_attributes": customer.attributes.copy(),
         "lines": lines,
+        "shipments": shipments,
     })
+
+
+def shipment_facts(cart: Cart, quantum: Decimal) -> list[dict[str, Any]]:
+    """What a ``shipment_target`` reads of each shipment: the cart's shipments, or its
+    one ``shipping`` as a shipment with id "" and seller "" (none without shipping)."""
+    if cart.shipments is not None:
+        return [{"id": s.id, "method": s.method, "price": s.price.quantize(quantum),
+                 "seller": s.seller} for s in cart.shipments]
+    if cart.shipping is not None:
+        return [{"id": "", "method": cart.shipping.method,
+                 "price": cart.shipping.price.quantize(quantum), "seller": ""}]
+    return []
+
+
+def shipping_method(shipments: list[dict[str, Any]]) -> str:
+    """``cart.shipping_method``: the method every shipment shares ('' if none, or if
+    they differ)."""
+    methods = {shipment["method"] for shipment in shipments}
+    return methods.pop() if len(methods) == 1 else ""

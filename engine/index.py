@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 from dsl.effects import Shipping
 from dsl.expr import nodes as n
 from dsl.expr.logic import MIRROR, ORDER_TESTS, against_number, negation_is_flip
-from dsl.expr.types import ATTRIBUTES
+from dsl.expr.types import ATTRIBUTES, Context
 
 from .facts import Facts
 
@@ -303,10 +303,10 @@ def promotion_needs(cp: CompiledPromotion) -> Needs:
     found = NOTHING
     if promo.is_coupon:
         found = Needs((frozenset({("coupon", cp.id)}),))
-    for _, condition, about_a_line in promo.conditions():
-        if not about_a_line:
+    for _, condition, context in promo.conditions():
+        if context is Context.CART:
             found = found & needs(condition.node)
-        elif not isinstance(promo.effect, Shipping):
+        elif context is Context.ITEM and not isinstance(promo.effect, Shipping):
             # an effect takes off target (and get_target) lines only
             found = found & needs(condition.node).of_one_line()
     return found

@@ -27,7 +27,7 @@ from dsl.values import YEARS, normalise_code
 from . import reasons as r
 from .caps import apply_max_discount
 from .cart import Cart, CartError
-from .compile import Compiled, LineFilter, compile_all
+from .compile import CONDITION, LINES, SHIPMENTS, Compiled, LineFilter, compile_all
 from .evaluate import Bounds, Evaluation, priced_result
 from .explain import Explainer
 from .facts import Facts, cart_facts
@@ -78,6 +78,7 @@ class CompiledPromotion:
     when: Compiled | None
     target: LineFilter | None  # the lines it selects, from the cart's facts
     get_target: LineFilter | None
+    shipment_target: LineFilter | None  # the shipments it selects (a shipping effect)
     starts: dt.datetime | None  # as written, in the ruleset's timezone (for reasons)
     ends: dt.datetime | None
     is_coupon: bool  # read for every promotion of every cart: kept at hand
@@ -137,24 +138,26 @@ class Program:
 
         # Every condition compiled in one go (one call of Python's compiler for the
         # ruleset), once per condition text and use.
-        wanted: dict[tuple[str, bool], Any] = {}
+        wanted: dict[tuple[str, str], Any] = {}
         for p in ordered:
-            for cond, line_filter in ((p.when, False), (p.target, True), (p.get_target, True)):
+            for cond, use in ((p.when, CONDITION), (p.target, LINES), (p.get_target, LINES),
+                              (p.shipment_target, SHIPMENTS)):
                 if cond is not None:
-                    wanted.setdefault((cond.source, line_filter), cond.node)
-        functions = dict(zip(wanted, compile_all([(node, line_filter) for (_, line_filter),
-                                                  node in wanted.items()], zone), strict=True))
+                    wanted.setdefault((cond.source, use), cond.node)
+        functions = dict(zip(wanted, compile_all([(node, use) for (_, use), node
+                                                  in wanted.items()], zone), strict=True))
 
-        def built(cond: Any, line_filter: bool) -> Any:
-            return None if cond is None else functions[cond.source, line_filter]
+        def built(cond: Any, use: str) -> Any:
+            return None if cond is None else functions[cond.source, use]
 
         self.promotions = tuple(
             CompiledPromotion(
                 id=p.id,
                 promotion=p,
-                when=built(p.when, False),
-                target=built(p.target, True),
-                get_target=built(p.get_target, True),
+                when=built(p.when, CONDITION),
+                target=built(p.target, LINES),
+                get_target=built(p.get_target, LINES),
+                shipment_target=built(p.shipment_target, SHIPMENTS),
                 starts=_moment(p.active.from_ if p.active else None, ruleset),
                 ends=_moment(p.active.until if p.active else None, ruleset),
                 is_coupon=p.is_coupon,

@@ -21,7 +21,7 @@ from .effects import Parts
 from .evaluate import Evaluation
 from .program import CompiledPromotion, Program, UsageView
 from .rejections import Pending, written
-from .result import Cap, Rejected
+from .result import Cap, PartKey, Rejected
 from .stacking import PassState, stacking_refusal
 
 STACKING_CAUSE = {  # who a stacking refusal names (stacking.stacking_refusal)
@@ -60,7 +60,7 @@ class Record:
     targets: list[Any] = field(default_factory=list)
     get_targets: list[Any] = field(default_factory=list)
     shipping_base: Decimal | None = None
-    clamped: dict[str | None, Decimal] | None = None
+    clamped: dict[PartKey, Decimal] | None = None
     caps: list[Cap] = field(default_factory=list)
     rejected: Rejected | None = None
     applied: Any = None  # stacking.Applied
@@ -136,8 +136,8 @@ class Recorder(Evaluation):
         return refusal
 
     def _effect(self, cp: CompiledPromotion, remaining: Any,
-                shipping_left: Decimal | None) -> Any:
-        parts, targets = super()._effect(cp, remaining, shipping_left)
+                shipping_left: Decimal | None, shipments_left: dict[str, Decimal]) -> Any:
+        parts, targets = super()._effect(cp, remaining, shipping_left, shipments_left)
         if self.current is not None:
             self.current.parts, self.current.targets = parts, targets
             if cp.get_target is not None:
@@ -148,7 +148,7 @@ class Recorder(Evaluation):
                                               else shipping_left)
         return parts, targets
 
-    def _clamp(self, parts: Parts, state: PassState) -> dict[str | None, Decimal]:
+    def _clamp(self, parts: Parts, state: PassState) -> dict[PartKey, Decimal]:
         clamped = super()._clamp(parts, state)
         if self.current is not None:
             self.current.clamped = dict(clamped)

@@ -72,6 +72,18 @@ def _json_discounts(discounts: Sequence[tuple[str, Decimal]], pad: str) -> str:
                        for promotion, amount in discounts], pad)
 
 
+@dataclass(frozen=True, order=True)
+class ShipmentKey:
+    """Where a promotion keeps its part on one shipment among its parts: a line's part
+    is keyed by the line's id, the plain shipping's by ``None``."""
+
+    id: str
+
+
+PartKey = str | ShipmentKey | None
+"""The key of one part of a promotion's discount: a line id, a shipment, the shipping."""
+
+
 @dataclass(frozen=True)
 class LineDiscount:
     promotion: str
@@ -181,7 +193,7 @@ class PricedLines(LazyTuple[PricedLine]):
     Behaves as the tuple it makes (and compares equal to it)."""
 
     def __init__(self, facts: Sequence[dict[str, Any]],
-                 parts: Sequence[tuple[str, dict[str | None, Decimal]]]) -> None:
+                 parts: Sequence[tuple[str, dict[PartKey, Decimal]]]) -> None:
         self._facts = facts  # the evaluation's own copies: nothing changes them
         self._parts = parts  # (promotion, its parts by line id), in the order they applied
         self._lines: tuple[PricedLine, ...] | None = None
@@ -242,6 +254,51 @@ class PricedShipping:
         """``to_dict`` as ``to_json`` writes it; ``discount`` is ``self.discount``."""
         inner = pad + "  "
         return (f'{{\n{inner}"method": {_text(self.method)},\n'
+                f'{inner}"price": "{_money(self.price)}",\n'
+                f'{inner}"discount": "{_money(discount)}",\n'
+                f'{inner}"final": "{_money(self.price - discount)}",\n'
+                f'{inner}"discounts": '
+                f'{_json_discounts([(d.promotion, d.amount) for d in self.discounts], inner)}'
+                f'\n{pad}}}')
+
+
+@dataclass(frozen=True)
+class PricedShipment:
+    """One shipment of a cart that has ``shipments``: its price and what came off it."""
+
+    id: str
+    method: str
+    seller: str
+    price: Decimal
+    discounts: tuple[LineDiscount, ...]
+
+    @property
+    def discount(self) -> Decimal:
+        return sum((d.amount for d in self.discounts), self.price * 0)
+
+    @property
+    def final(self) -> Decimal:
+        return self.price - self.discount
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "method": self.method,
+            "seller": self.seller,
+            "price": _money(self.price),
+            "discount": _money(self.discount),
+            "final": _money(self.final),
+            "discounts": [{"promotion": d.promotion, "amount": _money(d.amount)}
+                          for d in self.discounts],
+        }
+
+    def _json(self, pad: str) -> str:
+        """``to_dict`` as ``to_json`` writes it."""
+        inner = pad + "  "
+        discount = self.discount
+        return (f'{{\n{inner}"id": {_text(self.id)},\n'
+                f'{inner}"method": {_text(self.method)},\n'
+                f'{inner}"seller": {_text(self.seller)},\n'
                 f'{inner}"price": "{_money(self.price)}",\n'
                 f'{inner}"discount": "{_money(discount)}",\n'
                 f'{inner}"final": "{_money(self.price - discount)}",\n'
@@ -373,6 +430,7 @@ class Result:
     capped: tuple[Cap, ...] = field(default=())
     customer: str = ""
     zero: Decimal = Decimal(0)  # zero with the currency's minor units, e.g. 0.00
+    shipments: tuple[PricedShipment, ...] | None = None  # a cart with shipments only
 
     @property
     def subtotal(self) -> Decimal:
@@ -383,14 +441,27 @@ class Result:
         return sum((line.discount for line in self.lines), self.zero)
 
     @property
+    def shipping_discount(self) -> Decimal:
+        """What came off the shipping, or off all the shipments together."""
+        if self.shipments is not None:
+            return sum((shipment.discount for shipment in self.shipments), self.zero)
+        return self.shipping.discount if self.shipping else self.zero
+
+    @property
+    def shipping_final(self) -> Decimal:
+        """What the shipping costs, or all the shipments together, after the discounts."""
+        if self.shipments is not None:
+            return sum((shipment.final for shipment in self.shipments), self.zero)
+        return self.shipping.final if self.shipping else self.zero
+
+    @property
     def total_discount(self) -> Decimal:
-        shipping = self.shipping.discount if self.shipping else self.zero
-        return self.item_discount + shipping
+        return self.item_discount + self.shipping_discount
 
     @property
     def total(self) -> Decimal:
         items = sum((line.final_total for line in self.lines), self.zero)
-        return items + (self.shipping.final if self.shipping else self.zero)
+        return items + self.shipping_final
 
     def applied_ids(self) -> list[str]:
         return [a.promotion for a in self.applied]
@@ -399,7 +470,7 @@ class Result:
         return next((r for r in self.rejected if r.promotion == promotion), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "ruleset": self.ruleset,
             "cart": self.cart,
             "currency": self.currency,
@@ -409,10 +480,13 @@ class Result:
             "total": _money(self.total),
             "lines": [line.to_dict() for line in self.lines],
             "shipping": self.shipping.to_dict() if self.shipping else None,
-            "applied": [a.to_dict() for a in self.applied],
-            "rejected": [r.to_dict() for r in self.rejected],
-            "capped": [c.to_dict() for c in self.capped],
         }
+        if self.shipments is not None:  # (a cart without shipments: the JSON it always had)
+            data["shipments"] = [shipment.to_dict() for shipment in self.shipments]
+        return {**data,
+                "applied": [a.to_dict() for a in self.applied],
+                "rejected": [r.to_dict() for r in self.rejected],
+                "capped": [c.to_dict() for c in self.capped]}
 
     def to_json(self) -> str:
         """Stable JSON: same input, same bytes (those of ``json.dumps(self.to_dict(),
@@ -434,13 +508,17 @@ class Result:
             shipping_discount = self.shipping.discount
             shipping_final = self.shipping.price - shipping_discount
             shipping = self.shipping._json("  ", shipping_discount)
+        shipments = ""
+        if self.shipments is not None:
+            shipping_discount, shipping_final = self.shipping_discount, self.shipping_final
+            shipments = f'  "shipments": {_json_items(self.shipments)},\n'
         return (f'{{\n  "ruleset": {_text(self.ruleset)},\n  "cart": {_text(self.cart)},\n'
                 f'  "currency": {_text(self.currency)},\n  "at": {_text(self.at)},\n'
                 f'  "subtotal": "{_money(subtotal)}",\n'
                 f'  "total_discount": "{_money(item_discount + shipping_discount)}",\n'
                 f'  "total": "{_money(items_final + shipping_final)}",\n'
                 f'  "lines": {_json_list(lines, "  ")},\n'
-                f'  "shipping": {shipping},\n'
+                f'  "shipping": {shipping},\n{shipments}'
                 f'  "applied": {_json_items(self.applied)},\n'
                 f'  "rejected": {_json_items(self.rejected)},\n'
                 f'  "capped": {_json_items(self.capped)}\n'

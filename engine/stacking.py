@@ -19,13 +19,13 @@ from dsl.values import normalise_code
 
 from . import reasons as r
 from .money import whole_minor
-from .result import Cap
+from .result import Cap, PartKey, ShipmentKey
 
 if TYPE_CHECKING:
     from .program import CompiledPromotion
     from .rejections import Entry
 
-SHIPPING = None  # the allocation key of the shipping part
+SHIPPING = None  # the allocation key of the shipping part (a shipment's: ``ShipmentKey``)
 
 Refusal = tuple[str, str | Callable[[], str]]  # reason code, sentence (or how to write it)
 
@@ -65,9 +65,9 @@ class Applied:
     compiled: CompiledPromotion
     position: int  # in evaluation order
     coupon: str | None
-    parts: dict[str | None, Decimal]  # may be cut later by max_discount
+    parts: dict[PartKey, Decimal]  # may be cut later by max_discount
     note: str | None
-    taken: dict[str | None, Decimal]  # what it took when it applied
+    taken: dict[PartKey, Decimal]  # what it took when it applied
 
     @property
     def amount(self) -> Decimal:
@@ -81,6 +81,7 @@ class PassState:
     coupons_only: bool
     remaining: Remaining
     shipping_left: Decimal | None
+    shipments_left: dict[str, Decimal] = field(default_factory=dict)  # by shipment id
     applied: list[Applied] = field(default_factory=list)
     history: list[Applied] = field(default_factory=list)  # applied, in order, kept
     rejected: dict[str, Entry] = field(default_factory=dict)
@@ -119,6 +120,8 @@ def take(state: PassState, entry: Applied) -> None:
         if key is SHIPPING:
             assert state.shipping_left is not None
             state.shipping_left -= amount
+        elif isinstance(key, ShipmentKey):
+            state.shipments_left[key.id] -= amount
         else:
             state.remaining.take(key, amount)
     state.applied.append(entry)

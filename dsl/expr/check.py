@@ -1,6 +1,6 @@
 """Names and types of condition expressions, checked before anything runs.
 
-``check_condition(node, item_context)`` returns every problem found as
+``check_condition(node, context)`` returns every problem found as
 ``ExpressionError``s (spans relative to the expression).  A node that fails
 gets type ``any`` so one mistake does not cascade into several.
 """
@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import difflib
 
-from ..codes import ITEM_OUTSIDE_CONTEXT, TYPE_MISMATCH, UNKNOWN_FUNCTION, UNKNOWN_NAME, WRONG_ARITY
+from ..codes import (
+    ITEM_IN_SHIPMENT_TARGET,
+    ITEM_OUTSIDE_CONTEXT,
+    SHIPMENT_OUTSIDE_CONTEXT,
+    TYPE_MISMATCH,
+    UNKNOWN_FUNCTION,
+    UNKNOWN_NAME,
+    WRONG_ARITY,
+)
 from ..errors import ExpressionError, Span
 from . import nodes as n
 from .format import format_expression
@@ -17,6 +25,8 @@ from .types import (
     ATTRIBUTES,
     FUNCTIONS,
     SCOPES,
+    SCOPES_WITH_ATTRIBUTES,
+    Context,
     Type,
     comparable,
     element_type,
@@ -50,8 +60,8 @@ def _show(node: n.Node) -> str:
 class Checker(n.Visitor):
     """Infers a ``Type`` for every node and records errors."""
 
-    def __init__(self, item_context: bool) -> None:
-        self.item_context = item_context
+    def __init__(self, context: Context) -> None:
+        self.context = context
         self.in_call = False
         self.errors: list[ExpressionError] = []
 
@@ -93,15 +103,28 @@ class Checker(n.Visitor):
             roots = [*SCOPES, ATTRIBUTES]
             return self.error(UNKNOWN_NAME, f"unknown name '{node.dotted}'", node.span,
                               _suggest(root, roots) or "names start with cart., customer., "
-                              "item. or attributes.")
-        if root == "item" and not (self.item_context or self.in_call):
+                              "item., shipment. or attributes.")
+        if root == "item" and not (self.context is Context.ITEM or self.in_call):
+            if self.context is Context.SHIPMENT:
+                return self.error(
+                    ITEM_IN_SHIPMENT_TARGET, f"'{node.dotted}' names a line, but a "
+                    "shipment_target is about one shipment", node.span,
+                    "use shipment.* here, or item.* inside any(), count(), sum() ...")
             return self.error(
                 ITEM_OUTSIDE_CONTEXT, f"'{node.dotted}' names a line, but here there is no line",
                 node.span, "use item.* in target:, or inside any(), count(), sum() ...")
+        if root == "shipment" and self.context is not Context.SHIPMENT:
+            return self.error(
+                SHIPMENT_OUTSIDE_CONTEXT, f"'{node.dotted}' names a shipment, but here there "
+                "is no shipment", node.span, "use shipment.* in shipment_target: (of a "
+                "promotion with a shipping effect)")
         fields = SCOPES[root]
         if not rest:
             return self.error(UNKNOWN_NAME, f"'{root}' needs a field, e.g. '{root}."
                               f"{next(iter(fields))}'", node.span)
+        if rest[0] == ATTRIBUTES and root not in SCOPES_WITH_ATTRIBUTES:
+            return self.error(UNKNOWN_NAME, f"a {root} has no attributes", node.span,
+                              _field_hint(rest[0], root))
         if rest[0] == ATTRIBUTES:
             if len(rest) != 2:
                 return self.error(UNKNOWN_NAME, f"write '{root}.attributes.<name>', not "
@@ -227,16 +250,17 @@ class Checker(n.Visitor):
         return Type.NUMBER if kind == Type.ANY else kind
 
 
-def infer_type(node: n.Node, item_context: bool = False) -> tuple[Type, list[ExpressionError]]:
+def infer_type(node: n.Node, context: Context = Context.CART,
+               ) -> tuple[Type, list[ExpressionError]]:
     """The type of an expression and the errors found on the way."""
-    checker = Checker(item_context)
+    checker = Checker(context)
     kind = checker.visit(node)
     return kind, checker.errors
 
 
-def check_condition(node: n.Node, item_context: bool = False) -> list[ExpressionError]:
+def check_condition(node: n.Node, context: Context = Context.CART) -> list[ExpressionError]:
     """Every name and type error of a condition, which must be true or false."""
-    kind, errors = infer_type(node, item_context)
+    kind, errors = infer_type(node, context)
     if not errors and kind not in (Type.BOOL, Type.ANY):
         errors.append(ExpressionError(
             f"a condition must be true or false, but this is {kind}", node.span,

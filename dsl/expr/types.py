@@ -1,9 +1,10 @@
 """The types of condition expressions and the fields a cart snapshot offers.
 
-This is the single declaration of what a ``when:`` or ``target:`` expression
-may name.  The engine's cart snapshot provides exactly these fields (a test
-holds the two together); ``attributes.*`` under ``cart``, ``customer`` and
-``item`` is the open door for shop-specific data and has type ``any``.
+This is the single declaration of what a ``when:``, ``target:`` or
+``shipment_target:`` expression may name (``Context``).  The engine's cart
+snapshot provides exactly these fields (a test holds the two together);
+``attributes.*`` under ``cart``, ``customer`` and ``item`` is the open door for
+shop-specific data and has type ``any``.
 """
 
 from __future__ import annotations
@@ -124,6 +125,13 @@ ITEM_FIELDS: dict[str, Field] = {
                    nonnegative=True),
 }
 
+SHIPMENT_FIELDS: dict[str, Field] = {
+    "id": Field(Type.STRING, "the shipment's id"),
+    "method": Field(Type.STRING, "its shipping method"),
+    "price": Field(Type.MONEY, "its original price", nonnegative=True),
+    "seller": Field(Type.STRING, "who ships it ('' if not given; marketplaces)"),
+}
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """The values of ``cart.weekday``, Monday first (as ``date.weekday()`` numbers them)."""
 
@@ -131,7 +139,20 @@ SCOPES: dict[str, dict[str, Field]] = {
     "cart": CART_FIELDS,
     "customer": CUSTOMER_FIELDS,
     "item": ITEM_FIELDS,
+    "shipment": SHIPMENT_FIELDS,
 }
+
+
+class Context(str, Enum):
+    """What a condition is about: the cart, one line (``item.*``: ``target``) or one
+    shipment (``shipment.*``: ``shipment_target``)."""
+
+    CART = "cart"
+    ITEM = "item"
+    SHIPMENT = "shipment"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 
@@ -143,7 +164,8 @@ def fields_where(test: Callable[[Field], bool]) -> frozenset[str]:
 
 ATTRIBUTES = "attributes"
 """``<scope>.attributes.<name>`` reads shop-specific data; bare ``attributes.<name>``
-is the cart's."""
+is the cart's.  A shipment has no attributes."""
+SCOPES_WITH_ATTRIBUTES = ("cart", "customer", "item")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import Diagnostic, Severity, Span
 from ..expr.nodes import Node
+from ..expr.types import Context
 from ..loader import Document, Path_
 from ..locate import expression_location
 from ..model import Promotion, Ruleset, Stacking
@@ -96,12 +97,12 @@ class LintRuleset:
         """(index, promotion) in evaluation order: priority (higher first), then id."""
         return sorted(enumerate(self.promotions), key=lambda ip: (-ip[1].priority, ip[1].id))
 
-    def conditions(self, index: int) -> Iterator[tuple[Path_, Node, bool]]:
-        """Every parsed condition of a promotion: (path, AST, is about one line)."""
+    def conditions(self, index: int) -> Iterator[tuple[Path_, Node, Context]]:
+        """Every parsed condition of a promotion: (path, AST, what it is about)."""
         base: Path_ = ("promotions", index)
-        for path, condition, item_context in self.promotions[index].conditions():
+        for path, condition, context in self.promotions[index].conditions():
             if condition.node is not None:
-                yield base + path, condition.node, item_context
+                yield base + path, condition.node, context
 
 
 def finding(code: str, severity: Severity, message: str, span: Span,

@@ -6,16 +6,16 @@ import pytest
 
 from dsl import ExpressionError, parse_expression
 from dsl.expr.check import check_condition, infer_type
-from dsl.expr.types import FUNCTIONS, SCOPES, Type, comparable, orderable
+from dsl.expr.types import FUNCTIONS, SCOPES, Context, Type, comparable, orderable
 
 
-def errors(text: str, item_context: bool = False) -> list[tuple[str, int, int]]:
+def errors(text: str, context: Context = Context.CART) -> list[tuple[str, int, int]]:
     return [(e.code, e.span.line, e.span.col)
-            for e in check_condition(parse_expression(text), item_context)]
+            for e in check_condition(parse_expression(text), context)]
 
 
-def only_error(text: str, item_context: bool = False) -> ExpressionError:
-    found = check_condition(parse_expression(text), item_context)
+def only_error(text: str, context: Context = Context.CART) -> ExpressionError:
+    found = check_condition(parse_expression(text), context)
     assert len(found) == 1, [str(e) for e in found]
     return found[0]
 
@@ -83,7 +83,7 @@ def test_valid_cart_conditions(text: str) -> None:
     ],
 )
 def test_valid_item_conditions(text: str) -> None:
-    assert errors(text, item_context=True) == []
+    assert errors(text, context=Context.ITEM) == []
 
 
 # ------------------------------------------------------------------ PR170
@@ -93,7 +93,7 @@ def test_valid_item_conditions(text: str) -> None:
     ("text", "col", "message", "hint"),
     [
         ("foo == 1", 1, "unknown name 'foo'",
-         "names start with cart., customer., item. or attributes."),
+         "names start with cart., customer., item., shipment. or attributes."),
         ("cartt.subtotal > 1", 1, "unknown name 'cartt.subtotal'", "did you mean 'cart'?"),
         ("cart.subtotal >= 100 and cart.subtotl > 1", 26, "unknown field 'subtotl' of cart",
          "did you mean 'subtotal'?"),
@@ -109,7 +109,7 @@ def test_valid_item_conditions(text: str) -> None:
     ],
 )
 def test_unknown_names(text: str, col: int, message: str, hint: str | None) -> None:
-    err = only_error(text, item_context=True)
+    err = only_error(text, context=Context.ITEM)
     assert (err.code, err.span.line, err.span.col) == ("PR170", 1, col)
     assert message in err.message
     assert err.hint == hint
@@ -183,7 +183,7 @@ def test_item_names_need_a_line() -> None:
     assert "'item.total' names a line, but here there is no line" in err.message
     assert err.hint is not None and "target:" in err.hint
     # ... which target: and the functions over lines provide
-    assert errors("cart.subtotal > 10 and item.total > 1", item_context=True) == []
+    assert errors("cart.subtotal > 10 and item.total > 1", context=Context.ITEM) == []
     assert errors("any(item.total > 1) and count(item.total > 1) > 0") == []
     assert errors('sum(1 where item.seller == "x") > 0') == []
 
@@ -301,5 +301,5 @@ def test_type_tables() -> None:
     assert orderable(Type.ANY, Type.NUMBER)
     assert orderable(Type.DATE, Type.ANY)
     assert orderable(Type.ANY, Type.ANY)
-    assert set(SCOPES) == {"cart", "customer", "item"}
+    assert set(SCOPES) == {"cart", "customer", "item", "shipment"}
     assert set(FUNCTIONS) == {"any", "all", "count", "lines", "sum", "min", "max"}

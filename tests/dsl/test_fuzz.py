@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from dsl import Analysis, ExpressionError, analyze_source, parse_expression
 from dsl.expr.check import check_condition
+from dsl.expr.types import Context
 from dsl.loader import SourceFile
 
 # ------------------------------------------------------------ expressions
@@ -43,8 +44,8 @@ def parse_or_error(text: str) -> None:
         assert err.span.line <= max(len(lines), 1)
         return
     # Whatever parses can be checked, in either context, without raising.
-    for item_context in (False, True):
-        for problem in check_condition(node, item_context):
+    for context in Context:
+        for problem in check_condition(node, context):
             assert problem.code in {"PR170", "PR171", "PR172", "PR173", "PR174"}
 
 

@@ -14,6 +14,7 @@ from dsl import format_expression, parse_expression
 from dsl.expr import nodes as n
 from dsl.expr.check import check_condition
 from dsl.expr.nodes import walk
+from dsl.expr.types import Context
 
 ROUNDTRIP = Path(__file__).parent / "data" / "roundtrip.txt"
 CANONICAL = [line for line in ROUNDTRIP.read_text(encoding="utf-8").splitlines() if line]
@@ -31,7 +32,7 @@ def test_canonical_conditions_format_to_themselves(text: str) -> None:
 
 @pytest.mark.parametrize("text", CANONICAL)
 def test_canonical_conditions_are_valid_targets(text: str) -> None:
-    assert check_condition(parse_expression(text), item_context=True) == []
+    assert check_condition(parse_expression(text), context=Context.ITEM) == []
 
 
 def test_the_golden_file_covers_every_node_type() -> None:

@@ -24,8 +24,10 @@ from dsl.errors import ExpressionError
 from dsl.expr import nodes as n
 from dsl.expr.check import check_condition, infer_type
 from dsl.expr.parser import parse_expression
-from dsl.expr.types import Type
+from dsl.expr.types import Context, Type
 from engine.compile import (
+    CONDITION,
+    LINES,
     MISSING,
     Compiler,
     clear_caches,
@@ -66,8 +68,8 @@ def _as_number(value: Any) -> Any:
 
 
 def _temporal(node: n.Compare) -> bool:
-    left, _ = infer_type(node.left, item_context=True)
-    right, _ = infer_type(node.right, item_context=True)
+    left, _ = infer_type(node.left, context=Context.ITEM)
+    right, _ = infer_type(node.right, context=Context.ITEM)
     return left.temporal and right.temporal and Type.ANY not in (left, right)
 
 
@@ -292,7 +294,7 @@ def checked(text: str, item: bool) -> n.Node:
     except ExpressionError:
         assume(False)
         raise
-    assume(not check_condition(node, item_context=item))
+    assume(not check_condition(node, context=Context.ITEM if item else Context.CART))
     return node
 
 
@@ -616,15 +618,15 @@ def test_conditions_compiled_together_compute_what_each_computes_alone() -> None
     # More conditions than one call of the compiler takes, so several batches run.
     texts += [f"cart.quantity >= {k} and customer.orders < {k}" for k in range(40)]
     texts += [f"cart.quantity + {k} > customer.orders * {k + 1}" for k in range(40)]
-    conditions = [(parse_expression(text), False) for text in texts]
-    conditions += [(parse_expression('item.category == "socks"'), True)]
+    conditions = [(parse_expression(text), CONDITION) for text in texts]
+    conditions += [(parse_expression('item.category == "socks"'), LINES)]
     clear_caches()
     together = compile_all(conditions, ZONE)
-    alone = [compile_line_filter(node, ZONE) if line_filter else compile_condition(node, ZONE)
-             for node, line_filter in conditions]
+    alone = [compile_line_filter(node, ZONE) if use == LINES else compile_condition(node, ZONE)
+             for node, use in conditions]
     f = make_facts()
-    for (_, line_filter), one, other in zip(conditions, together, alone, strict=True):
-        if line_filter:
+    for (_, use), one, other in zip(conditions, together, alone, strict=True):
+        if use == LINES:
             assert one(f) == other(f)
         else:
             assert outcome(one, f, None) == outcome(other, f, None)

@@ -37,7 +37,8 @@ SEVERITY = Severity.ERROR
 
 _OUTCOME = {"when": "the promotion never applies",
             "target": "no line is ever discounted",
-            "get_target": "no unit is ever given"}
+            "get_target": "no unit is ever given",
+            "shipment_target": "no shipment is ever discounted"}
 
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:

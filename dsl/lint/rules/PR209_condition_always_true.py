@@ -33,7 +33,8 @@ NAME = "condition-always-true"
 SEVERITY = Severity.WARNING
 
 _OUTCOME = {"when": "every cart is eligible", "target": "every line is discounted",
-            "get_target": "every line can give the free units"}
+            "get_target": "every line can give the free units",
+            "shipment_target": "every shipment is discounted"}
 
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
