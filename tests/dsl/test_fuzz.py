@@ -43,10 +43,11 @@ def parse_or_error(text: str) -> None:
         lines = text.split("\n")
         assert err.span.line <= max(len(lines), 1)
         return
-    # Whatever parses can be checked, in either context, without raising.
+    # Whatever parses can be checked, in every context, without raising.
     for context in Context:
         for problem in check_condition(node, context):
-            assert problem.code in {"PR170", "PR171", "PR172", "PR173", "PR174"}
+            assert problem.code in {"PR141", "PR142", "PR170", "PR171", "PR172", "PR173",
+                                    "PR174"}
 
 
 @settings(max_examples=300, deadline=None)
