@@ -16,8 +16,9 @@ The API (stable: coverage keys on ``(promotion, field, Part.id)``).  For a whole
       source    the text as written (a code this cart did not enter masked: "…")
       per_line  whether it is about one line (a target): evaluated for every line
       per_shipment  whether it is about one shipment (a shipment_target): evaluated
-                for every shipment, each LineValue naming a shipment; a function over
-                lines inside it is one value per shipment (its parts are not traced)
+                for every shipment, each LineValue naming a shipment (a plain shipping:
+                "shipping"); a function over lines inside it is one value per
+                shipment (its parts are not traced)
       span      where the text starts in the ruleset file
       root      Part
 
@@ -328,7 +329,9 @@ class _Walk:
             found = []
             for line in (self.facts.shipments if self.per_shipment else self.facts.lines):
                 raw = self.seen(node, line)
-                found.append(LineValue(str(line["id"]), json_value(raw, zone), value_type(raw),
+                # (a cart's plain shipping is the shipment with id "": named "shipping")
+                name = str(line["id"]) or "shipping"
+                found.append(LineValue(name, json_value(raw, zone), value_type(raw),
                                        bool(raw) if tested else None))
             lines = tuple(found)
         else:

@@ -60,6 +60,7 @@ class Record:
     targets: list[Any] = field(default_factory=list)
     get_targets: list[Any] = field(default_factory=list)
     shipping_base: Decimal | None = None
+    shipment_bases: dict[str, Decimal] = field(default_factory=dict)  # the selected ones
     clamped: dict[PartKey, Decimal] | None = None
     caps: list[Cap] = field(default_factory=list)
     rejected: Rejected | None = None
@@ -142,10 +143,14 @@ class Recorder(Evaluation):
             self.current.parts, self.current.targets = parts, targets
             if cp.get_target is not None:
                 self.current.get_targets = self._lines_for(cp.get_target, remaining)
+            original = self.stacking.base == "original"
             if self.cart.shipping is not None:
                 self.current.shipping_base = (self.facts.cart["shipping_price"]
-                                              if self.stacking.base == "original"
-                                              else shipping_left)
+                                              if original else shipping_left)
+            if self.cart.shipments is not None:
+                self.current.shipment_bases = {
+                    s["id"]: s["price"] if original else shipments_left[s["id"]]
+                    for s in self.selected_shipments(cp)}
         return parts, targets
 
     def _clamp(self, parts: Parts, state: PassState) -> dict[PartKey, Decimal]:

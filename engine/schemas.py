@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dsl.model import CONDITION_FIELDS
 from dsl.schema import ruleset_schema
 
 from .cart import Cart
@@ -61,6 +62,7 @@ def _state_cart_caps(schema: dict[str, Any]) -> None:
                 prop["items"]["maxLength"] = cart.MAX_TEXT
     schema["properties"]["lines"]["maxItems"] = cart.MAX_LINES
     schema["properties"]["coupons"]["maxItems"] = cart.MAX_COUPONS
+    schema["properties"]["shipments"]["anyOf"][0]["maxItems"] = cart.MAX_SHIPMENTS
     defs["Line"]["properties"]["tags"]["maxItems"] = cart.MAX_TAGS
     defs["Customer"]["properties"]["segments"]["maxItems"] = cart.MAX_TAGS
     schema.setdefault("allOf", []).append(currency_decimals(schema))
@@ -85,6 +87,14 @@ def result_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["method", "price", "discount", "final", "discounts"],
         "properties": {"method": {"type": "string"}, "price": _MONEY, "discount": _MONEY,
+                       "final": _MONEY, "discounts": _DISCOUNTS},
+    }
+    shipment = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "method", "seller", "price", "discount", "final", "discounts"],
+        "properties": {"id": {"type": "string"}, "method": {"type": "string"},
+                       "seller": {"type": "string"}, "price": _MONEY, "discount": _MONEY,
                        "final": _MONEY, "discounts": _DISCOUNTS},
     }
     applied = {
@@ -132,6 +142,9 @@ def result_schema() -> dict[str, Any]:
             "subtotal": _MONEY, "total_discount": _MONEY, "total": _MONEY,
             "lines": {"type": "array", "items": line},
             "shipping": shipping,
+            "shipments": {"type": "array", "items": shipment,
+                          "description": "Only for a cart with shipments (its shipping is "
+                                         "then null): each shipment priced, in cart order."},
             "applied": {"type": "array", "items": applied},
             "rejected": {"type": "array", "items": rejected},
             "capped": {"type": "array", "items": capped},
@@ -183,10 +196,13 @@ def explain_schema() -> dict[str, Any]:
                         "description": "a part evaluated per line: its value on each"}),
         "children": {"type": "array", "items": {"$ref": "#/$defs/TracePart"}},
     }, "One part of a condition, its value (or values per line) and truth.")
-    condition = _obj({"field": {"enum": ["when", "target", "effect.get_target"]},
+    condition = _obj({"field": {"enum": [".".join(path) for path, _ in CONDITION_FIELDS]},
                       "source": text, "per_line": flag,
                       "span": _null({"$ref": "#/$defs/TraceSpan"}),
                       "root": {"$ref": "#/$defs/TracePart"}})
+    condition["properties"]["per_shipment"] = {
+        "const": True, "description": "a shipment_target: each part's values are per "
+                                      "shipment (in its lines)"}
     money, maybe_money = _MONEY, _null(_MONEY)
     coupon = _obj({"needs_code": flag, "entered": maybe_text, "normalised": maybe_text,
                    "passed": flag}, "Only the code this cart entered is ever shown.")
@@ -223,6 +239,12 @@ def explain_schema() -> dict[str, Any]:
             "source": {"enum": ["max_amount", "budget", "max_discount"]},
             "before": money, "after": money})},
         "note": maybe_text, "computed": money, "final": money})
+    effect["properties"]["shipments"] = {
+        "type": "array", "description": "a shipping effect on a cart with shipments: each "
+        "shipment, selected by the shipment_target or not",
+        "items": _obj({"shipment": text, "seller": text, "method": text, "selected": flag,
+                       "why_not": maybe_text, "base": maybe_money, "computed": maybe_money,
+                       "clamped": maybe_money, "final": maybe_money})}
     promotion = _obj({
         "id": text, "name": maybe_text, "priority": count, "order": count,
         "kind": {"enum": ["coupon", "automatic"]}, "coupon": coupon, "window": window,

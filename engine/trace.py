@@ -52,7 +52,7 @@ from .effects import Parts
 from .evaluate import Evaluation
 from .program import CompiledPromotion, Program, UsageView
 from .recorder import LimitQuery, Record, Recorder
-from .result import Rejected, Result
+from .result import Rejected, Result, ShipmentKey
 from .stacking import SHIPPING
 
 TRACE_VERSION = 1
@@ -201,12 +201,15 @@ class EffectTrace:
     note: str | None
     computed: str  # the effect's total before clamping
     final: str  # after caps and max_discount
+    # a shipping effect on a cart with shipments: each shipment, selected or not
+    shipments: tuple[dict[str, Any], ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        shipments = {} if self.shipments is None else {"shipments": list(self.shipments)}
         return {"kind": self.kind, "spec": self.spec, "base": self.base,
                 "rounding": self.rounding, "allocation": self.allocation, "tier": self.tier,
                 "lines": [line.to_dict() for line in self.lines], "shipping": self.shipping,
-                "caps": [c.to_dict() for c in self.caps], "note": self.note,
+                **shipments, "caps": [c.to_dict() for c in self.caps], "note": self.note,
                 "computed": self.computed, "final": self.final}
 
 
@@ -504,6 +507,10 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
         shipping = {"base": _money(record.shipping_base), "computed": _money(parts.shipping),
                     "clamped": _money((record.clamped or {}).get(SHIPPING)),
                     "final": _money(final_parts.get(SHIPPING))}
+    shipments = None
+    if run.cart.shipments is not None and isinstance(effect, Shipping):
+        shipments = tuple(_shipment_step(shipment, record, parts, final_parts)
+                          for shipment in run.facts.shipments)
     caps = [CapStep(c.source, _money(c.before) or "", _money(c.after) or "")
             for c in record.caps]
     caps += [CapStep(c.source, _money(c.before) or "", _money(c.after) or "")
@@ -522,7 +529,22 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
     return EffectTrace(
         _KINDS.get(kind, kind), spec, run.stacking.base, run.program.ruleset.rounding,
         allocation, tier, tuple(lines), shipping, tuple(caps), parts.note,
-        _money(parts.total) or "", _money(sum(final_parts.values(), zero)) or "")
+        _money(parts.total) or "", _money(sum(final_parts.values(), zero)) or "", shipments)
+
+
+def _shipment_step(shipment: dict[str, Any], record: Record, parts: Any,
+                   final_parts: dict[Any, Decimal]) -> dict[str, Any]:
+    """What a shipping effect did with one shipment: selected by the shipment_target
+    or not, its base, the part computed, clamped to what was left, and kept."""
+    key = ShipmentKey(shipment["id"])
+    base = record.shipment_bases.get(shipment["id"])
+    return {"shipment": shipment["id"], "seller": shipment["seller"],
+            "method": shipment["method"], "selected": base is not None,
+            "why_not": None if base is not None else
+            "shipment_target is false for this shipment",
+            "base": _money(base), "computed": _money(parts.shipments.get(shipment["id"])),
+            "clamped": _money((record.clamped or {}).get(key)),
+            "final": _money(final_parts.get(key))}
 
 
 _KINDS = {"PercentOff": "percent_off", "AmountOff": "amount_off",

@@ -103,7 +103,8 @@ def money(amount: Fraction | Decimal | None, minor_units: int) -> str:
 
 
 def _of_total(result: Any) -> Fraction | None:
-    shipping = result.shipping.price if result.shipping is not None else 0
+    shipping = result.shipping.price if result.shipping is not None else \
+        sum(shipment.price for shipment in result.shipments or ())
     whole = Fraction(result.subtotal) + Fraction(shipping)
     return Fraction(result.total_discount) / whole if whole > 0 else None
 

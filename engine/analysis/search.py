@@ -47,11 +47,13 @@ def discount_share(result: Result) -> Fraction | None:
 
 
 def allowance(result: Result, minor_units: int) -> Fraction:
-    """Half a minor unit per line discount and shipping discount of ``result``: what
-    rounding may add to the exact shares (docs/semantics.md#bound)."""
+    """Half a minor unit per line discount and shipping (or shipment) discount of
+    ``result``: what rounding may add to the exact shares (docs/semantics.md#bound)."""
     count = sum(1 for line in result.lines for d in line.discounts if d.amount)
     if result.shipping is not None:
         count += sum(1 for d in result.shipping.discounts if d.amount)
+    count += sum(1 for shipment in result.shipments or () for d in shipment.discounts
+                 if d.amount)
     return Fraction(count, 2 * 10**minor_units)
 
 
@@ -148,7 +150,10 @@ class Carts:
             code = first_code(self.ruleset.promotions[aim])
             data["coupons"] = [code] + [c for c in data["coupons"] if c != code][:19]
         if rng.random() < 0.8:
-            data["shipping"] = self.shipping()
+            if vocab.shipments and rng.random() < 0.5:
+                data["shipments"] = self.shipments()
+            else:
+                data["shipping"] = self.shipping()
         attributes = {key.split(".", 2)[2]: self._pick(vocab.values(key), "")
                       for key in vocab.strings if key.startswith("cart.attributes.")}
         if attributes:
@@ -161,6 +166,12 @@ class Carts:
         unit = Decimal(1).scaleb(-self.ruleset.minor_units)
         return {"method": self._pick(self.vocab.shipping_methods, "standard"),
                 "price": str(Decimal(self.rng.choice(prices)).quantize(unit))}
+
+    def shipments(self) -> list[dict[str, str]]:
+        """One to four shipments, from the sellers and methods the conditions name."""
+        sellers = self.vocab.values("shipment.seller") + self.vocab.values("item.seller")
+        return [{"id": f"s{k}", "seller": self._pick(sellers, ""), **self.shipping()}
+                for k in range(1, self.rng.choice((1, 2, 3, 4)) + 1)]
 
     def changed(self, data: CartData) -> CartData:
         """``data`` with one or two small changes."""
@@ -224,9 +235,13 @@ class Carts:
         data["at"] = self.moment()
 
     def _shipping(self, data: CartData) -> None:
-        if "shipping" in data and self.rng.random() < 0.2:
+        if self.vocab.shipments and self.rng.random() < 0.5:
+            data.pop("shipping", None)
+            data["shipments"] = self.shipments()
+        elif "shipping" in data and self.rng.random() < 0.2:
             del data["shipping"]
         else:
+            data.pop("shipments", None)
             data["shipping"] = self.shipping()
 
     _CHANGES = (_price, _price, _quantity, _quantity, _lines, _lines, _item, _customer,
@@ -242,6 +257,8 @@ def _copied(data: CartData) -> CartData:
     for key in ("shipping", "attributes"):
         if key in data:
             out[key] = dict(data[key])
+    if "shipments" in data:
+        out["shipments"] = [dict(shipment) for shipment in data["shipments"]]
     return out
 
 
@@ -330,6 +347,7 @@ def _parts_per_promotion(result: Result) -> dict[str, int]:
     discounts = [d for line in result.lines for d in line.discounts]
     if result.shipping is not None:
         discounts += result.shipping.discounts
+    discounts += [d for shipment in result.shipments or () for d in shipment.discounts]
     for discount in discounts:
         if discount.amount:
             counts[discount.promotion] = counts.get(discount.promotion, 0) + 1

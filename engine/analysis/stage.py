@@ -131,7 +131,7 @@ def outcome(program: Program, limited: set[str], number: int, cart: Cart,
     exact_only = bool(before) and any(
         p in limited for p in before if all(p != a.promotion for a in result.applied))
     # the cart's own amounts: the result's lines would be written out to be summed
-    gross = cart.subtotal + (cart.shipping.price if cart.shipping is not None else 0)
+    gross = cart.subtotal + cart.shipping_price
     at = cart.at
     assert at is not None
     if at.tzinfo is None:

@@ -47,6 +47,7 @@ from dsl.effects import (
 )
 from dsl.expr import nodes as n
 from dsl.model import Promotion, Ruleset
+from engine.cart_fields import MAX_SHIPMENTS
 
 ZERO, ONE = Fraction(0), Fraction(1)
 
@@ -185,8 +186,8 @@ def _effect(effect: object, ruleset: Ruleset, least: Fraction) -> _Effect:
         return _merge(steps)
     assert isinstance(effect, Shipping)
     spec = effect.shipping
-    if spec.amount_off is not None:
-        amount = _fraction(spec.amount_off)
+    if spec.amount_off is not None:  # off each shipment: a cart holds at most MAX_SHIPMENTS
+        amount = _fraction(spec.amount_off) * MAX_SHIPMENTS
         return _Effect(amount, None, ZERO, ZERO, ONE, False, None, least)
     share = _fraction(spec.percent_off) / 100 if spec.percent_off is not None else ONE
     return _Effect(None, f"a discount on a shipping price nothing caps ({uncapped})", ZERO,

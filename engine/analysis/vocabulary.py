@@ -38,6 +38,7 @@ class Vocabulary:
     prices: list[Decimal] = field(default_factory=list)
     quantities: list[int] = field(default_factory=list)
     shipping_methods: list[str] = field(default_factory=list)
+    shipments: bool = False  # some promotion has a shipment_target: try carts with shipments
 
     def values(self, path: str) -> list[str]:
         return self.strings.get(path, [])
@@ -45,7 +46,7 @@ class Vocabulary:
 
 def _path(node: n.Node) -> str | None:
     if isinstance(node, n.Path):
-        return node.dotted if node.parts[0] in ("cart", "customer", "item") \
+        return node.dotted if node.parts[0] in ("cart", "customer", "item", "shipment") \
             else "cart." + node.dotted  # bare attributes.* is the cart's
     return None
 
@@ -134,13 +135,15 @@ def vocabulary(ruleset: Ruleset, now: dt.datetime | None = None) -> Vocabulary:
     for key in ("item.quantity", "cart.quantity", "count", "cart.lines"):
         quantities.update(int(v) + d for v in numbers.get(key, ()) for d in (0, 1)
                           if 0 < v + d <= 10_000 and v == int(v))
-    methods = sorted(strings.get("cart.shipping_method", set()) | {"standard"})
+    methods = sorted(strings.get("cart.shipping_method", set()) |
+                     strings.get("shipment.method", set()) | {"standard"})
     return Vocabulary(
         strings={k: sorted(v) for k, v in strings.items()},
         numbers={k: sorted(v) for k, v in numbers.items()},
         codes=codes, moments=moments,
         prices=sorted({p.quantize(unit) for p in prices if p.quantize(unit) > 0}) or [Decimal(1)],
-        quantities=sorted(quantities), shipping_methods=methods)
+        quantities=sorted(quantities), shipping_methods=methods,
+        shipments=any(promo.shipment_target is not None for promo in ruleset.promotions))
 
 
 def first_code(promo: Promotion) -> str:

@@ -36,6 +36,11 @@ def render_text(result: Result, codes: Mapping[str, str] | None = None) -> str:
         by_promo = ", ".join(f"{d.promotion} -{d.amount}" for d in ship.discounts)
         rows.append(["shipping", ship.method, "", "", ship.price, _minus(ship.discount),
                      ship.final, by_promo])
+    for shipment in result.shipments or ():  # one row each: "shipment <id>", method (seller)
+        by_promo = ", ".join(f"{d.promotion} -{d.amount}" for d in shipment.discounts)
+        seller = f" ({shipment.seller})" if shipment.seller else ""
+        rows.append([f"shipment {shipment.id}", f"{shipment.method}{seller}", "", "",
+                     shipment.price, _minus(shipment.discount), shipment.final, by_promo])
     out.append(tabulate(rows, headers=["line", "sku", "qty", "unit", "total", "discount",
                                        "final", "promotions"],
                         disable_numparse=True, colalign=("left", "left", "right", "right",

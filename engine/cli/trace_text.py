@@ -132,11 +132,12 @@ def _condition(c: ConditionTrace) -> list[str]:
     root = c.root
     where = f"  @{root.span.line}:{root.span.col}"
     field = c.field.removeprefix("effect.")
-    if c.per_line:
+    if c.per_line or c.per_shipment:
         chosen = [v.line for v in root.lines or () if v.truth]
         mark = YES if chosen else NO
+        what = "shipments" if c.per_shipment else "lines"
         out = [f"  {mark} {field:<9} {c.source}{where}",
-               f"                lines: {_per_line(root.lines or (), True)}"]
+               f"                {what}: {_per_line(root.lines or (), True)}"]
     else:
         out = [f"  {_mark(root.truth)} {field:<9} {c.source}{where}"]
     out.extend(_tree(root, "      ")[1:])  # (the root is the line above)
@@ -208,6 +209,15 @@ def _effect(p: PromotionTrace, e: EffectTrace) -> list[str]:
         out.append(f"{pad}shipping: base {ship['base']}, computed {ship['computed']}"
                    + (f", clamped {ship['clamped']}" if ship["clamped"] != ship["computed"]
                       else "") + f", final {ship['final'] or '0'}")
+    for ship in e.shipments or ():
+        name = f"{pad}shipment {ship['shipment']}"
+        if not ship["selected"]:
+            out.append(f"{name}: not selected ({ship['why_not']})")
+            continue
+        out.append(f"{name}: base {ship['base']}, computed {ship['computed'] or '0'}"
+                   + (f", clamped {ship['clamped'] or '0'}"
+                      if ship["clamped"] != ship["computed"] else "")
+                   + f", final {ship['final'] or '0'}")
     for cap in e.caps:
         out.append(f"{pad}cap {cap.source}: {cap.before} -> {cap.after}")
     if e.note:

@@ -11,14 +11,15 @@ list of tests::
         subtotal: "238.45"
         total_discount: "59.16"
         total: "179.29"
-        shipping: "0.00"                  # the shipping's final price
+        shipping: "0.00"                  # the shipping's final price (all the shipments')
         applied: [summer-swim-30, vip-15] # every applied promotion, in order
         rejected: { student-10: group_taken }        # these ids, with these codes
         rejected_coupons: { SUMMER50: coupon_unknown }   # entered codes no promotion took
         lines: { l1: "34.93" }            # these lines' final totals
+        shipments: { s-acme: "0.00" }     # these shipments' final prices
 
-``applied`` is the complete ordered list; ``rejected``, ``rejected_coupons``
-and ``lines`` check the entries they name.  Amounts are quoted decimals (or
+``applied`` is the complete ordered list; ``rejected``, ``rejected_coupons``,
+``lines`` and ``shipments`` check the entries they name.  Amounts are quoted decimals (or
 integers), like every amount in a ruleset.  Usage-store state (``usage:``)
 is not supported yet: rule tests are dry runs without a store.
 
@@ -124,6 +125,7 @@ class Expect(_Strict):
     rejected: dict[str, Reason] | None = None
     rejected_coupons: dict[str, Reason] | None = None
     lines: dict[str, Amount] | None = None
+    shipments: dict[str, Amount] | None = None
 
     @model_validator(mode="after")
     def _something(self) -> Expect:
@@ -384,7 +386,8 @@ def compare(expect: Expect, result: Result) -> list[Difference]:
     amount("subtotal", expect.subtotal, result.subtotal)
     amount("total_discount", expect.total_discount, result.total_discount)
     amount("total", expect.total, result.total)
-    amount("shipping", expect.shipping, result.shipping.final if result.shipping else None)
+    amount("shipping", expect.shipping, result.shipping_final
+           if result.shipping is not None or result.shipments is not None else None)
     applied = result.applied_ids()
     if expect.applied is not None and expect.applied != applied:
         out.append(Difference("applied", _list(expect.applied), _list(applied)))
@@ -415,6 +418,13 @@ def compare(expect: Expect, result: Result) -> list[Difference]:
             out.append(Difference(f"lines.{line_id}", _money(wanted_total), "(no such line)"))
         else:
             amount(f"lines.{line_id}", wanted_total, finals[line_id])
+    shipped = {shipment.id: shipment.final for shipment in result.shipments or ()}
+    for shipment_id, wanted_final in (expect.shipments or {}).items():
+        if shipment_id not in shipped:
+            out.append(Difference(f"shipments.{shipment_id}", _money(wanted_final),
+                                  "(no such shipment)"))
+        else:
+            amount(f"shipments.{shipment_id}", wanted_final, shipped[shipment_id])
     return out
 
 

@@ -31,8 +31,8 @@ def expectations(result: Result) -> dict[str, Any]:
         "total_discount": str(result.total_discount),
         "total": str(result.total),
     }
-    if result.shipping is not None:
-        expect["shipping"] = str(result.shipping.final)
+    if result.shipping is not None or result.shipments is not None:
+        expect["shipping"] = str(result.shipping_final)
     expect["applied"] = result.applied_ids()
     rejected = {r.promotion: r.code for r in result.rejected if r.promotion is not None}
     if rejected:
@@ -42,6 +42,8 @@ def expectations(result: Result) -> dict[str, Any]:
     if unclaimed:
         expect["rejected_coupons"] = unclaimed
     expect["lines"] = {line.id: str(line.final_total) for line in result.lines}
+    if result.shipments is not None:
+        expect["shipments"] = {shipment.id: str(shipment.final) for shipment in result.shipments}
     return expect
 
 

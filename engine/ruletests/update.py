@@ -6,9 +6,10 @@ stay as written, and passing tests are not touched.
 
 * an amount or reason code that differs: its scalar is replaced (quoted as it was);
 * ``applied``: the list is rewritten in its own style (``[a, b]`` or ``- a`` lines);
-* an entry of ``rejected``, ``rejected_coupons`` or ``lines`` that no longer holds
-  at all (the promotion applied, the coupon was taken or not rejected, the line
-  does not exist), or a ``shipping`` with no shipping in the cart: the entry is
+* an entry of ``rejected``, ``rejected_coupons``, ``lines`` or ``shipments`` that no
+  longer holds at all (the promotion applied, the coupon was taken or not rejected,
+  the line or shipment does not exist), or a ``shipping`` with no shipping in the
+  cart: the entry is
   removed (its lines in block style; a flow mapping is rewritten as one).
 """
 
@@ -30,7 +31,7 @@ from ..reasons import REASONS
 from .runner import TestResult
 
 _AMOUNTS = ("subtotal", "total_discount", "total", "shipping")
-_ENTRIES = ("rejected", "rejected_coupons", "lines")
+_ENTRIES = ("rejected", "rejected_coupons", "lines", "shipments")
 _REMOVE = object()
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
@@ -88,7 +89,7 @@ def _new_values(result: TestResult) -> dict[str, Any]:
             changes[key] = _amount(d.actual)
         elif key == "applied":
             changes[key] = d.actual.strip("[]").split(", ") if d.actual != "[]" else []
-        elif key == "lines":
+        elif key in ("lines", "shipments"):
             changes.setdefault(key, {})[entry] = _amount(d.actual)
         elif key in _ENTRIES:
             changes.setdefault(key, {})[entry] = d.actual if d.actual in REASONS else _REMOVE

@@ -294,7 +294,8 @@ def fingerprint(ruleset: str, result: Result, minor_units: int) -> str:
 
     The priced content: the ruleset id, the customer, the currency, each line
     (id, sku, quantity, unit price, final total; in line-id order), the
-    shipping (method, price, final), the totals and the uses (promotion,
+    shipping (method, price, final) or each shipment (id, method, seller, price,
+    final; in id order), the totals and the uses (promotion,
     normalised code, amount).  Not the evaluation time, the cart id or the
     rejections: the same cart at the same money is the same checkout.
     Versioned (``v2:``); a row written before has an unversioned fingerprint
@@ -306,7 +307,7 @@ def fingerprint(ruleset: str, result: Result, minor_units: int) -> str:
     lines = sorted([line.id, line.sku, line.quantity, money(line.unit_price),
                     money(line.final_total)] for line in result.lines)
     shipping = result.shipping
-    body = {
+    body: dict[str, Any] = {
         "ruleset": ruleset, "customer": result.customer, "currency": result.currency,
         "lines": lines,
         "shipping": None if shipping is None else [shipping.method, money(shipping.price),
@@ -315,6 +316,9 @@ def fingerprint(ruleset: str, result: Result, minor_units: int) -> str:
         "total": money(result.total),
         "uses": [[u.promotion, u.coupon, money(u.amount)] for u in uses_of(result)],
     }
+    if result.shipments is not None:  # (a cart without shipments: the body it always had)
+        body["shipments"] = sorted([s.id, s.method, s.seller, money(s.price), money(s.final)]
+                                   for s in result.shipments)
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return f"{FINGERPRINT_VERSION}:{hashlib.sha256(text.encode()).hexdigest()}"
 

@@ -135,13 +135,19 @@ def check_invariants(result: Result) -> None:
         ship = data["shipping"]
         assert count(ship["discounts"]) == Decimal(ship["discount"])
         assert Decimal(ship["final"]) >= 0, ship
+    for ship in data.get("shipments", ()):
+        assert count(ship["discounts"]) == Decimal(ship["discount"])
+        assert Decimal(ship["price"]) - Decimal(ship["discount"]) == Decimal(ship["final"])
+        assert Decimal(ship["final"]) >= 0, ship
+    shipping_price = Decimal(data["shipping"]["price"]) if data["shipping"] else \
+        sum((Decimal(ship["price"]) for ship in data.get("shipments", ())), Decimal(0))
     for entry in data["applied"]:
         assert Decimal(entry["amount"]) > 0, entry
         assert Decimal(entry["items"]) + Decimal(entry["shipping"]) == Decimal(entry["amount"])
         assert per_promotion.pop(entry["promotion"], None) == Decimal(entry["amount"]), entry
     assert not per_promotion, f"discounts from promotions not applied: {per_promotion}"
-    assert Decimal(data["subtotal"]) - Decimal(data["total_discount"]) + \
-        (Decimal(data["shipping"]["price"]) if data["shipping"] else 0) == Decimal(data["total"])
+    assert Decimal(data["subtotal"]) - Decimal(data["total_discount"]) + shipping_price == \
+        Decimal(data["total"])
     assert Decimal(data["total"]) >= 0
 
 

@@ -375,3 +375,20 @@ def test_the_stacking_switches_edit_the_block_as_written(page: Any) -> None:
     assert page.evaluate(TEXTS, ["readStacking", [off]])["cap"] == "off"
     assert page.evaluate(TEXTS, ["toggleCap", [off, True]]) == STACKING
     assert page.evaluate(TEXTS, ["readStacking", ["stacking: {base: original}\n"]]) is None
+
+
+def test_a_cart_with_shipments_shows_each_shipment_priced(page: Any) -> None:
+    shipments = ('shipments:\n  - { id: s1, method: standard, price: "4.95" }\n'
+                 '  - { id: s2, seller: partner, method: standard, price: "3.50" }\n')
+    cart = EXAMPLE.read_text().replace('shipping: { method: standard, price: "4.95" }\n',
+                                       shipments)
+    assert "shipments:" in cart
+    result = evaluate(load_ruleset_text(RULESET.read_text()), load_cart_text(cart))
+    assert result.shipments is not None and result.shipping_final == 0  # free, both of them
+    page.locator("#cart-text").fill(cart)
+    expect(page.locator("#total")).to_have_text(f"{result.total} {result.currency}",
+                                                timeout=TIMEOUT)
+    expect(page.locator("#result tr[data-shipment-id]")).to_have_count(2)
+    expect(page.locator("#result [data-key='shipment:s2:final']")).to_have_text("0.00")
+    expect(page.locator("#result [data-key='shipment:s2:discount']")).to_have_text("3.50")
+    expect(page.locator("#summary [data-key='shipping:final']")).to_have_text("0.00")

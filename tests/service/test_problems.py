@@ -260,3 +260,23 @@ def test_any_body_gets_a_documented_answer(client: httpx.Client, body: bytes,
     else:
         answer = client.post(EVALUATE, content=body, headers=JSON_TYPE)
     check_answer(answer)
+
+
+@pytest.mark.parametrize(("shipments", "code", "path"), [
+    ([{"id": "s1", "method": "standard", "price": "1.00"}], "PR315", "$.shipments"),
+    ([{"id": "s1", "method": "standard", "price": "1.00"},
+      {"id": "s1", "method": "express", "price": "2.00"}], "PR316", "$.shipments[1].id"),
+    ([{"id": f"s{k}", "method": "standard", "price": "1.00"} for k in range(101)], "PR317",
+     "$.shipments"),
+    ([{"id": "s1", "method": "standard", "price": "-1.00"}], "PR300", "$.shipments[0].price"),
+])
+def test_an_invalid_shipment_is_a_problem_at_its_path(client: httpx.Client,
+                                                      shipments: list[dict[str, str]],
+                                                      code: str, path: str) -> None:
+    cart = {**CART, "shipments": shipments}
+    if code != "PR315":
+        cart.pop("shipping", None)
+    else:
+        cart["shipping"] = {"method": "standard", "price": "4.95"}
+    found = problem(client.post(EVALUATE, json=cart), 422)
+    assert [(d["code"], d["path"]) for d in found["diagnostics"]] == [(code, path)]

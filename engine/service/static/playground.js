@@ -121,6 +121,15 @@ function showDiagnostics(document, editor, found) {
 
 // ----------------------------------------------------------------- the result
 
+// Adds amounts written with the currency's decimals (all the same), exactly: the sum of
+// a cart's shipments, which the result does not spell out.
+function sumMoney(amounts) {
+  const scale = amounts.length ? (amounts[0].split(".")[1] || "").length : 0;
+  const total = amounts.reduce((sum, a) => sum + BigInt(a.replace(".", "")), 0n);
+  const digits = total.toString().padStart(scale + 1, "0");
+  return scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+}
+
 function renderResult() {
   const r = state.result;
   const shipping = r.shipping;
@@ -135,6 +144,14 @@ function renderResult() {
       <td></td><td class="money">${shipping.price}</td>
       <td class="money" data-key="shipping:discount">${shipping.discount}</td>
       <td class="money" data-key="shipping:final">${shipping.final}</td></tr>` : "";
+  const shipments = (r.shipments || []).map((s) => `<tr data-shipment-id="${esc(s.id)}">
+      <td>shipment ${esc(s.id)}: ${esc(s.method)}${s.seller ? ` <small>${esc(s.seller)}</small>` : ""}
+        ${s.discounts.map((d) => `<br><small>${esc(d.promotion)} −${d.amount}</small>`).join("")}</td>
+      <td></td><td class="money">${s.price}</td>
+      <td class="money" data-key="shipment:${esc(s.id)}:discount">${s.discount}</td>
+      <td class="money" data-key="shipment:${esc(s.id)}:final">${s.final}</td></tr>`).join("");
+  const shippingFinal = shipping ? shipping.final
+    : r.shipments ? sumMoney(r.shipments.map((s) => s.final)) : "—";
   const applied = r.applied.map((a) => promotionButton(a.promotion, `<span>${esc(a.promotion)}
       ${a.coupon ? `<span class="code-tag">${esc(a.coupon)}</span>` : ""}<br>
       <span class="reason">${esc(a.name || "")}</span></span>
@@ -148,13 +165,13 @@ function renderResult() {
       <th>Shipping</th><th>Total</th></tr>
       <tr><td class="money" data-key="subtotal">${r.subtotal}</td>
       <td class="money" data-key="total_discount">${r.total_discount}</td>
-      <td class="money" data-key="shipping:final">${shipping ? shipping.final : "—"}</td>
+      <td class="money" data-key="shipping:final">${shippingFinal}</td>
       <td class="money" id="total" data-key="total">${r.total} ${esc(r.currency)}</td></tr></table>`;
   $("details").innerHTML = `
     <h3>Lines</h3>
     <table aria-label="Priced lines"><tr><th>line</th><th class="money">qty × unit</th>
       <th class="money">total</th><th class="money">discount</th>
-      <th class="money">final</th></tr>${lines}${ship}</table>
+      <th class="money">final</th></tr>${lines}${ship}${shipments}</table>
     <h3>Applied (${r.applied.length})</h3><ul class="promotions applied">${applied || "<li>none</li>"}</ul>
     <h3>Rejected (${r.rejected.length})</h3><ul class="promotions rejected">${rejected || "<li>none</li>"}</ul>
     ${capped ? `<h3>Capped</h3><ul>${capped}</ul>` : ""}`;
@@ -174,6 +191,9 @@ function promotionButton(id, inner, plain = false) {
 function figures(r) {
   const out = new Map([["subtotal", r.subtotal], ["total_discount", r.total_discount], ["total", r.total]]);
   if (r.shipping) out.set("shipping:final", r.shipping.final).set("shipping:discount", r.shipping.discount);
+  for (const s of r.shipments || []) {
+    out.set(`shipment:${s.id}:discount`, s.discount).set(`shipment:${s.id}:final`, s.final);
+  }
   for (const line of r.lines) {
     out.set(`line:${line.id}:discount`, line.discount).set(`line:${line.id}:final`, line.final_total);
   }
@@ -192,8 +212,8 @@ function renderChanges() {
   for (const key of new Set([...before.keys(), ...now.keys()])) {
     if (before.get(key) === now.get(key)) continue;
     const [kind, id, what] = key.split(":");
-    const label = LABELS[key] || (kind === "line" ? `line ${id} ${what}` : kind === "shipping" ?
-      `shipping ${id}` : `${id} (applied amount)`);
+    const label = LABELS[key] || (kind === "line" || kind === "shipment" ? `${kind} ${id} ${what}`
+      : kind === "shipping" ? `shipping ${id}` : `${id} (applied amount)`);
     rows.push(`<tr><th scope="row">${esc(label)}</th><td class="money">${esc(before.get(key) ?? "—")}</td>
       <td class="money">${esc(now.get(key) ?? "not applied")}</td></tr>`);
     $("result").querySelectorAll(`[data-key="${CSS.escape(key)}"]`).forEach((cell) => cell.classList.add("changed"));
