@@ -144,6 +144,9 @@ VALID_EDGES = [
     with_(shipping=None), with_(customer={}), with_(customer={"id": "", "orders": 0}),
     with_(attributes={"a": [1, 2.5, None, True, {"b": "c"}], "n": 10**15}),
     {"id": "c", "currency": "EUR"},
+    with_(shipments=[]), with_(shipments=[{"id": "s1", "method": "m", "price": "1.00",
+                                           "seller": "acme"},
+                                          {"id": "s2", "method": "m", "price": 3}]),
 ]
 
 
@@ -151,6 +154,8 @@ VALID_EDGES = [
 def test_valid_edge_cases_read_fast_are_the_carts_the_models_make(data: Any) -> None:
     same_model(_fast_cart(copy.deepcopy(data)), slowly(copy.deepcopy(data)))
 
+
+SHIPMENT = {"id": "s1", "method": "m", "price": "1.00"}
 
 # Data the fast reading leaves to the models (each valid or not): the outcome is theirs.
 LEFT_TO_THE_MODELS = [
@@ -162,6 +167,13 @@ LEFT_TO_THE_MODELS = [
     with_(shipping={"method": "", "price": "1.00"}), with_(shipping={"method": "m"}),
     with_(shipping={"method": "m", "price": "1.001"}), with_(shipping=[]),
     with_(lines={"a": 1}), with_(lines=[1]), with_(attributes=[]),
+    with_(shipments=[SHIPMENT, SHIPMENT]),
+    with_(shipping={"method": "m", "price": "1.00"}, shipments=[SHIPMENT]),
+    with_(shipments=[{"id": str(k), "method": "m", "price": "1"} for k in range(101)]),
+    with_(shipments=[{"id": "s1", "method": "m", "price": "-1"}]), with_(shipments={}),
+    with_(shipments=[{"id": "s1", "method": "m", "price": "1", "colour": "r"}]),
+    with_(shipments=[{"id": str(k), "method": "m", "price": "600000000000000"}
+                     for k in range(2)]),
     with_(attributes={"a": {"b": {"c": {"d": [1]}}}}), with_(attributes={"x": float("nan")}),
     with_(attributes={1: "int key"}), with_(attributes={"k" * 200: "long key"}),
     with_line(unit_price=19.9), with_line(unit_price="19.999"), with_line(unit_price="-1.00"),
@@ -294,6 +306,9 @@ def carts(draw: Any) -> Any:
                     "orders": st.integers(-1, 3), "attributes": VALUE}) | VALUE,
                 "coupons": st.lists(TEXT, max_size=3) | VALUE,
                 "shipping": st.fixed_dictionaries({"method": TEXT, "price": PRICE}) | VALUE,
+                "shipments": st.lists(st.fixed_dictionaries(
+                    {"id": st.sampled_from(["s1", "s2", ""]), "method": TEXT, "price": PRICE},
+                    optional={"seller": TEXT}), max_size=3) | VALUE,
                 "attributes": st.dictionaries(TEXT, VALUE, max_size=3) | VALUE,
                 "other": VALUE}
     for name, strategy in optional.items():
