@@ -87,9 +87,9 @@ def _schedule_list(code: str, check: Callable[[Any], None],
     def checked(values: tuple[str, ...]) -> tuple[str, ...]:
         try:
             check([parse(value) for value in values])
-        except ScheduleError as err:
+        except ScheduleError as err:  # pointing at the entry at fault, when there is one
             raise custom_error(code, err.message.replace("{", "{{").replace("}", "}}"),
-                               hint=err.hint) from None
+                               hint=err.hint, field=err.entry) from None
         return values
 
     return AfterValidator(checked)

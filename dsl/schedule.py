@@ -46,10 +46,11 @@ range opens every week, but for the days the clocks skip over a whole range."""
 class ScheduleError(ValueError):
     """A day or an hours range that cannot be read (the loader reports it)."""
 
-    def __init__(self, message: str, hint: str) -> None:
+    def __init__(self, message: str, hint: str, entry: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.entry = entry  # the position in the list of the entry at fault, when one is
 
 
 # ------------------------------------------------------------------ reading
@@ -75,9 +76,10 @@ def check_days(days: Sequence[str]) -> None:
         raise ScheduleError("days lists no day", "leave days out for every day of the week, "
                             "or name some: days: [sat, sun]")
     seen: set[str] = set()
-    for day in days:
+    for entry, day in enumerate(days):
         if day in seen:
-            raise ScheduleError(f"the day '{day}' is listed twice", "name each day once")
+            raise ScheduleError(f"the day '{day}' is listed twice", "name each day once",
+                                entry)
         seen.add(day)
 
 
@@ -134,7 +136,7 @@ def check_ranges(ranges: Sequence[HourRange]) -> None:
         raise ScheduleError("hours lists no range", 'leave hours out for the whole day, or '
                             'name some: hours: ["09:00-12:00"]')
     for i, first in enumerate(ranges):
-        for second in ranges[i + 1:]:
+        for entry, second in enumerate(ranges[i + 1:], i + 1):
             for a_start, a_end in first.arcs:
                 for b_start, b_end in second.arcs:
                     if max(a_start, b_start) < min(a_end, b_end):
@@ -144,7 +146,7 @@ def check_ranges(ranges: Sequence[HourRange]) -> None:
                             f"{_clock(min(a_end, b_end))}",
                             "write each hour once: join them into one range, e.g. "
                             f'"{_clock(min(first.start, second.start))}-'
-                            f'{_clock(max(first.end, second.end))}"')
+                            f'{_clock(max(first.end, second.end))}"', entry)
 
 
 # ------------------------------------------------------------------ evaluating

@@ -39,19 +39,19 @@ def diagnostics(active: str) -> list[tuple[str, int, int, str, str | None]]:
 @pytest.mark.parametrize(("active", "code", "col", "message", "hint"), [
     ("{ days: [sat, saturday] }", "PR143", 27, "unknown day 'saturday'", "did you mean 'sat'?"),
     ("{ days: [Mon] }", "PR143", 22, "unknown day 'Mon'", "did you mean 'mon'?"),
-    ("{ days: [sun, sat, sun] }", "PR143", 21, "the day 'sun' is listed twice", "once"),
+    ("{ days: [sun, sat, sun] }", "PR143", 32, "the day 'sun' is listed twice", "once"),
     ("{ days: [] }", "PR143", 21, "days lists no day", "leave days out"),
     ('{ hours: ["9-12"] }', "PR144", 23, "'9-12' is not an hours range", "HH:MM-HH:MM"),
     ('{ hours: ["09:00-25:00"] }', "PR144", 23, "not a time of day", "24:00"),
     ('{ hours: ["24:00-02:00"] }', "PR144", 23, "not a time of day", "HH:MM"),
     ('{ hours: ["10:00-10:00"] }', "PR144", 23, "is empty", "00:00-24:00"),
-    ('{ hours: ["09:00-12:00", "11:00-13:00"] }', "PR144", 22,
+    ('{ hours: ["09:00-12:00", "11:00-13:00"] }', "PR144", 38,
      "'09:00-12:00' and '11:00-13:00' overlap from 11:00 to 12:00", '"09:00-13:00"'),
-    ('{ hours: ["22:00-02:00", "01:00-03:00"] }', "PR144", 22, "overlap from 01:00 to 02:00",
+    ('{ hours: ["22:00-02:00", "01:00-03:00"] }', "PR144", 38, "overlap from 01:00 to 02:00",
      "join them"),
     ("{ hours: [] }", "PR144", 22, "hours lists no range", "leave hours out"),
 ])
-def test_load_errors_point_at_the_entry(active: str, code: str, col: int, message: str,
+def test_load_errors_point_at_the_entry_at_fault(active: str, code: str, col: int, message: str,
                                         hint: str) -> None:
     [(found, line, column, text, given_hint)] = diagnostics(active)
     assert (found, line, column) == (code, 11, col)
