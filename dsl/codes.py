@@ -67,6 +67,10 @@ TOO_MANY_DECIMALS = _code("PR133", "a percentage or tier threshold with more tha
 MOMENT_OUT_OF_RANGE = _code("PR134", "a date or date-time outside the years 1900 to 9000")
 NAME_TOO_LONG = _code("PR135", "a name (200), description (10,000) or coupon code (100) longer "
                                "than its limit of characters")
+BAD_DAYS = _code("PR143", "a schedule's days: an unknown day name (with the likely one), a "
+                          "day listed twice, or no day")
+BAD_HOURS = _code("PR144", "a schedule's hours: a range not written HH:MM-HH:MM, an empty "
+                           "range, ranges that overlap, or no range")
 
 # expressions: syntax
 EXPRESSION_SYNTAX = _code("PR150", "expression syntax error")

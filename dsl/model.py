@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -24,6 +25,8 @@ from pydantic import (
 )
 
 from .codes import (
+    BAD_DAYS,
+    BAD_HOURS,
     BAD_WINDOW,
     CONDITIONS_TOO_LONG,
     COUPON_FIELDS,
@@ -32,8 +35,18 @@ from .codes import (
 )
 from .currencies import MINOR_UNITS
 from .effects import _KIND_OF_CLASS, Effect
+from .expr.types import WEEKDAYS
 from .fields import MAX_COUNT, Count, Description, Name, Strict, at_most
 from .loader import Cap, Caps, SourceFile
+from .schedule import (
+    RANGE_PATTERN,
+    Schedule,
+    ScheduleError,
+    check_days,
+    check_ranges,
+    parse_day,
+    parse_range,
+)
 from .schema import SchemaStates
 from .values import (
     CartCondition,
@@ -55,11 +68,56 @@ MAX_PROMOTIONS = 10_000
 MAX_CONDITION_TEXT = 2_000_000
 """Characters of all the conditions of a ruleset together (``CONDITION_FIELDS``)."""
 
+def _schedule_part(code: str, parse: Callable[[Any], Any]) -> PlainValidator:
+    """A day or an hours range, read by ``dsl/schedule.py`` (kept as written)."""
+
+    def check(value: Any) -> str:
+        try:
+            parse(value)
+        except ScheduleError as err:
+            raise custom_error(code, err.message.replace("{", "{{").replace("}", "}}"),
+                               hint=err.hint) from None
+        return str(value)
+
+    return PlainValidator(check)
+
+
+def _schedule_list(code: str, check: Callable[[Any], None],
+                   parse: Callable[[Any], Any]) -> AfterValidator:
+    def checked(values: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            check([parse(value) for value in values])
+        except ScheduleError as err:  # pointing at the entry at fault, when there is one
+            raise custom_error(code, err.message.replace("{", "{{").replace("}", "}}"),
+                               hint=err.hint, field=err.entry) from None
+        return values
+
+    return AfterValidator(checked)
+
+
+Day = Annotated[str, _schedule_part(BAD_DAYS, parse_day),
+                WithJsonSchema({"enum": list(WEEKDAYS)})]
+Hours = Annotated[str, _schedule_part(BAD_HOURS, parse_range),
+                  WithJsonSchema({"type": "string", "pattern": RANGE_PATTERN,
+                                  "description": "HH:MM-HH:MM, start inclusive, end "
+                                  "exclusive; 24:00 ends at midnight; an end at or before "
+                                  "the start runs past midnight."})]
+
+
 class Window(Strict):
-    """When a promotion is active: from (inclusive) until (exclusive)."""
+    """When a promotion is active: from (inclusive) until (exclusive), and on which
+    days and hours of the week (in the ruleset's timezone; docs/semantics.md#schedules)."""
 
     from_: Moment | None = Field(default=None, alias="from")
     until: Moment | None = None
+    days: Annotated[tuple[Day, ...], _schedule_list(BAD_DAYS, check_days, str),
+                    SchemaStates(minItems=1, maxItems=7, uniqueItems=True)] | None = Field(
+        default=None, description="The days it is open (mon ... sun); every day when left "
+        "out.")
+    hours: Annotated[tuple[Hours, ...], _schedule_list(BAD_HOURS, check_ranges, parse_range),
+                     SchemaStates(minItems=1)] | None = Field(
+        default=None, description="The hours it is open each of those days, as "
+        "\"HH:MM-HH:MM\" ranges; the whole day when left out.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
                               defer_build=True)
@@ -76,6 +134,12 @@ class Window(Strict):
                              "({start})", until=self.until.isoformat(),
                              start=self.from_.isoformat(), field="until")
         return self
+
+    def schedule(self, zone: ZoneInfo) -> Schedule | None:
+        """The weekly schedule in ``zone``, or ``None`` when neither days nor hours are set."""
+        if self.days is None and self.hours is None:
+            return None
+        return Schedule.of(self.days, self.hours, zone)
 
 
 def _has_offset(moment: dt.date | dt.datetime) -> bool:

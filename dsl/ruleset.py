@@ -281,7 +281,7 @@ def validation_diagnostics(doc: Document, err: ValidationError,
         elif kind.startswith("PR"):
             code = kind
             message = item["msg"]
-            hint = _HINTS.get(kind)
+            hint = (item.get("ctx") or {}).get("hint") or _HINTS.get(kind)
         else:
             code = codes.invalid
             label = json_path(loc) if codes.json_paths else _label(loc)

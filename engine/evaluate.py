@@ -3,7 +3,7 @@
     Program.evaluate(cart)
       └ Evaluation.run(positions)         one pass, in evaluation order
           └ consider(promotion)
-              ├ _eligibility              coupon entered, window, ``when``, usage limits
+              ├ _eligibility              coupon entered, window, schedule, ``when``, limits
               ├ stacking_refusal          exclusive, group, coupons per order (stacking.py)
               └ _apply                    effect (effects.py), clamp, caps (caps.py), take
       then apply_max_discount (caps.py) and priced_result
@@ -159,6 +159,8 @@ class Evaluation:
             code = r.COUPON_EXPIRED if coupon else r.EXPIRED
             at, zone = self.at_text, self.program.ruleset.timezone
             return code, lambda: f"ended {cp.window[1]} ({zone}); evaluated at {at}"
+        if cp.schedule is not None and not cp.schedule.is_open(self.instant):
+            return r.OUTSIDE_SCHEDULE, lambda: self.outside_schedule(cp)
         if cp.when is not None and not cp.when(self.facts, None):
             code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
             node = promo.when.node if promo.when else None
@@ -176,6 +178,17 @@ class Evaluation:
             if refusal is not None:
                 return refusal
         return None
+
+    def outside_schedule(self, cp: CompiledPromotion) -> str:
+        """Why a scheduled promotion is closed now, and when it next opens."""
+        assert cp.schedule is not None
+        zone = self.program.ruleset.timezone
+        opening = cp.schedule.next_opening(self.instant, cp.closes)
+        written = f"open {cp.schedule.describe()} ({zone}); evaluated at {self.at_text}; "
+        if opening is None:
+            return written + f"it does not open again before its window ends {cp.window[1]}"
+        local = opening.astimezone(self.program.zone).isoformat(timespec="seconds")
+        return written + f"next opening {local} ({zone})"
 
     # effect, caps, application
     def _matching(self, selects: LineFilter | None) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from dsl.codes import CART_BAD_TIME, CART_CURRENCY
 from dsl.errors import Diagnostic
 from dsl.model import Promotion
 from dsl.ruleset import gc_paused
+from dsl.schedule import Schedule
 from dsl.values import YEARS, normalise_code
 
 from . import reasons as r
@@ -81,6 +82,7 @@ class CompiledPromotion:
     starts: dt.datetime | None  # as written, in the ruleset's timezone (for reasons)
     ends: dt.datetime | None
     is_coupon: bool  # read for every promotion of every cart: kept at hand
+    schedule: Schedule | None  # its days and hours, in the ruleset's timezone
     # the window as instants (UTC): moments in one zone compare by wall clock in
     # Python, which a daylight-saving change makes disagree with their order
     opens: dt.datetime | None = field(init=False)
@@ -94,9 +96,14 @@ class CompiledPromotion:
                                                   for m in (self.starts, self.ends)))
 
     def active(self, at: dt.datetime) -> bool:
-        """Whether the window contains instant ``at`` (a UTC datetime)."""
+        """Whether the window contains instant ``at`` (a UTC datetime); its schedule
+        is not looked at (``open_at`` does)."""
         return (self.opens is None or self.opens <= at) and \
             (self.closes is None or at < self.closes)
+
+    def open_at(self, at: dt.datetime) -> bool:
+        """Whether the window contains instant ``at`` and its schedule is open then."""
+        return self.active(at) and (self.schedule is None or self.schedule.is_open(at))
 
 
 def _instant(moment: dt.datetime | None) -> dt.datetime | None:
@@ -158,6 +165,7 @@ class Program:
                 starts=_moment(p.active.from_ if p.active else None, ruleset),
                 ends=_moment(p.active.until if p.active else None, ruleset),
                 is_coupon=p.is_coupon,
+                schedule=p.active.schedule(zone) if p.active else None,
             )
             for p in ordered
         )
@@ -194,11 +202,12 @@ class Program:
                 for p in self._positions(self.facts(cart, moment), moment, chosen)]
 
     def active_ids(self, at: dt.datetime) -> list[str]:
-        """Promotions whose window contains ``at`` (the active_promotions read model)."""
+        """Promotions whose window contains ``at`` and whose schedule is open then (the
+        active_promotions read model)."""
         local = _in_years(at)
         local = local if local.tzinfo is not None else local.replace(tzinfo=self.ruleset.zone)
         instant = local.astimezone(dt.UTC)
-        return [cp.id for cp in self.promotions if cp.active(instant)]
+        return [cp.id for cp in self.promotions if cp.open_at(instant)]
 
     # ------------------------------------------------------------ facts
 

@@ -9,6 +9,7 @@ NOT_ACTIVE_YET = "not_active_yet"
 EXPIRED = "expired"
 COUPON_NOT_ACTIVE_YET = "coupon_not_active_yet"
 COUPON_EXPIRED = "coupon_expired"
+OUTSIDE_SCHEDULE = "outside_schedule"
 CONDITIONS_NOT_MET = "conditions_not_met"
 COUPON_INELIGIBLE = "coupon_ineligible"
 NOTHING_TO_DISCOUNT = "nothing_to_discount"
@@ -29,6 +30,8 @@ REASONS: dict[str, str] = {
     EXPIRED: "the promotion's window has ended",
     COUPON_NOT_ACTIVE_YET: "the coupon's window has not started",
     COUPON_EXPIRED: "the coupon's window has ended",
+    OUTSIDE_SCHEDULE: "inside its window, but not on one of its days and hours (the reason "
+                      "names the next opening)",
     CONDITIONS_NOT_MET: "`when` was false (or no tier was reached)",
     COUPON_INELIGIBLE: "the coupon's `when` was false (or no tier was reached)",
     NOTHING_TO_DISCOUNT: "eligible, but its discount came to zero",

@@ -192,8 +192,10 @@ def explain_schema() -> dict[str, Any]:
                    "passed": flag}, "Only the code this cart entered is ever shown.")
     window = _obj({"starts": maybe_text, "ends": maybe_text, "at": text,
                    "starts_utc": maybe_text, "ends_utc": maybe_text, "at_utc": text,
-                   "passed": flag, "failed": _null({"enum": ["starts", "ends"]})},
-                  "from (inclusive) and until (exclusive), compared as instants.")
+                   "passed": flag, "failed": _null({"enum": ["starts", "ends", "schedule"]}),
+                   "schedule": maybe_text, "local": maybe_text, "next_opening": maybe_text},
+                  "from (inclusive) and until (exclusive), compared as instants; the "
+                  "schedule's days and hours, read at the local weekday and wall time.")
     limits = _obj({"declared": {"type": "object"}, "customer": text, "store": flag,
                    "queries": {"type": "array", "items": _obj({
                        "question": {"enum": ["refusal", "budget_left"]},

@@ -18,6 +18,8 @@ For each promotion (in evaluation order), ``PromotionTrace`` holds:
   typed and normalised (NFKC, case-folded, trimmed) — never a code it did not
   enter;
 - ``window``: its ``from`` and ``until`` and the instant priced, compared in UTC;
+  its schedule (days and hours), the local weekday and wall time read, and when
+  closed the next opening;
 - ``conditions``: every condition field, part by part (``ConditionTrace``);
 - ``limits``: the limits declared and what the usage store answered when asked;
 - ``stacking``: refused or not by what applied before it, and who caused it;
@@ -43,6 +45,7 @@ from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
 from dsl.effects import AmountOffEach, BuyGet, FixedPrice, PercentOff, Shipping, Tiers
 from dsl.errors import Diagnostic, InputError
 from dsl.expr.nodes import walk
+from dsl.expr.types import WEEKDAYS
 from dsl.model import Promotion
 
 from . import reasons as r
@@ -62,7 +65,8 @@ MAX_TRACE_VALUES = 500_000
 line of each effect.  A thousand lines and a large ruleset would make gigabytes; a
 trace that would hold more is refused (``PR314``), so name fewer promotions."""
 
-_WINDOW_CODES = (r.NOT_ACTIVE_YET, r.EXPIRED, r.COUPON_NOT_ACTIVE_YET, r.COUPON_EXPIRED)
+_WINDOW_CODES = (r.NOT_ACTIVE_YET, r.EXPIRED, r.COUPON_NOT_ACTIVE_YET, r.COUPON_EXPIRED,
+                 r.OUTSIDE_SCHEDULE)
 _WHEN_CODES = (r.CONDITIONS_NOT_MET, r.COUPON_INELIGIBLE)
 
 
@@ -119,12 +123,17 @@ class WindowCheck:
     ends_utc: str | None
     at_utc: str
     passed: bool
-    failed: str | None  # "starts" (not yet) | "ends" (over)
+    failed: str | None  # "starts" (not yet) | "ends" (over) | "schedule" (closed)
+    schedule: str | None  # its days and hours (``Schedule.describe``), when it has some
+    local: str | None  # the local weekday and wall time the schedule was read at
+    next_opening: str | None  # when closed: the next open instant, local (None: never)
 
     def to_dict(self) -> dict[str, Any]:
         return {"starts": self.starts, "ends": self.ends, "at": self.at,
                 "starts_utc": self.starts_utc, "ends_utc": self.ends_utc,
-                "at_utc": self.at_utc, "passed": self.passed, "failed": self.failed}
+                "at_utc": self.at_utc, "passed": self.passed, "failed": self.failed,
+                "schedule": self.schedule, "local": self.local,
+                "next_opening": self.next_opening}
 
 
 @dataclass(frozen=True)
@@ -371,8 +380,18 @@ def _window(run: Evaluation, cp: CompiledPromotion) -> WindowCheck:
     instant = run.instant
     failed = "starts" if cp.opens is not None and instant < cp.opens else \
         "ends" if cp.closes is not None and instant >= cp.closes else None
+    schedule, local, opening = cp.schedule, None, None
+    if schedule is not None:
+        wall = instant.astimezone(run.program.zone)
+        local = f"{WEEKDAYS[wall.weekday()]} {wall.time().isoformat()}"
+        if failed is None and not schedule.is_open(instant):
+            failed = "schedule"
+            found = schedule.next_opening(instant, cp.closes)
+            opening = None if found is None else \
+                found.astimezone(run.program.zone).isoformat(timespec="seconds")
     return WindowCheck(_iso(cp.starts), _iso(cp.ends), run.at_text, _iso(cp.opens),
-                       _iso(cp.closes), instant.isoformat(), failed is None, failed)
+                       _iso(cp.closes), instant.isoformat(), failed is None, failed,
+                       None if schedule is None else schedule.describe(), local, opening)
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

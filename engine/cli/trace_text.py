@@ -90,9 +90,17 @@ def _promotion(p: PromotionTrace) -> list[str]:
         bounds = (f"{w.starts} <= " if w.starts else "") + f"at {w.at}" + \
             (f" < {w.ends}" if w.ends else "")
         failed = {"starts": "  (not started yet)", "ends": "  (ended)"}.get(w.failed or "", "")
-        out.append(f"  {_mark(w.passed)} window    {bounds}{failed}")
+        out.append(f"  {_mark(w.failed not in ('starts', 'ends'))} window    {bounds}{failed}")
         out.append("                in UTC: " + (f"{w.starts_utc} <= " if w.starts_utc else "")
                    + f"{w.at_utc}" + (f" < {w.ends_utc}" if w.ends_utc else ""))
+    if w.schedule is not None:
+        closed = w.failed == "schedule"
+        mark = NO if closed else YES if w.passed else " "
+        out.append(f"  {mark} schedule  {w.schedule}; at {w.local} local"
+                   + ("  (closed)" if closed else ""))
+        if closed:
+            out.append("                next opening: " + (w.next_opening or
+                                                           "none before the window ends"))
     for condition in p.conditions:
         out.extend(_condition(condition))
     out.extend(_limits(p))

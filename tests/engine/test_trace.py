@@ -37,6 +37,7 @@ CARTS = sorted(ROOT.glob("rulesets/*/carts/*.yaml"))
 STEP_OF = {
     "coupon_not_entered": {"coupon"}, "not_active_yet": {"window"}, "expired": {"window"},
     "coupon_not_active_yet": {"window"}, "coupon_expired": {"window"},
+    "outside_schedule": {"window"},
     "conditions_not_met": {"when", "effect"}, "coupon_ineligible": {"when", "effect"},
     "limit_reached": {"limits"}, "budget_exhausted": {"limits", "caps"},
     "blocked_by_exclusive": {"stacking"}, "not_combinable": {"stacking"},
