@@ -65,8 +65,16 @@ AMOUNT_TOO_LARGE = _code("PR131", "an amount above the maximum (10^15 in the cur
 COUNT_OUT_OF_RANGE = _code("PR132", "a count above 10^9, or a priority beyond ±10^9")
 TOO_MANY_DECIMALS = _code("PR133", "a percentage or tier threshold with more than 6 decimals")
 MOMENT_OUT_OF_RANGE = _code("PR134", "a date or date-time outside the years 1900 to 9000")
-NAME_TOO_LONG = _code("PR135", "a name (200), description (10,000) or coupon code (100) longer "
-                               "than its limit of characters")
+NAME_TOO_LONG = _code("PR135", "a name (200), description (10,000), coupon code (100) or "
+                               "metadata value (200) longer than its limit of characters")
+COUPON_BATCH_FIELDS = _code("PR145", "coupon_batch with coupon or coupons, coupon_pattern "
+                                     "without coupon_batch, or two batch promotions whose "
+                                     "codes could be the same (one batch, overlapping "
+                                     "patterns)")
+BAD_COUPON_PATTERN = _code("PR146", "a coupon_pattern that cannot make unguessable codes: "
+                                    "fewer than 8 '#', characters other than '#', letters, "
+                                    "digits, '-', '_', '.', or too long; at generate time, "
+                                    "too few '#' for the count")
 
 # expressions: syntax
 EXPRESSION_SYNTAX = _code("PR150", "expression syntax error")

@@ -97,6 +97,9 @@ def result_schema() -> dict[str, Any]:
                        "description": "The code as entered (trimmed)."},
             "amount": _MONEY, "items": _MONEY, "shipping": _MONEY,
             "note": {"type": "string"},
+            "metadata": {"type": "object", "additionalProperties": {"type": "string"},
+                         "description": "The promotion's metadata (who funds it, the "
+                                        "campaign …), present when it has any."},
         },
     }
     rejected = {

@@ -358,7 +358,7 @@ def _entered(program: Program, cart: Cart) -> tuple[tuple[EnteredCode, ...],
     out: list[EnteredCode] = []
     by_promotion: dict[str, EnteredCode] = {}
     for code, raw in program._entered(cart).items():
-        promotion = program.codes.get(code)
+        promotion = program.promotion_of(code)
         found = EnteredCode(raw, code, promotion, refused.get(raw, "chosen"))
         if found.outcome == "chosen" and promotion is not None:
             assert chosen[promotion] == raw
