@@ -179,8 +179,8 @@ BAD_TEST_FILE = _code("PR510", "an invalid rule test file (structure, amounts, r
 TEST_TARGET_MISSING = _code("PR511", "a ruleset or cart named by a rule test does not exist")
 FORMAT_UNSAFE = _code("PR520", "promo fmt cannot format a file without changing what it loads "
                                "as or losing a comment: the file is left as it is")
-UNKNOWN_PROMOTION = _code("PR530", "promo explain: a promotion id that the ruleset does not "
-                                    "have")
+UNKNOWN_PROMOTION = _code("PR530", "promo explain, promo coupons: a promotion id that the "
+                                    "ruleset does not have")
 GIT_UNREADABLE = _code("PR535", "a ruleset given as REV:path that git cannot read (no git, "
                                  "not a repository, an unknown revision or path)")
 DASK_UNAVAILABLE = _code("PR536", "--dask: dask.distributed is not installed, or its scheduler "

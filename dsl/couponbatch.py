@@ -45,7 +45,7 @@ class CodePattern:
     @property
     def space(self) -> int:
         """How many different codes the pattern can write."""
-        return len(ALPHABET) ** self.slots
+        return int(len(ALPHABET) ** self.slots)
 
     @property
     def capacity(self) -> int:

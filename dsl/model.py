@@ -26,15 +26,15 @@ from pydantic import (
 from .codes import (
     BAD_COUPON_PATTERN,
     BAD_WINDOW,
-    COUPON_BATCH_FIELDS,
     CONDITIONS_TOO_LONG,
+    COUPON_BATCH_FIELDS,
     COUPON_FIELDS,
     INVALID_VALUE,
     TOO_MANY_PROMOTIONS,
 )
+from .couponbatch import CodePattern, default_pattern, pattern_problem
 from .currencies import MINOR_UNITS
 from .effects import _KIND_OF_CLASS, Effect
-from .couponbatch import CodePattern, default_pattern, pattern_problem
 from .fields import MAX_COUNT, Count, Description, Metadata, Name, Strict, at_most
 from .loader import Cap, Caps, SourceFile
 from .schema import SchemaStates
@@ -142,13 +142,13 @@ class Promotion(Strict):
         default=None, description="How the batch's codes are written: each '#' one generated "
         "character (digits and capitals without 0, O, 1, I, L), the rest as written; at "
         "least 8 '#'. Default: <coupon_batch>-####-####.")
-    metadata: Metadata | None = None
     when: CartCondition | None = None
     target: ItemCondition | None = None
     effect: Effect
     limits: Limits | None = None
     exclusive: StrictBool = False
     group: Identifier | None = None
+    metadata: Metadata | None = None
 
     @model_validator(mode="after")
     def _coupon_fields(self) -> Promotion:

@@ -235,6 +235,8 @@ def explain_schema() -> dict[str, Any]:
                                 "caps", "max_discount", "applied"]},
         "outcome": {"enum": ["applied", "rejected"]}, "amount": maybe_money,
         "code": _null({"enum": sorted(REASONS)}), "reason": maybe_text})
+    promotion["properties"]["metadata"] = {  # (optional: only of an applied promotion)
+        "type": "object", "additionalProperties": {"type": "string"}}
     entered = _obj({"entered": text, "normalised": text, "promotion": maybe_text,
                     "outcome": {"enum": ["chosen", "coupon_unknown", "coupon_redundant"]}})
     return {

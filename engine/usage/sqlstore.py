@@ -22,17 +22,17 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Self, TypeVar
 
 from dsl import Ruleset
+from dsl.couponbatch import CodePattern
 
 from ..money import from_minor, to_minor
 from ..result import Result
-from dsl.couponbatch import CodePattern
-
 from . import batches, reads, tally
 from . import events as ev
 from . import idempotency as idem
@@ -159,8 +159,9 @@ class SQLStore(abc.ABC):
         units = ruleset.minor_units
         uses = [(u.promotion, u.coupon, int(to_minor(u.amount, units))) for u in uses_of(result)]
         promotions = {p.id: p for p in ruleset.promotions}
-        metadata = {p: promotions[p].metadata for p, _, _ in uses
-                    if p in promotions and promotions[p].metadata}
+        metadata: dict[str, dict[str, str]] = {
+            p: found for p, _, _ in uses
+            if p in promotions and (found := promotions[p].metadata or {})}
         head = Head(order_ref, ruleset.ruleset, ruleset.currency, units, result.customer,
                     "reserved", now + ttl, fingerprint(ruleset.ruleset, result, units))
 
@@ -372,7 +373,8 @@ class SQLStore(abc.ABC):
         while have < target:  # a code drawn twice (or already held) is drawn again
             for start in range(0, target - have, batches.CHUNK):
                 codes = batches.draw(pattern, min(batches.CHUNK, target - have - start))
-                self._atomic(lambda tx, codes=codes: batches.insert(tx, batch, codes, created))
+                self._atomic(functools.partial(batches.insert, batch=batch, codes=codes,
+                                               created_at=created))
             have = sum(self.batch_status(batch).values())
         return have
 

@@ -39,6 +39,8 @@ from . import (
     PR218_confusable_coupon_code,
     PR219_invariant_broken,
     PR220_invariant_unproven,
+    PR230_batch_per_coupon_limit,
+    PR231_batch_without_per_customer_limit,
 )
 
 MODULES: tuple[ModuleType, ...] = (
@@ -62,6 +64,8 @@ MODULES: tuple[ModuleType, ...] = (
     PR218_confusable_coupon_code,
     PR219_invariant_broken,
     PR220_invariant_unproven,
+    PR230_batch_per_coupon_limit,
+    PR231_batch_without_per_customer_limit,
 )
 
 RETIRED: dict[str, str] = {
