@@ -128,7 +128,7 @@ def export(tx: Tx, batch: str, state: str | None,
     if state is not None:
         sql += " AND state = ?"
         params.append(state)
-    cursor: Any = tx.execute(sql + " ORDER BY code", params)
+    cursor = tx.execute(sql + " ORDER BY code", params)
     written = 0
     while rows := cursor.fetchmany(CHUNK):
         write([(code, found) for code, found in rows])
