@@ -36,7 +36,7 @@ YEN = make_ruleset("""\
   effect: { percent_off: 15 }
 """, currency="JPY")
 PATTERN = VIP.promotions[0].batch_pattern
-SHAPE = re.compile(r"^SPRING-[%s]{4}-[%s]{4}$" % (ALPHABET, ALPHABET))
+SHAPE = re.compile(f"^SPRING-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}$")
 
 
 def codes(store: UsageStore, state: str | None = None) -> list[tuple[str, str]]:
@@ -187,3 +187,61 @@ def test_events_carry_the_metadata_of_the_promotion(store: UsageStore) -> None:
                for e in vip)
     assert all("metadata" not in e for e in events if e["promotion"] == "auto5")
     assert {e["amount"] for e in vip} == {"15.00"}
+
+
+def schema_3_store(location: str) -> None:
+    """A store as schema 3 left it: alice's order o1 holds auto5 (no batch codes, no
+    metadata column)."""
+    reservation = ("o1", "store-test", "USD", 2, "alice", "reserved", "v2:x")
+    if "://" in location:
+        import psycopg
+
+        from engine.usage import pgschema
+
+        with psycopg.connect(location) as conn:
+            pgschema.prepare(conn, location, readonly=False, create=True, upto=3)
+            conn.execute("INSERT INTO reservations VALUES (%s, %s, %s, %s, %s, %s, %s, now(), "
+                         "now() + interval '15 minutes', NULL)", reservation)
+            conn.execute("INSERT INTO uses VALUES ('o1', 'auto5', NULL, 'alice', 500)")
+            conn.execute("INSERT INTO counters (scope, key, used) VALUES ('uses', 'auto5', 1), "
+                         "('per_customer', 'auto5' || chr(31) || 'alice', 1), "
+                         "('budget', 'auto5', 500)")
+            conn.commit()
+        return
+    import sqlite3
+
+    import sqlite_utils
+
+    from engine.usage import sqlite as sqlite_backend
+
+    conn = sqlite3.connect(location)
+    for migration in sqlite_backend.MIGRATIONS[:3]:
+        migration(sqlite_utils.Database(conn))
+    conn.execute("INSERT INTO reservations VALUES (?, ?, ?, ?, ?, ?, ?, "
+                 "'2026-03-01T12:00:00.000000+00:00', '2026-03-01T12:15:00.000000+00:00', "
+                 "NULL)", reservation)
+    conn.execute("INSERT INTO uses VALUES ('o1', 'auto5', NULL, 'alice', 500)")
+    conn.executemany("INSERT INTO counters (scope, key, used) VALUES (?, ?, ?)",
+                     [("uses", "auto5", 1), ("per_customer", "auto5\x1falice", 1),
+                      ("budget", "auto5", 500)])
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+
+
+def test_a_schema_3_store_gains_batches_and_keeps_its_orders(location: str) -> None:
+    from engine.usage import open_store
+
+    schema_3_store(location)
+    with open_store(location) as store:
+        assert store.reservation("o1").state == "reserved"
+        store.release("o1", now=NOW)  # its events read the metadata column: empty
+        released = store.events()
+        assert [e["event"] for e in released] == ["promotion_released"]
+        assert "metadata" not in released[0]
+        assert store.reconcile() == []
+        assert PATTERN is not None
+        store.generate_codes("SPRING-VIP", PATTERN, 2, now=NOW)
+        code = codes(store)[0][0]
+        checkout(store, "o2", code, customer="bob")
+        assert store.batch_status("SPRING-VIP") == {"unused": 1, "reserved": 1, "used": 0}
