@@ -25,18 +25,21 @@ from pydantic import (
 )
 
 from .codes import (
+    BAD_COUPON_PATTERN,
     BAD_DAYS,
     BAD_HOURS,
     BAD_WINDOW,
     CONDITIONS_TOO_LONG,
+    COUPON_BATCH_FIELDS,
     COUPON_FIELDS,
     INVALID_VALUE,
     TOO_MANY_PROMOTIONS,
 )
+from .couponbatch import CodePattern, default_pattern, pattern_problem
 from .currencies import MINOR_UNITS
 from .effects import _KIND_OF_CLASS, Effect
 from .expr.types import WEEKDAYS
-from .fields import MAX_COUNT, Count, Description, Name, Strict, at_most
+from .fields import MAX_COUNT, Count, Description, Metadata, Name, Strict, at_most
 from .loader import Cap, Caps, SourceFile
 from .schedule import (
     RANGE_PATTERN,
@@ -196,18 +199,37 @@ class Promotion(Strict):
     active: Window | None = None
     coupon: CouponCode | None = None
     coupons: Annotated[tuple[CouponCode, ...], Field(min_length=1)] | None = None
+    coupon_batch: Identifier | None = Field(
+        default=None, description="The batch of single-use codes generated into the usage "
+        "store (`promo coupons generate`) that this promotion takes, instead of coupon/coupons.")
+    coupon_pattern: str | None = Field(
+        default=None, description="How the batch's codes are written: each '#' one generated "
+        "character (digits and capitals without 0, O, 1, I, L), the rest as written; at "
+        "least 8 '#'. Default: <coupon_batch>-####-####.")
     when: CartCondition | None = None
     target: ItemCondition | None = None
     effect: Effect
     limits: Limits | None = None
     exclusive: StrictBool = False
     group: Identifier | None = None
+    metadata: Metadata | None = None
 
     @model_validator(mode="after")
     def _coupon_fields(self) -> Promotion:
         if self.coupon is not None and self.coupons is not None:
             raise custom_error(COUPON_FIELDS, "use 'coupon' or 'coupons', not both")
-        if self.limits and self.limits.per_coupon and not self.codes:
+        if self.coupon_batch is not None and self.codes:
+            raise custom_error(COUPON_BATCH_FIELDS, "a promotion takes codes of its "
+                               "coupon_batch or the codes in coupon/coupons, not both",
+                               field="coupon_batch")
+        if self.coupon_pattern is not None:
+            if self.coupon_batch is None:
+                raise custom_error(COUPON_BATCH_FIELDS, "coupon_pattern needs a coupon_batch",
+                                   field="coupon_pattern")
+            problem = pattern_problem(self.coupon_pattern)
+            if problem is not None:
+                raise custom_error(BAD_COUPON_PATTERN, problem, field="coupon_pattern")
+        if self.limits and self.limits.per_coupon and not self.is_coupon:
             raise custom_error(COUPON_FIELDS, "limits.per_coupon needs a coupon on the promotion")
         return self
 
@@ -219,7 +241,15 @@ class Promotion(Strict):
 
     @property
     def is_coupon(self) -> bool:
-        return bool(self.codes)
+        """Whether the promotion needs a code entered: one of its own, or one of its batch."""
+        return bool(self.codes) or self.coupon_batch is not None
+
+    @functools.cached_property
+    def batch_pattern(self) -> CodePattern | None:
+        """The pattern of the batch's codes (``None`` without a ``coupon_batch``)."""
+        if self.coupon_batch is None:
+            return None
+        return CodePattern(self.coupon_pattern or default_pattern(self.coupon_batch))
 
     @property
     def get_target(self) -> Condition | None:

@@ -177,6 +177,11 @@ class Evaluation:
             refusal = self.usage.refusal(promo, self.cart.customer.id, coupon)
             if refusal is not None:
                 return refusal
+        elif promo.coupon_batch is not None:
+            # a batch code is valid once, and only the store knows which were generated
+            # and which are used: without it the code is not taken on trust
+            return r.COUPON_UNVERIFIED, (f"codes of the batch {promo.coupon_batch} are checked "
+                                         "against the usage store; priced without one")
         return None
 
     def outside_schedule(self, cp: CompiledPromotion) -> str:
@@ -364,7 +369,8 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
         "promotion": entry.compiled.id, "name": entry.compiled.promotion.name,
         "coupon": entry.coupon, "amount": entry.amount,
         "items": sum((v for k, v in entry.parts.items() if k is not SHIPPING), zero),
-        "shipping": entry.parts.get(SHIPPING, zero), "note": entry.note})
+        "shipping": entry.parts.get(SHIPPING, zero), "note": entry.note,
+        "metadata": entry.compiled.promotion.metadata or None})
         for entry in state.applied)
     shipping = None
     if cart.shipping is not None:

@@ -177,6 +177,10 @@ class Program:
         for p in ordered:
             for code in p.codes:
                 self.codes.setdefault(code, p.id)
+        # batch promotions: their codes live in the usage store; a code finds its
+        # promotion by the batch's pattern (patterns do not overlap: PR145)
+        self.batches = tuple((p.batch_pattern, p.id) for p in ordered
+                             if p.batch_pattern is not None)
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
 
@@ -275,7 +279,7 @@ class Program:
         chosen: dict[str, str] = {}
         unmatched = []
         for code, raw in self._entered(cart).items():
-            promotion = self.codes.get(code)
+            promotion = self.promotion_of(code)
             if promotion is None:
                 unmatched.append(Rejected(None, raw, r.COUPON_UNKNOWN,
                                           f"no promotion has the code {raw}"))
@@ -286,6 +290,14 @@ class Program:
             else:
                 chosen[promotion] = raw
         return chosen, unmatched
+
+    def promotion_of(self, code: str) -> str | None:
+        """The promotion a normalised code is for: the one listing it, else the batch
+        promotion whose pattern it is written in (``None``: no promotion)."""
+        found = self.codes.get(code)
+        if found is None and self.batches:
+            found = next((pid for pattern, pid in self.batches if pattern.matches(code)), None)
+        return found
 
     def _positions(self, facts: Facts, moment: dt.datetime,
                    chosen: dict[str, str]) -> Sequence[int]:

@@ -261,6 +261,7 @@ class Applied:
     items: Decimal
     shipping: Decimal
     note: str | None = None
+    metadata: dict[str, str] | None = None  # the promotion's, when it has any
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -273,12 +274,18 @@ class Applied:
         }
         if self.note:
             data["note"] = self.note
+        if self.metadata:
+            data["metadata"] = dict(self.metadata)
         return data
 
     def _json(self, pad: str) -> str:
         """``to_dict`` as ``to_json`` writes it."""
         inner = pad + "  "
         note = f',\n{inner}"note": {_text(self.note)}' if self.note else ""
+        if self.metadata:
+            entries = ",\n".join(f'{inner}  {_text(key)}: {_text(value)}'
+                                  for key, value in self.metadata.items())
+            note += f',\n{inner}"metadata": {{\n{entries}\n{inner}}}'
         return (f'{{\n{inner}"promotion": {_text(self.promotion)},\n'
                 f'{inner}"name": {_or_null(self.name)},\n'
                 f'{inner}"coupon": {_or_null(self.coupon)},\n'

@@ -97,6 +97,9 @@ def result_schema() -> dict[str, Any]:
                        "description": "The code as entered (trimmed)."},
             "amount": _MONEY, "items": _MONEY, "shipping": _MONEY,
             "note": {"type": "string"},
+            "metadata": {"type": "object", "additionalProperties": {"type": "string"},
+                         "description": "The promotion's metadata (who funds it, the "
+                                        "campaign …), present when it has any."},
         },
     }
     rejected = {
@@ -234,6 +237,8 @@ def explain_schema() -> dict[str, Any]:
                                 "caps", "max_discount", "applied"]},
         "outcome": {"enum": ["applied", "rejected"]}, "amount": maybe_money,
         "code": _null({"enum": sorted(REASONS)}), "reason": maybe_text})
+    promotion["properties"]["metadata"] = {  # (optional: only of an applied promotion)
+        "type": "object", "additionalProperties": {"type": "string"}}
     entered = _obj({"entered": text, "normalised": text, "promotion": maybe_text,
                     "outcome": {"enum": ["chosen", "coupon_unknown", "coupon_redundant"]}})
     return {

@@ -238,9 +238,10 @@ class PromotionTrace:
     amount: str | None  # applied: what it took
     code: str | None  # rejected: the reason code
     reason: str | None
+    metadata: dict[str, str] | None = None  # of a promotion that applied, as in the result
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "priority": self.priority,
+        data = {"id": self.id, "name": self.name, "priority": self.priority,
                 "order": self.order, "kind": self.kind, "coupon": self.coupon.to_dict(),
                 "window": self.window.to_dict(),
                 "conditions": [c.to_dict() for c in self.conditions],
@@ -248,6 +249,9 @@ class PromotionTrace:
                 "effect": None if self.effect is None else self.effect.to_dict(),
                 "decided_by": self.decided_by, "outcome": self.outcome,
                 "amount": self.amount, "code": self.code, "reason": self.reason}
+        if self.metadata:
+            data["metadata"] = dict(self.metadata)
+        return data
 
 
 @dataclass(frozen=True)
@@ -367,7 +371,7 @@ def _entered(program: Program, cart: Cart) -> tuple[tuple[EnteredCode, ...],
     out: list[EnteredCode] = []
     by_promotion: dict[str, EnteredCode] = {}
     for code, raw in program._entered(cart).items():
-        promotion = program.codes.get(code)
+        promotion = program.promotion_of(code)
         found = EnteredCode(raw, code, promotion, refused.get(raw, "chosen"))
         if found.outcome == "chosen" and promotion is not None:
             assert chosen[promotion] == raw
@@ -442,7 +446,8 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
         coupon, _window(run, cp), promotion_conditions(run.program, promo, run.facts), limits,
         stacking, effect, decided, "applied" if applied is not None else "rejected",
         _money(applied.amount) if applied is not None else None,
-        rejection.code if rejection else None, rejection.reason if rejection else None)
+        rejection.code if rejection else None, rejection.reason if rejection else None,
+        promo.metadata if applied is not None else None)
 
 
 def _per_unit(promo: Promotion, parts: Parts) -> tuple[str, Decimal] | None:

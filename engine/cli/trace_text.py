@@ -75,6 +75,8 @@ def _promotion(p: PromotionTrace) -> list[str]:
     else:
         head = f"{NO} {p.id}  rejected at {p.decided_by}: {p.code}: {p.reason}"
     out = [head + f"  (priority {p.priority}, {p.kind})"]
+    if p.metadata:
+        out.append("    metadata: " + ", ".join(f"{k}={v}" for k, v in p.metadata.items()))
     coupon = p.coupon
     if not coupon.needs_code:
         out.append(f"  {YES} coupon    none needed")

@@ -3,7 +3,8 @@
 Like ``opa test --coverage``, but in the ruleset's own terms.  Per ruleset:
 
 * **promotions**: each promotion applied (its effect gave a discount) by at least
-  one test, and rejected by at least one test;
+  one test — but a ``coupon_batch`` promotion, which a dry run never applies — and
+  rejected by at least one test;
 * **conditions**: each part of each condition (``when``, ``target``,
   ``effect.get_target``) that the language reads as true or false — the whole
   condition, each side of ``and``/``or``, the operand of ``not``, each
@@ -212,7 +213,9 @@ def _checks(ruleset: Ruleset, name: str) -> dict[tuple[str, ...], Check]:
     groups: dict[str, Span] = {}
     for i, p in enumerate(ruleset.promotions):
         at = where("promotions", i, "id")
-        checks[("applied", p.id)] = Check("promotions", p.id, "never applied", at)
+        if p.coupon_batch is None:  # (a batch code is checked by the store: a dry run,
+            # as a rule test is, never applies it — coupon_unverified)
+            checks[("applied", p.id)] = Check("promotions", p.id, "never applied", at)
         checks[("rejected", p.id)] = Check("promotions", p.id, "never rejected", at)
         if isinstance(p.effect, Tiers):
             for j, step in enumerate(p.effect.tiers.steps):
