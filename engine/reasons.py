@@ -20,6 +20,7 @@ NOT_COMBINABLE_WITH_COUPON = "not_combinable_with_coupon"
 CAP_REACHED = "cap_reached"
 LIMIT_REACHED = "limit_reached"
 BUDGET_EXHAUSTED = "budget_exhausted"
+NOT_BEST_DEAL = "not_best_deal"
 
 REASONS: dict[str, str] = {
     COUPON_NOT_ENTERED: "a coupon promotion whose code was not entered",
@@ -41,4 +42,6 @@ REASONS: dict[str, str] = {
     CAP_REACHED: "cut to zero by the ruleset's max_discount",
     LIMIT_REACHED: "a usage limit is reached (uses, per customer or per coupon)",
     BUDGET_EXHAUSTED: "the promotion's discount budget is spent",
+    NOT_BEST_DEAL: "stacking.mode: best_deal, and a set without it gives the larger "
+                   "discount (or wins the tie in priority order)",
 }

@@ -152,6 +152,14 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, Any], Any]] = {
         limits: { budget: "100.00" }
         effect: { percent_off: 10 }
     """, {}, {}, FakeUsage(budgets={"p": Decimal("0.00")})),
+    "not_best_deal": ("""
+      - id: p
+        priority: 10
+        exclusive: true
+        effect: { percent_off: 10 }
+      - id: x
+        effect: { amount_off: "6.00" }
+    """, {"mode": "best_deal"}, {}, None),
 }
 
 LINES = [("a", "30.00", 1, {"category": "shirts"}), ("b", "20.00", 1, {"category": "socks"})]
