@@ -222,9 +222,10 @@ class Search:
     def improve(self) -> Found | None:
         """Local improvement: a set is the priority pass over the candidates not left
         out; from the best set found so far (else the priority pass, or for a forced
-        promotion the priority pass without what refuses it), leave out one more
-        applied promotion or take back one left out, while that gives a better set,
-        within ``SEARCH_STEPS`` more steps."""
+        promotion the priority pass without what refuses it), try leaving out only one
+        applied promotion, leaving out one more, or taking back one left out, and move
+        to the first that gives a better set, while one does, within ``SEARCH_STEPS``
+        more steps."""
         self.steps, self.work = 0, self.searcher.work
         every = frozenset(c.position for c in self.candidates)
         if self.best is None and self.forced is not None:
@@ -240,8 +241,10 @@ class Search:
             if current is None:
                 return self.best
             while True:
-                for neighbour in [out | {q} for q in current.positions if q != self.forced] \
-                        + [out - {e} for e in sorted(out)]:
+                kept = [q for q in current.positions if q != self.forced]
+                neighbours = [frozenset({q}) for q in kept] + [out | {q} for q in kept] \
+                    + [out - {e} for e in sorted(out)]
+                for neighbour in dict.fromkeys(n for n in neighbours if n != out):
                     found = self._pass(neighbour)
                     if found is not None and better(found.value, found.positions, current):
                         out, current = neighbour, found

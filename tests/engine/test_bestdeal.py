@@ -248,3 +248,21 @@ def test_a_promotion_the_usage_store_refuses_is_not_a_candidate(
     assert out.applied() == {"a-solo": "20.00"}
     assert out.rejected() == {"b-pct": "limit_reached", "c-ten": "not_best_deal"}
     assert out["best_deal"]["candidates"] == 2
+
+
+def test_a_search_out_of_steps_falls_back_and_says_so(ruleset: Factory, cart: Factory,
+                                                      price: Factory,
+                                                      monkeypatch: Any) -> None:
+    import engine.bestdeal
+
+    monkeypatch.setattr(engine.bestdeal, "SEARCH_STEPS", 4)
+    out = price(ruleset(EXCLUSIVE_OR_TWO, base="original", mode="best_deal"),
+                cart([("x", "100.00")]))
+    assert out["best_deal"]["method"] == "fallback"
+    assert out["best_deal"]["fallback"] == "the exact search took its 4 steps"
+    # the exact search had found {a-solo} (20.00); the fallback leaves out a-solo
+    # alone and the priority pass over the others gives {b-pct, c-ten} (25.00)
+    assert out.applied() == {"b-pct": "15.00", "c-ten": "10.00"}
+    assert out.reason("a-solo") == (
+        "the best deal is {b-pct, c-ten}, giving 25.00; the best set found with this "
+        "promotion is {a-solo}, giving 20.00")

@@ -99,6 +99,10 @@ def test_best_deal_is_the_best_allowed_set(scenario: tuple[Ruleset, Cart]) -> No
     value, applied = brute_force(ruleset, cart)
     order = Program(ruleset).order
     assert result.total_discount == result.best_deal.amount == value
+    # the priority pass applies one of the allowed sets: never more than the best
+    priority = ruleset.model_copy(update={"stacking": ruleset.stacking.model_copy(
+        update={"mode": "priority"})})
+    assert evaluate(priority, cart).total_discount <= value
     assert tuple(order[p] for p in result.best_deal.chosen) == applied
     # every eligible promotion left out says why, with the amounts compared
     for rejected in result.rejected:
