@@ -285,6 +285,11 @@ class MaxDiscount(Strict):
         return self
 
 
+BEST_DEAL_EXACT_UP_TO = 20
+"""Candidates (eligible promotions that move money on their own) up to which
+``mode: best_deal`` searches every allowed set (engine/bestdeal.py; lint PR221)."""
+
+
 class Stacking(Strict):
     """How promotions combine. Required, and every switch is explicit."""
 
@@ -294,6 +299,11 @@ class Stacking(Strict):
     coupon_with_automatic: StrictBool
     base: Literal["original", "discounted"]
     max_discount: MaxDiscount | None = None
+    mode: Literal["priority", "best_deal"] = Field(
+        default="priority", description="priority: each promotion in priority order applies "
+        "if the stacking rules let it; best_deal: among the sets of eligible promotions the "
+        "stacking rules allow, the one with the largest total discount applies "
+        "(docs/semantics.md#best-deal).")
 
 class Invariants(Strict):
     """Promises the ruleset keeps for every cart, checked by ``promo lint`` and

@@ -35,6 +35,7 @@ from .result import (
     Applied as AppliedEntry,
 )
 from .result import (
+    BestDeal,
     LineDiscount,
     PricedLines,
     PricedShipping,
@@ -53,6 +54,7 @@ from .stacking import (
 )
 
 if TYPE_CHECKING:
+    from .bestdeal import Decision
     from .program import CompiledPromotion, Program, UsageView
 
 
@@ -107,6 +109,7 @@ class Evaluation:
         self._originals_by_id: dict[str, BaseLine] = {}
         self._latest: dict[str, BaseLine] = {}
         self.stacking = program.ruleset.stacking
+        self.deal: Decision | None = None  # stacking.mode: best_deal: the set chosen
 
     def _original(self, line: dict[str, Any]) -> BaseLine:
         """A line as effects see it while no promotion has taken from it (made once)."""
@@ -136,8 +139,11 @@ class Evaluation:
 
     def consider(self, compiled: CompiledPromotion, position: int, state: PassState) -> None:
         coupon = self.chosen.get(compiled.id)
-        refusal = self._eligibility(compiled, coupon) or \
-            stacking_refusal(compiled, state, self.stacking)
+        refusal = self._eligibility(compiled, coupon)
+        if refusal is None and self.deal is not None and position not in self.deal.chosen:
+            state.rejected[compiled.id] = self.deal.rejection(compiled, position, coupon)
+            return
+        refusal = refusal or stacking_refusal(compiled, state, self.stacking)
         if refusal is not None:
             code, sentence = refusal  # the sentence may be written only when read
             state.rejected[compiled.id] = (compiled.id, coupon, code, sentence)
@@ -357,7 +363,8 @@ class Evaluation:
 
 
 def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
-                  state: PassState, rejected: Rejections) -> Result:
+                  state: PassState, rejected: Rejections,
+                  best_deal: BestDeal | None = None) -> Result:
     """The result of a pass: every line and the shipping priced, what applied.
 
     The lines' amounts are their facts' (already quantized); their discounts are
@@ -384,4 +391,4 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
         "currency": program.ruleset.currency, "at": at,
         "lines": PricedLines(facts.lines, parts), "shipping": shipping, "applied": applied,
         "rejected": rejected, "capped": tuple(state.capped), "customer": cart.customer.id,
-        "zero": zero})
+        "zero": zero, "best_deal": best_deal})

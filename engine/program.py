@@ -26,6 +26,7 @@ from dsl.schedule import Schedule
 from dsl.values import YEARS, normalise_code
 
 from . import reasons as r
+from .bestdeal import Decision, Searcher
 from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import Compiled, LineFilter, compile_all
@@ -239,7 +240,13 @@ class Program:
                          Bounds(MAX_APPLIED, MAX_WORK))  # (read now: tests change them)
         positions = self._positions(facts, moment, chosen)
         outcome = None
-        if not self.ruleset.stacking.coupon_with_automatic and chosen:
+        decision = None
+        if self.ruleset.stacking.mode == "best_deal":
+            decision = run.deal = Decision(Searcher(self, cart, facts, moment, chosen, usage),
+                                           positions)
+            outcome = run.run(positions, coupons_only=False)
+            decision.check(outcome)
+        elif not self.ruleset.stacking.coupon_with_automatic and chosen:
             # The customer's explicit choice wins: if a coupon applies on its own,
             # automatic promotions are rejected; otherwise they run as usual.
             coupons_first = run.run(positions, coupons_only=True)
@@ -266,7 +273,8 @@ class Program:
         rejected = Rejections(rejections)
         if usage is not None or self.check_index:
             len(rejected)
-        return priced_result(self, cart, facts, run.at_text, outcome, rejected)
+        return priced_result(self, cart, facts, run.at_text, outcome, rejected,
+                             None if decision is None else decision.summary())
 
     def _moment(self, cart: Cart, at: dt.datetime | None) -> dt.datetime:
         """When the cart is priced: ``at``, else the cart's, else now."""

@@ -23,6 +23,7 @@ LIMIT_REACHED = "limit_reached"
 BUDGET_EXHAUSTED = "budget_exhausted"
 COUPON_UNVERIFIED = "coupon_unverified"
 COUPON_USED = "coupon_used"
+NOT_BEST_DEAL = "not_best_deal"
 
 REASONS: dict[str, str] = {
     COUPON_NOT_ENTERED: "a coupon promotion whose code was not entered",
@@ -50,4 +51,6 @@ REASONS: dict[str, str] = {
                        "codes are checked against the store",
     COUPON_USED: "a single-use code of a coupon batch already used, or held by another "
                  "checkout",
+    NOT_BEST_DEAL: "stacking.mode: best_deal, and a set without it gives the larger "
+                   "discount (or wins the tie in priority order)",
 }

@@ -366,6 +366,33 @@ class Cap:
 
 
 @dataclass(frozen=True)
+class BestDeal:
+    """How ``stacking.mode: best_deal`` chose the promotions that applied
+    (docs/semantics.md#best-deal)."""
+
+    method: str  # "exact" (branch and bound) | "fallback" (local improvement)
+    candidates: int  # eligible promotions that move money on their own
+    sets: int  # sets of promotions priced
+    chosen: tuple[str, ...]  # in evaluation order
+    amount: Decimal  # the chosen set's total discount, after max_discount
+    fallback: str | None = None  # why the search was not exact
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "candidates": self.candidates, "sets": self.sets,
+                "chosen": list(self.chosen), "amount": _money(self.amount),
+                "fallback": self.fallback}
+
+    def _json(self, pad: str) -> str:
+        """``to_dict`` as ``to_json`` writes it."""
+        inner = pad + "  "
+        chosen = _json_list([f"{inner}  {_text(c)}" for c in self.chosen], inner)
+        return (f'{{\n{inner}"method": {_text(self.method)},\n'
+                f'{inner}"candidates": {self.candidates},\n{inner}"sets": {self.sets},\n'
+                f'{inner}"chosen": {chosen},\n{inner}"amount": "{_money(self.amount)}",\n'
+                f'{inner}"fallback": {_or_null(self.fallback)}\n{pad}}}')
+
+
+@dataclass(frozen=True)
 class Result:
     """Priced lines, totals, and every promotion's fate."""
 
@@ -380,6 +407,7 @@ class Result:
     capped: tuple[Cap, ...] = field(default=())
     customer: str = ""
     zero: Decimal = Decimal(0)  # zero with the currency's minor units, e.g. 0.00
+    best_deal: BestDeal | None = None  # with stacking.mode: best_deal only
 
     @property
     def subtotal(self) -> Decimal:
@@ -406,7 +434,7 @@ class Result:
         return next((r for r in self.rejected if r.promotion == promotion), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "ruleset": self.ruleset,
             "cart": self.cart,
             "currency": self.currency,
@@ -420,6 +448,9 @@ class Result:
             "rejected": [r.to_dict() for r in self.rejected],
             "capped": [c.to_dict() for c in self.capped],
         }
+        if self.best_deal is not None:
+            data["best_deal"] = self.best_deal.to_dict()
+        return data
 
     def to_json(self) -> str:
         """Stable JSON: same input, same bytes (those of ``json.dumps(self.to_dict(),
@@ -441,6 +472,8 @@ class Result:
             shipping_discount = self.shipping.discount
             shipping_final = self.shipping.price - shipping_discount
             shipping = self.shipping._json("  ", shipping_discount)
+        best_deal = "" if self.best_deal is None else \
+            f',\n  "best_deal": {self.best_deal._json("  ")}'
         return (f'{{\n  "ruleset": {_text(self.ruleset)},\n  "cart": {_text(self.cart)},\n'
                 f'  "currency": {_text(self.currency)},\n  "at": {_text(self.at)},\n'
                 f'  "subtotal": "{_money(subtotal)}",\n'
@@ -450,5 +483,5 @@ class Result:
                 f'  "shipping": {shipping},\n'
                 f'  "applied": {_json_items(self.applied)},\n'
                 f'  "rejected": {_json_items(self.rejected)},\n'
-                f'  "capped": {_json_items(self.capped)}\n'
+                f'  "capped": {_json_items(self.capped)}{best_deal}\n'
                 "}\n")

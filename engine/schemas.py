@@ -138,6 +138,31 @@ def result_schema() -> dict[str, Any]:
             "applied": {"type": "array", "items": applied},
             "rejected": {"type": "array", "items": rejected},
             "capped": {"type": "array", "items": capped},
+            "best_deal": _best_deal(),
+        },
+    }
+
+
+def _best_deal() -> dict[str, Any]:
+    """The result's ``best_deal`` (``engine.result.BestDeal``); the trace holds it too."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "With stacking.mode: best_deal only: how the promotions that "
+                       "applied were chosen (docs/semantics.md#best-deal).",
+        "required": ["method", "candidates", "sets", "chosen", "amount", "fallback"],
+        "properties": {
+            "method": {"enum": ["exact", "fallback"]},
+            "candidates": {"type": "integer", "minimum": 0,
+                           "description": "Eligible promotions that move money on their "
+                                          "own."},
+            "sets": {"type": "integer", "minimum": 0, "description": "Sets priced."},
+            "chosen": {"type": "array", "items": {"type": "string"},
+                       "description": "The chosen set, in evaluation order (a member cut "
+                                      "to zero by max_discount is in rejected)."},
+            "amount": _MONEY,
+            "fallback": {"type": ["string", "null"],
+                         "description": "Why the search was not exact."},
         },
     }
 
@@ -233,27 +258,29 @@ def explain_schema() -> dict[str, Any]:
         "kind": {"enum": ["coupon", "automatic"]}, "coupon": coupon, "window": window,
         "conditions": {"type": "array", "items": {"$ref": "#/$defs/TraceCondition"}},
         "limits": limits, "stacking": stacking, "effect": _null(effect),
-        "decided_by": {"enum": ["coupon", "window", "when", "limits", "stacking", "effect",
-                                "caps", "max_discount", "applied"]},
+        "decided_by": {"enum": ["coupon", "window", "when", "limits", "best_deal", "stacking",
+                                "effect", "caps", "max_discount", "applied"]},
         "outcome": {"enum": ["applied", "rejected"]}, "amount": maybe_money,
         "code": _null({"enum": sorted(REASONS)}), "reason": maybe_text})
     promotion["properties"]["metadata"] = {  # (optional: only of an applied promotion)
         "type": "object", "additionalProperties": {"type": "string"}}
     entered = _obj({"entered": text, "normalised": text, "promotion": maybe_text,
                     "outcome": {"enum": ["chosen", "coupon_unknown", "coupon_redundant"]}})
+    trace = _obj({
+        "version": {"const": TRACE_VERSION}, "ruleset": text, "cart": text,
+        "currency": text, "timezone": text, "at": text, "stacking": {"type": "object"},
+        "passes": {"type": "array", "items": {"enum": ["coupons_only", "all"]}},
+        "entered": {"type": "array", "items": entered},
+        "promotions": {"type": "array", "items": promotion},
+        "subtotal": money, "total_discount": money, "total": money})
+    trace["properties"]["best_deal"] = _best_deal()  # with stacking.mode: best_deal only
     return {
         "$schema": _DRAFT,
         "$id": BASE_ID + "explain.schema.json",
         "title": "promorules explain trace",
         "description": "Why each promotion applied to a cart or not, step by step "
                        "(promo explain --format json; POST …/evaluate?explain=true).",
-        **_obj({
-            "version": {"const": TRACE_VERSION}, "ruleset": text, "cart": text,
-            "currency": text, "timezone": text, "at": text, "stacking": {"type": "object"},
-            "passes": {"type": "array", "items": {"enum": ["coupons_only", "all"]}},
-            "entered": {"type": "array", "items": entered},
-            "promotions": {"type": "array", "items": promotion},
-            "subtotal": money, "total_discount": money, "total": money}),
+        **trace,
         "$defs": {"TraceSpan": span, "TraceLineValue": line_value, "TracePart": part,
                   "TraceCondition": condition},
     }

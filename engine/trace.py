@@ -27,7 +27,8 @@ For each promotion (in evaluation order), ``PromotionTrace`` holds:
   chosen, the amount computed, before rounding, after clamping to what is left,
   after caps, and in the result; the tier reached, the allocation, the caps;
 - ``decided_by``: the step that decided (``coupon``, ``window``, ``when``,
-  ``limits``, ``stacking``, ``effect``, ``caps``, ``max_discount``; ``applied``),
+  ``limits``, ``best_deal``, ``stacking``, ``effect``, ``caps``, ``max_discount``;
+  ``applied``),
   ``outcome``, and the reason code and sentence of a rejection, as the result
   writes them.
 """
@@ -270,6 +271,7 @@ class Trace:
     subtotal: str
     total_discount: str
     total: str
+    best_deal: dict[str, Any] | None = None  # the result's, with stacking.mode: best_deal
     version: int = TRACE_VERSION
 
     def promotion(self, promotion_id: str) -> PromotionTrace:
@@ -282,7 +284,8 @@ class Trace:
                 "entered": [e.to_dict() for e in self.entered],
                 "promotions": [p.to_dict() for p in self.promotions],
                 "subtotal": self.subtotal, "total_discount": self.total_discount,
-                "total": self.total}
+                "total": self.total} | ({} if self.best_deal is None
+                                        else {"best_deal": self.best_deal})
 
 
 def unknown_promotion(program: Program, unknown: list[str]) -> InputError:
@@ -332,14 +335,15 @@ def explain_cart(program: Program, cart: Cart, at: dt.datetime | None = None,
     stacking = program.ruleset.stacking
     policy = {"coupons_per_order": stacking.coupons_per_order,
               "coupon_with_automatic": stacking.coupon_with_automatic,
-              "base": stacking.base,
+              "base": stacking.base, "mode": stacking.mode,
               "max_discount": None if stacking.max_discount is None else
               stacking.max_discount.model_dump(mode="json", exclude_none=True)}
     trace = Trace(result.ruleset, result.cart, result.currency, program.ruleset.timezone,
                   result.at, policy,
                   tuple("coupons_only" if s.coupons_only else "all" for s in run.passes),
                   entered, traces, _money(result.subtotal) or "",
-                  _money(result.total_discount) or "", _money(result.total) or "")
+                  _money(result.total_discount) or "", _money(result.total) or "",
+                  None if result.best_deal is None else result.best_deal.to_dict())
     return trace, result
 
 
@@ -411,6 +415,8 @@ def _decided(record: Record | None, applied: bool, rejection: Rejected | None) -
         code = record.eligibility[0]
         return "coupon" if code == r.COUPON_NOT_ENTERED else "window" \
             if code in _WINDOW_CODES else "when" if code in _WHEN_CODES else "limits"
+    if rejection.code == r.NOT_BEST_DEAL:
+        return "best_deal"
     if record.stacking is not None:
         return "stacking"
     if record.rejected is None:  # applied in its pass, cut to zero afterwards
@@ -424,7 +430,7 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
                entered: EnteredCode | None) -> PromotionTrace:
     promo = cp.promotion
     decided = _decided(record, applied is not None, rejection)
-    steps = ("coupon", "window", "when", "limits", "stacking")
+    steps = ("coupon", "window", "when", "limits", "best_deal", "stacking")
     reached = steps.index(decided) if decided in steps else len(steps)
     coupon = CouponCheck(cp.is_coupon, entered.entered if entered else None,
                          entered.normalised if entered else None,
@@ -435,7 +441,7 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
                          tuple(record.queries) if record else (),
                          None if reached < 3 else decided != "limits")
     stacking = StackingCheck(
-        promo.exclusive, promo.group, None if reached < 4 else decided != "stacking",
+        promo.exclusive, promo.group, None if reached < 5 else decided != "stacking",
         record.stacking[0] if record and record.stacking and decided == "stacking" else None,
         record.stacking[1] if record and record.stacking and decided == "stacking" else None,
         record.caused_by if decided == "stacking" and record else ())

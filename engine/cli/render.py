@@ -43,6 +43,10 @@ def render_text(result: Result, codes: Mapping[str, str] | None = None) -> str:
     out.append("")
     out.append(f"subtotal {result.subtotal}   discount {_minus(result.total_discount)}   "
                f"total {result.total}")
+    deal = result.best_deal
+    if deal is not None:
+        out.append(f"best deal: {deal.method}, {deal.candidates} candidates, {deal.sets} sets "
+                   "priced" + (f" ({deal.fallback})" if deal.fallback else ""))
     if result.applied:
         out += ["", "Applied:"]
         out.append(tabulate([[a.promotion, code(a.coupon), _minus(a.amount), a.name or ""]

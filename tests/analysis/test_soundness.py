@@ -79,6 +79,8 @@ def rulesets(draw: Any) -> Ruleset:
         f"  coupon_with_automatic: {draw(st.booleans())}".lower(),
         f"  base: {draw(st.sampled_from(['original', 'discounted']))}",
         *([f"  max_discount: {cap}"] if cap else []),
+        # best deal applies one of the sets the bound maximises over
+        f"  mode: {draw(st.sampled_from(['priority', 'best_deal']))}",
         "promotions:", *promotions, ""])
     return load_ruleset_text(text)
 

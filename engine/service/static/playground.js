@@ -339,7 +339,8 @@ function selectPart(button) {
 
 function showStacking() {
   const found = readStacking(rulesetEditor.text);
-  const controls = ["stacking-base", "stacking-with-automatic", "stacking-coupons", "stacking-cap"];
+  const controls = ["stacking-base", "stacking-mode", "stacking-with-automatic", "stacking-coupons",
+    "stacking-cap"];
   controls.forEach((id) => { $(id).disabled = !found; });
   if (!found) {
     $("stacking-note").textContent = "no stacking block written one key per line";
@@ -347,6 +348,7 @@ function showStacking() {
   }
   $("stacking-note").textContent = "";
   if (found.base) $("stacking-base").value = found.base;
+  $("stacking-mode").value = found.mode || "priority"; // (the default when not written)
   $("stacking-with-automatic").checked = found.coupon_with_automatic === "true";
   $("stacking-coupons").value = found.coupons_per_order ?? "";
   $("stacking-cap").checked = found.cap === "on";
@@ -361,6 +363,7 @@ function rewriteRuleset(text) {
 }
 
 $("stacking-base").addEventListener("change", (e) => rewriteRuleset(setStacking(rulesetEditor.text, "base", e.target.value)));
+$("stacking-mode").addEventListener("change", (e) => rewriteRuleset(setStacking(rulesetEditor.text, "mode", e.target.value)));
 $("stacking-with-automatic").addEventListener("change", (e) =>
   rewriteRuleset(setStacking(rulesetEditor.text, "coupon_with_automatic", String(e.target.checked))));
 $("stacking-coupons").addEventListener("change", (e) => {
