@@ -67,6 +67,9 @@ TOO_MANY_DECIMALS = _code("PR133", "a percentage or tier threshold with more tha
 MOMENT_OUT_OF_RANGE = _code("PR134", "a date or date-time outside the years 1900 to 9000")
 NAME_TOO_LONG = _code("PR135", "a name (200), description (10,000) or coupon code (100) longer "
                                "than its limit of characters")
+GIFT_TARGET = _code("PR139", "a gift effect with a `target`: a gift chooses its line by its sku")
+GIFT_TOO_LARGE = _code("PR140", "a gift whose value (unit_price × quantity) is above the maximum "
+                                "amount (10^15)")
 
 # expressions: syntax
 EXPRESSION_SYNTAX = _code("PR150", "expression syntax error")

@@ -27,11 +27,12 @@ from .codes import (
     BAD_WINDOW,
     CONDITIONS_TOO_LONG,
     COUPON_FIELDS,
+    GIFT_TARGET,
     INVALID_VALUE,
     TOO_MANY_PROMOTIONS,
 )
 from .currencies import MINOR_UNITS
-from .effects import _KIND_OF_CLASS, Effect
+from .effects import _KIND_OF_CLASS, Effect, Gift
 from .fields import MAX_COUNT, Count, Description, Name, Strict, at_most
 from .loader import Cap, Caps, SourceFile
 from .schema import SchemaStates
@@ -145,6 +146,9 @@ class Promotion(Strict):
             raise custom_error(COUPON_FIELDS, "use 'coupon' or 'coupons', not both")
         if self.limits and self.limits.per_coupon and not self.codes:
             raise custom_error(COUPON_FIELDS, "limits.per_coupon needs a coupon on the promotion")
+        if self.target is not None and isinstance(self.effect, Gift):
+            raise custom_error(GIFT_TARGET, "a gift effect takes no target: it adds its own "
+                               "line, or discounts the cart lines with its sku")
         return self
 
     @functools.cached_property

@@ -78,6 +78,11 @@ def result_schema() -> dict[str, Any]:
             "quantity": {"type": "integer", "minimum": 1},
             "unit_price": _MONEY, "total": _MONEY, "discount": _MONEY,
             "final_total": _MONEY, "discounts": _DISCOUNTS,
+            "gift": {"const": True, "description": "A line a gift promotion added (not in "
+                     "the cart; its id is gift:<promotion>:<sku>)."},
+            "name": {"type": "string", "description": "The gift's name (gift lines)."},
+            "product": {"type": "string", "description": "The gift's product (gift lines)."},
+            "category": {"type": "string", "description": "The gift's category (gift lines)."},
         },
     }
     shipping = {
@@ -203,7 +208,8 @@ def explain_schema() -> dict[str, Any]:
                      "code": _null({"enum": sorted(REASONS)}), "reason": maybe_text,
                      "caused_by": {"type": "array", "items": text}})
     effect_line = _obj({
-        "line": text, "roles": {"type": "array", "items": {"enum": ["target", "get_target"]}},
+        "line": text,
+        "roles": {"type": "array", "items": {"enum": ["target", "get_target", "gift"]}},
         "why_not": maybe_text, "quantity": count, "original": money, "base": maybe_money,
         "units": {"type": ["integer", "null"]},
         "exact": _null({"type": "string", "description": "before rounding: a decimal, or "

@@ -39,6 +39,8 @@ from . import (
     PR218_confusable_coupon_code,
     PR219_invariant_broken,
     PR220_invariant_unproven,
+    PR224_gift_on_every_order,
+    PR225_gift_never_given,
 )
 
 MODULES: tuple[ModuleType, ...] = (
@@ -62,6 +64,8 @@ MODULES: tuple[ModuleType, ...] = (
     PR218_confusable_coupon_code,
     PR219_invariant_broken,
     PR220_invariant_unproven,
+    PR224_gift_on_every_order,
+    PR225_gift_never_given,
 )
 
 RETIRED: dict[str, str] = {
