@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dsl import model as m
+from dsl import effects as m
 from engine.effects import BaseLine, EffectInput, choose_units, compute
 from engine.money import round_ratio
 
