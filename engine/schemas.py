@@ -217,7 +217,7 @@ def explain_schema() -> dict[str, Any]:
         "computed": maybe_money, "clamped": maybe_money, "final": maybe_money})
     effect = _obj({
         "kind": {"enum": ["percent_off", "amount_off", "amount_off_each", "fixed_price",
-                          "buy_get", "bundle", "tiers", "shipping"]},
+                          "buy_get", "bundle", "tiers", "shipping", "gift"]},
         "spec": {"type": "object"}, "base": {"enum": ["original", "discounted"]},
         "rounding": text, "allocation": maybe_text,
         "tier": _null(_obj({"by": text, "measure": text, "reached": maybe_text,
