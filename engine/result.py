@@ -247,6 +247,11 @@ class PricedLines(LazyTuple[PricedLine]):
     def __len__(self) -> int:
         return len(self._facts) + len(self._gifts)  # without making the lines
 
+    @property
+    def gifts(self) -> Sequence[GiftLine]:
+        """The gift lines (the last lines), without making the lines."""
+        return self._gifts
+
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled and deep-copied as the lines themselves."""
         return tuple, (self._get(),)
@@ -429,6 +434,13 @@ class Result:
     def total(self) -> Decimal:
         items = sum((line.final_total for line in self.lines), self.zero)
         return items + (self.shipping.final if self.shipping else self.zero)
+
+    @property
+    def gifts(self) -> Sequence[GiftLine]:
+        """The lines gift promotions added (docs/semantics.md#gifts)."""
+        if isinstance(self.lines, PricedLines):
+            return self.lines.gifts
+        return [line.gift for line in self.lines if line.gift is not None]
 
     def applied_ids(self) -> list[str]:
         return [a.promotion for a in self.applied]
