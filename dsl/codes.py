@@ -79,6 +79,9 @@ BAD_COUPON_PATTERN = _code("PR146", "a coupon_pattern that cannot make unguessab
                                     "fewer than 8 '#', characters other than '#', letters, "
                                     "digits, '-', '_', '.', or too long; at generate time, "
                                     "too few '#' for the count")
+GIFT_TARGET = _code("PR139", "a gift effect with a `target`: a gift chooses its line by its sku")
+GIFT_TOO_LARGE = _code("PR140", "a gift whose value (unit_price × quantity) is above the maximum "
+                                "amount (10^15)")
 
 # expressions: syntax
 EXPRESSION_SYNTAX = _code("PR150", "expression syntax error")

@@ -32,12 +32,13 @@ from .codes import (
     CONDITIONS_TOO_LONG,
     COUPON_BATCH_FIELDS,
     COUPON_FIELDS,
+    GIFT_TARGET,
     INVALID_VALUE,
     TOO_MANY_PROMOTIONS,
 )
 from .couponbatch import CodePattern, default_pattern, pattern_problem
 from .currencies import MINOR_UNITS
-from .effects import _KIND_OF_CLASS, Effect
+from .effects import _KIND_OF_CLASS, Effect, Gift
 from .expr.types import WEEKDAYS
 from .fields import MAX_COUNT, Count, Description, Metadata, Name, Strict, at_most
 from .loader import Cap, Caps, SourceFile
@@ -231,6 +232,9 @@ class Promotion(Strict):
                 raise custom_error(BAD_COUPON_PATTERN, problem, field="coupon_pattern")
         if self.limits and self.limits.per_coupon and not self.is_coupon:
             raise custom_error(COUPON_FIELDS, "limits.per_coupon needs a coupon on the promotion")
+        if self.target is not None and isinstance(self.effect, Gift):
+            raise custom_error(GIFT_TARGET, "a gift effect takes no target: it adds its own "
+                               "line, or discounts the cart lines with its sku")
         return self
 
     @functools.cached_property

@@ -78,6 +78,11 @@ def result_schema() -> dict[str, Any]:
             "quantity": {"type": "integer", "minimum": 1},
             "unit_price": _MONEY, "total": _MONEY, "discount": _MONEY,
             "final_total": _MONEY, "discounts": _DISCOUNTS,
+            "gift": {"const": True, "description": "A line a gift promotion added (not in "
+                     "the cart; its id is gift:<promotion>:<sku>)."},
+            "name": {"type": "string", "description": "The gift's name (gift lines)."},
+            "product": {"type": "string", "description": "The gift's product (gift lines)."},
+            "category": {"type": "string", "description": "The gift's category (gift lines)."},
         },
     }
     shipping = {
@@ -233,7 +238,8 @@ def explain_schema() -> dict[str, Any]:
                      "code": _null({"enum": sorted(REASONS)}), "reason": maybe_text,
                      "caused_by": {"type": "array", "items": text}})
     effect_line = _obj({
-        "line": text, "roles": {"type": "array", "items": {"enum": ["target", "get_target"]}},
+        "line": text,
+        "roles": {"type": "array", "items": {"enum": ["target", "get_target", "gift"]}},
         "why_not": maybe_text, "quantity": count, "original": money, "base": maybe_money,
         "units": {"type": ["integer", "null"]},
         "exact": _null({"type": "string", "description": "before rounding: a decimal, or "
@@ -241,7 +247,7 @@ def explain_schema() -> dict[str, Any]:
         "computed": maybe_money, "clamped": maybe_money, "final": maybe_money})
     effect = _obj({
         "kind": {"enum": ["percent_off", "amount_off", "amount_off_each", "fixed_price",
-                          "buy_get", "bundle", "tiers", "shipping"]},
+                          "buy_get", "bundle", "tiers", "shipping", "gift"]},
         "spec": {"type": "object"}, "base": {"enum": ["original", "discounted"]},
         "rounding": text, "allocation": maybe_text,
         "tier": _null(_obj({"by": text, "measure": text, "reached": maybe_text,

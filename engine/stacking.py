@@ -20,7 +20,7 @@ from dsl.values import normalise_code
 
 from . import reasons as r
 from .money import whole_minor
-from .result import Cap
+from .result import Cap, GiftLine
 
 if TYPE_CHECKING:
     from .program import CompiledPromotion
@@ -74,6 +74,7 @@ class Applied:
     parts: dict[str | None, Decimal]  # may be cut later by max_discount
     note: str | None
     taken: dict[str | None, Decimal]  # what it took when it applied
+    gift: GiftLine | None = None  # the line a gift promotion adds
 
     @property
     def amount(self) -> Decimal:
@@ -145,11 +146,12 @@ STACKING_CAUSE: dict[str, Callable[[CompiledPromotion, PassState], list[str | No
 
 def take(state: PassState, entry: Applied) -> None:
     """An applied promotion takes its parts and its place in the stacking."""
+    gift = entry.gift.id if entry.gift is not None else None
     for key, amount in entry.taken.items():
         if key is SHIPPING:
             assert state.shipping_left is not None
             state.shipping_left -= amount
-        else:
+        elif key != gift:  # (no other promotion takes from a gift line: nothing to keep)
             state.remaining.take(key, amount)
     state.applied.append(entry)
     state.history.append(entry)

@@ -43,7 +43,7 @@ from fractions import Fraction
 from typing import Any
 
 from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
-from dsl.effects import AmountOffEach, BuyGet, FixedPrice, PercentOff, Shipping, Tiers
+from dsl.effects import AmountOffEach, BuyGet, FixedPrice, Gift, PercentOff, Shipping, Tiers
 from dsl.errors import Diagnostic, InputError
 from dsl.expr.nodes import walk
 from dsl.expr.types import WEEKDAYS
@@ -463,6 +463,8 @@ def _per_unit(promo: Promotion, parts: Parts) -> tuple[str, Decimal] | None:
     effect = promo.effect
     if isinstance(effect, PercentOff | BuyGet):
         return "percent_off", effect.percent_off
+    if isinstance(effect, Gift):
+        return "percent_off", effect.gift.percent_off
     if isinstance(effect, AmountOffEach):
         return "amount_off_each", effect.amount_off_each
     if isinstance(effect, FixedPrice):
@@ -517,8 +519,7 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
                       if line_id in ids)
         why_not = None
         if not roles:
-            why_not = "target is false for this line" if promo.target is not None else \
-                "get_target is false for this line"
+            why_not = _why_not_taken(promo)
         base = bases.get(line_id)
         units = picked.get(line_id)
         exact = None
@@ -529,6 +530,12 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
             _money(base.base) if base is not None else None, units, exact,
             _money(parts.lines.get(line_id)),
             _money((record.clamped or {}).get(line_id)), _money(final_parts.get(line_id))))
+    if parts.gift is not None:  # the line the gift adds: on its whole value
+        gift = parts.gift
+        lines.append(EffectLine(
+            gift.id, ("gift",), None, gift.quantity, _money(gift.total) or "",
+            _money(gift.total), gift.quantity, None, _money(parts.lines.get(gift.id)),
+            _money((record.clamped or {}).get(gift.id)), _money(final_parts.get(gift.id))))
     shipping = None
     if run.cart.shipping is not None and (isinstance(effect, Shipping) or parts.shipping):
         shipping = {"base": _money(record.shipping_base), "computed": _money(parts.shipping),
@@ -557,7 +564,17 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
 
 _KINDS = {"PercentOff": "percent_off", "AmountOff": "amount_off",
           "AmountOffEach": "amount_off_each", "FixedPrice": "fixed_price", "BuyGet": "buy_get",
-          "Bundle": "bundle", "Tiers": "tiers", "Shipping": "shipping"}
+          "Bundle": "bundle", "Tiers": "tiers", "Shipping": "shipping", "Gift": "gift"}
+
+
+def _why_not_taken(promo: Promotion) -> str:
+    """Why the effect did not take a cart line as a target."""
+    if isinstance(promo.effect, Gift):
+        spec = promo.effect.gift
+        return f"a gift takes only lines of its sku ({spec.sku}), when_in_cart: discount" \
+            if spec.when_in_cart == "discount" else "a gift adds its own line"
+    return "target is false for this line" if promo.target is not None else \
+        "get_target is false for this line"
 
 
 def _tier_spreads(promo: Promotion, tier: dict[str, Any]) -> bool:

@@ -67,7 +67,7 @@ class ReplayReport:
     minor_units: int
     timezone: str
     orders: int = 0
-    gross: int = 0  # minor units: subtotal + shipping, before discount
+    gross: int = 0  # minor units: subtotal (gift lines included) + shipping, before discount
     discount: int = 0
     repriced: int = 0  # orders priced again by the limit pass
     first: dt.datetime | None = None

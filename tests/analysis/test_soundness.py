@@ -39,6 +39,9 @@ EFFECTS = st.sampled_from([
     '{ at: 5, fixed_price: "2.00" }] } }',
     "{ shipping: { free: true } }", "{ shipping: { percent_off: 50 } }",
     '{ shipping: { amount_off: "3.00" } }', '{ shipping: { fixed_price: "1.00" } }',
+    '{ gift: { sku: TOTE, unit_price: "12.00" } }',
+    '{ gift: { sku: s0, unit_price: "9.99", quantity: 3, percent_off: 50, '
+    'when_in_cart: discount } }',
 ])
 WHENS = st.sampled_from([None, "cart.subtotal >= 20", "cart.subtotal > 40.5",
                          'customer.segments contains "vip"',
@@ -60,7 +63,7 @@ def rulesets(draw: Any) -> Ruleset:
         when, target = draw(WHENS), draw(TARGETS)
         if when:
             lines.append(f"    when: {when}")
-        if target and "shipping" not in effect:
+        if target and "shipping" not in effect and "gift" not in effect:
             lines.append(f"    target: {target}")
         if draw(st.integers(0, 3)) == 0:
             lines.append(f"    coupon: CODE{k}")

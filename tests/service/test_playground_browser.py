@@ -281,6 +281,23 @@ def test_a_coupon_and_a_time_are_priced(page: Any) -> None:
                                                 timeout=TIMEOUT)
 
 
+def test_a_gift_line_is_shown_marked_as_a_gift(page: Any) -> None:
+    import datetime as dt
+
+    page.locator("#at").fill("2026-12-15T10:00:00+01:00")  # the Christmas tote's window
+    at = dt.datetime.fromisoformat("2026-12-15T10:00:00+01:00")
+    result = evaluate(load_ruleset(RULESET), load_cart(EXAMPLE), at=at)
+    (gift,) = [line for line in result.lines if line.gift is not None]
+    expect(page.locator("#total")).to_have_text(f"{result.total} {result.currency}",
+                                                timeout=TIMEOUT)
+    row = page.locator(f"#details tr.gift[data-line-id='{gift.id}']")
+    expect(row.locator(".gift-tag")).to_have_text("gift")
+    expect(row).to_contain_text("Nordlicht canvas tote")
+    expect(row.locator(f"[data-key='line:{gift.id}:final']")).to_have_text(
+        str(gift.final_total))
+    expect(page.locator("#details tr.gift")).to_have_count(1)
+
+
 def test_a_share_link_restores_the_texts(page: Any, browser: Any) -> None:
     changed = type_vip_percent(page, "20")
     page.locator("#at").fill("2026-07-20T10:00:00+02:00")

@@ -124,8 +124,9 @@ function showDiagnostics(document, editor, found) {
 function renderResult() {
   const r = state.result;
   const shipping = r.shipping;
-  const lines = r.lines.map((line) => `<tr data-line-id="${esc(line.id)}">
-      <td>${esc(line.id)} <small>${esc(line.sku)}</small>
+  // A gift line is no cart line: marked so (its name, when the ruleset gives one).
+  const lines = r.lines.map((line) => `<tr data-line-id="${esc(line.id)}"${line.gift ? ' class="gift"' : ""}>
+      <td>${line.gift ? `<span class="gift-tag">gift</span> ${line.name ? `${esc(line.name)} ` : ""}` : ""}${esc(line.id)} <small>${esc(line.sku)}</small>
         ${line.discounts.map((d) => `<br><small>${esc(d.promotion)} −${d.amount}</small>`).join("")}</td>
       <td class="money">${line.quantity} × ${line.unit_price}</td><td class="money">${line.total}</td>
       <td class="money" data-key="line:${esc(line.id)}:discount">${line.discount}</td>
