@@ -25,18 +25,22 @@ from pydantic import (
 )
 
 from .codes import (
+    BAD_COUPON_PATTERN,
     BAD_DAYS,
     BAD_HOURS,
     BAD_WINDOW,
     CONDITIONS_TOO_LONG,
+    COUPON_BATCH_FIELDS,
     COUPON_FIELDS,
+    GIFT_TARGET,
     INVALID_VALUE,
     TOO_MANY_PROMOTIONS,
 )
+from .couponbatch import CodePattern, default_pattern, pattern_problem
 from .currencies import MINOR_UNITS
-from .effects import _KIND_OF_CLASS, Effect
+from .effects import _KIND_OF_CLASS, Effect, Gift
 from .expr.types import WEEKDAYS
-from .fields import MAX_COUNT, Count, Description, Name, Strict, at_most
+from .fields import MAX_COUNT, Count, Description, Metadata, Name, Strict, at_most
 from .loader import Cap, Caps, SourceFile
 from .schedule import (
     RANGE_PATTERN,
@@ -196,19 +200,41 @@ class Promotion(Strict):
     active: Window | None = None
     coupon: CouponCode | None = None
     coupons: Annotated[tuple[CouponCode, ...], Field(min_length=1)] | None = None
+    coupon_batch: Identifier | None = Field(
+        default=None, description="The batch of single-use codes generated into the usage "
+        "store (`promo coupons generate`) that this promotion takes, instead of coupon/coupons.")
+    coupon_pattern: str | None = Field(
+        default=None, description="How the batch's codes are written: each '#' one generated "
+        "character (digits and capitals without 0, O, 1, I, L), the rest as written; at "
+        "least 8 '#'. Default: <coupon_batch>-####-####.")
     when: CartCondition | None = None
     target: ItemCondition | None = None
     effect: Effect
     limits: Limits | None = None
     exclusive: StrictBool = False
     group: Identifier | None = None
+    metadata: Metadata | None = None
 
     @model_validator(mode="after")
     def _coupon_fields(self) -> Promotion:
         if self.coupon is not None and self.coupons is not None:
             raise custom_error(COUPON_FIELDS, "use 'coupon' or 'coupons', not both")
-        if self.limits and self.limits.per_coupon and not self.codes:
+        if self.coupon_batch is not None and self.codes:
+            raise custom_error(COUPON_BATCH_FIELDS, "a promotion takes codes of its "
+                               "coupon_batch or the codes in coupon/coupons, not both",
+                               field="coupon_batch")
+        if self.coupon_pattern is not None:
+            if self.coupon_batch is None:
+                raise custom_error(COUPON_BATCH_FIELDS, "coupon_pattern needs a coupon_batch",
+                                   field="coupon_pattern")
+            problem = pattern_problem(self.coupon_pattern)
+            if problem is not None:
+                raise custom_error(BAD_COUPON_PATTERN, problem, field="coupon_pattern")
+        if self.limits and self.limits.per_coupon and not self.is_coupon:
             raise custom_error(COUPON_FIELDS, "limits.per_coupon needs a coupon on the promotion")
+        if self.target is not None and isinstance(self.effect, Gift):
+            raise custom_error(GIFT_TARGET, "a gift effect takes no target: it adds its own "
+                               "line, or discounts the cart lines with its sku")
         return self
 
     @functools.cached_property
@@ -219,7 +245,15 @@ class Promotion(Strict):
 
     @property
     def is_coupon(self) -> bool:
-        return bool(self.codes)
+        """Whether the promotion needs a code entered: one of its own, or one of its batch."""
+        return bool(self.codes) or self.coupon_batch is not None
+
+    @functools.cached_property
+    def batch_pattern(self) -> CodePattern | None:
+        """The pattern of the batch's codes (``None`` without a ``coupon_batch``)."""
+        if self.coupon_batch is None:
+            return None
+        return CodePattern(self.coupon_pattern or default_pattern(self.coupon_batch))
 
     @property
     def get_target(self) -> Condition | None:
@@ -255,6 +289,11 @@ class MaxDiscount(Strict):
         return self
 
 
+BEST_DEAL_EXACT_UP_TO = 20
+"""Candidates (eligible promotions that move money on their own) up to which
+``mode: best_deal`` searches every allowed set (engine/bestdeal.py; lint PR221)."""
+
+
 class Stacking(Strict):
     """How promotions combine. Required, and every switch is explicit."""
 
@@ -264,6 +303,11 @@ class Stacking(Strict):
     coupon_with_automatic: StrictBool
     base: Literal["original", "discounted"]
     max_discount: MaxDiscount | None = None
+    mode: Literal["priority", "best_deal"] = Field(
+        default="priority", description="priority: each promotion in priority order applies "
+        "if the stacking rules let it; best_deal: among the sets of eligible promotions the "
+        "stacking rules allow, the one with the largest total discount applies "
+        "(docs/semantics.md#best-deal).")
 
 class Invariants(Strict):
     """Promises the ruleset keeps for every cart, checked by ``promo lint`` and

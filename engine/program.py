@@ -26,6 +26,7 @@ from dsl.schedule import Schedule
 from dsl.values import YEARS, normalise_code
 
 from . import reasons as r
+from .bestdeal import Decision, Searcher
 from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import Compiled, LineFilter, compile_all
@@ -177,6 +178,10 @@ class Program:
         for p in ordered:
             for code in p.codes:
                 self.codes.setdefault(code, p.id)
+        # batch promotions: their codes live in the usage store; a code finds its
+        # promotion by the batch's pattern (patterns do not overlap: PR145)
+        self.batches = tuple((p.batch_pattern, p.id) for p in ordered
+                             if p.batch_pattern is not None)
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
 
@@ -235,7 +240,13 @@ class Program:
                          Bounds(MAX_APPLIED, MAX_WORK))  # (read now: tests change them)
         positions = self._positions(facts, moment, chosen)
         outcome = None
-        if not self.ruleset.stacking.coupon_with_automatic and chosen:
+        decision = None
+        if self.ruleset.stacking.mode == "best_deal":
+            decision = run.deal = Decision(Searcher(self, cart, facts, moment, chosen, usage),
+                                           positions)
+            outcome = run.run(positions, coupons_only=False)
+            decision.check(outcome)
+        elif not self.ruleset.stacking.coupon_with_automatic and chosen:
             # The customer's explicit choice wins: if a coupon applies on its own,
             # automatic promotions are rejected; otherwise they run as usual.
             coupons_first = run.run(positions, coupons_only=True)
@@ -262,7 +273,8 @@ class Program:
         rejected = Rejections(rejections)
         if usage is not None or self.check_index:
             len(rejected)
-        return priced_result(self, cart, facts, run.at_text, outcome, rejected)
+        return priced_result(self, cart, facts, run.at_text, outcome, rejected,
+                             None if decision is None else decision.summary())
 
     def _moment(self, cart: Cart, at: dt.datetime | None) -> dt.datetime:
         """When the cart is priced: ``at``, else the cart's, else now."""
@@ -275,7 +287,7 @@ class Program:
         chosen: dict[str, str] = {}
         unmatched = []
         for code, raw in self._entered(cart).items():
-            promotion = self.codes.get(code)
+            promotion = self.promotion_of(code)
             if promotion is None:
                 unmatched.append(Rejected(None, raw, r.COUPON_UNKNOWN,
                                           f"no promotion has the code {raw}"))
@@ -286,6 +298,14 @@ class Program:
             else:
                 chosen[promotion] = raw
         return chosen, unmatched
+
+    def promotion_of(self, code: str) -> str | None:
+        """The promotion a normalised code is for: the one listing it, else the batch
+        promotion whose pattern it is written in (``None``: no promotion)."""
+        found = self.codes.get(code)
+        if found is None and self.batches:
+            found = next((pid for pattern, pid in self.batches if pattern.matches(code)), None)
+        return found
 
     def _positions(self, facts: Facts, moment: dt.datetime,
                    chosen: dict[str, str]) -> Sequence[int]:

@@ -21,6 +21,9 @@ NOT_COMBINABLE_WITH_COUPON = "not_combinable_with_coupon"
 CAP_REACHED = "cap_reached"
 LIMIT_REACHED = "limit_reached"
 BUDGET_EXHAUSTED = "budget_exhausted"
+COUPON_UNVERIFIED = "coupon_unverified"
+COUPON_USED = "coupon_used"
+NOT_BEST_DEAL = "not_best_deal"
 
 REASONS: dict[str, str] = {
     COUPON_NOT_ENTERED: "a coupon promotion whose code was not entered",
@@ -44,4 +47,10 @@ REASONS: dict[str, str] = {
     CAP_REACHED: "cut to zero by the ruleset's max_discount",
     LIMIT_REACHED: "a usage limit is reached (uses, per customer or per coupon)",
     BUDGET_EXHAUSTED: "the promotion's discount budget is spent",
+    COUPON_UNVERIFIED: "a code of a coupon batch, priced without a usage store: batch "
+                       "codes are checked against the store",
+    COUPON_USED: "a single-use code of a coupon batch already used, or held by another "
+                 "checkout",
+    NOT_BEST_DEAL: "stacking.mode: best_deal, and a set without it gives the larger "
+                   "discount (or wins the tie in priority order)",
 }

@@ -27,7 +27,8 @@ For each promotion (in evaluation order), ``PromotionTrace`` holds:
   chosen, the amount computed, before rounding, after clamping to what is left,
   after caps, and in the result; the tier reached, the allocation, the caps;
 - ``decided_by``: the step that decided (``coupon``, ``window``, ``when``,
-  ``limits``, ``stacking``, ``effect``, ``caps``, ``max_discount``; ``applied``),
+  ``limits``, ``best_deal``, ``stacking``, ``effect``, ``caps``, ``max_discount``;
+  ``applied``),
   ``outcome``, and the reason code and sentence of a rejection, as the result
   writes them.
 """
@@ -42,7 +43,7 @@ from fractions import Fraction
 from typing import Any
 
 from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
-from dsl.effects import AmountOffEach, BuyGet, FixedPrice, PercentOff, Shipping, Tiers
+from dsl.effects import AmountOffEach, BuyGet, FixedPrice, Gift, PercentOff, Shipping, Tiers
 from dsl.errors import Diagnostic, InputError
 from dsl.expr.nodes import walk
 from dsl.expr.types import WEEKDAYS
@@ -238,9 +239,10 @@ class PromotionTrace:
     amount: str | None  # applied: what it took
     code: str | None  # rejected: the reason code
     reason: str | None
+    metadata: dict[str, str] | None = None  # of a promotion that applied, as in the result
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "priority": self.priority,
+        data = {"id": self.id, "name": self.name, "priority": self.priority,
                 "order": self.order, "kind": self.kind, "coupon": self.coupon.to_dict(),
                 "window": self.window.to_dict(),
                 "conditions": [c.to_dict() for c in self.conditions],
@@ -248,6 +250,9 @@ class PromotionTrace:
                 "effect": None if self.effect is None else self.effect.to_dict(),
                 "decided_by": self.decided_by, "outcome": self.outcome,
                 "amount": self.amount, "code": self.code, "reason": self.reason}
+        if self.metadata:
+            data["metadata"] = dict(self.metadata)
+        return data
 
 
 @dataclass(frozen=True)
@@ -266,6 +271,7 @@ class Trace:
     subtotal: str
     total_discount: str
     total: str
+    best_deal: dict[str, Any] | None = None  # the result's, with stacking.mode: best_deal
     version: int = TRACE_VERSION
 
     def promotion(self, promotion_id: str) -> PromotionTrace:
@@ -278,7 +284,8 @@ class Trace:
                 "entered": [e.to_dict() for e in self.entered],
                 "promotions": [p.to_dict() for p in self.promotions],
                 "subtotal": self.subtotal, "total_discount": self.total_discount,
-                "total": self.total}
+                "total": self.total} | ({} if self.best_deal is None
+                                        else {"best_deal": self.best_deal})
 
 
 def unknown_promotion(program: Program, unknown: list[str]) -> InputError:
@@ -328,14 +335,15 @@ def explain_cart(program: Program, cart: Cart, at: dt.datetime | None = None,
     stacking = program.ruleset.stacking
     policy = {"coupons_per_order": stacking.coupons_per_order,
               "coupon_with_automatic": stacking.coupon_with_automatic,
-              "base": stacking.base,
+              "base": stacking.base, "mode": stacking.mode,
               "max_discount": None if stacking.max_discount is None else
               stacking.max_discount.model_dump(mode="json", exclude_none=True)}
     trace = Trace(result.ruleset, result.cart, result.currency, program.ruleset.timezone,
                   result.at, policy,
                   tuple("coupons_only" if s.coupons_only else "all" for s in run.passes),
                   entered, traces, _money(result.subtotal) or "",
-                  _money(result.total_discount) or "", _money(result.total) or "")
+                  _money(result.total_discount) or "", _money(result.total) or "",
+                  None if result.best_deal is None else result.best_deal.to_dict())
     return trace, result
 
 
@@ -367,7 +375,7 @@ def _entered(program: Program, cart: Cart) -> tuple[tuple[EnteredCode, ...],
     out: list[EnteredCode] = []
     by_promotion: dict[str, EnteredCode] = {}
     for code, raw in program._entered(cart).items():
-        promotion = program.codes.get(code)
+        promotion = program.promotion_of(code)
         found = EnteredCode(raw, code, promotion, refused.get(raw, "chosen"))
         if found.outcome == "chosen" and promotion is not None:
             assert chosen[promotion] == raw
@@ -407,6 +415,8 @@ def _decided(record: Record | None, applied: bool, rejection: Rejected | None) -
         code = record.eligibility[0]
         return "coupon" if code == r.COUPON_NOT_ENTERED else "window" \
             if code in _WINDOW_CODES else "when" if code in _WHEN_CODES else "limits"
+    if rejection.code == r.NOT_BEST_DEAL:
+        return "best_deal"
     if record.stacking is not None:
         return "stacking"
     if record.rejected is None:  # applied in its pass, cut to zero afterwards
@@ -420,7 +430,7 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
                entered: EnteredCode | None) -> PromotionTrace:
     promo = cp.promotion
     decided = _decided(record, applied is not None, rejection)
-    steps = ("coupon", "window", "when", "limits", "stacking")
+    steps = ("coupon", "window", "when", "limits", "best_deal", "stacking")
     reached = steps.index(decided) if decided in steps else len(steps)
     coupon = CouponCheck(cp.is_coupon, entered.entered if entered else None,
                          entered.normalised if entered else None,
@@ -431,7 +441,7 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
                          tuple(record.queries) if record else (),
                          None if reached < 3 else decided != "limits")
     stacking = StackingCheck(
-        promo.exclusive, promo.group, None if reached < 4 else decided != "stacking",
+        promo.exclusive, promo.group, None if reached < 5 else decided != "stacking",
         record.stacking[0] if record and record.stacking and decided == "stacking" else None,
         record.stacking[1] if record and record.stacking and decided == "stacking" else None,
         record.caused_by if decided == "stacking" and record else ())
@@ -442,7 +452,8 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
         coupon, _window(run, cp), promotion_conditions(run.program, promo, run.facts), limits,
         stacking, effect, decided, "applied" if applied is not None else "rejected",
         _money(applied.amount) if applied is not None else None,
-        rejection.code if rejection else None, rejection.reason if rejection else None)
+        rejection.code if rejection else None, rejection.reason if rejection else None,
+        promo.metadata if applied is not None else None)
 
 
 def _per_unit(promo: Promotion, parts: Parts) -> tuple[str, Decimal] | None:
@@ -452,6 +463,8 @@ def _per_unit(promo: Promotion, parts: Parts) -> tuple[str, Decimal] | None:
     effect = promo.effect
     if isinstance(effect, PercentOff | BuyGet):
         return "percent_off", effect.percent_off
+    if isinstance(effect, Gift):
+        return "percent_off", effect.gift.percent_off
     if isinstance(effect, AmountOffEach):
         return "amount_off_each", effect.amount_off_each
     if isinstance(effect, FixedPrice):
@@ -506,8 +519,7 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
                       if line_id in ids)
         why_not = None
         if not roles:
-            why_not = "target is false for this line" if promo.target is not None else \
-                "get_target is false for this line"
+            why_not = _why_not_taken(promo)
         base = bases.get(line_id)
         units = picked.get(line_id)
         exact = None
@@ -518,6 +530,12 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
             _money(base.base) if base is not None else None, units, exact,
             _money(parts.lines.get(line_id)),
             _money((record.clamped or {}).get(line_id)), _money(final_parts.get(line_id))))
+    if parts.gift is not None:  # the line the gift adds: on its whole value
+        gift = parts.gift
+        lines.append(EffectLine(
+            gift.id, ("gift",), None, gift.quantity, _money(gift.total) or "",
+            _money(gift.total), gift.quantity, None, _money(parts.lines.get(gift.id)),
+            _money((record.clamped or {}).get(gift.id)), _money(final_parts.get(gift.id))))
     shipping = None
     if run.cart.shipping is not None and (isinstance(effect, Shipping) or parts.shipping):
         shipping = {"base": _money(record.shipping_base), "computed": _money(parts.shipping),
@@ -546,7 +564,17 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
 
 _KINDS = {"PercentOff": "percent_off", "AmountOff": "amount_off",
           "AmountOffEach": "amount_off_each", "FixedPrice": "fixed_price", "BuyGet": "buy_get",
-          "Bundle": "bundle", "Tiers": "tiers", "Shipping": "shipping"}
+          "Bundle": "bundle", "Tiers": "tiers", "Shipping": "shipping", "Gift": "gift"}
+
+
+def _why_not_taken(promo: Promotion) -> str:
+    """Why the effect did not take a cart line as a target."""
+    if isinstance(promo.effect, Gift):
+        spec = promo.effect.gift
+        return f"a gift takes only lines of its sku ({spec.sku}), when_in_cart: discount" \
+            if spec.when_in_cart == "discount" else "a gift adds its own line"
+    return "target is false for this line" if promo.target is not None else \
+        "get_target is false for this line"
 
 
 def _tier_spreads(promo: Promotion, tier: dict[str, Any]) -> bool:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dsl.effects import Bundle, BuyGet, Tiers
+from dsl.effects import Bundle, BuyGet, Gift, Tiers
 from dsl.expr import nodes as n
 from dsl.model import Promotion, Ruleset
 from dsl.values import YEARS
@@ -111,6 +111,9 @@ def vocabulary(ruleset: Ruleset, now: dt.datetime | None = None) -> Vocabulary:
             quantities.update((effect.buy + effect.get, 2 * (effect.buy + effect.get)))
         elif isinstance(effect, Bundle):
             quantities.add(effect.bundle.units)
+        elif isinstance(effect, Gift) and effect.gift.when_in_cart == "discount":
+            strings["item.sku"].add(effect.gift.sku)  # carts with the gift in them
+            quantities.update((effect.gift.quantity, effect.gift.quantity + 1))
         elif isinstance(effect, Tiers):
             target = "cart.subtotal" if effect.tiers.by == "subtotal" else "count"
             numbers[target].update(step.at for step in effect.tiers.steps)

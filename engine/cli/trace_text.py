@@ -52,6 +52,8 @@ def render_trace(trace: Trace) -> str:
     out.append(f"stacking: coupons_per_order {policy['coupons_per_order']}, "
                f"coupon_with_automatic {str(policy['coupon_with_automatic']).lower()}, "
                f"base {policy['base']}"
+               + (f", mode {policy['mode']}" if policy.get("mode", "priority") != "priority"
+                  else "")
                + (f", max_discount {_spec(policy['max_discount'])}"
                   if policy["max_discount"] else "")
                + ("; passes: " + ", then ".join(trace.passes)
@@ -63,6 +65,11 @@ def render_trace(trace: Trace) -> str:
         out.append(f'code "{code.entered}" (normalised "{code.normalised}"): {chose}')
     out.append(f"subtotal {trace.subtotal}, discount {trace.total_discount}, "
                f"total {trace.total}")
+    deal = trace.best_deal
+    if deal is not None:
+        out.append(f"best deal: {{{', '.join(deal['chosen'])}}} gives {deal['amount']} "
+                   f"({deal['method']}: {deal['candidates']} candidates, {deal['sets']} sets "
+                   "priced" + (f"; {deal['fallback']}" if deal["fallback"] else "") + ")")
     for promotion in trace.promotions:
         out.append("")
         out.extend(_promotion(promotion))
@@ -75,6 +82,8 @@ def _promotion(p: PromotionTrace) -> list[str]:
     else:
         head = f"{NO} {p.id}  rejected at {p.decided_by}: {p.code}: {p.reason}"
     out = [head + f"  (priority {p.priority}, {p.kind})"]
+    if p.metadata:
+        out.append("    metadata: " + ", ".join(f"{k}={v}" for k, v in p.metadata.items()))
     coupon = p.coupon
     if not coupon.needs_code:
         out.append(f"  {YES} coupon    none needed")
@@ -104,6 +113,8 @@ def _promotion(p: PromotionTrace) -> list[str]:
     for condition in p.conditions:
         out.extend(_condition(condition))
     out.extend(_limits(p))
+    if p.decided_by == "best_deal":
+        out.append(f"  {NO} best deal not in the chosen set (the reason above compares them)")
     s = p.stacking
     rules = ", ".join(x for x in ("exclusive" if s.exclusive else "",
                                   f"group {s.group}" if s.group else "") if x)

@@ -157,6 +157,26 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, Any], Any]] = {
         limits: { budget: "100.00" }
         effect: { percent_off: 10 }
     """, {}, {}, FakeUsage(budgets={"p": Decimal("0.00")})),
+    "coupon_unverified": ("""
+      - id: p
+        coupon_batch: SPRING-VIP
+        effect: { percent_off: 10 }
+    """, {}, {"coupons": ["SPRING-VIP-2345-6789"]}, None),
+    "coupon_used": ("""
+      - id: p
+        coupon_batch: SPRING-VIP
+        effect: { percent_off: 10 }
+    """, {}, {"coupons": ["SPRING-VIP-2345-6789"]},
+        FakeUsage(refusals={"p": ("coupon_used", "a single-use code of the batch SPRING-VIP, "
+                                                 "already used")})),
+    "not_best_deal": ("""
+      - id: p
+        priority: 10
+        exclusive: true
+        effect: { percent_off: 10 }
+      - id: x
+        effect: { amount_off: "6.00" }
+    """, {"mode": "best_deal"}, {}, None),
 }
 
 LINES = [("a", "30.00", 1, {"category": "shirts"}), ("b", "20.00", 1, {"category": "socks"})]

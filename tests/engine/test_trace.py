@@ -43,7 +43,7 @@ STEP_OF = {
     "blocked_by_exclusive": {"stacking"}, "not_combinable": {"stacking"},
     "group_taken": {"stacking"}, "coupon_limit": {"stacking"},
     "not_combinable_with_coupon": {"stacking"}, "nothing_to_discount": {"effect"},
-    "cap_reached": {"caps", "max_discount"},
+    "cap_reached": {"caps", "max_discount"}, "not_best_deal": {"best_deal"},
 }
 
 

@@ -53,7 +53,7 @@ def client(pricing_server: Server) -> Any:
 
 
 def test_every_sample_cart_is_priced_as_promo_eval_prints_it(client: httpx.Client) -> None:
-    assert len(EVERY_CART) >= 20 and len(BUNDLED) == 4
+    assert len(EVERY_CART) >= 20 and len(BUNDLED) == 5
     for ruleset, path, cart in EVERY_CART:
         answer = evaluate(client, ruleset, cart_json(cart))
         assert answer.status_code == 200, (cart, answer.text)
