@@ -3,7 +3,7 @@
     Program.evaluate(cart)
       └ Evaluation.run(positions)         one pass, in evaluation order
           └ consider(promotion)
-              ├ _eligibility              coupon entered, window, ``when``, usage limits
+              ├ _eligibility              coupon entered, window, schedule, ``when``, limits
               ├ stacking_refusal          exclusive, group, coupons per order (stacking.py)
               └ _apply                    effect (effects.py), clamp, caps (caps.py), take
       then apply_max_discount (caps.py) and priced_result
@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dsl.codes import EVALUATION_TOO_LARGE
-from dsl.effects import Shipping
+from dsl.effects import Gift, Shipping
 from dsl.errors import Diagnostic
 
 from . import reasons as r
@@ -34,16 +34,14 @@ from .rejections import Pending
 from .result import (
     Applied as AppliedEntry,
 )
-from .result import (
+from .result import BestDeal, PricedLines, Rejections, Result
+from .result_json import assembled
+from .result_shipping import (
     LineDiscount,
     PartKey,
-    PricedLines,
     PricedShipment,
     PricedShipping,
-    Rejections,
-    Result,
     ShipmentKey,
-    assembled,
 )
 from .stacking import (
     SHIPPING,
@@ -56,6 +54,7 @@ from .stacking import (
 )
 
 if TYPE_CHECKING:
+    from .bestdeal import Decision
     from .program import CompiledPromotion, Program, UsageView
 
 
@@ -110,6 +109,7 @@ class Evaluation:
         self._originals_by_id: dict[str, BaseLine] = {}
         self._latest: dict[str, BaseLine] = {}
         self.stacking = program.ruleset.stacking
+        self.deal: Decision | None = None  # stacking.mode: best_deal: the set chosen
 
     def _original(self, line: dict[str, Any]) -> BaseLine:
         """A line as effects see it while no promotion has taken from it (made once)."""
@@ -141,8 +141,11 @@ class Evaluation:
 
     def consider(self, compiled: CompiledPromotion, position: int, state: PassState) -> None:
         coupon = self.chosen.get(compiled.id)
-        refusal = self._eligibility(compiled, coupon) or \
-            stacking_refusal(compiled, state, self.stacking)
+        refusal = self._eligibility(compiled, coupon)
+        if refusal is None and self.deal is not None and position not in self.deal.chosen:
+            state.rejected[compiled.id] = self.deal.rejection(compiled, position, coupon)
+            return
+        refusal = refusal or stacking_refusal(compiled, state, self.stacking)
         if refusal is not None:
             code, sentence = refusal  # the sentence may be written only when read
             state.rejected[compiled.id] = (compiled.id, coupon, code, sentence)
@@ -164,6 +167,8 @@ class Evaluation:
             code = r.COUPON_EXPIRED if coupon else r.EXPIRED
             at, zone = self.at_text, self.program.ruleset.timezone
             return code, lambda: f"ended {cp.window[1]} ({zone}); evaluated at {at}"
+        if cp.schedule is not None and not cp.schedule.is_open(self.instant):
+            return r.OUTSIDE_SCHEDULE, lambda: self.outside_schedule(cp)
         if cp.when is not None and not cp.when(self.facts, None):
             code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
             node = promo.when.node if promo.when else None
@@ -180,7 +185,23 @@ class Evaluation:
             refusal = self.usage.refusal(promo, self.cart.customer.id, coupon)
             if refusal is not None:
                 return refusal
+        elif promo.coupon_batch is not None:
+            # a batch code is valid once, and only the store knows which were generated
+            # and which are used: without it the code is not taken on trust
+            return r.COUPON_UNVERIFIED, (f"codes of the batch {promo.coupon_batch} are checked "
+                                         "against the usage store; priced without one")
         return None
+
+    def outside_schedule(self, cp: CompiledPromotion) -> str:
+        """Why a scheduled promotion is closed now, and when it next opens."""
+        assert cp.schedule is not None
+        zone = self.program.ruleset.timezone
+        opening = cp.schedule.next_opening(self.instant, cp.closes)
+        written = f"open {cp.schedule.describe()} ({zone}); evaluated at {self.at_text}; "
+        if opening is None:
+            return written + f"it does not open again before its window ends {cp.window[1]}"
+        local = opening.astimezone(self.program.zone).isoformat(timespec="seconds")
+        return written + f"next opening {local} ({zone})"
 
     # effect, caps, application
     def _matching(self, selects: LineFilter | None) -> list[dict[str, Any]]:
@@ -199,21 +220,21 @@ class Evaluation:
         if base_original:  # the same lines for every promotion with this target
             found = self._originals.get(id(condition))
             if found is None:
-                found = self._originals[id(condition)] = self._build_lines(condition, None)
+                found = self._originals[id(condition)] = self._build_lines(
+                    self._matching(condition), None)
             return found
-        return self._build_lines(condition, remaining)
+        return self._build_lines(self._matching(condition), remaining)
 
-    def _build_lines(self, condition: LineFilter | None,
+    def _build_lines(self, lines: list[dict[str, Any]],
                      remaining: Remaining | None) -> list[BaseLine]:
-        """The target lines as effects see them: based on what is left of each line,
-        or (``remaining`` is ``None``) on its original total."""
+        """``lines`` as effects see them: based on what is left of each line, or
+        (``remaining`` is ``None``) on its original total."""
         originals = self._originals_by_id
         if remaining is None:
-            return [originals.get(line["id"]) or self._original(line)
-                    for line in self._matching(condition)]
+            return [originals.get(line["id"]) or self._original(line) for line in lines]
         out = []
         latest = self._latest
-        for line in self._matching(condition):
+        for line in lines:
             line_id = line["id"]
             base = remaining[line_id]
             found = latest.get(line_id)
@@ -259,7 +280,7 @@ class Evaluation:
             state.rejected[cp.id] = (cp.id, coupon, r.CAP_REACHED,
                                      "its max_amount leaves nothing to discount")
             return
-        take(state, Applied(cp, position, coupon, clamped, parts.note, clamped))
+        take(state, Applied(cp, position, coupon, clamped, parts.note, clamped, parts.gift))
         lines = max(1, len(self.facts.lines))
         if len(state.applied) * lines > self.bounds.applied:
             raise _too_large(f"more than {self.bounds.applied:,} line discounts in the result "
@@ -283,6 +304,8 @@ class Evaluation:
                 left = state.shipments_left
                 return all(not left[s["id"]] for s in self.selected_shipments(cp))
             return not state.shipping_left or not self.selected_shipments(cp)
+        if isinstance(cp.promotion.effect, Gift):
+            return False  # a gift line starts whole (its effect looks at no other line)
         remaining = state.remaining
         return all(not remaining[line["id"]] for line in self._matching(cp.target)) and \
             (cp.get_target is None or all(not remaining[line["id"]]
@@ -293,8 +316,16 @@ class Evaluation:
                 ) -> tuple[Parts, list[BaseLine]]:
         """The effect's uncapped parts on the lines it targets, and those lines."""
         promo = cp.promotion
-        is_shipping = isinstance(promo.effect, Shipping)
-        targets = [] if is_shipping else self._lines_for(cp.target, remaining)
+        effect = promo.effect
+        gift_id = ""
+        is_shipping = isinstance(effect, Shipping)
+        if isinstance(effect, Gift):
+            targets = self._gift_lines(effect, remaining)
+            gift_id = self._gift_id(cp.id, effect.gift.sku)
+        elif is_shipping:
+            targets = []
+        else:
+            targets = self._lines_for(cp.target, remaining)
         get_targets = self._lines_for(cp.get_target, remaining) if cp.get_target else []
         shipping_base, shipments = None, None
         original = self.stacking.base == "original"
@@ -304,14 +335,37 @@ class Evaluation:
         if self.cart.shipments is not None:
             shipments = tuple((s["id"], s["price"] if original else shipments_left[s["id"]])
                               for s in (self.selected_shipments(cp) if is_shipping else ()))
-        parts = compute(promo.effect, EffectInput(targets, get_targets, shipping_base,
-                                                  self.program.minor_units,
-                                                  self.program.ruleset.rounding, shipments))
+        parts = compute(effect, EffectInput(targets, get_targets, shipping_base,
+                                            self.program.minor_units,
+                                            self.program.ruleset.rounding, shipments, gift_id))
         self.work += max(1, len(targets), len(parts.lines))
         if self.work > self.bounds.work:
             raise _too_large(f"pricing this cart computes more than {self.bounds.work:,} line "
                              "discounts (the lines each promotion takes from, and the reasons)")
         return parts, targets
+
+    def _gift_lines(self, effect: Gift, remaining: Remaining) -> list[BaseLine]:
+        """The cart lines a gift discounts instead of adding its line: those with its
+        sku, under ``when_in_cart: discount`` (none otherwise)."""
+        spec = effect.gift
+        if spec.when_in_cart != "discount":
+            return []
+        lines = [line for line in self.facts.lines if line["sku"] == spec.sku]
+        if not lines:
+            return []
+        return self._build_lines(lines, None if self.stacking.base == "original" else remaining)
+
+    def _gift_id(self, promotion: str, sku: str) -> str:
+        """``gift:<promotion>:<sku>``; should a cart line have that id, ``#2``, ``#3`` …
+        after it (a result's line ids are unique)."""
+        wanted = found = f"gift:{promotion}:{sku}"
+        if any(line["id"].startswith(wanted) for line in self.facts.lines):
+            taken = {line["id"] for line in self.facts.lines}
+            number = 1
+            while found in taken:
+                number += 1
+                found = f"{wanted}#{number}"
+        return found
 
     def _nothing(self, cp: CompiledPromotion, coupon: str | None, parts: Parts,
                  targets: list[BaseLine]) -> tuple[str, str]:
@@ -327,8 +381,10 @@ class Evaluation:
     def _clamp(self, parts: Parts, state: PassState) -> dict[PartKey, Decimal]:
         """No line, shipping or shipment goes below zero."""
         out: dict[PartKey, Decimal] = {}
+        gift = parts.gift
         for line_id, amount in parts.lines.items():
-            amount = min(amount, state.remaining[line_id])
+            amount = min(amount, gift.total if gift is not None and line_id == gift.id
+                         else state.remaining[line_id])
             if amount > 0:
                 out[line_id] = amount
         if parts.shipping > 0 and state.shipping_left is not None:
@@ -372,7 +428,8 @@ class Evaluation:
 
 
 def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
-                  state: PassState, rejected: Rejections) -> Result:
+                  state: PassState, rejected: Rejections,
+                  best_deal: BestDeal | None = None) -> Result:
     """The result of a pass: every line and the shipping priced, what applied.
 
     The lines' amounts are their facts' (already quantized); their discounts are
@@ -385,7 +442,7 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
         "coupon": entry.coupon, "amount": entry.amount,
         "items": sum((v for k, v in entry.parts.items() if isinstance(k, str)), zero),
         "shipping": sum((v for k, v in entry.parts.items() if not isinstance(k, str)), zero),
-        "note": entry.note})
+        "note": entry.note, "metadata": entry.compiled.promotion.metadata or None})
         for entry in state.applied)
     shipping = None
     if cart.shipping is not None:
@@ -406,6 +463,8 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
     return assembled(Result, {
         "ruleset": program.ruleset.ruleset, "cart": cart.id,
         "currency": program.ruleset.currency, "at": at,
-        "lines": PricedLines(facts.lines, parts), "shipping": shipping, "applied": applied,
+        "lines": PricedLines(facts.lines, parts, [entry.gift for entry in state.applied
+                                                  if entry.gift is not None]),
+        "shipping": shipping, "applied": applied,
         "rejected": rejected, "capped": tuple(state.capped), "customer": cart.customer.id,
-        "zero": zero, "shipments": shipments})
+        "zero": zero, "shipments": shipments, "best_deal": best_deal})

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from dsl.expr.types import WEEKDAYS
 
 from .cart import Cart
-from .result import assembled
+from .result_json import assembled
 
 ZERO = Decimal(0)
 # Quantities as the condition language's numbers: most are small, and a lookup

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .result import Rejected, assembled
+from .result import Rejected
+from .result_json import assembled
 from .stacking import PassState, take
 
 if TYPE_CHECKING:

@@ -7,87 +7,42 @@ units) in JSON.  ``schemas/result.schema.json`` documents the JSON.
 from __future__ import annotations
 
 import abc
-import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
-T = TypeVar("T")
-
-_new = object.__new__
-_set = object.__setattr__
-
-
-def assembled(cls: type[T], fields: dict[str, Any]) -> T:
-    """The instance of the frozen dataclass ``cls`` that ``cls(**fields)`` makes;
-    ``fields`` names every field, in order.
-
-    Without the ``__init__`` a frozen dataclass generates, which sets each field
-    through ``object.__setattr__``: that costs about three times as much, and a
-    result holds one object per line and per discount (tests/engine/test_result_json.py
-    holds the two ways equal)."""
-    instance = _new(cls)
-    _set(instance, "__dict__", fields)
-    return instance
+from .result_json import (
+    _json_discounts,
+    _json_items,
+    _json_list,
+    _money,
+    _or_null,
+    _text,
+    assembled,
+)
+from .result_shipping import LineDiscount, PartKey, PricedShipment, PricedShipping
 
 
-def _money(value: Decimal) -> str:
-    return format(value, "f")
+class GiftLine(NamedTuple):
+    """A line a gift promotion adds to the result (docs/semantics.md#gifts): not in the
+    cart, so no condition sees it and no other promotion discounts it."""
 
+    id: str  # gift:<promotion>:<sku>
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    total: Decimal
+    name: str | None
+    product: str | None
+    category: str | None
 
-# ----------------------------------------------------------------- JSON, written out
-# ``Result.to_json`` writes the bytes ``json.dumps(result.to_dict(), indent=2,
-# ensure_ascii=False)`` gives, without building the dicts: with ``indent`` the json
-# module encodes in pure Python (its C encoder only writes compact JSON), four to
-# five times the cost of these templates; a service writes one per request.  Each
-# ``_json`` method below mirrors its class's ``to_dict``; a test holds them equal.
-
-_text = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False
-
-
-def _or_null(value: str | None) -> str:
-    return "null" if value is None else _text(value)
-
-
-def _json_list(items: list[str], pad: str) -> str:
-    """A JSON array of items already written at ``pad`` + two spaces (``[]`` if none)."""
-    if not items:
-        return "[]"
-    inner = ",\n".join(items)
-    return f"[\n{inner}\n{pad}]"
-
-
-def _json_items(items: Sequence[Any]) -> str:
-    """A list at the top of the result, of objects with a ``_json`` method."""
-    return _json_list(["    " + item._json("    ") for item in items], "  ")
-
-
-def _json_discounts(discounts: Sequence[tuple[str, Decimal]], pad: str) -> str:
-    """The discounts ``(promotion, amount)`` of a line or the shipping."""
-    inner = pad + "  "
-    return _json_list([f'{inner}{{\n{inner}  "promotion": {_text(promotion)},\n'
-                       f'{inner}  "amount": "{format(amount, "f")}"\n{inner}}}'
-                       for promotion, amount in discounts], pad)
-
-
-@dataclass(frozen=True, order=True)
-class ShipmentKey:
-    """Where a promotion keeps its part on one shipment among its parts: a line's part
-    is keyed by the line's id, the plain shipping's by ``None``."""
-
-    id: str
-
-
-PartKey = str | ShipmentKey | None
-"""The key of one part of a promotion's discount: a line id, a shipment, the shipping."""
-
-
-@dataclass(frozen=True)
-class LineDiscount:
-    promotion: str
-    amount: Decimal
+    def described(self) -> dict[str, Any]:
+        """What the result says of the gift beyond a line's fields."""
+        return {"gift": True, **{key: value for key, value in (
+            ("name", self.name), ("product", self.product), ("category", self.category))
+            if value is not None}}
 
 
 @dataclass(frozen=True)
@@ -98,6 +53,7 @@ class PricedLine:
     unit_price: Decimal
     total: Decimal
     discounts: tuple[LineDiscount, ...]
+    gift: GiftLine | None = None  # set on the line a gift promotion added
 
     @property
     def discount(self) -> Decimal:
@@ -118,22 +74,30 @@ class PricedLine:
             "final_total": _money(self.final_total),
             "discounts": [{"promotion": d.promotion, "amount": _money(d.amount)}
                           for d in self.discounts],
+            **(self.gift.described() if self.gift is not None else {}),
         }
 
     @property
     def row(self) -> LineRow:
         return self.id, self.sku, self.quantity, self.unit_price, self.total, \
-            [(d.promotion, d.amount) for d in self.discounts]
+            [(d.promotion, d.amount) for d in self.discounts], self.gift
 
 
-LineRow = tuple[str, str, int, Decimal, Decimal, Sequence[tuple[str, Decimal]]]
-"""A priced line's fields: id, sku, quantity, unit price, total, and its discounts as
-``(promotion, amount)``."""
+LineRow = tuple[str, str, int, Decimal, Decimal, Sequence[tuple[str, Decimal]],
+                GiftLine | None]
+"""A priced line's fields: id, sku, quantity, unit price, total, its discounts as
+``(promotion, amount)``, and the gift it is (``None`` for a cart line)."""
+
+
+def _gift_json(gift: GiftLine, pad: str) -> str:
+    """What ``GiftLine.described`` adds to a line, as ``to_json`` writes it."""
+    return "".join(f',\n{pad}{_text(key)}: ' + ("true" if value is True else _text(value))
+                   for key, value in gift.described().items())
 
 
 def _line_json(row: LineRow, pad: str) -> tuple[str, Decimal]:
     """A line's ``to_dict`` as ``to_json`` writes it, and the line's discount."""
-    line_id, sku, quantity, unit_price, total, discounts = row
+    line_id, sku, quantity, unit_price, total, discounts, gift = row
     discount = sum((amount for _, amount in discounts), total * 0)  # as PricedLine.discount
     inner = pad + "  "
     return (f'{{\n{inner}"id": {_text(line_id)},\n{inner}"sku": {_text(sku)},\n'
@@ -142,7 +106,8 @@ def _line_json(row: LineRow, pad: str) -> tuple[str, Decimal]:
             f'{inner}"total": "{_money(total)}",\n'
             f'{inner}"discount": "{_money(discount)}",\n'
             f'{inner}"final_total": "{_money(total - discount)}",\n'
-            f'{inner}"discounts": {_json_discounts(discounts, inner)}\n{pad}}}'), discount
+            f'{inner}"discounts": {_json_discounts(discounts, inner)}'
+            f'{_gift_json(gift, inner) if gift is not None else ""}\n{pad}}}'), discount
 
 
 T_co = TypeVar("T_co", covariant=True)
@@ -184,7 +149,8 @@ class LazyTuple(Sequence[T_co], abc.ABC):
 
 
 class PricedLines(LazyTuple[PricedLine]):
-    """The priced lines of a result, made when first read.
+    """The priced lines of a result, made when first read: the cart's lines, then the
+    gift lines of the promotions that applied, in the order they applied.
 
     An evaluation keeps each line's facts (id, sku, quantized unit price and total)
     and the parts of the promotions that applied; a service that writes the result as JSON
@@ -193,9 +159,11 @@ class PricedLines(LazyTuple[PricedLine]):
     Behaves as the tuple it makes (and compares equal to it)."""
 
     def __init__(self, facts: Sequence[dict[str, Any]],
-                 parts: Sequence[tuple[str, dict[PartKey, Decimal]]]) -> None:
+                 parts: Sequence[tuple[str, dict[PartKey, Decimal]]],
+                 gifts: Sequence[GiftLine] = ()) -> None:
         self._facts = facts  # the evaluation's own copies: nothing changes them
         self._parts = parts  # (promotion, its parts by line id), in the order they applied
+        self._gifts = gifts
         self._lines: tuple[PricedLine, ...] | None = None
 
     def rows(self) -> Iterator[LineRow]:
@@ -204,7 +172,11 @@ class PricedLines(LazyTuple[PricedLine]):
             line_id = line["id"]
             yield (line_id, line["sku"], int(line["quantity"]), line["unit_price"],
                    line["total"], [(promotion, amount) for promotion, taken in parts
-                                   if (amount := taken.get(line_id))])
+                                   if (amount := taken.get(line_id))], None)
+        for gift in self._gifts:
+            yield (gift.id, gift.sku, gift.quantity, gift.unit_price, gift.total,
+                   [(promotion, amount) for promotion, taken in parts
+                    if (amount := taken.get(gift.id))], gift)
 
     def _get(self) -> tuple[PricedLine, ...]:
         if self._lines is None:  # (two threads may both make them: equal tuples)
@@ -214,97 +186,22 @@ class PricedLines(LazyTuple[PricedLine]):
                                        "discounts": tuple(
                                            assembled(LineDiscount, {"promotion": promotion,
                                                                     "amount": amount})
-                                           for promotion, amount in discounts)})
-                for id_, sku, quantity, price, total, discounts in self.rows())
+                                           for promotion, amount in discounts),
+                                       "gift": gift})
+                for id_, sku, quantity, price, total, discounts, gift in self.rows())
         return self._lines
 
     def __len__(self) -> int:
-        return len(self._facts)  # without making the lines
+        return len(self._facts) + len(self._gifts)  # without making the lines
+
+    @property
+    def gifts(self) -> Sequence[GiftLine]:
+        """The gift lines (the last lines), without making the lines."""
+        return self._gifts
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled and deep-copied as the lines themselves."""
         return tuple, (self._get(),)
-
-
-@dataclass(frozen=True)
-class PricedShipping:
-    method: str
-    price: Decimal
-    discounts: tuple[LineDiscount, ...]
-
-    @property
-    def discount(self) -> Decimal:
-        return sum((d.amount for d in self.discounts), self.price * 0)
-
-    @property
-    def final(self) -> Decimal:
-        return self.price - self.discount
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "price": _money(self.price),
-            "discount": _money(self.discount),
-            "final": _money(self.final),
-            "discounts": [{"promotion": d.promotion, "amount": _money(d.amount)}
-                          for d in self.discounts],
-        }
-
-    def _json(self, pad: str, discount: Decimal) -> str:
-        """``to_dict`` as ``to_json`` writes it; ``discount`` is ``self.discount``."""
-        inner = pad + "  "
-        return (f'{{\n{inner}"method": {_text(self.method)},\n'
-                f'{inner}"price": "{_money(self.price)}",\n'
-                f'{inner}"discount": "{_money(discount)}",\n'
-                f'{inner}"final": "{_money(self.price - discount)}",\n'
-                f'{inner}"discounts": '
-                f'{_json_discounts([(d.promotion, d.amount) for d in self.discounts], inner)}'
-                f'\n{pad}}}')
-
-
-@dataclass(frozen=True)
-class PricedShipment:
-    """One shipment of a cart that has ``shipments``: its price and what came off it."""
-
-    id: str
-    method: str
-    seller: str
-    price: Decimal
-    discounts: tuple[LineDiscount, ...]
-
-    @property
-    def discount(self) -> Decimal:
-        return sum((d.amount for d in self.discounts), self.price * 0)
-
-    @property
-    def final(self) -> Decimal:
-        return self.price - self.discount
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "method": self.method,
-            "seller": self.seller,
-            "price": _money(self.price),
-            "discount": _money(self.discount),
-            "final": _money(self.final),
-            "discounts": [{"promotion": d.promotion, "amount": _money(d.amount)}
-                          for d in self.discounts],
-        }
-
-    def _json(self, pad: str) -> str:
-        """``to_dict`` as ``to_json`` writes it."""
-        inner = pad + "  "
-        discount = self.discount
-        return (f'{{\n{inner}"id": {_text(self.id)},\n'
-                f'{inner}"method": {_text(self.method)},\n'
-                f'{inner}"seller": {_text(self.seller)},\n'
-                f'{inner}"price": "{_money(self.price)}",\n'
-                f'{inner}"discount": "{_money(discount)}",\n'
-                f'{inner}"final": "{_money(self.price - discount)}",\n'
-                f'{inner}"discounts": '
-                f'{_json_discounts([(d.promotion, d.amount) for d in self.discounts], inner)}'
-                f'\n{pad}}}')
 
 
 @dataclass(frozen=True)
@@ -318,6 +215,7 @@ class Applied:
     items: Decimal
     shipping: Decimal
     note: str | None = None
+    metadata: dict[str, str] | None = None  # the promotion's, when it has any
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -330,12 +228,18 @@ class Applied:
         }
         if self.note:
             data["note"] = self.note
+        if self.metadata:
+            data["metadata"] = dict(self.metadata)
         return data
 
     def _json(self, pad: str) -> str:
         """``to_dict`` as ``to_json`` writes it."""
         inner = pad + "  "
         note = f',\n{inner}"note": {_text(self.note)}' if self.note else ""
+        if self.metadata:
+            entries = ",\n".join(f'{inner}  {_text(key)}: {_text(value)}'
+                                  for key, value in self.metadata.items())
+            note += f',\n{inner}"metadata": {{\n{entries}\n{inner}}}'
         return (f'{{\n{inner}"promotion": {_text(self.promotion)},\n'
                 f'{inner}"name": {_or_null(self.name)},\n'
                 f'{inner}"coupon": {_or_null(self.coupon)},\n'
@@ -416,6 +320,33 @@ class Cap:
 
 
 @dataclass(frozen=True)
+class BestDeal:
+    """How ``stacking.mode: best_deal`` chose the promotions that applied
+    (docs/semantics.md#best-deal)."""
+
+    method: str  # "exact" (branch and bound) | "fallback" (local improvement)
+    candidates: int  # eligible promotions that move money on their own
+    sets: int  # sets of promotions priced
+    chosen: tuple[str, ...]  # in evaluation order
+    amount: Decimal  # the chosen set's total discount, after max_discount
+    fallback: str | None = None  # why the search was not exact
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "candidates": self.candidates, "sets": self.sets,
+                "chosen": list(self.chosen), "amount": _money(self.amount),
+                "fallback": self.fallback}
+
+    def _json(self, pad: str) -> str:
+        """``to_dict`` as ``to_json`` writes it."""
+        inner = pad + "  "
+        chosen = _json_list([f"{inner}  {_text(c)}" for c in self.chosen], inner)
+        return (f'{{\n{inner}"method": {_text(self.method)},\n'
+                f'{inner}"candidates": {self.candidates},\n{inner}"sets": {self.sets},\n'
+                f'{inner}"chosen": {chosen},\n{inner}"amount": "{_money(self.amount)}",\n'
+                f'{inner}"fallback": {_or_null(self.fallback)}\n{pad}}}')
+
+
+@dataclass(frozen=True)
 class Result:
     """Priced lines, totals, and every promotion's fate."""
 
@@ -431,6 +362,7 @@ class Result:
     customer: str = ""
     zero: Decimal = Decimal(0)  # zero with the currency's minor units, e.g. 0.00
     shipments: tuple[PricedShipment, ...] | None = None  # a cart with shipments only
+    best_deal: BestDeal | None = None  # with stacking.mode: best_deal only
 
     @property
     def subtotal(self) -> Decimal:
@@ -463,6 +395,13 @@ class Result:
         items = sum((line.final_total for line in self.lines), self.zero)
         return items + self.shipping_final
 
+    @property
+    def gifts(self) -> Sequence[GiftLine]:
+        """The lines gift promotions added (docs/semantics.md#gifts)."""
+        if isinstance(self.lines, PricedLines):
+            return self.lines.gifts
+        return [line.gift for line in self.lines if line.gift is not None]
+
     def applied_ids(self) -> list[str]:
         return [a.promotion for a in self.applied]
 
@@ -483,10 +422,13 @@ class Result:
         }
         if self.shipments is not None:  # (a cart without shipments: the JSON it always had)
             data["shipments"] = [shipment.to_dict() for shipment in self.shipments]
-        return {**data,
+        data = {**data,
                 "applied": [a.to_dict() for a in self.applied],
                 "rejected": [r.to_dict() for r in self.rejected],
                 "capped": [c.to_dict() for c in self.capped]}
+        if self.best_deal is not None:
+            data["best_deal"] = self.best_deal.to_dict()
+        return data
 
     def to_json(self) -> str:
         """Stable JSON: same input, same bytes (those of ``json.dumps(self.to_dict(),
@@ -512,6 +454,8 @@ class Result:
         if self.shipments is not None:
             shipping_discount, shipping_final = self.shipping_discount, self.shipping_final
             shipments = f'  "shipments": {_json_items(self.shipments)},\n'
+        best_deal = "" if self.best_deal is None else \
+            f',\n  "best_deal": {self.best_deal._json("  ")}'
         return (f'{{\n  "ruleset": {_text(self.ruleset)},\n  "cart": {_text(self.cart)},\n'
                 f'  "currency": {_text(self.currency)},\n  "at": {_text(self.at)},\n'
                 f'  "subtotal": "{_money(subtotal)}",\n'
@@ -521,5 +465,5 @@ class Result:
                 f'  "shipping": {shipping},\n{shipments}'
                 f'  "applied": {_json_items(self.applied)},\n'
                 f'  "rejected": {_json_items(self.rejected)},\n'
-                f'  "capped": {_json_items(self.capped)}\n'
+                f'  "capped": {_json_items(self.capped)}{best_deal}\n'
                 "}\n")

@@ -4,7 +4,8 @@ because of what already applied (docs/semantics.md#stacking).
     exclusive        never combines: blocks everything after it, refused after anything
     group            at most one promotion of a group
     coupons_per_order
-    coupon_with_automatic: false   (the pass with ``coupons_only``)
+    coupon_with_automatic: false   (the pass with ``coupons_only``; in a best-deal
+                                    search, ``kinds_apart``: a set holds one kind)
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from dsl.values import normalise_code
 
 from . import reasons as r
 from .money import whole_minor
-from .result import Cap, PartKey, ShipmentKey
+from .result import Cap, GiftLine
+from .result_shipping import PartKey, ShipmentKey
 
 if TYPE_CHECKING:
     from .program import CompiledPromotion
@@ -52,6 +54,11 @@ class Remaining(dict[str, Decimal]):
             found = self.minor[line_id] = whole_minor(self[line_id], self.minor_units)
         return found
 
+    def copy(self) -> Remaining:
+        copied = Remaining(self, self.minor_units)
+        copied.minor = dict(self.minor)
+        return copied
+
     def take(self, line_id: str, amount: Decimal) -> None:
         self[line_id] -= amount
         if line_id in self.minor:
@@ -68,6 +75,7 @@ class Applied:
     parts: dict[PartKey, Decimal]  # may be cut later by max_discount
     note: str | None
     taken: dict[PartKey, Decimal]  # what it took when it applied
+    gift: GiftLine | None = None  # the line a gift promotion adds
 
     @property
     def amount(self) -> Decimal:
@@ -89,6 +97,15 @@ class PassState:
     exclusive: str | None = None
     groups: dict[str, str] = field(default_factory=dict)
     coupons: list[str] = field(default_factory=list)
+    kinds_apart: bool = False  # best deal with coupon_with_automatic: false
+
+    def fork(self) -> PassState:
+        """A copy to try one more promotion on (the best-deal search): what applied is
+        shared, what is left and the stacking taken are copied; no rejection is kept."""
+        return PassState(self.coupons_only, self.remaining.copy(), self.shipping_left,
+                         dict(self.shipments_left), list(self.applied), list(self.history),
+                         {}, list(self.capped), self.exclusive, dict(self.groups),
+                         list(self.coupons), self.kinds_apart)
 
 
 def stacking_refusal(cp: CompiledPromotion, state: PassState,
@@ -108,21 +125,37 @@ def stacking_refusal(cp: CompiledPromotion, state: PassState,
         return r.COUPON_LIMIT, f"at most {limit} coupon{'s' if limit != 1 else ''} per " \
                                f"order" + (f"; {', '.join(state.coupons)} applied"
                                            if state.coupons else "")
+    if state.kinds_apart and state.applied and \
+            state.applied[0].compiled.is_coupon != cp.is_coupon:
+        return r.NOT_COMBINABLE_WITH_COUPON, "coupons and automatic promotions do not " \
+                                             "combine in this ruleset"
     if state.coupons_only and not cp.is_coupon:
         return r.NOT_COMBINABLE_WITH_COUPON, "automatic promotions do not combine with " \
                                              "coupons in this ruleset, and a coupon applied"
     return None
 
 
+STACKING_CAUSE: dict[str, Callable[[CompiledPromotion, PassState], list[str | None]]] = {
+    # who each refusal of ``stacking_refusal`` names: the promotions that applied before
+    r.BLOCKED_BY_EXCLUSIVE: lambda cp, st: [st.exclusive],
+    r.NOT_COMBINABLE: lambda cp, st: [a.compiled.id for a in st.applied],
+    r.GROUP_TAKEN: lambda cp, st: [st.groups[cp.promotion.group or ""]],
+    r.COUPON_LIMIT: lambda cp, st: [a.compiled.id for a in st.applied if a.compiled.is_coupon],
+    r.NOT_COMBINABLE_WITH_COUPON: lambda cp, st: [a.compiled.id for a in st.applied
+                                                  if a.compiled.is_coupon != cp.is_coupon],
+}
+
+
 def take(state: PassState, entry: Applied) -> None:
     """An applied promotion takes its parts and its place in the stacking."""
+    gift = entry.gift.id if entry.gift is not None else None
     for key, amount in entry.taken.items():
         if key is SHIPPING:
             assert state.shipping_left is not None
             state.shipping_left -= amount
         elif isinstance(key, ShipmentKey):
             state.shipments_left[key.id] -= amount
-        else:
+        elif key != gift:  # (no other promotion takes from a gift line: nothing to keep)
             state.remaining.take(key, amount)
     state.applied.append(entry)
     state.history.append(entry)

@@ -39,6 +39,9 @@ EFFECTS = st.sampled_from([
     '{ at: 5, fixed_price: "2.00" }] } }',
     "{ shipping: { free: true } }", "{ shipping: { percent_off: 50 } }",
     '{ shipping: { amount_off: "3.00" } }', '{ shipping: { fixed_price: "1.00" } }',
+    '{ gift: { sku: TOTE, unit_price: "12.00" } }',
+    '{ gift: { sku: s0, unit_price: "9.99", quantity: 3, percent_off: 50, '
+    'when_in_cart: discount } }',
 ])
 WHENS = st.sampled_from([None, "cart.subtotal >= 20", "cart.subtotal > 40.5",
                          'customer.segments contains "vip"',
@@ -60,7 +63,7 @@ def rulesets(draw: Any) -> Ruleset:
         when, target = draw(WHENS), draw(TARGETS)
         if when:
             lines.append(f"    when: {when}")
-        if target and "shipping" not in effect:
+        if target and "shipping" not in effect and "gift" not in effect:
             lines.append(f"    target: {target}")
         if draw(st.integers(0, 3)) == 0:
             lines.append(f"    coupon: CODE{k}")
@@ -79,6 +82,8 @@ def rulesets(draw: Any) -> Ruleset:
         f"  coupon_with_automatic: {draw(st.booleans())}".lower(),
         f"  base: {draw(st.sampled_from(['original', 'discounted']))}",
         *([f"  max_discount: {cap}"] if cap else []),
+        # best deal applies one of the sets the bound maximises over
+        f"  mode: {draw(st.sampled_from(['priority', 'best_deal']))}",
         "promotions:", *promotions, ""])
     return load_ruleset_text(text)
 

@@ -19,14 +19,13 @@ from engine import compile_ruleset, parse_cart
 from engine.result import (
     Applied,
     Cap,
-    LineDiscount,
     PricedLine,
     PricedLines,
-    PricedShipping,
     Rejected,
     Result,
-    assembled,
 )
+from engine.result_json import assembled
+from engine.result_shipping import LineDiscount, PricedShipping
 
 
 def dumped(result: Result) -> str:

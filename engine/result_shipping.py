@@ -1,0 +1,109 @@
+"""The priced shipping of a result: the one shipping, or each shipment, and the key a
+promotion's part on either is kept under."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .result_json import _json_discounts, _money, _text
+
+
+@dataclass(frozen=True, order=True)
+class ShipmentKey:
+    """Where a promotion keeps its part on one shipment among its parts: a line's part
+    is keyed by the line's id, the plain shipping's by ``None``."""
+
+    id: str
+
+
+PartKey = str | ShipmentKey | None
+"""The key of one part of a promotion's discount: a line id, a shipment, the shipping."""
+
+
+@dataclass(frozen=True)
+class LineDiscount:
+    promotion: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PricedShipping:
+    method: str
+    price: Decimal
+    discounts: tuple[LineDiscount, ...]
+
+    @property
+    def discount(self) -> Decimal:
+        return sum((d.amount for d in self.discounts), self.price * 0)
+
+    @property
+    def final(self) -> Decimal:
+        return self.price - self.discount
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "price": _money(self.price),
+            "discount": _money(self.discount),
+            "final": _money(self.final),
+            "discounts": [{"promotion": d.promotion, "amount": _money(d.amount)}
+                          for d in self.discounts],
+        }
+
+    def _json(self, pad: str, discount: Decimal) -> str:
+        """``to_dict`` as ``to_json`` writes it; ``discount`` is ``self.discount``."""
+        inner = pad + "  "
+        return (f'{{\n{inner}"method": {_text(self.method)},\n'
+                f'{inner}"price": "{_money(self.price)}",\n'
+                f'{inner}"discount": "{_money(discount)}",\n'
+                f'{inner}"final": "{_money(self.price - discount)}",\n'
+                f'{inner}"discounts": '
+                f'{_json_discounts([(d.promotion, d.amount) for d in self.discounts], inner)}'
+                f'\n{pad}}}')
+
+
+@dataclass(frozen=True)
+class PricedShipment:
+    """One shipment of a cart that has ``shipments``: its price and what came off it."""
+
+    id: str
+    method: str
+    seller: str
+    price: Decimal
+    discounts: tuple[LineDiscount, ...]
+
+    @property
+    def discount(self) -> Decimal:
+        return sum((d.amount for d in self.discounts), self.price * 0)
+
+    @property
+    def final(self) -> Decimal:
+        return self.price - self.discount
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "method": self.method,
+            "seller": self.seller,
+            "price": _money(self.price),
+            "discount": _money(self.discount),
+            "final": _money(self.final),
+            "discounts": [{"promotion": d.promotion, "amount": _money(d.amount)}
+                          for d in self.discounts],
+        }
+
+    def _json(self, pad: str) -> str:
+        """``to_dict`` as ``to_json`` writes it."""
+        inner = pad + "  "
+        discount = self.discount
+        return (f'{{\n{inner}"id": {_text(self.id)},\n'
+                f'{inner}"method": {_text(self.method)},\n'
+                f'{inner}"seller": {_text(self.seller)},\n'
+                f'{inner}"price": "{_money(self.price)}",\n'
+                f'{inner}"discount": "{_money(discount)}",\n'
+                f'{inner}"final": "{_money(self.price - discount)}",\n'
+                f'{inner}"discounts": '
+                f'{_json_discounts([(d.promotion, d.amount) for d in self.discounts], inner)}'
+                f'\n{pad}}}')
