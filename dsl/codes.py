@@ -67,6 +67,11 @@ TOO_MANY_DECIMALS = _code("PR133", "a percentage or tier threshold with more tha
 MOMENT_OUT_OF_RANGE = _code("PR134", "a date or date-time outside the years 1900 to 9000")
 NAME_TOO_LONG = _code("PR135", "a name (200), description (10,000) or coupon code (100) longer "
                                "than its limit of characters")
+EFFECT_FIELDS = _code("PR137", "a promotion with both or neither of 'effect' and 'effects', "
+                               "or an 'effects' list empty or of more than 100 effects")
+EFFECT_TARGET = _code("PR138", "an effect's own 'target' where it means nothing: inside "
+                               "'effect' (the promotion's 'target' is the one) or on a shipping "
+                               "effect")
 
 # expressions: syntax
 EXPRESSION_SYNTAX = _code("PR150", "expression syntax error")

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from .codes import AMOUNT_TOO_LARGE, EFFECT_KINDS, INVALID_VALUE, TOO_MANY_DECIMALS
+from .codes import AMOUNT_TOO_LARGE, EFFECT_KINDS, EFFECT_TARGET, INVALID_VALUE, TOO_MANY_DECIMALS
 from .fields import MAX_COUNT, Count, Strict, at_most
 from .schema import SchemaStates, decimal_text
 from .values import (
@@ -39,8 +39,15 @@ Choose = Literal["cheapest", "most_expensive"]
 
 
 class _Effect(Strict):
-    max_amount: Money | None = Field(default=None, description="Cap on this promotion's "
+    max_amount: Money | None = Field(default=None, description="Cap on this effect's "
                                      "discount (items and shipping).")
+    target: ItemCondition | None = Field(default=None, description="In an `effects:` list: "
+                                         "the lines this effect touches, in place of the "
+                                         "promotion's `target`.")
+
+
+PerLine = Annotated[Count | None, Field(description="At most this many units of each line "
+                                        "are discounted.")]
 
 
 class PercentOff(_Effect):
@@ -48,6 +55,7 @@ class PercentOff(_Effect):
 
     percent_off: Percent
     max_units: Count | None = None
+    max_units_per_line: PerLine = None
     choose: Choose = "cheapest"
 
 
@@ -62,6 +70,7 @@ class AmountOffEach(_Effect):
 
     amount_off_each: Money
     max_units: Count | None = None
+    max_units_per_line: PerLine = None
     choose: Choose = "cheapest"
 
 
@@ -70,6 +79,7 @@ class FixedPrice(_Effect):
 
     fixed_price: Money
     max_units: Count | None = None
+    max_units_per_line: PerLine = None
     choose: Choose = "cheapest"
 
 
@@ -81,6 +91,7 @@ class BuyGet(_Effect):
     percent_off: Percent = Decimal(100)
     choose: Choose = "cheapest"
     max_applications: Count | None = None
+    max_units_per_line: PerLine = None
     get_target: ItemCondition | None = None
 
 
@@ -186,6 +197,13 @@ class Shipping(_Effect):
     """A discount on the cart's shipping price."""
 
     shipping: ShippingSpec
+
+    @model_validator(mode="after")
+    def _no_target(self) -> Shipping:
+        if self.target is not None:
+            raise custom_error(EFFECT_TARGET, "a shipping effect has no target lines "
+                               "(condition the promotion with 'when')", field="target")
+        return self
 
 
 EFFECT_KEYS = ("percent_off", "amount_off", "amount_off_each", "fixed_price", "buy",

@@ -27,6 +27,8 @@ from .codes import (
     BAD_WINDOW,
     CONDITIONS_TOO_LONG,
     COUPON_FIELDS,
+    EFFECT_FIELDS,
+    EFFECT_TARGET,
     INVALID_VALUE,
     TOO_MANY_PROMOTIONS,
 )
@@ -100,10 +102,34 @@ CONDITION_FIELDS: tuple[tuple[tuple[str, ...], bool], ...] = (
     (("when",), False),
     (("target",), True),
     (("effect", "get_target"), True),
+    (("effects", "*", "target"), True),
+    (("effects", "*", "get_target"), True),
 )
-"""Where a promotion holds condition expressions (the path inside the promotion),
-and whether each is about one line (``item.*``) or the whole cart.  Loading,
-lint, compiling and the index all read conditions through this declaration."""
+"""Where a promotion holds condition expressions (the path inside the promotion,
+``*`` for each entry of a list), and whether each is about one line (``item.*``) or
+the whole cart.  Loading, lint, compiling and the index all read conditions through
+this declaration (``values_at`` walks a path)."""
+
+Path = tuple[str | int, ...]
+
+
+def values_at(root: Any, path: tuple[str, ...], at: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """The values a ``CONDITION_FIELDS`` path reaches in ``root`` (a model, or the raw
+    mappings and lists it was read from), each with its path (``*`` replaced by the
+    entry's position); missing values are left out."""
+    if not path:
+        yield at, root
+        return
+    name, rest = path[0], path[1:]
+    if name == "*":
+        if isinstance(root, (list, tuple)):
+            for position, item in enumerate(root):
+                yield from values_at(item, rest, (*at, position))
+        return
+    value = root.get(name) if isinstance(root, dict) else \
+        getattr(root, name, None) if isinstance(root, Strict) else None
+    if value is not None:
+        yield from values_at(value, rest, (*at, name))
 
 RULESET_CAPS = Caps(
     lists={("promotions",): Cap(MAX_PROMOTIONS, TOO_MANY_PROMOTIONS, "promotions in a ruleset")},
@@ -121,6 +147,21 @@ class Limits(Strict):
     budget: Money | None = Field(default=None, description="Total discount the promotion "
                                  "may give.")
 
+MAX_EFFECTS = 100
+"""Effects in one promotion's ``effects`` list."""
+
+
+def _effect_list(value: Any) -> Any:
+    """At least one effect, at most ``MAX_EFFECTS``."""
+    if isinstance(value, (list, tuple)) and not value:
+        raise custom_error(EFFECT_FIELDS, "effects: lists at least one effect (or write "
+                           "'effect' for one)")
+    if isinstance(value, (list, tuple)) and len(value) > MAX_EFFECTS:
+        raise custom_error(EFFECT_FIELDS, f"effects: at most {MAX_EFFECTS} effects in one "
+                           f"promotion (got {len(value):,})")
+    return value
+
+
 class Promotion(Strict):
     """One promotion: when it applies, what it discounts, how it is limited."""
 
@@ -134,7 +175,12 @@ class Promotion(Strict):
     coupons: Annotated[tuple[CouponCode, ...], Field(min_length=1)] | None = None
     when: CartCondition | None = None
     target: ItemCondition | None = None
-    effect: Effect
+    effect: Effect | None = Field(default=None, description="What the promotion discounts "
+                                  "(exactly one of `effect` and `effects`).")
+    effects: Annotated[tuple[Effect, ...], BeforeValidator(_effect_list),
+                       SchemaStates(minItems=1, maxItems=MAX_EFFECTS)] | None = Field(
+        default=None, description="Several effects, applied in this order as one promotion "
+        "(exactly one of `effect` and `effects`).")
     limits: Limits | None = None
     exclusive: StrictBool = False
     group: Identifier | None = None
@@ -146,6 +192,33 @@ class Promotion(Strict):
         if self.limits and self.limits.per_coupon and not self.codes:
             raise custom_error(COUPON_FIELDS, "limits.per_coupon needs a coupon on the promotion")
         return self
+
+    @model_validator(mode="after")
+    def _effect_fields(self) -> Promotion:
+        if (self.effect is None) == (self.effects is None):
+            raise custom_error(EFFECT_FIELDS, "a promotion has 'effect' (one effect) or "
+                               "'effects' (a list), " + ("not both" if self.effect else
+                                                         "and this one has neither"))
+        if self.effect is not None and self.effect.target is not None:
+            raise custom_error(EFFECT_TARGET, "effect: a 'target' inside the effect is for the "
+                               "entries of an 'effects' list; write it on the promotion",
+                               field="effect")
+        return self
+
+    @property
+    def all_effects(self) -> tuple[Effect, ...]:
+        """The promotion's effects in the order they apply (one for ``effect``)."""
+        return self.effects if self.effects is not None else \
+            (self.effect,) if self.effect is not None else ()
+
+    def effect_paths(self) -> Iterator[tuple[Path, Effect]]:
+        """Each effect with its path inside the promotion: ``("effect",)`` or
+        ``("effects", position)``."""
+        if self.effects is not None:
+            for position, effect in enumerate(self.effects):
+                yield ("effects", position), effect
+        elif self.effect is not None:
+            yield ("effect",), self.effect
 
     @functools.cached_property
     def codes(self) -> tuple[str, ...]:
@@ -159,22 +232,22 @@ class Promotion(Strict):
 
     @property
     def get_target(self) -> Condition | None:
-        """The buy/get effect's ``get_target`` (``None`` for every other effect)."""
+        """The buy/get ``effect``'s ``get_target`` (``None`` for every other effect, and
+        for an ``effects`` list: each entry holds its own)."""
         return getattr(self.effect, "get_target", None)
 
-    def conditions(self) -> Iterator[tuple[tuple[str, ...], Condition, bool]]:
+    def conditions(self) -> Iterator[tuple[Path, Condition, bool]]:
         """Every condition the promotion holds, as ``CONDITION_FIELDS`` lists them:
         (path inside the promotion, condition, is it about one line)."""
-        for path, item_context in CONDITION_FIELDS:
-            value: Any = self
-            for name in path:
-                value = getattr(value, name, None)
-            if isinstance(value, Condition):
-                yield path, value, item_context
+        for fields, item_context in CONDITION_FIELDS:
+            for path, value in values_at(self, fields):
+                if isinstance(value, Condition):
+                    yield path, value, item_context
 
     @property
     def effect_kind(self) -> str:
-        return _KIND_OF_CLASS[type(self.effect)]
+        """The effect's kind; for an ``effects`` list, the kinds joined by ``+``."""
+        return "+".join(_KIND_OF_CLASS[type(effect)] for effect in self.all_effects)
 
 
 class MaxDiscount(Strict):

@@ -59,7 +59,7 @@ from dsl.expr import nodes as n
 from dsl.expr.format import format_expression
 from dsl.loader import Document, NodePosition, SourceFile
 from dsl.locate import expression_location
-from dsl.model import CONDITION_FIELDS, Promotion
+from dsl.model import Promotion
 from dsl.values import Condition
 
 from .compile import MISSING, kind_of
@@ -337,10 +337,7 @@ def promotion_conditions(program: Program, promotion: Promotion,
     cart of ``facts`` (``program.facts(cart, at)``)."""
     tracer = program.condition_tracer
     out = []
-    for path, per_line in CONDITION_FIELDS:
-        value: Any = promotion
-        for name in path:
-            value = getattr(value, name, None)
-        if isinstance(value, Condition) and value.node is not None:
-            out.append(tracer.trace(value, ".".join(path), facts, per_line))
+    for path, value, per_line in promotion.conditions():
+        if value.node is not None:
+            out.append(tracer.trace(value, ".".join(map(str, path)), facts, per_line))
     return tuple(out)

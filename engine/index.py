@@ -306,8 +306,10 @@ def promotion_needs(cp: CompiledPromotion) -> Needs:
     for _, condition, about_a_line in promo.conditions():
         if not about_a_line:
             found = found & needs(condition.node)
-        elif not isinstance(promo.effect, Shipping):
-            # an effect takes off target (and get_target) lines only
+        elif promo.effect is not None and not isinstance(promo.effect, Shipping):
+            # an effect takes off target (and get_target) lines only.  (Of several
+            # effects any one may move money, each on its own lines: their line
+            # conditions are not needed together, and are left out.)
             found = found & needs(condition.node).of_one_line()
     return found
 

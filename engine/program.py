@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dsl import Ruleset
 from dsl.codes import CART_BAD_TIME, CART_CURRENCY
+from dsl.effects import Effect, Shipping
 from dsl.errors import Diagnostic
 from dsl.model import Promotion
 from dsl.ruleset import gc_paused
@@ -70,6 +71,16 @@ class UsageView(Protocol):
 
 
 @dataclass(frozen=True)
+class CompiledEffect:
+    """One effect of a promotion with the lines it takes from compiled."""
+
+    effect: Effect
+    target: LineFilter | None  # its own target, else the promotion's
+    get_target: LineFilter | None
+    shipping: bool  # a shipping effect: it takes from no line
+
+
+@dataclass(frozen=True)
 class CompiledPromotion:
     """A promotion with its conditions compiled and its window resolved."""
 
@@ -81,6 +92,7 @@ class CompiledPromotion:
     starts: dt.datetime | None  # as written, in the ruleset's timezone (for reasons)
     ends: dt.datetime | None
     is_coupon: bool  # read for every promotion of every cart: kept at hand
+    effects: tuple[CompiledEffect, ...]  # in the order they apply
     # the window as instants (UTC): moments in one zone compare by wall clock in
     # Python, which a daylight-saving change makes disagree with their order
     opens: dt.datetime | None = field(init=False)
@@ -139,9 +151,8 @@ class Program:
         # ruleset), once per condition text and use.
         wanted: dict[tuple[str, bool], Any] = {}
         for p in ordered:
-            for cond, line_filter in ((p.when, False), (p.target, True), (p.get_target, True)):
-                if cond is not None:
-                    wanted.setdefault((cond.source, line_filter), cond.node)
+            for _, cond, line_filter in p.conditions():
+                wanted.setdefault((cond.source, line_filter), cond.node)
         functions = dict(zip(wanted, compile_all([(node, line_filter) for (_, line_filter),
                                                   node in wanted.items()], zone), strict=True))
 
@@ -158,6 +169,11 @@ class Program:
                 starts=_moment(p.active.from_ if p.active else None, ruleset),
                 ends=_moment(p.active.until if p.active else None, ruleset),
                 is_coupon=p.is_coupon,
+                effects=tuple(CompiledEffect(
+                    effect, built(effect.target, True) if effect.target is not None
+                    else built(p.target, True),
+                    built(getattr(effect, "get_target", None), True),
+                    isinstance(effect, Shipping)) for effect in p.all_effects),
             )
             for p in ordered
         )

@@ -19,7 +19,7 @@ from . import reasons as r
 from .cart import Cart
 from .effects import Parts
 from .evaluate import Evaluation
-from .program import CompiledPromotion, Program, UsageView
+from .program import CompiledEffect, CompiledPromotion, Program, UsageView
 from .rejections import Pending, written
 from .result import Cap, Rejected
 from .stacking import PassState, stacking_refusal
@@ -47,6 +47,20 @@ class LimitQuery:
 
 
 @dataclass
+class EffectStep:
+    """One effect as the evaluator computed it for the promotion considered."""
+
+    compiled: CompiledEffect
+    parts: Parts
+    targets: list[Any]
+    get_targets: list[Any]
+    shipping_base: Decimal | None
+    clamped: dict[str | None, Decimal] | None = None
+    taken: dict[str | None, Decimal] | None = None  # one of several: after its max_amount
+    caps: list[Cap] = field(default_factory=list)  # one of several: its max_amount's cut
+
+
+@dataclass
 class Record:
     """What the evaluator did with one promotion, the last time it considered it."""
 
@@ -64,6 +78,7 @@ class Record:
     caps: list[Cap] = field(default_factory=list)
     rejected: Rejected | None = None
     applied: Any = None  # stacking.Applied
+    steps: list[EffectStep] = field(default_factory=list)  # each effect computed, in order
 
 
 class _AskedStore:
@@ -135,21 +150,36 @@ class Recorder(Evaluation):
                                         else sentence())
         return refusal
 
-    def _effect(self, cp: CompiledPromotion, remaining: Any,
+    def _effect(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Any,
                 shipping_left: Decimal | None) -> Any:
-        parts, targets = super()._effect(cp, remaining, shipping_left)
-        if self.current is not None:
-            self.current.parts, self.current.targets = parts, targets
-            if cp.get_target is not None:
-                self.current.get_targets = self._lines_for(cp.get_target, remaining)
+        parts, targets = super()._effect(cp, ce, remaining, shipping_left)
+        record = self.current
+        if record is not None:
+            get_targets = self._lines_for(ce.get_target, remaining) \
+                if ce.get_target is not None else []
+            shipping_base = None
             if self.cart.shipping is not None:
-                self.current.shipping_base = (self.facts.cart["shipping_price"]
-                                              if self.stacking.base == "original"
-                                              else shipping_left)
+                shipping_base = (self.facts.cart["shipping_price"]
+                                 if self.stacking.base == "original" else shipping_left)
+            record.parts, record.targets = parts, targets
+            record.get_targets, record.shipping_base = get_targets, shipping_base
+            record.steps.append(EffectStep(ce, parts, targets, get_targets, shipping_base))
         return parts, targets
 
-    def _clamp(self, parts: Parts, state: PassState) -> dict[str | None, Decimal]:
-        clamped = super()._clamp(parts, state)
+    def _clamp(self, parts: Parts, remaining: Any,
+               shipping_left: Decimal | None) -> dict[str | None, Decimal]:
+        clamped = super()._clamp(parts, remaining, shipping_left)
         if self.current is not None:
             self.current.clamped = dict(clamped)
+            if self.current.steps:
+                self.current.steps[-1].clamped = dict(clamped)
         return clamped
+
+    def _one_of_several(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Any,
+                        shipping_left: Decimal | None, state: PassState) -> Any:
+        caps_before = len(state.capped)
+        found = super()._one_of_several(cp, ce, remaining, shipping_left, state)
+        if self.current is not None and self.current.steps:
+            step = self.current.steps[-1]
+            step.taken, step.caps = dict(found[2]), state.capped[caps_before:]
+        return found

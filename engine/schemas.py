@@ -183,7 +183,8 @@ def explain_schema() -> dict[str, Any]:
                         "description": "a part evaluated per line: its value on each"}),
         "children": {"type": "array", "items": {"$ref": "#/$defs/TracePart"}},
     }, "One part of a condition, its value (or values per line) and truth.")
-    condition = _obj({"field": {"enum": ["when", "target", "effect.get_target"]},
+    condition = _obj({"field": {"type": "string", "pattern":
+                                r"^(when|target|effect\.get_target|effects\.[0-9]+\.(target|get_target))$"},
                       "source": text, "per_line": flag,
                       "span": _null({"$ref": "#/$defs/TraceSpan"}),
                       "root": {"$ref": "#/$defs/TracePart"}})
@@ -228,6 +229,8 @@ def explain_schema() -> dict[str, Any]:
         "kind": {"enum": ["coupon", "automatic"]}, "coupon": coupon, "window": window,
         "conditions": {"type": "array", "items": {"$ref": "#/$defs/TraceCondition"}},
         "limits": limits, "stacking": stacking, "effect": _null(effect),
+        "effects": _null({"type": "array", "items": effect,
+                          "description": "a promotion with an effects list: each effect"}),
         "decided_by": {"enum": ["coupon", "window", "when", "limits", "stacking", "effect",
                                 "caps", "max_discount", "applied"]},
         "outcome": {"enum": ["applied", "rejected"]}, "amount": maybe_money,

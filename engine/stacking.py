@@ -52,6 +52,12 @@ class Remaining(dict[str, Decimal]):
             found = self.minor[line_id] = whole_minor(self[line_id], self.minor_units)
         return found
 
+    def copy(self) -> Remaining:
+        """A copy to take from without changing this one (one promotion's effects)."""
+        out = Remaining(self, self.minor_units)
+        out.minor.update(self.minor)
+        return out
+
     def take(self, line_id: str, amount: Decimal) -> None:
         self[line_id] -= amount
         if line_id in self.minor:

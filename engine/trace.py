@@ -34,16 +34,16 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
-from dsl.effects import AmountOffEach, BuyGet, FixedPrice, PercentOff, Shipping, Tiers
+from dsl.effects import AmountOffEach, BuyGet, Effect, FixedPrice, PercentOff, Shipping, Tiers
 from dsl.errors import Diagnostic, InputError
 from dsl.expr.nodes import walk
-from dsl.model import Promotion
 
 from . import reasons as r
 from .cart import Cart, CartError
@@ -51,8 +51,8 @@ from .condition_trace import ConditionTrace, promotion_conditions
 from .effects import Parts
 from .evaluate import Evaluation
 from .program import CompiledPromotion, Program, UsageView
-from .recorder import LimitQuery, Record, Recorder
-from .result import Rejected, Result
+from .recorder import EffectStep, LimitQuery, Record, Recorder
+from .result import Cap, Rejected, Result
 from .stacking import SHIPPING
 
 TRACE_VERSION = 1
@@ -223,7 +223,8 @@ class PromotionTrace:
     conditions: tuple[ConditionTrace, ...]
     limits: LimitsCheck
     stacking: StackingCheck
-    effect: EffectTrace | None  # None: the effect was not computed
+    effect: EffectTrace | None  # None: the effect was not computed (or several)
+    effects: tuple[EffectTrace, ...] | None  # an ``effects`` list: each effect computed
     decided_by: str
     outcome: str  # applied | rejected
     amount: str | None  # applied: what it took
@@ -237,6 +238,8 @@ class PromotionTrace:
                 "conditions": [c.to_dict() for c in self.conditions],
                 "limits": self.limits.to_dict(), "stacking": self.stacking.to_dict(),
                 "effect": None if self.effect is None else self.effect.to_dict(),
+                "effects": None if self.effects is None else
+                [effect.to_dict() for effect in self.effects],
                 "decided_by": self.decided_by, "outcome": self.outcome,
                 "amount": self.amount, "code": self.code, "reason": self.reason}
 
@@ -339,8 +342,8 @@ def _within_bounds(program: Program, cart: Cart, promotions: list[str] | None) -
         if wanted is not None and cp.id not in wanted:
             continue
         values += lines  # the effect's lines
-        for condition in (cp.promotion.when, cp.promotion.target, cp.promotion.get_target):
-            if condition is not None and condition.node is not None:
+        for _, condition, _ in cp.promotion.conditions():
+            if condition.node is not None:
                 values += lines * sum(1 for _ in walk(condition.node))
         if values > MAX_TRACE_VALUES:
             raise CartError([Diagnostic(
@@ -416,21 +419,28 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
         record.stacking[0] if record and record.stacking and decided == "stacking" else None,
         record.stacking[1] if record and record.stacking and decided == "stacking" else None,
         record.caused_by if decided == "stacking" and record else ())
-    effect = _effect(run, cp, record, applied, result) if record and record.parts else None
+    effect, effects = None, None
+    if record is not None and len(cp.effects) > 1:
+        effects = tuple(_effect(run, cp, step, step.taken or {}, _caps(step.caps), result)
+                        for step in record.steps)
+    elif record is not None and record.parts is not None:
+        caps = _caps(record.caps) + _caps(c for c in result.capped if c.promotion == cp.id
+                                          and c.source == "max_discount")
+        effect = _effect(run, cp, record.steps[-1], applied.parts if applied is not None
+                         else {}, caps, result)
     return PromotionTrace(
         cp.id, promo.name if applied is not None else None, promo.priority, position,
         "coupon" if cp.is_coupon else "automatic",
         coupon, _window(run, cp), promotion_conditions(run.program, promo, run.facts), limits,
-        stacking, effect, decided, "applied" if applied is not None else "rejected",
+        stacking, effect, effects, decided, "applied" if applied is not None else "rejected",
         _money(applied.amount) if applied is not None else None,
         rejection.code if rejection else None, rejection.reason if rejection else None)
 
 
-def _per_unit(promo: Promotion, parts: Parts) -> tuple[str, Decimal] | None:
+def _per_unit(effect: Effect, parts: Parts) -> tuple[str, Decimal] | None:
     """What the effect takes off each chosen unit, as ``(kind, value)``, when it works
     unit by unit (so each line's amount before rounding can be shown): a percentage,
     an amount off each unit, or a fixed price — for a tier, the step reached."""
-    effect = promo.effect
     if isinstance(effect, PercentOff | BuyGet):
         return "percent_off", effect.percent_off
     if isinstance(effect, AmountOffEach):
@@ -462,23 +472,31 @@ def _before_rounding(off: tuple[str, Decimal], base: Any, units: int,
     return each * units
 
 
-def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
+def _caps(caps: Iterable[Cap]) -> list[CapStep]:
+    return [CapStep(c.source, _money(c.before) or "", _money(c.after) or "") for c in caps]
+
+
+def _effect(run: Recorder, cp: CompiledPromotion, step: EffectStep,
+            final_parts: dict[str | None, Decimal], caps: list[CapStep],
             result: Result) -> EffectTrace:
-    promo, parts = cp.promotion, record.parts
-    assert parts is not None
-    effect = promo.effect
+    """One effect as it was computed: ``final_parts`` are what it gave in the result
+    (one of several: what it took after its own ``max_amount``)."""
+    promo, parts, effect = cp.promotion, step.parts, step.compiled.effect
     kind = type(effect).__name__
     spec = effect.model_dump(mode="json", exclude_none=True, by_alias=True,
-                             exclude={"get_target"})
-    if promo.get_target is not None:
-        spec["get_target"] = run.program.explainer.written(promo.get_target, run.facts)
+                             exclude={"get_target", "target"})
+    target = effect.target if effect.target is not None else promo.target
+    if effect.target is not None:
+        spec["target"] = run.program.explainer.written(effect.target, run.facts)
+    get_target = getattr(effect, "get_target", None)
+    if get_target is not None:
+        spec["get_target"] = run.program.explainer.written(get_target, run.facts)
     picked = {line.id: units for line, units in parts.picked or ()}
-    off = _per_unit(promo, parts)
-    bases = {line.id: line for line in record.targets}
-    bases.update({line.id: line for line in record.get_targets if line.id not in bases})
-    targets = {line.id for line in record.targets}
-    gets = {line.id for line in record.get_targets}
-    final_parts = applied.parts if applied is not None else {}
+    off = _per_unit(effect, parts)
+    bases = {line.id: line for line in step.targets}
+    bases.update({line.id: line for line in step.get_targets if line.id not in bases})
+    targets = {line.id for line in step.targets}
+    gets = {line.id for line in step.get_targets}
     minor = run.program.minor_units
     lines = []
     for facts in () if isinstance(effect, Shipping) else run.facts.lines:
@@ -487,7 +505,7 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
                       if line_id in ids)
         why_not = None
         if not roles:
-            why_not = "target is false for this line" if promo.target is not None else \
+            why_not = "target is false for this line" if target is not None else \
                 "get_target is false for this line"
         base = bases.get(line_id)
         units = picked.get(line_id)
@@ -498,16 +516,12 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
             line_id, roles, why_not, int(facts["quantity"]), _money(facts["total"]) or "",
             _money(base.base) if base is not None else None, units, exact,
             _money(parts.lines.get(line_id)),
-            _money((record.clamped or {}).get(line_id)), _money(final_parts.get(line_id))))
+            _money((step.clamped or {}).get(line_id)), _money(final_parts.get(line_id))))
     shipping = None
     if run.cart.shipping is not None and (isinstance(effect, Shipping) or parts.shipping):
-        shipping = {"base": _money(record.shipping_base), "computed": _money(parts.shipping),
-                    "clamped": _money((record.clamped or {}).get(SHIPPING)),
+        shipping = {"base": _money(step.shipping_base), "computed": _money(parts.shipping),
+                    "clamped": _money((step.clamped or {}).get(SHIPPING)),
                     "final": _money(final_parts.get(SHIPPING))}
-    caps = [CapStep(c.source, _money(c.before) or "", _money(c.after) or "")
-            for c in record.caps]
-    caps += [CapStep(c.source, _money(c.before) or "", _money(c.after) or "")
-             for c in result.capped if c.promotion == cp.id and c.source == "max_discount"]
     tier = None
     if parts.tier is not None:
         by, measure, at = parts.tier
@@ -517,7 +531,7 @@ def _effect(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
                 }
     allocation = "largest remainder, in proportion to each line's base" \
         if kind in ("AmountOff", "Bundle") or (kind == "Tiers" and tier and _tier_spreads(
-            promo, tier)) else None
+            effect, tier)) else None
     zero = result.zero
     return EffectTrace(
         _KINDS.get(kind, kind), spec, run.stacking.base, run.program.ruleset.rounding,
@@ -530,10 +544,10 @@ _KINDS = {"PercentOff": "percent_off", "AmountOff": "amount_off",
           "Bundle": "bundle", "Tiers": "tiers", "Shipping": "shipping"}
 
 
-def _tier_spreads(promo: Promotion, tier: dict[str, Any]) -> bool:
+def _tier_spreads(effect: Effect, tier: dict[str, Any]) -> bool:
     """Whether the tier reached takes an amount spread over the lines."""
-    assert isinstance(promo.effect, Tiers)
+    assert isinstance(effect, Tiers)
     if tier["reached"] is None:
         return False
-    step = next(s for s in promo.effect.tiers.steps if format(s.at, "f") == tier["reached"])
+    step = next(s for s in effect.tiers.steps if format(s.at, "f") == tier["reached"])
     return step.amount_off is not None

@@ -147,8 +147,9 @@ def test_key_order_is_the_models_own_fields_then_inherited_ones() -> None:
     assert key_order(Ruleset)[:3] == ("ruleset", "dsl", "name")
     assert key_order(Promotion) == tuple(Promotion.model_fields)
     assert key_order(Window) == ("from", "until")
-    assert key_order(PercentOff) == ("percent_off", "max_units", "choose", "max_amount")
-    assert key_order(AmountOff) == ("amount_off", "max_amount")
+    assert key_order(PercentOff) == ("percent_off", "max_units", "max_units_per_line", "choose",
+                                     "max_amount", "target")
+    assert key_order(AmountOff) == ("amount_off", "max_amount", "target")
     assert key_order(BuyGet)[:2] == ("buy", "get")
 
 

@@ -39,6 +39,8 @@ from . import (
     PR218_confusable_coupon_code,
     PR219_invariant_broken,
     PR220_invariant_unproven,
+    PR222_per_line_cap_not_binding,
+    PR223_effects_stack_on_original,
 )
 
 MODULES: tuple[ModuleType, ...] = (
@@ -62,6 +64,8 @@ MODULES: tuple[ModuleType, ...] = (
     PR218_confusable_coupon_code,
     PR219_invariant_broken,
     PR220_invariant_unproven,
+    PR222_per_line_cap_not_binding,
+    PR223_effects_stack_on_original,
 )
 
 RETIRED: dict[str, str] = {
