@@ -37,6 +37,9 @@ EFFECTS = st.sampled_from([
     '{ at: 50, amount_off: "15.00" }] } }',
     '{ tiers: { by: quantity, steps: [{ at: 2, amount_off_each: "1.00" }, '
     '{ at: 5, fixed_price: "2.00" }] } }',
+    "{ percent_off: 40, max_units_per_line: 1 }",
+    '{ amount_off_each: "1.50", max_units: 4, max_units_per_line: 2 }',
+    "{ buy: 1, get: 1, max_units_per_line: 1 }",
     "{ shipping: { free: true } }", "{ shipping: { percent_off: 50 } }",
     '{ shipping: { amount_off: "3.00" } }', '{ shipping: { fixed_price: "1.00" } }',
 ])
@@ -51,12 +54,21 @@ TARGETS = st.sampled_from([None, 'item.category == "a"', 'item.category != "c"']
 def rulesets(draw: Any) -> Ruleset:
     promotions = []
     for k in range(draw(st.integers(1, 5))):
-        effect = draw(EFFECTS)
-        cap = draw(st.sampled_from([None, '"7.50"', '"30.00"']))
-        if cap is not None:
-            effect = effect[:-1] + f", max_amount: {cap} }}"
+        several = draw(st.integers(0, 2)) == 0  # an effects list
+        written = []
+        for _ in range(draw(st.integers(2, 3)) if several else 1):
+            effect = draw(EFFECTS)
+            cap = draw(st.sampled_from([None, '"7.50"', '"30.00"']))
+            if cap is not None:
+                effect = effect[:-1] + f", max_amount: {cap} }}"
+            own = draw(TARGETS)
+            if several and own and "shipping" not in effect:
+                effect = effect[:-1] + f", target: {own} }}"
+            written.append(effect)
         lines = [f"  - id: p{k}", f"    priority: {draw(st.integers(0, 3))}",
-                 f"    effect: {effect}"]
+                 f"    effects: [{', '.join(written)}]" if several else
+                 f"    effect: {written[0]}"]
+        effect = " ".join(written)
         when, target = draw(WHENS), draw(TARGETS)
         if when:
             lines.append(f"    when: {when}")

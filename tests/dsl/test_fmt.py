@@ -161,6 +161,17 @@ def test_keys_are_put_in_order_in_block_and_flow_mappings() -> None:
         "    effect: { percent_off: 10, max_amount: \"5.00\" }\n    group: g\n")
 
 
+def test_an_effects_list_is_put_in_order_entry_by_entry() -> None:
+    text = ruleset("  - effects:\n"
+                   "      - {target: 'item.sku==\"A\"', max_units_per_line: 2, percent_off: 10}\n"
+                   "      - {max_amount: 3, amount_off: 5}\n"
+                   "    id: p\n")
+    assert format_ruleset(text).endswith(
+        "  - id: p\n    effects:\n"
+        "      - { percent_off: 10, max_units_per_line: 2, target: item.sku == \"A\" }\n"
+        "      - { amount_off: \"5.00\", max_amount: \"3.00\" }\n")
+
+
 @pytest.mark.parametrize(("written", "currency", "canonical"), [
     ("15", "EUR", '"15.00"'), ('"15"', "EUR", '"15.00"'), ('"3.5"', "EUR", '"3.50"'),
     ('" 19.99 "', "EUR", '"19.99"'), ("'7.00'", "EUR", '"7.00"'), ("500", "JPY", '"500"'),
