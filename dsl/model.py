@@ -280,7 +280,7 @@ class Invariants(Strict):
 
     max_discount_percent: Percent | None = Field(
         default=None, description="The total discount is at most this percent of the "
-        "subtotal (half a minor unit per line discount allowed for rounding).")
+        "subtotal (half a minor unit per line discount, per effect, allowed for rounding).")
     max_discount_amount: Money | None = Field(
         default=None, description="The total discount (lines and shipping) is at most "
         "this amount.")

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from dsl import Ruleset, load_ruleset_text
 from engine import compile_ruleset, parse_cart
 from engine.analysis.invariants import free_lines
-from engine.analysis.search import allowance
+from engine.analysis.search import allowance, roundings
 from engine.analysis.static import ruleset_bound
 
 EFFECTS = st.sampled_from([
@@ -122,7 +122,7 @@ def _check(ruleset: Ruleset, data: dict[str, Any]) -> None:
     result = compile_ruleset(ruleset).evaluate(parse_cart(data))
     discount, subtotal = Fraction(result.total_discount), Fraction(result.subtotal)
     shipping = Fraction(result.shipping.price) if result.shipping else Fraction(0)
-    slack = allowance(result, ruleset.minor_units)
+    slack = allowance(result, ruleset.minor_units, roundings(ruleset))
     if bound.amount is not None:
         assert discount <= bound.amount
     if bound.of_subtotal is not None:
