@@ -15,10 +15,11 @@ evaluate, effects, caps, money, explain, result) and its adapters in subpackages
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
+
+from dsl.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .cart import Cart, CartError, load_cart, load_cart_text, parse_cart
@@ -49,13 +50,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _FROM.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _FROM)
 
 
 class _Package(types.ModuleType):

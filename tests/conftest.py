@@ -1,7 +1,25 @@
 """Settings for the whole suite."""
 
 import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Every evaluation in the tests checks that the promotion index left out no
 # promotion that applies (engine.program.CHECK_INDEX), not only when reasons are read.
 os.environ.setdefault("PROMORULES_CHECK_INDEX", "1")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """Runs ``promo`` commands in process."""
+    return CliRunner()
+
+
+@pytest.fixture
+def root() -> Path:
+    """The repository's root (the bundled rulesets are below it)."""
+    return ROOT

@@ -2,21 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
 ROOT = Path(__file__).resolve().parents[2]
 FASHION = ROOT / "rulesets" / "fashion"
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def root() -> Path:
-    return ROOT
 
 
 def fashion_variant(tmp_path: Path, name: str, old: str, new: str) -> Path:

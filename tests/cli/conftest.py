@@ -1,18 +1,16 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
-
-import pytest
-from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def root() -> Path:
-    return ROOT
+def fashion_shop(tmp_path: Path, tests: str) -> Path:
+    """A copy of the fashion ruleset and its carts, with ``tests`` as its one rule test file."""
+    shop = tmp_path / "fashion"
+    shutil.copytree(ROOT / "rulesets" / "fashion" / "carts", shop / "carts")
+    shutil.copy(ROOT / "rulesets" / "fashion" / "ruleset.yaml", shop / "ruleset.yaml")
+    (shop / "tests").mkdir()
+    (shop / "tests" / "carts.yaml").write_text(tests, encoding="utf-8")
+    return shop

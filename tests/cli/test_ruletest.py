@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,9 @@ from click.testing import CliRunner
 from engine.cli import cli
 from engine.ruletests import run_tests
 
+from .conftest import fashion_shop
+
 CLOSING = re.compile(r"^(\d+) passed, (\d+) failed$")
-
-
-def _shop(tmp_path: Path, root: Path, tests: str) -> Path:
-    """A copy of the fashion ruleset and carts with the given rule test file."""
-    shop = tmp_path / "fashion"
-    shutil.copytree(root / "rulesets" / "fashion" / "carts", shop / "carts")
-    shutil.copy(root / "rulesets" / "fashion" / "ruleset.yaml", shop / "ruleset.yaml")
-    (shop / "tests").mkdir()
-    (shop / "tests" / "carts.yaml").write_text(tests, encoding="utf-8")
-    return shop
 
 
 def test_bundled_rule_tests_pass(runner: CliRunner, root: Path,
@@ -51,7 +42,7 @@ def test_every_example_ruleset_and_cart_has_a_rule_test(root: Path) -> None:
 
 def test_a_wrong_expectation_fails_with_a_readable_diff(runner: CliRunner, tmp_path: Path,
                                                         root: Path) -> None:
-    shop = _shop(tmp_path, root, """\
+    shop = fashion_shop(tmp_path, """\
 - name: showcase
   cart: ../carts/example.yaml
   expect:
@@ -84,7 +75,7 @@ PASS still fine  ({where}:9)
 
 def test_invalid_test_files_exit_2_with_positions(runner: CliRunner, tmp_path: Path,
                                                   root: Path) -> None:
-    shop = _shop(tmp_path, root, """\
+    shop = fashion_shop(tmp_path, """\
 - name: bare float
   cart: ../carts/example.yaml
   expect: { total: 179.29, rejected: { student-10: group_taked } }
@@ -111,7 +102,7 @@ def test_invalid_test_files_exit_2_with_positions(runner: CliRunner, tmp_path: P
 
 
 def test_missing_ruleset_and_cart_errors(runner: CliRunner, tmp_path: Path, root: Path) -> None:
-    shop = _shop(tmp_path, root, """\
+    shop = fashion_shop(tmp_path, """\
 - name: missing ruleset
   ruleset: ../nope.yaml
   cart: ../carts/example.yaml
@@ -134,7 +125,7 @@ def test_missing_ruleset_and_cart_errors(runner: CliRunner, tmp_path: Path, root
 
 def test_a_ruleset_with_errors_is_reported(runner: CliRunner, tmp_path: Path,
                                            root: Path) -> None:
-    shop = _shop(tmp_path, root, """\
+    shop = fashion_shop(tmp_path, """\
 - name: showcase
   cart: ../carts/example.yaml
   expect: { total: "179.29" }

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,8 @@ from click.testing import CliRunner
 from lxml import etree
 
 from engine.cli import cli
+
+from .conftest import fashion_shop
 
 XSD = Path(__file__).resolve().parents[1] / "ruletests" / "junit-10.xsd"
 
@@ -30,15 +31,6 @@ FAILING = """\
   cart: ../carts/example.yaml
   expect: { total_discount: "64.11" }
 """
-
-
-def _shop(tmp_path: Path, root: Path, tests: str) -> Path:
-    shop = tmp_path / "fashion"
-    shutil.copytree(root / "rulesets" / "fashion" / "carts", shop / "carts")
-    shutil.copy(root / "rulesets" / "fashion" / "ruleset.yaml", shop / "ruleset.yaml")
-    (shop / "tests").mkdir()
-    (shop / "tests" / "carts.yaml").write_text(tests, encoding="utf-8")
-    return shop
 
 
 def _valid_junit(text: str) -> etree._Element:
@@ -71,7 +63,7 @@ def test_junit_of_the_bundled_tests_is_valid(runner: CliRunner, root: Path,
 
 
 def test_junit_failure_holds_the_diff(runner: CliRunner, tmp_path: Path, root: Path) -> None:
-    shop = _shop(tmp_path, root, FAILING)
+    shop = fashion_shop(tmp_path, FAILING)
     result = runner.invoke(cli, ["test", str(shop), "--format", "junit"])
     assert result.exit_code == 1
     document = _valid_junit(result.output)
@@ -94,7 +86,7 @@ def test_junit_failure_holds_the_diff(runner: CliRunner, tmp_path: Path, root: P
 
 def test_junit_reports_invalid_files_as_errors(runner: CliRunner, tmp_path: Path,
                                                root: Path) -> None:
-    shop = _shop(tmp_path, root, """\
+    shop = fashion_shop(tmp_path, """\
 - name: bare float
   cart: ../carts/example.yaml
   expect: { total: 179.29 }
@@ -110,7 +102,7 @@ def test_junit_reports_invalid_files_as_errors(runner: CliRunner, tmp_path: Path
 
 
 def test_json_report(runner: CliRunner, tmp_path: Path, root: Path) -> None:
-    shop = _shop(tmp_path, root, FAILING)
+    shop = fashion_shop(tmp_path, FAILING)
     result = runner.invoke(cli, ["test", str(shop), "--format", "json"])
     assert result.exit_code == 1
     data = json.loads(result.output)
@@ -169,8 +161,8 @@ def test_json_reports_follow_the_published_schema(runner: CliRunner, tmp_path: P
 
     schema = json.loads((root / "schemas" / "test-report.schema.json").read_text())
     validator = Draft202012Validator(schema)
-    failing = _shop(tmp_path / "a", root, FAILING)
-    invalid = _shop(tmp_path / "b", root, '- name: x\n  cart: ../carts/example.yaml\n'
+    failing = fashion_shop(tmp_path / "a", FAILING)
+    invalid = fashion_shop(tmp_path / "b", '- name: x\n  cart: ../carts/example.yaml\n'
                     '  expect: { total: 1.5 }\n')
     runs = [["test", str(failing), "--format", "json"],
             ["test", str(invalid), "--format", "json"],

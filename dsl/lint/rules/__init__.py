@@ -1,4 +1,4 @@
-"""The registry of semantic lint rules: one module per rule, listed explicitly.
+"""The registry of semantic lint rules: one module per rule, found by its file name.
 
 Each module ``PR2xx_<name>.py`` declares ``CODE``, ``NAME`` (the file name's
 tail with dashes), ``SEVERITY`` (the default) and ``check(ruleset) ->
@@ -12,68 +12,32 @@ a retired rule's code stays reserved (list it in ``RETIRED``).
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
 from ...errors import Diagnostic, Severity
 from ..context import LintRuleset
-from . import (
-    PR200_unused_suppression,
-    PR202_duplicate_coupon_code,
-    PR203_window_ended,
-    PR204_window_empty,
-    PR205_coupon_without_per_customer_limit,
-    PR206_no_max_discount,
-    PR207_free_line_uncapped,
-    PR208_condition_never_true,
-    PR209_condition_always_true,
-    PR210_shadowed_by_exclusive,
-    PR211_budget_below_one_use,
-    PR212_tiers_not_increasing,
-    PR213_buy_get_ratio,
-    PR214_single_member_group,
-    PR215_tier_discount_decreasing,
-    PR216_amount_off_without_minimum,
-    PR217_coupons_disabled,
-    PR218_confusable_coupon_code,
-    PR219_invariant_broken,
-    PR220_invariant_unproven,
-    PR222_per_line_cap_not_binding,
-    PR223_effects_stack_on_original,
-)
+from . import PR200_unused_suppression
 
-MODULES: tuple[ModuleType, ...] = (
-    PR200_unused_suppression,
-    PR202_duplicate_coupon_code,
-    PR203_window_ended,
-    PR204_window_empty,
-    PR205_coupon_without_per_customer_limit,
-    PR206_no_max_discount,
-    PR207_free_line_uncapped,
-    PR208_condition_never_true,
-    PR209_condition_always_true,
-    PR210_shadowed_by_exclusive,
-    PR211_budget_below_one_use,
-    PR212_tiers_not_increasing,
-    PR213_buy_get_ratio,
-    PR214_single_member_group,
-    PR215_tier_discount_decreasing,
-    PR216_amount_off_without_minimum,
-    PR217_coupons_disabled,
-    PR218_confusable_coupon_code,
-    PR219_invariant_broken,
-    PR220_invariant_unproven,
-    PR222_per_line_cap_not_binding,
-    PR223_effects_stack_on_original,
-)
+
+def _rule_modules() -> tuple[ModuleType, ...]:
+    """Every ``PR2xx_<name>`` module of this package, in code order."""
+    names = sorted(info.name for info in pkgutil.iter_modules(__path__)
+                   if info.name.startswith("PR"))
+    return tuple(importlib.import_module(f"{__name__}.{name}") for name in names)
+
+
+MODULES: tuple[ModuleType, ...] = _rule_modules()
 
 RETIRED: dict[str, str] = {
     "PR201": "duplicate-promotion-id: two promotions with one id no longer load (PR130)",
 }
 """Codes of rules that were removed: reserved forever, never given to a new rule."""
 
-UNUSED_SUPPRESSION = PR200_unused_suppression.CODE
+UNUSED_SUPPRESSION: str = PR200_unused_suppression.CODE
 
 
 @dataclass(frozen=True)
