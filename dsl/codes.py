@@ -65,13 +65,29 @@ AMOUNT_TOO_LARGE = _code("PR131", "an amount above the maximum (10^15 in the cur
 COUNT_OUT_OF_RANGE = _code("PR132", "a count above 10^9, or a priority beyond ±10^9")
 TOO_MANY_DECIMALS = _code("PR133", "a percentage or tier threshold with more than 6 decimals")
 MOMENT_OUT_OF_RANGE = _code("PR134", "a date or date-time outside the years 1900 to 9000")
-NAME_TOO_LONG = _code("PR135", "a name (200), description (10,000) or coupon code (100) longer "
-                               "than its limit of characters")
+NAME_TOO_LONG = _code("PR135", "a name (200), description (10,000), coupon code (100) or "
+                               "metadata value (200) longer than its limit of characters")
 EFFECT_FIELDS = _code("PR137", "a promotion with both or neither of 'effect' and 'effects', "
-                               "or an 'effects' list empty or of more than 100 effects")
+                               "an 'effects' list empty or of more than 100 effects, or two "
+                               "gifts of one sku in one list")
 EFFECT_TARGET = _code("PR138", "an effect's own 'target' where it means nothing: inside "
                                "'effect' (the promotion's 'target' is the one) or on a shipping "
                                "effect")
+GIFT_TARGET = _code("PR139", "a gift effect with a `target`: a gift chooses its line by its sku")
+GIFT_TOO_LARGE = _code("PR140", "a gift whose value (unit_price × quantity) is above the maximum "
+                                "amount (10^15)")
+BAD_DAYS = _code("PR143", "a schedule's days: an unknown day name (with the likely one), a "
+                          "day listed twice, or no day")
+BAD_HOURS = _code("PR144", "a schedule's hours: a range not written HH:MM-HH:MM, an empty "
+                           "range, ranges that overlap, or no range")
+COUPON_BATCH_FIELDS = _code("PR145", "coupon_batch with coupon or coupons, coupon_pattern "
+                                     "without coupon_batch, or two batch promotions whose "
+                                     "codes could be the same (one batch, overlapping "
+                                     "patterns)")
+BAD_COUPON_PATTERN = _code("PR146", "a coupon_pattern that cannot make unguessable codes: "
+                                    "fewer than 8 '#', characters other than '#', letters, "
+                                    "digits, '-', '_', '.', or too long; at generate time, "
+                                    "too few '#' for the count")
 
 # expressions: syntax
 EXPRESSION_SYNTAX = _code("PR150", "expression syntax error")
@@ -176,8 +192,8 @@ BAD_TEST_FILE = _code("PR510", "an invalid rule test file (structure, amounts, r
 TEST_TARGET_MISSING = _code("PR511", "a ruleset or cart named by a rule test does not exist")
 FORMAT_UNSAFE = _code("PR520", "promo fmt cannot format a file without changing what it loads "
                                "as or losing a comment: the file is left as it is")
-UNKNOWN_PROMOTION = _code("PR530", "promo explain: a promotion id that the ruleset does not "
-                                    "have")
+UNKNOWN_PROMOTION = _code("PR530", "promo explain, promo coupons: a promotion id that the "
+                                    "ruleset does not have")
 GIT_UNREADABLE = _code("PR535", "a ruleset given as REV:path that git cannot read (no git, "
                                  "not a repository, an unknown revision or path)")
 DASK_UNAVAILABLE = _code("PR536", "--dask: dask.distributed is not installed, or its scheduler "

@@ -22,8 +22,16 @@ from pydantic import (
     model_validator,
 )
 
-from .codes import AMOUNT_TOO_LARGE, EFFECT_KINDS, EFFECT_TARGET, INVALID_VALUE, TOO_MANY_DECIMALS
-from .fields import MAX_COUNT, Count, Strict, at_most
+from .codes import (
+    AMOUNT_TOO_LARGE,
+    EFFECT_KINDS,
+    EFFECT_TARGET,
+    GIFT_TARGET,
+    GIFT_TOO_LARGE,
+    INVALID_VALUE,
+    TOO_MANY_DECIMALS,
+)
+from .fields import MAX_COUNT, Count, Name, Strict, at_most, bounded_text
 from .schema import SchemaStates, decimal_text
 from .values import (
     MAX_AMOUNT,
@@ -206,8 +214,53 @@ class Shipping(_Effect):
         return self
 
 
+MAX_SKU = 100  # characters, as a cart line's sku
+Sku = Annotated[str, Field(min_length=1), bounded_text(MAX_SKU, "a sku"),
+                SchemaStates(maxLength=MAX_SKU)]
+
+
+class GiftSpec(Strict):
+    """The gift: a line the promotion adds to the result (docs/semantics.md#gifts)."""
+
+    sku: Sku = Field(description="The gift's sku; under when_in_cart: discount, the cart "
+                     "lines with this sku are discounted instead of adding the gift.")
+    unit_price: Money = Field(description="The gift's price per unit (counted in the "
+                              "subtotal), in the currency's minor units.")
+    quantity: Count = Field(default=1, description="Units given.")
+    percent_off: Percent = Field(default=Decimal(100), description="The discount on the "
+                                 "gift (100 = free).")
+    name: Name | None = None
+    product: Sku | None = None
+    category: Sku | None = None
+    when_in_cart: Literal["add", "discount"] = Field(
+        default="add", description="add: the gift line is always added; discount: when the "
+        "cart has a line with the gift's sku, up to quantity of its units are discounted "
+        "instead and no line is added.")
+
+    @model_validator(mode="after")
+    def _bounded_value(self) -> GiftSpec:
+        if self.unit_price * self.quantity > MAX_AMOUNT:
+            raise custom_error(GIFT_TOO_LARGE, "a gift's value (unit_price × quantity) is at "
+                               "most 10^15 (got {value})",
+                               value=format(self.unit_price * self.quantity, "f"))
+        return self
+
+
+class Gift(_Effect):
+    """A line given with the order, at ``percent_off`` off (docs/semantics.md#gifts)."""
+
+    gift: GiftSpec
+
+    @model_validator(mode="after")
+    def _no_target(self) -> Gift:
+        if self.target is not None:  # (an entry of an effects list)
+            raise custom_error(GIFT_TARGET, "a gift effect takes no target: it adds its own "
+                               "line, or discounts the cart lines with its sku", field="target")
+        return self
+
+
 EFFECT_KEYS = ("percent_off", "amount_off", "amount_off_each", "fixed_price", "buy",
-               "bundle", "tiers", "shipping")
+               "bundle", "tiers", "shipping", "gift")
 
 
 def effect_kind(value: Any) -> str | None:
@@ -251,7 +304,8 @@ Effect = Annotated[
     | Annotated[BuyGet, Tag("buy")]
     | Annotated[Bundle, Tag("bundle")]
     | Annotated[Tiers, Tag("tiers")]
-    | Annotated[Shipping, Tag("shipping")],
+    | Annotated[Shipping, Tag("shipping")]
+    | Annotated[Gift, Tag("gift")],
     Discriminator(effect_kind),
     BeforeValidator(_check_effect_kinds),
 ]
@@ -259,5 +313,5 @@ Effect = Annotated[
 _KIND_OF_CLASS: dict[type, str] = {
     PercentOff: "percent_off", AmountOff: "amount_off", AmountOffEach: "amount_off_each",
     FixedPrice: "fixed_price", BuyGet: "buy", Bundle: "bundle", Tiers: "tiers",
-    Shipping: "shipping",
+    Shipping: "shipping", Gift: "gift",
 }

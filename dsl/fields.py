@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 
-from .codes import COUNT_OUT_OF_RANGE, NAME_TOO_LONG
+from .codes import COUNT_OUT_OF_RANGE, INVALID_VALUE, NAME_TOO_LONG
 from .schema import SchemaStates
 from .values import custom_error
 
@@ -53,3 +54,40 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
+
+
+MAX_METADATA_ENTRIES, MAX_METADATA_VALUE = 20, 200
+METADATA_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_METADATA_KEY = re.compile(METADATA_KEY)
+
+
+def _metadata(value: Any) -> dict[str, str]:
+    """A promotion's ``metadata``: at most 20 entries, keys like ids, values text."""
+    if not isinstance(value, dict):
+        raise custom_error(INVALID_VALUE, "metadata is a mapping of names to texts, e.g. "
+                           "{ funded_by: \"seller:acme\" }")
+    if len(value) > MAX_METADATA_ENTRIES:
+        raise custom_error(INVALID_VALUE, f"metadata has at most {MAX_METADATA_ENTRIES} "
+                           f"entries (got {len(value):,})")
+    for key, text in value.items():
+        if not isinstance(key, str) or not _METADATA_KEY.match(key):
+            raise custom_error(INVALID_VALUE, "a metadata name is a letter or digit, then up to "
+                               "63 letters, digits, '.', '_' or '-' (got '{key}')",
+                               key=str(key)[:80])
+        if not isinstance(text, str):
+            raise custom_error(INVALID_VALUE, "metadata values are text; quote it (got "
+                               "'{value}' for {key})", value=str(text)[:80], key=key)
+        if len(text) > MAX_METADATA_VALUE:
+            raise custom_error(NAME_TOO_LONG, f"a metadata value has at most "
+                               f"{MAX_METADATA_VALUE} characters (got {len(text):,} for {{key}})",
+                               key=key)
+    return dict(value)
+
+
+Metadata = Annotated[dict[str, str], PlainValidator(_metadata), WithJsonSchema({
+    "type": "object", "maxProperties": MAX_METADATA_ENTRIES,
+    "propertyNames": {"pattern": METADATA_KEY},
+    "additionalProperties": {"type": "string", "maxLength": MAX_METADATA_VALUE},
+    "description": "Free text a settlement reads (who funds the promotion, the campaign, the "
+                   "cost centre): carried into the result's applied entries and the usage "
+                   "store's events."})]

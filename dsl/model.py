@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -24,18 +25,34 @@ from pydantic import (
 )
 
 from .codes import (
+    BAD_COUPON_PATTERN,
+    BAD_DAYS,
+    BAD_HOURS,
     BAD_WINDOW,
     CONDITIONS_TOO_LONG,
+    COUPON_BATCH_FIELDS,
     COUPON_FIELDS,
     EFFECT_FIELDS,
     EFFECT_TARGET,
+    GIFT_TARGET,
     INVALID_VALUE,
     TOO_MANY_PROMOTIONS,
 )
+from .couponbatch import CodePattern, default_pattern, pattern_problem
 from .currencies import MINOR_UNITS
-from .effects import _KIND_OF_CLASS, Effect
-from .fields import MAX_COUNT, Count, Description, Name, Strict, at_most
+from .effects import _KIND_OF_CLASS, Effect, Gift
+from .expr.types import WEEKDAYS
+from .fields import MAX_COUNT, Count, Description, Metadata, Name, Strict, at_most
 from .loader import Cap, Caps, SourceFile
+from .schedule import (
+    RANGE_PATTERN,
+    Schedule,
+    ScheduleError,
+    check_days,
+    check_ranges,
+    parse_day,
+    parse_range,
+)
 from .schema import SchemaStates
 from .values import (
     CartCondition,
@@ -57,11 +74,56 @@ MAX_PROMOTIONS = 10_000
 MAX_CONDITION_TEXT = 2_000_000
 """Characters of all the conditions of a ruleset together (``CONDITION_FIELDS``)."""
 
+def _schedule_part(code: str, parse: Callable[[Any], Any]) -> PlainValidator:
+    """A day or an hours range, read by ``dsl/schedule.py`` (kept as written)."""
+
+    def check(value: Any) -> str:
+        try:
+            parse(value)
+        except ScheduleError as err:
+            raise custom_error(code, err.message.replace("{", "{{").replace("}", "}}"),
+                               hint=err.hint) from None
+        return str(value)
+
+    return PlainValidator(check)
+
+
+def _schedule_list(code: str, check: Callable[[Any], None],
+                   parse: Callable[[Any], Any]) -> AfterValidator:
+    def checked(values: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            check([parse(value) for value in values])
+        except ScheduleError as err:  # pointing at the entry at fault, when there is one
+            raise custom_error(code, err.message.replace("{", "{{").replace("}", "}}"),
+                               hint=err.hint, field=err.entry) from None
+        return values
+
+    return AfterValidator(checked)
+
+
+Day = Annotated[str, _schedule_part(BAD_DAYS, parse_day),
+                WithJsonSchema({"enum": list(WEEKDAYS)})]
+Hours = Annotated[str, _schedule_part(BAD_HOURS, parse_range),
+                  WithJsonSchema({"type": "string", "pattern": RANGE_PATTERN,
+                                  "description": "HH:MM-HH:MM, start inclusive, end "
+                                  "exclusive; 24:00 ends at midnight; an end at or before "
+                                  "the start runs past midnight."})]
+
+
 class Window(Strict):
-    """When a promotion is active: from (inclusive) until (exclusive)."""
+    """When a promotion is active: from (inclusive) until (exclusive), and on which
+    days and hours of the week (in the ruleset's timezone; docs/semantics.md#schedules)."""
 
     from_: Moment | None = Field(default=None, alias="from")
     until: Moment | None = None
+    days: Annotated[tuple[Day, ...], _schedule_list(BAD_DAYS, check_days, str),
+                    SchemaStates(minItems=1, maxItems=7, uniqueItems=True)] | None = Field(
+        default=None, description="The days it is open (mon ... sun); every day when left "
+        "out.")
+    hours: Annotated[tuple[Hours, ...], _schedule_list(BAD_HOURS, check_ranges, parse_range),
+                     SchemaStates(minItems=1)] | None = Field(
+        default=None, description="The hours it is open each of those days, as "
+        "\"HH:MM-HH:MM\" ranges; the whole day when left out.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
                               defer_build=True)
@@ -78,6 +140,12 @@ class Window(Strict):
                              "({start})", until=self.until.isoformat(),
                              start=self.from_.isoformat(), field="until")
         return self
+
+    def schedule(self, zone: ZoneInfo) -> Schedule | None:
+        """The weekly schedule in ``zone``, or ``None`` when neither days nor hours are set."""
+        if self.days is None and self.hours is None:
+            return None
+        return Schedule.of(self.days, self.hours, zone)
 
 
 def _has_offset(moment: dt.date | dt.datetime) -> bool:
@@ -173,6 +241,13 @@ class Promotion(Strict):
     active: Window | None = None
     coupon: CouponCode | None = None
     coupons: Annotated[tuple[CouponCode, ...], Field(min_length=1)] | None = None
+    coupon_batch: Identifier | None = Field(
+        default=None, description="The batch of single-use codes generated into the usage "
+        "store (`promo coupons generate`) that this promotion takes, instead of coupon/coupons.")
+    coupon_pattern: str | None = Field(
+        default=None, description="How the batch's codes are written: each '#' one generated "
+        "character (digits and capitals without 0, O, 1, I, L), the rest as written; at "
+        "least 8 '#'. Default: <coupon_batch>-####-####.")
     when: CartCondition | None = None
     target: ItemCondition | None = None
     effect: Effect | None = Field(default=None, description="What the promotion discounts "
@@ -184,12 +259,24 @@ class Promotion(Strict):
     limits: Limits | None = None
     exclusive: StrictBool = False
     group: Identifier | None = None
+    metadata: Metadata | None = None
 
     @model_validator(mode="after")
     def _coupon_fields(self) -> Promotion:
         if self.coupon is not None and self.coupons is not None:
             raise custom_error(COUPON_FIELDS, "use 'coupon' or 'coupons', not both")
-        if self.limits and self.limits.per_coupon and not self.codes:
+        if self.coupon_batch is not None and self.codes:
+            raise custom_error(COUPON_BATCH_FIELDS, "a promotion takes codes of its "
+                               "coupon_batch or the codes in coupon/coupons, not both",
+                               field="coupon_batch")
+        if self.coupon_pattern is not None:
+            if self.coupon_batch is None:
+                raise custom_error(COUPON_BATCH_FIELDS, "coupon_pattern needs a coupon_batch",
+                                   field="coupon_pattern")
+            problem = pattern_problem(self.coupon_pattern)
+            if problem is not None:
+                raise custom_error(BAD_COUPON_PATTERN, problem, field="coupon_pattern")
+        if self.limits and self.limits.per_coupon and not self.is_coupon:
             raise custom_error(COUPON_FIELDS, "limits.per_coupon needs a coupon on the promotion")
         return self
 
@@ -203,6 +290,15 @@ class Promotion(Strict):
             raise custom_error(EFFECT_TARGET, "effect: a 'target' inside the effect is for the "
                                "entries of an 'effects' list; write it on the promotion",
                                field="effect")
+        if self.target is not None and all(isinstance(e, Gift) for e in self.all_effects):
+            # (in a list with other effects, the promotion's target is theirs)
+            raise custom_error(GIFT_TARGET, "a gift effect takes no target: it adds its own "
+                               "line, or discounts the cart lines with its sku")
+        skus = [e.gift.sku for e in self.all_effects if isinstance(e, Gift)]
+        if len(skus) > len(set(skus)):
+            raise custom_error(EFFECT_FIELDS, "effects: two gifts of the same sku in one "
+                               "promotion would add the same line; give one gift the quantity "
+                               "of both", field="effects")
         return self
 
     @property
@@ -228,7 +324,15 @@ class Promotion(Strict):
 
     @property
     def is_coupon(self) -> bool:
-        return bool(self.codes)
+        """Whether the promotion needs a code entered: one of its own, or one of its batch."""
+        return bool(self.codes) or self.coupon_batch is not None
+
+    @functools.cached_property
+    def batch_pattern(self) -> CodePattern | None:
+        """The pattern of the batch's codes (``None`` without a ``coupon_batch``)."""
+        if self.coupon_batch is None:
+            return None
+        return CodePattern(self.coupon_pattern or default_pattern(self.coupon_batch))
 
     @property
     def get_target(self) -> Condition | None:
@@ -264,6 +368,11 @@ class MaxDiscount(Strict):
         return self
 
 
+BEST_DEAL_EXACT_UP_TO = 20
+"""Candidates (eligible promotions that move money on their own) up to which
+``mode: best_deal`` searches every allowed set (engine/bestdeal.py; lint PR221)."""
+
+
 class Stacking(Strict):
     """How promotions combine. Required, and every switch is explicit."""
 
@@ -273,6 +382,11 @@ class Stacking(Strict):
     coupon_with_automatic: StrictBool
     base: Literal["original", "discounted"]
     max_discount: MaxDiscount | None = None
+    mode: Literal["priority", "best_deal"] = Field(
+        default="priority", description="priority: each promotion in priority order applies "
+        "if the stacking rules let it; best_deal: among the sets of eligible promotions the "
+        "stacking rules allow, the one with the largest total discount applies "
+        "(docs/semantics.md#best-deal).")
 
 class Invariants(Strict):
     """Promises the ruleset keeps for every cart, checked by ``promo lint`` and

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import hints, loader
 from .codes import (
+    COUPON_BATCH_FIELDS,
     DUPLICATE_PROMOTION_ID,
     FLOAT_MONEY,
     INVALID_VALUE,
@@ -34,6 +35,7 @@ from .codes import (
     UNKNOWN_FIELD,
     UNREADABLE,
 )
+from .couponbatch import CodePattern, default_pattern
 from .errors import (
     Diagnostic,
     ExpressionError,
@@ -178,6 +180,37 @@ def _duplicate_ids(doc: Document) -> list[Diagnostic]:
     return out
 
 
+def _shared_batches(doc: Document) -> list[Diagnostic]:
+    """Two batch promotions one code could belong to: the same batch, or patterns that
+    overlap (an entered code finds its promotion by its pattern)."""
+    promotions = doc.data.get("promotions")
+    if not isinstance(promotions, list):
+        return []
+    seen: list[tuple[str, CodePattern, int]] = []
+    out = []
+    for index, promo in enumerate(promotions):
+        batch = promo.get("coupon_batch") if isinstance(promo, dict) else None
+        written = promo.get("coupon_pattern") if isinstance(promo, dict) else None
+        if not isinstance(batch, str) or not isinstance(written, (str, type(None))):
+            continue
+        pattern = CodePattern(written or default_pattern(batch))
+        for other, other_pattern, at in seen:
+            same = other.casefold() == batch.casefold()
+            if same or pattern.overlaps(other_pattern):
+                line = doc.position(("promotions", at, "coupon_batch")).value.line
+                what = f"the batch {other}" if same else \
+                    f"codes of the pattern {other_pattern.text} (batch {other})"
+                key = "coupon_batch" if same or written is None else "coupon_pattern"
+                out.append(Diagnostic(
+                    COUPON_BATCH_FIELDS, f"the promotion at line {line} already takes {what}",
+                    doc.position(("promotions", index, key)).value,
+                    hint="give each batch promotion its own batch and a pattern no other "
+                         "batch's code fits (another literal prefix)"))
+                break
+        seen.append((batch, pattern, index))
+    return out
+
+
 # ------------------------------------------------------------ validation
 
 
@@ -279,7 +312,7 @@ def validation_diagnostics(doc: Document, err: ValidationError,
         elif kind.startswith("PR"):
             code = kind
             message = item["msg"]
-            hint = _HINTS.get(kind)
+            hint = (item.get("ctx") or {}).get("hint") or _HINTS.get(kind)
         else:
             code = codes.invalid
             label = json_path(loc) if codes.json_paths else _label(loc)
@@ -339,6 +372,7 @@ def _analyze(source: SourceFile) -> Analysis:
             parsed, found = _parse_conditions(doc)
             diagnostics.extend(found)
             diagnostics.extend(_duplicate_ids(doc))
+            diagnostics.extend(_shared_batches(doc))
             try:
                 ruleset = Ruleset.model_validate(
                     _with_conditions(doc.data, parsed),

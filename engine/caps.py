@@ -45,18 +45,27 @@ def cap_parts(promotion: str, parts: LineParts, caps: list[tuple[str, Decimal]],
     return parts, None
 
 
-def apply_max_discount(state: PassState, cap: MaxDiscount | None, subtotal: Decimal,
-                       quantum: Decimal, minor_units: int) -> None:
-    """The ruleset's cap, applied last: give back from the last applied first."""
-    if cap is None or not state.applied:  # nothing to give back
-        return
+def max_discount_limit(cap: MaxDiscount | None, subtotal: Decimal,
+                       quantum: Decimal) -> Decimal | None:
+    """The most the order may be discounted (``None``: no cap): the smaller of the
+    amount and the share of the subtotal, rounded down to the minor unit."""
+    if cap is None:
+        return None
     limits = []
     if cap.amount is not None:
         limits.append(cap.amount.quantize(quantum))
     if cap.percent_of_subtotal is not None:
         share = subtotal * cap.percent_of_subtotal / 100
         limits.append(share.quantize(quantum, rounding=ROUND_DOWN))
-    limit = min(limits)
+    return min(limits)
+
+
+def apply_max_discount(state: PassState, cap: MaxDiscount | None, subtotal: Decimal,
+                       quantum: Decimal, minor_units: int) -> None:
+    """The ruleset's cap, applied last: give back from the last applied first."""
+    limit = max_discount_limit(cap, subtotal, quantum)
+    if limit is None or not state.applied:  # nothing to give back
+        return
     amounts = [entry.amount for entry in state.applied]
     excess = sum(amounts, Decimal(0)) - limit
     cut_to_zero = []

@@ -25,6 +25,7 @@ from typing import NamedTuple
 from dsl import effects as m
 
 from .money import allocate_minor, from_minor, minor_ratio, normalize, round_ratio, whole_minor
+from .result import GiftLine
 
 ZERO = Decimal(0)
 
@@ -60,6 +61,7 @@ class EffectInput(NamedTuple):
     shipping_base: Decimal | None
     minor_units: int
     rounding: str
+    gift_id: str = ""  # the id a gift effect gives the line it adds
 
 
 @dataclass
@@ -73,6 +75,7 @@ class Parts:
     # what ``promo explain`` shows of the computation (kept, never computed for it):
     picked: Picked | None = None  # the lines and units chosen, in choose order
     tier: tuple[str, Decimal, Decimal | None] | None = None  # by, measure, step reached
+    gift: GiftLine | None = None  # the line a gift effect adds (its part is keyed by its id)
 
     @property
     def total(self) -> Decimal:
@@ -379,6 +382,30 @@ def shipping(effect: m.Shipping, inp: EffectInput) -> Parts:
     return parts
 
 
+def gift(effect: m.Gift, inp: EffectInput) -> Parts:
+    """The gift line, ``percent_off`` off its value; or, when the evaluation hands over
+    target lines (``when_in_cart: discount`` and the sku is in the cart), ``percent_off``
+    off up to ``quantity`` of their units, cheapest first, and no line added."""
+    spec = effect.gift
+    if inp.targets:
+        parts = _percent_off(inp, spec.percent_off, spec.quantity, "cheapest")
+        parts.note = f"{spec.sku} is in the cart: " + (
+            f"up to {spec.quantity} of its units discounted instead of adding the gift"
+            if parts.total else "its units are already discounted to zero; no gift added")
+        return parts
+    units = inp.minor_units
+    total = whole_minor(spec.unit_price, units) * spec.quantity
+    numerator, denominator = _share(spec.percent_off)
+    off = round_ratio(total * numerator, denominator, inp.rounding)
+    line = GiftLine(inp.gift_id, spec.sku, spec.quantity, normalize(spec.unit_price, units),
+                    from_minor(total, units), spec.name, spec.product, spec.category)
+    parts = Parts(lines={line.id: from_minor(off, units)}, gift=line)
+    if not off:
+        parts.note = f"the gift's discount is zero ({spec.quantity} × {line.unit_price} at " \
+            f"{spec.percent_off}% off)"
+    return parts
+
+
 EFFECTS: dict[type, Callable[..., Parts]] = {
     m.PercentOff: percent_off,
     m.AmountOff: amount_off,
@@ -388,6 +415,7 @@ EFFECTS: dict[type, Callable[..., Parts]] = {
     m.Bundle: bundle,
     m.Tiers: tiers,
     m.Shipping: shipping,
+    m.Gift: gift,
 }
 
 

@@ -3,7 +3,7 @@
     Program.evaluate(cart)
       └ Evaluation.run(positions)         one pass, in evaluation order
           └ consider(promotion)
-              ├ _eligibility              coupon entered, window, ``when``, usage limits
+              ├ _eligibility              coupon entered, window, schedule, ``when``, limits
               ├ stacking_refusal          exclusive, group, coupons per order (stacking.py)
               └ _apply                    effect (effects.py), clamp, caps (caps.py), take
       then apply_max_discount (caps.py) and priced_result
@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dsl.codes import EVALUATION_TOO_LARGE
-from dsl.effects import effect_kind
+from dsl.effects import Gift, effect_kind
 from dsl.errors import Diagnostic
 
 from . import reasons as r
@@ -35,6 +35,8 @@ from .result import (
     Applied as AppliedEntry,
 )
 from .result import (
+    BestDeal,
+    GiftLine,
     LineDiscount,
     PricedLines,
     PricedShipping,
@@ -53,6 +55,7 @@ from .stacking import (
 )
 
 if TYPE_CHECKING:
+    from .bestdeal import Decision
     from .program import CompiledEffect, CompiledPromotion, Program, UsageView
 
 
@@ -107,6 +110,7 @@ class Evaluation:
         self._originals_by_id: dict[str, BaseLine] = {}
         self._latest: dict[str, BaseLine] = {}
         self.stacking = program.ruleset.stacking
+        self.deal: Decision | None = None  # stacking.mode: best_deal: the set chosen
 
     def _original(self, line: dict[str, Any]) -> BaseLine:
         """A line as effects see it while no promotion has taken from it (made once)."""
@@ -136,8 +140,11 @@ class Evaluation:
 
     def consider(self, compiled: CompiledPromotion, position: int, state: PassState) -> None:
         coupon = self.chosen.get(compiled.id)
-        refusal = self._eligibility(compiled, coupon) or \
-            stacking_refusal(compiled, state, self.stacking)
+        refusal = self._eligibility(compiled, coupon)
+        if refusal is None and self.deal is not None and position not in self.deal.chosen:
+            state.rejected[compiled.id] = self.deal.rejection(compiled, position, coupon)
+            return
+        refusal = refusal or stacking_refusal(compiled, state, self.stacking)
         if refusal is not None:
             code, sentence = refusal  # the sentence may be written only when read
             state.rejected[compiled.id] = (compiled.id, coupon, code, sentence)
@@ -159,6 +166,8 @@ class Evaluation:
             code = r.COUPON_EXPIRED if coupon else r.EXPIRED
             at, zone = self.at_text, self.program.ruleset.timezone
             return code, lambda: f"ended {cp.window[1]} ({zone}); evaluated at {at}"
+        if cp.schedule is not None and not cp.schedule.is_open(self.instant):
+            return r.OUTSIDE_SCHEDULE, lambda: self.outside_schedule(cp)
         if cp.when is not None and not cp.when(self.facts, None):
             code = r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
             node = promo.when.node if promo.when else None
@@ -175,7 +184,23 @@ class Evaluation:
             refusal = self.usage.refusal(promo, self.cart.customer.id, coupon)
             if refusal is not None:
                 return refusal
+        elif promo.coupon_batch is not None:
+            # a batch code is valid once, and only the store knows which were generated
+            # and which are used: without it the code is not taken on trust
+            return r.COUPON_UNVERIFIED, (f"codes of the batch {promo.coupon_batch} are checked "
+                                         "against the usage store; priced without one")
         return None
+
+    def outside_schedule(self, cp: CompiledPromotion) -> str:
+        """Why a scheduled promotion is closed now, and when it next opens."""
+        assert cp.schedule is not None
+        zone = self.program.ruleset.timezone
+        opening = cp.schedule.next_opening(self.instant, cp.closes)
+        written = f"open {cp.schedule.describe()} ({zone}); evaluated at {self.at_text}; "
+        if opening is None:
+            return written + f"it does not open again before its window ends {cp.window[1]}"
+        local = opening.astimezone(self.program.zone).isoformat(timespec="seconds")
+        return written + f"next opening {local} ({zone})"
 
     # effect, caps, application
     def _matching(self, selects: LineFilter | None) -> list[dict[str, Any]]:
@@ -194,21 +219,21 @@ class Evaluation:
         if base_original:  # the same lines for every promotion with this target
             found = self._originals.get(id(condition))
             if found is None:
-                found = self._originals[id(condition)] = self._build_lines(condition, None)
+                found = self._originals[id(condition)] = self._build_lines(
+                    self._matching(condition), None)
             return found
-        return self._build_lines(condition, remaining)
+        return self._build_lines(self._matching(condition), remaining)
 
-    def _build_lines(self, condition: LineFilter | None,
+    def _build_lines(self, lines: list[dict[str, Any]],
                      remaining: Remaining | None) -> list[BaseLine]:
-        """The target lines as effects see them: based on what is left of each line,
-        or (``remaining`` is ``None``) on its original total."""
+        """``lines`` as effects see them: based on what is left of each line, or
+        (``remaining`` is ``None``) on its original total."""
         originals = self._originals_by_id
         if remaining is None:
-            return [originals.get(line["id"]) or self._original(line)
-                    for line in self._matching(condition)]
+            return [originals.get(line["id"]) or self._original(line) for line in lines]
         out = []
         latest = self._latest
-        for line in self._matching(condition):
+        for line in lines:
             line_id = line["id"]
             base = remaining[line_id]
             found = latest.get(line_id)
@@ -252,7 +277,8 @@ class Evaluation:
                                            self.program.minor_units)
         if self._zeroed(cp, coupon, zeroed_by, state):
             return
-        self._take(state, Applied(cp, position, coupon, clamped, parts.note, clamped))
+        self._take(state, Applied(cp, position, coupon, clamped, parts.note, clamped,
+                                  () if parts.gift is None else (parts.gift,)))
 
     def _apply_several(self, cp: CompiledPromotion, position: int, coupon: str | None,
                        state: PassState) -> None:
@@ -264,16 +290,20 @@ class Evaluation:
         shipping_left = state.shipping_left
         total: dict[str | None, Decimal] = {}
         computed, notes, capped_out = [], [], False
+        gifts: list[GiftLine] = []
         for compiled in cp.effects:
             parts, targets, clamped, zeroed = self._one_of_several(
                 cp, compiled, remaining, shipping_left, state)
             computed.append((compiled, parts, targets))
             capped_out = capped_out or zeroed
+            gift = parts.gift.id if parts.gift is not None else None
+            if parts.gift is not None and parts.gift.id in clamped:
+                gifts.append(parts.gift)
             for key, amount in clamped.items():
                 if key is SHIPPING:
                     assert shipping_left is not None
                     shipping_left -= amount
-                else:
+                elif key != gift:  # (a gift line is the gift's alone: no effect after it)
                     remaining.take(key, amount)
                 total[key] = total[key] + amount if key in total else amount
             if parts.note and clamped:
@@ -294,7 +324,9 @@ class Evaluation:
                                          self.program.minor_units)
         if self._zeroed(cp, coupon, zeroed_by, state):
             return
-        self._take(state, Applied(cp, position, coupon, total, "; ".join(notes) or None, total))
+        given = tuple(gift for gift in gifts if gift.id in total)  # (cut to zero: no line)
+        self._take(state, Applied(cp, position, coupon, total, "; ".join(notes) or None, total,
+                                  given))
 
     def _one_of_several(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Remaining,
                         shipping_left: Decimal | None, state: PassState,
@@ -336,6 +368,8 @@ class Evaluation:
         """Whether every line (or the shipping) the effect could take from is at zero."""
         if ce.shipping:
             return not shipping_left
+        if isinstance(ce.effect, Gift):
+            return False  # a gift line starts whole (its effect looks at no other line)
         return all(not remaining[line["id"]] for line in self._matching(ce.target)) and \
             (ce.get_target is None or all(not remaining[line["id"]]
                                           for line in self._matching(ce.get_target)))
@@ -343,20 +377,53 @@ class Evaluation:
     def _effect(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Remaining,
                 shipping_left: Decimal | None) -> tuple[Parts, list[BaseLine]]:
         """One effect's uncapped parts on the lines it targets, and those lines."""
-        targets = [] if ce.shipping else self._lines_for(ce.target, remaining)
+        effect = ce.effect
+        gift_id = ""
+        if isinstance(effect, Gift):
+            targets = self._gift_lines(effect, remaining)
+            gift_id = self._gift_id(cp.id, effect.gift.sku)
+        elif ce.shipping:
+            targets = []
+        else:
+            targets = self._lines_for(ce.target, remaining)
         get_targets = self._lines_for(ce.get_target, remaining) if ce.get_target else []
         shipping_base = None
         if self.cart.shipping is not None:
             shipping_base = (self.facts.cart["shipping_price"]
                              if self.stacking.base == "original" else shipping_left)
-        parts = compute(ce.effect, EffectInput(targets, get_targets, shipping_base,
-                                               self.program.minor_units,
-                                               self.program.ruleset.rounding))
+        parts = compute(effect, EffectInput(targets, get_targets, shipping_base,
+                                            self.program.minor_units,
+                                            self.program.ruleset.rounding, gift_id))
         self.work += max(1, len(targets), len(parts.lines))
         if self.work > self.bounds.work:
             raise _too_large(f"pricing this cart computes more than {self.bounds.work:,} line "
                              "discounts (the lines each promotion takes from, and the reasons)")
         return parts, targets
+
+    def _gift_lines(self, effect: Gift, remaining: Remaining | None) -> list[BaseLine]:
+        """The cart lines a gift discounts instead of adding its line: those with its
+        sku, under ``when_in_cart: discount`` (none otherwise); ``remaining`` ``None``:
+        on their original totals."""
+        spec = effect.gift
+        if spec.when_in_cart != "discount":
+            return []
+        lines = [line for line in self.facts.lines if line["sku"] == spec.sku]
+        if not lines:
+            return []
+        return self._build_lines(lines, None if self.stacking.base == "original"
+                                 else remaining)
+
+    def _gift_id(self, promotion: str, sku: str) -> str:
+        """``gift:<promotion>:<sku>``; should a cart line have that id, ``#2``, ``#3`` …
+        after it (a result's line ids are unique)."""
+        wanted = found = f"gift:{promotion}:{sku}"
+        if any(line["id"].startswith(wanted) for line in self.facts.lines):
+            taken = {line["id"] for line in self.facts.lines}
+            number = 1
+            while found in taken:
+                number += 1
+                found = f"{wanted}#{number}"
+        return found
 
     def _nothing(self, cp: CompiledPromotion, coupon: str | None,
                  computed: list[tuple[CompiledEffect, Parts, list[BaseLine]]],
@@ -381,8 +448,10 @@ class Evaluation:
                shipping_left: Decimal | None) -> dict[str | None, Decimal]:
         """No line or shipping goes below zero."""
         out: dict[str | None, Decimal] = {}
+        gift = parts.gift
         for line_id, amount in parts.lines.items():
-            amount = min(amount, remaining[line_id])
+            amount = min(amount, gift.total if gift is not None and line_id == gift.id
+                         else remaining[line_id])
             if amount > 0:
                 out[line_id] = amount
         if parts.shipping > 0 and shipping_left is not None:
@@ -416,7 +485,8 @@ class Evaluation:
 
 
 def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
-                  state: PassState, rejected: Rejections) -> Result:
+                  state: PassState, rejected: Rejections,
+                  best_deal: BestDeal | None = None) -> Result:
     """The result of a pass: every line and the shipping priced, what applied.
 
     The lines' amounts are their facts' (already quantized); their discounts are
@@ -428,7 +498,8 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
         "promotion": entry.compiled.id, "name": entry.compiled.promotion.name,
         "coupon": entry.coupon, "amount": entry.amount,
         "items": sum((v for k, v in entry.parts.items() if k is not SHIPPING), zero),
-        "shipping": entry.parts.get(SHIPPING, zero), "note": entry.note})
+        "shipping": entry.parts.get(SHIPPING, zero), "note": entry.note,
+        "metadata": entry.compiled.promotion.metadata or None})
         for entry in state.applied)
     shipping = None
     if cart.shipping is not None:
@@ -440,6 +511,8 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
     return assembled(Result, {
         "ruleset": program.ruleset.ruleset, "cart": cart.id,
         "currency": program.ruleset.currency, "at": at,
-        "lines": PricedLines(facts.lines, parts), "shipping": shipping, "applied": applied,
+        "lines": PricedLines(facts.lines, parts, [gift for entry in state.applied
+                                                  for gift in entry.gifts]),
+        "shipping": shipping, "applied": applied,
         "rejected": rejected, "capped": tuple(state.capped), "customer": cart.customer.id,
-        "zero": zero})
+        "zero": zero, "best_deal": best_deal})

@@ -29,7 +29,9 @@ one of the cart's keys, that have none of the keys they exclude, whose line
 requirements one line meets together, and whose lower bounds the cart's
 measures reach.  Windows are settled by time
 segment: between two consecutive window boundaries of the ruleset the set
-of active promotions does not change, so it is computed once per segment.
+of active promotions does not change, so it is computed once per segment;
+schedules (``active.days`` / ``active.hours``) then leave out the promotions
+closed at the cart's local weekday and minute (computed once per minute of the week).
 
 The index only narrows the promotions the evaluator runs; the promotions it
 leaves out are rejected, and explained with the evaluator's own code, when
@@ -51,6 +53,7 @@ from dsl.effects import Shipping
 from dsl.expr import nodes as n
 from dsl.expr.logic import MIRROR, ORDER_TESTS, against_number, negation_is_flip
 from dsl.expr.types import ATTRIBUTES
+from dsl.schedule import ClosedSchedules
 
 from .facts import Facts
 
@@ -493,6 +496,8 @@ class PromotionIndex:
         moments = {m for cp in promotions for m in (cp.opens, cp.closes) if m is not None}
         self.boundaries: list[dt.datetime] = sorted(moments)
         self._active: dict[int, int] = {}
+        self.schedules = ClosedSchedules([(position, cp.schedule) for position, cp
+                                          in enumerate(promotions) if cp.schedule is not None])
 
     def active(self, at: dt.datetime) -> int:
         """The promotions whose window contains ``at``: the same for every instant
@@ -508,6 +513,8 @@ class PromotionIndex:
             if len(self._active) >= self.MAX_SEGMENTS:
                 self._active.clear()
             self._active[segment] = found
+        if found & self.schedules.having:
+            found &= ~self.schedules.closed(instant)
         return found
 
     def _keys_of(self, line: dict[str, Any]) -> set[Key]:

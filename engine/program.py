@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dsl import Ruleset
 from dsl.codes import CART_BAD_TIME, CART_CURRENCY
-from dsl.effects import Effect, Shipping
+from dsl.effects import Effect, Gift, Shipping
 from dsl.errors import Diagnostic
 from dsl.model import Promotion
 from dsl.ruleset import gc_paused
+from dsl.schedule import Schedule
 from dsl.values import YEARS, normalise_code
 
 from . import reasons as r
+from .bestdeal import Decision, Searcher
 from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import Compiled, LineFilter, compile_all
@@ -75,7 +77,7 @@ class CompiledEffect:
     """One effect of a promotion with the lines it takes from compiled."""
 
     effect: Effect
-    target: LineFilter | None  # its own target, else the promotion's
+    target: LineFilter | None  # its own target, else the promotion's (a gift's: none)
     get_target: LineFilter | None
     shipping: bool  # a shipping effect: it takes from no line
 
@@ -93,6 +95,7 @@ class CompiledPromotion:
     ends: dt.datetime | None
     is_coupon: bool  # read for every promotion of every cart: kept at hand
     effects: tuple[CompiledEffect, ...]  # in the order they apply
+    schedule: Schedule | None  # its days and hours, in the ruleset's timezone
     # the window as instants (UTC): moments in one zone compare by wall clock in
     # Python, which a daylight-saving change makes disagree with their order
     opens: dt.datetime | None = field(init=False)
@@ -106,9 +109,14 @@ class CompiledPromotion:
                                                   for m in (self.starts, self.ends)))
 
     def active(self, at: dt.datetime) -> bool:
-        """Whether the window contains instant ``at`` (a UTC datetime)."""
+        """Whether the window contains instant ``at`` (a UTC datetime); its schedule
+        is not looked at (``open_at`` does)."""
         return (self.opens is None or self.opens <= at) and \
             (self.closes is None or at < self.closes)
+
+    def open_at(self, at: dt.datetime) -> bool:
+        """Whether the window contains instant ``at`` and its schedule is open then."""
+        return self.active(at) and (self.schedule is None or self.schedule.is_open(at))
 
 
 def _instant(moment: dt.datetime | None) -> dt.datetime | None:
@@ -170,10 +178,12 @@ class Program:
                 ends=_moment(p.active.until if p.active else None, ruleset),
                 is_coupon=p.is_coupon,
                 effects=tuple(CompiledEffect(
-                    effect, built(effect.target, True) if effect.target is not None
+                    effect, None if isinstance(effect, Shipping | Gift)  # (no target lines)
+                    else built(effect.target, True) if effect.target is not None
                     else built(p.target, True),
                     built(getattr(effect, "get_target", None), True),
                     isinstance(effect, Shipping)) for effect in p.all_effects),
+                schedule=p.active.schedule(zone) if p.active else None,
             )
             for p in ordered
         )
@@ -185,6 +195,10 @@ class Program:
         for p in ordered:
             for code in p.codes:
                 self.codes.setdefault(code, p.id)
+        # batch promotions: their codes live in the usage store; a code finds its
+        # promotion by the batch's pattern (patterns do not overlap: PR145)
+        self.batches = tuple((p.batch_pattern, p.id) for p in ordered
+                             if p.batch_pattern is not None)
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
 
@@ -210,11 +224,12 @@ class Program:
                 for p in self._positions(self.facts(cart, moment), moment, chosen)]
 
     def active_ids(self, at: dt.datetime) -> list[str]:
-        """Promotions whose window contains ``at`` (the active_promotions read model)."""
+        """Promotions whose window contains ``at`` and whose schedule is open then (the
+        active_promotions read model)."""
         local = _in_years(at)
         local = local if local.tzinfo is not None else local.replace(tzinfo=self.ruleset.zone)
         instant = local.astimezone(dt.UTC)
-        return [cp.id for cp in self.promotions if cp.active(instant)]
+        return [cp.id for cp in self.promotions if cp.open_at(instant)]
 
     # ------------------------------------------------------------ facts
 
@@ -242,7 +257,13 @@ class Program:
                          Bounds(MAX_APPLIED, MAX_WORK))  # (read now: tests change them)
         positions = self._positions(facts, moment, chosen)
         outcome = None
-        if not self.ruleset.stacking.coupon_with_automatic and chosen:
+        decision = None
+        if self.ruleset.stacking.mode == "best_deal":
+            decision = run.deal = Decision(Searcher(self, cart, facts, moment, chosen, usage),
+                                           positions)
+            outcome = run.run(positions, coupons_only=False)
+            decision.check(outcome)
+        elif not self.ruleset.stacking.coupon_with_automatic and chosen:
             # The customer's explicit choice wins: if a coupon applies on its own,
             # automatic promotions are rejected; otherwise they run as usual.
             coupons_first = run.run(positions, coupons_only=True)
@@ -269,7 +290,8 @@ class Program:
         rejected = Rejections(rejections)
         if usage is not None or self.check_index:
             len(rejected)
-        return priced_result(self, cart, facts, run.at_text, outcome, rejected)
+        return priced_result(self, cart, facts, run.at_text, outcome, rejected,
+                             None if decision is None else decision.summary())
 
     def _moment(self, cart: Cart, at: dt.datetime | None) -> dt.datetime:
         """When the cart is priced: ``at``, else the cart's, else now."""
@@ -282,7 +304,7 @@ class Program:
         chosen: dict[str, str] = {}
         unmatched = []
         for code, raw in self._entered(cart).items():
-            promotion = self.codes.get(code)
+            promotion = self.promotion_of(code)
             if promotion is None:
                 unmatched.append(Rejected(None, raw, r.COUPON_UNKNOWN,
                                           f"no promotion has the code {raw}"))
@@ -293,6 +315,14 @@ class Program:
             else:
                 chosen[promotion] = raw
         return chosen, unmatched
+
+    def promotion_of(self, code: str) -> str | None:
+        """The promotion a normalised code is for: the one listing it, else the batch
+        promotion whose pattern it is written in (``None``: no promotion)."""
+        found = self.codes.get(code)
+        if found is None and self.batches:
+            found = next((pid for pattern, pid in self.batches if pattern.matches(code)), None)
+        return found
 
     def _positions(self, facts: Facts, moment: dt.datetime,
                    chosen: dict[str, str]) -> Sequence[int]:

@@ -15,23 +15,13 @@ from typing import Any
 
 from dsl.model import Promotion
 
-from . import reasons as r
 from .cart import Cart
 from .effects import Parts
 from .evaluate import Evaluation
 from .program import CompiledEffect, CompiledPromotion, Program, UsageView
 from .rejections import Pending, written
 from .result import Cap, Rejected
-from .stacking import PassState, stacking_refusal
-
-STACKING_CAUSE = {  # who a stacking refusal names (stacking.stacking_refusal)
-    r.BLOCKED_BY_EXCLUSIVE: lambda cp, st: [st.exclusive],
-    r.NOT_COMBINABLE: lambda cp, st: [a.compiled.id for a in st.applied],
-    r.GROUP_TAKEN: lambda cp, st: [st.groups[cp.promotion.group]],
-    r.COUPON_LIMIT: lambda cp, st: [a.compiled.id for a in st.applied if a.compiled.is_coupon],
-    r.NOT_COMBINABLE_WITH_COUPON: lambda cp, st: [a.compiled.id for a in st.applied
-                                                  if a.compiled.is_coupon],
-}
+from .stacking import STACKING_CAUSE, PassState, stacking_refusal
 
 
 @dataclass(frozen=True)
@@ -123,7 +113,8 @@ class Recorder(Evaluation):
 
     def consider(self, compiled: CompiledPromotion, position: int, state: PassState) -> None:
         record = self.current = Record(compiled, state)
-        refusal = stacking_refusal(compiled, state, self.stacking)
+        left_out = self.deal is not None and position not in self.deal.chosen
+        refusal = None if left_out else stacking_refusal(compiled, state, self.stacking)
         if refusal is not None:
             code, sentence = refusal
             record.stacking = (code, sentence if isinstance(sentence, str) else sentence())

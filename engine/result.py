@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -78,6 +78,26 @@ class LineDiscount:
     amount: Decimal
 
 
+class GiftLine(NamedTuple):
+    """A line a gift promotion adds to the result (docs/semantics.md#gifts): not in the
+    cart, so no condition sees it and no other promotion discounts it."""
+
+    id: str  # gift:<promotion>:<sku>
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    total: Decimal
+    name: str | None
+    product: str | None
+    category: str | None
+
+    def described(self) -> dict[str, Any]:
+        """What the result says of the gift beyond a line's fields."""
+        return {"gift": True, **{key: value for key, value in (
+            ("name", self.name), ("product", self.product), ("category", self.category))
+            if value is not None}}
+
+
 @dataclass(frozen=True)
 class PricedLine:
     id: str
@@ -86,6 +106,7 @@ class PricedLine:
     unit_price: Decimal
     total: Decimal
     discounts: tuple[LineDiscount, ...]
+    gift: GiftLine | None = None  # set on the line a gift promotion added
 
     @property
     def discount(self) -> Decimal:
@@ -106,22 +127,30 @@ class PricedLine:
             "final_total": _money(self.final_total),
             "discounts": [{"promotion": d.promotion, "amount": _money(d.amount)}
                           for d in self.discounts],
+            **(self.gift.described() if self.gift is not None else {}),
         }
 
     @property
     def row(self) -> LineRow:
         return self.id, self.sku, self.quantity, self.unit_price, self.total, \
-            [(d.promotion, d.amount) for d in self.discounts]
+            [(d.promotion, d.amount) for d in self.discounts], self.gift
 
 
-LineRow = tuple[str, str, int, Decimal, Decimal, Sequence[tuple[str, Decimal]]]
-"""A priced line's fields: id, sku, quantity, unit price, total, and its discounts as
-``(promotion, amount)``."""
+LineRow = tuple[str, str, int, Decimal, Decimal, Sequence[tuple[str, Decimal]],
+                GiftLine | None]
+"""A priced line's fields: id, sku, quantity, unit price, total, its discounts as
+``(promotion, amount)``, and the gift it is (``None`` for a cart line)."""
+
+
+def _gift_json(gift: GiftLine, pad: str) -> str:
+    """What ``GiftLine.described`` adds to a line, as ``to_json`` writes it."""
+    return "".join(f',\n{pad}{_text(key)}: ' + ("true" if value is True else _text(value))
+                   for key, value in gift.described().items())
 
 
 def _line_json(row: LineRow, pad: str) -> tuple[str, Decimal]:
     """A line's ``to_dict`` as ``to_json`` writes it, and the line's discount."""
-    line_id, sku, quantity, unit_price, total, discounts = row
+    line_id, sku, quantity, unit_price, total, discounts, gift = row
     discount = sum((amount for _, amount in discounts), total * 0)  # as PricedLine.discount
     inner = pad + "  "
     return (f'{{\n{inner}"id": {_text(line_id)},\n{inner}"sku": {_text(sku)},\n'
@@ -130,7 +159,8 @@ def _line_json(row: LineRow, pad: str) -> tuple[str, Decimal]:
             f'{inner}"total": "{_money(total)}",\n'
             f'{inner}"discount": "{_money(discount)}",\n'
             f'{inner}"final_total": "{_money(total - discount)}",\n'
-            f'{inner}"discounts": {_json_discounts(discounts, inner)}\n{pad}}}'), discount
+            f'{inner}"discounts": {_json_discounts(discounts, inner)}'
+            f'{_gift_json(gift, inner) if gift is not None else ""}\n{pad}}}'), discount
 
 
 T_co = TypeVar("T_co", covariant=True)
@@ -172,7 +202,8 @@ class LazyTuple(Sequence[T_co], abc.ABC):
 
 
 class PricedLines(LazyTuple[PricedLine]):
-    """The priced lines of a result, made when first read.
+    """The priced lines of a result, made when first read: the cart's lines, then the
+    gift lines of the promotions that applied, in the order they applied.
 
     An evaluation keeps each line's facts (id, sku, quantized unit price and total)
     and the parts of the promotions that applied; a service that writes the result as JSON
@@ -181,9 +212,11 @@ class PricedLines(LazyTuple[PricedLine]):
     Behaves as the tuple it makes (and compares equal to it)."""
 
     def __init__(self, facts: Sequence[dict[str, Any]],
-                 parts: Sequence[tuple[str, dict[str | None, Decimal]]]) -> None:
+                 parts: Sequence[tuple[str, dict[str | None, Decimal]]],
+                 gifts: Sequence[GiftLine] = ()) -> None:
         self._facts = facts  # the evaluation's own copies: nothing changes them
         self._parts = parts  # (promotion, its parts by line id), in the order they applied
+        self._gifts = gifts
         self._lines: tuple[PricedLine, ...] | None = None
 
     def rows(self) -> Iterator[LineRow]:
@@ -192,7 +225,11 @@ class PricedLines(LazyTuple[PricedLine]):
             line_id = line["id"]
             yield (line_id, line["sku"], int(line["quantity"]), line["unit_price"],
                    line["total"], [(promotion, amount) for promotion, taken in parts
-                                   if (amount := taken.get(line_id))])
+                                   if (amount := taken.get(line_id))], None)
+        for gift in self._gifts:
+            yield (gift.id, gift.sku, gift.quantity, gift.unit_price, gift.total,
+                   [(promotion, amount) for promotion, taken in parts
+                    if (amount := taken.get(gift.id))], gift)
 
     def _get(self) -> tuple[PricedLine, ...]:
         if self._lines is None:  # (two threads may both make them: equal tuples)
@@ -202,12 +239,18 @@ class PricedLines(LazyTuple[PricedLine]):
                                        "discounts": tuple(
                                            assembled(LineDiscount, {"promotion": promotion,
                                                                     "amount": amount})
-                                           for promotion, amount in discounts)})
-                for id_, sku, quantity, price, total, discounts in self.rows())
+                                           for promotion, amount in discounts),
+                                       "gift": gift})
+                for id_, sku, quantity, price, total, discounts, gift in self.rows())
         return self._lines
 
     def __len__(self) -> int:
-        return len(self._facts)  # without making the lines
+        return len(self._facts) + len(self._gifts)  # without making the lines
+
+    @property
+    def gifts(self) -> Sequence[GiftLine]:
+        """The gift lines (the last lines), without making the lines."""
+        return self._gifts
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled and deep-copied as the lines themselves."""
@@ -261,6 +304,7 @@ class Applied:
     items: Decimal
     shipping: Decimal
     note: str | None = None
+    metadata: dict[str, str] | None = None  # the promotion's, when it has any
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -273,12 +317,18 @@ class Applied:
         }
         if self.note:
             data["note"] = self.note
+        if self.metadata:
+            data["metadata"] = dict(self.metadata)
         return data
 
     def _json(self, pad: str) -> str:
         """``to_dict`` as ``to_json`` writes it."""
         inner = pad + "  "
         note = f',\n{inner}"note": {_text(self.note)}' if self.note else ""
+        if self.metadata:
+            entries = ",\n".join(f'{inner}  {_text(key)}: {_text(value)}'
+                                  for key, value in self.metadata.items())
+            note += f',\n{inner}"metadata": {{\n{entries}\n{inner}}}'
         return (f'{{\n{inner}"promotion": {_text(self.promotion)},\n'
                 f'{inner}"name": {_or_null(self.name)},\n'
                 f'{inner}"coupon": {_or_null(self.coupon)},\n'
@@ -359,6 +409,33 @@ class Cap:
 
 
 @dataclass(frozen=True)
+class BestDeal:
+    """How ``stacking.mode: best_deal`` chose the promotions that applied
+    (docs/semantics.md#best-deal)."""
+
+    method: str  # "exact" (branch and bound) | "fallback" (local improvement)
+    candidates: int  # eligible promotions that move money on their own
+    sets: int  # sets of promotions priced
+    chosen: tuple[str, ...]  # in evaluation order
+    amount: Decimal  # the chosen set's total discount, after max_discount
+    fallback: str | None = None  # why the search was not exact
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "candidates": self.candidates, "sets": self.sets,
+                "chosen": list(self.chosen), "amount": _money(self.amount),
+                "fallback": self.fallback}
+
+    def _json(self, pad: str) -> str:
+        """``to_dict`` as ``to_json`` writes it."""
+        inner = pad + "  "
+        chosen = _json_list([f"{inner}  {_text(c)}" for c in self.chosen], inner)
+        return (f'{{\n{inner}"method": {_text(self.method)},\n'
+                f'{inner}"candidates": {self.candidates},\n{inner}"sets": {self.sets},\n'
+                f'{inner}"chosen": {chosen},\n{inner}"amount": "{_money(self.amount)}",\n'
+                f'{inner}"fallback": {_or_null(self.fallback)}\n{pad}}}')
+
+
+@dataclass(frozen=True)
 class Result:
     """Priced lines, totals, and every promotion's fate."""
 
@@ -373,6 +450,7 @@ class Result:
     capped: tuple[Cap, ...] = field(default=())
     customer: str = ""
     zero: Decimal = Decimal(0)  # zero with the currency's minor units, e.g. 0.00
+    best_deal: BestDeal | None = None  # with stacking.mode: best_deal only
 
     @property
     def subtotal(self) -> Decimal:
@@ -392,6 +470,13 @@ class Result:
         items = sum((line.final_total for line in self.lines), self.zero)
         return items + (self.shipping.final if self.shipping else self.zero)
 
+    @property
+    def gifts(self) -> Sequence[GiftLine]:
+        """The lines gift promotions added (docs/semantics.md#gifts)."""
+        if isinstance(self.lines, PricedLines):
+            return self.lines.gifts
+        return [line.gift for line in self.lines if line.gift is not None]
+
     def applied_ids(self) -> list[str]:
         return [a.promotion for a in self.applied]
 
@@ -399,7 +484,7 @@ class Result:
         return next((r for r in self.rejected if r.promotion == promotion), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "ruleset": self.ruleset,
             "cart": self.cart,
             "currency": self.currency,
@@ -413,6 +498,9 @@ class Result:
             "rejected": [r.to_dict() for r in self.rejected],
             "capped": [c.to_dict() for c in self.capped],
         }
+        if self.best_deal is not None:
+            data["best_deal"] = self.best_deal.to_dict()
+        return data
 
     def to_json(self) -> str:
         """Stable JSON: same input, same bytes (those of ``json.dumps(self.to_dict(),
@@ -434,6 +522,8 @@ class Result:
             shipping_discount = self.shipping.discount
             shipping_final = self.shipping.price - shipping_discount
             shipping = self.shipping._json("  ", shipping_discount)
+        best_deal = "" if self.best_deal is None else \
+            f',\n  "best_deal": {self.best_deal._json("  ")}'
         return (f'{{\n  "ruleset": {_text(self.ruleset)},\n  "cart": {_text(self.cart)},\n'
                 f'  "currency": {_text(self.currency)},\n  "at": {_text(self.at)},\n'
                 f'  "subtotal": "{_money(subtotal)}",\n'
@@ -443,5 +533,5 @@ class Result:
                 f'  "shipping": {shipping},\n'
                 f'  "applied": {_json_items(self.applied)},\n'
                 f'  "rejected": {_json_items(self.rejected)},\n'
-                f'  "capped": {_json_items(self.capped)}\n'
+                f'  "capped": {_json_items(self.capped)}{best_deal}\n'
                 "}\n")

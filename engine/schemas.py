@@ -78,6 +78,11 @@ def result_schema() -> dict[str, Any]:
             "quantity": {"type": "integer", "minimum": 1},
             "unit_price": _MONEY, "total": _MONEY, "discount": _MONEY,
             "final_total": _MONEY, "discounts": _DISCOUNTS,
+            "gift": {"const": True, "description": "A line a gift promotion added (not in "
+                     "the cart; its id is gift:<promotion>:<sku>)."},
+            "name": {"type": "string", "description": "The gift's name (gift lines)."},
+            "product": {"type": "string", "description": "The gift's product (gift lines)."},
+            "category": {"type": "string", "description": "The gift's category (gift lines)."},
         },
     }
     shipping = {
@@ -97,6 +102,9 @@ def result_schema() -> dict[str, Any]:
                        "description": "The code as entered (trimmed)."},
             "amount": _MONEY, "items": _MONEY, "shipping": _MONEY,
             "note": {"type": "string"},
+            "metadata": {"type": "object", "additionalProperties": {"type": "string"},
+                         "description": "The promotion's metadata (who funds it, the "
+                                        "campaign …), present when it has any."},
         },
     }
     rejected = {
@@ -135,6 +143,31 @@ def result_schema() -> dict[str, Any]:
             "applied": {"type": "array", "items": applied},
             "rejected": {"type": "array", "items": rejected},
             "capped": {"type": "array", "items": capped},
+            "best_deal": _best_deal(),
+        },
+    }
+
+
+def _best_deal() -> dict[str, Any]:
+    """The result's ``best_deal`` (``engine.result.BestDeal``); the trace holds it too."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "With stacking.mode: best_deal only: how the promotions that "
+                       "applied were chosen (docs/semantics.md#best-deal).",
+        "required": ["method", "candidates", "sets", "chosen", "amount", "fallback"],
+        "properties": {
+            "method": {"enum": ["exact", "fallback"]},
+            "candidates": {"type": "integer", "minimum": 0,
+                           "description": "Eligible promotions that move money on their "
+                                          "own."},
+            "sets": {"type": "integer", "minimum": 0, "description": "Sets priced."},
+            "chosen": {"type": "array", "items": {"type": "string"},
+                       "description": "The chosen set, in evaluation order (a member cut "
+                                      "to zero by max_discount is in rejected)."},
+            "amount": _MONEY,
+            "fallback": {"type": ["string", "null"],
+                         "description": "Why the search was not exact."},
         },
     }
 
@@ -193,8 +226,10 @@ def explain_schema() -> dict[str, Any]:
                    "passed": flag}, "Only the code this cart entered is ever shown.")
     window = _obj({"starts": maybe_text, "ends": maybe_text, "at": text,
                    "starts_utc": maybe_text, "ends_utc": maybe_text, "at_utc": text,
-                   "passed": flag, "failed": _null({"enum": ["starts", "ends"]})},
-                  "from (inclusive) and until (exclusive), compared as instants.")
+                   "passed": flag, "failed": _null({"enum": ["starts", "ends", "schedule"]}),
+                   "schedule": maybe_text, "local": maybe_text, "next_opening": maybe_text},
+                  "from (inclusive) and until (exclusive), compared as instants; the "
+                  "schedule's days and hours, read at the local weekday and wall time.")
     limits = _obj({"declared": {"type": "object"}, "customer": text, "store": flag,
                    "queries": {"type": "array", "items": _obj({
                        "question": {"enum": ["refusal", "budget_left"]},
@@ -204,7 +239,8 @@ def explain_schema() -> dict[str, Any]:
                      "code": _null({"enum": sorted(REASONS)}), "reason": maybe_text,
                      "caused_by": {"type": "array", "items": text}})
     effect_line = _obj({
-        "line": text, "roles": {"type": "array", "items": {"enum": ["target", "get_target"]}},
+        "line": text,
+        "roles": {"type": "array", "items": {"enum": ["target", "get_target", "gift"]}},
         "why_not": maybe_text, "quantity": count, "original": money, "base": maybe_money,
         "units": {"type": ["integer", "null"]},
         "exact": _null({"type": "string", "description": "before rounding: a decimal, or "
@@ -212,7 +248,7 @@ def explain_schema() -> dict[str, Any]:
         "computed": maybe_money, "clamped": maybe_money, "final": maybe_money})
     effect = _obj({
         "kind": {"enum": ["percent_off", "amount_off", "amount_off_each", "fixed_price",
-                          "buy_get", "bundle", "tiers", "shipping"]},
+                          "buy_get", "bundle", "tiers", "shipping", "gift"]},
         "spec": {"type": "object"}, "base": {"enum": ["original", "discounted"]},
         "rounding": text, "allocation": maybe_text,
         "tier": _null(_obj({"by": text, "measure": text, "reached": maybe_text,
@@ -231,25 +267,29 @@ def explain_schema() -> dict[str, Any]:
         "limits": limits, "stacking": stacking, "effect": _null(effect),
         "effects": _null({"type": "array", "items": effect,
                           "description": "a promotion with an effects list: each effect"}),
-        "decided_by": {"enum": ["coupon", "window", "when", "limits", "stacking", "effect",
-                                "caps", "max_discount", "applied"]},
+        "decided_by": {"enum": ["coupon", "window", "when", "limits", "best_deal", "stacking",
+                                "effect", "caps", "max_discount", "applied"]},
         "outcome": {"enum": ["applied", "rejected"]}, "amount": maybe_money,
         "code": _null({"enum": sorted(REASONS)}), "reason": maybe_text})
+    promotion["properties"]["metadata"] = {  # (optional: only of an applied promotion)
+        "type": "object", "additionalProperties": {"type": "string"}}
     entered = _obj({"entered": text, "normalised": text, "promotion": maybe_text,
                     "outcome": {"enum": ["chosen", "coupon_unknown", "coupon_redundant"]}})
+    trace = _obj({
+        "version": {"const": TRACE_VERSION}, "ruleset": text, "cart": text,
+        "currency": text, "timezone": text, "at": text, "stacking": {"type": "object"},
+        "passes": {"type": "array", "items": {"enum": ["coupons_only", "all"]}},
+        "entered": {"type": "array", "items": entered},
+        "promotions": {"type": "array", "items": promotion},
+        "subtotal": money, "total_discount": money, "total": money})
+    trace["properties"]["best_deal"] = _best_deal()  # with stacking.mode: best_deal only
     return {
         "$schema": _DRAFT,
         "$id": BASE_ID + "explain.schema.json",
         "title": "promorules explain trace",
         "description": "Why each promotion applied to a cart or not, step by step "
                        "(promo explain --format json; POST …/evaluate?explain=true).",
-        **_obj({
-            "version": {"const": TRACE_VERSION}, "ruleset": text, "cart": text,
-            "currency": text, "timezone": text, "at": text, "stacking": {"type": "object"},
-            "passes": {"type": "array", "items": {"enum": ["coupons_only", "all"]}},
-            "entered": {"type": "array", "items": entered},
-            "promotions": {"type": "array", "items": promotion},
-            "subtotal": money, "total_discount": money, "total": money}),
+        **trace,
         "$defs": {"TraceSpan": span, "TraceLineValue": line_value, "TracePart": part,
                   "TraceCondition": condition},
     }

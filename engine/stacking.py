@@ -4,7 +4,8 @@ because of what already applied (docs/semantics.md#stacking).
     exclusive        never combines: blocks everything after it, refused after anything
     group            at most one promotion of a group
     coupons_per_order
-    coupon_with_automatic: false   (the pass with ``coupons_only``)
+    coupon_with_automatic: false   (the pass with ``coupons_only``; in a best-deal
+                                    search, ``kinds_apart``: a set holds one kind)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dsl.values import normalise_code
 
 from . import reasons as r
 from .money import whole_minor
-from .result import Cap
+from .result import Cap, GiftLine
 
 if TYPE_CHECKING:
     from .program import CompiledPromotion
@@ -53,10 +54,11 @@ class Remaining(dict[str, Decimal]):
         return found
 
     def copy(self) -> Remaining:
-        """A copy to take from without changing this one (one promotion's effects)."""
-        out = Remaining(self, self.minor_units)
-        out.minor.update(self.minor)
-        return out
+        """A copy to take from without changing this one (a promotion's effects, one
+        more promotion in a best-deal search)."""
+        copied = Remaining(self, self.minor_units)
+        copied.minor = dict(self.minor)
+        return copied
 
     def take(self, line_id: str, amount: Decimal) -> None:
         self[line_id] -= amount
@@ -74,6 +76,7 @@ class Applied:
     parts: dict[str | None, Decimal]  # may be cut later by max_discount
     note: str | None
     taken: dict[str | None, Decimal]  # what it took when it applied
+    gifts: tuple[GiftLine, ...] = ()  # the lines a promotion's gift effects add
 
     @property
     def amount(self) -> Decimal:
@@ -94,6 +97,15 @@ class PassState:
     exclusive: str | None = None
     groups: dict[str, str] = field(default_factory=dict)
     coupons: list[str] = field(default_factory=list)
+    kinds_apart: bool = False  # best deal with coupon_with_automatic: false
+
+    def fork(self) -> PassState:
+        """A copy to try one more promotion on (the best-deal search): what applied is
+        shared, what is left and the stacking taken are copied; no rejection is kept."""
+        return PassState(self.coupons_only, self.remaining.copy(), self.shipping_left,
+                         list(self.applied), list(self.history), {}, list(self.capped),
+                         self.exclusive, dict(self.groups), list(self.coupons),
+                         self.kinds_apart)
 
 
 def stacking_refusal(cp: CompiledPromotion, state: PassState,
@@ -113,19 +125,35 @@ def stacking_refusal(cp: CompiledPromotion, state: PassState,
         return r.COUPON_LIMIT, f"at most {limit} coupon{'s' if limit != 1 else ''} per " \
                                f"order" + (f"; {', '.join(state.coupons)} applied"
                                            if state.coupons else "")
+    if state.kinds_apart and state.applied and \
+            state.applied[0].compiled.is_coupon != cp.is_coupon:
+        return r.NOT_COMBINABLE_WITH_COUPON, "coupons and automatic promotions do not " \
+                                             "combine in this ruleset"
     if state.coupons_only and not cp.is_coupon:
         return r.NOT_COMBINABLE_WITH_COUPON, "automatic promotions do not combine with " \
                                              "coupons in this ruleset, and a coupon applied"
     return None
 
 
+STACKING_CAUSE: dict[str, Callable[[CompiledPromotion, PassState], list[str | None]]] = {
+    # who each refusal of ``stacking_refusal`` names: the promotions that applied before
+    r.BLOCKED_BY_EXCLUSIVE: lambda cp, st: [st.exclusive],
+    r.NOT_COMBINABLE: lambda cp, st: [a.compiled.id for a in st.applied],
+    r.GROUP_TAKEN: lambda cp, st: [st.groups[cp.promotion.group or ""]],
+    r.COUPON_LIMIT: lambda cp, st: [a.compiled.id for a in st.applied if a.compiled.is_coupon],
+    r.NOT_COMBINABLE_WITH_COUPON: lambda cp, st: [a.compiled.id for a in st.applied
+                                                  if a.compiled.is_coupon != cp.is_coupon],
+}
+
+
 def take(state: PassState, entry: Applied) -> None:
     """An applied promotion takes its parts and its place in the stacking."""
+    gifts = {gift.id for gift in entry.gifts}
     for key, amount in entry.taken.items():
         if key is SHIPPING:
             assert state.shipping_left is not None
             state.shipping_left -= amount
-        else:
+        elif key not in gifts:  # (no other promotion takes from a gift line: nothing kept)
             state.remaining.take(key, amount)
     state.applied.append(entry)
     state.history.append(entry)

@@ -18,6 +18,8 @@ For each promotion (in evaluation order), ``PromotionTrace`` holds:
   typed and normalised (NFKC, case-folded, trimmed) — never a code it did not
   enter;
 - ``window``: its ``from`` and ``until`` and the instant priced, compared in UTC;
+  its schedule (days and hours), the local weekday and wall time read, and when
+  closed the next opening;
 - ``conditions``: every condition field, part by part (``ConditionTrace``);
 - ``limits``: the limits declared and what the usage store answered when asked;
 - ``stacking``: refused or not by what applied before it, and who caused it;
@@ -25,7 +27,8 @@ For each promotion (in evaluation order), ``PromotionTrace`` holds:
   chosen, the amount computed, before rounding, after clamping to what is left,
   after caps, and in the result; the tier reached, the allocation, the caps;
 - ``decided_by``: the step that decided (``coupon``, ``window``, ``when``,
-  ``limits``, ``stacking``, ``effect``, ``caps``, ``max_discount``; ``applied``),
+  ``limits``, ``best_deal``, ``stacking``, ``effect``, ``caps``, ``max_discount``;
+  ``applied``),
   ``outcome``, and the reason code and sentence of a rejection, as the result
   writes them.
 """
@@ -34,26 +37,22 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
-from dsl.effects import AmountOffEach, BuyGet, Effect, FixedPrice, PercentOff, Shipping, Tiers
 from dsl.errors import Diagnostic, InputError
 from dsl.expr.nodes import walk
+from dsl.expr.types import WEEKDAYS
 
 from . import reasons as r
 from .cart import Cart, CartError
 from .condition_trace import ConditionTrace, promotion_conditions
-from .effects import Parts
+from .effect_trace import EffectTrace, cap_steps, effect_trace, money_text
 from .evaluate import Evaluation
 from .program import CompiledPromotion, Program, UsageView
-from .recorder import EffectStep, LimitQuery, Record, Recorder
-from .result import Cap, Rejected, Result
-from .stacking import SHIPPING
+from .recorder import LimitQuery, Record, Recorder
+from .result import Rejected, Result
 
 TRACE_VERSION = 1
 """The version of the trace's JSON form (``schemas/explain.schema.json``)."""
@@ -62,21 +61,9 @@ MAX_TRACE_VALUES = 500_000
 line of each effect.  A thousand lines and a large ruleset would make gigabytes; a
 trace that would hold more is refused (``PR314``), so name fewer promotions."""
 
-_WINDOW_CODES = (r.NOT_ACTIVE_YET, r.EXPIRED, r.COUPON_NOT_ACTIVE_YET, r.COUPON_EXPIRED)
+_WINDOW_CODES = (r.NOT_ACTIVE_YET, r.EXPIRED, r.COUPON_NOT_ACTIVE_YET, r.COUPON_EXPIRED,
+                 r.OUTSIDE_SCHEDULE)
 _WHEN_CODES = (r.CONDITIONS_NOT_MET, r.COUPON_INELIGIBLE)
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
-
-
-def _exact(value: Fraction) -> str:
-    """A ratio as a decimal when it ends within 12 places, else as ``a/b``."""
-    for places in range(13):
-        scaled = value * 10 ** places
-        if scaled.denominator == 1:
-            return format(Decimal(scaled.numerator).scaleb(-places), "f")
-    return f"{value.numerator}/{value.denominator}"
 
 
 # ---------------------------------------------------------------- the trace
@@ -119,12 +106,17 @@ class WindowCheck:
     ends_utc: str | None
     at_utc: str
     passed: bool
-    failed: str | None  # "starts" (not yet) | "ends" (over)
+    failed: str | None  # "starts" (not yet) | "ends" (over) | "schedule" (closed)
+    schedule: str | None  # its days and hours (``Schedule.describe``), when it has some
+    local: str | None  # the local weekday and wall time the schedule was read at
+    next_opening: str | None  # when closed: the next open instant, local (None: never)
 
     def to_dict(self) -> dict[str, Any]:
         return {"starts": self.starts, "ends": self.ends, "at": self.at,
                 "starts_utc": self.starts_utc, "ends_utc": self.ends_utc,
-                "at_utc": self.at_utc, "passed": self.passed, "failed": self.failed}
+                "at_utc": self.at_utc, "passed": self.passed, "failed": self.failed,
+                "schedule": self.schedule, "local": self.local,
+                "next_opening": self.next_opening}
 
 
 @dataclass(frozen=True)
@@ -155,62 +147,6 @@ class StackingCheck:
 
 
 @dataclass(frozen=True)
-class EffectLine:
-    """One cart line as the effect saw it."""
-
-    line: str
-    roles: tuple[str, ...]  # "target", "get_target": what the effect took it as
-    why_not: str | None  # why it is not a target
-    quantity: int
-    original: str
-    base: str | None  # what the effect computed on (original or what was left)
-    units: int | None  # units chosen (None: not chosen, or every unit for a spread)
-    exact: str | None  # the amount before rounding (effects that work unit by unit)
-    computed: str | None  # rounded, before clamping
-    clamped: str | None  # after clamping to what was left
-    final: str | None  # after caps and max_discount: in the result
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "roles": list(self.roles), "why_not": self.why_not,
-                "quantity": self.quantity, "original": self.original, "base": self.base,
-                "units": self.units, "exact": self.exact, "computed": self.computed,
-                "clamped": self.clamped, "final": self.final}
-
-
-@dataclass(frozen=True)
-class CapStep:
-    source: str  # max_amount | budget | max_discount
-    before: str
-    after: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "before": self.before, "after": self.after}
-
-
-@dataclass(frozen=True)
-class EffectTrace:
-    kind: str
-    spec: dict[str, Any]
-    base: str  # original | discounted
-    rounding: str
-    allocation: str | None  # how a spread amount is shared out
-    tier: dict[str, Any] | None
-    lines: tuple[EffectLine, ...]
-    shipping: dict[str, Any] | None
-    caps: tuple[CapStep, ...]
-    note: str | None
-    computed: str  # the effect's total before clamping
-    final: str  # after caps and max_discount
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "spec": self.spec, "base": self.base,
-                "rounding": self.rounding, "allocation": self.allocation, "tier": self.tier,
-                "lines": [line.to_dict() for line in self.lines], "shipping": self.shipping,
-                "caps": [c.to_dict() for c in self.caps], "note": self.note,
-                "computed": self.computed, "final": self.final}
-
-
-@dataclass(frozen=True)
 class PromotionTrace:
     id: str
     name: str | None  # only of a promotion that applied, as in the result: a name may
@@ -230,9 +166,10 @@ class PromotionTrace:
     amount: str | None  # applied: what it took
     code: str | None  # rejected: the reason code
     reason: str | None
+    metadata: dict[str, str] | None = None  # of a promotion that applied, as in the result
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "priority": self.priority,
+        data = {"id": self.id, "name": self.name, "priority": self.priority,
                 "order": self.order, "kind": self.kind, "coupon": self.coupon.to_dict(),
                 "window": self.window.to_dict(),
                 "conditions": [c.to_dict() for c in self.conditions],
@@ -242,6 +179,9 @@ class PromotionTrace:
                 [effect.to_dict() for effect in self.effects],
                 "decided_by": self.decided_by, "outcome": self.outcome,
                 "amount": self.amount, "code": self.code, "reason": self.reason}
+        if self.metadata:
+            data["metadata"] = dict(self.metadata)
+        return data
 
 
 @dataclass(frozen=True)
@@ -260,6 +200,7 @@ class Trace:
     subtotal: str
     total_discount: str
     total: str
+    best_deal: dict[str, Any] | None = None  # the result's, with stacking.mode: best_deal
     version: int = TRACE_VERSION
 
     def promotion(self, promotion_id: str) -> PromotionTrace:
@@ -272,7 +213,8 @@ class Trace:
                 "entered": [e.to_dict() for e in self.entered],
                 "promotions": [p.to_dict() for p in self.promotions],
                 "subtotal": self.subtotal, "total_discount": self.total_discount,
-                "total": self.total}
+                "total": self.total} | ({} if self.best_deal is None
+                                        else {"best_deal": self.best_deal})
 
 
 def unknown_promotion(program: Program, unknown: list[str]) -> InputError:
@@ -322,14 +264,15 @@ def explain_cart(program: Program, cart: Cart, at: dt.datetime | None = None,
     stacking = program.ruleset.stacking
     policy = {"coupons_per_order": stacking.coupons_per_order,
               "coupon_with_automatic": stacking.coupon_with_automatic,
-              "base": stacking.base,
+              "base": stacking.base, "mode": stacking.mode,
               "max_discount": None if stacking.max_discount is None else
               stacking.max_discount.model_dump(mode="json", exclude_none=True)}
     trace = Trace(result.ruleset, result.cart, result.currency, program.ruleset.timezone,
                   result.at, policy,
                   tuple("coupons_only" if s.coupons_only else "all" for s in run.passes),
-                  entered, traces, _money(result.subtotal) or "",
-                  _money(result.total_discount) or "", _money(result.total) or "")
+                  entered, traces, money_text(result.subtotal) or "",
+                  money_text(result.total_discount) or "", money_text(result.total) or "",
+                  None if result.best_deal is None else result.best_deal.to_dict())
     return trace, result
 
 
@@ -361,7 +304,7 @@ def _entered(program: Program, cart: Cart) -> tuple[tuple[EnteredCode, ...],
     out: list[EnteredCode] = []
     by_promotion: dict[str, EnteredCode] = {}
     for code, raw in program._entered(cart).items():
-        promotion = program.codes.get(code)
+        promotion = program.promotion_of(code)
         found = EnteredCode(raw, code, promotion, refused.get(raw, "chosen"))
         if found.outcome == "chosen" and promotion is not None:
             assert chosen[promotion] == raw
@@ -374,8 +317,18 @@ def _window(run: Evaluation, cp: CompiledPromotion) -> WindowCheck:
     instant = run.instant
     failed = "starts" if cp.opens is not None and instant < cp.opens else \
         "ends" if cp.closes is not None and instant >= cp.closes else None
+    schedule, local, opening = cp.schedule, None, None
+    if schedule is not None:
+        wall = instant.astimezone(run.program.zone)
+        local = f"{WEEKDAYS[wall.weekday()]} {wall.time().isoformat()}"
+        if failed is None and not schedule.is_open(instant):
+            failed = "schedule"
+            found = schedule.next_opening(instant, cp.closes)
+            opening = None if found is None else \
+                found.astimezone(run.program.zone).isoformat(timespec="seconds")
     return WindowCheck(_iso(cp.starts), _iso(cp.ends), run.at_text, _iso(cp.opens),
-                       _iso(cp.closes), instant.isoformat(), failed is None, failed)
+                       _iso(cp.closes), instant.isoformat(), failed is None, failed,
+                       None if schedule is None else schedule.describe(), local, opening)
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -391,6 +344,8 @@ def _decided(record: Record | None, applied: bool, rejection: Rejected | None) -
         code = record.eligibility[0]
         return "coupon" if code == r.COUPON_NOT_ENTERED else "window" \
             if code in _WINDOW_CODES else "when" if code in _WHEN_CODES else "limits"
+    if rejection.code == r.NOT_BEST_DEAL:
+        return "best_deal"
     if record.stacking is not None:
         return "stacking"
     if record.rejected is None:  # applied in its pass, cut to zero afterwards
@@ -404,7 +359,7 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
                entered: EnteredCode | None) -> PromotionTrace:
     promo = cp.promotion
     decided = _decided(record, applied is not None, rejection)
-    steps = ("coupon", "window", "when", "limits", "stacking")
+    steps = ("coupon", "window", "when", "limits", "best_deal", "stacking")
     reached = steps.index(decided) if decided in steps else len(steps)
     coupon = CouponCheck(cp.is_coupon, entered.entered if entered else None,
                          entered.normalised if entered else None,
@@ -415,139 +370,26 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
                          tuple(record.queries) if record else (),
                          None if reached < 3 else decided != "limits")
     stacking = StackingCheck(
-        promo.exclusive, promo.group, None if reached < 4 else decided != "stacking",
+        promo.exclusive, promo.group, None if reached < 5 else decided != "stacking",
         record.stacking[0] if record and record.stacking and decided == "stacking" else None,
         record.stacking[1] if record and record.stacking and decided == "stacking" else None,
         record.caused_by if decided == "stacking" and record else ())
     effect, effects = None, None
     if record is not None and len(cp.effects) > 1:
-        effects = tuple(_effect(run, cp, step, step.taken or {}, _caps(step.caps), result)
+        effects = tuple(effect_trace(run, cp, step, step.taken or {}, cap_steps(step.caps), result)
                         for step in record.steps)
     elif record is not None and record.parts is not None:
-        caps = _caps(record.caps) + _caps(c for c in result.capped if c.promotion == cp.id
+        caps = cap_steps(record.caps) + cap_steps(c for c in result.capped if c.promotion == cp.id
                                           and c.source == "max_discount")
-        effect = _effect(run, cp, record.steps[-1], applied.parts if applied is not None
+        effect = effect_trace(run, cp, record.steps[-1], applied.parts if applied is not None
                          else {}, caps, result)
     return PromotionTrace(
         cp.id, promo.name if applied is not None else None, promo.priority, position,
         "coupon" if cp.is_coupon else "automatic",
         coupon, _window(run, cp), promotion_conditions(run.program, promo, run.facts), limits,
         stacking, effect, effects, decided, "applied" if applied is not None else "rejected",
-        _money(applied.amount) if applied is not None else None,
-        rejection.code if rejection else None, rejection.reason if rejection else None)
+        money_text(applied.amount) if applied is not None else None,
+        rejection.code if rejection else None, rejection.reason if rejection else None,
+        promo.metadata if applied is not None else None)
 
 
-def _per_unit(effect: Effect, parts: Parts) -> tuple[str, Decimal] | None:
-    """What the effect takes off each chosen unit, as ``(kind, value)``, when it works
-    unit by unit (so each line's amount before rounding can be shown): a percentage,
-    an amount off each unit, or a fixed price — for a tier, the step reached."""
-    if isinstance(effect, PercentOff | BuyGet):
-        return "percent_off", effect.percent_off
-    if isinstance(effect, AmountOffEach):
-        return "amount_off_each", effect.amount_off_each
-    if isinstance(effect, FixedPrice):
-        return "fixed_price", effect.fixed_price
-    if isinstance(effect, Tiers) and parts.tier is not None and parts.tier[2] is not None:
-        step = next(s for s in effect.tiers.steps if s.at == parts.tier[2])
-        for kind in ("percent_off", "amount_off_each", "fixed_price"):
-            value = getattr(step, kind)
-            if value is not None:
-                return kind, value
-    return None
-
-
-def _before_rounding(off: tuple[str, Decimal], base: Any, units: int,
-                     minor: int) -> Fraction:
-    """A line's amount before rounding, in the currency's unit: ``units`` of its
-    ``base`` / quantity, each losing what ``off`` takes (never below zero, never more
-    than the unit's value) — docs/semantics.md#effects."""
-    kind, value = off
-    unit = Fraction(base.base_minor, base.quantity * 10 ** minor)
-    if kind == "percent_off":
-        each = unit * Fraction(value) / 100
-    elif kind == "amount_off_each":
-        each = min(max(Fraction(value), Fraction(0)), max(unit, Fraction(0)))
-    else:
-        each = max(unit - max(Fraction(value), Fraction(0)), Fraction(0))
-    return each * units
-
-
-def _caps(caps: Iterable[Cap]) -> list[CapStep]:
-    return [CapStep(c.source, _money(c.before) or "", _money(c.after) or "") for c in caps]
-
-
-def _effect(run: Recorder, cp: CompiledPromotion, step: EffectStep,
-            final_parts: dict[str | None, Decimal], caps: list[CapStep],
-            result: Result) -> EffectTrace:
-    """One effect as it was computed: ``final_parts`` are what it gave in the result
-    (one of several: what it took after its own ``max_amount``)."""
-    promo, parts, effect = cp.promotion, step.parts, step.compiled.effect
-    kind = type(effect).__name__
-    spec = effect.model_dump(mode="json", exclude_none=True, by_alias=True,
-                             exclude={"get_target", "target"})
-    target = effect.target if effect.target is not None else promo.target
-    if effect.target is not None:
-        spec["target"] = run.program.explainer.written(effect.target, run.facts)
-    get_target = getattr(effect, "get_target", None)
-    if get_target is not None:
-        spec["get_target"] = run.program.explainer.written(get_target, run.facts)
-    picked = {line.id: units for line, units in parts.picked or ()}
-    off = _per_unit(effect, parts)
-    bases = {line.id: line for line in step.targets}
-    bases.update({line.id: line for line in step.get_targets if line.id not in bases})
-    targets = {line.id for line in step.targets}
-    gets = {line.id for line in step.get_targets}
-    minor = run.program.minor_units
-    lines = []
-    for facts in () if isinstance(effect, Shipping) else run.facts.lines:
-        line_id = facts["id"]
-        roles = tuple(role for role, ids in (("target", targets), ("get_target", gets))
-                      if line_id in ids)
-        why_not = None
-        if not roles:
-            why_not = "target is false for this line" if target is not None else \
-                "get_target is false for this line"
-        base = bases.get(line_id)
-        units = picked.get(line_id)
-        exact = None
-        if base is not None and off is not None and units:
-            exact = _exact(_before_rounding(off, base, units, minor))
-        lines.append(EffectLine(
-            line_id, roles, why_not, int(facts["quantity"]), _money(facts["total"]) or "",
-            _money(base.base) if base is not None else None, units, exact,
-            _money(parts.lines.get(line_id)),
-            _money((step.clamped or {}).get(line_id)), _money(final_parts.get(line_id))))
-    shipping = None
-    if run.cart.shipping is not None and (isinstance(effect, Shipping) or parts.shipping):
-        shipping = {"base": _money(step.shipping_base), "computed": _money(parts.shipping),
-                    "clamped": _money((step.clamped or {}).get(SHIPPING)),
-                    "final": _money(final_parts.get(SHIPPING))}
-    tier = None
-    if parts.tier is not None:
-        by, measure, at = parts.tier
-        tier = {"by": by, "measure": format(measure, "f"),
-                "reached": None if at is None else format(at, "f"),
-                "steps": [format(s.at, "f") for s in effect.tiers.steps]  # type: ignore[union-attr]
-                }
-    allocation = "largest remainder, in proportion to each line's base" \
-        if kind in ("AmountOff", "Bundle") or (kind == "Tiers" and tier and _tier_spreads(
-            effect, tier)) else None
-    zero = result.zero
-    return EffectTrace(
-        _KINDS.get(kind, kind), spec, run.stacking.base, run.program.ruleset.rounding,
-        allocation, tier, tuple(lines), shipping, tuple(caps), parts.note,
-        _money(parts.total) or "", _money(sum(final_parts.values(), zero)) or "")
-
-
-_KINDS = {"PercentOff": "percent_off", "AmountOff": "amount_off",
-          "AmountOffEach": "amount_off_each", "FixedPrice": "fixed_price", "BuyGet": "buy_get",
-          "Bundle": "bundle", "Tiers": "tiers", "Shipping": "shipping"}
-
-
-def _tier_spreads(effect: Effect, tier: dict[str, Any]) -> bool:
-    """Whether the tier reached takes an amount spread over the lines."""
-    assert isinstance(effect, Tiers)
-    if tier["reached"] is None:
-        return False
-    step = next(s for s in effect.tiers.steps if format(s.at, "f") == tier["reached"])
-    return step.amount_off is not None

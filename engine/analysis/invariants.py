@@ -15,7 +15,10 @@ What each invariant means, exactly, on one priced cart (``breaks``):
 * ``max_discount_percent: P`` — the total discount ≤ P % of the subtotal, plus the
   rounding allowance: half a minor unit per line discount and shipping discount
   the result lists (per effect, for a promotion of several: ``search.Roundings``);
-* ``no_free_lines: true`` — no line whose total is above zero ends at zero.
+* ``no_free_lines: true`` — no cart line whose total is above zero ends at zero (a
+  gift line is free by design: the invariant is about the cart's lines).
+
+The subtotal is the result's: the cart's lines and the gift lines.
 """
 
 from __future__ import annotations
@@ -44,8 +47,9 @@ from .vocabulary import vocabulary
 
 
 def free_lines(result: Result) -> list[str]:
-    """Lines that cost something and end at zero."""
-    return [line.id for line in result.lines if line.total > 0 and line.final_total <= 0]
+    """Cart lines that cost something and end at zero (gift lines are free by design)."""
+    return [line.id for line in result.lines
+            if line.gift is None and line.total > 0 and line.final_total <= 0]
 
 
 def _excess_share(percent_: Decimal, minor_units: int,

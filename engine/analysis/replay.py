@@ -55,6 +55,7 @@ class PromotionReplay:
     discount: int = 0  # minor units
     limits: dict[str, Any] = field(default_factory=dict)  # as written: uses, budget, …
     exhaustion: Exhaustion = field(default_factory=Exhaustion)
+    metadata: dict[str, str] = field(default_factory=dict)  # the promotion's: who funds it …
 
 
 @dataclass
@@ -66,7 +67,7 @@ class ReplayReport:
     minor_units: int
     timezone: str
     orders: int = 0
-    gross: int = 0  # minor units: subtotal + shipping, before discount
+    gross: int = 0  # minor units: subtotal (gift lines included) + shipping, before discount
     discount: int = 0
     repriced: int = 0  # orders priced again by the limit pass
     first: dt.datetime | None = None
@@ -159,7 +160,8 @@ def _empty_report(ruleset: Ruleset) -> ReplayReport:
     for p in sorted(ruleset.promotions, key=lambda p: (-p.priority, p.id)):
         limits = {} if p.limits is None else \
             {k: v for k, v in p.limits.model_dump().items() if v is not None}
-        report.promotions[p.id] = PromotionReplay(p.id, p.name, limits=limits)
+        report.promotions[p.id] = PromotionReplay(p.id, p.name, limits=limits,
+                                                  metadata=dict(p.metadata or {}))
     return report
 
 

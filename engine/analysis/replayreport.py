@@ -51,6 +51,10 @@ def format_text(report: ReplayReport) -> str:
     out.append(tabulate(rows, headers=["promotion", "uses", "discount", "per order",
                                        "limits", "ran out"],
                         disable_numparse=True, colalign=("left", "right", "right", "right")))
+    funded = [f"  {p.id}: " + ", ".join(f"{k}={v}" for k, v in p.metadata.items())
+              for p in used(report) if p.metadata]
+    if funded:
+        out += ["", "Metadata of the promotions that applied:", *funded]
     unused = [p.id for p in report.promotions.values() if not p.uses]
     if unused:
         out += ["", f"Never applied ({len(unused)}): {', '.join(unused)}"]
@@ -76,7 +80,8 @@ def to_dict(report: ReplayReport) -> dict[str, Any]:
                         "per_order": average(report, p) if p.uses else None,
                         "limits": {k: str(v) for k, v in p.limits.items()},
                         "ran_out": {k: local(report, v)
-                                    for k, v in p.exhaustion.ran_out.items()}}
+                                    for k, v in p.exhaustion.ran_out.items()},
+                        **({"metadata": p.metadata} if p.metadata else {})}
                        for p in report.promotions.values()],
         "daily": {day: {p: money(report, v) for p, v in sorted(found.items())}
                   for day, found in sorted(report.daily.items())},

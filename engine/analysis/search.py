@@ -261,11 +261,14 @@ def _copied(data: CartData) -> CartData:
 
 
 def _inside(moment: dt.datetime, promo: Promotion, carts: Carts) -> bool:
-    """Whether ``moment`` is in the promotion's window (as the engine reads it)."""
+    """Whether ``moment`` is in the promotion's window, and its schedule open then
+    (as the engine reads them)."""
     window, zone = promo.active, carts.ruleset.zone
     assert window is not None
+    schedule = window.schedule(zone)
     return (window.from_ is None or local_moment(window.from_, zone) <= moment) and \
-        (window.until is None or moment < local_moment(window.until, zone))
+        (window.until is None or moment < local_moment(window.until, zone)) and \
+        (schedule is None or schedule.is_open(moment))
 
 
 def evaluate_data(program: Program, data: CartData) -> Result | None:

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import threading
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import NamedTuple
 
 from dsl import Ruleset, load_ruleset_text
@@ -54,7 +55,7 @@ class Outcome(NamedTuple):
     instant: dt.datetime  # UTC
     day: str  # in the ruleset's timezone
     customer: str
-    gross: int  # subtotal + shipping, minor units
+    gross: int  # subtotal (gift lines included) + shipping, minor units
     uses: tuple[Use, ...]
     exact_only: bool  # a limited promotion its max_discount took to zero: price with limits
 
@@ -130,8 +131,10 @@ def outcome(program: Program, limited: set[str], number: int, cart: Cart,
                  for a in result.applied)
     exact_only = bool(before) and any(
         p in limited for p in before if all(p != a.promotion for a in result.applied))
-    # the cart's own amounts: the result's lines would be written out to be summed
-    gross = cart.subtotal + (cart.shipping.price if cart.shipping is not None else 0)
+    # the cart's own amounts and the gifts' (the result's lines would be written out to
+    # be summed): the result's subtotal, as a gift's discount counts in the discount
+    gross = cart.subtotal + sum((gift.total for gift in result.gifts), Decimal(0)) \
+        + (cart.shipping.price if cart.shipping is not None else 0)
     at = cart.at
     assert at is not None
     if at.tzinfo is None:

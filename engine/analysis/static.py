@@ -40,6 +40,7 @@ from dsl.effects import (
     Bundle,
     BuyGet,
     FixedPrice,
+    Gift,
     PercentOff,
     Shipping,
     Tiers,
@@ -181,6 +182,8 @@ def _effect(effect: object, ruleset: Ruleset, least: Fraction) -> _Effect:
         return _Effect(None, f"bundles of {effect.bundle.units} for {effect.bundle.price} "
                        f"save whatever the units cost above it ({uncapped})", ONE, ONE, ZERO,
                        True, "a bundle's saving may take all of a line", least)
+    if isinstance(effect, Gift):
+        return _gift(effect, mode, least)
     if isinstance(effect, Tiers):
         steps = [_step(step, effect.tiers.by, ruleset, least) for step in effect.tiers.steps]
         return _merge(steps)
@@ -192,6 +195,21 @@ def _effect(effect: object, ruleset: Ruleset, least: Fraction) -> _Effect:
     share = _fraction(spec.percent_off) / 100 if spec.percent_off is not None else ONE
     return _Effect(None, f"a discount on a shipping price nothing caps ({uncapped})", ZERO,
                    ZERO, share, spec.percent_off is not None, None, least)
+
+
+def _gift(effect: Gift, rounding: str, least: Fraction) -> _Effect:
+    """A gift line: its value × percent_off, a share p of its own line and so of the
+    subtotal (which counts the gift); under ``when_in_cart: discount`` a cart line with
+    its sku may be discounted instead, at the cart's price, which nothing bounds."""
+    spec = effect.gift
+    p = _fraction(spec.percent_off) / 100
+    if spec.when_in_cart == "discount":
+        return _Effect(None, f"a gift in the cart ({spec.sku}) is discounted at the cart's "
+                       "price, which nothing caps (no max_amount)", p, p, ZERO, True,
+                       f"gift {spec.sku} in the cart at {spec.percent_off}% off"
+                       if _percent_frees(p, rounding) else None, least)
+    amount = _fraction(spec.unit_price) * spec.quantity * p
+    return _Effect(amount, None, p, p, ZERO, True, None, least)
 
 
 def _step(step: TierStep, by: str, ruleset: Ruleset, least: Fraction) -> _Effect:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dsl.effects import Bundle, BuyGet, Tiers
+from dsl.effects import Bundle, BuyGet, Gift, Tiers
 from dsl.expr import nodes as n
 from dsl.model import Promotion, Ruleset
 from dsl.values import YEARS
@@ -111,6 +111,9 @@ def vocabulary(ruleset: Ruleset, now: dt.datetime | None = None) -> Vocabulary:
                 quantities.update((effect.buy + effect.get, 2 * (effect.buy + effect.get)))
             elif isinstance(effect, Bundle):
                 quantities.add(effect.bundle.units)
+            elif isinstance(effect, Gift) and effect.gift.when_in_cart == "discount":
+                strings["item.sku"].add(effect.gift.sku)  # carts with the gift in them
+                quantities.update((effect.gift.quantity, effect.gift.quantity + 1))
             elif isinstance(effect, Tiers):
                 target = "cart.subtotal" if effect.tiers.by == "subtotal" else "count"
                 numbers[target].update(step.at for step in effect.tiers.steps)
@@ -122,6 +125,7 @@ def vocabulary(ruleset: Ruleset, now: dt.datetime | None = None) -> Vocabulary:
     if now is not None or not moments:  # (a fixed moment keeps the search reproducible)
         start = now or dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC)
         moments.append(start.astimezone(zone).replace(microsecond=0))
+    moments.extend(_openings(ruleset, moments[-1]))
     hours = sorted(int(h) for h in numbers.get("cart.hour", ()) if 0 <= h <= 23)
     base = moments[0]
     for offset in range(7 if "cart.weekday" in strings else 0):
@@ -149,6 +153,24 @@ def vocabulary(ruleset: Ruleset, now: dt.datetime | None = None) -> Vocabulary:
 def first_code(promo: Promotion) -> str:
     """A coupon promotion's first code as written."""
     return promo.coupon if promo.coupon is not None else (promo.coupons or ("",))[0]
+
+
+def _openings(ruleset: Ruleset, fallback: dt.datetime) -> list[dt.datetime]:
+    """For each weekly schedule, its first opening in its window (from ``from``, or
+    from ``fallback`` without one), so the search prices carts when it is open."""
+    out = []
+    zone = ruleset.zone
+    for promo in ruleset.promotions:
+        window = promo.active
+        schedule = window.schedule(zone) if window is not None else None
+        if window is None or schedule is None:
+            continue
+        start = local_moment(window.from_, zone) if window.from_ is not None else fallback
+        until = local_moment(window.until, zone) if window.until is not None else None
+        opening = schedule.next_opening(start, until)
+        if opening is not None:
+            out.append(opening.astimezone(zone))
+    return out
 
 
 def local_moment(moment: dt.date | dt.datetime, zone: dt.tzinfo) -> dt.datetime:

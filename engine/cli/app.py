@@ -46,6 +46,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "(as a rule test)."),
     "diff": ("diff:diff", "Price carts with the OLD and NEW ruleset (files, or REV:path from "
              "git) and report the carts whose total or promotions change."),
+    "coupons": ("coupons:coupons", "Coupon batches: generate single-use codes into the usage "
+                "store, export, status."),
     "replay": ("replay:replay", "Price an order history with RULESET, applying the usage "
                "limits and budgets in time order as the usage store would: uses, discount and "
                "when limits ran out."),

@@ -29,6 +29,8 @@ def render_text(result: Result, codes: Mapping[str, str] | None = None) -> str:
     rows = []
     for line in result.lines:
         by_promo = ", ".join(f"{d.promotion} -{d.amount}" for d in line.discounts)
+        if line.gift is not None:  # a line no cart had: say where it came from
+            by_promo = f"gift: {by_promo}" if by_promo else "gift"
         rows.append([line.id, line.sku, line.quantity, line.unit_price, line.total,
                      _minus(line.discount), line.final_total, by_promo])
     if result.shipping is not None:
@@ -43,6 +45,10 @@ def render_text(result: Result, codes: Mapping[str, str] | None = None) -> str:
     out.append("")
     out.append(f"subtotal {result.subtotal}   discount {_minus(result.total_discount)}   "
                f"total {result.total}")
+    deal = result.best_deal
+    if deal is not None:
+        out.append(f"best deal: {deal.method}, {deal.candidates} candidates, {deal.sets} sets "
+                   "priced" + (f" ({deal.fallback})" if deal.fallback else ""))
     if result.applied:
         out += ["", "Applied:"]
         out.append(tabulate([[a.promotion, code(a.coupon), _minus(a.amount), a.name or ""]

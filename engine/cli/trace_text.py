@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..condition_trace import ConditionTrace, LineValue, Part
-from ..trace import EffectTrace, PromotionTrace, Trace
+from ..effect_trace import EffectTrace
+from ..trace import PromotionTrace, Trace
 
 YES, NO, SKIPPED = "✓", "✗", "-"
 
@@ -52,6 +53,8 @@ def render_trace(trace: Trace) -> str:
     out.append(f"stacking: coupons_per_order {policy['coupons_per_order']}, "
                f"coupon_with_automatic {str(policy['coupon_with_automatic']).lower()}, "
                f"base {policy['base']}"
+               + (f", mode {policy['mode']}" if policy.get("mode", "priority") != "priority"
+                  else "")
                + (f", max_discount {_spec(policy['max_discount'])}"
                   if policy["max_discount"] else "")
                + ("; passes: " + ", then ".join(trace.passes)
@@ -63,6 +66,11 @@ def render_trace(trace: Trace) -> str:
         out.append(f'code "{code.entered}" (normalised "{code.normalised}"): {chose}')
     out.append(f"subtotal {trace.subtotal}, discount {trace.total_discount}, "
                f"total {trace.total}")
+    deal = trace.best_deal
+    if deal is not None:
+        out.append(f"best deal: {{{', '.join(deal['chosen'])}}} gives {deal['amount']} "
+                   f"({deal['method']}: {deal['candidates']} candidates, {deal['sets']} sets "
+                   "priced" + (f"; {deal['fallback']}" if deal["fallback"] else "") + ")")
     for promotion in trace.promotions:
         out.append("")
         out.extend(_promotion(promotion))
@@ -75,6 +83,8 @@ def _promotion(p: PromotionTrace) -> list[str]:
     else:
         head = f"{NO} {p.id}  rejected at {p.decided_by}: {p.code}: {p.reason}"
     out = [head + f"  (priority {p.priority}, {p.kind})"]
+    if p.metadata:
+        out.append("    metadata: " + ", ".join(f"{k}={v}" for k, v in p.metadata.items()))
     coupon = p.coupon
     if not coupon.needs_code:
         out.append(f"  {YES} coupon    none needed")
@@ -90,12 +100,22 @@ def _promotion(p: PromotionTrace) -> list[str]:
         bounds = (f"{w.starts} <= " if w.starts else "") + f"at {w.at}" + \
             (f" < {w.ends}" if w.ends else "")
         failed = {"starts": "  (not started yet)", "ends": "  (ended)"}.get(w.failed or "", "")
-        out.append(f"  {_mark(w.passed)} window    {bounds}{failed}")
+        out.append(f"  {_mark(w.failed not in ('starts', 'ends'))} window    {bounds}{failed}")
         out.append("                in UTC: " + (f"{w.starts_utc} <= " if w.starts_utc else "")
                    + f"{w.at_utc}" + (f" < {w.ends_utc}" if w.ends_utc else ""))
+    if w.schedule is not None:
+        closed = w.failed == "schedule"
+        mark = NO if closed else YES if w.passed else " "
+        out.append(f"  {mark} schedule  {w.schedule}; at {w.local} local"
+                   + ("  (closed)" if closed else ""))
+        if closed:
+            out.append("                next opening: " + (w.next_opening or
+                                                           "none before the window ends"))
     for condition in p.conditions:
         out.extend(_condition(condition))
     out.extend(_limits(p))
+    if p.decided_by == "best_deal":
+        out.append(f"  {NO} best deal not in the chosen set (the reason above compares them)")
     s = p.stacking
     rules = ", ".join(x for x in ("exclusive" if s.exclusive else "",
                                   f"group {s.group}" if s.group else "") if x)

@@ -3,7 +3,8 @@
 Like ``opa test --coverage``, but in the ruleset's own terms.  Per ruleset:
 
 * **promotions**: each promotion applied (its effect gave a discount) by at least
-  one test, and rejected by at least one test;
+  one test — but a ``coupon_batch`` promotion, which a dry run never applies — and
+  rejected by at least one test;
 * **conditions**: each part of each condition (``when``, ``target``,
   ``effect.get_target``) that the language reads as true or false — the whole
   condition, each side of ``and``/``or``, the operand of ``not``, each
@@ -18,7 +19,9 @@ Like ``opa test --coverage``, but in the ruleset's own terms.  Per ruleset:
   group refusing a second member, ``coupons_per_order`` refusing a coupon
   (when there are more coupon promotions than it allows),
   ``coupon_with_automatic: false`` refusing an automatic promotion, and
-  ``max_discount`` cutting an order.
+  ``max_discount`` cutting an order (with ``mode: best_deal``, ``not_best_deal``
+  counts for an exclusive promotion left out or applied, and for a group whose
+  other member applied);
 
 Each of these is a yes/no *check* with its place in the ruleset file; a
 condition part is two checks (true, false).  The total is checks seen over
@@ -212,7 +215,9 @@ def _checks(ruleset: Ruleset, name: str) -> dict[tuple[str, ...], Check]:
     groups: dict[str, Span] = {}
     for i, p in enumerate(ruleset.promotions):
         at = where("promotions", i, "id")
-        checks[("applied", p.id)] = Check("promotions", p.id, "never applied", at)
+        if p.coupon_batch is None:  # (a batch code is checked by the store: a dry run,
+            # as a rule test is, never applies it — coupon_unverified)
+            checks[("applied", p.id)] = Check("promotions", p.id, "never applied", at)
         checks[("rejected", p.id)] = Check("promotions", p.id, "never rejected", at)
         for path, effect in p.effect_paths():
             if isinstance(effect, Tiers):
@@ -283,7 +288,17 @@ def _see_outcomes(coverage: RulesetCoverage, ruleset: Ruleset, result: Result) -
             seen("coupon_limit")
         elif code == r.NOT_COMBINABLE_WITH_COUPON:
             seen("coupon_with_automatic")
-    if r.BLOCKED_BY_EXCLUSIVE in codes.values():
+        elif code == r.NOT_BEST_DEAL and promotion in by_id:
+            # best deal: an exclusive one left out was refused the chosen set; one left
+            # out beside an applied member of its group, refused by the group
+            left_out = by_id[promotion]
+            if left_out.exclusive:
+                seen("exclusive", promotion)
+            if left_out.group is not None and any(
+                    by_id[a.promotion].group == left_out.group
+                    for a in result.applied if a.promotion in by_id):
+                seen("group", left_out.group)
+    if r.BLOCKED_BY_EXCLUSIVE in codes.values() or r.NOT_BEST_DEAL in codes.values():
         for applied in result.applied:
             if by_id.get(applied.promotion) is not None and \
                     by_id[applied.promotion].exclusive:

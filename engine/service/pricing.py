@@ -171,7 +171,9 @@ def _promotion(promotion: Any, hide: Callable[[str | None], str | None]) -> dict
         "group": promotion.group,
         "active": None if window is None else {
             "from": None if window.from_ is None else str(window.from_),
-            "until": None if window.until is None else str(window.until)},
+            "until": None if window.until is None else str(window.until),
+            "days": None if window.days is None else list(window.days),
+            "hours": None if window.hours is None else list(window.hours)},
         "limits": None if limits is None else {
             "uses": limits.uses, "per_customer": limits.per_customer,
             "per_coupon": limits.per_coupon,

@@ -71,6 +71,10 @@ def event_schema(kind: str) -> dict[str, Any]:
     if kind.endswith("_reserved") or kind == "coupon_applied":
         properties["expires_at"] = {"type": "string", "format": "date-time"}
         required.append("expires_at")
+    properties["metadata"] = {
+        "type": "object", "additionalProperties": {"type": "string"},
+        "description": "the promotion's metadata as reserved (who funds it, the campaign "
+                       "…), present when it has any"}
     if kind.endswith("_released"):
         properties["reason"] = {"enum": ["released", "expired"]}
         required.append("reason")

@@ -2,8 +2,8 @@
 
 ``migrate(source, target)`` reads the source in one snapshot (read-only), and
 writes everything — reservations, uses, counters (their slots as they are),
-outbox events with their ids, idempotency records, relay cursors — into the
-target in one transaction: all of it, or nothing.  A target that holds
+outbox events with their ids, idempotency records, relay cursors, the codes
+of coupon batches — into the target in one transaction: all of it, or nothing.  A target that holds
 anything is refused (``MigrationRefused``).  Times travel as instants (ISO
 text in SQLite, ``timestamptz`` in PostgreSQL), response bodies as bytes.
 
@@ -26,17 +26,18 @@ from .store import Drift, MigrationMismatch, MigrationRefused
 COLUMNS: dict[str, tuple[str, ...]] = {
     "reservations": ("order_ref", "ruleset", "currency", "minor_units", "customer", "state",
                      "fingerprint", "created_at", "expires_at", "settled_at"),
-    "uses": ("order_ref", "promotion", "coupon", "customer", "amount_minor"),
+    "uses": ("order_ref", "promotion", "coupon", "customer", "amount_minor", "metadata"),
     "counters": ("scope", "key", "slot", "slots", "used", "share", "lim"),
     "events": ("id", "type", "version", "occurred_at", "order_ref", "payload"),
     "idempotency": ("key", "request_hash", "state", "status", "body", "content_type",
                     "lease_until", "expires_at", "created_at", "finished_at"),
     "relay_cursors": ("name", "event_id"),
+    "batch_codes": ("code", "batch", "state", "order_ref", "created_at"),
 }
 """Every table of the store, in the order a copy writes them (a use after its reservation)."""
 ORDER = {"reservations": "order_ref", "uses": "order_ref, promotion",
          "counters": "scope, key, slot", "events": "id", "idempotency": "key",
-         "relay_cursors": "name"}
+         "relay_cursors": "name", "batch_codes": "code"}
 TIMES = {"created_at", "expires_at", "settled_at", "occurred_at", "lease_until", "finished_at"}
 BYTES = {"body"}
 

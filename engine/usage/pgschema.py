@@ -2,7 +2,8 @@
 
 The versions are SQLite's (``sqlite.py``), so a store keeps its number when it
 moves between backends: 1 the reservations, uses, counters and outbox; 2
-idempotency records and relay cursors; 3 counters in slots.  The version is
+idempotency records and relay cursors; 3 counters in slots; 4 coupon batches'
+codes and each use's promotion metadata.  The version is
 the one row of ``promorules_schema``.  A store of an older version is upgraded
 in place on open, under a transaction-level advisory lock (two processes
 opening a new database at once: one creates, the other waits and finds it
@@ -63,9 +64,19 @@ MIGRATIONS: list[list[str]] = [
             ADD COLUMN lim bigint""",
         "ALTER TABLE counters DROP CONSTRAINT counters_pkey, ADD PRIMARY KEY (scope, key, slot)",
     ],
+    [  # 4
+        """CREATE TABLE batch_codes (
+            code text COLLATE "C" PRIMARY KEY, batch text COLLATE "C" NOT NULL,
+            state text NOT NULL, order_ref text COLLATE "C",
+            created_at timestamptz NOT NULL)""",
+        "CREATE INDEX batch_codes_batch_state ON batch_codes (batch, state)",
+        "CREATE INDEX batch_codes_order_ref ON batch_codes (order_ref)",
+        "ALTER TABLE uses ADD COLUMN metadata text",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-TABLES = ("reservations", "uses", "counters", "events", "idempotency", "relay_cursors")
+TABLES = ("reservations", "uses", "counters", "events", "idempotency", "relay_cursors",
+          "batch_codes")
 
 
 def version(conn: Any, where: str, strict: bool = True) -> int:

@@ -128,6 +128,11 @@ class _Pending:
             self.tx.sync()
         return self.cursor.fetchall()
 
+    def fetchmany(self, size: int) -> list[Any]:
+        if self.cursor.pgresult is None:
+            self.tx.sync()
+        return self.cursor.fetchmany(size)
+
 
 def _conninfo(url: str, *, readonly: bool, statement_timeout_ms: int,
               connect_timeout: int) -> str:

@@ -87,7 +87,16 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE counters_3 RENAME TO counters")
 
 
-MIGRATIONS = [_migration_1, _migration_2, _migration_3]
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """Coupon batches (``batches.py``), and each use's promotion metadata (JSON)."""
+    db.execute("CREATE TABLE batch_codes (code TEXT PRIMARY KEY, batch TEXT NOT NULL, "
+               "state TEXT NOT NULL, order_ref TEXT, created_at TEXT NOT NULL)")
+    db.execute("CREATE INDEX batch_codes_batch_state ON batch_codes (batch, state)")
+    db.execute("CREATE INDEX batch_codes_order_ref ON batch_codes (order_ref)")
+    db.execute("ALTER TABLE uses ADD COLUMN metadata TEXT")
+
+
+MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4]
 """Schema migrations in order; the file's version is how many have run."""
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -22,18 +22,20 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Self, TypeVar
 
 from dsl import Ruleset
+from dsl.couponbatch import CodePattern
 
 from ..money import from_minor, to_minor
 from ..result import Result
+from . import batches, reads, tally
 from . import events as ev
 from . import idempotency as idem
-from . import reads, tally
 from .counters import BUDGET, counted, counter_key
 from .sqltypes import Tx
 from .store import (
@@ -157,6 +159,9 @@ class SQLStore(abc.ABC):
         units = ruleset.minor_units
         uses = [(u.promotion, u.coupon, int(to_minor(u.amount, units))) for u in uses_of(result)]
         promotions = {p.id: p for p in ruleset.promotions}
+        metadata: dict[str, dict[str, str]] = {
+            p: found for p, _, _ in uses
+            if p in promotions and (found := promotions[p].metadata or {})}
         head = Head(order_ref, ruleset.ruleset, ruleset.currency, units, result.customer,
                     "reserved", now + ttl, fingerprint(ruleset.ruleset, result, units))
 
@@ -176,11 +181,14 @@ class SQLStore(abc.ABC):
             else:
                 tally.take(tx, self.LOCK, self.split, uses, promotions, head.customer, units,
                            first)
+                batches.claim(tx, order_ref, uses, promotions)
                 tx.executemany("INSERT INTO uses (order_ref, promotion, coupon, customer, "
-                               "amount_minor) VALUES (?, ?, ?, ?, ?)",
-                               [(order_ref, p, c, head.customer, a) for p, c, a in uses])
+                               "amount_minor, metadata) VALUES (?, ?, ?, ?, ?, ?)",
+                               [(order_ref, p, c, head.customer, a,
+                                 json.dumps(metadata[p], sort_keys=True) if p in metadata
+                                 else None) for p, c, a in uses])
                 self._emit(tx, now, head, uses, "reserved",
-                           {"expires_at": iso(head.expires_at)})
+                           {"expires_at": iso(head.expires_at)}, metadata)
                 reservation = head.reservation(uses)
             self._respond(tx, idempotency, reservation, now)
             return reservation
@@ -220,13 +228,16 @@ class SQLStore(abc.ABC):
             uses = self._uses(tx, order_ref)
             if head.state == "reserved":
                 self._settle(tx, order_ref, "reserved", "confirmed", moment)
+                batches.settle(tx, order_ref, used=True)
                 self._emit(tx, moment, head, uses, "consumed")
             elif head.state == "expired" and retake_expired:
                 if ruleset is None:
                     raise StoreError("re-taking an expired hold needs the ruleset")
-                tally.take(tx, self.LOCK, self.split, uses,
-                           {p.id: p for p in ruleset.promotions}, head.customer,
+                promotions = {p.id: p for p in ruleset.promotions}
+                tally.take(tx, self.LOCK, self.split, uses, promotions, head.customer,
                            ruleset.minor_units, first)
+                batches.claim(tx, order_ref, uses, promotions)  # its code, if still unused
+                batches.settle(tx, order_ref, used=True)
                 self._settle(tx, order_ref, "expired", "confirmed", moment)
                 self._emit(tx, moment, head, uses, "reserved",
                            {"expires_at": iso(moment)})
@@ -257,6 +268,7 @@ class SQLStore(abc.ABC):
             if head.state == "reserved":
                 self._settle(tx, order_ref, "reserved", "released", moment)
                 tally.give_back(tx, self.LOCK, [(head.customer, uses)])
+                batches.settle(tx, order_ref, used=False)
                 self._emit(tx, moment, head, uses, "released", {"reason": "released"})
                 head = replace(head, state="released")
             elif head.state == "confirmed":
@@ -283,6 +295,7 @@ class SQLStore(abc.ABC):
                     head = self._head(tx, order_ref)
                     uses = self._uses(tx, order_ref)
                     held.append((head.customer, uses))
+                    batches.settle(tx, order_ref, used=False)
                     self._emit(tx, moment, head, uses, "released", {"reason": "expired"})
                     expired.append(order_ref)
             tally.give_back(tx, self.LOCK, held)
@@ -314,10 +327,16 @@ class SQLStore(abc.ABC):
         return settled == 1
 
     def _emit(self, tx: Tx, now: dt.datetime, head: Head, uses: list[Held], verb: str,
-              extra: dict[str, Any] | None = None) -> None:
-        """Append the events of one transition of ``head`` to the outbox."""
+              extra: dict[str, Any] | None = None,
+              metadata: dict[str, dict[str, str]] | None = None) -> None:
+        """Append the events of one transition of ``head`` to the outbox; each use's
+        promotion's ``metadata`` (as reserved: read from its use when not given)."""
         at = iso(now)
         rows = []
+        if metadata is None and uses:
+            metadata = {p: json.loads(m) for p, m in tx.execute(
+                "SELECT promotion, metadata FROM uses WHERE order_ref = ? AND metadata IS NOT "
+                "NULL", (head.order_ref,)).fetchall()}
         for promotion, coupon, amount in uses:
             for kind in ev.kinds_for(verb, coupon is not None):
                 payload = ev.payload(
@@ -325,6 +344,8 @@ class SQLStore(abc.ABC):
                     coupon=coupon, customer=head.customer,
                     amount=str(from_minor(amount, head.units)), currency=head.currency,
                     occurred_at=at, **(extra or {}))
+                if metadata and promotion in metadata:
+                    payload["metadata"] = metadata[promotion]
                 rows.append((kind, ev.VERSION, self._time(now), head.order_ref,
                              json.dumps(payload, sort_keys=True)))
         if rows:
@@ -336,6 +357,41 @@ class SQLStore(abc.ABC):
         if idempotency is not None:
             status, body, content_type = idempotency.respond(reservation)
             idem.finish(tx, self._time, idempotency.key, status, body, content_type, now)
+
+    # ---------------------------------------------------- coupon batches
+
+    def generate_codes(self, batch: str, pattern: CodePattern, count: int,
+                       now: dt.datetime | None = None) -> int:
+        """Add ``count`` new unique unused codes of ``pattern`` to ``batch``; returns how many
+        the batch then holds.  Written ``batches.CHUNK`` codes per transaction."""
+        created = self._time(now or utcnow())
+        held = sum(self.batch_status(batch).values())
+        refused = batches.refused_count(pattern, held, count)
+        if refused is not None:
+            raise refused
+        target, have = held + count, held
+        while have < target:  # a code drawn twice (or already held) is drawn again
+            for start in range(0, target - have, batches.CHUNK):
+                codes = batches.draw(pattern, min(batches.CHUNK, target - have - start))
+                self._atomic(functools.partial(batches.insert, batch=batch, codes=codes,
+                                               created_at=created))
+            have = sum(self.batch_status(batch).values())
+        return have
+
+    def batch_code(self, code: str) -> batches.BatchCode | None:
+        """What the store holds of one normalised code (``None``: never generated)."""
+        return self._atomic(lambda tx: batches.lookup(tx, code), write=False)
+
+    def batch_status(self, batch: str) -> dict[str, int]:
+        """The codes of ``batch`` by state: unused, reserved, used."""
+        return self._atomic(lambda tx: batches.count(tx, batch), write=False)
+
+    def export_codes(self, batch: str, write: Callable[[list[tuple[str, str]]], None],
+                     state: str | None = None) -> int:
+        """Hand every code of ``batch`` (normalised) with its state to ``write``, in chunks,
+        from one snapshot; returns how many."""
+        return self._atomic(lambda tx: batches.export(tx, batch, state, write), write=False,
+                            snapshot=True)
 
     # ------------------------------------------------- idempotency records
 

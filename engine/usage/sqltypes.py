@@ -18,6 +18,8 @@ class Cursor(Protocol):
 
     def fetchall(self) -> list[Any]: ...
 
+    def fetchmany(self, size: int, /) -> list[Any]: ...
+
 
 class Tx(Protocol):
     """A connection inside one transaction of the store."""

@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from dsl import Ruleset
 from dsl.codes import (
@@ -48,12 +48,16 @@ from dsl.codes import (
     UNKNOWN_RESERVATION,
     USAGE_LIMIT,
 )
+from dsl.couponbatch import CodePattern
 from dsl.errors import PromoError
 from dsl.values import normalise_code
 
 from ..money import normalize, to_minor
 from ..result import Result
 from .counters import shown_key
+
+if TYPE_CHECKING:
+    from .batches import BatchCode
 
 DEFAULT_TTL = dt.timedelta(minutes=15)
 
@@ -418,6 +422,24 @@ class UsageStore(Protocol):
 
     def reservation_counts(self) -> dict[str, int]:
         """Reservations by state: reserved, confirmed, released, expired (zeros included)."""
+        ...
+
+    def generate_codes(self, batch: str, pattern: CodePattern, count: int,
+                       now: dt.datetime | None = None) -> int:
+        """Add ``count`` unique single-use codes of ``pattern`` to ``batch`` (``batches.py``)."""
+        ...
+
+    def batch_code(self, code: str) -> BatchCode | None:
+        """What the store holds of one normalised code: its batch, state, order."""
+        ...
+
+    def batch_status(self, batch: str) -> dict[str, int]:
+        """The codes of ``batch`` by state: unused, reserved, used."""
+        ...
+
+    def export_codes(self, batch: str, write: Callable[[list[tuple[str, str]]], None],
+                     state: str | None = None) -> int:
+        """Every code of ``batch`` with its state, handed to ``write`` in chunks."""
         ...
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ from dsl.model import Promotion
 from dsl.values import normalise_code
 
 from ..money import from_minor
-from ..reasons import BUDGET_EXHAUSTED, LIMIT_REACHED
+from ..reasons import BUDGET_EXHAUSTED, COUPON_UNKNOWN, COUPON_USED, LIMIT_REACHED
 from .counters import BUDGET, counter_key, limited
 from .store import UsageStore
 
@@ -26,6 +26,7 @@ class StoreView:
         self.store = store
         self.units = ruleset.minor_units
         self.own = store.held_by(order_ref) if order_ref else {}
+        self.order_ref = order_ref
 
     def _used(self, scope: str, key: str) -> int:
         return self.store.counter(scope, key) - self.own.get((scope, key), 0)
@@ -33,6 +34,10 @@ class StoreView:
     def refusal(self, promotion: Promotion, customer: str,
                 code: str | None) -> tuple[str, str] | None:
         coupon = normalise_code(code) if code else None
+        if promotion.coupon_batch is not None and coupon is not None:
+            refused = self._batch_refusal(promotion.coupon_batch, coupon)
+            if refused is not None:
+                return refused
         if promotion.limits and promotion.limits.per_customer is not None and not customer:
             return LIMIT_REACHED, GUEST_CART
         for scope, key, limit in limited(promotion, customer, coupon):
@@ -41,6 +46,19 @@ class StoreView:
         left = self.budget_left(promotion)
         if left is not None and left <= 0:
             return BUDGET_EXHAUSTED, f"budget of {promotion.limits.budget} spent"  # type: ignore[union-attr]
+        return None
+
+    def _batch_refusal(self, batch: str, coupon: str) -> tuple[str, str] | None:
+        """A batch code the store never generated for ``batch``, or one another order holds
+        or used (the order it is priced again for may hold it).  Says nothing of any other
+        code."""
+        found = self.store.batch_code(coupon)
+        if found is None or found.batch != batch:
+            return COUPON_UNKNOWN, f"not a code of the batch {batch}"
+        if found.state != "unused" and not (found.state == "reserved"
+                                            and found.order_ref == self.order_ref):
+            what = "already used" if found.state == "used" else "held by another checkout"
+            return COUPON_USED, f"a single-use code of the batch {batch}, {what}"
         return None
 
     def budget_left(self, promotion: Promotion) -> Decimal | None:

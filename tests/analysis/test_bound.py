@@ -151,3 +151,34 @@ def test_a_ruleset_that_does_not_load_is_a_usage_error(tmp_path: Path) -> None:
     run = CliRunner().invoke(cli, ["bound", str(bad)])
     assert run.exit_code == 2
     assert "Traceback" not in run.output
+
+
+GIFTS = """\
+ruleset: gifts
+dsl: 1
+currency: EUR
+timezone: Europe/Berlin
+invariants: { no_free_lines: true }
+stacking: { coupons_per_order: 1, coupon_with_automatic: true, base: discounted }
+promotions:
+  - id: tote
+    when: cart.subtotal >= 60
+    effect: { gift: { sku: TOTE, unit_price: "12.00", quantity: 2, percent_off: 50 } }
+  - id: socks
+    effect: { gift: { sku: SOCKS, unit_price: "4.00", when_in_cart: discount } }
+"""
+
+
+def test_a_gift_is_bounded_by_its_value_unless_it_discounts_the_cart_line(
+        tmp_path: Path) -> None:
+    path = tmp_path / "gifts.yaml"
+    path.write_text(GIFTS)
+    report = bound_ruleset(load_ruleset(path), tries=200)
+    by_id = {b.id: b for b in report.proven.promotions}
+    # 2 × 12.00 at 50 %: at most 12.00, 20 % of the least subtotal (60.00)
+    assert (by_id["tote"].amount, by_id["tote"].of_subtotal) == (Fraction(12), Fraction(1, 5))
+    assert by_id["tote"].frees_lines is None  # the gift line is no cart line
+    assert by_id["socks"].amount is None
+    assert by_id["socks"].unbounded == ("a gift in the cart (SOCKS) is discounted at the "
+                                        "cart's price, which nothing caps (no max_amount)")
+    assert by_id["socks"].frees_lines == "gift SOCKS in the cart at 100% off"

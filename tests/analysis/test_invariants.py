@@ -122,3 +122,27 @@ def test_promo_test_examples_exits_1_on_a_broken_invariant(tmp_path: Path) -> No
     kept = CliRunner().invoke(cli, ["test", str(tmp_path), "--examples", "100"])
     assert kept.exit_code == 0, kept.output
     assert "invariants: 1 rulesets kept, 0 broken" in kept.output
+
+
+def test_a_free_gift_line_is_no_free_line() -> None:
+    ruleset = load_ruleset_text("""
+ruleset: gifts
+dsl: 1
+currency: JPY
+timezone: Asia/Tokyo
+stacking: { coupons_per_order: 1, coupon_with_automatic: true, base: discounted }
+invariants: { no_free_lines: true, max_discount_amount: "800" }
+promotions:
+  - id: mug
+    when: cart.subtotal >= 3000
+    effect: { gift: { sku: MUG, unit_price: "800" } }
+""")
+    result = compile_ruleset(ruleset).evaluate(parse_cart({
+        "id": "c", "currency": "JPY", "at": "2026-05-01T10:00:00+09:00",
+        "lines": [{"id": "l1", "sku": "TEA", "unit_price": "3000", "quantity": 1}]}))
+    assert [(line.id, line.final_total) for line in result.lines] == [
+        ("l1", 3000), ("gift:mug:MUG", 0)]
+    assert ruleset.invariants is not None
+    assert breaks(ruleset.invariants, result, ruleset.minor_units) == []
+    assert {v.name: v.status for v in check_invariants(ruleset, tries=200)} == {
+        "max_discount_amount": "proven", "no_free_lines": "proven"}

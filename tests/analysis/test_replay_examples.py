@@ -46,3 +46,21 @@ def test_example_rulesets_replay_as_the_store(shop: str, tmp_path: Path) -> None
     for workers in (1, 2):
         seen, _ = replayed(ruleset, path, workers=workers, chunk_orders=5)
         assert seen == expected
+
+
+def test_the_replay_report_carries_each_promotions_metadata(tmp_path: Path) -> None:
+    from engine.analysis.replay import replay
+    from engine.analysis.replayreport import format_text, to_dict
+
+    data = yaml.safe_load((ROOT / "rulesets/marketplace/carts/example.yaml").read_text())
+    data["at"] = str(data["at"])
+    report = replay(ROOT / "rulesets/marketplace/ruleset.yaml",
+                    write_lines(tmp_path / "orders.jsonl", [data]))
+    shown = {p["promotion"]: p for p in to_dict(report)["promotions"]}
+    assert shown["acme-10-over-50"]["metadata"] == {"funded_by": "seller:acme",
+                                                    "campaign": "acme-spend-50"}
+    assert shown["acme-10-over-50"]["discount"] == "6.00"  # 3.50 + 2.50 (example.yaml)
+    assert "metadata" not in shown["home-mix-3"]
+    text = format_text(report)
+    assert "  acme-10-over-50: funded_by=seller:acme, campaign=acme-spend-50" in text
+    assert "care-25: " not in text  # it never applied: its metadata is not listed

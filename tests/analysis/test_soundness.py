@@ -42,6 +42,9 @@ EFFECTS = st.sampled_from([
     "{ buy: 1, get: 1, max_units_per_line: 1 }",
     "{ shipping: { free: true } }", "{ shipping: { percent_off: 50 } }",
     '{ shipping: { amount_off: "3.00" } }', '{ shipping: { fixed_price: "1.00" } }',
+    '{ gift: { sku: TOTE, unit_price: "12.00" } }',
+    '{ gift: { sku: s0, unit_price: "9.99", quantity: 3, percent_off: 50, '
+    'when_in_cart: discount } }',
 ])
 WHENS = st.sampled_from([None, "cart.subtotal >= 20", "cart.subtotal > 40.5",
                          'customer.segments contains "vip"',
@@ -62,8 +65,10 @@ def rulesets(draw: Any) -> Ruleset:
             if cap is not None:
                 effect = effect[:-1] + f", max_amount: {cap} }}"
             own = draw(TARGETS)
-            if several and own and "shipping" not in effect:
+            if several and own and "shipping" not in effect and "gift" not in effect:
                 effect = effect[:-1] + f", target: {own} }}"
+            if "gift" in effect and any(effect.split(",")[0] in w for w in written):
+                continue  # (two gifts of one sku in one list: PR137)
             written.append(effect)
         lines = [f"  - id: p{k}", f"    priority: {draw(st.integers(0, 3))}",
                  f"    effects: [{', '.join(written)}]" if several else
@@ -72,7 +77,9 @@ def rulesets(draw: Any) -> Ruleset:
         when, target = draw(WHENS), draw(TARGETS)
         if when:
             lines.append(f"    when: {when}")
-        if target and "shipping" not in effect:
+        takes_lines = any("gift" not in w for w in written)  # (gifts alone take no target)
+        if target and "shipping" not in effect and (several or "gift" not in effect) \
+                and takes_lines:
             lines.append(f"    target: {target}")
         if draw(st.integers(0, 3)) == 0:
             lines.append(f"    coupon: CODE{k}")
@@ -91,6 +98,8 @@ def rulesets(draw: Any) -> Ruleset:
         f"  coupon_with_automatic: {draw(st.booleans())}".lower(),
         f"  base: {draw(st.sampled_from(['original', 'discounted']))}",
         *([f"  max_discount: {cap}"] if cap else []),
+        # best deal applies one of the sets the bound maximises over
+        f"  mode: {draw(st.sampled_from(['priority', 'best_deal']))}",
         "promotions:", *promotions, ""])
     return load_ruleset_text(text)
 

@@ -62,7 +62,7 @@ def test_sarif_of_the_bundled_rulesets_validates(runner: CliRunner, root: Path) 
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             for r in log["runs"][0]["results"]}
     assert uris == {ALL_RULES}
-    assert len(log["runs"][0]["artifacts"]) == 5
+    assert len(log["runs"][0]["artifacts"]) == 6
 
 
 def test_github_annotations_escape_what_workflow_commands_need() -> None:

@@ -50,7 +50,7 @@ def test_junit_of_the_bundled_tests_is_valid(runner: CliRunner, root: Path,
     suites = document.findall("testsuite")
     assert sorted(s.get("name") for s in suites) == [
         f"rulesets/{shop}/tests/carts.yaml" for shop in
-        ("fashion", "grocery", "japan", "marketplace")]
+        ("fashion", "grocery", "japan", "marketplace", "outlet")]
     cases = document.findall("testsuite/testcase")
     assert document.get("tests") == str(len(cases)) and len(cases) >= 23
     assert document.get("failures") == "0" and document.get("errors") == "0"
@@ -176,4 +176,4 @@ def test_json_reports_follow_the_published_schema(runner: CliRunner, tmp_path: P
     validator.validate(bundled)
     assert {r["ruleset"] for r in bundled["coverage"]["rulesets"]} == {
         f"rulesets/{shop}/ruleset.yaml" for shop in ("fashion", "grocery", "japan",
-                                                     "marketplace")}
+                                                     "marketplace", "outlet")}

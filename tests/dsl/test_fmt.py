@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from benchmarks.generate import generate_ruleset
 from dsl import format_expression, load_ruleset_text, parse_expression
-from dsl.effects import AmountOff, BuyGet, PercentOff
+from dsl.effects import AmountOff, BuyGet, Gift, PercentOff
 from dsl.errors import RulesetError
 from dsl.expr.format import format_operands
 from dsl.fmt import FormatError, format_ruleset, key_order, meaning
@@ -146,10 +146,11 @@ def ruleset(promotions: str, currency: str = "EUR") -> str:
 def test_key_order_is_the_models_own_fields_then_inherited_ones() -> None:
     assert key_order(Ruleset)[:3] == ("ruleset", "dsl", "name")
     assert key_order(Promotion) == tuple(Promotion.model_fields)
-    assert key_order(Window) == ("from", "until")
+    assert key_order(Window) == ("from", "until", "days", "hours")
     assert key_order(PercentOff) == ("percent_off", "max_units", "max_units_per_line", "choose",
                                      "max_amount", "target")
     assert key_order(AmountOff) == ("amount_off", "max_amount", "target")
+    assert key_order(Gift) == ("gift", "max_amount", "target")
     assert key_order(BuyGet)[:2] == ("buy", "get")
 
 

@@ -265,6 +265,17 @@ def test_a_bare_decimal_is_fine_where_it_is_not_money(ruleset_text: Build) -> No
         (promo('effects: [{ percent_off: 10 }, { shipping: { free: true }, '
                'target: item.sku == "A" }]'), {}, [("PR138", 11, 72)],
          "a shipping effect has no target lines (condition the promotion with 'when')"),
+        # gifts in an effects list: no target of their own (PR139), not with the promotion's
+        # alone (PR139), and one gift per sku (PR137: they would add the same line)
+        (promo('effects: [{ percent_off: 10 }, { gift: { sku: TOTE, unit_price: "12.00" }, '
+               'target: item.sku == "A" }]'), {}, [("PR139", 11, 88)],
+         "a gift effect takes no target"),
+        (promo('target: item.sku == "A"',
+               'effects: [{ gift: { sku: TOTE, unit_price: "12.00" } }]'), {},
+         [("PR139", 10, 5)], "a gift effect takes no target"),
+        (promo('effects: [{ gift: { sku: TOTE, unit_price: "12.00" } }, '
+               '{ gift: { sku: TOTE, unit_price: "12.00", percent_off: 50 } }]'), {},
+         [("PR137", 11, 14)], "effects: two gifts of the same sku in one promotion"),
         # PR129: coupon fields that contradict each other
         (promo("coupon: A", "coupons: [B]", "effect: { percent_off: 10 }"), {},
          [("PR129", 10, 5)], "use 'coupon' or 'coupons', not both"),

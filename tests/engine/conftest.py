@@ -38,7 +38,7 @@ LineSpec = tuple[Any, ...] | dict[str, Any]
 def make_ruleset(promotions: str, *, currency: str = "USD", timezone: str = "Europe/Berlin",
                  rounding: str | None = None, coupons_per_order: int = 1,
                  coupon_with_automatic: bool = True, base: str = "discounted",
-                 max_discount: str | None = None) -> Ruleset:
+                 max_discount: str | None = None, mode: str | None = None) -> Ruleset:
     """A ruleset from the header switches and the YAML text of its promotions list."""
     head = ["ruleset: test", "dsl: 1", f"currency: {currency}", f"timezone: {timezone}"]
     if rounding is not None:
@@ -51,6 +51,8 @@ def make_ruleset(promotions: str, *, currency: str = "USD", timezone: str = "Eur
     ]
     if max_discount is not None:
         head.append(f"  max_discount: {max_discount}")
+    if mode is not None:
+        head.append(f"  mode: {mode}")
     body = textwrap.dedent(promotions).strip("\n")
     text = "\n".join(head) + "\npromotions:\n" + textwrap.indent(body, "  ") + "\n"
     return load_ruleset_text(text)

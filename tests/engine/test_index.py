@@ -1,7 +1,7 @@
 """The promotion index changes which promotions run, never a result.
 
 Random rulesets whose conditions lean on everything the index reads (coupons,
-windows, equality tests, segments, weekdays, hours, order counts, attributes,
+windows, weekly schedules, equality tests, segments, weekdays, hours, order counts, attributes,
 aggregates and their lower bounds, ``or`` and ``not``) are evaluated with the
 index and without it (every promotion run); the results must be identical,
 reasons and sentences included, with and without a usage store.
@@ -93,12 +93,17 @@ WINDOWS: list[dict[str, str] | None] = [
     {"from": "2026-06-13", "until": "2026-06-15T10:00:00+00:00"},
     {"from": "2026-03-29T02:30:00"}, {"from": "2026-03-29T03:00:00"},  # a DST gap in Berlin
     {"until": "2026-10-25T02:30:00"},  # an hour that happens twice in Berlin
+    # weekly schedules: the index leaves out the promotions closed at the cart's minute
+    {"days": ["sat", "sun"]}, {"from": "2026-06-01", "hours": ["09:00-12:00", "18:00-22:00"]},
+    {"days": ["sun"], "hours": ["02:00-03:00"]},  # skipped, then repeated, in Berlin
+    {"days": ["fri", "sat"], "hours": ["22:00-02:00"]},  # past midnight
 ]
 MOMENTS = ["2026-06-13T08:30:00+00:00", "2026-06-14T19:00:00+00:00",
            "2026-06-15T09:59:59+00:00", "2026-06-15T10:00:00+00:00",
            "2026-06-19T12:00:00+00:00", "2026-07-02T23:00:00+00:00",
            "2026-03-29T01:15:00+00:00", "2026-03-29T06:00:00+00:00",
-           "2026-10-25T00:45:00+00:00", "2026-10-25T01:15:00+00:00"]
+           "2026-10-25T00:45:00+00:00", "2026-10-25T01:15:00+00:00",
+           "2026-06-20T00:30:00+00:00", "2026-06-13T09:00:00+00:00"]
 CODES = ["SAVE", "vip10", "Again"]
 STACKING = {"coupons_per_order": 1, "coupon_with_automatic": True, "base": "discounted"}
 EXAMPLES = int(os.environ.get("PROMO_PROPERTY_EXAMPLES", "500"))

@@ -110,7 +110,7 @@ per_lines = st.none() | st.none() | st.integers(1, 3)  # max_units_per_line
 def effects(draw: st.DrawFn, units: int, in_list: bool = False) -> dict[str, Any]:
     """One effect; ``in_list``: an entry of an ``effects`` list (it may hold a target)."""
     kind = draw(st.sampled_from(["percent_off", "amount_off", "amount_off_each", "fixed_price",
-                                 "buy", "bundle", "tiers", "shipping"]))
+                                 "buy", "bundle", "tiers", "shipping", "gift"]))
     effect: dict[str, Any] = {}
     if kind == "percent_off":
         effect["percent_off"] = draw(percents)
@@ -154,6 +154,14 @@ def effects(draw: st.DrawFn, units: int, in_list: bool = False) -> dict[str, Any
             value = draw(percents) if step_kind == "percent_off" else draw(ruleset_money(units))
             steps.append({"at": at, step_kind: value})
         effect["tiers"] = {"by": by, "steps": steps}
+    elif kind == "gift":
+        # skus "A" and "B" are those of cart lines a and b (when_in_cart: discount)
+        gift: dict[str, Any] = {"sku": draw(st.sampled_from(["A", "B", "TOTE"])),
+                                "unit_price": draw(ruleset_money(units))}
+        _optional(gift, "quantity", draw(st.none() | st.integers(1, 4)))
+        _optional(gift, "percent_off", draw(st.none() | percents))
+        _optional(gift, "when_in_cart", draw(st.none() | st.sampled_from(["add", "discount"])))
+        effect["gift"] = gift
     else:
         ship_kind = draw(st.sampled_from(["free", "amount_off", "percent_off", "fixed_price"]))
         if ship_kind == "free":
@@ -164,7 +172,7 @@ def effects(draw: st.DrawFn, units: int, in_list: bool = False) -> dict[str, Any
             effect["shipping"] = {ship_kind: draw(ruleset_money(units))}
     if draw(st.integers(0, 3)) == 0:
         effect["max_amount"] = draw(ruleset_money(units))
-    if in_list and kind != "shipping" and draw(st.booleans()):
+    if in_list and kind not in ("shipping", "gift") and draw(st.booleans()):
         effect["target"] = draw(st.sampled_from(TARGETS))
     return effect
 
@@ -184,13 +192,17 @@ def promotions(draw: st.DrawFn, units: int) -> list[dict[str, Any]]:
                                              unique=True))
         if draw(st.integers(0, 2)) == 0:
             promo["when"] = draw(st.sampled_from(WHENS))
-        if draw(st.integers(0, 2)) != 0:
-            promo["target"] = draw(st.sampled_from(TARGETS))
         if draw(st.integers(0, 3)) == 0:
-            promo["effects"] = draw(st.lists(effects(units, in_list=True), min_size=1,
-                                             max_size=3))
+            listed = draw(st.lists(effects(units, in_list=True), min_size=1, max_size=3))
+            skus = [e["gift"]["sku"] for e in listed if "gift" in e]
+            if len(skus) > len(set(skus)):  # (two gifts of one sku: refused, PR137)
+                listed = [e for e in listed if "gift" not in e] or listed[:1]
+            promo["effects"] = listed
         else:
             promo["effect"] = draw(effects(units))
+        gifts_only = all("gift" in e for e in promo.get("effects", [promo.get("effect")]))
+        if draw(st.integers(0, 2)) != 0 and not gifts_only:  # (gifts alone: no target)
+            promo["target"] = draw(st.sampled_from(TARGETS))
         if draw(st.integers(0, 5)) == 0:
             promo["exclusive"] = True
         group = draw(st.sampled_from([None, None, None, "g1", "g2"]))
@@ -427,7 +439,14 @@ def test_parts_add_up(s: Scenario) -> None:
     items = sum((line.discount for line in result.lines), Decimal(0))
     shipping_final = result.shipping.final if result.shipping is not None else Decimal(0)
     assert D(out["subtotal"]) - items + shipping_final == D(out["total"])
-    assert D(out["subtotal"]) == s.cart.subtotal
+    gifts = [line for line in out["lines"] if line.get("gift")]
+    assert D(out["subtotal"]) == s.cart.subtotal + sum((D(g["total"]) for g in gifts),
+                                                       Decimal(0))
+    # a gift line: one promotion's discount, a line id of its own, only when it applied
+    assert len({line["id"] for line in out["lines"]}) == len(out["lines"])
+    for line in gifts:
+        assert [d["promotion"] for d in line["discounts"]] == [line["id"].split(":")[1]]
+        assert line["discounts"][0]["promotion"] in applied
 
 
 @SETTINGS

@@ -81,6 +81,11 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, Any], Any]] = {
         active: { from: 2026-01-01, until: 2026-06-01 }
         effect: { percent_off: 10 }
     """, {}, {"coupons": ["EARLIER"]}, None),
+    "outside_schedule": ("""
+      - id: p
+        active: { days: [sat, sun], hours: ["09:00-12:00"] }
+        effect: { percent_off: 10 }
+    """, {}, {}, None),
     "conditions_not_met": ("""
       - id: p
         when: cart.subtotal >= 100
@@ -152,6 +157,26 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, Any], Any]] = {
         limits: { budget: "100.00" }
         effect: { percent_off: 10 }
     """, {}, {}, FakeUsage(budgets={"p": Decimal("0.00")})),
+    "coupon_unverified": ("""
+      - id: p
+        coupon_batch: SPRING-VIP
+        effect: { percent_off: 10 }
+    """, {}, {"coupons": ["SPRING-VIP-2345-6789"]}, None),
+    "coupon_used": ("""
+      - id: p
+        coupon_batch: SPRING-VIP
+        effect: { percent_off: 10 }
+    """, {}, {"coupons": ["SPRING-VIP-2345-6789"]},
+        FakeUsage(refusals={"p": ("coupon_used", "a single-use code of the batch SPRING-VIP, "
+                                                 "already used")})),
+    "not_best_deal": ("""
+      - id: p
+        priority: 10
+        exclusive: true
+        effect: { percent_off: 10 }
+      - id: x
+        effect: { amount_off: "6.00" }
+    """, {"mode": "best_deal"}, {}, None),
 }
 
 LINES = [("a", "30.00", 1, {"category": "shirts"}), ("b", "20.00", 1, {"category": "socks"})]
@@ -264,6 +289,25 @@ def test_window_sentences_name_the_timezone(ruleset: Factory, cart: Factory,
     out = price(ruleset(promotions), cart(LINES))
     assert out.reason("p") == "ended 2026-06-01T00:00:00+02:00 (Europe/Berlin); " \
                               "evaluated at 2026-06-15T14:00:00+02:00"
+
+
+def test_outside_schedule_names_the_next_opening(ruleset: Factory, cart: Factory,
+                                                 price: Factory) -> None:
+    # Monday 2026-06-15 14:00 in Berlin: the next Saturday morning is 2026-06-20 09:00
+    promotions, *_ = SCENARIOS["outside_schedule"]
+    out = price(ruleset(promotions), cart(LINES))
+    assert out.reason("p") == "open sat, sun 09:00-12:00 (Europe/Berlin); evaluated at " \
+        "2026-06-15T14:00:00+02:00; next opening 2026-06-20T09:00:00+02:00 (Europe/Berlin)"
+    # a coupon promotion closed by its schedule gives the same reason
+    coupon = promotions.replace("- id: p", "- id: p\n        coupon: WEEKEND")
+    out = price(ruleset(coupon), cart(LINES, coupons=["WEEKEND"]))
+    assert out.rejected()["p"] == "outside_schedule"
+    # no opening before the window ends: said so, still outside_schedule
+    ending = promotions.replace("days: [sat, sun]", "until: 2026-06-20, days: [sat, sun]")
+    out = price(ruleset(ending), cart(LINES))
+    assert out.rejected()["p"] == "outside_schedule"
+    assert out.reason("p").endswith("it does not open again before its window ends "
+                                    "2026-06-20T00:00:00+02:00")
 
 
 def test_stacking_sentences(ruleset: Factory, cart: Factory, price: Factory) -> None:

@@ -37,12 +37,13 @@ CARTS = sorted(ROOT.glob("rulesets/*/carts/*.yaml"))
 STEP_OF = {
     "coupon_not_entered": {"coupon"}, "not_active_yet": {"window"}, "expired": {"window"},
     "coupon_not_active_yet": {"window"}, "coupon_expired": {"window"},
+    "outside_schedule": {"window"},
     "conditions_not_met": {"when", "effect"}, "coupon_ineligible": {"when", "effect"},
     "limit_reached": {"limits"}, "budget_exhausted": {"limits", "caps"},
     "blocked_by_exclusive": {"stacking"}, "not_combinable": {"stacking"},
     "group_taken": {"stacking"}, "coupon_limit": {"stacking"},
     "not_combinable_with_coupon": {"stacking"}, "nothing_to_discount": {"effect"},
-    "cap_reached": {"caps", "max_discount"},
+    "cap_reached": {"caps", "max_discount"}, "not_best_deal": {"best_deal"},
 }
 
 

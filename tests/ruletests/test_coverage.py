@@ -14,7 +14,7 @@ from engine.ruletests.coverage import Coverage, percent
 from engine.ruletests.select import parse_selection
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOPS = ("fashion", "grocery", "japan", "marketplace")
+SHOPS = ("fashion", "grocery", "japan", "marketplace", "outlet")
 
 
 @pytest.fixture

@@ -27,6 +27,8 @@ from tests.service.helpers import wait_for
 
 RULESET = RULESETS / "fashion" / "ruleset.yaml"
 EXAMPLE = RULESETS / "fashion" / "carts" / "example.yaml"
+OUTLET = RULESETS / "outlet" / "ruleset.yaml"
+OUTLET_CART = RULESETS / "outlet" / "carts" / "example.yaml"
 CHROMIUM = os.environ.get("PROMORULES_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
@@ -57,13 +59,13 @@ def line_of(text: str, needle: str, start: int = 1) -> int:
     raise AssertionError(f"{needle!r} not in the text")
 
 
-@pytest.fixture(scope="module")
-def play_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def _play(tmp_path_factory: pytest.TempPathFactory, ruleset: Path,
+          cart: Path) -> Iterator[str]:
     """``promo play RULESET CART --no-browser``, as a person starts it."""
     out = tmp_path_factory.mktemp("play") / "play.out"
     with out.open("w") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "engine.cli", "play", str(RULESET),
-                                    str(EXAMPLE), "--no-browser"], stdout=sink,
+        process = subprocess.Popen([sys.executable, "-m", "engine.cli", "play", str(ruleset),
+                                    str(cart), "--no-browser"], stdout=sink,
                                    stderr=subprocess.STDOUT, cwd=ROOT)
     try:
         found = wait_for(lambda: re.search(r"promo play: (http://\S+/)", out.read_text()),
@@ -72,6 +74,17 @@ def play_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def play_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _play(tmp_path_factory, RULESET, EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def outlet_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The outlet ruleset (stacking.mode: best_deal) and its showcase cart."""
+    yield from _play(tmp_path_factory, OUTLET, OUTLET_CART)
 
 
 @pytest.fixture(scope="module")
@@ -227,6 +240,34 @@ def test_a_stacking_switch_rewrites_the_text_and_shows_the_difference(page: Any)
     assert text_of(page, "ruleset") == changed
 
 
+def test_the_mode_switch_shows_what_best_deal_changes(browser: Any, outlet_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(outlet_url)
+    text, cart = OUTLET.read_text(), OUTLET_CART.read_text()
+    best = total_of(text, cart)
+    expect(page.locator("#total")).to_have_text(best, timeout=TIMEOUT)  # 150.00 EUR
+    expect(page.locator("#stacking-mode")).to_have_value("best_deal")
+    page.locator("#stacking-mode").select_option("priority")
+    changed = text.replace("  mode: best_deal ", "  mode: priority  ", 1)
+    assert text_of(page, "ruleset") == changed
+    # the exclusive clearance alone: 200.00 - 50.00 + 4.95 shipping
+    first = total_of(changed, cart)
+    assert (best, first) == ("150.00 EUR", "154.95 EUR")
+    expect(page.locator("#total")).to_have_text(first, timeout=TIMEOUT)
+    expect(page.locator("#changes")).to_be_visible()
+    expect(page.locator("#changes-table")).to_contain_text("total")
+    expect(page.locator("#changes-table")).to_contain_text("154.95")
+    expect(page.locator("#result .changed").first).to_be_visible()
+    page.locator("#stacking-mode").select_option("best_deal")
+    assert text_of(page, "ruleset") == text
+    expect(page.locator("#total")).to_have_text(best, timeout=TIMEOUT)
+    context.close()
+    assert not errors, errors
+
+
 def test_a_coupon_and_a_time_are_priced(page: Any) -> None:
     page.locator("#coupon").fill("NEWS15")
     page.locator("#coupon").press("Enter")
@@ -238,6 +279,23 @@ def test_a_coupon_and_a_time_are_priced(page: Any) -> None:
     at = dt.datetime.fromisoformat("2026-11-28T10:00:00+01:00")
     expect(page.locator("#total")).to_have_text(total_of(RULESET.read_text(), cart, at),
                                                 timeout=TIMEOUT)
+
+
+def test_a_gift_line_is_shown_marked_as_a_gift(page: Any) -> None:
+    import datetime as dt
+
+    page.locator("#at").fill("2026-12-15T10:00:00+01:00")  # the Christmas tote's window
+    at = dt.datetime.fromisoformat("2026-12-15T10:00:00+01:00")
+    result = evaluate(load_ruleset(RULESET), load_cart(EXAMPLE), at=at)
+    (gift,) = [line for line in result.lines if line.gift is not None]
+    expect(page.locator("#total")).to_have_text(f"{result.total} {result.currency}",
+                                                timeout=TIMEOUT)
+    row = page.locator(f"#details tr.gift[data-line-id='{gift.id}']")
+    expect(row.locator(".gift-tag")).to_have_text("gift")
+    expect(row).to_contain_text("Nordlicht canvas tote")
+    expect(row.locator(f"[data-key='line:{gift.id}:final']")).to_have_text(
+        str(gift.final_total))
+    expect(page.locator("#details tr.gift")).to_have_count(1)
 
 
 def test_a_share_link_restores_the_texts(page: Any, browser: Any) -> None:

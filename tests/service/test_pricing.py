@@ -53,7 +53,7 @@ def client(pricing_server: Server) -> Any:
 
 
 def test_every_sample_cart_is_priced_as_promo_eval_prints_it(client: httpx.Client) -> None:
-    assert len(EVERY_CART) >= 20 and len(BUNDLED) == 4
+    assert len(EVERY_CART) >= 20 and len(BUNDLED) == 5
     for ruleset, path, cart in EVERY_CART:
         answer = evaluate(client, ruleset, cart_json(cart))
         assert answer.status_code == 200, (cart, answer.text)
@@ -216,6 +216,22 @@ def test_a_coupon_promotion_says_that_it_takes_a_code_never_which(client: httpx.
     assert news["coupon"] is True
     assert news["name"] == "\u2026, 15% off full-price items (max 25.00)"
     assert not any(p["coupon"] for p in listed if p["id"] == "vip-15")
+
+
+def test_a_promotion_closed_by_its_schedule_is_not_active(client: httpx.Client) -> None:
+    """The grocery's deli happy hour (weekdays 17:00-19:00, Europe/London) is listed on a
+    Wednesday at 17:30 BST, with its days and hours, and not at 19:00 nor on Saturday."""
+    def listed(at: str) -> dict[str, Any]:
+        found = client.get("/v1/rulesets/hartleys-grocery-2026/promotions",
+                           params={"active_at": at}).json()["promotions"]
+        return {p["id"]: p for p in found}
+
+    deli = listed("2026-06-17T17:30:00+01:00")["deli-happy-hour"]
+    assert deli["active"] == {"from": "2026-01-01", "until": "2027-01-01",
+                              "days": ["mon", "tue", "wed", "thu", "fri"],
+                              "hours": ["17:00-19:00"]}
+    assert "deli-happy-hour" not in listed("2026-06-17T19:00:00+01:00")
+    assert "deli-happy-hour" not in listed("2026-06-20T17:30:00+01:00")
 
 
 def test_the_active_promotions_default_to_now(client: httpx.Client) -> None:

@@ -13,13 +13,25 @@ from typing import Any
 
 import pytest
 from pgcluster import Server
-from storekit import NOW, make_ruleset, ok, price, promo, ruleset_yaml, sql, usage_error
+from storekit import (
+    NOW,
+    make_cart,
+    make_ruleset,
+    ok,
+    price,
+    promo,
+    ruleset_yaml,
+    sql,
+    usage_error,
+)
 
 from dsl import Ruleset
+from engine import evaluate
 from engine.usage import (
     IdempotentResponse,
     MigrationMismatch,
     MigrationRefused,
+    StoreView,
     open_store,
 )
 from engine.usage import migrate as moving
@@ -33,6 +45,11 @@ FLASH_PROMOTIONS = """\
     - id: auto5
       effect: { percent_off: 5 }
       limits: { uses: 100, budget: "30.00" }
+    - id: gift
+      coupon_batch: GIFT
+      coupon_pattern: "GIFT-########"
+      effect: { amount_off: "1.00" }
+      metadata: { funded_by: "seller:acme" }
     """
 FLASH = make_ruleset(FLASH_PROMOTIONS)
 
@@ -51,7 +68,14 @@ def lived_in(location: str) -> None:
             "k-done", lambda r: (200, b'{"state": "confirmed"}\x00\xff', "application/json")))
         store.claim_idempotency("k-running", "h2", now=NOW)
         store.set_relay_cursor("kafka", 5)
+        pattern = FLASH.promotions[2].batch_pattern
+        assert pattern is not None
+        store.generate_codes("GIFT", pattern, 4, now=NOW)
+        gift: list[tuple[str, str]] = []
+        store.export_codes("GIFT", gift.extend)
         store.expire(NOW.replace(hour=13))
+        store.reserve("o6", FLASH, evaluate(FLASH, make_cart(customer="c6", coupons=[
+            gift[0][0]]), usage=StoreView(store, FLASH)), now=NOW)  # a code held, metadata
 
 
 def picture(location: str, rules: Ruleset) -> dict[str, Any]:
@@ -63,6 +87,7 @@ def picture(location: str, rules: Ruleset) -> dict[str, Any]:
             "reservations": {ref: store.reservation(ref) for ref in
                              (f"o{n}" for n in range(6))},
             "relay": store.relay_cursor("kafka"), "drift": store.reconcile(),
+            "gift": store.batch_status("GIFT"),
             "rows": moving.dump(store),  # idempotency records and relay cursors too
         }
 
@@ -72,10 +97,13 @@ def test_sqlite_to_postgresql_to_sqlite_is_exact(tmp_path: Path, pg_server: Serv
         tmp_path / "b.sqlite")
     lived_in(first)
     before = picture(first, FLASH)
-    assert before["counts"] == {"reserved": 0, "confirmed": 2, "released": 1, "expired": 3}
+    assert before["counts"] == {"reserved": 1, "confirmed": 2, "released": 1, "expired": 3}
+    assert before["gift"] == {"unused": 3, "reserved": 1, "used": 0}
+    assert any(e.get("metadata") == {"funded_by": "seller:acme"} for e in before["events"])
 
     there = moving.migrate(first, url)
-    assert there.copied["reservations"] == 6 and there.copied["events"] == len(before["events"])
+    assert there.copied["batch_codes"] == 4
+    assert there.copied["reservations"] == 7 and there.copied["events"] == len(before["events"])
     assert there.copied["counters"] > len(before["counters"])  # the split ones in 4 slots
     assert picture(url, FLASH) == before
     moving.migrate(url, last)
@@ -138,12 +166,12 @@ def test_migrate_from_the_shell(location: str, tmp_path: Path) -> None:
     source = str(tmp_path / "source.sqlite")
     lived_in(source)
     out = ok(promo("usage", "migrate", "--from", source, "--to", location)).stdout
-    assert "6 reservations" in out and "verified" in out
+    assert "7 reservations" in out and "4 batch codes" in out and "verified" in out
     again = promo("usage", "migrate", "--from", source, "--to", location)
     assert "not empty" in usage_error(again, "PR440")
     data = json.loads(ok(promo("usage", "migrate", "--from", location, "--to",
                                str(tmp_path / "back.sqlite"), "--format", "json")).stdout)
-    assert data["verified"] is True and data["copied"]["reservations"] == 6
+    assert data["verified"] is True and data["copied"]["reservations"] == 7
     missing = promo("usage", "migrate", "--from", str(tmp_path / "nope.sqlite"), "--to",
                     str(tmp_path / "other.sqlite"))
     usage_error(missing, "PR402")

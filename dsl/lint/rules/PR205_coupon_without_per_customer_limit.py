@@ -1,7 +1,7 @@
 """A coupon promotion with no per-customer (or per-code) limit.
 
 What it finds: a promotion with `coupon:` or `coupons:` whose `limits` set
-neither `per_customer` nor `per_coupon`.
+neither `per_customer` nor `per_coupon` (a `coupon_batch` promotion: PR231).
 
 Why it costs money: codes leak — onto deal sites, into browser extensions,
 through friends. Without a per-customer limit one customer can use a
@@ -37,7 +37,7 @@ SEVERITY = Severity.WARNING
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
     for index, promo in enumerate(ruleset.promotions):
-        if not promo.is_coupon:
+        if not promo.codes:  # (a batch's codes are single-use: PR231 looks at those)
             continue
         limits = promo.limits
         if limits is not None and (limits.per_customer or limits.per_coupon):

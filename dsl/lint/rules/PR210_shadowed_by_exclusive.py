@@ -41,7 +41,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from ...effects import AmountOff, AmountOffEach, Effect, PercentOff, Shipping
+from ...effects import AmountOff, AmountOffEach, Effect, Gift, PercentOff, Shipping
 from ...errors import Diagnostic, Severity
 from ...model import Promotion
 from ..conditions import implies
@@ -102,7 +102,8 @@ def _effect_covered(blocker: Promotion, promo: Promotion, effect: Effect) -> boo
     if isinstance(blocker.effect, Shipping):
         return False
     reach = blocker.target.node if blocker.target else None
-    target = effect.target if effect.target is not None else promo.target
+    target = None if isinstance(effect, Gift) else \
+        effect.target if effect.target is not None else promo.target  # (a gift: any line)
     if not implies(target.node if target else None, reach):
         return False
     get_target = getattr(effect, "get_target", None)

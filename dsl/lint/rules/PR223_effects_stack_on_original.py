@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...effects import Shipping
+from ...effects import Gift, Shipping
 from ...errors import Diagnostic, Severity
 from ...expr.nodes import Node
 from ..conditions import implies
@@ -42,7 +42,7 @@ def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
     for index, promo in enumerate(ruleset.promotions):
         seen: list[tuple[str | int, Node | None]] = []  # the line effects before: target
         for where, effect in promo.effect_paths():
-            if len(where) < 2 or isinstance(effect, Shipping):
+            if len(where) < 2 or isinstance(effect, Shipping | Gift):  # (no target lines)
                 continue
             position = where[1]
             target = effect.target if effect.target is not None else promo.target

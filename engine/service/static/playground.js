@@ -124,8 +124,9 @@ function showDiagnostics(document, editor, found) {
 function renderResult() {
   const r = state.result;
   const shipping = r.shipping;
-  const lines = r.lines.map((line) => `<tr data-line-id="${esc(line.id)}">
-      <td>${esc(line.id)} <small>${esc(line.sku)}</small>
+  // A gift line is no cart line: marked so (its name, when the ruleset gives one).
+  const lines = r.lines.map((line) => `<tr data-line-id="${esc(line.id)}"${line.gift ? ' class="gift"' : ""}>
+      <td>${line.gift ? `<span class="gift-tag">gift</span> ${line.name ? `${esc(line.name)} ` : ""}` : ""}${esc(line.id)} <small>${esc(line.sku)}</small>
         ${line.discounts.map((d) => `<br><small>${esc(d.promotion)} −${d.amount}</small>`).join("")}</td>
       <td class="money">${line.quantity} × ${line.unit_price}</td><td class="money">${line.total}</td>
       <td class="money" data-key="line:${esc(line.id)}:discount">${line.discount}</td>
@@ -340,7 +341,8 @@ function selectPart(button) {
 
 function showStacking() {
   const found = readStacking(rulesetEditor.text);
-  const controls = ["stacking-base", "stacking-with-automatic", "stacking-coupons", "stacking-cap"];
+  const controls = ["stacking-base", "stacking-mode", "stacking-with-automatic", "stacking-coupons",
+    "stacking-cap"];
   controls.forEach((id) => { $(id).disabled = !found; });
   if (!found) {
     $("stacking-note").textContent = "no stacking block written one key per line";
@@ -348,6 +350,7 @@ function showStacking() {
   }
   $("stacking-note").textContent = "";
   if (found.base) $("stacking-base").value = found.base;
+  $("stacking-mode").value = found.mode || "priority"; // (the default when not written)
   $("stacking-with-automatic").checked = found.coupon_with_automatic === "true";
   $("stacking-coupons").value = found.coupons_per_order ?? "";
   $("stacking-cap").checked = found.cap === "on";
@@ -362,6 +365,7 @@ function rewriteRuleset(text) {
 }
 
 $("stacking-base").addEventListener("change", (e) => rewriteRuleset(setStacking(rulesetEditor.text, "base", e.target.value)));
+$("stacking-mode").addEventListener("change", (e) => rewriteRuleset(setStacking(rulesetEditor.text, "mode", e.target.value)));
 $("stacking-with-automatic").addEventListener("change", (e) =>
   rewriteRuleset(setStacking(rulesetEditor.text, "coupon_with_automatic", String(e.target.checked))));
 $("stacking-coupons").addEventListener("change", (e) => {

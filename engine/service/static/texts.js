@@ -21,7 +21,8 @@ function childIndent(lines, block) {
   return "  ";
 }
 
-// {base, coupon_with_automatic, coupons_per_order, cap: "on"|"off"|"absent"} or null.
+// {base, mode, coupon_with_automatic, coupons_per_order, cap: "on"|"off"|"absent"} or null
+// (a key not written is missing).
 export function readStacking(text) {
   const lines = text.split("\n");
   const block = stackingBlock(lines);

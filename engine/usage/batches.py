@@ -1,0 +1,140 @@
+"""Coupon batches in the usage store: single-use codes, generated, held, used.
+
+One row per code in ``batch_codes`` (schema 4): the code (normalised: trimmed,
+case-folded, as ``uses.coupon`` holds it), its batch, its state and the order
+holding or using it.  A code moves
+
+    unused → reserved   (a checkout's reserve, in its transaction, all or nothing)
+    reserved → used     (payment captured: confirm)
+    reserved → unused   (released or expired: the code is free again)
+
+each a conditional ``UPDATE … WHERE state = …`` whose row count is checked, so
+of two checkouts racing for one code exactly one holds it, on either backend.
+
+The codes are kept as they are, not hashed: ``promo coupons export`` must print
+them (a keyed hash would keep them secret at rest, but then nobody could hand
+them out again after generation).  The store is therefore as secret as the
+codes: docs/semantics.md#coupon-batches says so.
+
+Codes come from ``secrets``: a number below the pattern's ``space`` drawn with
+``secrets.randbelow`` and written in the pattern's alphabet (``CodePattern.fill``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from dsl.codes import BAD_COUPON_PATTERN
+from dsl.couponbatch import CodePattern
+from dsl.model import Promotion
+
+from .sqltypes import Tx
+from .store import LimitReached, StoreError
+from .tally import Held
+
+BATCH_STATES = ("unused", "reserved", "used")
+CHUNK = 20_000
+"""Codes written per transaction while generating: a checkout waits at most for one chunk."""
+
+
+class BatchTooSmall(StoreError):
+    """A batch's pattern cannot hold the codes asked for and stay unguessable."""
+
+    code = BAD_COUPON_PATTERN
+
+
+@dataclass(frozen=True)
+class BatchCode:
+    """What the store knows of one entered code (never another code)."""
+
+    batch: str
+    state: str
+    order_ref: str | None
+
+
+def lookup(tx: Tx, code: str) -> BatchCode | None:
+    row = tx.execute("SELECT batch, state, order_ref FROM batch_codes WHERE code = ?",
+                     (code,)).fetchone()
+    return None if row is None else BatchCode(row[0], row[1], row[2])
+
+
+def count(tx: Tx, batch: str) -> dict[str, int]:
+    """Codes of ``batch`` by state, every state listed."""
+    counts = dict.fromkeys(BATCH_STATES, 0)
+    counts.update({state: int(n) for state, n in tx.execute(
+        "SELECT state, COUNT(*) FROM batch_codes WHERE batch = ? GROUP BY state",
+        (batch,)).fetchall()})
+    return counts
+
+
+def draw(pattern: CodePattern, n: int) -> list[str]:
+    """``n`` codes of ``pattern`` (normalised), each from ``secrets``; not yet unique."""
+    space = pattern.space
+    return pattern.fill([secrets.randbelow(space) for _ in range(n)])
+
+
+def insert(tx: Tx, batch: str, codes: Iterable[str], created_at: Any) -> None:
+    """Write new unused codes; a code already in the store (of any batch) is skipped."""
+    tx.executemany("INSERT INTO batch_codes (code, batch, state, order_ref, created_at) "
+                   "VALUES (?, ?, 'unused', NULL, ?) ON CONFLICT (code) DO NOTHING",
+                   [(code, batch, created_at) for code in codes])
+
+
+def refused_count(pattern: CodePattern, held: int, wanted: int) -> BatchTooSmall | None:
+    problem = pattern.too_many(held + wanted)
+    if problem is None:
+        return None
+    return BatchTooSmall(f"cannot generate {wanted:,} more codes: the batch holds {held:,}; "
+                         + problem)
+
+
+def claim(tx: Tx, order_ref: str, uses: Iterable[Held],
+          promotions: dict[str, Promotion]) -> None:
+    """Hold the code of every batch use for ``order_ref``; the first code that is not an
+    unused code of its batch raises ``LimitReached`` (the transaction rolls back whole)."""
+    for promotion_id, coupon, _ in uses:
+        promotion = promotions.get(promotion_id)
+        if promotion is None or promotion.coupon_batch is None or coupon is None:
+            continue
+        taken = tx.execute("UPDATE batch_codes SET state = 'reserved', order_ref = ? "
+                           "WHERE code = ? AND batch = ? AND state = 'unused'",
+                           (order_ref, coupon, promotion.coupon_batch)).rowcount
+        if taken != 1:
+            raise LimitReached(f"{promotion_id}: the code entered is not an unused code of "
+                               f"the batch {promotion.coupon_batch}; nothing was reserved",
+                               promotion_id, "coupon_batch")
+
+
+def settle(tx: Tx, order_ref: str, used: bool) -> None:
+    """The codes ``order_ref`` holds become used (confirmed) or unused again (released)."""
+    if used:
+        tx.execute("UPDATE batch_codes SET state = 'used' WHERE order_ref = ? "
+                   "AND state = 'reserved'", (order_ref,))
+    else:
+        tx.execute("UPDATE batch_codes SET state = 'unused', order_ref = NULL "
+                   "WHERE order_ref = ? AND state = 'reserved'", (order_ref,))
+
+
+def export(tx: Tx, batch: str, state: str | None,
+           write: Callable[[list[tuple[str, str]]], None]) -> int:
+    """Hand the codes of ``batch`` (of one ``state``, or all) to ``write`` in chunks, in
+    code order; returns how many."""
+    sql = "SELECT code, state FROM batch_codes WHERE batch = ?"
+    params: list[Any] = [batch]
+    if state is not None:
+        sql += " AND state = ?"
+        params.append(state)
+    cursor = tx.execute(sql + " ORDER BY code", params)
+    written = 0
+    while rows := cursor.fetchmany(CHUNK):
+        write([(code, found) for code, found in rows])
+        written += len(rows)
+    return written
+
+
+def generated_at(moment: dt.datetime | None) -> dt.datetime:
+    return moment or dt.datetime.now(dt.UTC)
