@@ -76,6 +76,8 @@ def apply_max_discount(state: PassState, cap: MaxDiscount | None, subtotal: Deci
         excess -= before - after
         if after:
             entry.parts = reallocate(entry.parts, after, minor_units)  # they add up to ``after``
+            # a gift whose part the cut took to zero is not given: its line would be sold
+            entry.gifts = tuple(gift for gift in entry.gifts if entry.parts.get(gift.id))
         else:  # what ``reallocate`` gives, without the arithmetic: every part at zero
             entry.parts = dict.fromkeys(entry.parts, from_minor(0, minor_units))
             cut_to_zero.append(entry)

@@ -65,6 +65,26 @@ def test_jpy_a_half_price_gift_beside_a_percentage(ruleset: Factory, cart: Facto
     assert (out["subtotal"], out["total"]) == ("2083", "1479")
 
 
+def test_a_gift_the_max_discount_cuts_to_zero_is_neither_given_nor_sold(
+        ruleset: Factory, cart: Factory, price: Factory) -> None:
+    rs = ruleset("""
+    - id: tees-pin
+      target: item.category == "tshirts"
+      effects:
+        - { percent_off: 10 }
+        - { gift: { sku: PIN, unit_price: "0.01" } }
+    """, currency="EUR", max_discount='{ amount: "0.01" }')
+    out = price(rs, cart([("a", "20.00", 3, TSHIRT), ("b", "100.00", 1, SHOES)],
+                         currency="EUR"))
+    # 10 % of the tees (6.00) and the pin (0.01) make 6.01, cut to 0.01 by max_discount;
+    # the cut keeps the parts in proportion (6.00 : 0.01), so the 0.01 stays on the tees
+    # and the pin's part is 0: no pin line, which the customer would otherwise pay for
+    assert out.applied() == {"tees-pin": "0.01"}
+    assert gift_lines(out) == []
+    assert (out["subtotal"], out["total_discount"], out["total"]) == \
+        ("160.00", "0.01", "159.99")
+
+
 def test_a_gift_in_the_cart_is_discounted_on_what_the_earlier_effects_left(
         ruleset: Factory, cart: Factory, price: Factory) -> None:
     rs = ruleset("""
