@@ -67,6 +67,12 @@ TOO_MANY_DECIMALS = _code("PR133", "a percentage or tier threshold with more tha
 MOMENT_OUT_OF_RANGE = _code("PR134", "a date or date-time outside the years 1900 to 9000")
 NAME_TOO_LONG = _code("PR135", "a name (200), description (10,000), coupon code (100) or "
                                "metadata value (200) longer than its limit of characters")
+EFFECT_FIELDS = _code("PR137", "a promotion with both or neither of 'effect' and 'effects', "
+                               "an 'effects' list empty or of more than 100 effects, or two "
+                               "gifts of one sku in one list")
+EFFECT_TARGET = _code("PR138", "an effect's own 'target' where it means nothing: inside "
+                               "'effect' (the promotion's 'target' is the one) or on a shipping "
+                               "effect")
 GIFT_TARGET = _code("PR139", "a gift effect with a `target`: a gift chooses its line by its sku")
 GIFT_TOO_LARGE = _code("PR140", "a gift whose value (unit_price × quantity) is above the maximum "
                                 "amount (10^15)")

@@ -25,6 +25,8 @@ from pydantic import (
 from .codes import (
     AMOUNT_TOO_LARGE,
     EFFECT_KINDS,
+    EFFECT_TARGET,
+    GIFT_TARGET,
     GIFT_TOO_LARGE,
     INVALID_VALUE,
     TOO_MANY_DECIMALS,
@@ -45,8 +47,15 @@ Choose = Literal["cheapest", "most_expensive"]
 
 
 class _Effect(Strict):
-    max_amount: Money | None = Field(default=None, description="Cap on this promotion's "
+    max_amount: Money | None = Field(default=None, description="Cap on this effect's "
                                      "discount (items and shipping).")
+    target: ItemCondition | None = Field(default=None, description="In an `effects:` list: "
+                                         "the lines this effect touches, in place of the "
+                                         "promotion's `target`.")
+
+
+PerLine = Annotated[Count | None, Field(description="At most this many units of each line "
+                                        "are discounted.")]
 
 
 class PercentOff(_Effect):
@@ -54,6 +63,7 @@ class PercentOff(_Effect):
 
     percent_off: Percent
     max_units: Count | None = None
+    max_units_per_line: PerLine = None
     choose: Choose = "cheapest"
 
 
@@ -68,6 +78,7 @@ class AmountOffEach(_Effect):
 
     amount_off_each: Money
     max_units: Count | None = None
+    max_units_per_line: PerLine = None
     choose: Choose = "cheapest"
 
 
@@ -76,6 +87,7 @@ class FixedPrice(_Effect):
 
     fixed_price: Money
     max_units: Count | None = None
+    max_units_per_line: PerLine = None
     choose: Choose = "cheapest"
 
 
@@ -87,6 +99,7 @@ class BuyGet(_Effect):
     percent_off: Percent = Decimal(100)
     choose: Choose = "cheapest"
     max_applications: Count | None = None
+    max_units_per_line: PerLine = None
     get_target: ItemCondition | None = None
 
 
@@ -193,6 +206,13 @@ class Shipping(_Effect):
 
     shipping: ShippingSpec
 
+    @model_validator(mode="after")
+    def _no_target(self) -> Shipping:
+        if self.target is not None:
+            raise custom_error(EFFECT_TARGET, "a shipping effect has no target lines "
+                               "(condition the promotion with 'when')", field="target")
+        return self
+
 
 MAX_SKU = 100  # characters, as a cart line's sku
 Sku = Annotated[str, Field(min_length=1), bounded_text(MAX_SKU, "a sku"),
@@ -230,6 +250,13 @@ class Gift(_Effect):
     """A line given with the order, at ``percent_off`` off (docs/semantics.md#gifts)."""
 
     gift: GiftSpec
+
+    @model_validator(mode="after")
+    def _no_target(self) -> Gift:
+        if self.target is not None:  # (an entry of an effects list)
+            raise custom_error(GIFT_TARGET, "a gift effect takes no target: it adds its own "
+                               "line, or discounts the cart lines with its sku", field="target")
+        return self
 
 
 EFFECT_KEYS = ("percent_off", "amount_off", "amount_off_each", "fixed_price", "buy",

@@ -32,6 +32,8 @@ from .codes import (
     CONDITIONS_TOO_LONG,
     COUPON_BATCH_FIELDS,
     COUPON_FIELDS,
+    EFFECT_FIELDS,
+    EFFECT_TARGET,
     GIFT_TARGET,
     INVALID_VALUE,
     TOO_MANY_PROMOTIONS,
@@ -169,12 +171,36 @@ CONDITION_FIELDS: tuple[tuple[tuple[str, ...], Context], ...] = (
     (("when",), Context.CART),
     (("target",), Context.ITEM),
     (("effect", "get_target"), Context.ITEM),
+    (("effects", "*", "target"), Context.ITEM),
+    (("effects", "*", "get_target"), Context.ITEM),
     (("shipment_target",), Context.SHIPMENT),
 )
-"""Where a promotion holds condition expressions (the path inside the promotion),
-and what each is about: the whole cart, one line (``item.*``) or one shipment
-(``shipment.*``).  Loading, lint, compiling, the index, explain and coverage all
-read conditions through this declaration."""
+"""Where a promotion holds condition expressions (the path inside the promotion,
+``*`` for each entry of a list), and what each is about: the whole cart, one line
+(``item.*``) or one shipment (``shipment.*``).  Loading, lint, compiling, the index,
+explain and coverage all read conditions through this declaration (``values_at``
+walks a path)."""
+
+Path = tuple[str | int, ...]
+
+
+def values_at(root: Any, path: tuple[str, ...], at: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """The values a ``CONDITION_FIELDS`` path reaches in ``root`` (a model, or the raw
+    mappings and lists it was read from), each with its path (``*`` replaced by the
+    entry's position); missing values are left out."""
+    if not path:
+        yield at, root
+        return
+    name, rest = path[0], path[1:]
+    if name == "*":
+        if isinstance(root, (list, tuple)):
+            for position, item in enumerate(root):
+                yield from values_at(item, rest, (*at, position))
+        return
+    value = root.get(name) if isinstance(root, dict) else \
+        getattr(root, name, None) if isinstance(root, Strict) else None
+    if value is not None:
+        yield from values_at(value, rest, (*at, name))
 
 RULESET_CAPS = Caps(
     lists={("promotions",): Cap(MAX_PROMOTIONS, TOO_MANY_PROMOTIONS, "promotions in a ruleset")},
@@ -191,6 +217,21 @@ class Limits(Strict):
     per_coupon: Count | None = Field(default=None, description="Uses per coupon code.")
     budget: Money | None = Field(default=None, description="Total discount the promotion "
                                  "may give.")
+
+MAX_EFFECTS = 100
+"""Effects in one promotion's ``effects`` list."""
+
+
+def _effect_list(value: Any) -> Any:
+    """At least one effect, at most ``MAX_EFFECTS``."""
+    if isinstance(value, (list, tuple)) and not value:
+        raise custom_error(EFFECT_FIELDS, "effects: lists at least one effect (or write "
+                           "'effect' for one)")
+    if isinstance(value, (list, tuple)) and len(value) > MAX_EFFECTS:
+        raise custom_error(EFFECT_FIELDS, f"effects: at most {MAX_EFFECTS} effects in one "
+                           f"promotion (got {len(value):,})")
+    return value
+
 
 class Promotion(Strict):
     """One promotion: when it applies, what it discounts, how it is limited."""
@@ -214,8 +255,14 @@ class Promotion(Strict):
     target: ItemCondition | None = None
     shipment_target: ShipmentCondition | None = Field(
         default=None, description="The shipments a shipping effect applies to, each on its "
-        "own (a condition about one shipment: shipment.*); all of them if not given.")
-    effect: Effect
+        "own (every shipping effect of an effects list; a condition about one shipment: "
+        "shipment.*); all of them if not given.")
+    effect: Effect | None = Field(default=None, description="What the promotion discounts "
+                                  "(exactly one of `effect` and `effects`).")
+    effects: Annotated[tuple[Effect, ...], BeforeValidator(_effect_list),
+                       SchemaStates(minItems=1, maxItems=MAX_EFFECTS)] | None = Field(
+        default=None, description="Several effects, applied in this order as one promotion "
+        "(exactly one of `effect` and `effects`).")
     limits: Limits | None = None
     exclusive: StrictBool = False
     group: Identifier | None = None
@@ -238,10 +285,43 @@ class Promotion(Strict):
                 raise custom_error(BAD_COUPON_PATTERN, problem, field="coupon_pattern")
         if self.limits and self.limits.per_coupon and not self.is_coupon:
             raise custom_error(COUPON_FIELDS, "limits.per_coupon needs a coupon on the promotion")
-        if self.target is not None and isinstance(self.effect, Gift):
+        return self
+
+    @model_validator(mode="after")
+    def _effect_fields(self) -> Promotion:
+        if (self.effect is None) == (self.effects is None):
+            raise custom_error(EFFECT_FIELDS, "a promotion has 'effect' (one effect) or "
+                               "'effects' (a list), " + ("not both" if self.effect else
+                                                         "and this one has neither"))
+        if self.effect is not None and self.effect.target is not None:
+            raise custom_error(EFFECT_TARGET, "effect: a 'target' inside the effect is for the "
+                               "entries of an 'effects' list; write it on the promotion",
+                               field="effect")
+        if self.target is not None and all(isinstance(e, Gift) for e in self.all_effects):
+            # (in a list with other effects, the promotion's target is theirs)
             raise custom_error(GIFT_TARGET, "a gift effect takes no target: it adds its own "
                                "line, or discounts the cart lines with its sku")
+        skus = [e.gift.sku for e in self.all_effects if isinstance(e, Gift)]
+        if len(skus) > len(set(skus)):
+            raise custom_error(EFFECT_FIELDS, "effects: two gifts of the same sku in one "
+                               "promotion would add the same line; give one gift the quantity "
+                               "of both", field="effects")
         return self
+
+    @property
+    def all_effects(self) -> tuple[Effect, ...]:
+        """The promotion's effects in the order they apply (one for ``effect``)."""
+        return self.effects if self.effects is not None else \
+            (self.effect,) if self.effect is not None else ()
+
+    def effect_paths(self) -> Iterator[tuple[Path, Effect]]:
+        """Each effect with its path inside the promotion: ``("effect",)`` or
+        ``("effects", position)``."""
+        if self.effects is not None:
+            for position, effect in enumerate(self.effects):
+                yield ("effects", position), effect
+        elif self.effect is not None:
+            yield ("effect",), self.effect
 
     @functools.cached_property
     def codes(self) -> tuple[str, ...]:
@@ -263,22 +343,22 @@ class Promotion(Strict):
 
     @property
     def get_target(self) -> Condition | None:
-        """The buy/get effect's ``get_target`` (``None`` for every other effect)."""
+        """The buy/get ``effect``'s ``get_target`` (``None`` for every other effect, and
+        for an ``effects`` list: each entry holds its own)."""
         return getattr(self.effect, "get_target", None)
 
-    def conditions(self) -> Iterator[tuple[tuple[str, ...], Condition, Context]]:
+    def conditions(self) -> Iterator[tuple[Path, Condition, Context]]:
         """Every condition the promotion holds, as ``CONDITION_FIELDS`` lists them:
         (path inside the promotion, condition, what it is about)."""
-        for path, context in CONDITION_FIELDS:
-            value: Any = self
-            for name in path:
-                value = getattr(value, name, None)
-            if isinstance(value, Condition):
-                yield path, value, context
+        for fields, context in CONDITION_FIELDS:
+            for path, value in values_at(self, fields):
+                if isinstance(value, Condition):
+                    yield path, value, context
 
     @property
     def effect_kind(self) -> str:
-        return _KIND_OF_CLASS[type(self.effect)]
+        """The effect's kind; for an ``effects`` list, the kinds joined by ``+``."""
+        return "+".join(_KIND_OF_CLASS[type(effect)] for effect in self.all_effects)
 
 
 class MaxDiscount(Strict):
@@ -321,7 +401,7 @@ class Invariants(Strict):
 
     max_discount_percent: Percent | None = Field(
         default=None, description="The total discount is at most this percent of the "
-        "subtotal (half a minor unit per line discount allowed for rounding).")
+        "subtotal (half a minor unit per line discount, per effect, allowed for rounding).")
     max_discount_amount: Money | None = Field(
         default=None, description="The total discount (lines and shipping) is at most "
         "this amount.")

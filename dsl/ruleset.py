@@ -56,7 +56,7 @@ from .loader import (
     read_source,
 )
 from .locate import expression_location
-from .model import CONDITION_FIELDS, Ruleset, all_field_names
+from .model import CONDITION_FIELDS, Ruleset, all_field_names, values_at
 from .values import Condition
 
 _FIELD_NAMES = sorted(all_field_names())
@@ -94,12 +94,10 @@ def _condition_sites(data: Any) -> list[tuple[Path_, Context]]:
     if not isinstance(promotions, list):
         return sites
     for index, promo in enumerate(promotions):
-        for path, context in CONDITION_FIELDS:
-            value = promo
-            for name in path:
-                value = value.get(name) if isinstance(value, dict) else None
-            if isinstance(value, str):
-                sites.append((("promotions", index, *path), context))
+        for fields, context in CONDITION_FIELDS:
+            for path, value in values_at(promo, fields):
+                if isinstance(value, str):
+                    sites.append((("promotions", index, *path), context))
     return sites
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dsl.effects import AmountOff, AmountOffEach, FixedPrice, PercentOff, Shipping
+from dsl.effects import AmountOff, AmountOffEach, FixedPrice, Gift, PercentOff, Shipping
 from dsl.model import BEST_DEAL_EXACT_UP_TO
 
 from . import reasons as r
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .cart import Cart
     from .effects import BaseLine, Parts
     from .facts import Facts
-    from .program import CompiledPromotion, Program, UsageView
+    from .program import CompiledEffect, CompiledPromotion, Program, UsageView
     from .stacking import Remaining
 
 EXACT_UP_TO = BEST_DEAL_EXACT_UP_TO
@@ -53,6 +53,7 @@ class Candidate(NamedTuple):
     compiled: CompiledPromotion
     coupon: str | None
     bound: Decimal  # the most it can give in any set
+    added: Decimal  # of that, what the gift lines it adds are worth (no cart line's)
 
 
 @dataclass(frozen=True)
@@ -92,17 +93,18 @@ class Searcher(Evaluation):
                  chosen: dict[str, str], usage: UsageView | None) -> None:
         # the search counts its own steps (SEARCH_STEPS)
         super().__init__(program, cart, facts, at, chosen, usage, UNBOUNDED)
-        self._parts: dict[str, tuple[Parts, list[BaseLine]]] = {}
+        self._parts: dict[int, tuple[Parts, list[BaseLine]]] = {}
 
-    def _effect(self, cp: CompiledPromotion, remaining: Remaining,
+    def _effect(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Remaining,
                 shipping_left: Decimal | None, shipments_left: dict[str, Decimal],
                 ) -> tuple[Parts, list[BaseLine]]:
         if self.stacking.base != "original":
-            return super()._effect(cp, remaining, shipping_left, shipments_left)
-        found = self._parts.get(cp.id)
+            return super()._effect(cp, ce, remaining, shipping_left, shipments_left)
+        # each effect of a promotion once (the program holds them: ids stay theirs)
+        found = self._parts.get(id(ce))
         if found is None:
-            found = self._parts[cp.id] = super()._effect(cp, remaining, shipping_left,
-                                                         shipments_left)
+            found = self._parts[id(ce)] = super()._effect(cp, ce, remaining, shipping_left,
+                                                          shipments_left)
         return found
 
 
@@ -156,8 +158,10 @@ class Search:
         larger is cut."""
         candidates = self.candidates
         suffix = [self.zero] * (len(candidates) + 1)  # the most the candidates from i give
+        added = [self.zero] * (len(candidates) + 1)  # the gift lines they add are worth
         for i in range(len(candidates) - 1, -1, -1):
             suffix[i] = suffix[i + 1] + candidates[i].bound
+            added[i] = added[i + 1] + candidates[i].added
         chosen: list[int] = []
         forced = next((c for c in candidates if c.position == self.forced), None)
         if self.forced is not None:
@@ -176,7 +180,7 @@ class Search:
                     stacking_refusal(forced.compiled, state, self.searcher.stacking):
                 return  # what applied refuses it already, and more applying will not help
             if self.best is not None:
-                most = self.value(total + min(suffix[i], _left(state)))
+                most = self.value(total + min(suffix[i], _left(state) + added[i]))
                 # a set met later is preferred less, unless the best came from the seed
                 if most < self.best.value or most == self.best.value and not self.seeded:
                     return
@@ -275,8 +279,8 @@ class Search:
 
 
 def _left(state: PassState) -> Decimal:
-    """What is left of the lines and the shipping (or every shipment): no set takes
-    more."""
+    """What is left of the cart's lines and the shipping (or every shipment): no set
+    takes more from them (a gift line added is worth more besides: ``Candidate.added``)."""
     return sum(state.remaining.values(), state.shipping_left or Decimal(0)) + \
         sum(state.shipments_left.values(), Decimal(0))
 
@@ -293,25 +297,48 @@ def _takes_less_from_less(effect: Any) -> bool:
 
 
 def _bound(searcher: Searcher, cp: CompiledPromotion, alone: Decimal) -> Decimal:
-    """The most ``cp`` can give in any set.  What it gives alone, when its effect is
+    """The most ``cp`` can give in any set.  What it gives alone, when its one effect is
     computed on the original cart (``base: original``: it is only clamped further) or
-    takes less from less; otherwise the value of what it can take from, cut to its
-    ``max_amount``."""
-    effect = cp.promotion.effect
-    if searcher.stacking.base == "original" or _takes_less_from_less(effect):
-        return alone
-    facts = searcher.facts
-    if isinstance(effect, Shipping):
-        # the one shipping's price, or every shipment's together
+    takes less from less, or is a gift added as its own line (no other promotion
+    touches it); otherwise, summed over its effects, the value of what each can take
+    from, cut to its ``max_amount``.  (Of several effects, one may take more once
+    another promotion took from a line: an effect's ``max_amount`` may then fall on
+    other lines, and the effect after it finds more there.)"""
+    if len(cp.effects) == 1:
+        effect = cp.effects[0].effect
+        if searcher.stacking.base == "original" or _takes_less_from_less(effect) or \
+                isinstance(effect, Gift) and not searcher._gift_lines(effect, None):
+            return alone
+    return sum((_reach(searcher, ce) for ce in cp.effects), Decimal(0))
+
+
+def _reach(searcher: Searcher, ce: CompiledEffect) -> Decimal:
+    """The value of what one effect can take from, cut to its ``max_amount``: the
+    shipping (or every shipment's), the gift line (or the cart lines with its sku it
+    discounts instead), or its target and get_target lines."""
+    effect, facts = ce.effect, searcher.facts
+    if ce.shipping:
         shipped = searcher.cart.shipping is not None or searcher.cart.shipments is not None
         reach = facts.cart["shipping_price"] if shipped else Decimal(0)
+    elif isinstance(effect, Gift):
+        in_cart = searcher._gift_lines(effect, None)
+        reach = sum((line.base for line in in_cart), Decimal(0)) if in_cart else \
+            effect.gift.unit_price * effect.gift.quantity
     else:
-        lines = {line["id"]: line["total"] for line in searcher._matching(cp.target)}
-        if cp.get_target is not None:
+        lines = {line["id"]: line["total"] for line in searcher._matching(ce.target)}
+        if ce.get_target is not None:
             lines.update((line["id"], line["total"])
-                         for line in searcher._matching(cp.get_target))
+                         for line in searcher._matching(ce.get_target))
         reach = sum(lines.values(), Decimal(0))
     return reach if effect.max_amount is None else min(reach, effect.max_amount)
+
+
+def _added(searcher: Searcher, cp: CompiledPromotion) -> Decimal:
+    """What the gift lines ``cp`` may add are worth: a gift discounted on them takes from
+    no cart line, so what is left of the cart does not bound it."""
+    return sum((ce.effect.gift.unit_price * ce.effect.gift.quantity for ce in cp.effects
+                if isinstance(ce.effect, Gift) and not searcher._gift_lines(ce.effect, None)),
+               Decimal(0))
 
 
 class Decision:
@@ -329,7 +356,7 @@ class Decision:
             alone = self._alone(cp, position, coupon)
             if alone.applied:
                 self.candidates.append(Candidate(position, cp, coupon, _bound(
-                    searcher, cp, alone.applied[0].amount)))
+                    searcher, cp, alone.applied[0].amount), _added(searcher, cp)))
         self.positions = frozenset(c.position for c in self.candidates)
         self.fallback: str | None = None
         if len(self.candidates) > EXACT_UP_TO:

@@ -65,7 +65,7 @@ from dsl.expr.format import format_expression
 from dsl.expr.types import Context
 from dsl.loader import Document, NodePosition, SourceFile
 from dsl.locate import expression_location
-from dsl.model import CONDITION_FIELDS, Promotion
+from dsl.model import Promotion
 from dsl.values import Condition
 
 from .compile import MISSING, kind_of
@@ -353,10 +353,7 @@ def promotion_conditions(program: Program, promotion: Promotion,
     cart of ``facts`` (``program.facts(cart, at)``)."""
     tracer = program.condition_tracer
     out = []
-    for path, about in CONDITION_FIELDS:
-        value: Any = promotion
-        for name in path:
-            value = getattr(value, name, None)
-        if isinstance(value, Condition) and value.node is not None:
-            out.append(tracer.trace(value, ".".join(path), facts, about))
+    for path, value, context in promotion.conditions():
+        if value.node is not None:
+            out.append(tracer.trace(value, ".".join(map(str, path)), facts, context))
     return tuple(out)

@@ -1,25 +1,34 @@
 """One effect as ``promo explain`` shows it (engine/trace.py): each line targeted or not
 (and why not), its base, the units chosen, the amount before rounding, computed,
 after clamping to what was left, after caps and in the result; the tier reached, the
-allocation, the caps; each shipment a shipping effect selected or not; the line a gift
-adds.
+allocation, the caps; each shipment a shipping effect selected or not.  A promotion
+with an ``effects`` list has one of these per effect; a gift adds the line it gives.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from dsl.effects import AmountOffEach, BuyGet, FixedPrice, Gift, PercentOff, Shipping, Tiers
-from dsl.model import Promotion
+from dsl.effects import (
+    AmountOffEach,
+    BuyGet,
+    Effect,
+    FixedPrice,
+    Gift,
+    PercentOff,
+    Shipping,
+    Tiers,
+)
 
 from .effects import Parts
 from .program import CompiledPromotion
-from .recorder import Record, Recorder
-from .result import Result
-from .result_shipping import ShipmentKey
+from .recorder import EffectStep, Recorder
+from .result import Cap, Result
+from .result_shipping import PartKey, ShipmentKey
 from .stacking import SHIPPING
 
 
@@ -34,6 +43,7 @@ def _exact(value: Fraction) -> str:
         if scaled.denominator == 1:
             return format(Decimal(scaled.numerator).scaleb(-places), "f")
     return f"{value.numerator}/{value.denominator}"
+
 
 
 @dataclass(frozen=True)
@@ -95,11 +105,10 @@ class EffectTrace:
                 "computed": self.computed, "final": self.final}
 
 
-def _per_unit(promo: Promotion, parts: Parts) -> tuple[str, Decimal] | None:
+def _per_unit(effect: Effect, parts: Parts) -> tuple[str, Decimal] | None:
     """What the effect takes off each chosen unit, as ``(kind, value)``, when it works
     unit by unit (so each line's amount before rounding can be shown): a percentage,
     an amount off each unit, or a fixed price — for a tier, the step reached."""
-    effect = promo.effect
     if isinstance(effect, PercentOff | BuyGet):
         return "percent_off", effect.percent_off
     if isinstance(effect, Gift):
@@ -133,23 +142,31 @@ def _before_rounding(off: tuple[str, Decimal], base: Any, units: int,
     return each * units
 
 
-def effect_trace(run: Recorder, cp: CompiledPromotion, record: Record, applied: Any,
-            result: Result) -> EffectTrace:
-    promo, parts = cp.promotion, record.parts
-    assert parts is not None
-    effect = promo.effect
+def cap_steps(caps: Iterable[Cap]) -> list[CapStep]:
+    return [CapStep(c.source, money_text(c.before) or "", money_text(c.after) or "") for c in caps]
+
+
+def effect_trace(run: Recorder, cp: CompiledPromotion, step: EffectStep,
+                 final_parts: dict[PartKey, Decimal], caps: list[CapStep],
+                 result: Result) -> EffectTrace:
+    """One effect as it was computed: ``final_parts`` are what it gave in the result
+    (one of several: what it took after its own ``max_amount``)."""
+    promo, parts, effect = cp.promotion, step.parts, step.compiled.effect
     kind = type(effect).__name__
     spec = effect.model_dump(mode="json", exclude_none=True, by_alias=True,
-                             exclude={"get_target"})
-    if promo.get_target is not None:
-        spec["get_target"] = run.program.explainer.written(promo.get_target, run.facts)
+                             exclude={"get_target", "target"})
+    target = effect.target if effect.target is not None else promo.target
+    if effect.target is not None:
+        spec["target"] = run.program.explainer.written(effect.target, run.facts)
+    get_target = getattr(effect, "get_target", None)
+    if get_target is not None:
+        spec["get_target"] = run.program.explainer.written(get_target, run.facts)
     picked = {line.id: units for line, units in parts.picked or ()}
-    off = _per_unit(promo, parts)
-    bases = {line.id: line for line in record.targets}
-    bases.update({line.id: line for line in record.get_targets if line.id not in bases})
-    targets = {line.id for line in record.targets}
-    gets = {line.id for line in record.get_targets}
-    final_parts = applied.parts if applied is not None else {}
+    off = _per_unit(effect, parts)
+    bases = {line.id: line for line in step.targets}
+    bases.update({line.id: line for line in step.get_targets if line.id not in bases})
+    targets = {line.id for line in step.targets}
+    gets = {line.id for line in step.get_targets}
     minor = run.program.minor_units
     lines = []
     for facts in () if isinstance(effect, Shipping) else run.facts.lines:
@@ -158,7 +175,7 @@ def effect_trace(run: Recorder, cp: CompiledPromotion, record: Record, applied: 
                       if line_id in ids)
         why_not = None
         if not roles:
-            why_not = _why_not_taken(promo)
+            why_not = _why_not_taken(effect, target)
         base = bases.get(line_id)
         units = picked.get(line_id)
         exact = None
@@ -168,27 +185,23 @@ def effect_trace(run: Recorder, cp: CompiledPromotion, record: Record, applied: 
             line_id, roles, why_not, int(facts["quantity"]), money_text(facts["total"]) or "",
             money_text(base.base) if base is not None else None, units, exact,
             money_text(parts.lines.get(line_id)),
-            money_text((record.clamped or {}).get(line_id)), money_text(final_parts.get(line_id))))
+            money_text((step.clamped or {}).get(line_id)), money_text(final_parts.get(line_id))))
     if parts.gift is not None:  # the line the gift adds: on its whole value
         gift = parts.gift
         lines.append(EffectLine(
             gift.id, ("gift",), None, gift.quantity, money_text(gift.total) or "",
             money_text(gift.total), gift.quantity, None, money_text(parts.lines.get(gift.id)),
-            money_text((record.clamped or {}).get(gift.id)), money_text(final_parts.get(gift.id))))
+            money_text((step.clamped or {}).get(gift.id)), money_text(final_parts.get(gift.id))))
     shipping = None
     if run.cart.shipping is not None and (isinstance(effect, Shipping) or parts.shipping):
-        shipping = {"base": money_text(record.shipping_base),
+        shipping = {"base": money_text(step.shipping_base),
                     "computed": money_text(parts.shipping),
-                    "clamped": money_text((record.clamped or {}).get(SHIPPING)),
+                    "clamped": money_text((step.clamped or {}).get(SHIPPING)),
                     "final": money_text(final_parts.get(SHIPPING))}
     shipments = None
     if run.cart.shipments is not None and isinstance(effect, Shipping):
-        shipments = tuple(_shipment_step(shipment, record, parts, final_parts)
+        shipments = tuple(_shipment_step(shipment, step, final_parts)
                           for shipment in run.facts.shipments)
-    caps = [CapStep(c.source, money_text(c.before) or "", money_text(c.after) or "")
-            for c in record.caps]
-    caps += [CapStep(c.source, money_text(c.before) or "", money_text(c.after) or "")
-             for c in result.capped if c.promotion == cp.id and c.source == "max_discount"]
     tier = None
     if parts.tier is not None:
         by, measure, at = parts.tier
@@ -198,26 +211,28 @@ def effect_trace(run: Recorder, cp: CompiledPromotion, record: Record, applied: 
                 }
     allocation = "largest remainder, in proportion to each line's base" \
         if kind in ("AmountOff", "Bundle") or (kind == "Tiers" and tier and _tier_spreads(
-            promo, tier)) else None
+            effect, tier)) else None
     zero = result.zero
     return EffectTrace(
         _KINDS.get(kind, kind), spec, run.stacking.base, run.program.ruleset.rounding,
         allocation, tier, tuple(lines), shipping, tuple(caps), parts.note,
-        money_text(parts.total) or "", money_text(sum(final_parts.values(), zero)) or "", shipments)
+        money_text(parts.total) or "", money_text(sum(final_parts.values(), zero)) or "",
+        shipments)
 
 
-def _shipment_step(shipment: dict[str, Any], record: Record, parts: Any,
-                   final_parts: dict[Any, Decimal]) -> dict[str, Any]:
+def _shipment_step(shipment: dict[str, Any], step: EffectStep,
+                   final_parts: dict[PartKey, Decimal]) -> dict[str, Any]:
     """What a shipping effect did with one shipment: selected by the shipment_target
     or not, its base, the part computed, clamped to what was left, and kept."""
     key = ShipmentKey(shipment["id"])
-    base = record.shipment_bases.get(shipment["id"])
+    base = step.shipment_bases.get(shipment["id"])
     return {"shipment": shipment["id"], "seller": shipment["seller"],
             "method": shipment["method"], "selected": base is not None,
             "why_not": None if base is not None else
             "shipment_target is false for this shipment",
-            "base": money_text(base), "computed": money_text(parts.shipments.get(shipment["id"])),
-            "clamped": money_text((record.clamped or {}).get(key)),
+            "base": money_text(base),
+            "computed": money_text(step.parts.shipments.get(shipment["id"])),
+            "clamped": money_text((step.clamped or {}).get(key)),
             "final": money_text(final_parts.get(key))}
 
 
@@ -226,20 +241,21 @@ _KINDS = {"PercentOff": "percent_off", "AmountOff": "amount_off",
           "Bundle": "bundle", "Tiers": "tiers", "Shipping": "shipping", "Gift": "gift"}
 
 
-def _why_not_taken(promo: Promotion) -> str:
-    """Why the effect did not take a cart line as a target."""
-    if isinstance(promo.effect, Gift):
-        spec = promo.effect.gift
+def _why_not_taken(effect: Effect, target: Any) -> str:
+    """Why the effect did not take a cart line as a target (``target``: its own, else
+    the promotion's)."""
+    if isinstance(effect, Gift):
+        spec = effect.gift
         return f"a gift takes only lines of its sku ({spec.sku}), when_in_cart: discount" \
             if spec.when_in_cart == "discount" else "a gift adds its own line"
-    return "target is false for this line" if promo.target is not None else \
+    return "target is false for this line" if target is not None else \
         "get_target is false for this line"
 
 
-def _tier_spreads(promo: Promotion, tier: dict[str, Any]) -> bool:
+def _tier_spreads(effect: Effect, tier: dict[str, Any]) -> bool:
     """Whether the tier reached takes an amount spread over the lines."""
-    assert isinstance(promo.effect, Tiers)
+    assert isinstance(effect, Tiers)
     if tier["reached"] is None:
         return False
-    step = next(s for s in promo.effect.tiers.steps if format(s.at, "f") == tier["reached"])
+    step = next(s for s in effect.tiers.steps if format(s.at, "f") == tier["reached"])
     return step.amount_off is not None

@@ -108,13 +108,18 @@ def _minor(amount: Decimal, minor_units: int) -> tuple[int, int]:
 Picked = list[tuple[BaseLine, int]]  # lines and how many of their units, in choose order
 
 
-def _pick(lines: Iterable[BaseLine], count: int | None, choose: str) -> Picked:
-    """``choose_units`` as (line, units) pairs."""
+def _pick(lines: Iterable[BaseLine], count: int | None, choose: str,
+          per_line: int | None = None) -> Picked:
+    """``choose_units`` as (line, units) pairs: at most ``per_line`` units of any one
+    line (``max_units_per_line``), at most ``count`` in all, in ``choose`` order."""
     if count is None:
-        return [(line, line.quantity) for line in lines]
+        if per_line is None:
+            return [(line, line.quantity) for line in lines]
+        return [(line, min(line.quantity, per_line)) for line in lines]
     keyed = list(lines)
+    most = count if per_line is None else min(count, per_line)  # of one line
     if len(keyed) == 1:  # (nothing to order: most small carts)
-        take = min(keyed[0].quantity, count)
+        take = min(keyed[0].quantity, most)
         return [(keyed[0], take)] if take else []
     # Unit values base / quantity compared exactly: over the quantities' common
     # multiple they are integers; equal values go to the smaller rank.
@@ -124,7 +129,7 @@ def _pick(lines: Iterable[BaseLine], count: int | None, choose: str) -> Picked:
     picked: Picked = []
     left = count
     for line in keyed:
-        take = min(line.quantity, left)
+        take = min(line.quantity, most, left)
         if take:
             picked.append((line, take))
         left -= take
@@ -198,23 +203,24 @@ def _per_unit(inp: EffectInput, picked: Picked, numerator: int, denominator: int
 
 
 def _percent_off(inp: EffectInput, percent: Decimal, max_units: int | None,
-                 choose: str) -> Parts:
-    return _percent_of_units(inp, _pick(inp.targets, max_units, choose), percent)
+                 choose: str, per_line: int | None = None) -> Parts:
+    return _percent_of_units(inp, _pick(inp.targets, max_units, choose, per_line), percent)
 
 
 def _amount_off_each(inp: EffectInput, amount: Decimal, max_units: int | None,
-                     choose: str) -> Parts:
+                     choose: str, per_line: int | None = None) -> Parts:
     numerator, denominator = _minor(amount, inp.minor_units)
-    return _per_unit(inp, _pick(inp.targets, max_units, choose), numerator, denominator)
+    return _per_unit(inp, _pick(inp.targets, max_units, choose, per_line), numerator,
+                     denominator)
 
 
 def _fixed_price(inp: EffectInput, price: Decimal, max_units: int | None,
-                 choose: str) -> Parts:
+                 choose: str, per_line: int | None = None) -> Parts:
     numerator, denominator = _minor(price, inp.minor_units)
     # units that cost more than the price: base / quantity > price
     dearer = [line for line in inp.targets
               if line.base_minor * denominator > numerator * line.quantity]
-    picked = _pick(dearer, max_units, choose)
+    picked = _pick(dearer, max_units, choose, per_line)
     mode, units = inp.rounding, inp.minor_units
     out = {}
     given = 0
@@ -232,7 +238,8 @@ def _fixed_price(inp: EffectInput, price: Decimal, max_units: int | None,
 
 
 def percent_off(effect: m.PercentOff, inp: EffectInput) -> Parts:
-    return _percent_off(inp, effect.percent_off, effect.max_units, effect.choose)
+    return _percent_off(inp, effect.percent_off, effect.max_units, effect.choose,
+                        effect.max_units_per_line)
 
 
 def amount_off(effect: m.AmountOff, inp: EffectInput) -> Parts:
@@ -240,12 +247,14 @@ def amount_off(effect: m.AmountOff, inp: EffectInput) -> Parts:
 
 
 def amount_off_each(effect: m.AmountOffEach, inp: EffectInput) -> Parts:
-    return _amount_off_each(inp, effect.amount_off_each, effect.max_units, effect.choose)
+    return _amount_off_each(inp, effect.amount_off_each, effect.max_units, effect.choose,
+                            effect.max_units_per_line)
 
 
 def fixed_price(effect: m.FixedPrice, inp: EffectInput) -> Parts:
     """Units cost ``fixed_price``; ``max_units`` are chosen among units that cost more."""
-    return _fixed_price(inp, effect.fixed_price, effect.max_units, effect.choose)
+    return _fixed_price(inp, effect.fixed_price, effect.max_units, effect.choose,
+                        effect.max_units_per_line)
 
 
 def buy_get(effect: m.BuyGet, inp: EffectInput) -> Parts:
@@ -256,8 +265,12 @@ def buy_get(effect: m.BuyGet, inp: EffectInput) -> Parts:
     units are chosen first (in ``choose`` order), the bought units are counted
     among the target units left, and the number of applications is the
     largest that fits both.
+
+    ``max_units_per_line: N`` counts the applications as without it, then chooses
+    the discounted units with at most N from any one line (fewer may be discounted).
     """
     x, y, cap = effect.buy, effect.get, effect.max_applications
+    per_line = effect.max_units_per_line
     if effect.get_target is None:
         units = sum(line.quantity for line in inp.targets)
         applications = units // (x + y)
@@ -266,7 +279,7 @@ def buy_get(effect: m.BuyGet, inp: EffectInput) -> Parts:
         if applications == 0:
             return Parts(note=f"buy {x} get {y} needs {x + y} target units; there "
                               f"{'is' if units == 1 else 'are'} {units}")
-        picked = _pick(inp.targets, applications * y, effect.choose)
+        picked = _pick(inp.targets, applications * y, effect.choose, per_line)
         return _percent_of_units(inp, picked, effect.percent_off)
     get_units = sum(line.quantity for line in inp.get_targets)
     buy_units = sum(line.quantity for line in inp.targets)
@@ -274,7 +287,7 @@ def buy_get(effect: m.BuyGet, inp: EffectInput) -> Parts:
     if cap is not None:
         applications = min(applications, cap)
     while applications > 0:
-        picked = _pick(inp.get_targets, applications * y, effect.choose)
+        picked = _pick(inp.get_targets, applications * y, effect.choose, per_line)
         taken = {line.id: k for line, k in picked}
         left = sum(line.quantity - taken.get(line.id, 0) for line in inp.targets)
         if left >= applications * x:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dsl.codes import EVALUATION_TOO_LARGE
-from dsl.effects import Gift, Shipping
+from dsl.effects import Gift, effect_kind
 from dsl.errors import Diagnostic
 
 from . import reasons as r
@@ -34,7 +34,7 @@ from .rejections import Pending
 from .result import (
     Applied as AppliedEntry,
 )
-from .result import BestDeal, PricedLines, Rejections, Result
+from .result import BestDeal, GiftLine, PricedLines, Rejections, Result
 from .result_json import assembled
 from .result_shipping import (
     LineDiscount,
@@ -55,7 +55,7 @@ from .stacking import (
 
 if TYPE_CHECKING:
     from .bestdeal import Decision
-    from .program import CompiledPromotion, Program, UsageView
+    from .program import CompiledEffect, CompiledPromotion, Program, UsageView
 
 
 def _too_large(message: str) -> CartError:
@@ -249,7 +249,12 @@ class Evaluation:
 
     def _apply(self, cp: CompiledPromotion, position: int, coupon: str | None,
                state: PassState) -> None:
-        if self._nothing_left(cp, state):
+        if len(cp.effects) > 1:
+            self._apply_several(cp, position, coupon, state)
+            return
+        single = cp.effects[0]
+        if self._nothing_left(cp, single, state.remaining, state.shipping_left,
+                              state.shipments_left):
             # Clamping will take every part to zero, whatever the effect computes.
             # What it computes (and so the reason) is worked out when read: the
             # lines and shipping it could take from stay at zero till then.  (The
@@ -258,29 +263,109 @@ class Evaluation:
             remaining, shipping_left = state.remaining, state.shipping_left
             shipments_left = state.shipments_left
             state.rejected[cp.id] = Pending(cp.id, coupon, lambda: self._nothing(
-                cp, coupon, *self._effect(cp, remaining, shipping_left, shipments_left)))
+                cp, coupon, [(single, *self._effect(cp, single, remaining, shipping_left,
+                                                    shipments_left))]))
             return
-        parts, targets = self._effect(cp, state.remaining, state.shipping_left,
+        parts, targets = self._effect(cp, single, state.remaining, state.shipping_left,
                                       state.shipments_left)
-        clamped = self._clamp(parts, state)
+        clamped = self._clamp(parts, state.remaining, state.shipping_left, state.shipments_left)
         if not clamped:  # (the sentence is written when read)
-            state.rejected[cp.id] = (cp.id, coupon, self._nothing_code(coupon, parts),
-                                     lambda: self._why_nothing(cp, parts, targets))
+            state.rejected[cp.id] = (cp.id, coupon, self._nothing_code(coupon, [parts]),
+                                     lambda: self._why_nothing(cp, single, parts, targets))
             return
-        caps = self._caps(cp)
+        caps = self._budget(cp)
+        if single.effect.max_amount is not None:
+            caps.insert(0, ("max_amount", single.effect.max_amount))
         zeroed_by = None
         if caps:
             clamped, zeroed_by = cap_parts(cp.id, clamped, caps, state, self.program.quantum,
                                            self.program.minor_units)
+        if self._zeroed(cp, coupon, zeroed_by, state):
+            return
+        self._take(state, Applied(cp, position, coupon, clamped, parts.note, clamped,
+                                  () if parts.gift is None else (parts.gift,)))
+
+    def _apply_several(self, cp: CompiledPromotion, position: int, coupon: str | None,
+                       state: PassState) -> None:
+        """A promotion's ``effects`` in order, as one promotion: each is computed on its
+        base (with ``base: discounted``, what the effects before it left), clamped to
+        what is left, cut by its own ``max_amount``; their sum is the promotion's
+        discount, cut by the budget (docs/semantics.md#several-effects)."""
+        remaining = state.remaining.copy()
+        shipping_left = state.shipping_left
+        shipments_left = dict(state.shipments_left)
+        total: dict[PartKey, Decimal] = {}
+        computed, notes, capped_out = [], [], False
+        gifts: list[GiftLine] = []
+        for compiled in cp.effects:
+            parts, targets, clamped, zeroed = self._one_of_several(
+                cp, compiled, remaining, shipping_left, shipments_left, state)
+            computed.append((compiled, parts, targets))
+            capped_out = capped_out or zeroed
+            gift = parts.gift.id if parts.gift is not None else None
+            if parts.gift is not None and parts.gift.id in clamped:
+                gifts.append(parts.gift)
+            for key, amount in clamped.items():
+                if key is SHIPPING:
+                    assert shipping_left is not None
+                    shipping_left -= amount
+                elif isinstance(key, ShipmentKey):
+                    shipments_left[key.id] -= amount
+                elif key != gift:  # (a gift line is the gift's alone: no effect after it)
+                    remaining.take(key, amount)
+                total[key] = total[key] + amount if key in total else amount
+            if parts.note and clamped:
+                notes.append(parts.note)
+        if not total:
+            if capped_out:
+                state.rejected[cp.id] = (cp.id, coupon, r.CAP_REACHED, "the max_amount of its "
+                                         "effects leaves nothing to discount")
+            else:
+                state.rejected[cp.id] = (cp.id, coupon, self._nothing_code(
+                    coupon, [parts for _, parts, _ in computed]),
+                    lambda: self._nothing(cp, coupon, computed)[1])
+            return
+        zeroed_by = None
+        budget = self._budget(cp)
+        if budget:
+            total, zeroed_by = cap_parts(cp.id, total, budget, state, self.program.quantum,
+                                         self.program.minor_units)
+        if self._zeroed(cp, coupon, zeroed_by, state):
+            return
+        given = tuple(gift for gift in gifts if gift.id in total)  # (cut to zero: no line)
+        self._take(state, Applied(cp, position, coupon, total, "; ".join(notes) or None, total,
+                                  given))
+
+    def _one_of_several(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Remaining,
+                        shipping_left: Decimal | None, shipments_left: dict[str, Decimal],
+                        state: PassState,
+                        ) -> tuple[Parts, list[BaseLine], dict[PartKey, Decimal], bool]:
+        """One effect of several: its parts, its lines, what it takes (clamped, then cut
+        by its ``max_amount``), and whether that cap took it to zero."""
+        parts, targets = self._effect(cp, ce, remaining, shipping_left, shipments_left)
+        clamped = self._clamp(parts, remaining, shipping_left, shipments_left)
+        zeroed_by = None
+        if clamped and ce.effect.max_amount is not None:
+            clamped, zeroed_by = cap_parts(cp.id, clamped, [("max_amount", ce.effect.max_amount)],
+                                           state, self.program.quantum, self.program.minor_units)
+        return parts, targets, clamped, zeroed_by is not None
+
+    @staticmethod
+    def _zeroed(cp: CompiledPromotion, coupon: str | None, zeroed_by: str | None,
+                state: PassState) -> bool:
+        """Whether a cap took the promotion to zero (then it is rejected)."""
         if zeroed_by == "budget":
             state.rejected[cp.id] = (cp.id, coupon, r.BUDGET_EXHAUSTED,
                                      "the promotion's budget is spent")
-            return
+            return True
         if zeroed_by == "max_amount":
             state.rejected[cp.id] = (cp.id, coupon, r.CAP_REACHED,
                                      "its max_amount leaves nothing to discount")
-            return
-        take(state, Applied(cp, position, coupon, clamped, parts.note, clamped, parts.gift))
+            return True
+        return False
+
+    def _take(self, state: PassState, entry: Applied) -> None:
+        take(state, entry)
         lines = max(1, len(self.facts.lines))
         if len(state.applied) * lines > self.bounds.applied:
             raise _too_large(f"more than {self.bounds.applied:,} line discounts in the result "
@@ -297,36 +382,36 @@ class Evaluation:
             found = self._matches[id(cp.shipment_target)] = cp.shipment_target(self.facts)
         return found
 
-    def _nothing_left(self, cp: CompiledPromotion, state: PassState) -> bool:
-        """Whether every line (or the shipping) the effect could take from is at zero."""
-        if isinstance(cp.promotion.effect, Shipping):
+    def _nothing_left(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Remaining,
+                      shipping_left: Decimal | None, shipments_left: dict[str, Decimal]) -> bool:
+        """Whether every line (or the shipping, or every shipment selected) the effect
+        could take from is at zero."""
+        if ce.shipping:
             if self.cart.shipments is not None:
-                left = state.shipments_left
-                return all(not left[s["id"]] for s in self.selected_shipments(cp))
-            return not state.shipping_left or not self.selected_shipments(cp)
-        if isinstance(cp.promotion.effect, Gift):
+                return all(not shipments_left[s["id"]] for s in self.selected_shipments(cp))
+            return not shipping_left or not self.selected_shipments(cp)
+        if isinstance(ce.effect, Gift):
             return False  # a gift line starts whole (its effect looks at no other line)
-        remaining = state.remaining
-        return all(not remaining[line["id"]] for line in self._matching(cp.target)) and \
-            (cp.get_target is None or all(not remaining[line["id"]]
-                                          for line in self._matching(cp.get_target)))
+        return all(not remaining[line["id"]] for line in self._matching(ce.target)) and \
+            (ce.get_target is None or all(not remaining[line["id"]]
+                                          for line in self._matching(ce.get_target)))
 
-    def _effect(self, cp: CompiledPromotion, remaining: Remaining,
+    def _effect(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Remaining,
                 shipping_left: Decimal | None, shipments_left: dict[str, Decimal],
                 ) -> tuple[Parts, list[BaseLine]]:
-        """The effect's uncapped parts on the lines it targets, and those lines."""
-        promo = cp.promotion
-        effect = promo.effect
+        """One effect's uncapped parts on the lines it targets (or the shipments the
+        promotion's shipment_target selects), and those lines."""
+        effect = ce.effect
         gift_id = ""
-        is_shipping = isinstance(effect, Shipping)
+        is_shipping = ce.shipping
         if isinstance(effect, Gift):
             targets = self._gift_lines(effect, remaining)
             gift_id = self._gift_id(cp.id, effect.gift.sku)
         elif is_shipping:
             targets = []
         else:
-            targets = self._lines_for(cp.target, remaining)
-        get_targets = self._lines_for(cp.get_target, remaining) if cp.get_target else []
+            targets = self._lines_for(ce.target, remaining)
+        get_targets = self._lines_for(ce.get_target, remaining) if ce.get_target else []
         shipping_base, shipments = None, None
         original = self.stacking.base == "original"
         if self.cart.shipping is not None and (not is_shipping or
@@ -344,16 +429,18 @@ class Evaluation:
                              "discounts (the lines each promotion takes from, and the reasons)")
         return parts, targets
 
-    def _gift_lines(self, effect: Gift, remaining: Remaining) -> list[BaseLine]:
+    def _gift_lines(self, effect: Gift, remaining: Remaining | None) -> list[BaseLine]:
         """The cart lines a gift discounts instead of adding its line: those with its
-        sku, under ``when_in_cart: discount`` (none otherwise)."""
+        sku, under ``when_in_cart: discount`` (none otherwise); ``remaining`` ``None``:
+        on their original totals."""
         spec = effect.gift
         if spec.when_in_cart != "discount":
             return []
         lines = [line for line in self.facts.lines if line["sku"] == spec.sku]
         if not lines:
             return []
-        return self._build_lines(lines, None if self.stacking.base == "original" else remaining)
+        return self._build_lines(lines, None if self.stacking.base == "original"
+                                 else remaining)
 
     def _gift_id(self, promotion: str, sku: str) -> str:
         """``gift:<promotion>:<sku>``; should a cart line have that id, ``#2``, ``#3`` …
@@ -367,60 +454,68 @@ class Evaluation:
                 found = f"{wanted}#{number}"
         return found
 
-    def _nothing(self, cp: CompiledPromotion, coupon: str | None, parts: Parts,
-                 targets: list[BaseLine]) -> tuple[str, str]:
-        """The reason of a promotion whose parts came to zero."""
-        return self._nothing_code(coupon, parts), self._why_nothing(cp, parts, targets)
+    def _nothing(self, cp: CompiledPromotion, coupon: str | None,
+                 computed: list[tuple[CompiledEffect, Parts, list[BaseLine]]],
+                 ) -> tuple[str, str]:
+        """The reason of a promotion whose parts came to zero (an effect's own reason;
+        with several, each effect's, named by its kind)."""
+        code = self._nothing_code(coupon, [parts for _, parts, _ in computed])
+        if len(computed) == 1:
+            return code, self._why_nothing(cp, *computed[0])
+        return code, "; ".join(f"{effect_kind(ce.effect)}: {self._why_nothing(cp, ce, parts, t)}"
+                               for ce, parts, t in computed)
 
     @staticmethod
-    def _nothing_code(coupon: str | None, parts: Parts) -> str:
-        if parts.unmet:
+    def _nothing_code(coupon: str | None, parts: list[Parts]) -> str:
+        """``conditions_not_met`` when every effect's own condition failed (no tier
+        reached), else ``nothing_to_discount``."""
+        if all(p.unmet for p in parts):
             return r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
         return r.NOTHING_TO_DISCOUNT
 
-    def _clamp(self, parts: Parts, state: PassState) -> dict[PartKey, Decimal]:
+    def _clamp(self, parts: Parts, remaining: Remaining, shipping_left: Decimal | None,
+               shipments_left: dict[str, Decimal]) -> dict[PartKey, Decimal]:
         """No line, shipping or shipment goes below zero."""
         out: dict[PartKey, Decimal] = {}
         gift = parts.gift
         for line_id, amount in parts.lines.items():
             amount = min(amount, gift.total if gift is not None and line_id == gift.id
-                         else state.remaining[line_id])
+                         else remaining[line_id])
             if amount > 0:
                 out[line_id] = amount
-        if parts.shipping > 0 and state.shipping_left is not None:
-            amount = min(parts.shipping, state.shipping_left)
+        if parts.shipping > 0 and shipping_left is not None:
+            amount = min(parts.shipping, shipping_left)
             if amount > 0:
                 out[SHIPPING] = amount
         for shipment, amount in parts.shipments.items():
-            amount = min(amount, state.shipments_left[shipment])
+            amount = min(amount, shipments_left[shipment])
             if amount > 0:
                 out[ShipmentKey(shipment)] = amount
         return out
 
-    def _caps(self, cp: CompiledPromotion) -> list[tuple[str, Decimal]]:
-        """The effect's ``max_amount``, then what is left of the budget."""
+    def _budget(self, cp: CompiledPromotion) -> list[tuple[str, Decimal]]:
+        """What is left of the promotion's budget, as a cap (none without a store)."""
         caps: list[tuple[str, Decimal]] = []
-        if cp.promotion.effect.max_amount is not None:
-            caps.append(("max_amount", cp.promotion.effect.max_amount))
         if self.usage is not None:
             left = self.usage.budget_left(cp.promotion)
             if left is not None:
                 caps.append(("budget", max(left, Decimal(0))))
         return caps
 
-    def _why_nothing(self, cp: CompiledPromotion, parts: Parts,
+    def _why_nothing(self, cp: CompiledPromotion, ce: CompiledEffect, parts: Parts,
                      targets: list[BaseLine]) -> str:
         promo = cp.promotion
-        if isinstance(promo.effect, Shipping) and promo.shipment_target is not None and \
+        if ce.shipping and promo.shipment_target is not None and \
                 self.facts.shipments and not self.selected_shipments(cp):
             shown = self.program.explainer.written(promo.shipment_target, self.facts)
             return f"no shipment matches shipment_target: {shown}"
+        target = ce.effect.target if ce.effect.target is not None else promo.target
         if parts.note and not parts.total:
             return parts.note
-        if not isinstance(promo.effect, Shipping) and not targets and promo.target:
-            shown = self.program.explainer.written(promo.target, self.facts)  # codes masked
+        if not ce.shipping and not targets and target:
+            shown = self.program.explainer.written(target, self.facts)  # codes masked
             return f"no line matches target: {shown}"
-        if not isinstance(promo.effect, Shipping) and not self.facts.lines:
+        if not ce.shipping and not self.facts.lines:
             return "the cart has no lines"
         if targets and all(line.base == 0 for line in targets):
             return "the lines it targets are already discounted to zero"
@@ -463,8 +558,11 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
     return assembled(Result, {
         "ruleset": program.ruleset.ruleset, "cart": cart.id,
         "currency": program.ruleset.currency, "at": at,
-        "lines": PricedLines(facts.lines, parts, [entry.gift for entry in state.applied
-                                                  if entry.gift is not None]),
+        # a gift whose part max_discount cut to zero is not given: its line would be
+        # sold (``entry.gifts`` stays whole: a replay of the pass takes what it took)
+        "lines": PricedLines(facts.lines, parts, [gift for entry in state.applied
+                                                  for gift in entry.gifts
+                                                  if entry.parts.get(gift.id)]),
         "shipping": shipping, "applied": applied,
         "rejected": rejected, "capped": tuple(state.capped), "customer": cart.customer.id,
         "zero": zero, "shipments": shipments, "best_deal": best_deal})

@@ -309,8 +309,11 @@ def promotion_needs(cp: CompiledPromotion) -> Needs:
     for _, condition, context in promo.conditions():
         if context is Context.CART:
             found = found & needs(condition.node)
-        elif context is Context.ITEM and not isinstance(promo.effect, Shipping):
-            # an effect takes off target (and get_target) lines only
+        elif context is Context.ITEM and promo.effect is not None and \
+                not isinstance(promo.effect, Shipping):
+            # an effect takes off target (and get_target) lines only.  (Of several
+            # effects any one may move money, each on its own lines: their line
+            # conditions are not needed together, and are left out.)
             found = found & needs(condition.node).of_one_line()
     return found
 

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dsl import Ruleset
 from dsl.codes import CART_BAD_TIME, CART_CURRENCY
+from dsl.effects import Effect, Gift, Shipping
 from dsl.errors import Diagnostic
+from dsl.expr.types import Context
 from dsl.model import Promotion
 from dsl.ruleset import gc_paused
 from dsl.schedule import Schedule
@@ -59,6 +61,9 @@ MAX_WORK = 1_000_000
 """Line discounts one cart's evaluation may compute, its reasons included: each effect
 computed counts the lines it takes from (at least one)."""
 
+COMPILED_AS = {Context.CART: CONDITION, Context.ITEM: LINES, Context.SHIPMENT: SHIPMENTS}
+"""How a condition about each context is compiled (``compile.compile_all``)."""
+
 
 class UsageView(Protocol):
     """Read-only view of the usage store, for dry runs that respect limits."""
@@ -69,6 +74,16 @@ class UsageView(Protocol):
 
     def budget_left(self, promotion: Promotion) -> Decimal | None:
         """Discount budget still available (``None`` when unlimited)."""
+
+
+@dataclass(frozen=True)
+class CompiledEffect:
+    """One effect of a promotion with the lines it takes from compiled."""
+
+    effect: Effect
+    target: LineFilter | None  # its own target, else the promotion's (a gift's: none)
+    get_target: LineFilter | None
+    shipping: bool  # a shipping effect: it takes from no line
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,7 @@ class CompiledPromotion:
     starts: dt.datetime | None  # as written, in the ruleset's timezone (for reasons)
     ends: dt.datetime | None
     is_coupon: bool  # read for every promotion of every cart: kept at hand
+    effects: tuple[CompiledEffect, ...]  # in the order they apply
     schedule: Schedule | None  # its days and hours, in the ruleset's timezone
     # the window as instants (UTC): moments in one zone compare by wall clock in
     # Python, which a daylight-saving change makes disagree with their order
@@ -148,10 +164,8 @@ class Program:
         # ruleset), once per condition text and use.
         wanted: dict[tuple[str, str], Any] = {}
         for p in ordered:
-            for cond, use in ((p.when, CONDITION), (p.target, LINES), (p.get_target, LINES),
-                              (p.shipment_target, SHIPMENTS)):
-                if cond is not None:
-                    wanted.setdefault((cond.source, use), cond.node)
+            for _, cond, context in p.conditions():
+                wanted.setdefault((cond.source, COMPILED_AS[context]), cond.node)
         functions = dict(zip(wanted, compile_all([(node, use) for (_, use), node
                                                   in wanted.items()], zone), strict=True))
 
@@ -169,6 +183,12 @@ class Program:
                 starts=_moment(p.active.from_ if p.active else None, ruleset),
                 ends=_moment(p.active.until if p.active else None, ruleset),
                 is_coupon=p.is_coupon,
+                effects=tuple(CompiledEffect(
+                    effect, None if isinstance(effect, Shipping | Gift)  # (no target lines)
+                    else built(effect.target, LINES) if effect.target is not None
+                    else built(p.target, LINES),
+                    built(getattr(effect, "get_target", None), LINES),
+                    isinstance(effect, Shipping)) for effect in p.all_effects),
                 schedule=p.active.schedule(zone) if p.active else None,
             )
             for p in ordered

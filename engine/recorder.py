@@ -18,7 +18,7 @@ from dsl.model import Promotion
 from .cart import Cart
 from .effects import Parts
 from .evaluate import Evaluation
-from .program import CompiledPromotion, Program, UsageView
+from .program import CompiledEffect, CompiledPromotion, Program, UsageView
 from .rejections import Pending, written
 from .result import Cap, Rejected
 from .result_shipping import PartKey
@@ -35,6 +35,21 @@ class LimitQuery:
 
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "answer": self.answer, "reason": self.reason}
+
+
+@dataclass
+class EffectStep:
+    """One effect as the evaluator computed it for the promotion considered."""
+
+    compiled: CompiledEffect
+    parts: Parts
+    targets: list[Any]
+    get_targets: list[Any]
+    shipping_base: Decimal | None
+    shipment_bases: dict[str, Decimal]  # a shipping effect: the shipments selected
+    clamped: dict[PartKey, Decimal] | None = None
+    taken: dict[PartKey, Decimal] | None = None  # one of several: after its max_amount
+    caps: list[Cap] = field(default_factory=list)  # one of several: its max_amount's cut
 
 
 @dataclass
@@ -56,6 +71,7 @@ class Record:
     caps: list[Cap] = field(default_factory=list)
     rejected: Rejected | None = None
     applied: Any = None  # stacking.Applied
+    steps: list[EffectStep] = field(default_factory=list)  # each effect computed, in order
 
 
 class _AskedStore:
@@ -128,25 +144,44 @@ class Recorder(Evaluation):
                                         else sentence())
         return refusal
 
-    def _effect(self, cp: CompiledPromotion, remaining: Any,
+    def _effect(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Any,
                 shipping_left: Decimal | None, shipments_left: dict[str, Decimal]) -> Any:
-        parts, targets = super()._effect(cp, remaining, shipping_left, shipments_left)
-        if self.current is not None:
-            self.current.parts, self.current.targets = parts, targets
-            if cp.get_target is not None:
-                self.current.get_targets = self._lines_for(cp.get_target, remaining)
+        parts, targets = super()._effect(cp, ce, remaining, shipping_left, shipments_left)
+        record = self.current
+        if record is not None:
+            get_targets = self._lines_for(ce.get_target, remaining) \
+                if ce.get_target is not None else []
             original = self.stacking.base == "original"
+            shipping_base = None
             if self.cart.shipping is not None:
-                self.current.shipping_base = (self.facts.cart["shipping_price"]
-                                              if original else shipping_left)
-            if self.cart.shipments is not None:
-                self.current.shipment_bases = {
-                    s["id"]: s["price"] if original else shipments_left[s["id"]]
-                    for s in self.selected_shipments(cp)}
+                shipping_base = self.facts.cart["shipping_price"] if original else shipping_left
+            shipment_bases = {}
+            if self.cart.shipments is not None and ce.shipping:
+                shipment_bases = {s["id"]: s["price"] if original else shipments_left[s["id"]]
+                                  for s in self.selected_shipments(cp)}
+            record.parts, record.targets = parts, targets
+            record.get_targets, record.shipping_base = get_targets, shipping_base
+            record.shipment_bases = shipment_bases
+            record.steps.append(EffectStep(ce, parts, targets, get_targets, shipping_base,
+                                           shipment_bases))
         return parts, targets
 
-    def _clamp(self, parts: Parts, state: PassState) -> dict[PartKey, Decimal]:
-        clamped = super()._clamp(parts, state)
+    def _clamp(self, parts: Parts, remaining: Any, shipping_left: Decimal | None,
+               shipments_left: dict[str, Decimal]) -> dict[PartKey, Decimal]:
+        clamped = super()._clamp(parts, remaining, shipping_left, shipments_left)
         if self.current is not None:
             self.current.clamped = dict(clamped)
+            if self.current.steps:
+                self.current.steps[-1].clamped = dict(clamped)
         return clamped
+
+    def _one_of_several(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Any,
+                        shipping_left: Decimal | None, shipments_left: dict[str, Decimal],
+                        state: PassState) -> Any:
+        caps_before = len(state.capped)
+        found = super()._one_of_several(cp, ce, remaining, shipping_left, shipments_left,
+                                        state)
+        if self.current is not None and self.current.steps:
+            step = self.current.steps[-1]
+            step.taken, step.caps = dict(found[2]), state.capped[caps_before:]
+        return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dsl.model import CONDITION_FIELDS
 from dsl.schema import ruleset_schema
 
 from .cart import Cart
@@ -229,7 +228,9 @@ def explain_schema() -> dict[str, Any]:
                         "description": "a part evaluated per line: its value on each"}),
         "children": {"type": "array", "items": {"$ref": "#/$defs/TracePart"}},
     }, "One part of a condition, its value (or values per line) and truth.")
-    condition = _obj({"field": {"enum": [".".join(path) for path, _ in CONDITION_FIELDS]},
+    condition = _obj({"field": {"type": "string", "pattern":
+                                r"^(when|target|shipment_target|effect\.get_target|"
+                                r"effects\.[0-9]+\.(target|get_target))$"},
                       "source": text, "per_line": flag,
                       "span": _null({"$ref": "#/$defs/TraceSpan"}),
                       "root": {"$ref": "#/$defs/TracePart"}})
@@ -286,6 +287,8 @@ def explain_schema() -> dict[str, Any]:
         "kind": {"enum": ["coupon", "automatic"]}, "coupon": coupon, "window": window,
         "conditions": {"type": "array", "items": {"$ref": "#/$defs/TraceCondition"}},
         "limits": limits, "stacking": stacking, "effect": _null(effect),
+        "effects": _null({"type": "array", "items": effect,
+                          "description": "a promotion with an effects list: each effect"}),
         "decided_by": {"enum": ["coupon", "window", "when", "limits", "best_deal", "stacking",
                                 "effect", "caps", "max_discount", "applied"]},
         "outcome": {"enum": ["applied", "rejected"]}, "amount": maybe_money,

@@ -55,6 +55,8 @@ class Remaining(dict[str, Decimal]):
         return found
 
     def copy(self) -> Remaining:
+        """A copy to take from without changing this one (a promotion's effects, one
+        more promotion in a best-deal search)."""
         copied = Remaining(self, self.minor_units)
         copied.minor = dict(self.minor)
         return copied
@@ -75,7 +77,7 @@ class Applied:
     parts: dict[PartKey, Decimal]  # may be cut later by max_discount
     note: str | None
     taken: dict[PartKey, Decimal]  # what it took when it applied
-    gift: GiftLine | None = None  # the line a gift promotion adds
+    gifts: tuple[GiftLine, ...] = ()  # the lines a promotion's gift effects add
 
     @property
     def amount(self) -> Decimal:
@@ -148,14 +150,14 @@ STACKING_CAUSE: dict[str, Callable[[CompiledPromotion, PassState], list[str | No
 
 def take(state: PassState, entry: Applied) -> None:
     """An applied promotion takes its parts and its place in the stacking."""
-    gift = entry.gift.id if entry.gift is not None else None
+    gifts = {gift.id for gift in entry.gifts}
     for key, amount in entry.taken.items():
         if key is SHIPPING:
             assert state.shipping_left is not None
             state.shipping_left -= amount
         elif isinstance(key, ShipmentKey):
             state.shipments_left[key.id] -= amount
-        elif key != gift:  # (no other promotion takes from a gift line: nothing to keep)
+        elif key not in gifts:  # (no other promotion takes from a gift line: nothing kept)
             state.remaining.take(key, amount)
     state.applied.append(entry)
     state.history.append(entry)

@@ -48,7 +48,7 @@ from dsl.expr.types import WEEKDAYS
 from . import reasons as r
 from .cart import Cart, CartError
 from .condition_trace import ConditionTrace, promotion_conditions
-from .effect_trace import EffectTrace, effect_trace, money_text
+from .effect_trace import EffectTrace, cap_steps, effect_trace, money_text
 from .evaluate import Evaluation
 from .program import CompiledPromotion, Program, UsageView
 from .recorder import LimitQuery, Record, Recorder
@@ -159,7 +159,8 @@ class PromotionTrace:
     conditions: tuple[ConditionTrace, ...]
     limits: LimitsCheck
     stacking: StackingCheck
-    effect: EffectTrace | None  # None: the effect was not computed
+    effect: EffectTrace | None  # None: the effect was not computed (or several)
+    effects: tuple[EffectTrace, ...] | None  # an ``effects`` list: each effect computed
     decided_by: str
     outcome: str  # applied | rejected
     amount: str | None  # applied: what it took
@@ -174,6 +175,8 @@ class PromotionTrace:
                 "conditions": [c.to_dict() for c in self.conditions],
                 "limits": self.limits.to_dict(), "stacking": self.stacking.to_dict(),
                 "effect": None if self.effect is None else self.effect.to_dict(),
+                "effects": None if self.effects is None else
+                [effect.to_dict() for effect in self.effects],
                 "decided_by": self.decided_by, "outcome": self.outcome,
                 "amount": self.amount, "code": self.code, "reason": self.reason}
         if self.metadata:
@@ -282,8 +285,8 @@ def _within_bounds(program: Program, cart: Cart, promotions: list[str] | None) -
         if wanted is not None and cp.id not in wanted:
             continue
         values += lines  # the effect's lines
-        for condition in (cp.promotion.when, cp.promotion.target, cp.promotion.get_target):
-            if condition is not None and condition.node is not None:
+        for _, condition, _ in cp.promotion.conditions():
+            if condition.node is not None:
                 values += lines * sum(1 for _ in walk(condition.node))
         if values > MAX_TRACE_VALUES:
             raise CartError([Diagnostic(
@@ -371,12 +374,20 @@ def _promotion(run: Recorder, cp: CompiledPromotion, position: int, record: Reco
         record.stacking[0] if record and record.stacking and decided == "stacking" else None,
         record.stacking[1] if record and record.stacking and decided == "stacking" else None,
         record.caused_by if decided == "stacking" and record else ())
-    effect = effect_trace(run, cp, record, applied, result) if record and record.parts else None
+    effect, effects = None, None
+    if record is not None and len(cp.effects) > 1:
+        effects = tuple(effect_trace(run, cp, step, step.taken or {}, cap_steps(step.caps), result)
+                        for step in record.steps)
+    elif record is not None and record.parts is not None:
+        caps = cap_steps(record.caps) + cap_steps(c for c in result.capped if c.promotion == cp.id
+                                          and c.source == "max_discount")
+        effect = effect_trace(run, cp, record.steps[-1], applied.parts if applied is not None
+                         else {}, caps, result)
     return PromotionTrace(
         cp.id, promo.name if applied is not None else None, promo.priority, position,
         "coupon" if cp.is_coupon else "automatic",
         coupon, _window(run, cp), promotion_conditions(run.program, promo, run.facts), limits,
-        stacking, effect, decided, "applied" if applied is not None else "rejected",
+        stacking, effect, effects, decided, "applied" if applied is not None else "rejected",
         money_text(applied.amount) if applied is not None else None,
         rejection.code if rejection else None, rejection.reason if rejection else None,
         promo.metadata if applied is not None else None)

@@ -32,6 +32,7 @@ from .search import (
     Witness,
     discount_amount,
     discount_share,
+    roundings,
     search,
     share_beyond_rounding,
 )
@@ -77,7 +78,8 @@ def bound_ruleset(ruleset: Ruleset, path: str = "", *, tries: int = DEFAULT_TRIE
     """Prove a bound on ``ruleset`` and search for its worst carts."""
     program = compile_ruleset(ruleset)
     found = search(program, vocabulary(ruleset),
-                   {"amount": discount_amount, "share": share_beyond_rounding(ruleset.minor_units)},
+                   {"amount": discount_amount, "share": share_beyond_rounding(ruleset.minor_units,
+                                                                roundings(ruleset))},
                    tries=tries, seed=seed)
     return BoundReport(ruleset, path or ruleset.ruleset, ruleset_bound(ruleset), found)
 

@@ -27,7 +27,7 @@ from dsl.ruleset import analyze_file
 
 from .. import Program, compile_ruleset
 from .invariants import breaks, declared, witness_text
-from .search import CartData, evaluate_data
+from .search import CartData, evaluate_data, roundings
 from .vocabulary import SHIPPING_PRICES, Vocabulary, vocabulary
 
 
@@ -117,10 +117,11 @@ def check_ruleset(ruleset: Ruleset, path: str, examples: int) -> Checked:
     program: Program = compile_ruleset(ruleset)
     units = ruleset.minor_units
     names = tuple(declared(invariants, units))
+    rounded = roundings(ruleset)
 
     def broken(data: CartData) -> bool:
         result = evaluate_data(program, data)
-        return result is not None and bool(breaks(invariants, result, units))
+        return result is not None and bool(breaks(invariants, result, units, rounded))
 
     settings = hypothesis.settings(max_examples=examples, database=None, deadline=None,
                                    derandomize=True, report_multiple_bugs=False,
@@ -131,7 +132,7 @@ def check_ruleset(ruleset: Ruleset, path: str, examples: int) -> Checked:
         return Checked(path, names)
     result = evaluate_data(program, cart)
     assert result is not None
-    return Checked(path, names, tuple(breaks(invariants, result, units)), cart)
+    return Checked(path, names, tuple(breaks(invariants, result, units, rounded)), cart)
 
 
 def check_examples(paths: Iterable[str | Path], examples: int) -> ExamplesReport:

@@ -14,7 +14,7 @@ What each invariant means, exactly, on one priced cart (``breaks``):
 * ``max_discount_amount: A`` — the total discount (lines and shipping) ≤ A;
 * ``max_discount_percent: P`` — the total discount ≤ P % of the subtotal, plus the
   rounding allowance: half a minor unit per line discount and shipping discount
-  the result lists;
+  the result lists (per effect, for a promotion of several: ``search.Roundings``);
 * ``no_free_lines: true`` — no cart line whose total is above zero ends at zero (a
   gift line is free by design: the invariant is about the cart's lines).
 
@@ -33,7 +33,15 @@ from dsl.model import Invariants, Ruleset
 
 from .. import Result, compile_ruleset
 from .bound import DEFAULT_TRIES, money, percent
-from .search import CartData, Objective, allowance, discount_amount, search
+from .search import (
+    CartData,
+    Objective,
+    Roundings,
+    allowance,
+    discount_amount,
+    roundings,
+    search,
+)
 from .static import RulesetBound, ruleset_bound
 from .vocabulary import vocabulary
 
@@ -44,14 +52,15 @@ def free_lines(result: Result) -> list[str]:
             if line.gift is None and line.total > 0 and line.final_total <= 0]
 
 
-def _excess_share(percent_: Decimal, minor_units: int) -> Objective:
+def _excess_share(percent_: Decimal, minor_units: int,
+                  rounded: Roundings | None = None) -> Objective:
     """How far a cart's discount goes over ``percent_`` % of its subtotal and the
     allowance (above zero: broken)."""
     share = Fraction(percent_) / 100
 
     def excess(result: Result) -> Fraction:
         return Fraction(result.total_discount) - share * Fraction(result.subtotal) \
-            - allowance(result, minor_units)
+            - allowance(result, minor_units, rounded)
 
     return excess
 
@@ -60,7 +69,8 @@ def _free_count(result: Result) -> Fraction:
     return Fraction(len(free_lines(result)))
 
 
-def objectives(invariants: Invariants, minor_units: int) -> dict[str, Objective]:
+def objectives(invariants: Invariants, minor_units: int,
+               rounded: Roundings | None = None) -> dict[str, Objective]:
     """For each declared invariant, a score a breaking cart has above zero (amount:
     above the limit)."""
     out: dict[str, Objective] = {}
@@ -69,15 +79,16 @@ def objectives(invariants: Invariants, minor_units: int) -> dict[str, Objective]
         out["max_discount_amount"] = lambda r: discount_amount(r) - limit
     if invariants.max_discount_percent is not None:
         out["max_discount_percent"] = _excess_share(invariants.max_discount_percent,
-                                                    minor_units)
+                                                    minor_units, rounded)
     if invariants.no_free_lines:
         out["no_free_lines"] = _free_count
     return out
 
 
-def breaks(invariants: Invariants, result: Result, minor_units: int) -> list[str]:
+def breaks(invariants: Invariants, result: Result, minor_units: int,
+           rounded: Roundings | None = None) -> list[str]:
     """The invariants the priced cart ``result`` breaks."""
-    return [name for name, score in objectives(invariants, minor_units).items()
+    return [name for name, score in objectives(invariants, minor_units, rounded).items()
             if (score(result) or 0) > 0]
 
 
@@ -140,7 +151,7 @@ def check_invariants(ruleset: Ruleset, *, tries: int = DEFAULT_TRIES,
     verdicts: dict[str, InvariantVerdict] = {}
     open_: dict[str, Objective] = {}
     reasons: dict[str, str] = {}
-    for name, objective in objectives(invariants, units).items():
+    for name, objective in objectives(invariants, units, roundings(ruleset)).items():
         proven, reason = _proof(name, invariants, bound, units)
         if proven:
             verdicts[name] = InvariantVerdict(name, "proven", f"{name}: {shown[name]} holds: "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -46,18 +46,32 @@ def discount_share(result: Result) -> Fraction | None:
     return Fraction(result.total_discount) / Fraction(subtotal) if subtotal > 0 else None
 
 
-def allowance(result: Result, minor_units: int) -> Fraction:
+Roundings = Mapping[str, int]
+"""Per promotion of several effects, how many they are: each effect rounds its part of
+a line, so the line discount the result lists for the promotion was rounded that many
+times (``roundings``; a promotion not in it: once)."""
+
+
+def roundings(ruleset: Ruleset) -> dict[str, int]:
+    """The ``Roundings`` of ``ruleset``'s promotions."""
+    return {p.id: len(p.all_effects) for p in ruleset.promotions if len(p.all_effects) > 1}
+
+
+def allowance(result: Result, minor_units: int, rounded: Roundings | None = None) -> Fraction:
     """Half a minor unit per line discount and shipping (or shipment) discount of
-    ``result``: what rounding may add to the exact shares (docs/semantics.md#bound)."""
-    count = sum(1 for line in result.lines for d in line.discounts if d.amount)
+    ``result``, for each effect of the promotion that gave it: what rounding may add to
+    the exact shares (docs/semantics.md#bound)."""
+    times = rounded or {}
+    count = sum(times.get(d.promotion, 1) for line in result.lines for d in line.discounts
+                if d.amount)
     if result.shipping is not None:
-        count += sum(1 for d in result.shipping.discounts if d.amount)
-    count += sum(1 for shipment in result.shipments or () for d in shipment.discounts
-                 if d.amount)
+        count += sum(times.get(d.promotion, 1) for d in result.shipping.discounts if d.amount)
+    count += sum(times.get(d.promotion, 1) for shipment in result.shipments or ()
+                 for d in shipment.discounts if d.amount)
     return Fraction(count, 2 * 10**minor_units)
 
 
-def share_beyond_rounding(minor_units: int) -> Objective:
+def share_beyond_rounding(minor_units: int, rounded: Roundings | None = None) -> Objective:
     """The share of the subtotal the discount takes, its rounding allowance left out and
     to the nearest hundredth of a percent: a search for the largest share looks at
     what the promotions give, not at what rounding a cent gives, and of two carts
@@ -67,7 +81,8 @@ def share_beyond_rounding(minor_units: int) -> Objective:
         subtotal = Fraction(result.subtotal)
         if subtotal <= 0:
             return None
-        return _hundredths((Fraction(result.total_discount) - allowance(result, minor_units))
+        return _hundredths((Fraction(result.total_discount)
+                            - allowance(result, minor_units, rounded))
                            / subtotal)
 
     return share

@@ -173,7 +173,8 @@ def _effect(effect: object, ruleset: Ruleset, least: Fraction) -> _Effect:
     if isinstance(effect, BuyGet):
         p = _fraction(effect.percent_off) / 100
         share = p * Fraction(effect.get, effect.buy + effect.get) \
-            if effect.get_target is None and effect.choose == "cheapest" else p
+            if effect.get_target is None and effect.choose == "cheapest" and \
+            effect.max_units_per_line is None else p  # (per line: dearer units too)
         return _Effect(None, f"buy {effect.buy} get {effect.get} on units whose prices "
                        f"nothing caps ({uncapped})", p, share, ZERO, True,
                        f"buy {effect.buy} get {effect.get} at {effect.percent_off}% off"
@@ -236,17 +237,44 @@ def _merge(steps: list[_Effect]) -> _Effect:
                    next((s.frees for s in steps if s.frees), None), ZERO)
 
 
+def _capped(found: _Effect, cap: Decimal | None) -> _Effect:
+    """An effect's figures under its ``max_amount``."""
+    if cap is None:
+        return found
+    capped = _fraction(cap)
+    return replace(found, amount=capped if found.amount is None else min(found.amount, capped),
+                   unbounded=None)
+
+
+def _together(each: list[_Effect], rounding: str) -> _Effect:
+    """A promotion's several effects: their amounts add up, and so do their shares of a
+    line, of the items and of the shipping (each at most all of it), whatever the base:
+    with ``base: original`` they do, with ``discounted`` they compound, which is less.
+    Each rounds its own part of a line: two that round up can take all of a line of a
+    few minor units."""
+    least = max(e.least for e in each)
+    items = [_min(e.items_share, _share_by(e.amount, least)) or ZERO for e in each]
+    line_share = min(ONE, sum((e.line_share for e in each), ZERO))
+    frees = next((e.frees for e in each if e.frees), None)
+    taking = [e for e in each if e.line_share]
+    if frees is None and len(taking) > 1 and (
+            line_share >= 1 or (rounding != "down" and any(e.rounds for e in taking))):
+        frees = "its effects together can take all of a line"
+    return _Effect(_sum(e.amount for e in each),
+                   next((e.unbounded for e in each if e.amount is None), None), line_share,
+                   min(ONE, sum(items, ZERO)),
+                   min(ONE, sum((e.shipping_share for e in each), ZERO)),
+                   any(e.rounds for e in each), frees, least)
+
+
 def promotion_bound(promo: Promotion, ruleset: Ruleset) -> PromotionBound:
     """The bound of one promotion on its own."""
     least = _least_subtotal(promo.when.node if promo.when is not None else None)
-    found = _effect(promo.effect, ruleset, least)
+    each = [_capped(_effect(effect, ruleset, least), effect.max_amount)
+            for effect in promo.all_effects]
+    found = each[0] if len(each) == 1 else _together(each, ruleset.rounding)
     least = max(least, found.least)
     amount, unbounded = found.amount, found.unbounded
-    cap = promo.effect.max_amount
-    if cap is not None:
-        capped = _fraction(cap)
-        amount = capped if amount is None else min(amount, capped)
-        unbounded = None
     items = found.items_share
     by_amount = _share_by(amount, least)
     if by_amount is not None:

@@ -107,17 +107,20 @@ def vocabulary(ruleset: Ruleset, now: dt.datetime | None = None) -> Vocabulary:
                                  (promo.active.until, -dt.timedelta(minutes=1))):
                 if bound is not None:
                     moments.append(local_moment(bound, zone) + shift)
-        effect = promo.effect
-        if isinstance(effect, BuyGet):
-            quantities.update((effect.buy + effect.get, 2 * (effect.buy + effect.get)))
-        elif isinstance(effect, Bundle):
-            quantities.add(effect.bundle.units)
-        elif isinstance(effect, Gift) and effect.gift.when_in_cart == "discount":
-            strings["item.sku"].add(effect.gift.sku)  # carts with the gift in them
-            quantities.update((effect.gift.quantity, effect.gift.quantity + 1))
-        elif isinstance(effect, Tiers):
-            target = "cart.subtotal" if effect.tiers.by == "subtotal" else "count"
-            numbers[target].update(step.at for step in effect.tiers.steps)
+        for effect in promo.all_effects:
+            if isinstance(effect, BuyGet):
+                quantities.update((effect.buy + effect.get, 2 * (effect.buy + effect.get)))
+            elif isinstance(effect, Bundle):
+                quantities.add(effect.bundle.units)
+            elif isinstance(effect, Gift) and effect.gift.when_in_cart == "discount":
+                strings["item.sku"].add(effect.gift.sku)  # carts with the gift in them
+                quantities.update((effect.gift.quantity, effect.gift.quantity + 1))
+            elif isinstance(effect, Tiers):
+                target = "cart.subtotal" if effect.tiers.by == "subtotal" else "count"
+                numbers[target].update(step.at for step in effect.tiers.steps)
+            per_line = getattr(effect, "max_units_per_line", None)
+            if per_line is not None and per_line < 10_000:  # a line just over the cap
+                quantities.add(per_line + 1)
     for day in sorted(dates):
         moments.append(dt.datetime(day.year, day.month, day.day, 12, tzinfo=zone))
     if now is not None or not moments:  # (a fixed moment keeps the search reproducible)

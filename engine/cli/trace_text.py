@@ -126,6 +126,9 @@ def _promotion(p: PromotionTrace) -> list[str]:
     out.append(line)
     if p.effect is not None:
         out.extend(_effect(p, p.effect))
+    elif p.effects:
+        for e in p.effects:  # each "final": what it took after its own max_amount
+            out.extend(_effect(p, e))
     else:
         out.append(f"  {SKIPPED} effect    not computed")
     return out

@@ -187,7 +187,8 @@ def expire(now: str | None, db: str, fmt: str) -> None:
 @FORMAT_OPTION
 @handles_errors
 def reconcile(fix: bool, db: str, fmt: str) -> None:
-    """Background job: recompute counters from the reservations; exit 1 on unrepaired drift."""
+    """Background job: recompute counters and batch codes from the reservations; exit 1 on
+    unrepaired drift."""
     with open_store(db, readonly=not fix, create=False) as store:
         drift = store.reconcile(fix=fix)
     if fmt == "json":

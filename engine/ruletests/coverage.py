@@ -59,7 +59,7 @@ _BEFORE_WHEN = frozenset({r.COUPON_NOT_ENTERED, r.NOT_ACTIVE_YET, r.EXPIRED,
 _AFTER_EFFECT = frozenset({r.NOTHING_TO_DISCOUNT, r.CAP_REACHED, r.BUDGET_EXHAUSTED})
 """Rejections decided after the effect read its target lines."""
 _UNMET = frozenset({r.CONDITIONS_NOT_MET, r.COUPON_INELIGIBLE})
-_TIER = re.compile(r"^tier at (\S+) reached")
+_TIER = re.compile(r"(?:^|; )tier at (\S+) reached")
 
 KINDS = ("promotions", "conditions", "effects", "stacking")
 
@@ -219,16 +219,18 @@ def _checks(ruleset: Ruleset, name: str) -> dict[tuple[str, ...], Check]:
             # as a rule test is, never applies it — coupon_unverified)
             checks[("applied", p.id)] = Check("promotions", p.id, "never applied", at)
         checks[("rejected", p.id)] = Check("promotions", p.id, "never rejected", at)
-        if isinstance(p.effect, Tiers):
-            for j, step in enumerate(p.effect.tiers.steps):
-                shown = format(step.at, "f")
-                checks[("tier", p.id, shown)] = Check(
-                    "effects", p.id, f"tier at {shown} never reached",
-                    where("promotions", i, "effect", "tiers", "steps", j, "at"))
-        if p.effect.max_amount is not None:
-            checks[("max_amount", p.id)] = Check(
-                "effects", p.id, f"max_amount {p.effect.max_amount} never cut its discount",
-                where("promotions", i, "effect", "max_amount"))
+        for path, effect in p.effect_paths():
+            if isinstance(effect, Tiers):
+                for j, step in enumerate(effect.tiers.steps):
+                    shown = format(step.at, "f")
+                    checks.setdefault(("tier", p.id, shown), Check(
+                        "effects", p.id, f"tier at {shown} never reached",
+                        where("promotions", i, *path, "tiers", "steps", j, "at")))
+            # (a cut names its promotion, not which of its effects: one check each)
+            if effect.max_amount is not None and ("max_amount", p.id) not in checks:
+                checks[("max_amount", p.id)] = Check(
+                    "effects", p.id, f"max_amount {effect.max_amount} never cut its discount",
+                    where("promotions", i, *path, "max_amount"))
         if p.exclusive:
             checks[("exclusive", p.id)] = Check(
                 "stacking", p.id, "exclusive never blocked another promotion nor was refused",
@@ -274,8 +276,7 @@ def _see_outcomes(coverage: RulesetCoverage, ruleset: Ruleset, result: Result) -
     codes = {x.promotion: x.code for x in result.rejected if x.promotion is not None}
     for applied in result.applied:
         seen("applied", applied.promotion)
-        tier = _TIER.match(applied.note or "")
-        if tier:
+        for tier in _TIER.finditer(applied.note or ""):  # (several effects: "; " between)
             seen("tier", applied.promotion, tier.group(1))
     for promotion, code in codes.items():
         seen("rejected", promotion)

@@ -119,6 +119,57 @@ def settle(tx: Tx, order_ref: str, used: bool) -> None:
                    "WHERE order_ref = ? AND state = 'reserved'", (order_ref,))
 
 
+HOLDERS_SQL = """
+    SELECT b.code, b.batch, b.state, b.order_ref, h.order_ref, h.state
+    FROM batch_codes b
+    LEFT JOIN (SELECT u.coupon, u.order_ref, r.state FROM uses u
+               JOIN reservations r ON r.order_ref = u.order_ref
+               WHERE r.state IN ('reserved', 'confirmed')) h ON h.coupon = b.code
+    ORDER BY b.code, h.order_ref
+    """
+"""Every code beside each live order (reserved or confirmed) that uses it, if any."""
+
+Holder = tuple[str, str | None]  # the state a code must be in, and the order holding it
+
+
+def _holder(live: list[tuple[str, str]]) -> Holder:
+    """Reserved while the order using it is reserved, used once that order is confirmed,
+    unused (held by nobody) when no live order uses it."""
+    for ref, state in sorted(live, key=lambda held: held[1] != "confirmed"):
+        return ("used" if state == "confirmed" else "reserved"), ref
+    return "unused", None
+
+
+def drift(tx: Tx, fix: bool) -> list[tuple[str, str, int, int]]:
+    """``(batch, scope, found, from the orders)`` wherever they differ: per state, how many
+    codes are in it against how many the live orders put there, and ``misplaced``, how many
+    codes are not in their holder's state or name another order (0 expected; it also
+    catches two codes swapped, which leave the counts equal).  With ``fix``, every code
+    takes its holder's state and order.  Counts, never codes: they are secrets."""
+    codes: dict[str, tuple[str, str, str | None, list[tuple[str, str]]]] = {}
+    rows = tx.execute(HOLDERS_SQL).fetchall()
+    for code, batch, state, order_ref, holder_ref, holder_state in rows:
+        entry = codes.setdefault(code, (batch, state, order_ref, []))
+        if holder_ref is not None:
+            entry[3].append((holder_ref, holder_state))
+    found: dict[tuple[str, str], int] = {}
+    expected: dict[tuple[str, str], int] = {}
+    wrong: list[tuple[str, str | None, str, str]] = []
+    for code, (batch, state, order_ref, live) in codes.items():
+        want, holder = _holder(live)
+        found[batch, state] = found.get((batch, state), 0) + 1
+        expected[batch, want] = expected.get((batch, want), 0) + 1
+        if (state, order_ref) != (want, holder):
+            wrong.append((want, holder, code, state))
+            found[batch, "misplaced"] = found.get((batch, "misplaced"), 0) + 1
+    if fix:  # only a code still as read: a transition since then left it consistent
+        tx.executemany("UPDATE batch_codes SET state = ?, order_ref = ? "
+                       "WHERE code = ? AND state = ?", wrong)
+    return [(batch, scope, found.get((batch, scope), 0), expected.get((batch, scope), 0))
+            for batch, scope in sorted(found.keys() | expected.keys())
+            if found.get((batch, scope), 0) != expected.get((batch, scope), 0)]
+
+
 def export(tx: Tx, batch: str, state: str | None,
            write: Callable[[list[tuple[str, str]]], None]) -> int:
     """Hand the codes of ``batch`` (of one ``state``, or all) to ``write`` in chunks, in

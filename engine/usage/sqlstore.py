@@ -494,7 +494,8 @@ class SQLStore(abc.ABC):
         return expected
 
     def reconcile(self, fix: bool = False) -> list[Drift]:
-        """Compare every counter with the reservation rows; with ``fix``, repair the drift."""
+        """Compare every counter, and every batch code's state, with the reservation rows;
+        with ``fix``, repair the drift."""
 
         def work(tx: Tx) -> list[Drift]:
             self._freeze_counters(tx, fix)
@@ -508,7 +509,8 @@ class SQLStore(abc.ABC):
             if fix:
                 for d in drift:
                     tally.put(tx, d.scope, d.key, d.expected)
-            return drift
+            return drift + [Drift(f"batch_codes.{scope}", batch, have, want)
+                            for batch, scope, have, want in batches.drift(tx, fix)]
 
         return self._atomic(work, write=fix, snapshot=not fix)
 

@@ -269,7 +269,8 @@ IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 
 @dataclass(frozen=True)
 class Drift:
-    """A counter that disagrees with the reservation rows."""
+    """A counter, or a count of batch codes (scope ``batch_codes.<state>`` or
+    ``batch_codes.misplaced``, key the batch), that disagrees with the reservation rows."""
 
     scope: str
     key: str
@@ -370,7 +371,8 @@ class UsageStore(Protocol):
         ...
 
     def reconcile(self, fix: bool = False) -> list[Drift]:
-        """Counters that disagree with the reservation rows (repaired with ``fix``)."""
+        """Counters, and batch codes' states, that disagree with the reservation rows
+        (repaired with ``fix``)."""
         ...
 
     def reservation(self, order_ref: str, minor_units: int | None = None) -> Reservation:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from dsl import Ruleset, load_ruleset_text
 from engine import compile_ruleset, parse_cart
 from engine.analysis.invariants import free_lines
-from engine.analysis.search import allowance
+from engine.analysis.search import allowance, roundings
 from engine.analysis.static import ruleset_bound
 
 EFFECTS = st.sampled_from([
@@ -37,6 +37,9 @@ EFFECTS = st.sampled_from([
     '{ at: 50, amount_off: "15.00" }] } }',
     '{ tiers: { by: quantity, steps: [{ at: 2, amount_off_each: "1.00" }, '
     '{ at: 5, fixed_price: "2.00" }] } }',
+    "{ percent_off: 40, max_units_per_line: 1 }",
+    '{ amount_off_each: "1.50", max_units: 4, max_units_per_line: 2 }',
+    "{ buy: 1, get: 1, max_units_per_line: 1 }",
     "{ shipping: { free: true } }", "{ shipping: { percent_off: 50 } }",
     '{ shipping: { amount_off: "3.00" } }', '{ shipping: { fixed_price: "1.00" } }',
     '{ gift: { sku: TOTE, unit_price: "12.00" } }',
@@ -54,16 +57,29 @@ TARGETS = st.sampled_from([None, 'item.category == "a"', 'item.category != "c"']
 def rulesets(draw: Any) -> Ruleset:
     promotions = []
     for k in range(draw(st.integers(1, 5))):
-        effect = draw(EFFECTS)
-        cap = draw(st.sampled_from([None, '"7.50"', '"30.00"']))
-        if cap is not None:
-            effect = effect[:-1] + f", max_amount: {cap} }}"
+        several = draw(st.integers(0, 2)) == 0  # an effects list
+        written = []
+        for _ in range(draw(st.integers(2, 3)) if several else 1):
+            effect = draw(EFFECTS)
+            cap = draw(st.sampled_from([None, '"7.50"', '"30.00"']))
+            if cap is not None:
+                effect = effect[:-1] + f", max_amount: {cap} }}"
+            own = draw(TARGETS)
+            if several and own and "shipping" not in effect and "gift" not in effect:
+                effect = effect[:-1] + f", target: {own} }}"
+            if "gift" in effect and any(effect.split(",")[0] in w for w in written):
+                continue  # (two gifts of one sku in one list: PR137)
+            written.append(effect)
         lines = [f"  - id: p{k}", f"    priority: {draw(st.integers(0, 3))}",
-                 f"    effect: {effect}"]
+                 f"    effects: [{', '.join(written)}]" if several else
+                 f"    effect: {written[0]}"]
+        effect = " ".join(written)
         when, target = draw(WHENS), draw(TARGETS)
         if when:
             lines.append(f"    when: {when}")
-        if target and "shipping" not in effect and "gift" not in effect:
+        takes_lines = any("gift" not in w for w in written)  # (gifts alone take no target)
+        if target and "shipping" not in effect and (several or "gift" not in effect) \
+                and takes_lines:
             lines.append(f"    target: {target}")
         if draw(st.integers(0, 3)) == 0:
             lines.append(f"    coupon: CODE{k}")
@@ -115,7 +131,7 @@ def _check(ruleset: Ruleset, data: dict[str, Any]) -> None:
     result = compile_ruleset(ruleset).evaluate(parse_cart(data))
     discount, subtotal = Fraction(result.total_discount), Fraction(result.subtotal)
     shipping = Fraction(result.shipping.price) if result.shipping else Fraction(0)
-    slack = allowance(result, ruleset.minor_units)
+    slack = allowance(result, ruleset.minor_units, roundings(ruleset))
     if bound.amount is not None:
         assert discount <= bound.amount
     if bound.of_subtotal is not None:

@@ -73,6 +73,20 @@ def test_invalid_ruleset_exits_2_with_rendered_errors(runner: CliRunner, root: P
     assert "Traceback" not in result.output
 
 
+def test_a_promotion_with_effect_and_effects_exits_2(runner: CliRunner, root: Path,
+                                                    tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(root)
+    text = (root / RULESET).read_text(encoding="utf-8").replace(
+        "    effect: { percent_off: 30 }\n",
+        "    effect: { percent_off: 30 }\n    effects: [{ shipping: { free: true } }]\n", 1)
+    (tmp_path / "r.yaml").write_text(text, encoding="utf-8")
+    result = runner.invoke(cli, ["eval", str(tmp_path / "r.yaml"), CART])
+    assert result.exit_code == 2
+    assert "PR137 a promotion has 'effect' (one effect) or 'effects' (a list), not both" \
+        in result.output
+    assert "Traceback" not in result.output
+
+
 def test_invalid_cart_exits_2_with_json_path(runner: CliRunner, root: Path,
                                              tmp_path: Path, monkeypatch) -> None:
     cart = tmp_path / "cart.json"

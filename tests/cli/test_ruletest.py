@@ -141,7 +141,7 @@ def test_paths_and_api(runner: CliRunner, tmp_path: Path, root: Path) -> None:
     result = runner.invoke(cli, ["test", str(tmp_path / "nope")])
     assert result.exit_code == 2 and "PR500 no such file or directory" in result.output
     report = run_tests([root / "rulesets" / "japan" / "tests" / "carts.yaml"])
-    assert (report.passed, report.failed, report.errors) == (5, 0, [])
+    assert (report.passed, report.failed, report.errors) == (7, 0, [])
     empty = runner.invoke(cli, ["test", str(tmp_path)])
     assert empty.exit_code == 0
     assert empty.output == "no rule tests found\n0 passed, 0 failed\n"

@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from benchmarks.generate import generate_ruleset
 from dsl import format_expression, load_ruleset_text, parse_expression
-from dsl.effects import AmountOff, BuyGet, PercentOff
+from dsl.effects import AmountOff, BuyGet, Gift, PercentOff
 from dsl.errors import RulesetError
 from dsl.expr.format import format_operands
 from dsl.fmt import FormatError, format_ruleset, key_order, meaning
@@ -147,8 +147,10 @@ def test_key_order_is_the_models_own_fields_then_inherited_ones() -> None:
     assert key_order(Ruleset)[:3] == ("ruleset", "dsl", "name")
     assert key_order(Promotion) == tuple(Promotion.model_fields)
     assert key_order(Window) == ("from", "until", "days", "hours")
-    assert key_order(PercentOff) == ("percent_off", "max_units", "choose", "max_amount")
-    assert key_order(AmountOff) == ("amount_off", "max_amount")
+    assert key_order(PercentOff) == ("percent_off", "max_units", "max_units_per_line", "choose",
+                                     "max_amount", "target")
+    assert key_order(AmountOff) == ("amount_off", "max_amount", "target")
+    assert key_order(Gift) == ("gift", "max_amount", "target")
     assert key_order(BuyGet)[:2] == ("buy", "get")
 
 
@@ -158,6 +160,17 @@ def test_keys_are_put_in_order_in_block_and_flow_mappings() -> None:
     assert format_ruleset(text).endswith(
         "  - id: p\n    when: cart.quantity > 1\n"
         "    effect: { percent_off: 10, max_amount: \"5.00\" }\n    group: g\n")
+
+
+def test_an_effects_list_is_put_in_order_entry_by_entry() -> None:
+    text = ruleset("  - effects:\n"
+                   "      - {target: 'item.sku==\"A\"', max_units_per_line: 2, percent_off: 10}\n"
+                   "      - {max_amount: 3, amount_off: 5}\n"
+                   "    id: p\n")
+    assert format_ruleset(text).endswith(
+        "  - id: p\n    effects:\n"
+        "      - { percent_off: 10, max_units_per_line: 2, target: item.sku == \"A\" }\n"
+        "      - { amount_off: \"5.00\", max_amount: \"3.00\" }\n")
 
 
 @pytest.mark.parametrize(("written", "currency", "canonical"), [

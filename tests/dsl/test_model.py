@@ -175,8 +175,9 @@ def test_a_bare_decimal_is_fine_where_it_is_not_money(ruleset_text: Build) -> No
          [("PR120", 1, 1)], "missing required field 'stacking'"),
         (promo("effect: { percent_off: 10 }"), {"  base: discounted\n": ""},
          [("PR120", 5, 1)], "missing required field 'base'"),
-        (promo("when: cart.subtotal > 1"), {}, [("PR120", 10, 5)],
-         "missing required field 'effect'"),
+        (promo("when: cart.subtotal > 1"), {}, [("PR137", 10, 5)],
+         "a promotion has 'effect' (one effect) or 'effects' (a list), and this one has "
+         "neither"),
         (promo("effect: { buy: 2, get: 1 }", "id: again"), {}, [("PR103", 12, 5)],
          "duplicate key 'id'"),
         # PR121: a field nobody knows
@@ -249,6 +250,32 @@ def test_a_bare_decimal_is_fine_where_it_is_not_money(ruleset_text: Build) -> No
          "buy/get and amount_off"),
         (promo('effect: { shipping: { free: true, amount_off: "1" } }'), {},
          [("PR127", 11, 25)], "a shipping effect gives exactly one of"),
+        # PR137: effect and effects
+        (promo("effect: { percent_off: 10 }", "effects: [{ percent_off: 5 }]"), {},
+         [("PR137", 10, 5)], "a promotion has 'effect' (one effect) or 'effects' (a list), "
+         "not both"),
+        (promo("effects: []"), {}, [("PR137", 11, 14)],
+         "effects: lists at least one effect (or write 'effect' for one)"),
+        (promo("effects: [{ percent_off: 10, amount_off: \"1\" }]"), {}, [("PR127", 11, 15)],
+         "an effect gives one kind of discount"),
+        # PR138: an effect's own target where it means nothing
+        (promo('effect: { percent_off: 10, target: item.sku == "A" }'), {},
+         [("PR138", 11, 13)], "effect: a 'target' inside the effect is for the entries of "
+         "an 'effects' list; write it on the promotion"),
+        (promo('effects: [{ percent_off: 10 }, { shipping: { free: true }, '
+               'target: item.sku == "A" }]'), {}, [("PR138", 11, 72)],
+         "a shipping effect has no target lines (condition the promotion with 'when')"),
+        # gifts in an effects list: no target of their own (PR139), not with the promotion's
+        # alone (PR139), and one gift per sku (PR137: they would add the same line)
+        (promo('effects: [{ percent_off: 10 }, { gift: { sku: TOTE, unit_price: "12.00" }, '
+               'target: item.sku == "A" }]'), {}, [("PR139", 11, 88)],
+         "a gift effect takes no target"),
+        (promo('target: item.sku == "A"',
+               'effects: [{ gift: { sku: TOTE, unit_price: "12.00" } }]'), {},
+         [("PR139", 10, 5)], "a gift effect takes no target"),
+        (promo('effects: [{ gift: { sku: TOTE, unit_price: "12.00" } }, '
+               '{ gift: { sku: TOTE, unit_price: "12.00", percent_off: 50 } }]'), {},
+         [("PR137", 11, 14)], "effects: two gifts of the same sku in one promotion"),
         # PR129: coupon fields that contradict each other
         (promo("coupon: A", "coupons: [B]", "effect: { percent_off: 10 }"), {},
          [("PR129", 10, 5)], "use 'coupon' or 'coupons', not both"),

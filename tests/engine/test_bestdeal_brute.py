@@ -31,6 +31,15 @@ EFFECTS = [
     '{ percent_off: 30, max_units: 2, choose: most_expensive }',
     '{ buy: 1, get: 1, percent_off: 50 }', '{ bundle: { units: 2, price: 20 } }',
     '{ shipping: { free: true } }', '{ shipping: { amount_off: 3 } }',
+    '{ gift: { sku: TOTE, unit_price: 8 } }',
+    '{ gift: { sku: L0, unit_price: 4, when_in_cart: discount } }',
+]
+SEVERAL = [  # effects lists: the search prices a promotion as the sum of its effects
+    '[{ percent_off: 10 }, { shipping: { free: true } }]',
+    '[{ amount_off: 5 }, { percent_off: 50, max_units_per_line: 1 }]',
+    '[{ percent_off: 20, max_amount: 6 }, { gift: { sku: MUG, unit_price: 8 } }]',
+    '[{ buy: 1, get: 1, max_units_per_line: 1 }, '
+    '{ amount_off_each: 2, target: item.category == "b" }]',
 ]
 SHIPMENT_TARGETS = ['shipment.method == "express"', "shipment.price >= 4"]
 
@@ -41,8 +50,9 @@ def scenarios(draw: Any) -> tuple[Ruleset, Cart]:
     count = draw(st.integers(1, 8))
     written, entered = [], []
     for i in range(count):
-        lines = [f"- id: p{i}", f"  priority: {draw(st.integers(0, 2))}",
-                 f"  effect: {draw(st.sampled_from(EFFECTS))}"]
+        effect = f"  effects: {draw(st.sampled_from(SEVERAL))}" if draw(st.integers(0, 3)) == 0 \
+            else f"  effect: {draw(st.sampled_from(EFFECTS))}"
+        lines = [f"- id: p{i}", f"  priority: {draw(st.integers(0, 2))}", effect]
         if draw(st.booleans()) and draw(st.booleans()):
             lines.append("  exclusive: true")
         group = draw(st.sampled_from([None, None, "g1", "g2"]))
@@ -52,7 +62,7 @@ def scenarios(draw: Any) -> tuple[Ruleset, Cart]:
             lines.append(f"  coupon: CODE{i}")
             if draw(st.integers(0, 3)) > 0:
                 entered.append(f"CODE{i}")
-        if draw(st.integers(0, 3)) == 0:
+        if draw(st.integers(0, 3)) == 0 and "effect: { gift" not in effect:  # (a gift: none)
             lines.append('  target: item.category == "a"')
         if "shipping" in lines[2] and draw(st.booleans()):  # (a cart with shipments)
             lines.append(f"  shipment_target: {draw(st.sampled_from(SHIPMENT_TARGETS))}")

@@ -72,16 +72,21 @@ def unit(line: BaseLine) -> Fraction:
     return Fraction(line.base) / line.quantity
 
 
-def pick(lines: list[BaseLine], count: int | None, choose: str) -> list[tuple[BaseLine, int]]:
+def pick(lines: list[BaseLine], count: int | None, choose: str,
+         per_line: int | None = None) -> list[tuple[BaseLine, int]]:
+    """Units by exact value, at most ``per_line`` of a line, at most ``count`` in all."""
+    def most(line: BaseLine) -> int:
+        return line.quantity if per_line is None else min(line.quantity, per_line)
+
     if count is None:
-        return [(line, line.quantity) for line in lines]
+        return [(line, most(line)) for line in lines]
     if choose == "cheapest":
         ordered = sorted(lines, key=lambda ln: (unit(ln), ln.id))
     else:
         ordered = sorted(lines, key=lambda ln: (-unit(ln), ln.id))
     out = []
     for line in ordered:
-        take = min(line.quantity, count)
+        take = min(most(line), count)
         if take:
             out.append((line, take))
         count -= take
@@ -117,9 +122,9 @@ def pct_parts(picked: list[tuple[BaseLine, int]], pct: Decimal, minor_units: int
 
 
 def oracle_percent_off(inp: EffectInput, pct: Decimal, max_units: int | None,
-                       choose: str) -> Expected:
-    return Expected(pct_parts(pick(inp.targets, max_units, choose), pct, inp.minor_units,
-                              inp.rounding))
+                       choose: str, per_line: int | None = None) -> Expected:
+    return Expected(pct_parts(pick(inp.targets, max_units, choose, per_line), pct,
+                              inp.minor_units, inp.rounding))
 
 
 def oracle_amount_off(inp: EffectInput, amount: Decimal) -> Expected:
@@ -130,19 +135,19 @@ def oracle_amount_off(inp: EffectInput, amount: Decimal) -> Expected:
 
 
 def oracle_amount_off_each(inp: EffectInput, amount: Decimal, max_units: int | None,
-                           choose: str) -> Expected:
+                           choose: str, per_line: int | None = None) -> Expected:
     each = Fraction(amount)
     return Expected([(ln.id, money(max(Fraction(0), min(each, unit(ln))) * k, inp.minor_units,
                                    inp.rounding))
-                     for ln, k in pick(inp.targets, max_units, choose)])
+                     for ln, k in pick(inp.targets, max_units, choose, per_line)])
 
 
 def oracle_fixed_price(inp: EffectInput, price: Decimal, max_units: int | None,
-                       choose: str) -> Expected:
+                       choose: str, per_line: int | None = None) -> Expected:
     p = Fraction(price)
     dearer = [ln for ln in inp.targets if unit(ln) > p]
     lines = [(ln.id, money((unit(ln) - p) * k, inp.minor_units, inp.rounding))
-             for ln, k in pick(dearer, max_units, choose)]
+             for ln, k in pick(dearer, max_units, choose, per_line)]
     out = Expected(lines)
     if all(Decimal(v) == 0 for _, v in lines):
         out.note = f"every target unit already costs at most {price}"
@@ -160,7 +165,8 @@ def oracle_buy_get(inp: EffectInput, e: m.BuyGet) -> Expected:
             verb = "is" if units == 1 else "are"
             return Expected(note=f"buy {x} get {y} needs {x + y} target units; there {verb} "
                                  f"{units}")
-        return Expected(pct_parts(pick(inp.targets, n * y, e.choose), e.percent_off,
+        return Expected(pct_parts(pick(inp.targets, n * y, e.choose, e.max_units_per_line),
+                                  e.percent_off,
                                   inp.minor_units, inp.rounding))
     # the most applications whose get units (chosen first) leave X units per
     # application among the target units
@@ -169,7 +175,7 @@ def oracle_buy_get(inp: EffectInput, e: m.BuyGet) -> Expected:
     if e.max_applications is not None:
         most = min(most, e.max_applications)
     for n in range(most, 0, -1):
-        picked = pick(inp.get_targets, n * y, e.choose)
+        picked = pick(inp.get_targets, n * y, e.choose, e.max_units_per_line)
         used = {ln.id: k for ln, k in picked}
         if sum(ln.quantity - used.get(ln.id, 0) for ln in inp.targets) >= n * x:
             return Expected(pct_parts(picked, e.percent_off, inp.minor_units, inp.rounding))
@@ -243,14 +249,16 @@ def oracle_shipping(inp: EffectInput, e: m.Shipping) -> Expected:
 
 def oracle(effect: Any, inp: EffectInput) -> Expected:
     if isinstance(effect, m.PercentOff):
-        return oracle_percent_off(inp, effect.percent_off, effect.max_units, effect.choose)
+        return oracle_percent_off(inp, effect.percent_off, effect.max_units, effect.choose,
+                                  effect.max_units_per_line)
     if isinstance(effect, m.AmountOff):
         return oracle_amount_off(inp, effect.amount_off)
     if isinstance(effect, m.AmountOffEach):
         return oracle_amount_off_each(inp, effect.amount_off_each, effect.max_units,
-                                      effect.choose)
+                                      effect.choose, effect.max_units_per_line)
     if isinstance(effect, m.FixedPrice):
-        return oracle_fixed_price(inp, effect.fixed_price, effect.max_units, effect.choose)
+        return oracle_fixed_price(inp, effect.fixed_price, effect.max_units, effect.choose,
+                                  effect.max_units_per_line)
     if isinstance(effect, m.BuyGet):
         return oracle_buy_get(inp, effect)
     if isinstance(effect, m.Bundle):
@@ -294,6 +302,7 @@ CHOOSE: tuple[m.Choose, ...] = ("cheapest", "most_expensive")
 BY: tuple[Literal["subtotal", "quantity"], ...] = ("subtotal", "quantity")
 chooses = st.sampled_from(CHOOSE)
 max_units = st.one_of(st.none(), st.integers(1, 12))
+per_line = st.one_of(st.none(), st.none(), st.integers(1, 4))  # max_units_per_line
 
 
 def written(minor: int, minor_units: int) -> Decimal:
@@ -360,20 +369,23 @@ KINDS = ["percent_off", "amount_off", "amount_off_each", "fixed_price", "buy_get
 def effects(draw: st.DrawFn, kind: str, minor_units: int) -> Any:
     if kind == "percent_off":
         return m.PercentOff(percent_off=draw(percents), max_units=draw(max_units),
-                            choose=draw(chooses))
+                            max_units_per_line=draw(per_line), choose=draw(chooses))
     if kind == "amount_off":
         return m.AmountOff(amount_off=draw(amounts(minor_units)))
     if kind == "amount_off_each":
         return m.AmountOffEach(amount_off_each=draw(amounts(minor_units, extra=True)),
-                               max_units=draw(max_units), choose=draw(chooses))
+                               max_units=draw(max_units), max_units_per_line=draw(per_line),
+                               choose=draw(chooses))
     if kind == "fixed_price":
         return m.FixedPrice(fixed_price=draw(amounts(minor_units, extra=True)),
-                            max_units=draw(max_units), choose=draw(chooses))
+                            max_units=draw(max_units), max_units_per_line=draw(per_line),
+                            choose=draw(chooses))
     if kind == "buy_get":
         return m.BuyGet.model_validate({
             "buy": draw(st.integers(1, 4)), "get": draw(st.integers(1, 3)),
             "percent_off": draw(percents), "choose": draw(chooses),
             "max_applications": draw(st.one_of(st.none(), st.integers(1, 3))),
+            "max_units_per_line": draw(per_line),
             "get_target": draw(st.one_of(st.none(), st.just('item.category == "socks"')))})
     if kind == "bundle":
         return m.Bundle(bundle=m.BundleSpec(units=draw(st.integers(2, 5)),

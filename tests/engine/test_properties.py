@@ -103,24 +103,31 @@ def _optional(effect: dict[str, Any], key: str, value: Any) -> None:
         effect[key] = value
 
 
+per_lines = st.none() | st.none() | st.integers(1, 3)  # max_units_per_line
+
+
 @st.composite
-def effects(draw: st.DrawFn, units: int) -> dict[str, Any]:
+def effects(draw: st.DrawFn, units: int, in_list: bool = False) -> dict[str, Any]:
+    """One effect; ``in_list``: an entry of an ``effects`` list (it may hold a target)."""
     kind = draw(st.sampled_from(["percent_off", "amount_off", "amount_off_each", "fixed_price",
                                  "buy", "bundle", "tiers", "shipping", "gift"]))
     effect: dict[str, Any] = {}
     if kind == "percent_off":
         effect["percent_off"] = draw(percents)
         _optional(effect, "max_units", draw(st.none() | st.integers(1, 6)))
+        _optional(effect, "max_units_per_line", draw(per_lines))
         _optional(effect, "choose", draw(chooses))
     elif kind == "amount_off":
         effect["amount_off"] = draw(ruleset_money(units))
     elif kind == "amount_off_each":
         effect["amount_off_each"] = draw(ruleset_money(units))
         _optional(effect, "max_units", draw(st.none() | st.integers(1, 6)))
+        _optional(effect, "max_units_per_line", draw(per_lines))
         _optional(effect, "choose", draw(chooses))
     elif kind == "fixed_price":
         effect["fixed_price"] = draw(ruleset_money(units))
         _optional(effect, "max_units", draw(st.none() | st.integers(1, 6)))
+        _optional(effect, "max_units_per_line", draw(per_lines))
         _optional(effect, "choose", draw(chooses))
     elif kind == "buy":
         effect["buy"] = draw(st.integers(1, 3))
@@ -128,6 +135,7 @@ def effects(draw: st.DrawFn, units: int) -> dict[str, Any]:
         _optional(effect, "percent_off", draw(st.none() | percents))
         _optional(effect, "choose", draw(chooses))
         _optional(effect, "max_applications", draw(st.none() | st.integers(1, 3)))
+        _optional(effect, "max_units_per_line", draw(per_lines))
         _optional(effect, "get_target", draw(st.none() | st.sampled_from(TARGETS)))
     elif kind == "bundle":
         effect["bundle"] = {"units": draw(st.integers(2, 4)), "price": draw(ruleset_money(units))}
@@ -164,6 +172,8 @@ def effects(draw: st.DrawFn, units: int) -> dict[str, Any]:
             effect["shipping"] = {ship_kind: draw(ruleset_money(units))}
     if draw(st.integers(0, 3)) == 0:
         effect["max_amount"] = draw(ruleset_money(units))
+    if in_list and kind not in ("shipping", "gift") and draw(st.booleans()):
+        effect["target"] = draw(st.sampled_from(TARGETS))
     return effect
 
 
@@ -182,8 +192,16 @@ def promotions(draw: st.DrawFn, units: int) -> list[dict[str, Any]]:
                                              unique=True))
         if draw(st.integers(0, 2)) == 0:
             promo["when"] = draw(st.sampled_from(WHENS))
-        promo["effect"] = draw(effects(units))
-        if draw(st.integers(0, 2)) != 0 and "gift" not in promo["effect"]:  # (a gift: none)
+        if draw(st.integers(0, 3)) == 0:
+            listed = draw(st.lists(effects(units, in_list=True), min_size=1, max_size=3))
+            skus = [e["gift"]["sku"] for e in listed if "gift" in e]
+            if len(skus) > len(set(skus)):  # (two gifts of one sku: refused, PR137)
+                listed = [e for e in listed if "gift" not in e] or listed[:1]
+            promo["effects"] = listed
+        else:
+            promo["effect"] = draw(effects(units))
+        gifts_only = all("gift" in e for e in promo.get("effects", [promo.get("effect")]))
+        if draw(st.integers(0, 2)) != 0 and not gifts_only:  # (gifts alone: no target)
             promo["target"] = draw(st.sampled_from(TARGETS))
         if draw(st.integers(0, 5)) == 0:
             promo["exclusive"] = True
@@ -444,11 +462,18 @@ def test_caps_hold(s: Scenario) -> None:
             share = s.cart.subtotal * D(str(cap["percent_of_subtotal"])) / 100
             limits.append(share.quantize(Decimal(1).scaleb(-s.units), rounding=ROUND_DOWN))
         assert result.total_discount <= min(limits), (result.total_discount, limits)
-    max_amounts = {p["id"]: D(p["effect"]["max_amount"]) for p in s.data["promotions"]
-                   if "max_amount" in p["effect"]}
+    # each effect's max_amount caps that effect: a promotion gives at most their sum
+    # when every effect has one, and a cut by one leaves exactly that max_amount
+    effect_caps = {p["id"]: [e.get("max_amount") for e in p.get("effects") or [p["effect"]]]
+                   for p in s.data["promotions"]}
     for entry in result.applied:
-        if entry.promotion in max_amounts:
-            assert entry.amount <= max_amounts[entry.promotion], entry
+        caps = effect_caps[entry.promotion]
+        if None not in caps:
+            assert entry.amount <= sum((D(c) for c in caps), Decimal(0)), entry
+    for cut in result.capped:
+        if cut.source == "max_amount":
+            limits = {D(c) for c in effect_caps[cut.promotion] if c is not None}
+            assert cut.after in limits and cut.before > cut.after, cut
 
 
 def minimal(currency: str, effect: dict[str, Any], lines: list[tuple[str, str, int]],

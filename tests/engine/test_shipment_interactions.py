@@ -161,3 +161,90 @@ def test_a_schedule_closes_a_shipping_promotion_whatever_its_shipments() -> None
     out = price_cart(rs, c, monday)
     assert out.rejected() == {"weekend-parcels": "outside_schedule"}
     assert finals(out) == {"s-acme": "6.99", "s-gh": "4.99"}
+
+
+# ------------------------------------------------------------- effects lists
+
+MARKETPLACE = [{"id": "s-acme", "seller": "acme", "method": "standard", "price": "6.99"},
+               {"id": "s-gh", "seller": "gadgethub", "method": "standard", "price": "4.99"},
+               {"id": "s-bz", "seller": "bazaario", "method": "express", "price": "3.00"}]
+
+
+def test_the_promotions_shipment_target_selects_for_each_shipping_effect_of_a_list() -> None:
+    rs = make_ruleset("""
+        - id: acme-week
+          shipment_target: shipment.seller == "acme"
+          effects:
+            - { percent_off: 10 }
+            - { shipping: { amount_off: "4.00" } }
+    """)
+    out = price_cart(rs, make_cart([("a", "50.00")], shipments=MARKETPLACE))
+    RESULT.validate(out)
+    # 10 % of 50.00 = 5.00 off the line; 4.00 off acme's parcel only
+    assert finals(out) == {"s-acme": "2.99", "s-gh": "4.99", "s-bz": "3.00"}
+    assert [(a["promotion"], a["amount"], a["items"], a["shipping"])
+            for a in out["applied"]] == [("acme-week", "9.00", "5.00", "4.00")]
+    assert out["total"] == "55.98"  # 50.00 + 14.98 - 9.00
+
+
+def test_a_shipping_effects_max_amount_in_a_list_splits_over_its_shipments() -> None:
+    rs = make_ruleset("""
+        - id: ten-and-parcels
+          effects:
+            - { percent_off: 10 }
+            - { shipping: { amount_off: "5.00" }, max_amount: "6.00" }
+    """)
+    out = price_cart(rs, make_cart([("a", "50.00")], shipments=MARKETPLACE))
+    # 5.00 + 4.99 + 3.00 = 12.99 cut to 6.00: 600 x 500 / 1299 = 230.95, x 499 / 1299 =
+    # 230.49, x 300 / 1299 = 138.57; 598 cents, the two left to the larger remainders
+    # (s-acme, s-bz)
+    assert {s["id"]: s["discount"] for s in out["shipments"]} == \
+        {"s-acme": "2.31", "s-gh": "2.30", "s-bz": "1.39"}
+    assert out.applied() == {"ten-and-parcels": "11.00"}  # 5.00 + 6.00
+    assert out.capped() == [("ten-and-parcels", "max_amount", "12.99", "6.00")]
+
+
+def yen_parcels(base: str) -> Out:
+    rs = make_ruleset("""
+        - id: half-then-200
+          effects:
+            - { shipping: { percent_off: 50 } }
+            - { shipping: { fixed_price: 200 } }
+    """, currency="JPY", base=base)
+    parcels = [{"id": "s1", "method": "standard", "price": "600"},
+               {"id": "s2", "method": "standard", "price": "300"}]
+    out = price_cart(rs, make_cart([("a", "5000")], currency="JPY", shipments=parcels))
+    RESULT.validate(out)
+    return out
+
+
+def test_jpy_each_shipping_effect_of_a_list_sees_what_the_one_before_left() -> None:
+    # half: 300 and 150 off; then at most 200 each on what is left (300, 150): 100 off s1
+    out = yen_parcels("discounted")
+    assert finals(out) == {"s1": "200", "s2": "150"}
+    assert out.applied() == {"half-then-200": "550"}
+    # base original: 200 on 600 and 300 is 400 and 100 off, clamped to the 300 and 150
+    # the half left: 300 and 100
+    out = yen_parcels("original")
+    assert finals(out) == {"s1": "0", "s2": "50"}
+    assert out.applied() == {"half-then-200": "850"}
+    assert out["total"] == "5050"  # 5000 + 900 - 850
+
+
+def test_the_trace_of_an_effects_list_shows_each_shipping_effect_per_shipment() -> None:
+    rs = make_ruleset("""
+        - id: acme-week
+          shipment_target: shipment.seller == "acme"
+          effects:
+            - { percent_off: 10 }
+            - { shipping: { amount_off: "4.00" } }
+    """)
+    c = make_cart([("a", "50.00")], shipments=MARKETPLACE)
+    trace, result = explain_cart(compile_ruleset(rs), c)
+    assert result.to_dict() == evaluate(rs, c).to_dict()
+    (promotion,) = trace.to_dict()["promotions"]
+    lines, parcels = promotion["effects"]
+    assert "shipments" not in lines
+    assert [(s["shipment"], s["selected"], s["final"]) for s in parcels["shipments"]] == [
+        ("s-acme", True, "4.00"), ("s-gh", False, None), ("s-bz", False, None)]
+    assert [c["field"] for c in promotion["conditions"]] == ["shipment_target"]

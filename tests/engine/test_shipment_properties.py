@@ -53,7 +53,8 @@ def shipment_scenarios(draw: st.DrawFn) -> Scenario:
     shipments instead of shipping."""
     data = draw(rulesets())
     for promo in data["promotions"]:
-        if "shipping" in promo["effect"] and draw(st.booleans()):
+        listed = promo.get("effects") or [promo["effect"]]  # (an effects list too)
+        if any("shipping" in effect for effect in listed) and draw(st.booleans()):
             promo["shipment_target"] = draw(st.sampled_from(SHIPMENT_TARGETS))
     cart_data = draw(carts(data))
     cart_data.pop("shipping", None)
@@ -116,8 +117,13 @@ def test_caps_hold_over_shipments(s: Scenario) -> None:
             share = s.cart.subtotal * Decimal(str(cap["percent_of_subtotal"])) / 100
             limits.append(share.quantize(Decimal(1).scaleb(-s.units), rounding=ROUND_DOWN))
         assert result.total_discount <= min(limits)
-    max_amounts = {p["id"]: Decimal(p["effect"]["max_amount"]) for p in s.data["promotions"]
-                   if "max_amount" in p["effect"]}
+    # a promotion's amount is at most its effects' max_amounts together, when each has one
+    max_amounts = {}
+    for promo in s.data["promotions"]:
+        listed = promo.get("effects") or [promo["effect"]]
+        if all("max_amount" in effect for effect in listed):
+            max_amounts[promo["id"]] = sum((Decimal(e["max_amount"]) for e in listed),
+                                           Decimal(0))
     for entry in result.applied:
         if entry.promotion in max_amounts:
             assert entry.amount <= max_amounts[entry.promotion], entry

@@ -65,15 +65,33 @@ def assert_agrees(trace: Trace, ruleset: object, cart: object) -> None:
         if p.outcome == "rejected":
             assert p.code is not None and p.decided_by in STEP_OF[p.code], p.id
             continue
-        assert p.decided_by == "applied" and p.effect is not None
-        assert p.effect.final == p.amount
-        for line in p.effect.lines:
-            assert line.final == by_line[line.line].get(p.id), (p.id, line.line)
-            if line.final is not None:
-                assert line.roles
-        if p.effect.shipping is not None:
-            shipping = {d["promotion"]: d["amount"] for d in data["shipping"]["discounts"]}
-            assert p.effect.shipping["final"] == shipping.get(p.id)
+        assert p.decided_by == "applied" and (p.effect is None) != (p.effects is None)
+        if p.effect is not None:
+            assert p.effect.final == p.amount
+        effects = [p.effect] if p.effect is not None else list(p.effects or ())
+        # each effect's final is what it took; uncut, they add up to the promotion's
+        finals: dict[str | None, Decimal] = {}
+        for effect in effects:
+            for line in effect.lines:
+                if line.final is not None:
+                    assert line.roles
+                    finals[line.line] = finals.get(line.line, Decimal(0)) + Decimal(line.final)
+            if effect.shipping is not None and effect.shipping["final"] is not None:
+                finals[None] = finals.get(None, Decimal(0)) + Decimal(effect.shipping["final"])
+            for shipment in effect.shipments or ():  # (a cart with shipments)
+                if shipment["final"] is not None:
+                    assert shipment["selected"]
+                    key = f"shipment {shipment['shipment']}"
+                    finals[key] = finals.get(key, Decimal(0)) + Decimal(shipment["final"])
+        assert p.amount is not None and sum(finals.values(), Decimal(0)) >= Decimal(p.amount)
+        if sum(finals.values(), Decimal(0)) == Decimal(p.amount):
+            for line_id, amounts in by_line.items():
+                assert finals.get(line_id) == (Decimal(amounts[p.id]) if p.id in amounts
+                                               else None), (p.id, line_id)
+            if data["shipping"] is not None:
+                shipping = {d["promotion"]: d["amount"] for d in data["shipping"]["discounts"]}
+                assert finals.get(None) == (Decimal(shipping[p.id]) if p.id in shipping
+                                            else None)
         # the steps before the decision passed
         assert p.coupon.passed and p.window.passed and p.limits.passed and p.stacking.passed
         assert all(c.root.truth is not False for c in p.conditions if c.field == "when")
@@ -90,7 +108,8 @@ def assert_rounds_to_computed(trace: Trace, rounding: str) -> int:
     amount the effect computed; how many there were."""
     seen = 0
     for p in trace.promotions:
-        for line in p.effect.lines if p.effect else ():
+        effects = [p.effect] if p.effect is not None else list(p.effects or ())
+        for line in (line for effect in effects for line in effect.lines):
             if line.exact is None:
                 continue
             assert line.computed is not None

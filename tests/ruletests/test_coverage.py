@@ -32,7 +32,8 @@ def _coverage(*paths: str | Path, k: str = "") -> Coverage:
 def test_one_test_worked_out_by_hand(at_root: None) -> None:
     # The small order (6 boxes of wagashi, 4,320 yen): wagashi-100-each applies; matcha-10
     # computes nothing (its target is false on both lines); free shipping's `when` is false;
-    # year-end-20 is not active yet, so nothing of it is reached.
+    # year-end-20 is not active yet, so nothing of it is reached; nor of the Tea Day
+    # promotions (their window is in the autumn): rejected, their conditions unreached.
     result = CliRunner().invoke(cli, ["test", "rulesets/japan", "-k", '"small order"',
                                       "--coverage", "--fail-under", "50"])
     assert result.exit_code == 1
@@ -40,32 +41,38 @@ def test_one_test_worked_out_by_hand(at_root: None) -> None:
     assert result.output == f"""\
 PASS small order - amount off each, at most 5 units, cheapest first  \
 (rulesets/japan/tests/carts.yaml:19)
-1 passed, 0 failed, 4 deselected
+1 passed, 0 failed, 6 deselected
 
 coverage of {where} (1 test)
-  promotions    4/8   applied, rejected
-  conditions    3/6   condition parts true, false
+  promotions    6/12  applied, rejected
+  conditions    3/14  condition parts true, false
   effects       0/0   tiers reached, max_amount cuts
   stacking      0/2   exclusive, groups, coupon limits, max_discount
-  condition parts seen both ways: 0/3 (0.0%)
-  total: 7/16 (43.8%)
+  condition parts seen both ways: 0/7 (0.0%)
+  total: 9/28 (32.1%)
   not covered:
     {where}:17:17  max_discount never cut an order
     {where}:23:9  year-end-20 never applied
     {where}:28:16  year-end-20 exclusive never blocked another promotion nor was refused
     {where}:32:9  matcha-10 never applied
     {where}:36:13  matcha-10 target: item.category == "matcha"  never true
-    {where}:40:9  wagashi-100-each never rejected
-    {where}:43:13  wagashi-100-each target: item.category == "wagashi"  never false
-    {where}:47:9  free-shipping-5000 never applied
-    {where}:50:11  free-shipping-5000 when: cart.subtotal >= 5000  never true
+    {where}:42:9  tea-day-matcha-tasting never applied
+    {where}:46:13  tea-day-matcha-tasting target: item.category == "matcha"  never reached
+    {where}:53:9  tea-day-set never applied
+    {where}:57:11  tea-day-set when: cart.subtotal >= 10000  never reached
+    {where}:59:35  tea-day-set effects.0.target: item.category == "sencha"  never reached
+    {where}:60:66  tea-day-set effects.1.target: item.category == "teaware"  never reached
+    {where}:64:9  wagashi-100-each never rejected
+    {where}:67:13  wagashi-100-each target: item.category == "wagashi"  never false
+    {where}:71:9  free-shipping-5000 never applied
+    {where}:74:11  free-shipping-5000 when: cart.subtotal >= 5000  never true
 
-coverage 43.8% (7/16 checks), condition parts both ways 0.0% (0/3); below --fail-under 50
+coverage 32.1% (9/28 checks), condition parts both ways 0.0% (0/7); below --fail-under 50
 """
     passing = CliRunner().invoke(cli, ["test", "rulesets/japan", "-k", '"small order"',
-                                       "--coverage", "--fail-under", "43.75"])
+                                       "--coverage", "--fail-under", "32.1"])
     assert passing.exit_code == 0
-    assert passing.output.endswith("meets --fail-under 43.75\n")
+    assert passing.output.endswith("meets --fail-under 32.1\n")
 
 
 def test_conditions_count_only_where_the_engine_reached_them(at_root: None) -> None:
@@ -101,7 +108,7 @@ def test_json_coverage(at_root: None) -> None:
     assert result.exit_code == 0
     data = json.loads(result.output)["coverage"]
     japan = data["rulesets"][0]
-    assert japan["ruleset"] == "rulesets/japan/ruleset.yaml" and japan["tests"] == 5
+    assert japan["ruleset"] == "rulesets/japan/ruleset.yaml" and japan["tests"] == 7
     assert set(japan["checks"]) == {"promotions", "conditions", "effects", "stacking"}
     assert japan["total"]["seen"] == sum(c["seen"] for c in japan["checks"].values())
     part = japan["parts"][0]

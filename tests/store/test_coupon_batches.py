@@ -160,6 +160,46 @@ def test_expiry_frees_the_code_and_a_late_capture_takes_it_again(store: UsageSto
     assert store.batch_status("SPRING-VIP") == {"unused": 1, "reserved": 1, "used": 1}
 
 
+def test_reconcile_finds_and_repairs_codes_out_of_step_with_their_orders(
+        store: UsageStore) -> None:
+    """A code's state follows the live order using it; reconcile reports counts per batch
+    and state (never a code) and --fix puts every code back where its order says."""
+    assert PATTERN is not None
+    store.generate_codes("SPRING-VIP", PATTERN, 5, now=NOW)
+    held, used, freed, spare, _ = (code for code, _ in codes(store))
+    checkout(store, "o1", held)
+    checkout(store, "o2", used, customer="bob")
+    payment_captured(store, "o2", VIP, now=NOW)
+    checkout(store, "o3", freed, customer="carol")
+    checkout_aborted(store, "o3", now=NOW)
+    truth = dict(codes(store))
+    assert store.reconcile() == []
+
+    # by hand: o1's code marked used, o2's freed, o3's (released) held again, one never
+    # handed out marked used by an order that does not exist
+    sql(store, "UPDATE batch_codes SET state = 'used' WHERE code = ?", held)
+    sql(store, "UPDATE batch_codes SET state = 'unused', order_ref = NULL WHERE code = ?", used)
+    sql(store, "UPDATE batch_codes SET state = 'reserved', order_ref = 'o3' WHERE code = ?",
+        freed)
+    sql(store, "UPDATE batch_codes SET state = 'used', order_ref = 'o9' WHERE code = ?", spare)
+    drift = store.reconcile()
+    # found: used 2 (held, spare), unused 2, reserved 1 (freed); the orders say used 1 (o2),
+    # unused 3, reserved 1 (o1): equal counts of reserved, yet both reserved codes are wrong
+    assert {(d.scope, d.key): (d.actual, d.expected) for d in drift} == {
+        ("batch_codes.misplaced", "SPRING-VIP"): (4, 0),
+        ("batch_codes.unused", "SPRING-VIP"): (2, 3),
+        ("batch_codes.used", "SPRING-VIP"): (2, 1),
+    }
+    shown = str([d.to_dict() for d in drift])
+    assert not any(code in shown for code in truth)
+
+    assert len(store.reconcile(fix=True)) == 3
+    assert store.reconcile() == []
+    assert dict(codes(store)) == truth
+    assert sql(store, "SELECT code, order_ref FROM batch_codes WHERE order_ref IS NOT NULL "
+               "ORDER BY order_ref") == [(held, "o1"), (used, "o2")]
+
+
 def test_jpy_amounts_of_a_batch_checkout(store: UsageStore) -> None:
     pattern = YEN.promotions[0].batch_pattern
     assert pattern is not None

@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from ...effects import Bundle, FixedPrice, PercentOff, Tiers
 from ...errors import Diagnostic, Severity
+from ...model import Promotion
 from ..context import LintRuleset, finding
 
 CODE = "PR207"
@@ -36,10 +37,15 @@ SEVERITY = Severity.WARNING
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
     for index, promo in enumerate(ruleset.promotions):
-        effect = promo.effect
-        if promo.exclusive or effect.max_amount is not None:
+        if not promo.exclusive:
+            yield from _check_effects(ruleset, index, promo)
+
+
+def _check_effects(ruleset: LintRuleset, index: int, promo: Promotion) -> Iterator[Diagnostic]:
+    for where, effect in promo.effect_paths():
+        if effect.max_amount is not None:
             continue
-        base: tuple[str | int, ...] = ("promotions", index, "effect")
+        base: tuple[str | int, ...] = ("promotions", index, *where)
         found: list[tuple[tuple[str | int, ...], str]] = []
         if isinstance(effect, PercentOff) and effect.percent_off == Decimal(100):
             found.append((base + ("percent_off",), "100% off"))

@@ -41,7 +41,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from ...effects import AmountOff, AmountOffEach, PercentOff, Shipping
+from ...effects import AmountOff, AmountOffEach, Effect, Gift, PercentOff, Shipping
 from ...errors import Diagnostic, Severity
 from ...model import Promotion
 from ..conditions import implies
@@ -91,14 +91,22 @@ def _covered(blocker: Promotion, promo: Promotion) -> bool:
     if not implies(promo.when.node if promo.when else None,
                    blocker.when.node if blocker.when else None):
         return False
-    if isinstance(promo.effect, Shipping):
+    return all(_effect_covered(blocker, promo, effect) for effect in promo.all_effects)
+
+
+def _effect_covered(blocker: Promotion, promo: Promotion, effect: Effect) -> bool:
+    """Whether every line (or the shipping) ``effect`` of ``promo`` takes from is one
+    that ``blocker`` (an exclusive promotion of one effect) takes from too."""
+    if isinstance(effect, Shipping):
         return isinstance(blocker.effect, Shipping)
     if isinstance(blocker.effect, Shipping):
         return False
     reach = blocker.target.node if blocker.target else None
-    if not implies(promo.target.node if promo.target else None, reach):
+    target = None if isinstance(effect, Gift) else \
+        effect.target if effect.target is not None else promo.target  # (a gift: any line)
+    if not implies(target.node if target else None, reach):
         return False
-    get_target = promo.get_target
+    get_target = getattr(effect, "get_target", None)
     return get_target is None or implies(get_target.node, reach)
 
 

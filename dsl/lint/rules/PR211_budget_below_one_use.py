@@ -3,7 +3,8 @@
 What it finds: a budget below the most one application of the promotion can
 discount, where that is known: `amount_off`, `amount_off_each` with
 `max_units` (amount × units), a shipping `amount_off`, tiers that all give
-`amount_off`, or any effect's `max_amount`.
+`amount_off`, or any effect's `max_amount`. With an `effects` list, one use
+gives the sum of its effects' amounts (known only when each one's is).
 
 Why it costs money: the first order already exceeds the budget finance
 signed off, so the budget check cuts the very first discount short and the
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from ...effects import AmountOff, AmountOffEach, Shipping, Tiers
+from ...effects import AmountOff, AmountOffEach, Effect, Shipping, Tiers
 from ...errors import Diagnostic, Severity
 from ...model import Promotion
 from ..context import LintRuleset, finding
@@ -37,8 +38,13 @@ SEVERITY = Severity.ERROR
 
 
 def one_use(promo: Promotion) -> Decimal | None:
-    """The most one use of ``promo`` can discount, when the ruleset fixes it."""
-    effect = promo.effect
+    """The most one use of ``promo`` can discount, when the ruleset fixes it: the sum
+    over its effects, when each one's is fixed."""
+    most = [_one_effect(effect) for effect in promo.all_effects]
+    return None if None in most else sum((m for m in most if m is not None), Decimal(0))
+
+
+def _one_effect(effect: Effect) -> Decimal | None:
     known: list[Decimal] = []
     if effect.max_amount is not None:
         known.append(effect.max_amount)

@@ -38,14 +38,18 @@ SEVERITY = Severity.ERROR
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
     for index, promo in enumerate(ruleset.promotions):
-        if not isinstance(promo.effect, Tiers):
-            continue
-        steps = promo.effect.tiers.steps
-        for k in range(1, len(steps)):
-            if steps[k].at <= steps[k - 1].at:
-                same = "the same as" if steps[k].at == steps[k - 1].at else "below"
-                yield finding(CODE, SEVERITY, f"tier threshold {steps[k].at:f} is {same} the "
-                              f"previous one ({steps[k - 1].at:f}): thresholds must increase",
-                              ruleset.span("promotions", index, "effect", "tiers", "steps", k,
-                                           "at"),
-                              "list the steps from the lowest threshold to the highest")
+        for where, effect in promo.effect_paths():
+            if isinstance(effect, Tiers):
+                yield from _increasing(ruleset, ("promotions", index, *where), effect)
+
+
+def _increasing(ruleset: LintRuleset, where: tuple[str | int, ...],
+                effect: Tiers) -> Iterator[Diagnostic]:
+    steps = effect.tiers.steps
+    for k in range(1, len(steps)):
+        if steps[k].at <= steps[k - 1].at:
+            same = "the same as" if steps[k].at == steps[k - 1].at else "below"
+            yield finding(CODE, SEVERITY, f"tier threshold {steps[k].at:f} is {same} the "
+                          f"previous one ({steps[k - 1].at:f}): thresholds must increase",
+                          ruleset.span(*where, "tiers", "steps", k, "at"),
+                          "list the steps from the lowest threshold to the highest")

@@ -31,9 +31,9 @@ SEVERITY = Severity.WARNING
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
     for index, promo in enumerate(ruleset.promotions):
-        effect = promo.effect
-        if isinstance(effect, BuyGet) and effect.get > 2 * effect.buy:
-            yield finding(CODE, SEVERITY, f"buy {effect.buy} get {effect.get}: more than "
-                          "twice as many units given as bought",
-                          ruleset.span("promotions", index, "effect", "get"),
-                          "were buy and get swapped?")
+        for where, effect in promo.effect_paths():
+            if isinstance(effect, BuyGet) and effect.get > 2 * effect.buy:
+                yield finding(CODE, SEVERITY, f"buy {effect.buy} get {effect.get}: more than "
+                              "twice as many units given as bought",
+                              ruleset.span("promotions", index, *where, "get"),
+                              "were buy and get swapped?")

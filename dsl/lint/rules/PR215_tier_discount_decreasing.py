@@ -37,18 +37,22 @@ SEVERITY = Severity.WARNING
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
     for index, promo in enumerate(ruleset.promotions):
-        if not isinstance(promo.effect, Tiers):
+        for where, effect in promo.effect_paths():
+            if isinstance(effect, Tiers):
+                yield from _decreasing(ruleset, ("promotions", index, *where), effect)
+
+
+def _decreasing(ruleset: LintRuleset, where: tuple[str | int, ...],
+                effect: Tiers) -> Iterator[Diagnostic]:
+    steps = sorted(enumerate(effect.tiers.steps), key=lambda ks: ks[1].at)
+    for (_, low), (k, high) in zip(steps, steps[1:], strict=False):
+        if low.at == high.at or low.kind != high.kind:
             continue
-        steps = sorted(enumerate(promo.effect.tiers.steps), key=lambda ks: ks[1].at)
-        for (_, low), (k, high) in zip(steps, steps[1:], strict=False):
-            if low.at == high.at or low.kind != high.kind:
-                continue
-            kind = high.kind
-            before, after = getattr(low, kind), getattr(high, kind)
-            worse = after > before if kind == "fixed_price" else after < before
-            if worse:
-                yield finding(CODE, SEVERITY, f"the tier at {high.at:f} gives less than "
-                              f"the tier at {low.at:f}: {kind} {after:f} against {before:f}",
-                              ruleset.span("promotions", index, "effect", "tiers", "steps", k,
-                                           kind),
-                              "a higher threshold should give more: is one number a typo?")
+        kind = high.kind
+        before, after = getattr(low, kind), getattr(high, kind)
+        worse = after > before if kind == "fixed_price" else after < before
+        if worse:
+            yield finding(CODE, SEVERITY, f"the tier at {high.at:f} gives less than "
+                          f"the tier at {low.at:f}: {kind} {after:f} against {before:f}",
+                          ruleset.span(*where, "tiers", "steps", k, kind),
+                          "a higher threshold should give more: is one number a typo?")

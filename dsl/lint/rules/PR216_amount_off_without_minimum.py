@@ -25,9 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from ...effects import AmountOff, Tiers
+from ...effects import AmountOff, Effect, Tiers
 from ...errors import Diagnostic, Severity
 from ...expr import nodes as n
+from ...model import Promotion
 from ..conditions import implies
 from ..context import LintRuleset, finding
 
@@ -70,21 +71,25 @@ def has_minimum(when: n.Node | None, amount: Decimal) -> bool:
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
     for index, promo in enumerate(ruleset.promotions):
-        effect = promo.effect
-        base: tuple[str | int, ...] = ("promotions", index, "effect")
-        if isinstance(effect, AmountOff):
-            amount = effect.amount_off
-            if not has_minimum(promo.when.node if promo.when else None, amount):
-                yield finding(CODE, SEVERITY, f"{amount:f} off with no minimum spend above "
-                              f"{amount:f}: a smaller basket is discounted to zero",
-                              ruleset.span(*base, "amount_off"),
-                              f"add a minimum spend, e.g. when: cart.subtotal >= "
-                              f"{amount * 5:f}")
-        elif isinstance(effect, Tiers) and effect.tiers.by == "subtotal":
-            for k, step in enumerate(effect.tiers.steps):
-                if step.amount_off is not None and step.amount_off >= step.at:
-                    yield finding(CODE, SEVERITY, f"the tier at {step.at:f} gives "
-                                  f"{step.amount_off:f} off: a basket at the threshold is "
-                                  "discounted to zero",
-                                  ruleset.span(*base, "tiers", "steps", k, "amount_off"),
-                                  "raise the threshold above the amount")
+        for where, effect in promo.effect_paths():
+            yield from _effect(ruleset, promo, effect, ("promotions", index, *where))
+
+
+def _effect(ruleset: LintRuleset, promo: Promotion, effect: Effect,
+            base: tuple[str | int, ...]) -> Iterator[Diagnostic]:
+    if isinstance(effect, AmountOff):
+        amount = effect.amount_off
+        if not has_minimum(promo.when.node if promo.when else None, amount):
+            yield finding(CODE, SEVERITY, f"{amount:f} off with no minimum spend above "
+                          f"{amount:f}: a smaller basket is discounted to zero",
+                          ruleset.span(*base, "amount_off"),
+                          f"add a minimum spend, e.g. when: cart.subtotal >= "
+                          f"{amount * 5:f}")
+    elif isinstance(effect, Tiers) and effect.tiers.by == "subtotal":
+        for k, step in enumerate(effect.tiers.steps):
+            if step.amount_off is not None and step.amount_off >= step.at:
+                yield finding(CODE, SEVERITY, f"the tier at {step.at:f} gives "
+                              f"{step.amount_off:f} off: a basket at the threshold is "
+                              "discounted to zero",
+                              ruleset.span(*base, "tiers", "steps", k, "amount_off"),
+                              "raise the threshold above the amount")

@@ -1,7 +1,8 @@
 """A gift with no `when` and no limit: a free item on every order.
 
-What it finds: a promotion whose effect is a `gift` (added as its own line)
-with no `when` and neither `limits.uses` nor `limits.budget`.
+What it finds: a promotion whose effect is a `gift` (added as its own line),
+or whose `effects` list holds one, with no `when` and neither `limits.uses`
+nor `limits.budget`.
 
 Why it costs money: every order, however small, gets the gift, and nothing
 stops it: a 12.00 tote given with a 3.00 pair of socks, as many times as
@@ -36,15 +37,17 @@ SEVERITY = Severity.WARNING
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
     for index, promo in enumerate(ruleset.promotions):
-        effect = promo.effect
-        if not isinstance(effect, Gift) or promo.when is not None:
+        if promo.when is not None:
             continue
         limits = promo.limits
         if limits is not None and (limits.uses is not None or limits.budget is not None):
             continue
-        spec = effect.gift
-        yield finding(CODE, SEVERITY, f"the gift {spec.sku} ({spec.unit_price:f} × "
-                      f"{spec.quantity}) comes with every order: no `when` and no limit",
-                      ruleset.span("promotions", index, "effect", "gift"),
-                      "add a minimum spend (when: cart.subtotal >= ...) or limits.uses / "
-                      "limits.budget")
+        for where, effect in promo.effect_paths():  # (a gift in an effects list too)
+            if not isinstance(effect, Gift):
+                continue
+            spec = effect.gift
+            yield finding(CODE, SEVERITY, f"the gift {spec.sku} ({spec.unit_price:f} × "
+                          f"{spec.quantity}) comes with every order: no `when` and no limit",
+                          ruleset.span("promotions", index, *where, "gift"),
+                          "add a minimum spend (when: cart.subtotal >= ...) or limits.uses / "
+                          "limits.budget")

@@ -1,7 +1,8 @@
 """A `shipment_target` on a promotion whose effect is not a shipping effect.
 
-What it finds: a promotion with a `shipment_target` and an effect on the
-lines (`percent_off`, `amount_off`, tiers ...).
+What it finds: a promotion with a `shipment_target` and no shipping effect:
+only effects on the lines (`percent_off`, `amount_off`, tiers ...), in
+`effect` or in every entry of an `effects` list.
 
 Why it costs money: only a shipping effect reads the `shipment_target`; every
 other effect ignores it. The author meant to limit the discount to one
@@ -35,7 +36,8 @@ SEVERITY = Severity.ERROR
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
     for index, promo in enumerate(ruleset.promotions):
-        if promo.shipment_target is None or isinstance(promo.effect, Shipping):
+        if promo.shipment_target is None or \
+                any(isinstance(effect, Shipping) for effect in promo.all_effects):
             continue
         yield finding(CODE, SEVERITY, f"shipment_target selects shipments, but the "
                       f"{promo.effect_kind} effect ignores it and discounts the lines of every "

@@ -39,14 +39,14 @@ def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
     if not any(promo.shipment_target is not None for promo in ruleset.promotions):
         return
     for index, promo in enumerate(ruleset.promotions):
-        effect = promo.effect
-        if not isinstance(effect, Shipping) or effect.shipping.amount_off is None or \
-                effect.max_amount is not None:
-            continue
-        amount = format(effect.shipping.amount_off, "f")
-        yield finding(CODE, SEVERITY, f"amount_off {amount} is taken off every shipment it "
-                      "selects, with no max_amount: a cart shipped in n parcels gets n × "
-                      f"{amount} off shipping",
-                      ruleset.span("promotions", index, "effect", "shipping", "amount_off"),
-                      "cap the order's total with max_amount, or select one shipment with "
-                      "shipment_target")
+        for where, effect in promo.effect_paths():  # (a shipping effect in a list too)
+            if not isinstance(effect, Shipping) or effect.shipping.amount_off is None or \
+                    effect.max_amount is not None:
+                continue
+            amount = format(effect.shipping.amount_off, "f")
+            yield finding(CODE, SEVERITY, f"amount_off {amount} is taken off every shipment "
+                          "it selects, with no max_amount: a cart shipped in n parcels gets "
+                          f"n × {amount} off shipping",
+                          ruleset.span("promotions", index, *where, "shipping", "amount_off"),
+                          "cap the order's total with max_amount, or select one shipment with "
+                          "shipment_target")

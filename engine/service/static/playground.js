@@ -312,6 +312,7 @@ function traceHtml(id) {
       ${s.reason ? `— ${esc(s.reason)}` : ""}</li>`);
   }
   if (p.effect) steps.push(`<li>${effectHtml(p.effect)}</li>`);
+  for (const effect of p.effects || []) steps.push(`<li>${effectHtml(effect)}</li>`);  // an effects list
   return `<div class="trace-block"><p>decided by <strong>${esc(p.decided_by)}</strong>:
     ${esc(p.outcome)}${p.amount ? ` ${esc(p.amount)}` : ""}${p.code ? ` (${esc(p.code)})` : ""}</p>
     <ul class="trace steps">${steps.join("")}</ul></div>`;
