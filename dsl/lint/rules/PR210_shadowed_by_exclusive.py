@@ -14,7 +14,11 @@ certainly applies whenever `L` could:
   `amount_off`).
 
 With `coupon_with_automatic: false` a coupon `L` is not reported: a
-coupon that applies pushes the automatic `E` aside.
+coupon that applies pushes the automatic `E` aside. Under `mode: best_deal`
+nothing is reported: the priority order does not decide there, the amounts
+do, and `L` (with others) applies whenever it gives more than `E` alone. An
+`E` with a weekly schedule (`active.days` or `hours`) is closed part of the
+week, so it blocks nothing for sure.
 
 Why it costs money: `L` was approved and maybe announced, but never gives
 anything — the "extra 10 % for members during the sale" that the sale
@@ -81,6 +85,9 @@ def _blocker(promo: Promotion) -> bool:
         return False
     if promo.limits is not None:
         return False
+    if promo.active is not None and (promo.active.days is not None
+                                     or promo.active.hours is not None):
+        return False  # closed part of the week: what it blocks then applies
     effect = promo.effect
     if isinstance(effect, Shipping):
         return effect.shipping.kind in ("free", "percent_off", "amount_off")
@@ -111,6 +118,8 @@ def _effect_covered(blocker: Promotion, promo: Promotion, effect: Effect) -> boo
 
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
+    if ruleset.stacking.mode == "best_deal":
+        return  # the largest set wins, whatever came first
     order = ruleset.in_order()
     windows = {index: _bounds(ruleset, promo) for index, promo in order}
     coupons_first = not ruleset.stacking.coupon_with_automatic

@@ -1,4 +1,5 @@
-"""The acceptance ruleset: one mistake per rule, each reported once at its marked line."""
+"""The acceptance rulesets: one mistake per rule, each reported once at its marked line
+(all_rules.yaml, and all_rules_best_deal.yaml for the rules of ``mode: best_deal``)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,20 @@ from engine.analysis.invariants import check_invariants  # PR219, PR220 price ca
 
 CASES = Path(__file__).resolve().parents[2] / "cases" / "lint"
 ALL_RULES = CASES / "all_rules.yaml"
+BEST_DEAL = CASES / "all_rules_best_deal.yaml"
+FILES = [ALL_RULES, BEST_DEAL]
 SCHEMA = CASES / "sarif-schema-2.1.0.json"
 
 
-def _marked() -> dict[str, int]:
-    """Code → the line marked ``<- CODE`` in the file."""
-    out = {}
-    for number, line in enumerate(ALL_RULES.read_text(encoding="utf-8").splitlines(), 1):
-        match = re.search(r"<- (PR2[0-9]{2})", line)
-        if match:
-            out[match.group(1)] = number
+def _marked() -> dict[str, tuple[str, int]]:
+    """Code → the file and line marked ``<- CODE`` (each code marked once in all)."""
+    out: dict[str, tuple[str, int]] = {}
+    for path in FILES:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = re.search(r"<- (PR2[0-9]{2})", line)
+            if match:
+                assert match.group(1) not in out, f"{match.group(1)} marked twice"
+                out[match.group(1)] = path.name, number
     return out
 
 
@@ -33,7 +38,7 @@ def test_every_rule_is_seeded_once() -> None:
 
 
 def test_sarif_validates_and_holds_each_code_once_at_its_line() -> None:
-    log = json.loads(format_sarif(lint_paths([ALL_RULES], invariants=check_invariants)))
+    log = json.loads(format_sarif(lint_paths(FILES, invariants=check_invariants)))
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft4Validator.check_schema(schema)
     validator = jsonschema.Draft4Validator(
@@ -41,7 +46,9 @@ def test_sarif_validates_and_holds_each_code_once_at_its_line() -> None:
     errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
     results = log["runs"][0]["results"]
-    found = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]["startLine"]
+    found = {r["ruleId"]: (Path(r["locations"][0]["physicalLocation"]["artifactLocation"]
+                                ["uri"]).name,
+                           r["locations"][0]["physicalLocation"]["region"]["startLine"])
              for r in results}
     assert len(results) == len(found), "each code once"
     assert found == _marked()
@@ -51,16 +58,17 @@ def test_sarif_validates_and_holds_each_code_once_at_its_line() -> None:
 
 
 def test_github_prints_one_annotation_per_finding() -> None:
-    report = lint_paths([ALL_RULES], invariants=check_invariants)
+    report = lint_paths(FILES, invariants=check_invariants)
     lines = format_github(report).splitlines()
     assert len(lines) == len(report.diagnostics) == len(BY_CODE)
     marked = _marked()
     for line in lines:
         assert line.startswith(("::error file=", "::warning file="))
         code = line.split("title=")[1][:5]
-        assert f",line={marked[code]}," in line
+        name, number = marked[code]
+        assert f"{name},line={number}," in line
 
 
 def test_text_headlines_carry_code_and_severity() -> None:
-    text = format_text(lint_paths([ALL_RULES], invariants=check_invariants))
-    assert "Found 9 errors and 22 warnings in 1 file." in text
+    text = format_text(lint_paths(FILES, invariants=check_invariants))
+    assert "Found 9 errors and 22 warnings in 2 files." in text
