@@ -147,11 +147,12 @@ def startup(rounds: int, seed: int) -> str:
     return table
 
 
-def _conditions(count: int, seed: int) -> tuple[Any, list[tuple[Any, bool]]]:
-    """``count`` conditions of generated rulesets (node, is a line filter), no two of the
-    same shape (the same source but for their literals), and their timezone."""
+def _conditions(count: int, seed: int) -> tuple[Any, list[tuple[Any, str]]]:
+    """``count`` conditions of generated rulesets (node, what it is compiled for: a
+    condition or a line filter), no two of the same shape (the same source but for their
+    literals), and their timezone."""
     from dsl import load_ruleset_text
-    from engine.compile import Compiler
+    from engine.compile import CONDITION, LINES, Compiler
 
     from .generate import generate_ruleset
 
@@ -159,14 +160,13 @@ def _conditions(count: int, seed: int) -> tuple[Any, list[tuple[Any, bool]]]:
     while True:
         ruleset = load_ruleset_text(generate_ruleset(size, seed=seed), name="bench.yaml")
         source = Compiler(ruleset.zone).source
-        seen: dict[tuple[str, bool], Any] = {}
+        seen: dict[tuple[str, str], Any] = {}
         for p in ruleset.promotions:
-            for cond, line_filter in ((p.when, False), (p.target, True),
-                                      (p.get_target, True)):
+            for cond, use in ((p.when, CONDITION), (p.target, LINES), (p.get_target, LINES)):
                 if cond is not None and cond.node is not None:
-                    seen.setdefault((source(cond.node), line_filter), cond.node)
+                    seen.setdefault((source(cond.node), use), cond.node)
         if len(seen) >= count:
-            return ruleset.zone, [(node, lf) for (_, lf), node in list(seen.items())[:count]]
+            return ruleset.zone, [(node, use) for (_, use), node in list(seen.items())[:count]]
         size *= 2
 
 
@@ -179,9 +179,9 @@ def compilation(count: int, repeat: int, seed: int) -> tuple[str, bool]:
     if not _same_results(conditions, zone):
         return "", False
     compiler = engine_compile.Compiler(zone)
-    lambdas = [compiler.source(node) if not lf else
+    lambdas = [compiler.source(node) if use == engine_compile.CONDITION else
                f"lambda f: [i for i in f.lines if {compiler.source(node)[len('lambda f, i: '):]}]"
-               for node, lf in conditions]
+               for node, use in conditions]
 
     def ours() -> list[Any]:
         engine_compile.clear_caches()
@@ -212,7 +212,7 @@ def compilation(count: int, repeat: int, seed: int) -> tuple[str, bool]:
     return table, agree
 
 
-def _same_results(conditions: list[tuple[Any, bool]], zone: Any) -> bool:
+def _same_results(conditions: list[tuple[Any, str]], zone: Any) -> bool:
     """Every condition compiled in one module computes what it computes alone, on
     the carts of the generator."""
     from engine import compile as engine_compile
@@ -223,13 +223,14 @@ def _same_results(conditions: list[tuple[Any, bool]], zone: Any) -> bool:
     from .generate import generate_cart
 
     together = engine_compile.compile_all(conditions, zone)
-    alone = [engine_compile.compile_line_filter(node, zone) if lf
-             else engine_compile.compile_condition(node, zone) for node, lf in conditions]
+    alone = [engine_compile.compile_line_filter(node, zone) if use == engine_compile.LINES
+             else engine_compile.compile_condition(node, zone) for node, use in conditions]
     for n_lines in (1, 5, 20):
         cart = parse_cart(generate_cart(n_lines, seed=n_lines))
         facts = cart_facts(cart, cart.at or dt.datetime(2026, 7, 1, tzinfo=dt.UTC), zone,
                            quantum(2))
-        for (_, lf), one, other in zip(conditions, together, alone, strict=True):
+        for (_, use), one, other in zip(conditions, together, alone, strict=True):
+            lf = use == engine_compile.LINES
             got = (one(facts), other(facts)) if lf else (one(facts, None), other(facts, None))
             if lf:
                 got = ([x["id"] for x in got[0]], [x["id"] for x in got[1]])

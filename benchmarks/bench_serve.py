@@ -217,7 +217,8 @@ def inprocess_checkouts(store: Any, ruleset: Any, cart: str, prefix: str, second
     import hashlib
 
     from engine import parse_cart
-    from engine.service.checkouts import _encoded, reservation_dict
+    from engine.service.checkouts import reservation_dict
+    from engine.service.context import encoded
     from engine.usage.checkout import payment_captured, start_checkout
     from engine.usage.store import IdempotentResponse
 
@@ -240,14 +241,14 @@ def inprocess_checkouts(store: Any, ruleset: Any, cart: str, prefix: str, second
         data = json.loads(body)
 
         def started(result: Any, reservation: Any) -> tuple[int, bytes, str]:
-            return 200, _encoded({**reservation_dict(reservation), "result":
+            return 200, encoded({**reservation_dict(reservation), "result":
                                   result.to_dict()}), "application/json"
 
         start_checkout(store, ruleset, parse_cart(data["cart"]), data["order_ref"],
                        at=dt.datetime.now(dt.UTC), idempotency=(f"start-{ref}", started))
         claim(f"confirm-{ref}", "")
         store.confirm(ref, ruleset, retake_expired=True, idempotency=IdempotentResponse(
-            f"confirm-{ref}", lambda r: (200, _encoded(reservation_dict(r)),
+            f"confirm-{ref}", lambda r: (200, encoded(reservation_dict(r)),
                                          "application/json")))
 
     for i in range(20):  # warm: prepared statements, page cache
