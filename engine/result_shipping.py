@@ -28,9 +28,10 @@ class LineDiscount:
     amount: Decimal
 
 
-@dataclass(frozen=True)
-class PricedShipping:
-    method: str
+class _Priced:
+    """A price and the promotions' discounts on it (the shipping, or one shipment): the
+    money fields of its JSON, after the fields that say which it is."""
+
     price: Decimal
     discounts: tuple[LineDiscount, ...]
 
@@ -42,21 +43,15 @@ class PricedShipping:
     def final(self) -> Decimal:
         return self.price - self.discount
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "price": _money(self.price),
-            "discount": _money(self.discount),
-            "final": _money(self.final),
-            "discounts": [{"promotion": d.promotion, "amount": _money(d.amount)}
-                          for d in self.discounts],
-        }
+    def _money_dict(self) -> dict[str, Any]:
+        return {"price": _money(self.price), "discount": _money(self.discount),
+                "final": _money(self.final),
+                "discounts": [{"promotion": d.promotion, "amount": _money(d.amount)}
+                              for d in self.discounts]}
 
-    def _json(self, pad: str, discount: Decimal) -> str:
-        """``to_dict`` as ``to_json`` writes it; ``discount`` is ``self.discount``."""
-        inner = pad + "  "
-        return (f'{{\n{inner}"method": {_text(self.method)},\n'
-                f'{inner}"price": "{_money(self.price)}",\n'
+    def _money_json(self, inner: str, pad: str, discount: Decimal) -> str:
+        """``_money_dict`` as ``to_json`` writes it; ``discount`` is ``self.discount``."""
+        return (f'{inner}"price": "{_money(self.price)}",\n'
                 f'{inner}"discount": "{_money(discount)}",\n'
                 f'{inner}"final": "{_money(self.price - discount)}",\n'
                 f'{inner}"discounts": '
@@ -65,7 +60,23 @@ class PricedShipping:
 
 
 @dataclass(frozen=True)
-class PricedShipment:
+class PricedShipping(_Priced):
+    method: str
+    price: Decimal
+    discounts: tuple[LineDiscount, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, **self._money_dict()}
+
+    def _json(self, pad: str, discount: Decimal) -> str:
+        """``to_dict`` as ``to_json`` writes it; ``discount`` is ``self.discount``."""
+        inner = pad + "  "
+        return (f'{{\n{inner}"method": {_text(self.method)},\n'
+                + self._money_json(inner, pad, discount))
+
+
+@dataclass(frozen=True)
+class PricedShipment(_Priced):
     """One shipment of a cart that has ``shipments``: its price and what came off it."""
 
     id: str
@@ -74,36 +85,14 @@ class PricedShipment:
     price: Decimal
     discounts: tuple[LineDiscount, ...]
 
-    @property
-    def discount(self) -> Decimal:
-        return sum((d.amount for d in self.discounts), self.price * 0)
-
-    @property
-    def final(self) -> Decimal:
-        return self.price - self.discount
-
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "method": self.method,
-            "seller": self.seller,
-            "price": _money(self.price),
-            "discount": _money(self.discount),
-            "final": _money(self.final),
-            "discounts": [{"promotion": d.promotion, "amount": _money(d.amount)}
-                          for d in self.discounts],
-        }
+        return {"id": self.id, "method": self.method, "seller": self.seller,
+                **self._money_dict()}
 
     def _json(self, pad: str) -> str:
         """``to_dict`` as ``to_json`` writes it."""
         inner = pad + "  "
-        discount = self.discount
         return (f'{{\n{inner}"id": {_text(self.id)},\n'
                 f'{inner}"method": {_text(self.method)},\n'
                 f'{inner}"seller": {_text(self.seller)},\n'
-                f'{inner}"price": "{_money(self.price)}",\n'
-                f'{inner}"discount": "{_money(discount)}",\n'
-                f'{inner}"final": "{_money(self.price - discount)}",\n'
-                f'{inner}"discounts": '
-                f'{_json_discounts([(d.promotion, d.amount) for d in self.discounts], inner)}'
-                f'\n{pad}}}')
+                + self._money_json(inner, pad, self.discount))
