@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import re
+from collections.abc import Callable
 from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -108,15 +109,22 @@ class Customer(_Model):
     attributes: Attributes = Field(default_factory=dict)
 
 
-def _line_id(value: Any, info: ValidationInfo) -> str:
-    """A line id, unique in its cart: the ids seen so far live in the validation context."""
-    if info.context is not None and isinstance(value, str):
-        seen = info.context.setdefault("line_ids", set())
-        if value in seen:
-            raise PydanticCustomError(CART_DUPLICATE_LINE, "duplicate line id {id}",
-                                      {"id": repr(value)})
-        seen.add(value)
-    return str(value)
+def _unique_id(kind: str, code: str) -> Callable[[Any, ValidationInfo], str]:
+    """A validator of ids unique in their cart (of lines, or of shipments): the ids seen
+    so far live in the validation context."""
+    def check(value: Any, info: ValidationInfo) -> str:
+        if info.context is not None and isinstance(value, str):
+            seen = info.context.setdefault(f"{kind}_ids", set())
+            if value in seen:
+                raise PydanticCustomError(code, f"duplicate {kind} id {{id}}",
+                                          {"id": repr(value)})
+            seen.add(value)
+        return str(value)
+    return check
+
+
+_line_id = _unique_id("line", CART_DUPLICATE_LINE)
+_shipment_id = _unique_id("shipment", CART_DUPLICATE_SHIPMENT)
 
 
 class Line(_Model):
@@ -153,17 +161,6 @@ class Shipping(_Model):
 
     method: Text = Field(min_length=1)
     price: Price
-
-
-def _shipment_id(value: Any, info: ValidationInfo) -> str:
-    """A shipment id, unique in its cart (as ``_line_id``)."""
-    if info.context is not None and isinstance(value, str):
-        seen = info.context.setdefault("shipment_ids", set())
-        if value in seen:
-            raise PydanticCustomError(CART_DUPLICATE_SHIPMENT, "duplicate shipment id {id}",
-                                      {"id": repr(value)})
-        seen.add(value)
-    return str(value)
 
 
 class Shipment(_Model):
