@@ -114,6 +114,8 @@ def money_validator(rules: MoneyRules) -> Callable[[Any, ValidationInfo], Decima
         if amount < 0:
             raise custom_error(rules.invalid_code, f"{rules.what} cannot be negative "
                          "(got {value})", value=str(amount))
+        if amount.is_signed():  # "-0", "-0.00": zero, never written back as "-0.00"
+            amount = amount.copy_abs()
         if amount > MAX_AMOUNT:
             raise custom_error(rules.limit_code, f"{rules.what} is at most 10^15 (got "
                                "{value})", value=_shown(amount))

@@ -394,9 +394,14 @@ class Decision:
                                  f"{applied}")
 
     def _alone(self, cp: CompiledPromotion, position: int, coupon: str | None) -> PassState:
-        """The pass over ``cp`` alone."""
+        """The pass over ``cp`` alone; refused there by a stacking rule (a coupon with
+        ``coupons_per_order: 0``), it is in no allowed set: that refusal is its reason."""
         state = self.searcher.start(coupons_only=False)
-        self.searcher._apply(cp, position, coupon, state)
+        refusal = stacking_refusal(cp, state, self.searcher.stacking)
+        if refusal is not None:
+            state.rejected[cp.id] = (cp.id, coupon, *refusal)
+        else:
+            self.searcher._apply(cp, position, coupon, state)
         return state
 
     def rejection(self, cp: CompiledPromotion, position: int, coupon: str | None) -> Entry:

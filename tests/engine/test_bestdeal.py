@@ -213,6 +213,24 @@ def test_what_moves_no_money_alone_keeps_its_own_reason(ruleset: Factory, cart: 
     assert "SECRET" not in json.dumps(out)
 
 
+def test_a_coupon_no_allowed_set_holds_gets_coupon_limit(ruleset: Factory, cart: Factory,
+                                                         price: Factory) -> None:
+    rs = ruleset("""
+      - id: code
+        coupon: SAVE
+        effect: { percent_off: 10 }
+      - id: auto
+        effect: { percent_off: 5 }
+    """, mode="best_deal", coupons_per_order=0)
+    out = price(rs, cart([("x", "10.00")], coupons=["SAVE"]))
+    # with coupons_per_order: 0 no allowed set holds the coupon: not a candidate, and its
+    # reason is the priority pass's (not "the best allowed set with it is {}, giving 0")
+    assert out.applied() == {"auto": "0.50"}
+    assert out.rejected() == {"code": "coupon_limit"}
+    assert out.reason("code") == "at most 0 coupons per order"
+    assert out["best_deal"]["candidates"] == 1
+
+
 def test_above_the_exact_cap_the_fallback_is_reported(ruleset: Factory, cart: Factory,
                                                       price: Factory) -> None:
     def promotions(count: int) -> str:

@@ -33,6 +33,10 @@ EFFECTS = [
     '{ shipping: { free: true } }', '{ shipping: { amount_off: 3 } }',
     '{ gift: { sku: TOTE, unit_price: 8 } }',
     '{ gift: { sku: L0, unit_price: 4, when_in_cart: discount } }',
+    '{ gift: { sku: MUG, unit_price: 10, percent_off: 50 } }',
+    '{ percent_off: 20, max_units_per_line: 1 }', '{ fixed_price: 5, max_units_per_line: 2 }',
+    '{ amount_off_each: 4, max_units: 3, max_units_per_line: 1, choose: most_expensive }',
+    '{ tiers: { by: quantity, steps: [{ at: 2, percent_off: 10 }, { at: 4, amount_off: 9 }] } }',
 ]
 SEVERAL = [  # effects lists: the search prices a promotion as the sum of its effects
     '[{ percent_off: 10 }, { shipping: { free: true } }]',
@@ -40,6 +44,9 @@ SEVERAL = [  # effects lists: the search prices a promotion as the sum of its ef
     '[{ percent_off: 20, max_amount: 6 }, { gift: { sku: MUG, unit_price: 8 } }]',
     '[{ buy: 1, get: 1, max_units_per_line: 1 }, '
     '{ amount_off_each: 2, target: item.category == "b" }]',
+    '[{ shipping: { percent_off: 50 } }, '
+    '{ gift: { sku: L1, unit_price: 6, quantity: 2, when_in_cart: discount } }]',
+    '[{ fixed_price: 12, max_units: 2 }, { amount_off: 10, max_amount: 4 }]',
 ]
 SHIPMENT_TARGETS = ['shipment.method == "express"', "shipment.price >= 4"]
 

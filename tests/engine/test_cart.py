@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from dsl import load_ruleset_text
 from engine import evaluate
 from engine.cart import CartError, load_cart, load_cart_text, parse_cart
 
@@ -110,6 +111,35 @@ shipping: { method: express, price: "-0.01" }
     assert positioned(text) == [
         ("PR300", "lines[0].unit_price: a price cannot be negative (got -2)", 4, 36),
         ("PR300", "shipping.price: a price cannot be negative (got -0.01)", 5, 37)]
+
+
+def test_minus_zero_is_zero() -> None:
+    """"-0" is not below zero: accepted, and priced as 0 (never shown as "-0.00")."""
+    cart = parse_cart({"id": "c-1", "currency": "USD", "coupons": [],
+                       "lines": [{"id": "a", "sku": "A", "unit_price": "-0", "quantity": 2}],
+                       "shipments": [{"id": "s1", "method": "standard", "price": "-0.00"}]})
+    result = evaluate(load_ruleset_text(MINUS_ZERO_RULESET), cart).to_dict()
+    [line] = result["lines"]
+    assert (line["unit_price"], line["total"], line["discount"]) == ("0.00", "0.00", "0.00")
+    [shipment] = result["shipments"]
+    assert (shipment["price"], shipment["discount"], shipment["final"]) == \
+        ("0.00", "0.00", "0.00")
+    assert "-" not in result["subtotal"] + result["total"]
+    # the ruleset's amounts too (the same money fields)
+    assert not load_ruleset_text(MINUS_ZERO_RULESET).stacking.max_discount.amount.is_signed()
+
+
+MINUS_ZERO_RULESET = """\
+ruleset: zero
+dsl: 1
+currency: USD
+timezone: UTC
+stacking: { coupons_per_order: 1, coupon_with_automatic: true, base: discounted,
+            max_discount: { amount: "-0.00" } }
+promotions:
+  - id: ten
+    effect: { percent_off: 10 }
+"""
 
 
 def test_price_that_is_not_a_number() -> None:

@@ -215,6 +215,10 @@ def promotions(draw: st.DrawFn, units: int) -> list[dict[str, Any]]:
             promo["active"] = {"until": "2026-06-01"}  # expired at AT
         elif window == 2:
             promo["active"] = {"from": "2026-07-01"}  # not started at AT
+        elif window == 3:  # a weekly schedule: AT is a Monday, 12:00 UTC
+            promo["active"] = {"days": draw(st.sampled_from([["mon"], ["sat", "sun"]])),
+                               "hours": [draw(st.sampled_from(["09:00-13:00", "14:00-15:00",
+                                                               "22:00-14:00"]))]}
         out.append(promo)
     return out
 
@@ -236,6 +240,8 @@ def rulesets(draw: st.DrawFn) -> dict[str, Any]:
         if cap & 2:
             max_discount["percent_of_subtotal"] = draw(percents)
         stacking["max_discount"] = max_discount
+    if draw(st.integers(0, 3)) == 0:  # the best allowed set instead of the priority pass
+        stacking["mode"] = "best_deal"
     data: dict[str, Any] = {"ruleset": "props", "dsl": 1, "currency": currency,
                             "timezone": draw(st.sampled_from(["UTC", "Europe/Berlin"]))}
     rounding = draw(st.sampled_from([None, "half_even", "half_up", "down"]))
