@@ -71,4 +71,4 @@ def test_github_prints_one_annotation_per_finding() -> None:
 
 def test_text_headlines_carry_code_and_severity() -> None:
     text = format_text(lint_paths(FILES, invariants=check_invariants))
-    assert "Found 9 errors and 22 warnings in 2 files." in text
+    assert "Found 9 errors and 23 warnings in 2 files." in text
