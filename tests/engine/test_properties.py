@@ -458,7 +458,11 @@ def test_parts_add_up(s: Scenario) -> None:
 @SETTINGS
 @given(scenarios())
 def test_caps_hold(s: Scenario) -> None:
-    result = s.evaluate()
+    check_caps(s, s.evaluate())
+
+
+def check_caps(s: Scenario, result: Result) -> None:
+    """The order's ``max_discount`` and every effect's ``max_amount`` hold on ``result``."""
     cap = s.data["stacking"].get("max_discount")
     if cap is not None:
         limits = []

@@ -6,7 +6,7 @@ plain shipping it stands for (docs/semantics.md#shipments)."""
 from __future__ import annotations
 
 import random
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from tests.engine.test_properties import (
     SETTINGS,
     Scenario,
     carts,
+    check_caps,
     dump,
     minor_amounts,
     money_text,
@@ -107,26 +108,7 @@ def test_shipment_parts_add_up_exactly(s: Scenario) -> None:
 @SETTINGS
 @given(shipment_scenarios())
 def test_caps_hold_over_shipments(s: Scenario) -> None:
-    result = s.evaluate()
-    cap = s.data["stacking"].get("max_discount")
-    if cap is not None:
-        limits = []
-        if "amount" in cap:
-            limits.append(Decimal(cap["amount"]))
-        if "percent_of_subtotal" in cap:
-            share = s.cart.subtotal * Decimal(str(cap["percent_of_subtotal"])) / 100
-            limits.append(share.quantize(Decimal(1).scaleb(-s.units), rounding=ROUND_DOWN))
-        assert result.total_discount <= min(limits)
-    # a promotion's amount is at most its effects' max_amounts together, when each has one
-    max_amounts = {}
-    for promo in s.data["promotions"]:
-        listed = promo.get("effects") or [promo["effect"]]
-        if all("max_amount" in effect for effect in listed):
-            max_amounts[promo["id"]] = sum((Decimal(e["max_amount"]) for e in listed),
-                                           Decimal(0))
-    for entry in result.applied:
-        if entry.promotion in max_amounts:
-            assert entry.amount <= max_amounts[entry.promotion], entry
+    check_caps(s, s.evaluate())
 
 
 @SETTINGS
