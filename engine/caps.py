@@ -8,6 +8,7 @@ by largest remainder, in proportion to the parts it cuts
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 
 from dsl.model import MaxDiscount
 
@@ -64,17 +65,26 @@ def max_discount_limit(cap: MaxDiscount | None, subtotal: Decimal,
     if cap.amount is not None:
         limits.append(cap.amount.quantize(quantum))
     if cap.percent_of_subtotal is not None:
-        share = subtotal * cap.percent_of_subtotal / 100
+        # subtotal × (percent / 100): both exact, as subtotal × percent / 100 (a division
+        # costs several multiplications; the share of 100 is kept per percentage)
+        share = subtotal * _hundredth(cap.percent_of_subtotal)
         limits.append(share.quantize(quantum, rounding=ROUND_DOWN))
     return min(limits)
+
+
+@lru_cache(maxsize=256)
+def _hundredth(percent: Decimal) -> Decimal:
+    """``percent / 100``, exact (a percentage has few digits)."""
+    return percent.scaleb(-2)
 
 
 def apply_max_discount(state: PassState, cap: MaxDiscount | None, subtotal: Decimal,
                        quantum: Decimal, minor_units: int) -> None:
     """The ruleset's cap, applied last: give back from the last applied first."""
-    limit = max_discount_limit(cap, subtotal, quantum)
-    if limit is None or not state.applied:  # nothing to give back
+    if cap is None or not state.applied:  # nothing to give back
         return
+    limit = max_discount_limit(cap, subtotal, quantum)
+    assert limit is not None
     amounts = [entry.amount for entry in state.applied]
     excess = sum(amounts, Decimal(0)) - limit
     cut_to_zero = []

@@ -24,7 +24,15 @@ from typing import NamedTuple
 
 from dsl import effects as m
 
-from .money import allocate_minor, from_minor, minor_ratio, normalize, round_ratio, whole_minor
+from .money import (
+    allocate_minor,
+    from_minor,
+    known_amounts,
+    minor_ratio,
+    normalize,
+    round_ratio,
+    whole_minor,
+)
 from .result import GiftLine
 
 ZERO = Decimal(0)
@@ -152,14 +160,20 @@ def _percent_of_units(inp: EffectInput, picked: Picked, percent: Decimal) -> Par
     one exact ratio per line, rounded once."""
     numerator, denominator = _share(percent)
     mode, units = inp.rounding, inp.minor_units
+    amounts = known_amounts(units)
     out = {}
+    # (the calls of ``round_ratio`` and ``from_minor`` are made only when a line's
+    # share is not a whole number of minor units, or its amount not yet known)
     for line, k in picked:
         if k == line.quantity:
-            exact = round_ratio(line.base_minor * numerator, denominator, mode)
+            exact, rest = divmod(line.base_minor * numerator, denominator)
+            if rest:
+                exact = round_ratio(line.base_minor * numerator, denominator, mode)
         else:
             exact = round_ratio(line.base_minor * k * numerator, line.quantity * denominator,
                                 mode)
-        out[line.id] = from_minor(exact, units)
+        amount = amounts.get(exact)
+        out[line.id] = from_minor(exact, units) if amount is None else amount
     return Parts(lines=out, picked=picked)
 
 

@@ -108,13 +108,18 @@ class Evaluation:
         # effect is then handed the same ``BaseLine`` again (see ``_build_lines``).
         self._originals_by_id: dict[str, BaseLine] = {}
         self._latest: dict[str, BaseLine] = {}
+        self._whole = program.wholes
         self.stacking = program.ruleset.stacking
         self.deal: Decision | None = None  # stacking.mode: best_deal: the set chosen
 
     def _original(self, line: dict[str, Any]) -> BaseLine:
         """A line as effects see it while no promotion has taken from it (made once)."""
         total = line["total"]
-        whole = whole_minor(total, self.program.minor_units)
+        # (the cache of ``whole_minor`` read here: this runs for every line a promotion
+        # first looks at, and the call costs more than the lookup)
+        whole = self._whole.get(total)
+        if whole is None:
+            whole = whole_minor(total, self.program.minor_units)
         found = self._originals_by_id[line["id"]] = _base_line(
             (line["id"], line["id"], int(line["quantity"]), total, total, whole, whole))
         return found
@@ -229,22 +234,31 @@ class Evaluation:
                      remaining: Remaining | None) -> list[BaseLine]:
         """``lines`` as effects see them: based on what is left of each line, or
         (``remaining`` is ``None``) on its original total."""
-        originals = self._originals_by_id
         if remaining is None:
+            originals = self._originals_by_id
             return [originals.get(line["id"]) or self._original(line) for line in lines]
-        out = []
+        # (written out: this runs for every line of every promotion that computes; the
+        # original ``BaseLine`` is made here at a line's first look, not by a call)
+        out: list[BaseLine] = []
+        append = out.append
         latest = self._latest
+        wholes = self._whole
         for line in lines:
             line_id = line["id"]
             base = remaining[line_id]
             found = latest.get(line_id)
-            if found is None or found.base is not base:
-                found = originals.get(line_id) or self._original(line)
-                if base is not found.base:  # a promotion took from it
-                    found = _base_line((line_id, line_id, found.quantity, base, found.original,
-                                        remaining.minor_of(line_id), found.original_minor))
-                latest[line_id] = found
-            out.append(found)
+            if found is None:  # first looked at: nothing taken from it yet
+                total = line["total"]
+                whole = wholes.get(total)
+                if whole is None:
+                    whole = whole_minor(total, self.program.minor_units)
+                found = latest[line_id] = _base_line(
+                    (line_id, line_id, int(line["quantity"]), total, total, whole, whole))
+            if base is not found.base:  # a promotion took from it since
+                found = latest[line_id] = _base_line(
+                    (line_id, line_id, found.quantity, base, found.original,
+                     remaining.minor_of(line_id), found.original_minor))
+            append(found)
         return out
 
     def _apply(self, cp: CompiledPromotion, position: int, coupon: str | None,
@@ -273,7 +287,7 @@ class Evaluation:
             state.rejected[cp.id] = (cp.id, coupon, self._nothing_code(coupon, [parts]),
                                      lambda: self._why_nothing(cp, single, parts, targets))
             return
-        caps = self._budget(cp)
+        caps = self._budget(cp) if self.usage is not None else []
         if single.effect.max_amount is not None:
             caps.insert(0, ("max_amount", single.effect.max_amount))
         zeroed_by = None
@@ -392,9 +406,14 @@ class Evaluation:
             return not shipping_left or not self.selected_shipments(cp)
         if isinstance(ce.effect, Gift):
             return False  # a gift line starts whole (its effect looks at no other line)
-        return all(not remaining[line["id"]] for line in self._matching(ce.target)) and \
-            (ce.get_target is None or all(not remaining[line["id"]]
-                                          for line in self._matching(ce.get_target)))
+        for line in self._matching(ce.target):  # (a loop: no generator made per promotion)
+            if remaining[line["id"]]:
+                return False
+        if ce.get_target is not None:
+            for line in self._matching(ce.get_target):
+                if remaining[line["id"]]:
+                    return False
+        return True
 
     def _effect(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Remaining,
                 shipping_left: Decimal | None, shipments_left: dict[str, Decimal],

@@ -557,10 +557,10 @@ class PromotionIndex:
             if lines is None:
                 lines = [self._keys_of(line) for line in facts.lines]
             mask = self.bounds.met(_Measures(facts, lines), mask)
-        return _positions(mask)
+        return set_positions(mask)
 
 
-def _positions(mask: int) -> list[int]:
+def set_positions(mask: int) -> list[int]:
     """The set bits of ``mask``, lowest first."""
     bits = format(mask, "b")[::-1]
     out = []

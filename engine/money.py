@@ -51,6 +51,27 @@ def minor_ratio(amount: Decimal, minor_units: int) -> tuple[int, int]:
     return numerator // common, denominator // common
 
 
+def known_wholes(minor_units: int) -> dict[Decimal, int]:
+    """The cache of ``whole_minor`` for ``minor_units`` (amount → whole minor units).
+
+    Loops over many lines read it directly (a miss: call ``whole_minor``); a dict
+    lookup costs a fraction of the call.  Its entries are always right; it may be
+    emptied, never replaced."""
+    cache = _WHOLE.get(minor_units)
+    if cache is None:
+        cache = _WHOLE.setdefault(minor_units, {})
+    return cache
+
+
+def known_amounts(minor_units: int) -> dict[int, Decimal]:
+    """The cache of ``from_minor`` for ``minor_units`` (whole minor units → amount),
+    read directly like ``known_wholes``."""
+    cache = _DECIMALS.get(minor_units)
+    if cache is None:
+        cache = _DECIMALS.setdefault(minor_units, {})
+    return cache
+
+
 def whole_minor(amount: Decimal, minor_units: int) -> int:
     """A whole amount in minor units as an integer (``ValueError`` if it is not whole)."""
     cache = _WHOLE.get(minor_units)

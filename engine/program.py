@@ -35,8 +35,8 @@ from .compile import CONDITION, LINES, SHIPMENTS, Compiled, LineFilter, compile_
 from .evaluate import Bounds, Evaluation, priced_result
 from .explain import Explainer
 from .facts import Facts, cart_facts
-from .index import PromotionIndex
-from .money import quantum
+from .index import PromotionIndex, set_positions
+from .money import known_wholes, quantum
 from .rejections import explain_skipped, written
 from .result import Rejected, Rejections, Result
 
@@ -54,6 +54,8 @@ the benchmark's reference workload (``python -m benchmarks.suite --index-crossov
 10 to 1,000 promotions, 1 to 100 lines): the index paid from 4 to 15 promotions per
 line depending on the ruleset, never below 4, always from 15; at 5 the choice costs
 at most about 10 % either way, and the index is kept for every large ruleset."""
+MAX_SUBSETS = 4096
+"""Sets of promotions (``Program._positions``) a program keeps written out as positions."""
 MAX_APPLIED = 200_000
 """The cart's lines (at least one) times the promotions that apply in a pass: it bounds
 what a result holds and what writing it out costs (README "Limits")."""
@@ -197,6 +199,13 @@ class Program:
         # Without the index every promotion is run for every cart: the same results,
         # the cost grows with the ruleset (kept to prove they are the same).
         self.index = PromotionIndex(self.promotions) if use_index else None
+        # Where the index does not pay, a pass still leaves out what the cart's moment
+        # and codes alone rule out (``_positions``): the automatic promotions, as bits
+        # in evaluation order, and each coupon promotion's bit.
+        self.automatic = sum(1 << position for position, cp in enumerate(self.promotions)
+                             if not cp.is_coupon)
+        self.everyone = (1 << len(self.promotions)) - 1
+        self._subsets: dict[int, tuple[int, ...]] = {}  # such a set → its positions
         self.codes: dict[str, str] = {}
         for p in ordered:
             for code in p.codes:
@@ -207,6 +216,7 @@ class Program:
                              if p.batch_pattern is not None)
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
+        self.wholes = known_wholes(self.minor_units)  # (read in loops over lines)
 
     @property
     def condition_tracer(self) -> ConditionTracer:
@@ -222,8 +232,9 @@ class Program:
 
     def candidates(self, cart: Cart, at: dt.datetime | None = None) -> list[str]:
         """Ids of the promotions an evaluation of ``cart`` runs (in evaluation order):
-        the index's (every other promotion cannot apply to it), or all of them where
-        the index does not pay (``INDEX_PAYS_FROM``)."""
+        the index's (every other promotion cannot apply to it), or where the index
+        does not pay (``INDEX_PAYS_FROM``) those open at the cart's moment whose code,
+        if they need one, was entered."""
         moment = self._moment(cart, at)
         chosen, _ = self._choose(cart)
         return [self.promotions[p].id
@@ -332,12 +343,30 @@ class Program:
 
     def _positions(self, facts: Facts, moment: dt.datetime,
                    chosen: dict[str, str]) -> Sequence[int]:
-        """The promotions a pass runs: those the index finds, when it pays (else all;
-        when checking the index, the index's)."""
-        if self.index is None or not self.check_index and \
-                len(self.promotions) < INDEX_PAYS_FROM * len(facts.lines):
+        """The promotions a pass runs: those the index finds, when it pays (when
+        checking the index, the index's); else those whose window contains the
+        moment, whose schedule is open then and whose code (if they need one) was
+        entered.  Each promotion left out is rejected whatever else the pass does,
+        and its reason is worked out when read (``explain_skipped``), as for the
+        index: a rejection recorded in the pass costs more than these checks."""
+        if self.index is None:
             return range(len(self.promotions))
-        return self.index.candidates(facts, moment, chosen)
+        if self.check_index or len(self.promotions) >= INDEX_PAYS_FROM * len(facts.lines):
+            return self.index.candidates(facts, moment, chosen)
+        wanted = self.automatic
+        order = self.order
+        for promotion in chosen:
+            wanted |= 1 << order[promotion]
+        wanted &= self.index.active(moment)
+        if wanted == self.everyone:
+            return range(len(self.promotions))
+        # few sets recur (the windows' segments, the codes entered): each written once
+        found = self._subsets.get(wanted)
+        if found is None:
+            if len(self._subsets) >= MAX_SUBSETS:
+                self._subsets.clear()
+            found = self._subsets[wanted] = tuple(set_positions(wanted))
+        return found
 
     def _entered(self, cart: Cart) -> dict[str, str]:
         """Normalised code → the code as entered (trimmed), first entry kept."""

@@ -199,6 +199,8 @@ def test_indexed_and_unindexed_results_are_identical(ruleset_data: dict[str, Any
                                                      data: st.DataObject) -> None:
     ruleset = load_ruleset_text(yaml.safe_dump(ruleset_data, sort_keys=False))
     indexed, every = Program(ruleset), Program(ruleset, use_index=False)
+    # unchecked, a small ruleset leaves out only what the moment and the codes rule out
+    gated = Program(ruleset, check_index=False)
     ids = [p.id for p in ruleset.promotions]
     usage = None
     if data.draw(st.booleans()):
@@ -210,6 +212,7 @@ def test_indexed_and_unindexed_results_are_identical(ruleset_data: dict[str, Any
         fast, slow = indexed.evaluate(cart, usage=usage), every.evaluate(cart, usage=usage)
         assert fast.to_json() == slow.to_json()
         assert fast == slow
+        assert gated.evaluate(cart, usage=usage).to_json() == slow.to_json()
 
 
 def test_a_promotion_left_out_is_explained_like_one_that_ran() -> None:
@@ -283,3 +286,36 @@ def test_lower_bounds_a_condition_needs(condition: str, bound: tuple[Any, bool, 
     node = ruleset.promotions[0].when.node  # type: ignore[union-attr]
     ((kind, keys), strict, value), = needs(node).at_least
     assert ((kind, set(keys)), strict, value) == (bound[0], bound[1], Decimal(bound[2]))
+
+
+def test_a_small_ruleset_leaves_out_what_the_moment_and_the_codes_rule_out() -> None:
+    # 4 promotions and a 2-line cart: the index does not pay (INDEX_PAYS_FROM), yet the
+    # pass runs only the promotions open at the cart's moment whose code was entered
+    ruleset = load_ruleset_text(yaml.safe_dump({
+        "ruleset": "r", "dsl": 1, "currency": "USD", "timezone": "UTC", "stacking": STACKING,
+        "promotions": [
+            {"id": "june", "active": {"from": "2026-06-01", "until": "2026-07-01"},
+             "effect": {"percent_off": 10}},
+            {"id": "july", "active": {"from": "2026-07-01"}, "effect": {"percent_off": 20}},
+            {"id": "code", "coupon": "SAVE", "effect": {"amount_off": "1.00"}},
+            {"id": "other-code", "coupon": "OTHER", "effect": {"amount_off": "2.00"}},
+        ]}))
+    data = {"id": "c", "currency": "USD", "at": "2026-06-15T12:00:00Z", "coupons": [" save"],
+            "lines": [{"id": "a", "sku": "A", "unit_price": "5.00", "quantity": 1},
+                      {"id": "b", "sku": "B", "unit_price": "3.00", "quantity": 2}]}
+    cart = parse_cart(data)
+    gated, every = Program(ruleset, check_index=False), Program(ruleset, use_index=False)
+    assert gated.candidates(cart) == ["code", "june"]
+    assert every.candidates(cart) == ["code", "july", "june", "other-code"]
+    result = gated.evaluate(cart)
+    assert [(r.promotion, r.code, r.reason) for r in result.rejected] == [
+        ("july", "not_active_yet", "starts 2026-07-01T00:00:00+00:00 (UTC); evaluated at "
+                                   "2026-06-15T12:00:00+00:00"),
+        ("other-code", "coupon_not_entered",
+         "needs a coupon code; none of its codes was entered")]
+    assert [a.promotion for a in result.applied] == ["code", "june"]
+    assert result.to_json() == every.evaluate(cart).to_json()
+    # every promotion open and entered: the pass runs them all
+    everything = parse_cart({**data, "coupons": ["SAVE", "OTHER"], "at": "2026-08-01T00:00:00Z",
+                             "lines": data["lines"]})
+    assert gated.candidates(everything) == ["code", "july", "other-code"]
