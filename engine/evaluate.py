@@ -86,6 +86,11 @@ class Evaluation:
     Within ``bounds``, the reasons of its result included (reading them may raise
     the ``CartError`` then)."""
 
+    # (one per cart, read at every step: slots are quicker to set and to read)
+    __slots__ = ("_latest", "_matches", "_originals", "_originals_by_id", "_whole", "at",
+                 "at_text", "bounds", "cart", "chosen", "deal", "facts", "instant", "program",
+                 "stacking", "usage", "work")
+
     def __init__(self, program: Program, cart: Cart, facts: Facts, at: dt.datetime,
                  chosen: dict[str, str], usage: UsageView | None,
                  bounds: Bounds = UNBOUNDED) -> None:
@@ -125,13 +130,14 @@ class Evaluation:
         return found
 
     def start(self, coupons_only: bool) -> PassState:
-        shipments = self.facts.shipments if self.cart.shipments is not None else ()
+        facts, cart = self.facts, self.cart
         return PassState(
-            coupons_only=coupons_only,
-            remaining=Remaining({line["id"]: line["total"] for line in self.facts.lines},
-                                self.program.minor_units),
-            shipping_left=self.facts.cart["shipping_price"] if self.cart.shipping else None,
-            shipments_left={shipment["id"]: shipment["price"] for shipment in shipments})
+            coupons_only,
+            Remaining({line["id"]: line["total"] for line in facts.lines},
+                      self.program.minor_units),
+            facts.cart["shipping_price"] if cart.shipping else None,
+            {shipment["id"]: shipment["price"] for shipment in facts.shipments}
+            if cart.shipments is not None else {})
 
     def run(self, positions: Iterable[int], coupons_only: bool) -> PassState:
         """One pass over the promotions at ``positions`` (in evaluation order).
@@ -243,6 +249,7 @@ class Evaluation:
         append = out.append
         latest = self._latest
         wholes = self._whole
+        minor = remaining.minor
         for line in lines:
             line_id = line["id"]
             base = remaining[line_id]
@@ -255,9 +262,11 @@ class Evaluation:
                 found = latest[line_id] = _base_line(
                     (line_id, line_id, int(line["quantity"]), total, total, whole, whole))
             if base is not found.base:  # a promotion took from it since
+                whole = minor.get(line_id)  # (``remaining.minor_of``, without the call)
                 found = latest[line_id] = _base_line(
                     (line_id, line_id, found.quantity, base, found.original,
-                     remaining.minor_of(line_id), found.original_minor))
+                     remaining.minor_of(line_id) if whole is None else whole,
+                     found.original_minor))
             append(found)
         return out
 
@@ -498,8 +507,11 @@ class Evaluation:
         out: dict[PartKey, Decimal] = {}
         gift = parts.gift
         for line_id, amount in parts.lines.items():
-            amount = min(amount, gift.total if gift is not None and line_id == gift.id
-                         else remaining[line_id])
+            # (``min(amount, left)`` written out: it keeps ``amount`` when they are equal)
+            left = gift.total if gift is not None and line_id == gift.id \
+                else remaining[line_id]
+            if amount > left:
+                amount = left
             if amount > 0:
                 out[line_id] = amount
         if parts.shipping > 0 and shipping_left is not None:
@@ -541,6 +553,14 @@ class Evaluation:
         return "its effect takes nothing off the lines it targets"
 
 
+def _items_and_shipping(parts: dict[PartKey, Decimal], zero: Decimal) -> dict[str, Decimal]:
+    """What a promotion took off the lines and off the shipping (or the shipments)."""
+    if all(key.__class__ is str for key in parts):  # (most: lines alone)
+        return {"items": sum(parts.values(), zero), "shipping": zero}
+    return {"items": sum((v for k, v in parts.items() if isinstance(k, str)), zero),
+            "shipping": sum((v for k, v in parts.items() if not isinstance(k, str)), zero)}
+
+
 def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
                   state: PassState, rejected: Rejections,
                   best_deal: BestDeal | None = None) -> Result:
@@ -553,9 +573,7 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
     parts = [(entry.compiled.id, entry.parts) for entry in state.applied]
     applied = tuple(assembled(AppliedEntry, {
         "promotion": entry.compiled.id, "name": entry.compiled.promotion.name,
-        "coupon": entry.coupon, "amount": entry.amount,
-        "items": sum((v for k, v in entry.parts.items() if isinstance(k, str)), zero),
-        "shipping": sum((v for k, v in entry.parts.items() if not isinstance(k, str)), zero),
+        "coupon": entry.coupon, "amount": entry.amount, **_items_and_shipping(entry.parts, zero),
         "note": entry.note, "metadata": entry.compiled.promotion.metadata or None})
         for entry in state.applied)
     shipping = None

@@ -54,25 +54,32 @@ def line_facts(cart: Cart, quantum: Decimal) -> tuple[list[dict[str, Any]], Deci
     the quantity is a ``Decimal``, the attributes a copy (reasons may be read
     later), and the total is added.
     """
-    lines = []
+    lines: list[dict[str, Any]] = []
+    append = lines.append
     subtotal = ZERO
     units = 0
     counts = _COUNTS
     for line in cart.lines:
         facts = line.__dict__.copy()
         price, quantity, attributes = facts["unit_price"], facts["quantity"], facts["attributes"]
-        total = price * quantity  # exact: at most 10^15 (the cart's own bound)
-        subtotal += total
         units += quantity
         if not facts["product"]:
             facts["product"] = facts["sku"]
         facts["tags"] = tuple(facts["tags"])
-        facts["unit_price"] = price.quantize(quantum)
-        facts["quantity"] = counts[quantity] if 0 <= quantity < 1024 else Decimal(quantity)
-        facts["total"] = total.quantize(quantum)
+        shown = facts["unit_price"] = price.quantize(quantum)
+        number = facts["quantity"] = counts[quantity] if 0 <= quantity < 1024 \
+            else Decimal(quantity)
+        # exact: at most 10^15 (the cart's own bound)
+        if shown == price:  # (most prices: the total is then whole minor units already)
+            total = facts["total"] = shown * number
+            subtotal += total
+        else:
+            total = price * number
+            subtotal += total
+            facts["total"] = total.quantize(quantum)
         # a copy (reasons may be read later), or the one empty mapping no condition changes
         facts["attributes"] = attributes.copy() if attributes else _NO_ATTRIBUTES
-        lines.append(facts)
+        append(facts)
     return lines, subtotal, units
 
 
@@ -120,5 +127,8 @@ def shipment_facts(cart: Cart, quantum: Decimal) -> list[dict[str, Any]]:
 def shipping_method(shipments: list[dict[str, Any]]) -> str:
     """``cart.shipping_method``: the method every shipment shares ('' if none, or if
     they differ)."""
+    if len(shipments) == 1:  # (plain shipping)
+        method: str = shipments[0]["method"]
+        return method
     methods = {shipment["method"] for shipment in shipments}
     return methods.pop() if len(methods) == 1 else ""

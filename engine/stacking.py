@@ -154,18 +154,21 @@ def take(state: PassState, entry: Applied) -> None:
     remaining = state.remaining
     minor, wholes = remaining.minor, known_wholes(remaining.minor_units)
     for key, amount in entry.taken.items():
-        if key is SHIPPING:
-            assert state.shipping_left is not None
-            state.shipping_left -= amount
-        elif isinstance(key, ShipmentKey):
-            state.shipments_left[key.id] -= amount
-        elif key not in gifts:  # (no other promotion takes from a gift line: nothing kept)
+        if key.__class__ is str:  # a line (the most parts)
+            if key in gifts:  # (no other promotion takes from a gift line: nothing kept)
+                continue
             # ``Remaining.take`` written out: one call less per line taken from
             remaining[key] -= amount
             if key in minor:
                 whole = wholes.get(amount)
                 minor[key] -= whole_minor(amount, remaining.minor_units) if whole is None \
                     else whole
+        elif key is SHIPPING:
+            assert state.shipping_left is not None
+            state.shipping_left -= amount
+        else:
+            assert isinstance(key, ShipmentKey)
+            state.shipments_left[key.id] -= amount
     state.applied.append(entry)
     state.history.append(entry)
     promo = entry.compiled.promotion
