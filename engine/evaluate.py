@@ -29,7 +29,7 @@ from .cart import Cart, CartError
 from .compile import LineFilter
 from .effects import BaseLine, EffectInput, Parts, compute
 from .facts import Facts
-from .money import whole_minor
+from .money import quantized_minor
 from .rejections import Pending
 from .result import (
     Applied as AppliedEntry,
@@ -87,7 +87,7 @@ class Evaluation:
     the ``CartError`` then)."""
 
     # (one per cart, read at every step: slots are quicker to set and to read)
-    __slots__ = ("_latest", "_matches", "_originals", "_originals_by_id", "_whole", "at",
+    __slots__ = ("_latest", "_matches", "_originals", "_originals_by_id", "at",
                  "at_text", "bounds", "cart", "chosen", "deal", "facts", "instant", "program",
                  "stacking", "usage", "work")
 
@@ -113,18 +113,13 @@ class Evaluation:
         # effect is then handed the same ``BaseLine`` again (see ``_build_lines``).
         self._originals_by_id: dict[str, BaseLine] = {}
         self._latest: dict[str, BaseLine] = {}
-        self._whole = program.wholes
         self.stacking = program.ruleset.stacking
         self.deal: Decision | None = None  # stacking.mode: best_deal: the set chosen
 
     def _original(self, line: dict[str, Any]) -> BaseLine:
         """A line as effects see it while no promotion has taken from it (made once)."""
-        total = line["total"]
-        # (the cache of ``whole_minor`` read here: this runs for every line a promotion
-        # first looks at, and the call costs more than the lookup)
-        whole = self._whole.get(total)
-        if whole is None:
-            whole = whole_minor(total, self.program.minor_units)
+        total = line["total"]  # (quantized: ``quantized_minor`` applies)
+        whole = quantized_minor(total, self.program.minor_units)
         found = self._originals_by_id[line["id"]] = _base_line(
             (line["id"], line["id"], int(line["quantity"]), total, total, whole, whole))
         return found
@@ -248,24 +243,23 @@ class Evaluation:
         out: list[BaseLine] = []
         append = out.append
         latest = self._latest
-        wholes = self._whole
-        minor = remaining.minor
+        minor, minor_units = remaining.minor, self.program.minor_units
         for line in lines:
             line_id = line["id"]
             base = remaining[line_id]
             found = latest.get(line_id)
             if found is None:  # first looked at: nothing taken from it yet
-                total = line["total"]
-                whole = wholes.get(total)
-                if whole is None:
-                    whole = whole_minor(total, self.program.minor_units)
+                total = line["total"]  # (quantized: ``quantized_minor`` applies)
+                whole = quantized_minor(total, minor_units)
                 found = latest[line_id] = _base_line(
                     (line_id, line_id, int(line["quantity"]), total, total, whole, whole))
+                if base is total:  # what is left of it, in minor units, known from now on
+                    minor[line_id] = whole
             if base is not found.base:  # a promotion took from it since
-                whole = minor.get(line_id)  # (``remaining.minor_of``, without the call)
+                left = minor.get(line_id)  # (``remaining.minor_of``, without the call)
                 found = latest[line_id] = _base_line(
                     (line_id, line_id, found.quantity, base, found.original,
-                     remaining.minor_of(line_id) if whole is None else whole,
+                     remaining.minor_of(line_id) if left is None else left,
                      found.original_minor))
             append(found)
         return out

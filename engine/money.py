@@ -72,6 +72,13 @@ def known_amounts(minor_units: int) -> dict[int, Decimal]:
     return cache
 
 
+def quantized_minor(amount: Decimal, minor_units: int) -> int:
+    """``whole_minor`` of an amount quantized to the currency's minor unit (a line's
+    total in its facts): its digits shifted, without the cache.  A cart's totals are
+    new ``Decimal`` objects, and hashing one (a cache lookup) costs more than this."""
+    return int(amount.scaleb(minor_units))
+
+
 def whole_minor(amount: Decimal, minor_units: int) -> int:
     """A whole amount in minor units as an integer (``ValueError`` if it is not whole)."""
     cache = _WHOLE.get(minor_units)

@@ -36,7 +36,7 @@ from .evaluate import Bounds, Evaluation, priced_result
 from .explain import Explainer
 from .facts import Facts, cart_facts
 from .index import PromotionIndex, set_positions
-from .money import known_wholes, quantum
+from .money import quantum
 from .rejections import explain_skipped, written
 from .result import Rejected, Rejections, Result
 
@@ -216,7 +216,6 @@ class Program:
                              if p.batch_pattern is not None)
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
-        self.wholes = known_wholes(self.minor_units)  # (read in loops over lines)
 
     @property
     def condition_tracer(self) -> ConditionTracer:
