@@ -32,11 +32,12 @@ from .bestdeal import Decision, Searcher
 from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import CONDITION, LINES, SHIPMENTS, Compiled, LineFilter, compile_all
-from .evaluate import Bounds, Evaluation, priced_result
+from .evaluate import Bounds, Evaluation
 from .explain import Explainer
 from .facts import Facts, cart_facts
 from .index import PromotionIndex, set_positions
 from .money import quantum
+from .priced import priced_result
 from .rejections import explain_skipped, written
 from .result import Rejected, Rejections, Result
 
