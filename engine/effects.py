@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from math import gcd, lcm
+from operator import attrgetter
 from typing import NamedTuple
 
 from dsl import effects as m
@@ -113,6 +114,7 @@ def _minor(amount: Decimal, minor_units: int) -> tuple[int, int]:
     return minor_ratio(amount, minor_units)
 
 
+_CHEAPEST_SINGLE = attrgetter("base_minor", "rank")  # one-unit lines, cheapest first
 Picked = list[tuple[BaseLine, int]]  # lines and how many of their units, in choose order
 
 
@@ -131,9 +133,15 @@ def _pick(lines: Iterable[BaseLine], count: int | None, choose: str,
         return [(keyed[0], take)] if take else []
     # Unit values base / quantity compared exactly: over the quantities' common
     # multiple they are integers; equal values go to the smaller rank.
-    common = lcm(*(line.quantity for line in keyed))
-    sign = 1 if choose == "cheapest" else -1
-    keyed.sort(key=lambda ln: (sign * ln.base_minor * (common // ln.quantity), ln.rank))
+    common = lcm(*[line.quantity for line in keyed])
+    if common == 1:  # (every line one unit: its base is its unit's value)
+        if choose == "cheapest":
+            keyed.sort(key=_CHEAPEST_SINGLE)
+        else:
+            keyed.sort(key=lambda ln: (-ln.base_minor, ln.rank))
+    else:
+        sign = 1 if choose == "cheapest" else -1
+        keyed.sort(key=lambda ln: (sign * ln.base_minor * (common // ln.quantity), ln.rank))
     picked: Picked = []
     left = count
     for line in keyed:
@@ -195,6 +203,7 @@ def _per_unit(inp: EffectInput, picked: Picked, numerator: int, denominator: int
     """Each picked unit loses ``numerator / denominator`` minor units, but at least
     nothing and at most its value (base / quantity); rounded once per line."""
     mode, units = inp.rounding, inp.minor_units
+    amounts = known_amounts(units)  # (``from_minor`` called only for an amount not known)
     out = {}
     for line, k in picked:
         base, quantity = line.base_minor, line.quantity
@@ -209,7 +218,8 @@ def _per_unit(inp: EffectInput, picked: Picked, numerator: int, denominator: int
             off = 0
         else:  # the unit's value
             off = base if k == quantity else round_ratio(base * k, quantity, mode)
-        out[line.id] = from_minor(off, units)
+        amount = amounts.get(off)
+        out[line.id] = from_minor(off, units) if amount is None else amount
     return Parts(lines=out, picked=picked)
 
 

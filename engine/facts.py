@@ -100,7 +100,9 @@ def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal) ->
             "at": at, "date": local.date(), "weekday": WEEKDAYS[local.weekday()],
             "hour": count(local.hour),
             "shipping_method": shipping_method(shipments),
-            "shipping_price": cart.shipping_price.quantize(q),
+            # (plain shipping: the one shipment's price, already quantized)
+            "shipping_price": shipments[0]["price"] if cart.shipping is not None
+            else cart.shipping_price.quantize(q),
         },
         "customer": {"id": customer.id, "segments": tuple(customer.segments),
                      "orders": count(customer.orders)},

@@ -51,7 +51,7 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
             "method": cart.shipping.method, "price": facts.cart["shipping_price"],
             "discounts": tuple(assembled(LineDiscount, {"promotion": promotion, "amount": amount})
                                for promotion, taken in parts
-                               if (amount := taken.get(SHIPPING)))})
+                               if (amount := taken.get(SHIPPING))) if parts else ()})
     shipments = None
     if cart.shipments is not None:
         shipments = tuple(assembled(PricedShipment, {
@@ -68,7 +68,7 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
         # sold (``entry.gifts`` stays whole: a replay of the pass takes what it took)
         "lines": PricedLines(facts.lines, parts, [gift for entry in state.applied
                                                   for gift in entry.gifts
-                                                  if entry.parts.get(gift.id)]),
+                                                  if entry.parts.get(gift.id)] if parts else ()),
         "shipping": shipping, "applied": applied,
         "rejected": rejected, "capped": tuple(state.capped), "customer": cart.customer.id,
         "zero": zero, "shipments": shipments, "best_deal": best_deal})
