@@ -462,8 +462,9 @@ CROSSOVER_LINES = (1, 2, 5, 10, 20, 50, 100)
 
 def worker_crossover(args: argparse.Namespace) -> dict[str, Any]:
     """Where the promotion index pays: the median time of an evaluation that uses the
-    index over one that runs every promotion, per ruleset size and cart size
-    (reference workload).  ``engine.program.INDEX_PAYS_FROM`` is set from this."""
+    index over one that runs, without it, the promotions open at the cart's moment
+    whose code was entered, per ruleset size and cart size (reference workload).
+    ``engine.program.INDEX_PAYS_FROM`` is set from this."""
     import dsl
     import engine.program as program_module
     from engine import parse_cart
@@ -501,7 +502,8 @@ def worker_crossover(args: argparse.Namespace) -> dict[str, Any]:
 
 def print_crossover(res: dict[str, Any]) -> None:
     print("Index crossover (reference workload): evaluation time with the index / without it "
-          "(every promotion run); below 1.00 the index pays")
+          "(the promotions open at the cart's moment whose code was entered); below 1.00 the "
+          "index pays")
     rows = []
     for row in res["rows"]:
         paying = [lines for lines, r in zip(res["lines"], row["ratios"], strict=True) if r < 1]

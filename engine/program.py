@@ -47,14 +47,15 @@ if TYPE_CHECKING:
 CHECK_INDEX = os.environ.get("PROMORULES_CHECK_INDEX", "") not in ("", "0")
 """Check on every evaluation that the index left out no promotion that applies
 (the test suite turns it on; it costs the reasons of every promotion left out)."""
-INDEX_PAYS_FROM = 15
+INDEX_PAYS_FROM = 10
 """Promotions per line of the cart from which the index is used.  It reads keys off
 every line of a cart and saves the checks of the promotions it leaves out, so for a
-small ruleset and a large cart the promotions open at the cart's moment whose code
-was entered (``Program._positions``) cost less to run.  Measured on the benchmark's
-reference workload (``python -m benchmarks.suite --index-crossover``, 10 to 1,000
-promotions, 1 to 100 lines): against those, the index paid from about 10 to 20
-promotions per line; at 15 the choice costs at most about 10 % either way."""
+small ruleset and a large cart running the promotions open at the cart's moment
+whose code was entered (``Program._positions``) costs less.  Measured on the
+benchmark's reference workload (``python -m benchmarks.suite --index-crossover``,
+10 to 1,000 promotions, 1 to 100 lines): the index paid from about 10 to 20
+promotions per line (from 4 or 5 in rulesets of 10 or 20 promotions, where both
+cost little); at 10 the choice costs at most about 12 % either way."""
 MAX_SUBSETS = 4096
 """Sets of promotions (``Program._positions``) a program keeps written out as positions."""
 MAX_APPLIED = 200_000
