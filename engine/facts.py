@@ -98,7 +98,7 @@ def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal) ->
             "lines": count(len(lines)),
             "coupons": tuple(cart.codes) if cart.coupons else (),
             "at": at, "date": local.date(), "weekday": WEEKDAYS[local.weekday()],
-            "hour": count(local.hour),
+            "hour": _COUNTS[local.hour],  # (0 to 23)
             "shipping_method": shipping_method(shipments),
             # (plain shipping: the one shipment's price, already quantized)
             "shipping_price": shipments[0]["price"] if cart.shipping is not None
