@@ -76,7 +76,7 @@ class EffectInput(NamedTuple):
     gift_id: str = ""  # the id a gift effect gives the line it adds
 
 
-@dataclass
+@dataclass(slots=True)  # (one or more per promotion that computes: slots make it quicker)
 class Parts:
     """A promotion's discount: per line id, and on shipping."""
 

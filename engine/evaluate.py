@@ -53,6 +53,13 @@ def _too_large(message: str) -> CartError:
                                  hint="split the cart, or the ruleset")])
 
 
+def _effect_input(fields: tuple[list[BaseLine], list[BaseLine], Decimal | None, int, str,
+                                 tuple[tuple[str, Decimal], ...] | None, str]) -> EffectInput:
+    """``EffectInput(*fields)``, without the frame of its generated ``__new__`` (made for
+    every effect computed)."""
+    return tuple.__new__(EffectInput, fields)
+
+
 def _base_line(fields: tuple[str, int | str, int, Decimal, Decimal, int, int]) -> BaseLine:
     """``BaseLine(*fields)``, without the frame of its generated ``__new__`` (made for
     every line a promotion looks at once something was taken from it)."""
@@ -287,7 +294,7 @@ class Evaluation:
         if caps:
             clamped, zeroed_by = cap_parts(cp.id, clamped, caps, state, self.program.quantum,
                                            self.program.minor_units)
-        if self._zeroed(cp, coupon, zeroed_by, state):
+        if zeroed_by is not None and self._zeroed(cp, coupon, zeroed_by, state):
             return
         self._take(state, Applied(cp, position, coupon, clamped, parts.note, clamped,
                                   () if parts.gift is None else (parts.gift,)))
@@ -426,15 +433,15 @@ class Evaluation:
         get_targets = self._lines_for(ce.get_target, remaining) if ce.get_target else []
         shipping_base, shipments = None, None
         original = self.stacking.base == "original"
-        if self.cart.shipping is not None and (not is_shipping or
-                                               self.selected_shipments(cp)):
+        cart, program = self.cart, self.program
+        if cart.shipping is not None and (not is_shipping or self.selected_shipments(cp)):
             shipping_base = self.facts.cart["shipping_price"] if original else shipping_left
-        if self.cart.shipments is not None:
+        if cart.shipments is not None:
             shipments = tuple((s["id"], s["price"] if original else shipments_left[s["id"]])
                               for s in (self.selected_shipments(cp) if is_shipping else ()))
-        parts = compute(effect, EffectInput(targets, get_targets, shipping_base,
-                                            self.program.minor_units,
-                                            self.program.ruleset.rounding, shipments, gift_id))
+        parts = compute(effect, _effect_input((targets, get_targets, shipping_base,
+                                               program.minor_units, program.rounding,
+                                               shipments, gift_id)))
         self.work += max(1, len(targets), len(parts.lines))
         if self.work > self.bounds.work:
             raise _too_large(f"pricing this cart computes more than {self.bounds.work:,} line "

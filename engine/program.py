@@ -218,6 +218,7 @@ class Program:
                              if p.batch_pattern is not None)
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
+        self.rounding = ruleset.rounding  # (read by every effect computed)
 
     @property
     def condition_tracer(self) -> ConditionTracer:

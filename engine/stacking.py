@@ -67,7 +67,7 @@ class Remaining(dict[str, Decimal]):
             self.minor[line_id] -= whole_minor(amount, self.minor_units)
 
 
-@dataclass
+@dataclass(slots=True)  # (one per promotion applied)
 class Applied:
     """A promotion that moved money in a pass, and what it took."""
 
