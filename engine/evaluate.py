@@ -125,7 +125,7 @@ class Evaluation:
         facts, cart = self.facts, self.cart
         return PassState(
             coupons_only,
-            Remaining({line["id"]: line["total"] for line in facts.lines},
+            Remaining(facts.totals or {line["id"]: line["total"] for line in facts.lines},
                       self.program.minor_units),
             facts.cart["shipping_price"] if cart.shipping else None,
             {shipment["id"]: shipment["price"] for shipment in facts.shipments}

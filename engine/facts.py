@@ -42,10 +42,15 @@ class Facts:
     lines: list[dict[str, Any]]
     # the cart's shipments (id, method, price, seller); plain shipping is one, with id ""
     shipments: list[dict[str, Any]] = field(default_factory=list)
+    # line id → its total as in its facts: what a pass starts from (made with the facts,
+    # in the same loop; empty: read from ``lines``)
+    totals: dict[str, Decimal] = field(default_factory=dict)
 
 
-def line_facts(cart: Cart, quantum: Decimal) -> tuple[list[dict[str, Any]], Decimal, int]:
-    """The facts of each line, the cart's subtotal (exact, not quantized) and its units.
+def line_facts(cart: Cart, quantum: Decimal,
+               ) -> tuple[list[dict[str, Any]], dict[str, Decimal], Decimal, int]:
+    """The facts of each line, each line's total by id, the cart's subtotal (exact, not
+    quantized) and its units.
 
     A line's facts start as a copy of the line's own fields (a pydantic model keeps
     exactly its fields in ``__dict__``; copying that dict costs less than writing
@@ -56,6 +61,7 @@ def line_facts(cart: Cart, quantum: Decimal) -> tuple[list[dict[str, Any]], Deci
     """
     lines: list[dict[str, Any]] = []
     append = lines.append
+    totals: dict[str, Decimal] = {}
     subtotal = ZERO
     units = 0
     counts = _COUNTS
@@ -71,23 +77,23 @@ def line_facts(cart: Cart, quantum: Decimal) -> tuple[list[dict[str, Any]], Deci
             else Decimal(quantity)
         # exact: at most 10^15 (the cart's own bound)
         if shown == price:  # (most prices: the total is then whole minor units already)
-            total = facts["total"] = shown * number
+            total = facts["total"] = totals[facts["id"]] = shown * number
             subtotal += total
         else:
             total = price * number
             subtotal += total
-            facts["total"] = total.quantize(quantum)
+            facts["total"] = totals[facts["id"]] = total.quantize(quantum)
         # a copy (reasons may be read later), or the one empty mapping no condition changes
         facts["attributes"] = attributes.copy() if attributes else _NO_ATTRIBUTES
         append(facts)
-    return lines, subtotal, units
+    return lines, totals, subtotal, units
 
 
 def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal) -> Facts:
     """The facts of ``cart`` priced at ``at`` (aware), seen in the ruleset's ``zone``."""
     q = quantum
     local = at.astimezone(zone)
-    lines, subtotal, units = line_facts(cart, q)
+    lines, totals, subtotal, units = line_facts(cart, q)
     shipments = shipment_facts(cart, q)
     customer = cart.customer
     return assembled(Facts, {
@@ -111,6 +117,7 @@ def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal) ->
         "customer_attributes": customer.attributes.copy(),
         "lines": lines,
         "shipments": shipments,
+        "totals": totals,
     })
 
 
