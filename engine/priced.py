@@ -38,13 +38,13 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
     The lines' amounts are their facts' (already quantized); their discounts are
     the parts of the promotions that applied, in the order they applied, handed
     to the lines when the lines are read (``PricedLines``)."""
-    zero = program.quantum * 0
+    zero = program.zero
     parts = [(entry.compiled.id, entry.parts) for entry in state.applied]
     applied = tuple(assembled(AppliedEntry, {
         "promotion": entry.compiled.id, "name": entry.compiled.promotion.name,
         "coupon": entry.coupon, "amount": entry.amount, **_items_and_shipping(entry.parts, zero),
         "note": entry.note, "metadata": entry.compiled.promotion.metadata or None})
-        for entry in state.applied)
+        for entry in state.applied) if parts else ()
     shipping = None
     if cart.shipping is not None:
         shipping = assembled(PricedShipping, {

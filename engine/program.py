@@ -219,6 +219,7 @@ class Program:
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
         self.rounding = ruleset.rounding  # (read by every effect computed)
+        self.zero = self.quantum * 0  # nothing, with the currency's minor units
 
     @property
     def condition_tracer(self) -> ConditionTracer:
