@@ -134,14 +134,16 @@ def _pick(lines: Iterable[BaseLine], count: int | None, choose: str,
     # Unit values base / quantity compared exactly: over the quantities' common
     # multiple they are integers; equal values go to the smaller rank.
     common = lcm(*[line.quantity for line in keyed])
-    if common == 1:  # (every line one unit: its base is its unit's value)
-        if choose == "cheapest":
-            keyed.sort(key=_CHEAPEST_SINGLE)
-        else:
-            keyed.sort(key=lambda ln: (-ln.base_minor, ln.rank))
+    if common == 1 and choose == "cheapest":  # (one unit each: its base is its value)
+        keyed.sort(key=_CHEAPEST_SINGLE)
     else:
+        # (the keys made in one list, not by a function called per line; the position
+        # keeps equal keys in the order given, as the stable sort by key did)
         sign = 1 if choose == "cheapest" else -1
-        keyed.sort(key=lambda ln: (sign * ln.base_minor * (common // ln.quantity), ln.rank))
+        order = [(sign * line.base_minor * (common // line.quantity), line.rank, position)
+                 for position, line in enumerate(keyed)]
+        order.sort()
+        keyed = [keyed[position] for _, _, position in order]
     picked: Picked = []
     left = count
     for line in keyed:

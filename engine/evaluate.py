@@ -247,7 +247,7 @@ class Evaluation:
             found = latest.get(line_id)
             if found is None:  # first looked at: nothing taken from it yet
                 total = line["total"]  # (quantized: ``quantized_minor`` applies)
-                whole = quantized_minor(total, minor_units)
+                whole = int(total.scaleb(minor_units))  # (``quantized_minor``, inline)
                 found = latest[line_id] = _base_line(
                     (line_id, line_id, int(line["quantity"]), total, total, whole, whole))
                 if base is total:  # what is left of it, in minor units, known from now on
