@@ -124,7 +124,8 @@ async def show(request: Request) -> Response:
     order_ref = _order_ref(request.path_params["order_ref"], "order_ref")
     note(request.scope, order_ref=order_ref)
     try:
-        held = await service.gate.run(lambda store: store.reservation(order_ref))
+        held = await service.gate.run(lambda store: store.reservation(order_ref),
+                                      write=False)
     except UnknownReservation as err:
         raise problem_from(err) from None
     return json_response(reservation_dict(held))

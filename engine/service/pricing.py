@@ -39,7 +39,8 @@ async def _priced(service: Service, served: Served, cart: Cart,
                   at: dt.datetime | None) -> Result:
     if not service.gate.configured:
         return _price(served, cart, at, None)
-    return await service.gate.run(lambda store: _price(served, cart, at, store))
+    return await service.gate.run(lambda store: _price(served, cart, at, store),
+                                  write=False)
 
 
 def _explained(served: Served, cart: Cart, at: dt.datetime | None,
@@ -84,7 +85,8 @@ async def evaluate(request: Request) -> Response:
     if explain:
         if not service.gate.configured:
             return json_response(_explained(served, cart, at, None), served)
-        answer = await service.gate.run(lambda store: _explained(served, cart, at, store))
+        answer = await service.gate.run(
+            lambda store: _explained(served, cart, at, store), write=False)
         return json_response(answer, served)
     result = await _priced(service, served, cart, at)
     return json_response(result.to_json().encode(), served)

@@ -52,6 +52,7 @@ from .store import (
     StoreError,
     UnknownReservation,
     Use,
+    WouldWait,
     dead_reference,
     fingerprint,
     same_content,
@@ -125,6 +126,14 @@ class SQLStore(abc.ABC):
     def integrity_ok(self) -> bool:
         """Whether the backend finds the store sound (a check of its own kind)."""
         ...
+
+    def unit(self, work: Callable[[Any], T], *, write: bool = True, wait: bool = True) -> T:
+        """``work(self)``; each store call in it keeps its own transaction (a backend that
+        can join them overrides this: ``SQLiteStore``).  ``wait=False``: ``WouldWait``,
+        since a transaction here may wait for a lock or a connection."""
+        if not wait:
+            raise WouldWait("this backend's transactions may wait")
+        return work(self)
 
     def __enter__(self) -> Self:
         return self
