@@ -21,7 +21,14 @@ from ..result import Result
 from ..usage import DEFAULT_TTL, Reservation, UnknownReservation, UsageStore
 from ..usage.checkout import HOLDING, start_checkout
 from ..usage.store import IdempotentResponse, dead_reference
-from .context import VERSION_HEADER, encoded, json_response, served_ruleset, service_of
+from .context import (
+    VERSION_HEADER,
+    encoded,
+    encoded_with,
+    json_response,
+    served_ruleset,
+    service_of,
+)
 from .idempotency import Reply, idempotent
 from .observe import note
 from .problems import PROBLEM_JSON, Problem, problem_from
@@ -63,9 +70,8 @@ async def start(request: Request) -> Response:
         if reservation.state not in HOLDING:  # a dead reference: refused, and kept so
             refusal = problem_from(dead_reference(reservation.order_ref, reservation.state))
             return refusal.status, refusal.to_bytes(request.url.path), PROBLEM_JSON
-        data = {**reservation_dict(reservation), "ruleset_version": served.version,
-                "result": result.to_dict()}
-        return 200, encoded(data), JSON
+        data = {**reservation_dict(reservation), "ruleset_version": served.version}
+        return 200, encoded_with(data, "result", result.to_json()), JSON
 
     def work(store: UsageStore, key: str) -> Reply:
         checkout = start_checkout(store, served.ruleset, cart, order_ref, ttl, at=at,

@@ -79,8 +79,10 @@ async def evaluate(request: Request) -> Response:
     ``?explain=true`` adds the trace of every promotion."""
     service_of(request).allows(request, operator=False)  # a token with --protect-reads
     service, served = served_ruleset(request)
-    at = moment(request.query_params.get("at"), "at")
-    explain = _wants_trace(request)
+    at, explain = None, False
+    if request.scope["query_string"]:  # (most calls have none: nothing to parse)
+        at = moment(request.query_params.get("at"), "at")
+        explain = _wants_trace(request)
     cart = cart_from(await read_json(request, service.body_limit))
     if explain:
         if not service.gate.configured:
