@@ -210,15 +210,15 @@ class SQLiteStore(SQLStore):
     # ------------------------------------------------------ transactions
 
     def _atomic(self, work: Callable[[Tx], T], *, write: bool = True,
-                snapshot: bool = False) -> T:
+                snapshot: bool = False, one_write: bool = False) -> T:
         """``BEGIN IMMEDIATE`` (``BEGIN`` to only read) … ``COMMIT``; anything raised rolls back.
 
         A read transaction of WAL sees one committed state: ``snapshot`` holds.
         Inside a ``unit`` the work joins the unit's transaction instead, a write as a
-        savepoint (rolled back alone when it raises)."""
+        savepoint (rolled back alone when it raises) unless it is ``one_write``."""
         with self._lock:
             if self._unit_writes is not None:
-                return self._joined(work, write)
+                return self._joined(work, write, savepoint=write and not one_write)
             return self._transaction(work, write)
 
     def _transaction(self, work: Callable[[Tx], T], write: bool, wait: bool = True) -> T:
@@ -259,11 +259,11 @@ class SQLiteStore(SQLStore):
         finally:
             self.conn.execute(f"PRAGMA busy_timeout = {self.timeout_ms}")
 
-    def _joined(self, work: Callable[[Tx], T], write: bool) -> T:
+    def _joined(self, work: Callable[[Tx], T], write: bool, savepoint: bool) -> T:
         """A store call inside a unit: its reads as they are, its writes in a savepoint."""
         if write and not self._unit_writes:
             raise StoreError("a unit opened to read cannot write")
-        if not write:
+        if not savepoint:
             try:
                 return work(self.conn)
             except sqlite3.DatabaseError as err:
@@ -295,7 +295,7 @@ class SQLiteStore(SQLStore):
             raise WouldWait(f"{self.path}: another thread is using the store")
         try:
             if self._unit_writes is not None:  # a unit in a unit: one transaction still
-                return self._joined(lambda tx: work(self), write)
+                return self._joined(lambda tx: work(self), write, savepoint=write)
 
             def whole(tx: Tx) -> T:
                 self._unit_writes = write

@@ -19,6 +19,7 @@ import pytest
 from storekit import NOW, make_ruleset, price, sql
 
 from engine.usage import (
+    IdempotencyUnclaimed,
     IdempotentResponse,
     LimitReached,
     Reservation,
@@ -172,3 +173,16 @@ def test_postgres_never_runs_a_unit_without_waiting(backend: str, store: UsageSt
     with pytest.raises(WouldWait):
         store.unit(lambda inside: inside.counter("uses", "x"), wait=False)
     assert store.unit(lambda inside: inside.counter("uses", "x")) == 0
+
+
+def test_a_refused_one_statement_call_leaves_the_unit_as_it_was(db_path: Path) -> None:
+    """``finish`` of a key never claimed writes nothing and says so; the unit goes on."""
+    with open_store(db_path) as store:
+        def work(inside: UsageStore) -> None:
+            inside.claim_idempotency("k1", "h1", now=NOW)
+            with pytest.raises(IdempotencyUnclaimed):
+                inside.finish_idempotency("k2", 200, b"x", "text/plain", now=NOW)
+            inside.finish_idempotency("k1", 200, b"ok", "text/plain", now=NOW)
+
+        store.unit(work)
+        assert keys(store) == [("k1", "done", 200)]
