@@ -217,8 +217,8 @@ def inprocess_checkouts(store: Any, ruleset: Any, cart: str, prefix: str, second
     import hashlib
 
     from engine import parse_cart
-    from engine.service.checkouts import reservation_dict
-    from engine.service.context import encoded, encoded_with
+    from engine.service.checkouts import reservation_json
+    from engine.service.context import nested
     from engine.usage.checkout import payment_captured, start_checkout
     from engine.usage.store import IdempotentResponse
 
@@ -241,8 +241,8 @@ def inprocess_checkouts(store: Any, ruleset: Any, cart: str, prefix: str, second
         cart_parsed = parse_cart(data["cart"])
 
         def started(result: Any, reservation: Any) -> tuple[int, bytes, str]:
-            return 200, encoded_with(reservation_dict(reservation), "result",
-                                     result.to_json()), "application/json"
+            return 200, reservation_json(reservation, [("result", nested(result.to_json()))]), \
+                "application/json"
 
         def start(unit: Any) -> None:
             claim(unit, f"start-{ref}", body)
@@ -252,8 +252,7 @@ def inprocess_checkouts(store: Any, ruleset: Any, cart: str, prefix: str, second
         def confirm(unit: Any) -> None:
             claim(unit, f"confirm-{ref}", "")
             unit.confirm(ref, ruleset, retake_expired=True, idempotency=IdempotentResponse(
-                f"confirm-{ref}", lambda r: (200, encoded(reservation_dict(r)),
-                                             "application/json")))
+                f"confirm-{ref}", lambda r: (200, reservation_json(r), "application/json")))
 
         store.unit(start)
         store.unit(confirm)

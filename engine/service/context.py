@@ -109,19 +109,11 @@ def encoded(data: Any) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def encoded_with(data: dict[str, Any], name: str, written: str) -> bytes:
-    """``encoded({**data, name: value})`` where ``written`` is ``value`` already written as
-    ``encoded`` writes it at the top (indented, a line break at the end): a result's
-    ``to_json()``, which writes those bytes without the dicts and the json module's
-    pure-Python indenting encoder (four to five times the cost).  JSON text holds no raw
-    line break inside a string, so indenting every line by two spaces nests it."""
-    head = encoded(data)  # "{\n  …\n}\n": ``data`` has at least one member
-    return head[:-3] + f',\n  {json.dumps(name, ensure_ascii=False)}: '.encode() + \
-        _nested(written) + b"\n}\n"
-
-
-def _nested(written: str) -> bytes:
-    return written.rstrip("\n").replace("\n", "\n  ").encode()
+def nested(written: str) -> str:
+    """A value ``encoded`` wrote at the top (a result's ``to_json()``, say) as it is written
+    one level down, as a member's value: every line after the first indented two more
+    spaces (JSON text holds no raw line break inside a string)."""
+    return written.rstrip("\n").replace("\n", "\n  ")
 
 
 def json_response(data: Any, served: Served | None = None, status: int = 200,
