@@ -22,13 +22,12 @@ from dsl.codes import CART_BAD_TIME, CART_CURRENCY
 from dsl.effects import Effect, Gift, Shipping
 from dsl.errors import Diagnostic
 from dsl.expr.types import Context
+from dsl.gc_pause import gc_paused
 from dsl.model import Promotion
-from dsl.ruleset import gc_paused
 from dsl.schedule import Schedule
 from dsl.values import YEARS, normalise_code
 
 from . import reasons as r
-from .bestdeal import Decision, Searcher
 from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import CONDITION, LINES, SHIPMENTS, Compiled, LineFilter, compile_all
@@ -265,6 +264,8 @@ class Program:
         outcome = None
         decision = None
         if self.ruleset.stacking.mode == "best_deal":
+            from .bestdeal import Decision, Searcher  # (here: most rulesets never search)
+
             decision = run.deal = Decision(Searcher(self, cart, facts, moment, chosen, usage),
                                            positions)
             outcome = run.run(positions, coupons_only=False)

@@ -23,9 +23,8 @@ from ..errors import ExpressionError, Span
 from . import grammar
 from . import nodes as n
 from .transform import EXPR_FILE, ToAst
+from .types import MAX_LENGTH
 
-MAX_LENGTH = 4000
-"""Longest expression accepted, in characters."""
 MAX_DEPTH = 48
 """Deepest nesting accepted: parentheses, operators and calls together."""
 
