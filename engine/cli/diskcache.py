@@ -7,7 +7,9 @@ findings, an entry holds what was computed from a file whose content is known:
 
 * ``promo eval``: the loaded, checked ruleset (``load_ruleset``'s result) and each
   cart read from a file (``load_cart``'s);
-* ``promo lint``: a file's diagnostics (``engine/cli/lint.py`` says which).
+* ``promo lint``: a file's findings (``dsl.lint.FileLint``), with the moments they
+  depend on: kept while the time lint runs at is on the same side of each (a window's
+  end has not passed yet), never when a finding prints that time.
 
 An entry is found by a key that is the SHA-256 of everything the result depends on:
 the file's bytes and the name it was given by (diagnostics and spans print it),
@@ -77,15 +79,27 @@ def _code_stamp() -> bytes:
     return "\n".join(sorted(stamps)).encode()
 
 
+@functools.cache
+def _pydantic_version() -> str:
+    """The text of pydantic's ``version.py`` (its version, read without importing pydantic:
+    a lint report from the cache needs no pydantic)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("pydantic")
+    if spec is None or spec.origin is None:  # pragma: no cover - a dependency
+        return ""
+    try:
+        return (Path(spec.origin).parent / "version.py").read_text(encoding="utf-8")
+    except OSError:  # pragma: no cover - an unusual installation: the package's path
+        return spec.origin
+
+
 def key(kind: str, name: str, content: bytes, extra: Iterable[str] = ()) -> str:
     """The entry's name for ``content`` read as ``name``, computed as ``kind``."""
-    from importlib import import_module
-
     from dsl import loader
 
-    pydantic_version = import_module("pydantic.version").VERSION
     digest = hashlib.sha256()
-    for part in (f"{FORMAT}", kind, name, sys.version, pydantic_version,
+    for part in (f"{FORMAT}", kind, name, sys.version, _pydantic_version(),
                  f"{loader.MAX_BYTES} {loader.MAX_NODES} {loader.MAX_DEPTH}", *extra):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     digest.update(_code_stamp() + b"\0")
@@ -128,9 +142,11 @@ def write(where: Path, name: str, value: Any) -> None:
 
 
 def cached(where: Path | None, path: str, kind: type[T], compute: Callable[[], T],
-           extra: Iterable[str] = (), label: str | None = None) -> T:
+           extra: Iterable[str] = (), holds: Callable[[T], bool] | None = None) -> T:
     """``compute()`` for the file at ``path``, from the cache in ``where`` when an entry
-    of its content is there (``None``: no cache)."""
+    of its content is there (``None``: no cache).  ``holds`` says whether an entry (or
+    a value just computed) is true now (lint's findings about the time it runs at):
+    one that is not is computed again (and not kept)."""
     from dsl.loader import MAX_BYTES
 
     if where is None:
@@ -141,12 +157,13 @@ def cached(where: Path | None, path: str, kind: type[T], compute: Callable[[], T
         content = Path(path).read_bytes()
     except OSError:  # compute() says why it cannot be read
         return compute()
-    name = key(label or kind.__name__, path, content, extra)
+    name = key(kind.__name__, path, content, extra)
     found = read(where, name, kind)
-    if found is not None:
+    if found is not None and (holds is None or holds(found)):
         return found
     value = compute()
-    if _unchanged(path, content):  # else computed from other content than the key's
+    # (not kept when the file changed meanwhile: computed from other content than the key's)
+    if (holds is None or holds(value)) and _unchanged(path, content):
         write(where, name, value)
     return value
 
