@@ -84,7 +84,8 @@ def test_a_capped_ruleset_passes_the_gate_on_its_proven_bound() -> None:
 def test_where_nothing_is_proven_the_gate_reads_the_witness() -> None:
     # grocery: free delivery on any subtotal, so no share of the subtotal is proven
     path = ROOT / "rulesets" / "grocery" / "ruleset.yaml"
-    report = bound_ruleset(load_ruleset(path), tries=300)
+    # (the search is seeded; 800 carts find a free delivery on a near-empty cart)
+    report = bound_ruleset(load_ruleset(path), tries=800)
     assert report.proven.of_subtotal is None
     value, which = report.checked_share()
     assert which == "best witness" and value is not None and value > 1
