@@ -14,10 +14,11 @@ findings, an entry holds what was computed from a file whose content is known:
 An entry is found by a key that is the SHA-256 of everything the result depends on:
 the file's bytes and the name it was given by (diagnostics and spans print it),
 promorules' version and the modification times and sizes of its source files (an
-edited installation never reads an entry of its former code), Python's and
-pydantic's versions, the loader's caps, and what the caller adds (lint: the
-options).  Only a successful result is kept: an invalid file is read again at
-every run and reported as before.
+edited installation never reads an entry of its former code), Python's version and
+the installations of pydantic and PyYAML, the loader's caps, and what the caller
+adds (lint: the configuration).  ``promo eval`` keeps only what loaded: an invalid
+file is read again at every run and reported as before (lint keeps a file's
+diagnostics, loading errors included: they are its findings).
 
 Entries are pickles, written to a temporary file beside their place and moved
 there (``os.replace``): a reader sees a whole entry or none.  An entry that cannot
@@ -48,6 +49,7 @@ FORMAT = 1
 """Changes when what an entry holds changes shape."""
 ENTRY_SUFFIX = ".pickle"
 _PACKAGES = ("dsl", "engine")  # the code an entry was computed by
+_LIBRARIES = ("pydantic", "pydantic_core", "yaml")  # and the libraries it was computed with
 
 
 def directory(enabled: bool = True) -> Path | None:
@@ -80,18 +82,22 @@ def _code_stamp() -> bytes:
 
 
 @functools.cache
-def _pydantic_version() -> str:
-    """The text of pydantic's ``version.py`` (its version, read without importing pydantic:
-    a lint report from the cache needs no pydantic)."""
+def _library_stamp() -> str:
+    """Where the libraries a result is computed with are installed, and the modification
+    time and size of each one's ``__init__.py``: another version installed, another
+    stamp (found without importing them: a lint report from the cache needs none)."""
     from importlib.util import find_spec
 
-    spec = find_spec("pydantic")
-    if spec is None or spec.origin is None:  # pragma: no cover - a dependency
-        return ""
-    try:
-        return (Path(spec.origin).parent / "version.py").read_text(encoding="utf-8")
-    except OSError:  # pragma: no cover - an unusual installation: the package's path
-        return spec.origin
+    stamps = []
+    for library in _LIBRARIES:
+        spec = find_spec(library)
+        origin = spec.origin if spec is not None else None
+        try:
+            stat = os.stat(origin) if origin else None
+        except OSError:  # pragma: no cover - an unusual installation: the path alone
+            stat = None
+        stamps.append(f"{library}:{origin}:{stat and stat.st_mtime_ns}:{stat and stat.st_size}")
+    return "\n".join(stamps)
 
 
 def key(kind: str, name: str, content: bytes, extra: Iterable[str] = ()) -> str:
@@ -99,7 +105,7 @@ def key(kind: str, name: str, content: bytes, extra: Iterable[str] = ()) -> str:
     from dsl import loader
 
     digest = hashlib.sha256()
-    for part in (f"{FORMAT}", kind, name, sys.version, _pydantic_version(),
+    for part in (f"{FORMAT}", kind, name, sys.version, _library_stamp(),
                  f"{loader.MAX_BYTES} {loader.MAX_NODES} {loader.MAX_DEPTH}", *extra):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     digest.update(_code_stamp() + b"\0")
