@@ -16,7 +16,11 @@ from . import common
 from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from dsl.lint import FileLint, LintConfig
+    from dsl.lint.invariants import InvariantVerdict
+    from dsl.model import Ruleset
 
 
 @click.command()
@@ -98,10 +102,14 @@ def lint(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: str | No
 
 
 def _lint_file(path: Path, config: LintConfig, moment: dt.datetime) -> FileLint:
-    """The file linted (the rules and the engine's invariant checker imported here: a
-    report the cache holds needs neither)."""
+    """The file linted (the rules imported here: a report the cache holds needs none)."""
     from dsl.lint import lint_file
 
+    return lint_file(path, config=config, now=moment, invariants=_check_invariants)
+
+
+def _check_invariants(ruleset: Ruleset) -> Sequence[InvariantVerdict]:
+    """The engine's invariant checker, imported when a ruleset declares invariants."""
     from ..analysis.invariants import check_invariants
 
-    return lint_file(path, config=config, now=moment, invariants=check_invariants)
+    return check_invariants(ruleset)
