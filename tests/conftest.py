@@ -1,6 +1,8 @@
 """Settings for the whole suite."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -14,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("PROMORULES_CHECK_INDEX", "1")
 # The commands' disk cache (engine/cli/diskcache.py) is on, as for a user, in a directory
 # of the suite's own: the commands run twice on the same files read it.
-os.environ.setdefault("PROMO_CACHE_DIR", tempfile.mkdtemp(prefix="promorules-cache-"))
+if "PROMO_CACHE_DIR" not in os.environ:
+    os.environ["PROMO_CACHE_DIR"] = tempfile.mkdtemp(prefix="promorules-cache-")
+    atexit.register(shutil.rmtree, os.environ["PROMO_CACHE_DIR"], ignore_errors=True)
 
 
 @pytest.fixture
