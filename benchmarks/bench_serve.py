@@ -26,8 +26,8 @@ HTTP and floor alternates from round to round):
    reference, against a ruleset whose limits never run out (two promotions),
    at concurrency 1 and 16; and in process, ``start_checkout`` +
    ``payment_captured`` on ``open_store`` of a temporary SQLite file (and, to
-   split the gap, that cycle with the service's idempotency records: a claim
-   transaction per step and the JSON reply stored with the transition).
+   split the gap, that cycle with the service's idempotency records: each step
+   one unit of the store claiming its key, the transition and its JSON reply).
 
 The load generator (``httpload.py``: asyncio over raw keep-alive HTTP/1.1
 connections, prebuilt requests) runs in a process of its own per measurement.
@@ -211,23 +211,23 @@ def inprocess_checkouts(store: Any, ruleset: Any, cart: str, prefix: str, second
     """start_checkout + payment_captured cycles, each of a new order reference.
 
     ``idempotent``: as the service asks it of the store (not timed against a target, a
-    breakdown): each step first claims its Idempotency-Key (a transaction of its own),
-    and the transition stores its JSON reply (``to_dict`` and the reservation, dumped as
-    the service does) in its own transaction."""
+    breakdown): each step is one unit of the store (one transaction on SQLite) that
+    claims its Idempotency-Key, runs the transition and stores its JSON reply (the
+    reservation and the result, written as the service writes them)."""
     import hashlib
 
     from engine import parse_cart
-    from engine.service.checkouts import reservation_dict
-    from engine.service.context import encoded
+    from engine.service.checkouts import reservation_json
+    from engine.service.context import nested
     from engine.usage.checkout import payment_captured, start_checkout
     from engine.usage.store import IdempotentResponse
 
     clock = time.perf_counter_ns
     out: list[int] = []
 
-    def claim(key: str, text: str) -> None:
+    def claim(unit: Any, key: str, text: str) -> None:
         digest = hashlib.sha256(text.encode()).hexdigest()
-        assert store.claim_idempotency(key, digest).state == "claimed"
+        assert unit.claim_idempotency(key, digest).state == "claimed"
 
     def cycle(ref: str) -> None:
         if not idempotent:
@@ -237,19 +237,25 @@ def inprocess_checkouts(store: Any, ruleset: Any, cart: str, prefix: str, second
             payment_captured(store, ref, ruleset)
             return
         body = f'{{"order_ref": "{ref}", "cart": {cart}}}'
-        claim(f"start-{ref}", body)
         data = json.loads(body)
+        cart_parsed = parse_cart(data["cart"])
 
         def started(result: Any, reservation: Any) -> tuple[int, bytes, str]:
-            return 200, encoded({**reservation_dict(reservation), "result":
-                                  result.to_dict()}), "application/json"
+            return 200, reservation_json(reservation, [("result", nested(result.to_json()))]), \
+                "application/json"
 
-        start_checkout(store, ruleset, parse_cart(data["cart"]), data["order_ref"],
-                       at=dt.datetime.now(dt.UTC), idempotency=(f"start-{ref}", started))
-        claim(f"confirm-{ref}", "")
-        store.confirm(ref, ruleset, retake_expired=True, idempotency=IdempotentResponse(
-            f"confirm-{ref}", lambda r: (200, encoded(reservation_dict(r)),
-                                         "application/json")))
+        def start(unit: Any) -> None:
+            claim(unit, f"start-{ref}", body)
+            start_checkout(unit, ruleset, cart_parsed, data["order_ref"],
+                           at=dt.datetime.now(dt.UTC), idempotency=(f"start-{ref}", started))
+
+        def confirm(unit: Any) -> None:
+            claim(unit, f"confirm-{ref}", "")
+            unit.confirm(ref, ruleset, retake_expired=True, idempotency=IdempotentResponse(
+                f"confirm-{ref}", lambda r: (200, reservation_json(r), "application/json")))
+
+        store.unit(start)
+        store.unit(confirm)
 
     for i in range(20):  # warm: prepared statements, page cache
         cycle(f"{prefix}-warm-{i}")
@@ -627,8 +633,9 @@ What each row is (times per request; "per s" is requests or cycles per second):
 - in process (start + confirm): start_checkout (parse, price seeing the limits,
   reserve) + payment_captured on open_store(temporary SQLite), one cycle at a time.
 - (breakdown: + keys and replies): the same cycle as the service asks it of the store
-  (no HTTP): each step first claims its Idempotency-Key in a transaction of its own,
-  and stores its JSON reply with the transition. Not a target; it splits the gap.
+  (no HTTP): each step one unit (one SQLite transaction) that claims its
+  Idempotency-Key, runs the transition and stores its JSON reply. Not a target; it
+  splits the gap.
 - HTTP checkouts: POST /v1/rulesets/{id}/checkouts then POST
   /v1/checkouts/{ref}/confirm, each with its own Idempotency-Key and a new order
   reference, to promo serve --db (a temporary SQLite file); latency per cycle."""

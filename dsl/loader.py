@@ -24,9 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import yaml
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .codes import (
     DUPLICATE_KEY,
@@ -40,6 +38,9 @@ from .codes import (
 )
 from .errors import Diagnostic, PromoError, Span
 from .hints import yaml_syntax
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_LINES = 500_000
@@ -158,10 +159,16 @@ class Document:
         return self.positions.get(best) or NodePosition(Span(self.source.name, 1, 1))
 
 
-try:  # libyaml is ~10x faster; the pure-Python parser gives the same events.
-    from yaml import CSafeLoader as _EventLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]
+
+def _event_loader(text: str) -> Any:
+    """PyYAML's loader of ``text``, for its events.  PyYAML is imported here, when a
+    document is first read: a command that reads none (a ruleset from the cache) does
+    not pay for it."""
+    try:  # libyaml is ~10x faster; the pure-Python parser gives the same events.
+        from yaml import CSafeLoader as Loader
+    except ImportError:  # pragma: no cover - depends on how PyYAML was built
+        from yaml import SafeLoader as Loader  # type: ignore[assignment]
+    return Loader(text)
 
 _CORE = "tag:yaml.org,2002:"
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
@@ -179,9 +186,6 @@ class BareDecimal(Decimal):
 
 def _span(name: str, start: Any, end: Any) -> Span:
     return Span(name, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
-
-
-_SKIPPED = (yaml.StreamStartEvent, yaml.DocumentStartEvent, yaml.DocumentEndEvent)
 
 
 class _Count:  # an open collection while ``_scan`` counts: where it is, what it holds
@@ -205,7 +209,11 @@ def _scan(source: SourceFile, caps: Caps) -> Diagnostic | None:
     used, stack = [0] * len(texts), list[_Count]()
     anchors: dict[str, tuple[int, int, int]] = {}  # anchor → (nodes inside, items, characters)
     nodes = documents = 0
-    scalar_event, alias_event, loader = yaml.ScalarEvent, yaml.AliasEvent, _EventLoader(source.text)
+    import yaml
+
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    loader = _event_loader(source.text)
+    skipped = (yaml.StreamStartEvent, yaml.DocumentStartEvent, yaml.DocumentEndEvent)
     event: Any = None
 
     def refuse(code: str, message: str, hint: str | None = None) -> Diagnostic:
@@ -229,7 +237,7 @@ def _scan(source: SourceFile, caps: Caps) -> Diagnostic | None:
             documents += kind is yaml.DocumentStartEvent
             if documents > 1:
                 return None
-            if kind in _SKIPPED:
+            if kind in skipped:
                 continue
             parent = stack[-1] if stack else None
             if kind is scalar_event and len(event.value) > longest:
@@ -365,7 +373,9 @@ class _Composer:
     def compose(self, text: str) -> Any:
         root: Any = None
         stack: list[_Frame] = []
-        loader = _EventLoader(text)
+        import yaml
+
+        loader = _event_loader(text)
         try:
             while True:
                 event = loader.get_event()
@@ -444,6 +454,8 @@ class _Composer:
         return root
 
     def node(self, event: Any, span: Span, stack: list[_Frame]) -> tuple[Any, _Frame | None]:
+        import yaml
+
         if isinstance(event, yaml.AliasEvent):
             if event.anchor not in self.anchors:
                 self.fail(YAML_SYNTAX, f"unknown alias '*{event.anchor}'", span)

@@ -41,8 +41,7 @@ from .codes import (
 from .currencies import MINOR_UNITS
 from .errors import ExpressionError, Span
 from .expr import nodes
-from .expr.check import check_condition
-from .expr.parser import MAX_LENGTH as MAX_CONDITION_LENGTH
+from .expr.types import MAX_LENGTH as MAX_CONDITION_LENGTH
 from .expr.types import Context
 from .loader import BareDecimal
 from .schema import decimal_text, moment_text, timezone_schema, trimmed_text
@@ -199,6 +198,7 @@ class Condition:
 
 def make_condition(text: str, context: Context) -> Condition:
     """Parse and check ``text``; raises the first ``ExpressionError``."""
+    from .expr.check import check_condition  # (here: a loaded ruleset needs no parser)
     from .expr.parser import parse_expression
 
     node = parse_expression(text)

@@ -58,7 +58,7 @@ from dsl.loader import (
     compose_document,
     read_source,
 )
-from dsl.ruleset import ValidationCodes, json_path, validation_diagnostics
+from dsl.validation import ValidationCodes, json_path, validation_diagnostics
 from dsl.values import MAX_AMOUNT, normalise_code
 
 from .cart_fields import (

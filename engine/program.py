@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import threading
 import weakref
@@ -22,18 +23,16 @@ from dsl.codes import CART_BAD_TIME, CART_CURRENCY
 from dsl.effects import Effect, Gift, Shipping
 from dsl.errors import Diagnostic
 from dsl.expr.types import Context
+from dsl.gc_pause import gc_paused
 from dsl.model import Promotion
-from dsl.ruleset import gc_paused
 from dsl.schedule import Schedule
 from dsl.values import YEARS, normalise_code
 
 from . import reasons as r
-from .bestdeal import Decision, Searcher
 from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import CONDITION, LINES, SHIPMENTS, Compiled, LineFilter, compile_all
 from .evaluate import Bounds, Evaluation
-from .explain import Explainer
 from .facts import Facts, cart_facts
 from .index import PromotionIndex, set_positions
 from .money import quantum
@@ -43,6 +42,7 @@ from .result import Rejected, Rejections, Result
 
 if TYPE_CHECKING:
     from .condition_trace import ConditionTracer
+    from .explain import Explainer
 
 CHECK_INDEX = os.environ.get("PROMORULES_CHECK_INDEX", "") not in ("", "0")
 """Check on every evaluation that the index left out no promotion that applies
@@ -158,10 +158,16 @@ class Program:
         with gc_paused():
             self._build(ruleset, use_index)
 
+    @functools.cached_property
+    def explainer(self) -> Explainer:
+        """Says why a condition is false (imported when a reason first needs it)."""
+        from .explain import Explainer
+
+        return Explainer(self.zone)
+
     def _build(self, ruleset: Ruleset, use_index: bool) -> None:
         self.ruleset = ruleset
         self.zone = zone = ruleset.zone
-        self.explainer = Explainer(zone)
         ordered = sorted(ruleset.promotions, key=lambda p: (-p.priority, p.id))
 
         # Every condition compiled in one go (one call of Python's compiler for the
@@ -279,6 +285,8 @@ class Program:
         outcome = None
         decision = None
         if self.ruleset.stacking.mode == "best_deal":
+            from .bestdeal import Decision, Searcher  # (here: most rulesets never search)
+
             decision = run.deal = Decision(Searcher(self, cart, facts, moment, chosen, usage),
                                            positions)
             outcome = run.run(positions, coupons_only=False)

@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NOT_CORE = {"__init__", "schemas"}  # the package's face, and the contracts' generator
 MAX_LINES = 600
+GENERATED = {"dsl/expr/condition_parser.py"}  # Lark's standalone parser (dsl/expr/grammar.py)
 
 
 def contracts() -> dict[str, dict[str, object]]:
@@ -28,7 +29,7 @@ def test_no_module_is_longer_than_the_limit() -> None:
     long = {str(p.relative_to(ROOT)): n for package in ("dsl", "engine")
             for p in (ROOT / package).rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
-    assert long == {}
+    assert long.keys() - GENERATED == set()
 
 
 def test_the_project_refers_to_no_file_outside_it() -> None:

@@ -1,7 +1,7 @@
 """The Lark facade: condition text → AST, with errors a merchandiser can read.
 
-The grammar (``condition.lark``) is loaded once at import, from its generated
-tables (``grammar.py``).  Before Lark sees
+The parser of the grammar (``condition.lark``) is Lark's standalone parser,
+generated ahead of time (``grammar.py``), loaded once at import.  Before it sees
 the text, its length and parenthesis nesting are capped, so a hostile
 expression is refused with a syntax error rather than a ``RecursionError``.
 """
@@ -10,26 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lark import Token, Tree
-from lark.exceptions import (
+from ..codes import EXPRESSION_INCOMPLETE, EXPRESSION_SYNTAX, EXPRESSION_TOO_LARGE, UNBALANCED
+from ..errors import ExpressionError, Span
+from . import grammar
+from . import nodes as n
+from .condition_parser import (
+    Token,
+    Tree,
     UnexpectedCharacters,
     UnexpectedEOF,
     UnexpectedInput,
     VisitError,
 )
-
-from ..codes import EXPRESSION_INCOMPLETE, EXPRESSION_SYNTAX, EXPRESSION_TOO_LARGE, UNBALANCED
-from ..errors import ExpressionError, Span
-from . import grammar
-from . import nodes as n
 from .transform import EXPR_FILE, ToAst
+from .types import MAX_LENGTH
 
-MAX_LENGTH = 4000
-"""Longest expression accepted, in characters."""
 MAX_DEPTH = 48
 """Deepest nesting accepted: parentheses, operators and calls together."""
 
-_LARK = grammar.load()  # the tables generated from condition.lark (grammar.py)
+_LARK = grammar.load()  # generated from condition.lark (grammar.py)
 
 _TOKEN_TEXT = {
     "EQUAL": "=", "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "COMMA": ",",

@@ -9,12 +9,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from lark import Token, Transformer, v_args
-from lark.tree import Meta
-
 from ..codes import BAD_DATE_LITERAL
 from ..errors import ExpressionError, Span
 from . import nodes as n
+from .condition_parser import Meta, Token, Transformer, v_args
 
 EXPR_FILE = "<expr>"
 

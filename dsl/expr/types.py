@@ -13,6 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+MAX_LENGTH = 4000
+"""Longest expression accepted, in characters (the parser refuses longer ones, the
+schemas give it as ``maxLength``)."""
+
 
 class Type(str, Enum):
     NUMBER = "number"

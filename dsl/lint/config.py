@@ -21,7 +21,6 @@ from typing import Any
 
 from ..codes import BAD_LINT_CONFIG, BAD_OPTION
 from ..errors import InputError, Severity, Span
-from .rules import BY_CODE
 
 _PREFIX = re.compile(r"^PR2[0-9]{0,2}$")
 _KEYS = ("select", "ignore", "severity", "fail-on")
@@ -63,6 +62,8 @@ class LintConfig:
 
 def check_prefix(prefix: str, where: Span | None, option: str = "") -> str:
     """A code or code prefix naming at least one lint rule."""
+    from .rules import BY_CODE  # (here: settings naming no code need no rule imported)
+
     if not _PREFIX.match(prefix) or not any(code.startswith(prefix) for code in BY_CODE):
         what = f"{option}: " if option else ""
         message = f"{what}'{prefix}' names no lint rule (codes PR200-PR2xx, or a prefix " \
@@ -117,6 +118,8 @@ def parse_config(table: Any, path: Path, text: str = "") -> LintConfig:
                           where("severity"))
     grades = {}
     for code, value in severity.items():
+        from .rules import BY_CODE
+
         if code not in BY_CODE:
             raise ConfigError(f"severity: '{code}' is not a lint rule code", where("severity"))
         grades[code] = grade(value, "severity")

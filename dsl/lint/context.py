@@ -33,7 +33,33 @@ class LintRuleset:
         self._checker = invariants
         self._verdicts: Sequence[InvariantVerdict] | None = None
         moment = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
-        self.now = moment if moment.tzinfo is not None else moment.replace(tzinfo=model.zone)
+        self._now = moment if moment.tzinfo is not None else moment.replace(tzinfo=model.zone)
+        self.moments: dict[dt.datetime, bool] = {}
+        """Each moment a rule asked about (``has_passed``), and the answer."""
+        self.exact = False
+        """Whether a rule used the time itself (``now``): its findings hold then only."""
+        self.times_shown = 0
+        """How often a finding was given the time (``linted_at``)."""
+
+    # the time lint runs at: what the findings depend on of it is recorded, so that
+    # they can be kept while they hold (``results.FileLint.holds_at``)
+    def has_passed(self, moment: dt.datetime) -> bool:
+        """Whether ``moment`` is at or before the time lint runs at."""
+        passed = moment <= self._now
+        self.moments[moment] = passed
+        return passed
+
+    def linted_at(self) -> str:
+        """The time lint runs at, as a finding prints it (in the ruleset's timezone)."""
+        self.times_shown += 1
+        return self._now.astimezone(self.zone).isoformat()
+
+    @property
+    def now(self) -> dt.datetime:
+        """The time lint runs at, for what ``has_passed`` cannot decide: the findings
+        are then true at this moment only."""
+        self.exact = True
+        return self._now
 
     # the model's parts rules read most
     @property

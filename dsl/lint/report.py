@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib.metadata import PackageNotFoundError, version
 from itertools import groupby
 from pathlib import Path, PurePath
 from typing import Any
 
 from ..codes import ERROR_CODES
 from ..errors import Diagnostic, Severity
-from . import LintReport
-from .rules import BY_CODE
+from .results import LintReport
 
 FORMATS = ("text", "json", "github", "sarif")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/" \
@@ -135,6 +133,8 @@ def _uri(file: str) -> str:
 
 
 def _tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("promorules")
     except PackageNotFoundError:  # pragma: no cover - running from a checkout
@@ -142,6 +142,8 @@ def _tool_version() -> str:
 
 
 def _descriptor(code: str) -> dict[str, Any]:
+    from .rules import BY_CODE  # (here: the other formats need no rule's documentation)
+
     rule = BY_CODE.get(code)
     if rule is not None:
         return {
@@ -178,6 +180,8 @@ def _fingerprint(d: Diagnostic) -> str:
 
 def sarif_log(report: LintReport) -> dict[str, Any]:
     """The report as a SARIF 2.1.0 log (a dict ready for ``json.dumps``)."""
+    from .rules import BY_CODE
+
     codes = sorted({d.code for d in report.diagnostics} | set(BY_CODE))
     index = {code: i for i, code in enumerate(codes)}
     results = []

@@ -14,6 +14,7 @@ the evaluation and nothing of the usage store, the linter or the service.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator, MutableMapping
 
 import click
@@ -119,6 +120,14 @@ def cli() -> None:
 cli.commands = _Commands()
 
 
+PLUGINS_OFF = ("PYDANTIC_DISABLE_PLUGINS", "__all__")
+"""Pydantic looks for its plugins among the entry points of every installed distribution
+the first time it builds a model, a sixth of a ``promo eval``'s start.  Plugins observe
+validation; the command validates only its own documents, so it loads none, unless
+``PYDANTIC_DISABLE_PLUGINS`` is set already (to a plugin's name, or empty: load them)."""
+
+
 def main() -> None:
     """Console-script entry point."""
+    os.environ.setdefault(*PLUGINS_OFF)
     cli(prog_name="promo")

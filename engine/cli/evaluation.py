@@ -23,6 +23,7 @@ from .common import EXIT_USAGE, handles_errors, parse_moment
 
 if TYPE_CHECKING:
     from dsl.errors import PromoError
+    from dsl.model import Ruleset
 
     from ..cart import Cart
 
@@ -43,21 +44,26 @@ STDIN_NAME = "<stdin>"
               help="A usage store to read, a SQLite file or a postgresql:// URL (it must "
               "exist; opened read-only, never written): promotions whose limits are used up "
               "are rejected.")
+@click.option("--no-cache", "no_cache", is_flag=True, help="Load the ruleset from its file "
+              "even when the cache holds it (the cache: README \"Start-up\"; also "
+              "PROMO_NO_CACHE=1).")
 @handles_errors
 def eval_(ruleset: str, carts: tuple[str, ...], at: str | None, fmt: str,
-          db: str | None) -> None:
+          db: str | None, no_cache: bool) -> None:
     """Dry-run a ruleset against cart snapshots: priced lines and why.  CART may be
     `-` (standard input); several carts give one block each and a summary."""
-    from dsl import load_ruleset
     from dsl.errors import PromoError
+    from dsl.model import Ruleset
 
     from ..program import evaluate
+    from . import diskcache
     from .render import render_summary, render_text
 
     if carts.count(STDIN) > 1:
         raise click.UsageError("standard input ('-') can be given as a cart only once")
     moment = parse_moment(at) if at else None
-    rules = load_ruleset(Path(ruleset))
+    cache = diskcache.directory(not no_cache)
+    rules = diskcache.cached(cache, ruleset, Ruleset, lambda: _load_ruleset(ruleset))
     codes = common.written_codes(rules)
     results, errors = [], []
     with contextlib.ExitStack() as stack:
@@ -68,8 +74,8 @@ def eval_(ruleset: str, carts: tuple[str, ...], at: str | None, fmt: str,
             usage = StoreView(stack.enter_context(open_store(db, readonly=True)), rules)
         for name in carts:
             try:
-                results.append((_shown(name), evaluate(rules, _read_cart(name), at=moment,
-                                                        usage=usage)))
+                results.append((_shown(name), evaluate(rules, _read_cart(name, cache),
+                                                        at=moment, usage=usage)))
             except PromoError as err:
                 if len(carts) == 1:
                     raise _naming(err, _shown(name)) from None
@@ -96,22 +102,30 @@ def eval_(ruleset: str, carts: tuple[str, ...], at: str | None, fmt: str,
         common.echo(render_summary(results), nl=False)
 
 
+def _load_ruleset(path: str) -> Ruleset:
+    from dsl import load_ruleset  # (here: the parser is imported only when the cache misses)
+
+    return load_ruleset(Path(path))
+
+
 def _shown(name: str) -> str:
     return STDIN_NAME if name == STDIN else name
 
 
-def _read_cart(name: str) -> Cart:
-    """The cart in the file ``name``, or on standard input for ``-`` (read up to the
-    size a cart file may have, so a runaway pipe is refused, not buffered)."""
+def _read_cart(name: str, cache: Path | None) -> Cart:
+    """The cart in the file ``name`` (from the cache when it holds it), or on standard
+    input for ``-`` (read up to the size a cart file may have, so a runaway pipe is
+    refused, not buffered)."""
     from dsl.codes import CART_UNREADABLE, TOO_LARGE
     from dsl.errors import PromoError, Span
     from dsl.loader import MAX_BYTES
 
-    from ..cart import CartError, load_cart, load_cart_text
+    from ..cart import Cart, CartError, load_cart, load_cart_text
+    from . import diskcache
 
     if name != STDIN:
         try:
-            return load_cart(Path(name))
+            return diskcache.cached(cache, name, Cart, lambda: load_cart(Path(name)))
         except CartError as err:
             raise _other_kind(name) or err from None
     try:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from dsl.codes import BAD_OPTION
-from dsl.lint import lint_paths
-from dsl.lint.report import format_report
 
 from . import common
 from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from dsl.lint import FileLint, LintConfig
+    from dsl.lint.invariants import InvariantVerdict
+    from dsl.model import Ruleset
 
 
 @click.command()
@@ -34,21 +43,31 @@ from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
               "and exit.")
 @click.option("--list-rules", "list_rules", is_flag=True, help="Print the table of every "
               "rule (Markdown) and exit.")
+@click.option("--no-cache", "no_cache", is_flag=True, help="Lint every file even when the "
+              "cache holds its findings (the cache: README \"Start-up\"; also "
+              "PROMO_NO_CACHE=1).")
 @handles_errors
 def lint(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: str | None,
          ignore: str | None, config_path: str | None, now: str | None,
-         explain: str | None, list_rules: bool) -> None:
+         explain: str | None, list_rules: bool, no_cache: bool) -> None:
     """Check rulesets: loading errors and semantic rules (files or directories; default:
     rulesets/)."""
     from dsl.errors import InputError, Severity
-    from dsl.lint import find_config, load_config
-    from dsl.lint.config import check_prefix
-    from dsl.lint.rules import BY_CODE, rules_table
+    from dsl.lint.config import check_prefix, find_config, load_config
+    from dsl.lint.files import discover
+    from dsl.lint.report import format_report
+    from dsl.lint.results import FileLint, LintReport
+
+    from . import diskcache
 
     if list_rules:
+        from dsl.lint.rules import rules_table
+
         click.echo(rules_table(), nl=False)
         sys.exit(EXIT_OK)
     if explain is not None:
+        from dsl.lint.rules import BY_CODE
+
         rule = BY_CODE.get(explain.strip().upper())
         if rule is None:
             raise InputError(f"--explain: '{explain}' is not a lint rule code", code=BAD_OPTION)
@@ -64,14 +83,33 @@ def lint(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: str | No
 
     config = load_config(config_path) if config_path else find_config()
     config = config.overridden(codes(select, "--select"), codes(ignore, "--ignore") or ())
-    moment = parse_moment(now, "--now") if now else None
-    from ..analysis.invariants import check_invariants
-
-    report = lint_paths(paths or ("rulesets",), config=config, now=moment,
-                        invariants=check_invariants)
+    # one moment for every file (each ruleset reads a time without offset in its zone)
+    moment = parse_moment(now, "--now") if now else dt.datetime.now(dt.UTC).replace(
+        microsecond=0)
+    cache = diskcache.directory(not no_cache)
+    report = LintReport()
+    for path in discover(paths or ("rulesets",)):
+        found = diskcache.cached(cache, str(path), FileLint,
+                                 functools.partial(_lint_file, path, config, moment),
+                                 extra=[repr(config)], holds=lambda f: f.holds_at(moment))
+        report.add(str(path), found)
     if fmt == "text":
         common.echo(format_report(report, fmt), nl=False)  # colour on a terminal
     else:
         click.echo(format_report(report, fmt), nl=False)
     threshold = Severity(fail_on) if fail_on else (config.fail_on or Severity.ERROR)
     sys.exit(EXIT_FINDINGS if report.failed(threshold) else EXIT_OK)
+
+
+def _lint_file(path: Path, config: LintConfig, moment: dt.datetime) -> FileLint:
+    """The file linted (the rules imported here: a report the cache holds needs none)."""
+    from dsl.lint import lint_file
+
+    return lint_file(path, config=config, now=moment, invariants=_check_invariants)
+
+
+def _check_invariants(ruleset: Ruleset) -> Sequence[InvariantVerdict]:
+    """The engine's invariant checker, imported when a ruleset declares invariants."""
+    from ..analysis.invariants import check_invariants
+
+    return check_invariants(ruleset)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from tabulate import tabulate
-
 from dsl.values import normalise_code
 
 from ..result import Result
+from .table import table
 
 
 def _minus(amount: Decimal) -> str:
@@ -43,10 +42,10 @@ def render_text(result: Result, codes: Mapping[str, str] | None = None) -> str:
         seller = f" ({shipment.seller})" if shipment.seller else ""
         rows.append([f"shipment {shipment.id}", f"{shipment.method}{seller}", "", "",
                      shipment.price, _minus(shipment.discount), shipment.final, by_promo])
-    out.append(tabulate(rows, headers=["line", "sku", "qty", "unit", "total", "discount",
-                                       "final", "promotions"],
-                        disable_numparse=True, colalign=("left", "left", "right", "right",
-                                                         "right", "right", "right", "left")))
+    out.append(table(rows, headers=["line", "sku", "qty", "unit", "total", "discount", "final",
+                                    "promotions"],
+                     colalign=("left", "left", "right", "right", "right", "right", "right",
+                               "left")))
     out.append("")
     out.append(f"subtotal {result.subtotal}   discount {_minus(result.total_discount)}   "
                f"total {result.total}")
@@ -56,19 +55,16 @@ def render_text(result: Result, codes: Mapping[str, str] | None = None) -> str:
                    "priced" + (f" ({deal.fallback})" if deal.fallback else ""))
     if result.applied:
         out += ["", "Applied:"]
-        out.append(tabulate([[a.promotion, code(a.coupon), _minus(a.amount), a.name or ""]
-                             for a in result.applied], tablefmt="plain",
-                            disable_numparse=True, colalign=("left", "left", "right", "left")))
+        out.append(table([[a.promotion, code(a.coupon), _minus(a.amount), a.name or ""]
+                          for a in result.applied], colalign=("left", "left", "right", "left")))
     if result.capped:
         out += ["", "Capped:"]
-        out.append(tabulate([[c.promotion, c.source, f"{c.before} -> {c.after}"]
-                             for c in result.capped], tablefmt="plain", disable_numparse=True))
+        out.append(table([[c.promotion, c.source, f"{c.before} -> {c.after}"]
+                          for c in result.capped]))
     if result.rejected:
         out += ["", "Not applied:"]
-        out.append(tabulate([[x.promotion or "-", code(x.coupon) if x.promotion else x.coupon or "",
-                              x.code, x.reason]
-                             for x in result.rejected], tablefmt="plain",
-                            disable_numparse=True))
+        out.append(table([[x.promotion or "-", code(x.coupon) if x.promotion else x.coupon or "",
+                           x.code, x.reason] for x in result.rejected]))
     return "\n".join(out) + "\n"
 
 
@@ -77,7 +73,6 @@ def render_summary(results: Sequence[tuple[str, Result]]) -> str:
     after the carts' blocks."""
     rows = [[name, r.cart, r.subtotal, _minus(r.total_discount), r.total,
              ", ".join(r.applied_ids()) or "-"] for name, r in results]
-    table = tabulate(rows, headers=["file", "cart", "subtotal", "discount", "total",
-                                    "applied"], disable_numparse=True,
-                     colalign=("left", "left", "right", "right", "right", "left"))
-    return f"Summary of {len(results)} carts:\n{table}\n"
+    shown = table(rows, headers=["file", "cart", "subtotal", "discount", "total", "applied"],
+                  colalign=("left", "left", "right", "right", "right", "left"))
+    return f"Summary of {len(results)} carts:\n{shown}\n"

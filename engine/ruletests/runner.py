@@ -55,7 +55,8 @@ from dsl.codes import BAD_TEST_FILE, TEST_TARGET_MISSING
 from dsl.currencies import MINOR_UNITS
 from dsl.errors import Diagnostic, InputError, PromoError, Span, attach_source
 from dsl.loader import BareDecimal, Document, compose_document, find_yaml_files, read_source
-from dsl.ruleset import ValidationCodes, analyze_file, validation_diagnostics
+from dsl.ruleset import analyze_file
+from dsl.validation import ValidationCodes, validation_diagnostics
 from dsl.values import normalise_code, parse_decimal
 
 from .. import cart as carts

@@ -3,7 +3,7 @@
     app.py          the ASGI application: routes, problem+json, reload while serving
     server.py       settings, binding, uvicorn and the worker processes
     catalog.py      the served rulesets by id: loaded, versioned, reloaded atomically
-    gate.py         the usage store on its own thread
+    gate.py         a request's store work as one unit (on the loop, or the store's thread)
     context.py      what endpoints share: the service's state, replies, tokens
     requests.py     reading a request: bounded JSON bodies, fields, times
     pricing.py      evaluate, validate a coupon, active promotions (no change)

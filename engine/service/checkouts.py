@@ -10,6 +10,8 @@ cannot buy at last month's promotions.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -21,7 +23,13 @@ from ..result import Result
 from ..usage import DEFAULT_TTL, Reservation, UnknownReservation, UsageStore
 from ..usage.checkout import HOLDING, start_checkout
 from ..usage.store import IdempotentResponse, dead_reference
-from .context import VERSION_HEADER, encoded, json_response, served_ruleset, service_of
+from .context import (
+    VERSION_HEADER,
+    json_response,
+    nested,
+    served_ruleset,
+    service_of,
+)
 from .idempotency import Reply, idempotent
 from .observe import note
 from .problems import PROBLEM_JSON, Problem, problem_from
@@ -29,6 +37,31 @@ from .requests import cart_from, member, only_members, read_json, ttl_of
 
 MAX_ORDER_REF = 128
 JSON = "application/json"
+
+
+def reservation_json(reservation: Reservation,
+                     more: Sequence[tuple[str, str]] = ()) -> bytes:
+    """The bytes ``encoded`` gives for ``reservation_dict(reservation)`` followed by the
+    members ``more`` (name, value already written at that depth: ``nested``), written
+    without the json module's encoder, which indents in pure Python (a test holds the
+    two equal)."""
+    uses = [f'    {{\n      "promotion": {_text(use.promotion)},\n      "coupon": '
+            f'{_or_null(use.coupon)},\n      "amount": {_text(str(use.amount))}\n    }}'
+            for use in reservation.uses]
+    members = [("order_ref", _text(reservation.order_ref)),
+               ("ruleset", _text(reservation.ruleset)), ("state", _text(reservation.state)),
+               ("customer", _or_null(reservation.customer)),
+               ("expires_at", _text(reservation.expires_at.isoformat())),
+               ("uses", "[\n" + ",\n".join(uses) + "\n  ]" if uses else "[]"), *more]
+    return ("{\n" + ",\n".join(f"  {_text(name)}: {value}" for name, value in members) +
+            "\n}\n").encode()
+
+
+_text = json.encoder.encode_basestring  # json.dumps's strings with ensure_ascii=False
+
+
+def _or_null(value: str | None) -> str:
+    return "null" if value is None else _text(value)
 
 
 def reservation_dict(reservation: Reservation) -> dict[str, Any]:
@@ -63,9 +96,9 @@ async def start(request: Request) -> Response:
         if reservation.state not in HOLDING:  # a dead reference: refused, and kept so
             refusal = problem_from(dead_reference(reservation.order_ref, reservation.state))
             return refusal.status, refusal.to_bytes(request.url.path), PROBLEM_JSON
-        data = {**reservation_dict(reservation), "ruleset_version": served.version,
-                "result": result.to_dict()}
-        return 200, encoded(data), JSON
+        return 200, reservation_json(reservation, [
+            ("ruleset_version", _text(served.version)),
+            ("result", nested(result.to_json()))]), JSON
 
     def work(store: UsageStore, key: str) -> Reply:
         checkout = start_checkout(store, served.ruleset, cart, order_ref, ttl, at=at,
@@ -87,7 +120,7 @@ async def _settle(request: Request, verb: str) -> Response:
     only_members(body if isinstance(body, dict) else {}, set())
 
     def respond(reservation: Reservation) -> Reply:
-        return 200, encoded(reservation_dict(reservation)), JSON
+        return 200, reservation_json(reservation), JSON
 
     def work(store: UsageStore, key: str) -> Reply:
         record = IdempotentResponse(key, respond)
@@ -124,7 +157,8 @@ async def show(request: Request) -> Response:
     order_ref = _order_ref(request.path_params["order_ref"], "order_ref")
     note(request.scope, order_ref=order_ref)
     try:
-        held = await service.gate.run(lambda store: store.reservation(order_ref))
+        held = await service.gate.run(lambda store: store.reservation(order_ref),
+                                      write=False)
     except UnknownReservation as err:
         raise problem_from(err) from None
-    return json_response(reservation_dict(held))
+    return json_response(reservation_json(held))

@@ -109,6 +109,13 @@ def encoded(data: Any) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
 
 
+def nested(written: str) -> str:
+    """A value ``encoded`` wrote at the top (a result's ``to_json()``, say) as it is written
+    one level down, as a member's value: every line after the first indented two more
+    spaces (JSON text holds no raw line break inside a string)."""
+    return written.rstrip("\n").replace("\n", "\n  ")
+
+
 def json_response(data: Any, served: Served | None = None, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     """JSON as it is (bytes) or dumped; the ruleset's version in a header."""

@@ -1,10 +1,15 @@
-"""The usage store as the service reaches it: one thread owns it, requests queue for it.
+"""The usage store as the service reaches it: each request's store work is one unit.
 
-A store connection belongs to the thread that opened it (SQLite's rule) and a
-store call may wait on a lock (another worker's transaction): so every call
-runs on this one thread, off the event loop, and the loop keeps serving.
-Work that reads the store while pricing (a dry run seeing the limits, a
-checkout) runs there whole.
+A request's store calls (the idempotency key's claim, the limits read while
+pricing, the transition and its stored reply) run as one ``unit``: one
+transaction on SQLite.  A store call may wait on a lock (another worker's
+or process's transaction), and a PostgreSQL call waits on the network: such
+work runs on the store's own thread, off the event loop, and the loop keeps
+serving.  SQLite work that would not wait runs on the loop's own thread at
+once (``unit(…, wait=False)``: it gives up, having done nothing, when the
+file's write lock or the connection is taken, and the work then goes to the
+store's thread): no hand-off between threads, and no second thread
+contending for the interpreter lock at every SQLite call.
 """
 
 from __future__ import annotations
@@ -16,17 +21,20 @@ from typing import TypeVar
 
 from dsl.codes import STORE_UNAVAILABLE
 
-from ..usage import UsageStore, open_store
+from ..usage import SQLiteStore, UsageStore, open_store
+from ..usage.store import WouldWait
 from .problems import Problem
 
 T = TypeVar("T")
 
 
 class StoreGate:
-    """Runs calls with the store on the store's own thread."""
+    """Runs a request's work with the store as one unit: on the loop's thread when it
+    need not wait (SQLite), otherwise on the store's own thread."""
 
-    def __init__(self, location: str | None) -> None:
+    def __init__(self, location: str | None, *, on_loop: bool = True) -> None:
         self.location = location
+        self.on_loop = on_loop
         self._store: UsageStore | None = None
         self._thread = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="promo-store")
@@ -43,10 +51,18 @@ class StoreGate:
             self._store = open_store(self.location)
         return self._store
 
-    async def run(self, work: Callable[[UsageStore], T]) -> T:
-        """``work(store)`` on the store's thread; its result or its exception."""
+    async def run(self, work: Callable[[UsageStore], T], *, write: bool = True) -> T:
+        """``work(store)`` as one unit (``write=False``: it only reads); its result or its
+        exception."""
+        store = self._store
+        if self.on_loop and isinstance(store, SQLiteStore):
+            try:
+                return store.unit(work, write=write, wait=False)
+            except WouldWait:
+                pass  # a lock is taken: wait for it on the store's thread
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, lambda: work(self._open()))
+        return await loop.run_in_executor(
+            self._thread, lambda: self._open().unit(work, write=write))
 
     def close(self) -> None:
         def shut() -> None:

@@ -4,6 +4,7 @@ use it).
     no key                         → 400 (PR604)
     a new key                      → claimed; the transition runs and its response is
                                      stored in the same store transaction as the change
+                                     (on SQLite the claim too: one transaction per request)
     the same key and payload, done → the stored response again (status and body)
     the same key, another payload  → 422 (PR605)
     the same key while running     → wait for the first (up to ``WAIT``), then its
@@ -46,9 +47,9 @@ POLL = 0.02
 Reply = tuple[int, bytes, str]
 """A reply as the store keeps it: status, body, content type."""
 Work = Callable[[UsageStore, str], Reply]
-"""The change, run on the store's thread for a claimed key: it hands the store an
-``IdempotentResponse`` built for that key (so the reply commits with the change)
-and returns the same reply."""
+"""The change, run for a claimed key in the same unit of the store as the claim: it
+hands the store an ``IdempotentResponse`` built for that key (so the reply commits
+with the change) and returns the same reply."""
 
 
 def key_of(request: Request) -> str:
@@ -72,8 +73,9 @@ def request_hash(request: Request, body: Any) -> str:
 
 def _attempt(store: UsageStore, key: str, digest: str, ttl: dt.timedelta, work: Work,
              instance: str) -> IdempotencyClaim | tuple[Reply, dict[str, str]]:
-    """On the store's thread, in one go: claim the key, and when it is ours, run the
-    change (one hand-off to the thread per request, not one per step)."""
+    """One unit of the store (``gate.py``; one transaction on SQLite): claim the key, and
+    when it is ours, run the change; a refusal is stored with the claim, and a failure
+    on our side gives the claim up."""
     claim = store.claim_idempotency(key, digest, ttl=ttl)
     if claim.state != "claimed":
         return claim

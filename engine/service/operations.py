@@ -32,7 +32,7 @@ async def events(request: Request) -> Response:
     service.allows(request, operator=True)
     after = _whole(request, "after", 0, 0, 2**63 - 1)
     limit = _whole(request, "limit", 100, 1, MAX_EVENTS)
-    found = await service.gate.run(lambda store: store.events(after, limit))
+    found = await service.gate.run(lambda store: store.events(after, limit), write=False)
     last = found[-1]["id"] if found else after
     return json_response({"events": found, "next_after": last})
 
@@ -42,7 +42,8 @@ async def usage(request: Request) -> Response:
     per promotion and coupon code (codes: an operator endpoint, token-protected)."""
     service_of(request).allows(request, operator=True)  # before naming the rulesets (404)
     service, served = served_ruleset(request)
-    rows = await service.gate.run(lambda store: store.status(served.ruleset))
+    rows = await service.gate.run(lambda store: store.status(served.ruleset),
+                                   write=False)
     return json_response({"ruleset": served.id, "version": served.version, "usage": rows},
                          served)
 
@@ -58,7 +59,7 @@ async def readyz(request: Request) -> Response:
     store = "none"
     if service.gate.configured:
         try:
-            await service.gate.run(lambda s: s.ping())
+            await service.gate.run(lambda s: s.ping(), write=False)
             store = "ok"
         except PromoError as err:
             store = f"{err.code} {err.message}"
@@ -81,7 +82,8 @@ async def prometheus(request: Request) -> Response:
     counts = None
     if service.gate.configured:
         try:
-            counts = await service.gate.run(lambda s: s.reservation_counts())
+            counts = await service.gate.run(lambda s: s.reservation_counts(),
+                                            write=False)
         except PromoError:
             raise Problem(STORE_UNAVAILABLE, "the usage store cannot be read") from None
     versions = [(s.id, s.version) for s in service.catalog.served()]

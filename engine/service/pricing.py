@@ -39,7 +39,8 @@ async def _priced(service: Service, served: Served, cart: Cart,
                   at: dt.datetime | None) -> Result:
     if not service.gate.configured:
         return _price(served, cart, at, None)
-    return await service.gate.run(lambda store: _price(served, cart, at, store))
+    return await service.gate.run(lambda store: _price(served, cart, at, store),
+                                  write=False)
 
 
 def _explained(served: Served, cart: Cart, at: dt.datetime | None,
@@ -78,13 +79,16 @@ async def evaluate(request: Request) -> Response:
     ``?explain=true`` adds the trace of every promotion."""
     service_of(request).allows(request, operator=False)  # a token with --protect-reads
     service, served = served_ruleset(request)
-    at = moment(request.query_params.get("at"), "at")
-    explain = _wants_trace(request)
+    at, explain = None, False
+    if request.scope["query_string"]:  # (most calls have none: nothing to parse)
+        at = moment(request.query_params.get("at"), "at")
+        explain = _wants_trace(request)
     cart = cart_from(await read_json(request, service.body_limit))
     if explain:
         if not service.gate.configured:
             return json_response(_explained(served, cart, at, None), served)
-        answer = await service.gate.run(lambda store: _explained(served, cart, at, store))
+        answer = await service.gate.run(
+            lambda store: _explained(served, cart, at, store), write=False)
         return json_response(answer, served)
     result = await _priced(service, served, cart, at)
     return json_response(result.to_json().encode(), served)

@@ -202,8 +202,9 @@ class PostgresStore(SQLStore):
     # ------------------------------------------------------ transactions
 
     def _atomic(self, work: Callable[[Tx], T], *, write: bool = True,
-                snapshot: bool = False) -> T:
-        """Run ``work`` in one transaction, again after a serialization failure or deadlock."""
+                snapshot: bool = False, one_write: bool = False) -> T:
+        """Run ``work`` in one transaction, again after a serialization failure or deadlock
+        (``one_write`` is for units, which PostgreSQL does not join)."""
         delay = BACKOFF_S
         stale = reshapes = 0
         attempt = 0

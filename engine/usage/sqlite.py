@@ -30,7 +30,14 @@ from dsl.codes import STORE_TOO_NEW
 from .files import check_path, connect, fault
 from .sqlstore import SQLStore, iso
 from .sqltypes import Tx
-from .store import StoreBusy, StoreError, StoreFileError, StoreMissing, StoreReadOnly
+from .store import (
+    StoreBusy,
+    StoreError,
+    StoreFileError,
+    StoreMissing,
+    StoreReadOnly,
+    WouldWait,
+)
 from .tally import UNSPLIT, SplitPolicy
 
 T = TypeVar("T")
@@ -120,7 +127,10 @@ class SQLiteStore(SQLStore):
         self.path = str(path)
         self.readonly = readonly
         self.split = split
+        self.timeout_ms = timeout_ms
         self._lock = threading.RLock()
+        self._unit_writes: bool | None = None  # inside a unit: whether it writes
+        self._savepoints = 0
         check_path(self.path, readonly=readonly, create=create)
         try:
             conn = connect(self.path, readonly=readonly, timeout_ms=timeout_ms)
@@ -200,32 +210,103 @@ class SQLiteStore(SQLStore):
     # ------------------------------------------------------ transactions
 
     def _atomic(self, work: Callable[[Tx], T], *, write: bool = True,
-                snapshot: bool = False) -> T:
+                snapshot: bool = False, one_write: bool = False) -> T:
         """``BEGIN IMMEDIATE`` (``BEGIN`` to only read) … ``COMMIT``; anything raised rolls back.
 
-        A read transaction of WAL sees one committed state: ``snapshot`` holds."""
+        A read transaction of WAL sees one committed state: ``snapshot`` holds.
+        Inside a ``unit`` the work joins the unit's transaction instead, a write as a
+        savepoint (rolled back alone when it raises) unless it is ``one_write``."""
         with self._lock:
-            if write and self.readonly:
-                raise StoreReadOnly(f"{self.path}: the store is open read-only; nothing was "
-                                    "written")
+            if self._unit_writes is not None:
+                return self._joined(work, write, savepoint=write and not one_write)
+            return self._transaction(work, write)
+
+    def _transaction(self, work: Callable[[Tx], T], write: bool, wait: bool = True) -> T:
+        if write and self.readonly:
+            raise StoreReadOnly(f"{self.path}: the store is open read-only; nothing was "
+                                "written")
+        try:
+            self._begin("BEGIN IMMEDIATE" if write else "BEGIN", wait)
+        except sqlite3.DatabaseError as err:
+            error = self._file_error(err)
+            if not wait and isinstance(error, StoreBusy):
+                raise WouldWait(str(error)) from None
+            raise error from None
+        try:
+            result = work(self.conn)
+        except sqlite3.DatabaseError as err:
+            self._rollback()
+            raise self._file_error(err) from None
+        except BaseException:
+            self._rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as err:
+            self._rollback()
+            raise self._file_error(err) from None
+        return result
+
+    def _begin(self, statement: str, wait: bool) -> None:
+        """``BEGIN``; without ``wait`` SQLite's busy handler is off for it (a lock held by
+        another connection fails at once instead of sleeping)."""
+        if wait:
+            self.conn.execute(statement)
+            return
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.conn.execute(statement)
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {self.timeout_ms}")
+
+    def _joined(self, work: Callable[[Tx], T], write: bool, savepoint: bool) -> T:
+        """A store call inside a unit: its reads as they are, its writes in a savepoint."""
+        if write and not self._unit_writes:
+            raise StoreError("a unit opened to read cannot write")
+        if not savepoint:
             try:
-                self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                return work(self.conn)
             except sqlite3.DatabaseError as err:
                 raise self._file_error(err) from None
-            try:
-                result = work(self.conn)
-            except sqlite3.DatabaseError as err:
-                self._rollback()
-                raise self._file_error(err) from None
-            except BaseException:
-                self._rollback()
-                raise
-            try:
-                self.conn.execute("COMMIT")
-            except sqlite3.DatabaseError as err:
-                self._rollback()
-                raise self._file_error(err) from None
+        self._savepoints += 1
+        name = f"call_{self._savepoints}"
+        try:
+            self.conn.execute(f"SAVEPOINT {name}")
+            result = work(self.conn)
+            self.conn.execute(f"RELEASE {name}")
             return result
+        except BaseException as err:
+            if self.conn.in_transaction:  # (some errors have rolled everything back)
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    self.conn.execute(f"ROLLBACK TO {name}")
+                    self.conn.execute(f"RELEASE {name}")
+            if isinstance(err, sqlite3.DatabaseError):
+                raise self._file_error(err) from None
+            raise
+        finally:
+            self._savepoints -= 1
+
+    def unit(self, work: Callable[[Any], T], *, write: bool = True, wait: bool = True) -> T:
+        """``work(self)`` in one transaction: every store call in it joins it (a call that
+        writes as a savepoint, undone alone when it raises), and it commits whole.
+        ``wait=False``: ``WouldWait`` at once, nothing done, where it would wait for
+        another thread's use of the connection or another connection's write lock."""
+        if not self._lock.acquire(blocking=wait):
+            raise WouldWait(f"{self.path}: another thread is using the store")
+        try:
+            if self._unit_writes is not None:  # a unit in a unit: one transaction still
+                return self._joined(lambda tx: work(self), write, savepoint=write)
+
+            def whole(tx: Tx) -> T:
+                self._unit_writes = write
+                try:
+                    return work(self)
+                finally:
+                    self._unit_writes = None
+
+            return self._transaction(whole, write, wait)
+        finally:
+            self._lock.release()
 
     def _rollback(self) -> None:
         # SQLite has already rolled back after some errors (a full disk, for one);

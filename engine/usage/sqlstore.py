@@ -52,6 +52,7 @@ from .store import (
     StoreError,
     UnknownReservation,
     Use,
+    WouldWait,
     dead_reference,
     fingerprint,
     same_content,
@@ -105,8 +106,11 @@ class SQLStore(abc.ABC):
 
     @abc.abstractmethod
     def _atomic(self, work: Callable[[Tx], T], *, write: bool = True,
-                snapshot: bool = False) -> T:
-        """Run ``work`` in one transaction (``snapshot``: every read sees one moment)."""
+                snapshot: bool = False, one_write: bool = False) -> T:
+        """Run ``work`` in one transaction (``snapshot``: every read sees one moment).
+        ``one_write``: ``work`` writes with one statement at most, and raises only before
+        it or through it (a failed statement undoes itself): inside a unit it needs no
+        savepoint of its own."""
         ...
 
     @abc.abstractmethod
@@ -125,6 +129,14 @@ class SQLStore(abc.ABC):
     def integrity_ok(self) -> bool:
         """Whether the backend finds the store sound (a check of its own kind)."""
         ...
+
+    def unit(self, work: Callable[[Any], T], *, write: bool = True, wait: bool = True) -> T:
+        """``work(self)``; each store call in it keeps its own transaction (a backend that
+        can join them overrides this: ``SQLiteStore``).  ``wait=False``: ``WouldWait``,
+        since a transaction here may wait for a lock or a connection."""
+        if not wait:
+            raise WouldWait("this backend's transactions may wait")
+        return work(self)
 
     def __enter__(self) -> Self:
         return self
@@ -406,23 +418,24 @@ class SQLStore(abc.ABC):
         lease lasts."""
         moment = now or utcnow()
         return self._atomic(lambda tx: idem.claim(tx, self.LOCK, self._time, self._moment,
-                                                  key, request_hash, moment, lease, ttl))
+                                                  key, request_hash, moment, lease, ttl),
+                            one_write=True)
 
     def finish_idempotency(self, key: str, status: int, body: bytes, content_type: str, *,
                            now: dt.datetime | None = None) -> None:
         """Store a response (an error, say) for a claimed key, in its own transaction."""
         moment = now or utcnow()
         self._atomic(lambda tx: idem.finish(tx, self._time, key, status, body, content_type,
-                                            moment))
+                                            moment), one_write=True)
 
     def abandon_idempotency(self, key: str) -> None:
         """Forget a running claim, so that a retry of the request runs again."""
-        self._atomic(lambda tx: idem.abandon(tx, key))
+        self._atomic(lambda tx: idem.abandon(tx, key), one_write=True)
 
     def prune_idempotency(self, now: dt.datetime | None = None) -> int:
         """Delete the idempotency records past their ``expires_at``; returns how many."""
         moment = now or utcnow()
-        return self._atomic(lambda tx: idem.prune(tx, self._time, moment))
+        return self._atomic(lambda tx: idem.prune(tx, self._time, moment), one_write=True)
 
     def relay_cursor(self, name: str) -> int:
         """The last event id relay ``name`` delivered (0 if none)."""
@@ -430,7 +443,7 @@ class SQLStore(abc.ABC):
 
     def set_relay_cursor(self, name: str, event_id: int) -> None:
         """Move relay ``name``'s cursor to ``event_id``; a lower id leaves it where it is."""
-        self._atomic(lambda tx: idem.set_relay_cursor(tx, name, event_id))
+        self._atomic(lambda tx: idem.set_relay_cursor(tx, name, event_id), one_write=True)
 
     # ----------------------------------------------------- read models
 

@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from dsl import Ruleset
 from dsl.codes import (
@@ -58,6 +58,8 @@ from .counters import shown_key
 
 if TYPE_CHECKING:
     from .batches import BatchCode
+
+T = TypeVar("T")
 
 DEFAULT_TTL = dt.timedelta(minutes=15)
 
@@ -98,6 +100,11 @@ class StoreUnopenable(StoreFileError):
     """The store's file, or the ``-wal``/``-shm`` files beside it, cannot be opened."""
 
     code = STORE_UNOPENABLE
+
+
+class WouldWait(Exception):  # noqa: N818 (a signal to the caller, not a failure)
+    """``unit(…, wait=False)`` would have waited for a lock or the connection: nothing
+    was done; run it where waiting is allowed."""
 
 
 class StoreBusy(StoreError):
@@ -446,6 +453,14 @@ class UsageStore(Protocol):
     def export_codes(self, batch: str, write: Callable[[list[tuple[str, str]]], None],
                      state: str | None = None) -> int:
         """Every code of ``batch`` with its state, handed to ``write`` in chunks."""
+        ...
+
+    def unit(self, work: Callable[[UsageStore], T], *, write: bool = True,
+             wait: bool = True) -> T:
+        """``work(store)``, every store call in it one transaction where the backend can
+        (SQLite: each call's own transaction becomes a savepoint of this one; PostgreSQL:
+        each call keeps its own).  ``write=False``: it only reads.  ``wait=False``:
+        ``WouldWait`` at once, nothing done, instead of waiting for a lock."""
         ...
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ the models).  Time is measured by ``benchmarks/bench_cli.py``, not here."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,21 @@ def test_the_version_printed_is_the_installed_distribution_s() -> None:
     output = CliRunner().invoke(app.cli, ["--version"], prog_name="promo").output
     assert output == f"promo, version {importlib.metadata.version('promorules')}\n"
     assert engine.__version__ == importlib.metadata.version("promorules")
+
+
+def test_the_command_looks_up_no_pydantic_plugins_unless_told_to() -> None:
+    # Looking them up scans every installed distribution's entry points (app.PLUGINS_OFF).
+    probe = ("import contextlib, io, os, sys\nfrom engine.cli import main\n"
+             "sys.argv = ['promo', 'eval', '--no-cache', *sys.argv[1:]]\n"
+             "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+             "    main()\n"
+             "import pydantic.plugin._loader as loader\n"
+             "print(os.environ.get('PYDANTIC_DISABLE_PLUGINS'), loader._plugins is None)")
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    done = subprocess.run([sys.executable, "-c", probe, RULESET, CART], cwd=ROOT, env=env,
+                          check=True, capture_output=True, text=True)
+    assert done.stdout.split() == ["__all__", "True"]
+    env["PYDANTIC_DISABLE_PLUGINS"] = ""  # set (empty: every plugin) by whoever runs it
+    done = subprocess.run([sys.executable, "-c", probe, RULESET, CART], cwd=ROOT, env=env,
+                          check=True, capture_output=True, text=True)
+    assert done.stdout.split() == ["False"]  # (the value printed is empty)

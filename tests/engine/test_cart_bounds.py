@@ -25,7 +25,7 @@ from dsl.codes import (
     EVALUATION_TOO_LARGE,
 )
 from dsl.loader import MAX_SCALAR
-from dsl.ruleset import json_path
+from dsl.validation import json_path
 from engine import evaluate, program
 from engine.cart import (
     MAX_COUPONS,

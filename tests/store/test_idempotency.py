@@ -1,6 +1,7 @@
 """Idempotency records, relay cursors, ping and counts: the store's side of the HTTP service.
 
-A request's key is claimed in one short transaction; the transition it asks
+A request's key is claimed in one short transaction (the service joins it to the
+transition: test_store_units.py); the transition it asks
 for stores its response in the transition's own transaction (or nothing, if
 it raises); an error response is stored apart (``finish``), a failure on our
 side forgets the claim (``abandon``), and old records are pruned.

@@ -36,16 +36,15 @@ TIME_DEPENDENT = True
 
 
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
-    now = ruleset.now
     for index, promo in enumerate(ruleset.promotions):
         if promo.active is None or promo.active.until is None:
             continue
         ends = ruleset.moment(promo.active.until)
-        if ends <= now:
+        if ruleset.has_passed(ends):
             yield finding(CODE, SEVERITY, f"the window ended "
                           f"{ends.astimezone(ruleset.zone).isoformat()} "
                           f"({ruleset.model.timezone}); linted at "
-                          f"{now.astimezone(ruleset.zone).isoformat()}, so the promotion "
+                          f"{ruleset.linted_at()}, so the promotion "
                           "can never apply again",
                           ruleset.span("promotions", index, "active", "until"),
                           "delete it, or keep it on purpose with # promo: ignore[PR203] "

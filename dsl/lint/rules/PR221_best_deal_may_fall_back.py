@@ -42,10 +42,9 @@ TIME_DEPENDENT = True
 def check(ruleset: LintRuleset) -> Iterator[Diagnostic]:
     if ruleset.stacking.mode != "best_deal":
         return
-    now = ruleset.now
     open_ = [promo for promo in ruleset.promotions
              if promo.active is None or promo.active.until is None
-             or ruleset.moment(promo.active.until) > now]
+             or not ruleset.has_passed(ruleset.moment(promo.active.until))]
     if len(open_) <= BEST_DEAL_EXACT_UP_TO:
         return
     yield finding(CODE, SEVERITY, f"{len(open_)} promotions may be eligible for one cart, more "

@@ -4,7 +4,10 @@ Each module ``PR2xx_<name>.py`` declares ``CODE``, ``NAME`` (the file name's
 tail with dashes), ``SEVERITY`` (the default) and ``check(ruleset) ->
 Iterator[Diagnostic]``; its docstring is the rule's documentation (what it
 finds, why it costs money, avoid / prefer).  A rule whose result depends on
-the day lint runs sets ``TIME_DEPENDENT = True``.
+the day lint runs sets ``TIME_DEPENDENT = True`` and asks about the time through
+``ruleset.has_passed(moment)`` (and prints it with ``ruleset.linted_at()``): then
+``promo lint`` keeps the file's findings while every answer stays the same.
+``ruleset.now`` also works, but findings that used it hold at that moment only.
 
 Codes are stable: a code is never reused for another meaning or renumbered;
 a retired rule's code stays reserved (list it in ``RETIRED``).

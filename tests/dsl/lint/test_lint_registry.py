@@ -60,3 +60,15 @@ def test_readme_table_matches_the_registry() -> None:
     assert match.group(1) == rules_table(), "regenerate with: promo lint --list-rules"
     for code in BY_CODE:
         assert f"`{code}`" in readme
+
+
+def test_rules_learn_the_time_only_through_the_lint_ruleset() -> None:
+    # What findings depend on of the time is recorded by LintRuleset (has_passed,
+    # linted_at, now): a rule reading the clock itself would make promo lint keep
+    # findings that no longer hold (dsl.lint.results.FileLint.holds_at).
+    import inspect
+
+    for module in MODULES:
+        source = inspect.getsource(module)
+        assert "datetime.now(" not in source and "._now" not in source, module.__name__
+        assert "time.time(" not in source and "date.today(" not in source, module.__name__

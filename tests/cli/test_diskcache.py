@@ -1,0 +1,162 @@
+"""The disk cache of ``promo eval``: a hit prints what a miss prints, an edited file
+misses, a bad entry or directory is no error, and nothing is half written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import diskcache
+from engine.cli.app import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+FASHION = ROOT / "rulesets" / "fashion"
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A copy of the fashion ruleset and its example cart."""
+    shutil.copy(FASHION / "ruleset.yaml", tmp_path / "ruleset.yaml")
+    shutil.copy(FASHION / "carts" / "example.yaml", tmp_path / "cart.yaml")
+    return tmp_path
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    where = tmp_path / "cache"
+    monkeypatch.setenv("PROMO_CACHE_DIR", str(where))
+    monkeypatch.delenv("PROMO_NO_CACHE", raising=False)
+    return where
+
+
+def _eval(shop: Path, *options: str) -> tuple[int, str]:
+    done = CliRunner().invoke(cli, ["eval", str(shop / "ruleset.yaml"), str(shop / "cart.yaml"),
+                                    *options])
+    return done.exit_code, done.output
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted(cache.iterdir()) if cache.exists() else []
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_hit_prints_what_a_miss_prints(shop: Path, cache: Path, fmt: str) -> None:
+    uncached = _eval(shop, "--format", fmt, "--no-cache")
+    assert _entries(cache) == []
+    miss = _eval(shop, "--format", fmt)
+    assert len(_entries(cache)) == 2  # the ruleset and the cart
+    hit = _eval(shop, "--format", fmt)
+    assert uncached == miss == hit
+    assert hit[0] == 0 and "total 179.29" in hit[1] if fmt == "text" else \
+        json.loads(hit[1])["total"] == "179.29"
+
+
+def test_a_hit_in_a_new_process_reads_neither_yaml_nor_conditions(shop: Path,
+                                                                  cache: Path) -> None:
+    probe = ("import contextlib, io, sys\nfrom engine.cli import main\n"
+             "sys.argv = ['promo', 'eval', *sys.argv[1:]]\nout = io.StringIO()\n"
+             "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+             "    main()\n"
+             "print(sorted(m for m in ('yaml', 'lark', 'dsl.ruleset', 'dsl.expr.parser')"
+             " if m in sys.modules), out.getvalue().count('total 179.29'))")
+    args = [sys.executable, "-c", probe, str(shop / "ruleset.yaml"), str(shop / "cart.yaml")]
+    env = {**os.environ, "PROMO_CACHE_DIR": str(cache)}
+    first = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    second = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.split("]")[0] != "["  # the miss parsed the files
+    assert second.stdout.split() == ["[]", "1"]
+
+
+def test_an_edited_file_misses(shop: Path, cache: Path) -> None:
+    before = _eval(shop)[1]
+    ruleset = shop / "ruleset.yaml"
+    ruleset.write_text(ruleset.read_text(encoding="utf-8").replace("percent_off: 30",
+                                                                   "percent_off: 20"),
+                       encoding="utf-8")
+    after = _eval(shop)
+    assert after == _eval(shop, "--no-cache")
+    assert after[1] != before and "summer-swim-30 -9.98" in after[1]  # 20 % of 49.90
+    assert len(_entries(cache)) == 3
+
+
+def test_an_invalid_ruleset_is_not_kept_and_reported_every_time(shop: Path,
+                                                                cache: Path) -> None:
+    (shop / "ruleset.yaml").write_text("ruleset: x\ndsl: 1\n", encoding="utf-8")
+    first, second = _eval(shop), _eval(shop)
+    assert first == second and first[0] == 2 and "missing required field" in first[1]
+    assert [p.suffix for p in _entries(cache)] == []  # nothing kept (the cart is not read)
+
+
+def test_a_corrupt_entry_is_ignored_and_written_again(shop: Path, cache: Path) -> None:
+    expected = _eval(shop)
+    for entry in _entries(cache):
+        entry.write_bytes(b"not a pickle")
+    assert _eval(shop) == expected
+    for entry in _entries(cache):
+        entry.write_bytes(entry.read_bytes()[:40])  # cut short
+    assert _eval(shop) == expected
+    assert all(entry.read_bytes() != b"not a pickle" for entry in _entries(cache))
+    assert _eval(shop) == expected
+
+
+def test_an_entry_of_another_kind_is_a_miss(shop: Path, cache: Path) -> None:
+    expected = _eval(shop)
+    for entry in _entries(cache):
+        diskcache.write(cache, entry.name.removesuffix(diskcache.ENTRY_SUFFIX), {"a": 1})
+    assert _eval(shop) == expected
+
+
+def test_an_unwritable_cache_directory_is_no_error(shop: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setenv("PROMO_CACHE_DIR", str(blocked / "cache"))  # under a file
+    expected = _eval(shop, "--no-cache")
+    assert _eval(shop) == expected == _eval(shop)
+
+
+def test_no_cache_from_the_environment(shop: Path, cache: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMO_NO_CACHE", "1")
+    _eval(shop)
+    assert _entries(cache) == []
+
+
+def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
+    diskcache.write(tmp_path, "k", lambda: None)  # a lambda cannot be pickled
+    assert list(tmp_path.iterdir()) == []
+    diskcache.write(tmp_path, "k", [1, 2])
+    assert [p.name for p in tmp_path.iterdir()] == ["k" + diskcache.ENTRY_SUFFIX]
+    assert diskcache.read(tmp_path, "k", list) == [1, 2]
+    assert diskcache.read(tmp_path, "k", dict) is None
+
+
+def test_the_key_names_everything_the_result_depends_on() -> None:
+    base = diskcache.key("Ruleset", "a.yaml", b"x")
+    assert base == diskcache.key("Ruleset", "a.yaml", b"x")
+    assert len({base, diskcache.key("Cart", "a.yaml", b"x"),
+                diskcache.key("Ruleset", "./a.yaml", b"x"),
+                diskcache.key("Ruleset", "a.yaml", b"y"),
+                diskcache.key("Ruleset", "a.yaml", b"x", ["--now 2026"])}) == 5
+
+
+def test_the_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("PROMO_NO_CACHE", raising=False)
+    monkeypatch.delenv("PROMO_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert diskcache.directory() == tmp_path / "promorules"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert diskcache.directory() == tmp_path / ".cache" / "promorules"
+    monkeypatch.setenv("PROMO_CACHE_DIR", str(tmp_path / "c"))
+    assert diskcache.directory() == tmp_path / "c"
+    assert diskcache.directory(enabled=False) is None
+    monkeypatch.setenv("PROMO_NO_CACHE", "1")
+    assert diskcache.directory() is None
