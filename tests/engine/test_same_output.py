@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -70,3 +72,21 @@ def test_the_generator_is_deterministic() -> None:
     again = [(rules.text, carts) for rules, carts in gp.generated_pairs()]
     assert first == again
     assert all("at" in cart for _, carts in first for cart in carts)
+
+
+@pytest.mark.slow
+def test_the_same_json_without_the_index_check(tmp_path: Path) -> None:
+    """The suite checks the index on every evaluation, which forces the index on; a shop
+    runs without the check, where a small ruleset runs the promotions open at the cart's
+    moment whose code was entered instead (``Program._positions``).  That path gives the
+    same bytes on every pair."""
+    written = tmp_path / "digests.json"
+    done = subprocess.run(
+        [sys.executable, str(HERE / "golden_pairs.py"), "--write", str(written)],
+        capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PROMORULES_CHECK_INDEX": "0", "PROMO_NO_CACHE": "1"})
+    assert done.returncode == 0, done.stderr
+    expected = json.loads(DIGESTS.read_text(encoding="utf-8"))
+    actual = json.loads(written.read_text(encoding="utf-8"))
+    assert actual.keys() == expected.keys()
+    _check(expected, actual)
