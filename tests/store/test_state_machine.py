@@ -395,7 +395,10 @@ def run(tmp_path: Path, request: pytest.FixtureRequest, backend: str,
 
 def scripted(tmp_path: Path, request: pytest.FixtureRequest, backend: str) -> set[tuple[str, ...]]:
     """Chains that need several steps in a row, which random sequences meet only now and
-    then: a hold that expires and is retaken at payment, checked step by step as above."""
+    then: a hold that expires and is retaken at payment, and a budget refused after a
+    confirmed use, checked step by step as above.  (The fixed sequences are not the same
+    in every process: after other tests the same seed has given 101 cases instead of 105
+    and missed big's budget, so what they reach only by chance is scripted here.)"""
     seen: set[tuple[str, ...]] = set()
     machine = machine_class(tmp_path, request, backend, seen)()
     invariants = [machine.counters_match_the_model_and_the_rows,
@@ -406,6 +409,9 @@ def scripted(tmp_path: Path, request: pytest.FixtureRequest, backend: str) -> se
         lambda: machine.expire(seconds=900),
         lambda: machine.confirm(ref="o0", retake=True),
         lambda: machine.release(ref="o0"),
+        # big's budget: 16.00 confirmed, then 24.00 more than the 32.00
+        lambda: machine.reserve_new(cart={"customer": "bob", "coupons": ["BIG"],
+                                          "price": "120.00"}, ttl=dt.timedelta(seconds=60)),
     ]
     try:
         for step in steps:
@@ -434,6 +440,7 @@ def test_store_against_the_model_meets_every_refusal(tmp_path: Path,
     seen = run(tmp_path, request, backend, derandomize=True, database=None, max_examples=100)
     (tmp_path / "scripted").mkdir()
     chains = scripted(tmp_path / "scripted", request, backend)
-    assert chains == {("expired",), ("retaken",), ("IllegalTransition", "", "")}
+    assert chains == {("expired",), ("retaken",), ("IllegalTransition", "", ""),
+                      ("LimitReached", "big", "budget")}
     seen |= chains
     assert seen >= OUTCOMES, OUTCOMES - seen
