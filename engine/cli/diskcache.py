@@ -14,11 +14,13 @@ findings, an entry holds what was computed from a file whose content is known:
 An entry is found by a key that is the SHA-256 of everything the result depends on:
 the file's bytes and the name it was given by (diagnostics and spans print it),
 promorules' version and the modification times and sizes of its source files (an
-edited installation never reads an entry of its former code), Python's version and
-the installations of pydantic and PyYAML, the loader's caps, and what the caller
-adds (lint: the configuration).  ``promo eval`` keeps only what loaded: an invalid
-file is read again at every run and reported as before (lint keeps a file's
-diagnostics, loading errors included: they are its findings).
+edited installation never reads an entry of its former code), Python's version,
+the installations of pydantic, PyYAML and tzdata and the system's time zone
+database, the loader's caps, and what the caller adds (lint: the configuration).
+Only regular files are kept (a pipe cannot be read twice).  ``promo eval`` keeps
+only what loaded: an invalid file is read again at every run and reported as
+before (lint keeps a file's diagnostics, loading errors included: they are its
+findings).
 
 Entries are pickles, written to a temporary file beside their place and moved
 there (``os.replace``): a reader sees a whole entry or none.  An entry that cannot
@@ -38,6 +40,7 @@ import functools
 import hashlib
 import os
 import pickle
+import stat
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -49,7 +52,8 @@ FORMAT = 1
 """Changes when what an entry holds changes shape."""
 ENTRY_SUFFIX = ".pickle"
 _PACKAGES = ("dsl", "engine")  # the code an entry was computed by
-_LIBRARIES = ("pydantic", "pydantic_core", "yaml")  # and the libraries it was computed with
+# and the libraries it was computed with (tzdata: the time zones, where the system has none)
+_LIBRARIES = ("pydantic", "pydantic_core", "yaml", "tzdata")
 
 
 def directory(enabled: bool = True) -> Path | None:
@@ -91,13 +95,21 @@ def _library_stamp() -> str:
     stamps = []
     for library in _LIBRARIES:
         spec = find_spec(library)
-        origin = spec.origin if spec is not None else None
-        try:
-            stat = os.stat(origin) if origin else None
-        except OSError:  # pragma: no cover - an unusual installation: the path alone
-            stat = None
-        stamps.append(f"{library}:{origin}:{stat and stat.st_mtime_ns}:{stat and stat.st_size}")
+        stamps.append(f"{library}:{_file_stamp(spec.origin if spec is not None else None)}")
+    # the time zone database zoneinfo reads first (messages print UTC offsets)
+    import zoneinfo
+
+    stamps += [f"tz:{_file_stamp(os.path.join(path, 'tzdata.zi'))}" for path in zoneinfo.TZPATH]
     return "\n".join(stamps)
+
+
+def _file_stamp(path: str | None) -> str:
+    """A file's path, modification time and size (the path alone if it cannot be read)."""
+    try:
+        status = os.stat(path) if path else None
+    except OSError:
+        status = None
+    return f"{path}:{status and status.st_mtime_ns}:{status and status.st_size}"
 
 
 def key(kind: str, name: str, content: bytes, extra: Iterable[str] = ()) -> str:
@@ -158,8 +170,11 @@ def cached(where: Path | None, path: str, kind: type[T], compute: Callable[[], T
     if where is None:
         return compute()
     try:
-        if Path(path).stat().st_size > MAX_BYTES:
-            return compute()  # which refuses it
+        status = Path(path).stat()
+        # Only a regular file can be read twice: a pipe (``<(cat cart.yaml)``,
+        # ``/dev/stdin``) read here for the key would be empty for compute().
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_BYTES:
+            return compute()  # (which refuses a file too large)
         content = Path(path).read_bytes()
     except OSError:  # compute() says why it cannot be read
         return compute()

@@ -74,6 +74,28 @@ def test_a_hit_in_a_new_process_reads_neither_yaml_nor_conditions(shop: Path,
     assert second.stdout.split() == ["[]", "1"]
 
 
+@pytest.mark.parametrize("piped", ["cart", "ruleset"])
+def test_a_file_read_from_a_pipe_is_priced_and_not_kept(shop: Path, cache: Path,
+                                                         piped: str) -> None:
+    """``promo eval ruleset.yaml <(cat cart.yaml)``: a pipe can be read once, so the
+    cache must not read it for its key (the command then saw an empty file)."""
+    files = {"ruleset": shop / "ruleset.yaml", "cart": shop / "cart.yaml"}
+    read, write = os.pipe()
+    files[piped] = Path(f"/dev/fd/{read}")
+    command = [sys.executable, "-m", "engine.cli", "eval", str(files["ruleset"]),
+               str(files["cart"])]
+    with subprocess.Popen(command, pass_fds=(read,), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                          env={**os.environ, "PROMO_CACHE_DIR": str(cache)}) as process:
+        os.close(read)
+        with open(write, "wb") as feed:
+            feed.write((shop / f"{piped}.yaml").read_bytes())
+        out, err = process.communicate(timeout=120)
+    assert (process.returncode, err) == (0, ""), err
+    assert "total 179.29" in out
+    assert len(_entries(cache)) == 1  # the file named on disk only
+
+
 def test_an_edited_file_misses(shop: Path, cache: Path) -> None:
     before = _eval(shop)[1]
     ruleset = shop / "ruleset.yaml"
