@@ -9,6 +9,7 @@ integer arithmetic: ``round_ratio``.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -27,8 +28,10 @@ HUNDRED = Fraction(100)
 # same discounts), and both conversions cost more than a lookup.  The caches are
 # bounded: when one is full it starts over.
 _CACHE_LIMIT = 1 << 16
-_DECIMALS: dict[int, dict[int, Decimal]] = {}
-_WHOLE: dict[int, dict[Decimal, int]] = {}
+# minor units → that currency's cache; a missing one is made by the dict lookup itself
+# (a defaultdict's factory runs without releasing the GIL: two threads get the same one)
+_DECIMALS: defaultdict[int, dict[int, Decimal]] = defaultdict(dict)
+_WHOLE: defaultdict[int, dict[Decimal, int]] = defaultdict(dict)
 _REST_THEN_TIE = itemgetter(0, 1)
 
 
@@ -57,19 +60,13 @@ def known_wholes(minor_units: int) -> dict[Decimal, int]:
     Loops over many lines read it directly (a miss: call ``whole_minor``); a dict
     lookup costs a fraction of the call.  Its entries are always right; it may be
     emptied, never replaced."""
-    cache = _WHOLE.get(minor_units)
-    if cache is None:
-        cache = _WHOLE.setdefault(minor_units, {})
-    return cache
+    return _WHOLE[minor_units]
 
 
 def known_amounts(minor_units: int) -> dict[int, Decimal]:
     """The cache of ``from_minor`` for ``minor_units`` (whole minor units → amount),
     read directly like ``known_wholes``."""
-    cache = _DECIMALS.get(minor_units)
-    if cache is None:
-        cache = _DECIMALS.setdefault(minor_units, {})
-    return cache
+    return _DECIMALS[minor_units]
 
 
 def quantized_minor(amount: Decimal, minor_units: int) -> int:
@@ -81,9 +78,7 @@ def quantized_minor(amount: Decimal, minor_units: int) -> int:
 
 def whole_minor(amount: Decimal, minor_units: int) -> int:
     """A whole amount in minor units as an integer (``ValueError`` if it is not whole)."""
-    cache = _WHOLE.get(minor_units)
-    if cache is None:
-        cache = _WHOLE.setdefault(minor_units, {})
+    cache = _WHOLE[minor_units]
     units = cache.get(amount)
     if units is None:
         numerator, denominator = minor_ratio(amount, minor_units)
@@ -97,9 +92,7 @@ def whole_minor(amount: Decimal, minor_units: int) -> int:
 
 def from_minor(units: int, minor_units: int) -> Decimal:
     """Integer minor units → an amount with exactly ``minor_units`` decimals."""
-    cache = _DECIMALS.get(minor_units)
-    if cache is None:
-        cache = _DECIMALS.setdefault(minor_units, {})
+    cache = _DECIMALS[minor_units]
     amount = cache.get(units)
     if amount is None:
         amount = (Decimal(units).scaleb(-minor_units)).quantize(quantum(minor_units))
@@ -108,9 +101,7 @@ def from_minor(units: int, minor_units: int) -> Decimal:
         cache[units] = amount
         # and back: the parts an effect computes come here, and are read back in
         # minor units when they are taken from their lines
-        whole = _WHOLE.get(minor_units)
-        if whole is None:
-            whole = _WHOLE.setdefault(minor_units, {})
+        whole = _WHOLE[minor_units]
         if len(whole) >= _CACHE_LIMIT:
             whole.clear()
         whole[amount] = units
