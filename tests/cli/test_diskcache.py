@@ -28,14 +28,6 @@ def shop(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    where = tmp_path / "cache"
-    monkeypatch.setenv("PROMO_CACHE_DIR", str(where))
-    monkeypatch.delenv("PROMO_NO_CACHE", raising=False)
-    return where
-
-
 def _eval(shop: Path, *options: str) -> tuple[int, str]:
     done = CliRunner().invoke(cli, ["eval", str(shop / "ruleset.yaml"), str(shop / "cart.yaml"),
                                     *options])

@@ -39,14 +39,6 @@ SUPPRESSED = RULESET.replace("  - id: summer-20",
 ENDED = "the window ended 2026-09-01T00:00:00+02:00 (Europe/Berlin); linted at"
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    where = tmp_path / "cache"
-    monkeypatch.setenv("PROMO_CACHE_DIR", str(where))
-    monkeypatch.delenv("PROMO_NO_CACHE", raising=False)
-    return where
-
-
 def _ruleset(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "ruleset.yaml"
     path.write_text(text, encoding="utf-8")
