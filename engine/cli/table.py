@@ -33,7 +33,6 @@ def table(rows: Iterable[Sequence[Any]], headers: Sequence[str] = (),
             not all(map(_one_column_each, [*headers, *(c for row in cells for c in row)])):
         return _tabulate(listed, headers, colalign)
     aligns = [(colalign[i] if i < len(colalign) else "left") for i in range(columns)]
-    aligns = ["left" if a == "global" else a for a in aligns]
     cells = [[cell.strip() for cell in row] for row in cells]
     widths = [max(len(row[i]) for row in cells) for i in range(columns)]
     if headers:
