@@ -169,11 +169,17 @@ def _percent_of_units(inp: EffectInput, picked: Picked, percent: Decimal) -> Par
     """``percent`` of each picked line's units: base × units / quantity × pct / 100,
     one exact ratio per line, rounded once."""
     numerator, denominator = _share(percent)
-    mode, units = inp.rounding, inp.minor_units
-    amounts = known_amounts(units)
-    out = {}
-    # (the calls of ``round_ratio`` and ``from_minor`` are made only when a line's
-    # share is not a whole number of minor units, or its amount not yet known)
+    return Parts(lines=as_amounts(percent_minor(picked, numerator, denominator, inp.rounding),
+                                  inp.minor_units), picked=picked)
+
+
+def percent_minor(picked: Picked, numerator: int, denominator: int,
+                  mode: str) -> list[tuple[str, int]]:
+    """``numerator / denominator`` of each picked line's units, per line id, in whole
+    minor units: base × units / quantity × share, one exact ratio, rounded once."""
+    out = []
+    # (``round_ratio`` is called only when a line's share is not a whole number of
+    # minor units)
     for line, k in picked:
         if k == line.quantity:
             exact, rest = divmod(line.base_minor * numerator, denominator)
@@ -182,9 +188,18 @@ def _percent_of_units(inp: EffectInput, picked: Picked, percent: Decimal) -> Par
         else:
             exact = round_ratio(line.base_minor * k * numerator, line.quantity * denominator,
                                 mode)
+        out.append((line.id, exact))
+    return out
+
+
+def as_amounts(offs: list[tuple[str, int]], minor_units: int) -> dict[str, Decimal]:
+    """Whole minor units per line id as amounts (``from_minor``)."""
+    amounts = known_amounts(minor_units)  # (``from_minor`` called only for an amount not known)
+    out = {}
+    for line_id, exact in offs:
         amount = amounts.get(exact)
-        out[line.id] = from_minor(exact, units) if amount is None else amount
-    return Parts(lines=out, picked=picked)
+        out[line_id] = from_minor(exact, minor_units) if amount is None else amount
+    return out
 
 
 def _spread(amount: Decimal, lines: list[BaseLine], minor_units: int) -> Parts:
@@ -204,9 +219,15 @@ def _spread(amount: Decimal, lines: list[BaseLine], minor_units: int) -> Parts:
 def _per_unit(inp: EffectInput, picked: Picked, numerator: int, denominator: int) -> Parts:
     """Each picked unit loses ``numerator / denominator`` minor units, but at least
     nothing and at most its value (base / quantity); rounded once per line."""
-    mode, units = inp.rounding, inp.minor_units
-    amounts = known_amounts(units)  # (``from_minor`` called only for an amount not known)
-    out = {}
+    return Parts(lines=as_amounts(per_unit_minor(picked, numerator, denominator, inp.rounding),
+                                  inp.minor_units), picked=picked)
+
+
+def per_unit_minor(picked: Picked, numerator: int, denominator: int,
+                   mode: str) -> list[tuple[str, int]]:
+    """What each picked line loses, per line id, in whole minor units: each unit
+    ``numerator / denominator`` minor units, at least nothing and at most its value."""
+    out = []
     for line, k in picked:
         base, quantity = line.base_minor, line.quantity
         if numerator * quantity <= base * denominator:  # off ≤ the unit's value
@@ -220,9 +241,8 @@ def _per_unit(inp: EffectInput, picked: Picked, numerator: int, denominator: int
             off = 0
         else:  # the unit's value
             off = base if k == quantity else round_ratio(base * k, quantity, mode)
-        amount = amounts.get(off)
-        out[line.id] = from_minor(off, units) if amount is None else amount
-    return Parts(lines=out, picked=picked)
+        out.append((line.id, off))
+    return out
 
 
 # ---------------------------------------------------------------------- effects
@@ -295,31 +315,42 @@ def buy_get(effect: m.BuyGet, inp: EffectInput) -> Parts:
     ``max_units_per_line: N`` counts the applications as without it, then chooses
     the discounted units with at most N from any one line (fewer may be discounted).
     """
+    picked = buy_get_picked(effect, inp.targets, inp.get_targets)
+    if picked is not None:
+        return _percent_of_units(inp, picked, effect.percent_off)
+    if effect.get_target is None:
+        x, y = effect.buy, effect.get
+        units = sum(line.quantity for line in inp.targets)
+        return Parts(note=f"buy {x} get {y} needs {x + y} target units; there "
+                          f"{'is' if units == 1 else 'are'} {units}")
+    return Parts(note="not enough units to buy and get")
+
+
+def buy_get_picked(effect: m.BuyGet, targets: list[BaseLine],
+                   get_targets: list[BaseLine]) -> Picked | None:
+    """The units ``buy_get`` discounts (``None``: not one application)."""
     x, y, cap = effect.buy, effect.get, effect.max_applications
     per_line = effect.max_units_per_line
     if effect.get_target is None:
-        units = sum(line.quantity for line in inp.targets)
-        applications = units // (x + y)
+        applications = sum(line.quantity for line in targets) // (x + y)
         if cap is not None:
             applications = min(applications, cap)
         if applications == 0:
-            return Parts(note=f"buy {x} get {y} needs {x + y} target units; there "
-                              f"{'is' if units == 1 else 'are'} {units}")
-        picked = _pick(inp.targets, applications * y, effect.choose, per_line)
-        return _percent_of_units(inp, picked, effect.percent_off)
-    get_units = sum(line.quantity for line in inp.get_targets)
-    buy_units = sum(line.quantity for line in inp.targets)
+            return None
+        return _pick(targets, applications * y, effect.choose, per_line)
+    get_units = sum(line.quantity for line in get_targets)
+    buy_units = sum(line.quantity for line in targets)
     applications = min(get_units // y, buy_units // x)
     if cap is not None:
         applications = min(applications, cap)
     while applications > 0:
-        picked = _pick(inp.get_targets, applications * y, effect.choose, per_line)
+        picked = _pick(get_targets, applications * y, effect.choose, per_line)
         taken = {line.id: k for line, k in picked}
-        left = sum(line.quantity - taken.get(line.id, 0) for line in inp.targets)
+        left = sum(line.quantity - taken.get(line.id, 0) for line in targets)
         if left >= applications * x:
-            return _percent_of_units(inp, picked, effect.percent_off)
+            return picked
         applications -= 1
-    return Parts(note="not enough units to buy and get")
+    return None
 
 
 def bundle(effect: m.Bundle, inp: EffectInput) -> Parts:

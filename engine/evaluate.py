@@ -85,8 +85,8 @@ class Evaluation:
 
     # (one per cart, read at every step: slots are quicker to set and to read)
     __slots__ = ("_latest", "_matches", "_originals", "_originals_by_id", "at",
-                 "at_text", "bounds", "cart", "chosen", "deal", "facts", "instant", "program",
-                 "stacking", "usage", "work")
+                 "at_text", "bounds", "cart", "chosen", "deal", "facts", "instant", "plans",
+                 "program", "stacking", "usage", "work")
 
     def __init__(self, program: Program, cart: Cart, facts: Facts, at: dt.datetime,
                  chosen: dict[str, str], usage: UsageView | None,
@@ -112,6 +112,9 @@ class Evaluation:
         self._latest: dict[str, BaseLine] = {}
         self.stacking = program.ruleset.stacking
         self.deal: Decision | None = None  # stacking.mode: best_deal: the set chosen
+        # each promotion's specialised application (``plans.py``): not for the
+        # evaluations that record or search, which see every step, nor with a store
+        self.plans = program.plans if type(self) is Evaluation and usage is None else None
 
     def _original(self, line: dict[str, Any]) -> BaseLine:
         """A line as effects see it while no promotion has taken from it (made once)."""
@@ -263,22 +266,19 @@ class Evaluation:
 
     def _apply(self, cp: CompiledPromotion, position: int, coupon: str | None,
                state: PassState) -> None:
+        plans = self.plans
+        if plans is not None:
+            plan = plans[position]
+            if plan is not None:
+                plan(self, cp, position, coupon, state)
+                return
         if len(cp.effects) > 1:
             self._apply_several(cp, position, coupon, state)
             return
         single = cp.effects[0]
         if self._nothing_left(cp, single, state.remaining, state.shipping_left,
                               state.shipments_left):
-            # Clamping will take every part to zero, whatever the effect computes.
-            # What it computes (and so the reason) is worked out when read: the
-            # lines and shipping it could take from stay at zero till then.  (The
-            # closure keeps what it reads, not the pass: no reference cycle, so an
-            # unread result is freed at once, not by the cyclic collector.)
-            remaining, shipping_left = state.remaining, state.shipping_left
-            shipments_left = state.shipments_left
-            state.rejected[cp.id] = Pending(cp.id, coupon, lambda: self._nothing(
-                cp, coupon, [(single, *self._effect(cp, single, remaining, shipping_left,
-                                                    shipments_left))]))
+            self.nothing_left(cp, single, coupon, state)
             return
         parts, targets = self._effect(cp, single, state.remaining, state.shipping_left,
                                       state.shipments_left)
@@ -298,6 +298,20 @@ class Evaluation:
             return
         self._take(state, Applied(cp, position, coupon, clamped, parts.note, clamped,
                                   () if parts.gift is None else (parts.gift,)))
+
+    def nothing_left(self, cp: CompiledPromotion, single: CompiledEffect, coupon: str | None,
+                     state: PassState) -> None:
+        """Rejects ``cp``, whose one effect has nothing left to take from."""
+        # Clamping will take every part to zero, whatever the effect computes.
+        # What it computes (and so the reason) is worked out when read: the
+        # lines and shipping it could take from stay at zero till then.  (The
+        # closure keeps what it reads, not the pass: no reference cycle, so an
+        # unread result is freed at once, not by the cyclic collector.)
+        remaining, shipping_left = state.remaining, state.shipping_left
+        shipments_left = state.shipments_left
+        state.rejected[cp.id] = Pending(cp.id, coupon, lambda: self._nothing(
+            cp, coupon, [(single, *self._effect(cp, single, remaining, shipping_left,
+                                                shipments_left))]))
 
     def _apply_several(self, cp: CompiledPromotion, position: int, coupon: str | None,
                        state: PassState) -> None:
@@ -380,6 +394,10 @@ class Evaluation:
 
     def _take(self, state: PassState, entry: Applied) -> None:
         take(state, entry)
+        self.check_applied(state)
+
+    def check_applied(self, state: PassState) -> None:
+        """What the pass applied so far is within ``Bounds.applied``."""
         lines = max(1, len(self.facts.lines))
         if len(state.applied) * lines > self.bounds.applied:
             raise _too_large(f"more than {self.bounds.applied:,} line discounts in the result "
@@ -442,11 +460,15 @@ class Evaluation:
         parts = compute(effect, _effect_input((targets, get_targets, shipping_base,
                                                program.minor_units, program.rounding,
                                                shipments, gift_id)))
-        self.work += max(1, len(targets), len(parts.lines))
+        self.count_work(max(1, len(targets), len(parts.lines)))
+        return parts, targets
+
+    def count_work(self, lines: int) -> None:
+        """One effect computed, taking from ``lines`` lines (``Bounds.work``)."""
+        self.work += lines
         if self.work > self.bounds.work:
             raise _too_large(f"pricing this cart computes more than {self.bounds.work:,} line "
                              "discounts (the lines each promotion takes from, and the reasons)")
-        return parts, targets
 
     def _gift_lines(self, effect: Gift, remaining: Remaining | None) -> list[BaseLine]:
         """The cart lines a gift discounts instead of adding its line: those with its
@@ -523,6 +545,15 @@ class Evaluation:
             if left is not None:
                 caps.append(("budget", max(left, Decimal(0))))
         return caps
+
+    def why_nothing(self, cp: CompiledPromotion, ce: CompiledEffect, targets: list[BaseLine],
+                    get_targets: list[BaseLine]) -> str:
+        """``_why_nothing`` of a line effect that took nothing from ``targets`` (lines
+        as it saw them: what it computed is computed again, unchanged)."""
+        program = self.program
+        parts = compute(ce.effect, _effect_input((targets, get_targets, None, program.minor_units,
+                                                  program.rounding, None, "")))
+        return self._why_nothing(cp, ce, parts, targets)
 
     def _why_nothing(self, cp: CompiledPromotion, ce: CompiledEffect, parts: Parts,
                      targets: list[BaseLine]) -> str:

@@ -15,19 +15,30 @@ from .facts import Facts
 from .result import Applied as AppliedEntry
 from .result import BestDeal, PricedLines, Rejections, Result
 from .result_json import assembled
-from .result_shipping import LineDiscount, PartKey, PricedShipment, PricedShipping, ShipmentKey
-from .stacking import SHIPPING, PassState
+from .result_shipping import LineDiscount, PricedShipment, PricedShipping, ShipmentKey
+from .stacking import SHIPPING, Applied, PassState
+
+ZERO = Decimal(0)
 
 if TYPE_CHECKING:
     from .program import Program
 
 
-def _items_and_shipping(parts: dict[PartKey, Decimal], zero: Decimal) -> dict[str, Decimal]:
-    """What a promotion took off the lines and off the shipping (or the shipments)."""
-    if all(key.__class__ is str for key in parts):  # (most: lines alone)
-        return {"items": sum(parts.values(), zero), "shipping": zero}
-    return {"items": sum((v for k, v in parts.items() if isinstance(k, str)), zero),
-            "shipping": sum((v for k, v in parts.items() if not isinstance(k, str)), zero)}
+def _applied(entry: Applied, zero: Decimal, lines_or_shipping: bool) -> AppliedEntry:
+    """What the result says of a promotion that applied; ``lines_or_shipping``: the cart
+    has no shipments (its parts are lines, and the shipping under ``SHIPPING``)."""
+    parts = entry.parts
+    amount = sum(parts.values(), ZERO)  # (as ``Applied.amount``)
+    if lines_or_shipping and parts and SHIPPING not in parts:  # (most: lines alone)
+        items, shipping = amount, zero
+    else:
+        items = sum((v for k, v in parts.items() if isinstance(k, str)), zero)
+        shipping = sum((v for k, v in parts.items() if not isinstance(k, str)), zero)
+    promotion = entry.compiled.promotion
+    return assembled(AppliedEntry, {
+        "promotion": entry.compiled.id, "name": promotion.name, "coupon": entry.coupon,
+        "amount": amount, "items": items, "shipping": shipping, "note": entry.note,
+        "metadata": promotion.metadata or None})
 
 
 def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
@@ -40,11 +51,8 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
     to the lines when the lines are read (``PricedLines``)."""
     zero = program.zero
     parts = [(entry.compiled.id, entry.parts) for entry in state.applied]
-    applied = tuple(assembled(AppliedEntry, {
-        "promotion": entry.compiled.id, "name": entry.compiled.promotion.name,
-        "coupon": entry.coupon, "amount": entry.amount, **_items_and_shipping(entry.parts, zero),
-        "note": entry.note, "metadata": entry.compiled.promotion.metadata or None})
-        for entry in state.applied) if parts else ()
+    plain = cart.shipments is None
+    applied = tuple([_applied(entry, zero, plain) for entry in state.applied]) if parts else ()
     shipping = None
     if cart.shipping is not None:
         shipping = assembled(PricedShipping, {

@@ -36,6 +36,7 @@ from .evaluate import Bounds, Evaluation
 from .facts import Facts, cart_facts
 from .index import PromotionIndex, set_positions
 from .money import quantum
+from .plans import plans_for
 from .priced import priced_result
 from .rejections import explain_skipped, written
 from .result import Rejected, Rejections, Result
@@ -204,6 +205,9 @@ class Program:
             for p in ordered
         )
         self.order = {cp.id: position for position, cp in enumerate(self.promotions)}
+        # each promotion's application specialised where it can be (``plans.py``)
+        self.plans = plans_for(self.promotions, ruleset.minor_units, ruleset.rounding,
+                               ruleset.stacking.base == "original")
         # Without the index every promotion is run for every cart: the same results,
         # the cost grows with the ruleset (kept to prove they are the same).
         self.index = PromotionIndex(self.promotions) if use_index else None

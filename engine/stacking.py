@@ -169,6 +169,11 @@ def take(state: PassState, entry: Applied) -> None:
         else:
             assert isinstance(key, ShipmentKey)
             state.shipments_left[key.id] -= amount
+    join(state, entry)
+
+
+def join(state: PassState, entry: Applied) -> None:
+    """An applied promotion takes its place in the stacking (its parts already taken)."""
     state.applied.append(entry)
     state.history.append(entry)
     promo = entry.compiled.promotion
