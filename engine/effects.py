@@ -131,6 +131,10 @@ def _pick(lines: Iterable[BaseLine], count: int | None, choose: str,
     if len(keyed) == 1:  # (nothing to order: most small carts)
         take = min(keyed[0].quantity, most)
         return [(keyed[0], take)] if take else []
+    if most == 1 and count == 1 and keyed:  # (one unit: ``max_units: 1``, buy 1 get 1)
+        first = _first_unit(keyed, 1 if choose == "cheapest" else -1)
+        if first.quantity >= 1:
+            return [(first, 1)]
     # Unit values base / quantity compared exactly: over the quantities' common
     # multiple they are integers; equal values go to the smaller rank.
     common = lcm(*[line.quantity for line in keyed])
@@ -154,6 +158,20 @@ def _pick(lines: Iterable[BaseLine], count: int | None, choose: str,
         if left == 0:
             break
     return picked
+
+
+def _first_unit(lines: list[BaseLine], sign: int) -> BaseLine:
+    """The line whose unit comes first in ``_pick``'s order (``sign`` 1: the cheapest,
+    -1: the dearest; equal unit values: the smaller rank, then the earlier line):
+    unit values compared two by two, crosswise, without their common multiple."""
+    best = lines[0]
+    for line in lines:
+        left = sign * line.base_minor * best.quantity
+        right = sign * best.base_minor * line.quantity
+        # (the ranks of one call are all ids or all positions)
+        if left < right or (left == right and line.rank < best.rank):  # type: ignore[operator]
+            best = line
+    return best
 
 
 def choose_units(lines: list[BaseLine], count: int | None, choose: str) -> dict[str, int]:

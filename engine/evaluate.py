@@ -243,18 +243,20 @@ class Evaluation:
         out: list[BaseLine] = []
         append = out.append
         latest = self._latest
-        minor, minor_units = remaining.minor, self.program.minor_units
+        minor, scale = remaining.minor, self.program.scale
         for line in lines:
             line_id = line["id"]
             base = remaining[line_id]
             found = latest.get(line_id)
             if found is None:  # first looked at: nothing taken from it yet
                 total = line["total"]  # (quantized: ``quantized_minor`` applies)
-                whole = int(total.scaleb(minor_units))  # (``quantized_minor``, inline)
+                whole = int(total * scale)  # (``quantized_minor``, inline: exact)
                 found = latest[line_id] = _base_line(
                     (line_id, line_id, int(line["quantity"]), total, total, whole, whole))
                 if base is total:  # what is left of it, in minor units, known from now on
                     minor[line_id] = whole
+                    append(found)
+                    continue
             if base is not found.base:  # a promotion took from it since
                 left = minor.get(line_id)  # (``remaining.minor_of``, without the call)
                 found = latest[line_id] = _base_line(

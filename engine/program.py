@@ -228,6 +228,7 @@ class Program:
                              if p.batch_pattern is not None)
         self.minor_units = ruleset.minor_units
         self.quantum = quantum(self.minor_units)
+        self.scale = Decimal(10 ** self.minor_units)  # amount × scale: in minor units
         self.rounding = ruleset.rounding  # (read by every effect computed)
         self.zero = self.quantum * 0  # nothing, with the currency's minor units
 

@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import given
+from hypothesis import strategies as st
 
 from dsl import load_ruleset_text
 from engine import compile_ruleset, parse_cart
+from engine.effects import BaseLine, _pick
 from engine.evaluate import Evaluation
 from engine.program import Program
 from engine.result import Result
@@ -158,3 +160,13 @@ def test_generated_pairs_agree_with_the_general_path(tmp_path: Path) -> None:
 def test_any_scenario_agrees_with_the_general_path(s: Any) -> None:
     program = compile_ruleset(s.ruleset)
     assert_same(program, s.cart)
+
+
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.integers(1, 12)), min_size=2, max_size=8),
+       st.sampled_from(["cheapest", "most_expensive"]))
+def test_one_unit_is_the_first_unit_of_the_order(values: list[tuple[int, int]],
+                                                 choose: str) -> None:
+    """``_pick`` of one unit (compared crosswise) is the first unit of its sorted order."""
+    lines = [BaseLine(f"l{i}", f"l{i}", quantity, Decimal(base), Decimal(base), base, base)
+             for i, (base, quantity) in enumerate(values)]
+    assert _pick(lines, 1, choose) == _pick(lines, 2, choose, per_line=1)[:1]
