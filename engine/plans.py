@@ -95,10 +95,15 @@ def plan_for(cp: CompiledPromotion, minor_units: int, mode: str,
              state: PassState) -> None:
         remaining = state.remaining
         minor, minor_of = remaining.minor, remaining.minor_of
-        targets = run._lines_for(target, remaining)
-        gets = run._lines_for(get_target, remaining) if get_target is not None else []
+        if base_original:
+            targets = run._lines_for(target, remaining)
+            gets = run._lines_for(get_target, remaining) if get_target is not None else []
+        else:  # (``_lines_for`` on the discounted base, without its call)
+            targets = run._build_lines(run._matching(target), remaining)
+            gets = run._build_lines(run._matching(get_target), remaining) \
+                if get_target is not None else []
         # Something left to take from?  (Loops, not ``any``: no generator made.)
-        for line in targets if gets == [] else targets + gets:
+        for line in targets + gets if gets else targets:
             left = minor.get(line.id)
             if left is None:
                 left = minor_of(line.id)
