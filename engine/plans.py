@@ -40,7 +40,7 @@ from .effects import (
 from .money import from_minor, known_amounts
 from .reasons import NOTHING_TO_DISCOUNT
 from .result_shipping import PartKey
-from .stacking import Applied, PassState, join
+from .stacking import Applied, PassState, Remaining, join, take
 
 if TYPE_CHECKING:
     from .evaluate import Evaluation
@@ -79,6 +79,54 @@ def _offs(effect: object, minor_units: int, mode: str) -> Offs | None:
     return None
 
 
+def _clamped(computed: list[tuple[str, int]], remaining: Remaining, amounts: dict[int, Decimal],
+             minor_units: int) -> dict[PartKey, Decimal]:
+    """The parts as amounts, none above what is left of its line (``Evaluation._clamp``).
+
+    For the original base, whose lines (their original totals) say nothing of what is
+    left of them: what is left is known in minor units only for the lines asked for,
+    and converting the others costs more than comparing amounts; the plan then takes
+    the parts as the general path does (``stacking.take``)."""
+    out: dict[PartKey, Decimal] = {}
+    for line_id, off in computed:
+        amount = amounts.get(off)
+        if amount is None:
+            amount = from_minor(off, minor_units)
+        left = remaining[line_id]
+        if amount > left:
+            amount = left
+        if amount > 0:
+            out[line_id] = amount
+    return out
+
+
+def _taken_minor(computed: list[tuple[str, int]], remaining: Remaining,
+                 amounts: dict[int, Decimal], minor_units: int) -> dict[PartKey, Decimal]:
+    """The parts, none above what is left of its line, taken from the lines (nothing
+    when none is left to take): clamped and taken in whole minor units, which the
+    discounted base has for every line it looked at (``Evaluation._build_lines``)."""
+    minor = remaining.minor
+    clamped = []
+    for line_id, off in computed:
+        left = minor.get(line_id)
+        if left is None:
+            left = remaining.minor_of(line_id)
+        if off >= left:
+            off = left
+        if off > 0:
+            clamped.append((line_id, off))
+    out: dict[PartKey, Decimal] = {}
+    for line_id, off in clamped:  # (``Remaining.take`` written out)
+        # (what is left of a line has the currency's decimals, as ``from_minor``)
+        amount = amounts.get(off)
+        if amount is None:
+            amount = from_minor(off, minor_units)
+        out[line_id] = amount
+        remaining[line_id] -= amount
+        minor[line_id] -= off
+    return out
+
+
 def plan_for(cp: CompiledPromotion, minor_units: int, mode: str,
              base_original: bool) -> Plan | None:
     """The plan of ``cp``, or ``None`` when the general path applies it."""
@@ -94,7 +142,6 @@ def plan_for(cp: CompiledPromotion, minor_units: int, mode: str,
     def plan(run: Evaluation, cp: CompiledPromotion, position: int, coupon: str | None,
              state: PassState) -> None:
         remaining = state.remaining
-        minor, minor_of = remaining.minor, remaining.minor_of
         if base_original:
             targets = run._lines_for(target, remaining)
             gets = run._lines_for(get_target, remaining) if get_target is not None else []
@@ -104,40 +151,26 @@ def plan_for(cp: CompiledPromotion, minor_units: int, mode: str,
                 if get_target is not None else []
         # Something left to take from?  (Loops, not ``any``: no generator made.)
         for line in targets + gets if gets else targets:
-            left = minor.get(line.id)
-            if left is None:
-                left = minor_of(line.id)
-            if left:
+            if remaining[line.id]:
                 break
         else:
             run.nothing_left(cp, single, coupon, state)
             return
         computed = offs(targets, gets)
-        # No line below zero, in minor units (``Evaluation._clamp`` on the amounts).
-        clamped = []
-        for line_id, off in computed:
-            left = minor.get(line_id)
-            if left is None:
-                left = minor_of(line_id)
-            if off >= left:
-                off = left
-            if off > 0:
-                clamped.append((line_id, off))
         run.count_work(max(1, len(targets), len(computed)))
-        if not clamped:  # (the general path's reason, written when read)
+        if base_original:
+            taken = _clamped(computed, remaining, amounts, minor_units)
+        else:
+            taken = _taken_minor(computed, remaining, amounts, minor_units)
+        if not taken:  # (the general path's reason, written when read)
             state.rejected[cp.id] = (cp.id, coupon, NOTHING_TO_DISCOUNT,
                                      lambda: run.why_nothing(cp, single, targets, gets))
             return
-        taken: dict[PartKey, Decimal] = {}
-        for line_id, off in clamped:  # taken: ``Remaining.take`` written out
-            # (what is left of a line has the currency's decimals, as ``from_minor``)
-            amount = amounts.get(off)
-            if amount is None:
-                amount = from_minor(off, minor_units)
-            taken[line_id] = amount
-            remaining[line_id] -= amount
-            minor[line_id] -= off
-        join(state, Applied(cp, position, coupon, taken, None, taken, ()))
+        entry = Applied(cp, position, coupon, taken, None, taken, ())
+        if base_original:
+            take(state, entry)
+        else:
+            join(state, entry)  # (its parts already taken)
         run.check_applied(state)
 
     return plan
