@@ -328,13 +328,14 @@ def _lines(listed: Any, minor_units: int) -> tuple[list[Line], Decimal, int]:
             strings += len(tags) - 1  # (the key counted below is not a text)
         else:
             raise _Slow
-        if attributes is _FRESH or type(attributes) is dict and not attributes:
+        if attributes is _FRESH:
             values["attributes"] = {}
+        elif type(attributes) is dict and not attributes:
+            values["attributes"] = {}
+            strings -= 1  # (the key counted below is not a text)
         else:
             values["attributes"], held = _attributes_of(attributes)
-            strings += held
-        if attributes is not _FRESH:
-            strings -= 1  # (the key counted below is not a text)
+            strings += held - 1
         line = _new(Line)
         _set_dict(line, values)
         _set_fields(line, set(data))
