@@ -223,7 +223,7 @@ _KNOWN_PRICES: list[dict[str, Decimal]] = [{} for _ in _PRICE_TEXT]
 """Prices written as text read before, by the currency's minor units (the checks depend
 on them): a catalog's prices come back cart after cart.  Reading one is a quarter of
 reading a line; looking it up, a few percent.  At most ``KNOWN_PRICES`` of each (then
-emptied), never a refused one."""
+emptied), short ones only, never a refused one."""
 
 
 def _amount(value: Any, minor_units: int) -> Decimal:
@@ -233,9 +233,10 @@ def _amount(value: Any, minor_units: int) -> Decimal:
         amount = known.get(value)
         if amount is None:
             amount = _price_text(value, minor_units)
-            if len(known) >= KNOWN_PRICES:
-                known.clear()
-            known[value] = amount
+            if len(value) <= 40:  # (a price with 10^4 spaces around it is read, not kept)
+                if len(known) >= KNOWN_PRICES:
+                    known.clear()
+                known[value] = amount
         return amount
     if type(value) is not int or not 0 <= value <= MAX_AMOUNT:
         raise _Slow

@@ -470,6 +470,9 @@ def test_the_known_prices_are_bounded() -> None:
         cart = _fast_cart(copy.deepcopy(data))
         assert [str(line.unit_price) for line in cart.lines] == texts[start:start + 1000]
     assert 0 < len(_KNOWN_PRICES[2]) <= KNOWN_PRICES
+    padded = " " * 10_000 + "1.25"
+    assert _fast_cart(with_line(unit_price=padded)).lines[0].unit_price == Decimal("1.25")
+    assert padded not in _KNOWN_PRICES[2]
 
 
 @pytest.mark.parametrize("text", [
