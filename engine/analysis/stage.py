@@ -140,9 +140,9 @@ def outcome(program: Program, limited: set[str], number: int, cart: Cart,
         uses.append(Use(promotion, normalise_code(entry.coupon) if entry.coupon else None,
                         amount, whole_minor(before[promotion], units) if promotion in before
                         else amount))
-        # the gift lines the result would hold: those max_discount did not cut to zero
-        gifts += sum(whole_minor(gift.total, units) for gift in entry.gifts
-                     if entry.parts.get(gift.id))
+        if entry.gifts:  # the gift lines the result holds: max_discount did not cut them
+            gifts += sum(whole_minor(gift.total, units) for gift in entry.gifts
+                         if entry.parts.get(gift.id))
     exact_only = bool(before) and any(
         p in limited for p in before if all(p != use.promotion for use in uses))
     # the cart's own amounts and the gifts': the result's subtotal, as a gift's discount
