@@ -355,15 +355,14 @@ def test_random_json_text_reads_the_same_both_ways(data: Any, style: dict[str, A
 # count must be exact for every valid cart (else it is read slowly), and a duplicate
 # key anywhere must make the JSON reading give up.
 
+KEY = st.text("abcé😀<", min_size=1, max_size=4).filter(lambda key: key != "<<")  # (YAML's merge)
 JSON_VALUE = st.recursive(
     st.none() | st.booleans() | st.integers(-10**15, 10**15)
     | st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 4))
     | st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=6),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.text("abcé😀<", min_size=1, max_size=4), inner, max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEY, inner, max_size=3),
     max_leaves=6)
-ATTRIBUTES = st.dictionaries(st.text("abcé😀<", min_size=1, max_size=4), JSON_VALUE,
-                             max_size=3)
+ATTRIBUTES = st.dictionaries(KEY, JSON_VALUE, max_size=3)
 
 
 @st.composite
