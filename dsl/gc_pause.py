@@ -23,3 +23,22 @@ def gc_paused() -> Iterator[None]:
         if was_enabled:
             gc.enable()
 
+
+
+@contextlib.contextmanager
+def heap_frozen() -> Iterator[None]:
+    """Leave what is alive now out of the cyclic garbage collector's passes while a
+    long loop runs (``gc.freeze``), and give it back after (``gc.unfreeze``).
+
+    A replay builds its program and report once, then prices orders one after the
+    other: without this, each collection of the oldest generation walks the program
+    and the report again, though they live to the end (a replay of 20,000 orders
+    spent about 5 % of its time there).  Nested or frozen already: left as it is."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import re
 from collections.abc import Callable
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -49,9 +48,6 @@ from dsl.codes import (
 from dsl.currencies import MINOR_UNITS
 from dsl.errors import Diagnostic, DiagnosticsError, InputError, Span, attach_source
 from dsl.loader import (
-    MAX_NUMBER,
-    MAX_NUMBER_DECIMALS,
-    BareDecimal,
     Cap,
     Caps,
     SourceFile,
@@ -62,6 +58,9 @@ from dsl.validation import ValidationCodes, json_path, validation_diagnostics
 from dsl.values import MAX_AMOUNT, normalise_code
 
 from .cart_fields import (
+    _ABSENT,
+    _FRESH,
+    _KNOWN_PRICES,
     MAX_COUPONS,
     MAX_LINES,
     MAX_QUANTITY,
@@ -73,12 +72,17 @@ from .cart_fields import (
     CurrencyCode,
     Price,
     Text,
+    _amount,
     _at_most,
-    _attributes_problem,
+    _attributes_of,
     _counted,
     _evaluation_time,
     _Model,
+    _Slow,
+    _text,
+    _texts,
 )
+from .cart_json import json_data
 
 VALIDATION_CODES = ValidationCodes(missing=CART_MISSING, unknown=CART_UNKNOWN_FIELD,
                                    invalid=CART_INVALID, json_paths=True, model=lambda: Cart)
@@ -253,173 +257,175 @@ def _context(data: Any) -> dict[str, Any]:
 # same checks, which builds the same models without validating again (``_built``).
 # Whatever it is not sure of (an invalid value, a type JSON does not give ...) raises
 # ``_Slow``, and the models validate the data as before: every diagnostic comes from
-# them (tests/engine/test_cart_fast.py holds the two readings equal).
+# them (tests/engine/test_cart_fast.py holds the two readings equal).  The common case
+# is read with few Python calls: a mapping merged into its fields' defaults (one dict,
+# in the models' order, of as many keys unless one is unknown), unpacked at once.
+# The readers also count the strings the data holds (keys and texts), for
+# ``cart_json.json_data`` to see that no key was duplicated.
 
 
-class _Slow(Exception):
-    """Leave this cart to the models."""
-
-
-_ABSENT: Any = object()
 _M = TypeVar("_M", bound=BaseModel)
-_new, _set = object.__new__, object.__setattr__
+_new = object.__new__
+_set_dict, _set_fields, _set_extra, _set_private = (
+    BaseModel.__dict__[name].__set__ for name in (
+        "__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"))
 
 
 def _built(model: type[_M], values: dict[str, Any], given: set[str]) -> _M:
     """The ``model`` validation makes of data naming ``given``, holding ``values`` (all)."""
     instance = _new(model)
-    _set(instance, "__dict__", values)
-    _set(instance, "__pydantic_fields_set__", given)
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
+    _set_dict(instance, values)
+    _set_fields(instance, given)
+    _set_extra(instance, None)
+    _set_private(instance, None)
     return instance
 
 
-def _text(value: Any, shortest: int = 0) -> str:
-    if type(value) is not str or not shortest <= len(value) <= MAX_TEXT:
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """Each field of ``model`` in order, with what plain data leaving it out gives."""
+    return {name: _FRESH if field.default_factory else _ABSENT if field.is_required()
+            else field.default for name, field in model.model_fields.items()}
+
+
+def _values(data: Any, defaults: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a mapping naming fields only) over ``defaults``, in the fields' order."""
+    if type(data) is not dict or len(values := defaults | data) != len(defaults):
         raise _Slow
-    return value
+    return values
 
 
-def _texts(value: Any, most: int) -> list[str]:
-    if value is _ABSENT:
-        return []
-    if type(value) is not list or len(value) > most or \
-            any(type(item) is not str or len(item) > MAX_TEXT for item in value):
+def _lines(listed: Any, minor_units: int) -> tuple[list[Line], Decimal, int]:
+    """The lines of plain data, their subtotal and the strings they hold (else ``_Slow``).
+    A line is read inline (each call costs as much as a check): under 2 µs."""
+    if type(listed) is not list or len(listed) > MAX_LINES:
         raise _Slow
-    return value.copy()
-
-
-def _count(value: Any, least: int) -> int:
-    if type(value) is not int or not least <= value <= MAX_QUANTITY:
-        raise _Slow
-    return value
-
-
-def _amount(value: Any, minor_units: int) -> Decimal:
-    """``_price``'s checks: digits (at most the currency's decimals) or an int, ≤ 10^15."""
-    if type(value) is str:
-        text = value.strip()
-        whole, dot, fraction = text.partition(".")
-        if len(text) > 40 or not (whole.isdigit() and whole.isascii()) or len(fraction) > \
-                minor_units or dot and not (fraction.isdigit() and fraction.isascii()):
+    lines, ids, subtotal, strings = [], set(), Decimal(0), 0
+    known_prices, fields = _KNOWN_PRICES[minor_units], len(_LINE_DEFAULTS)
+    for data in listed:
+        if type(data) is not dict or len(values := _LINE_DEFAULTS | data) != fields:
             raise _Slow
-        amount = Decimal(text)
-    elif type(value) is int and value >= 0:
-        amount = Decimal(value)
-    else:
-        raise _Slow
-    if amount > MAX_AMOUNT:
-        raise _Slow
-    return amount
+        line_id, sku, product, category, seller, brand, tags, price, quantity, attributes = \
+            values.values()
+        if not (type(line_id) is type(sku) is type(product) is type(category) is type(seller)
+                is type(brand) is str and line_id and sku and len(line_id) <= MAX_TEXT and
+                len(sku) <= MAX_TEXT and len(product) <= MAX_TEXT and
+                len(category) <= MAX_TEXT and len(seller) <= MAX_TEXT and
+                len(brand) <= MAX_TEXT and line_id not in ids and type(quantity) is int and
+                0 < quantity <= MAX_QUANTITY):
+            raise _Slow
+        ids.add(line_id)
+        if type(price) is not str or (amount := known_prices.get(price)) is None:
+            amount = _amount(price, minor_units)
+        values["unit_price"] = amount
+        subtotal += amount * quantity  # exact: at most 29 digits; ≤ 10^15 (each total too)
+        if tags is _FRESH:
+            values["tags"] = []
+        elif type(tags) is list and len(tags) <= MAX_TAGS:
+            for tag in tags:
+                if type(tag) is not str or len(tag) > MAX_TEXT:
+                    raise _Slow
+            values["tags"] = tags.copy()
+            strings += len(tags) - 1  # (the key counted below is not a text)
+        else:
+            raise _Slow
+        if attributes is _FRESH:
+            values["attributes"] = {}
+        elif type(attributes) is dict and not attributes:
+            values["attributes"] = {}
+            strings -= 1  # (the key counted below is not a text)
+        else:
+            values["attributes"], held = _attributes_of(attributes)
+            strings += held - 1
+        line = _new(Line)
+        _set_dict(line, values)
+        _set_fields(line, set(data))
+        _set_extra(line, None)
+        _set_private(line, None)
+        lines.append(line)
+        # each key, and for each a text but for quantity, tags, attributes (above), a price
+        strings += 2 * len(data) - 2 + (type(price) is str)
+    return lines, subtotal, strings
 
 
-def _mapping(value: Any, fields: frozenset[str]) -> dict[str, Any]:
-    if type(value) is not dict or not value.keys() <= fields:
-        raise _Slow
-    return value
-
-
-def _attributes_of(value: Any) -> dict[str, Any]:
-    if value is _ABSENT:
-        return {}
-    if type(value) is not dict or value and (
-            any(type(key) is not str for key in value) or _attributes_problem(value) or
-            _odd_keys(value)):
-        raise _Slow
-    return value.copy()
-
-
-def _odd_keys(value: Any) -> bool:
-    """Keys YAML would read otherwise from JSON: long (160 × "\\uXXXX" < 1,024), ``<<``."""
-    if isinstance(value, list):
-        return any(_odd_keys(item) for item in value)  # (nested at most 4 deep)
-    return isinstance(value, dict) and any(
-        not isinstance(key, str) or len(key) > 160 or key == "<<" or _odd_keys(item)
-        for key, item in value.items())
-
-
-def _line(data: Any, minor_units: int, seen: set[str]) -> Line:
-    get = _mapping(data, _LINE_FIELDS).get
-    line_id = _text(get("id"), 1)
-    price = _amount(get("unit_price"), minor_units)
-    quantity = _count(get("quantity"), 1)
-    if line_id in seen or price * quantity > MAX_AMOUNT:  # exact: at most 29 digits
-        raise _Slow
-    seen.add(line_id)
-    return _built(Line, {
-        "id": line_id, "sku": _text(get("sku"), 1), "product": _text(get("product", "")),
-        "category": _text(get("category", "")), "seller": _text(get("seller", "")),
-        "brand": _text(get("brand", "")), "tags": _texts(get("tags", _ABSENT), MAX_TAGS),
-        "unit_price": price, "quantity": quantity,
-        "attributes": _attributes_of(get("attributes", _ABSENT))}, set(data))
-
-
-def _fast_cart(data: Any) -> Cart:
-    """The cart ``data`` holds, if it is valid plain data (else ``_Slow``)."""
-    get = _mapping(data, _CART_FIELDS).get
-    currency, at = get("currency"), get("at")
-    if type(currency) is not str or currency not in MINOR_UNITS or \
+def _read(data: Any) -> tuple[Cart, int]:
+    """The cart plain ``data`` holds, if it is valid (else ``_Slow``), and the number of
+    strings in ``data`` (keys and texts)."""
+    values = _values(data, _CART_DEFAULTS)
+    cart_id, currency, at, customer, coupons, listed, shipping, shipments, attributes = \
+        values.values()
+    if type(cart_id) is not str or not 0 < len(cart_id) <= MAX_TEXT or \
+            type(currency) is not str or currency not in MINOR_UNITS or \
             at is not None and type(at) is not str:
         raise _Slow
     minor_units = MINOR_UNITS[currency]
     try:
-        at = _evaluation_time(at)
+        values["at"] = _evaluation_time(at)
     except PydanticCustomError:
         raise _Slow from None
-    listed = get("lines", [])
-    if type(listed) is not list or len(listed) > MAX_LINES:
+    values["lines"], subtotal, strings = _lines([] if listed is _FRESH else listed, minor_units)
+    if subtotal > MAX_AMOUNT:
         raise _Slow
-    seen: set[str] = set()
-    lines = [_line(line, minor_units, seen) for line in listed]
-    if sum(line.unit_price * line.quantity for line in lines) > MAX_AMOUNT:
-        raise _Slow
-    customer: Any = get("customer", {})
-    shipping: Any = get("shipping")
+    values["customer"], held = _customer({} if customer is _FRESH else customer)
+    strings += held + len(data) + 2 + (type(at) is str)  # keys, id, currency, at
     if shipping is not None:
-        ship = _mapping(shipping, _SHIPPING_FIELDS).get
-        shipping = _built(Shipping, {"method": _text(ship("method"), 1),
-                                     "price": _amount(ship("price"), minor_units)}, set(shipping))
-    shipments = _shipments(get("shipments"), minor_units)
-    if shipments is not None and shipping is not None:
+        ship = _values(shipping, _SHIPPING_DEFAULTS)
+        method, price = ship.values()
+        if type(method) is not str or not 0 < len(method) <= MAX_TEXT:
+            raise _Slow
+        ship["price"] = _amount(price, minor_units)
+        values["shipping"] = _built(Shipping, ship, set(shipping))
+        strings += 3 + (type(price) is str)  # keys (both required), method
+    if shipments is not None:
+        values["shipments"], held = _shipments(shipments, minor_units)
+        strings += held
+        if shipping is not None:
+            raise _Slow
+    values["coupons"] = coupons = _texts(coupons, MAX_COUPONS)
+    values["attributes"], held = _attributes_of(attributes)
+    return _built(Cart, values, set(data)), strings + len(coupons) + held
+
+
+def _customer(data: Any) -> tuple[Customer, int]:
+    values = _values(data, _CUSTOMER_DEFAULTS)
+    customer_id, segments, orders, attributes = values.values()
+    if type(customer_id) is not str or len(customer_id) > MAX_TEXT or \
+            type(orders) is not int or not 0 <= orders <= MAX_QUANTITY:
         raise _Slow
-    return _built(Cart, {
-        "id": _text(get("id"), 1), "currency": currency, "at": at,
-        "customer": _built(Customer, {
-            "id": _text(_mapping(customer, _CUSTOMER_FIELDS).get("id", "")),
-            "segments": _texts(customer.get("segments", _ABSENT), MAX_TAGS),
-            "orders": _count(customer.get("orders", 0), 0),
-            "attributes": _attributes_of(customer.get("attributes", _ABSENT))}, set(customer)),
-        "coupons": _texts(get("coupons", _ABSENT), MAX_COUPONS), "lines": lines,
-        "shipping": shipping, "shipments": shipments,
-        "attributes": _attributes_of(get("attributes", _ABSENT))},
-        set(data))
+    values["segments"] = segments = _texts(segments, MAX_TAGS)
+    values["attributes"], held = _attributes_of(attributes)
+    return _built(Customer, values, set(data)), \
+        len(data) + ("id" in data) + len(segments) + held  # keys, texts
 
 
-def _shipments(listed: Any, minor_units: int) -> list[Shipment] | None:
-    """The shipments of plain data (``None`` if not given), else ``_Slow``."""
-    if listed is None:
-        return None
+def _shipments(listed: Any, minor_units: int) -> tuple[list[Shipment], int]:
+    """The shipments of plain data and the strings they hold, else ``_Slow``."""
     if type(listed) is not list or len(listed) > MAX_SHIPMENTS:
         raise _Slow
-    shipments, seen = [], set()
+    shipments, seen, total, strings = [], set(), Decimal(0), 0
     for data in listed:
-        get = _mapping(data, _SHIPMENT_FIELDS).get
-        shipment_id = _text(get("id"), 1)
+        values = _values(data, _SHIPMENT_DEFAULTS)
+        values["id"] = shipment_id = _text(values["id"], 1)
         if shipment_id in seen:
             raise _Slow
         seen.add(shipment_id)
-        shipments.append(_built(Shipment, {
-            "id": shipment_id, "method": _text(get("method"), 1),
-            "price": _amount(get("price"), minor_units), "seller": _text(get("seller", ""))},
-            set(data)))
-    if sum(shipment.price for shipment in shipments) > MAX_AMOUNT:
+        values["method"] = _text(values["method"], 1)
+        values["price"] = price = _amount(values["price"], minor_units)
+        values["seller"] = _text(values["seller"])
+        total += price
+        shipments.append(_built(Shipment, values, set(data)))
+        strings += len(data) + 2 + (type(data["price"]) is str) + ("seller" in data)
+    if total > MAX_AMOUNT:
         raise _Slow
-    return shipments
+    return shipments, strings
 
 
-_CART_FIELDS, _LINE_FIELDS, _CUSTOMER_FIELDS, _SHIPPING_FIELDS, _SHIPMENT_FIELDS = (
-    frozenset(model.model_fields) for model in (Cart, Line, Customer, Shipping, Shipment))
+_CART_DEFAULTS, _LINE_DEFAULTS, _CUSTOMER_DEFAULTS, _SHIPPING_DEFAULTS, _SHIPMENT_DEFAULTS = (
+    _defaults(model) for model in (Cart, Line, Customer, Shipping, Shipment))
+
+
+def _fast_cart(data: Any) -> Cart:
+    """The cart ``data`` holds, if it is valid plain data (else ``_Slow``)."""
+    return _read(data)[0]
 
 
 def _validated(data: Any) -> Cart:
@@ -497,52 +503,17 @@ def load_cart_text(text: str, *, name: str = "<cart>") -> Cart:
     return cart if cart is not None else _from_source(SourceFile(name, text))
 
 
-# ------------------------------------------------- JSON text, read as JSON when YAML agrees
-# A cart file is YAML (JSON is YAML), composed with the position of every node for
-# the diagnostics: about 100 µs a line.  A valid cart in JSON that YAML reads the same
-# way is read with ``json`` (about 1 µs a line); anything else, invalid carts included,
-# is composed as YAML as before.  YAML (libyaml) reads JSON otherwise with a key and
-# its ':' on two lines or far apart, escaped surrogates, characters it does not print
-# (NEL breaks a quoted line), tabs and CRs (by parser), numbers beyond its bounds,
-# duplicate keys, and keys long or ``<<`` (``_odd_keys``).
-_KEY_ON_ITS_LINE = re.compile(r"\n *:")
-_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
-_NOT_PRINTED = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
-
-
-def _yaml_number(text: str) -> Decimal:
-    """A JSON fraction (or NaN, Infinity) as YAML reads it (``dsl.loader``): exact, and
-    bounded (else ``ValueError``)."""
-    number = BareDecimal(text)
-    exponent = number.as_tuple().exponent
-    if not (number.is_finite() and number.copy_abs() <= MAX_NUMBER and
-            isinstance(exponent, int) and exponent >= -MAX_NUMBER_DECIMALS):
-        raise ValueError(text)
-    return number
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    if len(mapping := dict(pairs)) != len(pairs):
-        raise ValueError("a duplicate key")
-    return mapping
-
-
-_JSON = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_float=_yaml_number,
-                         parse_constant=_yaml_number)
-
-
 def _json_cart(text: str) -> Cart | None:
     """The cart in ``text`` when it is a valid cart in JSON that YAML reads the same
     way; ``None`` when the YAML loader must read it."""
-    if not text.lstrip().startswith("{") or len(text) > 500_000 or "\t" in text or \
-            "\r" in text or "\x7f" in text or not text.isascii() and _NOT_PRINTED.search(text) \
-            or "\n" in text and _KEY_ON_ITS_LINE.search(text) or " " * 64 + ":" in text or \
-            "\\u" in text and _ESCAPED_SURROGATE.search(text):
-        return None  # (500,000 characters: under YAML's caps on a file's lines)
-    try:
-        return _fast_cart(_JSON.decode(text))
-    except (ValueError, RecursionError, _Slow):
+    if (read := json_data(text)) is None:
         return None
+    data, strings = read
+    try:
+        cart, held = _read(data)
+    except (_Slow, RecursionError):
+        return None
+    return cart if strings is None or strings == held else None  # else a duplicate key
 
 
 def dump_cart(cart: Cart) -> str:

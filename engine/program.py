@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from dsl import Ruleset
 from dsl.codes import CART_BAD_TIME, CART_CURRENCY
@@ -40,8 +40,10 @@ from .plans import plans_for
 from .priced import priced_result
 from .rejections import explain_skipped, written
 from .result import Rejected, Rejections, Result
+from .stacking import PassState
 
 if TYPE_CHECKING:
+    from .bestdeal import Decision
     from .condition_trace import ConditionTracer
     from .explain import Explainer
 
@@ -68,6 +70,17 @@ computed counts the lines it takes from (at least one)."""
 
 COMPILED_AS = {Context.CART: CONDITION, Context.ITEM: LINES, Context.SHIPMENT: SHIPMENTS}
 """How a condition about each context is compiled (``compile.compile_all``)."""
+
+
+class Pass(NamedTuple):
+    """One cart's pass over the promotions (``Program.run_pass``), before its result."""
+
+    facts: Facts
+    run: Evaluation
+    state: PassState  # what applied (``max_discount`` applied), what was rejected
+    positions: Sequence[int]  # the promotions the pass ran; the others were left out
+    unmatched: list[Rejected]  # the codes entered that chose no promotion
+    decision: Decision | None  # the best-deal search's (best_deal stacking)
 
 
 class UsageView(Protocol):
@@ -277,6 +290,34 @@ class Program:
 
         ``evaluation`` makes the run (``Evaluation``'s arguments): ``engine/trace.py``
         passes one that records each step as it prices."""
+        done = self.run_pass(cart, at, usage, evaluation=evaluation)
+        run, state, positions = done.run, done.state, done.positions
+        skipped = len(positions) < len(self.promotions)
+
+        def rejections() -> tuple[Rejected, ...]:
+            found = {key: written(entry) for key, entry in state.rejected.items()}
+            if skipped:
+                found.update(explain_skipped(run, state, frozenset(positions)))
+            order = self.order
+            return tuple(sorted(found.values(), key=lambda x: order[x.promotion or ""])) \
+                + tuple(done.unmatched)
+
+        # The reasons of the promotions the index left out are worked out when read
+        # (a checkout that only prices pays for what could apply); with a usage
+        # store they are worked out now, against the store as it is now; when
+        # checking the index, now too, so a promotion it wrongly left out fails here.
+        rejected = Rejections(rejections)
+        if usage is not None or self.check_index:
+            len(rejected)
+        return priced_result(self, cart, done.facts, run.at_text, state, rejected,
+                             None if done.decision is None else done.decision.summary())
+
+    def run_pass(self, cart: Cart, at: dt.datetime | None = None,
+                 usage: UsageView | None = None, *,
+                 evaluation: Callable[..., Evaluation] = Evaluation) -> Pass:
+        """``evaluate``'s pass over the promotions, ``max_discount`` applied, without
+        writing the result out: what applied is ``.state.applied`` (a replay reads
+        that alone; ``evaluate`` is this and the result made of it)."""
         if cart.currency != self.ruleset.currency:
             raise CartError([Diagnostic(CART_CURRENCY, f"currency: the cart is in "
                                         f"{cart.currency} but "
@@ -287,44 +328,26 @@ class Program:
         run = evaluation(self, cart, facts, moment, chosen, usage,
                          Bounds(MAX_APPLIED, MAX_WORK))  # (read now: tests change them)
         positions = self._positions(facts, moment, chosen)
-        outcome = None
+        state = None
         decision = None
         if self.ruleset.stacking.mode == "best_deal":
             from .bestdeal import Decision, Searcher  # (here: most rulesets never search)
 
             decision = run.deal = Decision(Searcher(self, cart, facts, moment, chosen, usage),
                                            positions)
-            outcome = run.run(positions, coupons_only=False)
-            decision.check(outcome)
+            state = run.run(positions, coupons_only=False)
+            decision.check(state)
         elif not self.ruleset.stacking.coupon_with_automatic and chosen:
             # The customer's explicit choice wins: if a coupon applies on its own,
             # automatic promotions are rejected; otherwise they run as usual.
             coupons_first = run.run(positions, coupons_only=True)
             if coupons_first.coupons:
-                outcome = coupons_first
-        if outcome is None:
-            outcome = run.run(positions, coupons_only=False)
-        apply_max_discount(outcome, self.ruleset.stacking.max_discount,
+                state = coupons_first
+        if state is None:
+            state = run.run(positions, coupons_only=False)
+        apply_max_discount(state, self.ruleset.stacking.max_discount,
                            facts.cart["subtotal"], self.quantum, self.minor_units)
-        skipped = len(positions) < len(self.promotions)
-
-        def rejections() -> tuple[Rejected, ...]:
-            found = {key: written(entry) for key, entry in outcome.rejected.items()}
-            if skipped:
-                found.update(explain_skipped(run, outcome, frozenset(positions)))
-            order = self.order
-            return tuple(sorted(found.values(), key=lambda x: order[x.promotion or ""])) \
-                + tuple(unmatched)
-
-        # The reasons of the promotions the index left out are worked out when read
-        # (a checkout that only prices pays for what could apply); with a usage
-        # store they are worked out now, against the store as it is now; when
-        # checking the index, now too, so a promotion it wrongly left out fails here.
-        rejected = Rejections(rejections)
-        if usage is not None or self.check_index:
-            len(rejected)
-        return priced_result(self, cart, facts, run.at_text, outcome, rejected,
-                             None if decision is None else decision.summary())
+        return Pass(facts, run, state, positions, unmatched, decision)
 
     def _moment(self, cart: Cart, at: dt.datetime | None) -> dt.datetime:
         """When the cart is priced: ``at``, else the cart's, else now."""

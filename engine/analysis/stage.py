@@ -9,10 +9,10 @@ worker — and its results are the same wherever it runs.  The limit pass
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import threading
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import NamedTuple
 
 from dsl import Ruleset, load_ruleset_text
@@ -21,8 +21,7 @@ from dsl.values import normalise_code
 
 from ..cart import Cart
 from ..money import whole_minor
-from ..program import Program
-from ..result import Result
+from ..program import Pass, Program
 from .orders import Chunk, decode_chunk
 
 
@@ -84,6 +83,13 @@ def program_of(source: RulesetSource, spent: frozenset[str] = frozenset(),
     return found
 
 
+def worker_ready(source: RulesetSource) -> None:
+    """A worker process's start: the program built once, then left out of the garbage
+    collector's passes (``gc.freeze``: it lives as long as the worker)."""
+    program_of(source)
+    gc.freeze()
+
+
 def evaluate_chunk(source: RulesetSource, chunk: Chunk, spent: frozenset[str] = frozenset(),
                    ) -> list[Outcome] | list[Diagnostic]:
     """Every order of ``chunk`` priced without limits; or, for bad input, its diagnostics
@@ -95,8 +101,8 @@ def evaluate_chunk(source: RulesetSource, chunk: Chunk, spent: frozenset[str] = 
     ruleset, program = program_of(source, spent)
     limited = {p.id for p in ruleset.promotions if p.limits is not None}
     try:
-        return [outcome(program, limited, number, cart, result)
-                for number, cart, result in _priced(program, chunk)]
+        return [outcome(program, limited, number, cart, priced)
+                for number, cart, priced in _priced(program, chunk)]
     except PromoError as err:
         return err.diagnostics
 
@@ -113,7 +119,7 @@ def _priced(program: Program, chunk: Chunk):  # type: ignore[no-untyped-def]
                                         "a replay prices each order when it was placed",
                                         Span(chunk.file, number, 1))])
         try:
-            yield number, cart, program.evaluate(cart)
+            yield number, cart, program.run_pass(cart)
         except PromoError as err:
             raise CartError([Diagnostic(d.code, f"order {cart.id}: {d.message}",
                                         Span(chunk.file, number, 1), hint=d.hint)
@@ -121,25 +127,34 @@ def _priced(program: Program, chunk: Chunk):  # type: ignore[no-untyped-def]
 
 
 def outcome(program: Program, limited: set[str], number: int, cart: Cart,
-            result: Result) -> Outcome:
-    """What the limit pass and the report keep of one priced order."""
+            priced: Pass) -> Outcome:
+    """What the limit pass and the report keep of one priced order: read off the pass
+    (``Program.run_pass``), as its result would write it (``priced_result``)."""
     units = program.minor_units
-    before = {c.promotion: c.before for c in result.capped if c.source == "max_discount"}
-    uses = tuple(Use(a.promotion, normalise_code(a.coupon) if a.coupon else None,
-                     whole_minor(a.amount, units),
-                     whole_minor(before.get(a.promotion, a.amount), units))
-                 for a in result.applied)
+    state = priced.state
+    before = {c.promotion: c.before for c in state.capped if c.source == "max_discount"}
+    uses = []
+    gifts = 0
+    for entry in state.applied:
+        promotion, amount = entry.compiled.id, whole_minor(entry.amount, units)
+        uses.append(Use(promotion, normalise_code(entry.coupon) if entry.coupon else None,
+                        amount, whole_minor(before[promotion], units) if promotion in before
+                        else amount))
+        if entry.gifts:  # the gift lines the result holds: max_discount did not cut them
+            gifts += sum(whole_minor(gift.total, units) for gift in entry.gifts
+                         if entry.parts.get(gift.id))
     exact_only = bool(before) and any(
-        p in limited for p in before if all(p != a.promotion for a in result.applied))
-    # the cart's own amounts and the gifts' (the result's lines would be written out to
-    # be summed): the result's subtotal, as a gift's discount counts in the discount;
-    # the shipping is the one shipping's price or the shipments' together
-    gross = cart.subtotal + sum((gift.total for gift in result.gifts), Decimal(0)) \
-        + cart.shipping_price
+        p in limited for p in before if all(p != use.promotion for use in uses))
+    # the cart's own amounts and the gifts': the result's subtotal, as a gift's discount
+    # counts in the discount; the shipping is the one shipping's price or the shipments'
+    # together (the facts hold both, quantized)
+    facts = priced.facts.cart
+    gross = whole_minor(facts["subtotal"], units) + gifts + \
+        whole_minor(facts["shipping_price"], units)
     at = cart.at
     assert at is not None
     if at.tzinfo is None:
         at = at.replace(tzinfo=program.zone)
     return Outcome(number, cart.id, at.astimezone(dt.UTC),
                    at.astimezone(program.zone).date().isoformat(), cart.customer.id,
-                   whole_minor(gross, units), uses, exact_only)
+                   gross, tuple(uses), exact_only)

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from benchmarks.generate import generate_cart
+from dsl.codes import CART_TOO_PRECISE
 from dsl.loader import SourceFile
 from engine.cart import (
     Cart,
@@ -35,6 +36,7 @@ from engine.cart import (
     load_cart_text,
     parse_cart,
 )
+from engine.cart_fields import _KNOWN_PRICES, KNOWN_PRICES
 
 
 def same_model(fast: Any, slow: Any) -> None:
@@ -343,4 +345,139 @@ def test_random_json_text_reads_the_same_both_ways(data: Any, style: dict[str, A
         text = json.dumps(data, default=str, **style)
     except ValueError:
         return
+    reads_as_yaml_reads(text)
+
+
+# ------------------------------------------------------------ JSON text without a backslash
+# ``json`` keeps the last of duplicate keys; YAML refuses them.  Text without a
+# backslash is decoded without a hook refusing them, and the reader counts the strings
+# of the data to compare with the quotes of the text (``engine.cart_json``): the
+# count must be exact for every valid cart (else it is read slowly), and a duplicate
+# key anywhere must make the JSON reading give up.
+
+KEY = st.text("abcé😀<", min_size=1, max_size=4).filter(lambda key: key != "<<")  # (YAML's merge)
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**15, 10**15)
+    | st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 4))
+    | st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEY, inner, max_size=3),
+    max_leaves=6)
+ATTRIBUTES = st.dictionaries(KEY, JSON_VALUE, max_size=3)
+
+
+@st.composite
+def valid_carts(draw: Any) -> dict[str, Any]:
+    """Valid carts of every shape the fast reading reads: fields left out or given as
+    null, prices as integers, shipments, nested attributes with unicode."""
+    data = copy.deepcopy(draw(st.sampled_from(GENERATED)))
+    for line in data["lines"]:
+        for name in ("product", "category", "seller", "brand", "tags", "attributes"):
+            if draw(st.integers(0, 4)) == 0:
+                del line[name]
+        if draw(st.integers(0, 3)) == 0:
+            line["attributes"] = draw(ATTRIBUTES)
+        if draw(st.integers(0, 4)) == 0:
+            line["unit_price"] = draw(st.integers(0, 1000))
+    for name in ("at", "coupons", "customer", "shipping", "lines"):
+        if draw(st.integers(0, 5)) == 0:
+            del data[name]
+    if draw(st.integers(0, 4)) == 0:
+        data["at"] = None
+    if draw(st.integers(0, 3)) == 0:
+        data["attributes"] = draw(ATTRIBUTES)
+    if "customer" in data and draw(st.integers(0, 3)) == 0:
+        data["customer"]["attributes"] = draw(ATTRIBUTES)
+    if draw(st.integers(0, 3)) == 0:
+        data.pop("shipping", None)
+        data["shipments"] = [{"id": f"s{k}", "method": "m", "price": price,
+                              **({"seller": "acme"} if k % 2 else {})}
+                             for k, price in enumerate(draw(st.lists(
+                                 st.sampled_from(["4.90", "0", 3]), max_size=3)))]
+    return data
+
+
+def all_mappings(data: Any) -> list[dict[str, Any]]:
+    """Every non-empty mapping in ``data``, outermost first."""
+    found = [data] if isinstance(data, dict) and data else []
+    for item in data.values() if isinstance(data, dict) else data \
+            if isinstance(data, list) else []:
+        found += all_mappings(item)
+    return found
+
+
+def with_duplicate(data: Any, target: dict[str, Any], key: str, value: Any,
+                   style: dict[str, Any]) -> str:
+    """``data`` as JSON text in which ``target`` names ``key`` a second time."""
+    if isinstance(data, dict):
+        items = [json.dumps(k, **style) + ": " + with_duplicate(v, target, key, value, style)
+                 for k, v in data.items()]
+        if data is target:
+            items.append(json.dumps(key, **style) + ": " + json.dumps(value, **style))
+        return "{" + ", ".join(items) + "}"
+    if isinstance(data, list):
+        return "[" + ", ".join(with_duplicate(v, target, key, value, style)
+                               for v in data) + "]"
+    return json.dumps(data, **style)
+
+
+STYLES = st.sampled_from([{}, {"ensure_ascii": False}])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_carts(), STYLES, st.sampled_from([{}, {"indent": 2}, {"separators": (",", ":")}]))
+def test_a_valid_cart_in_json_without_a_backslash_is_read_as_json(
+        data: dict[str, Any], style: dict[str, Any], layout: dict[str, Any]) -> None:
+    text = json.dumps(data, **style, **layout)
+    if "\\" in text or not text.isascii():
+        return  # (the other path, or characters YAML may not print: tested elsewhere)
+    fast = _json_cart(text)
+    assert fast is not None  # the strings were counted right
+    same_model(fast, from_yaml(text))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_carts(), STYLES, st.data())
+def test_a_duplicate_key_at_any_depth_is_never_read_as_json(
+        data: dict[str, Any], style: dict[str, Any], draw: Any) -> None:
+    target = draw.draw(st.sampled_from(all_mappings(data)))
+    key = draw.draw(st.sampled_from(sorted(target)))
+    value = draw.draw(st.sampled_from([target[key], "x", 1, None, [], {}, {"a": "b"}]))
+    text = with_duplicate(data, target, key, value, style)
+    if draw.draw(st.booleans()):  # a backslash: the other decoding, which refuses them
+        text = text.replace('"id": ', '"\\u0069d": ', 1)
+    assert _json_cart(text) is None
+    reads_as_yaml_reads(text)
+
+
+def test_a_known_price_is_known_for_its_currency_only() -> None:
+    bhd = with_(currency="BHD")
+    bhd["lines"][0]["unit_price"] = "1.999"
+    assert parse_cart(bhd).lines[0].unit_price == Decimal("1.999")
+    eur = with_line(unit_price="1.999")  # three decimals: too many for the euro
+    with pytest.raises(_Slow):
+        _fast_cart(copy.deepcopy(eur))
+    assert outcome(parse_cart, eur) == [(CART_TOO_PRECISE, "lines[0].unit_price: 1.999 has "
+                                         "more decimals than the currency allows (2)", None)]
+
+
+def test_the_known_prices_are_bounded() -> None:
+    texts = [f"{k}.{k % 100:02d}" for k in range(KNOWN_PRICES + 10)]
+    data = copy.deepcopy(BASE)
+    for start in range(0, len(texts), 1000):
+        data["lines"] = [{"id": f"l{k}", "sku": "A", "unit_price": text, "quantity": 1}
+                         for k, text in enumerate(texts[start:start + 1000])]
+        cart = _fast_cart(copy.deepcopy(data))
+        assert [str(line.unit_price) for line in cart.lines] == texts[start:start + 1000]
+    assert 0 < len(_KNOWN_PRICES[2]) <= KNOWN_PRICES
+    padded = " " * 10_000 + "1.25"
+    assert _fast_cart(with_line(unit_price=padded)).lines[0].unit_price == Decimal("1.25")
+    assert padded not in _KNOWN_PRICES[2]
+
+
+@pytest.mark.parametrize("text", [
+    "\u3000" + json.dumps(BASE), json.dumps(BASE) + "\u3000", "\n " + json.dumps(BASE) + " \n",
+    json.dumps(BASE) + " x", json.dumps(BASE)[:-1], json.dumps(BASE) + "}",
+    json.dumps(BASE).replace('"c-1"', '"c-\\u0031"'), json.dumps(BASE).replace(",", ", ,", 1),
+])
+def test_the_text_around_the_json_reads_as_yaml_reads_it(text: str) -> None:
     reads_as_yaml_reads(text)
