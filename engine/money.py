@@ -76,6 +76,17 @@ def quantized_minor(amount: Decimal, minor_units: int) -> int:
     return int(amount.scaleb(minor_units))
 
 
+def shifted_minor(amount: Decimal, minor_units: int) -> int:
+    """``whole_minor`` without the cache, for an amount just computed (a sum): hashing a
+    new ``Decimal`` for the lookup costs more than shifting its digits; checked, as
+    ``whole_minor`` (``ValueError`` if it is not whole)."""
+    shifted = amount.scaleb(minor_units)
+    units = int(shifted)
+    if units != shifted:
+        raise ValueError(f"{amount} is not a whole number of minor units")
+    return units
+
+
 def whole_minor(amount: Decimal, minor_units: int) -> int:
     """A whole amount in minor units as an integer (``ValueError`` if it is not whole)."""
     cache = _WHOLE[minor_units]

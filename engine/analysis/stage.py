@@ -9,6 +9,7 @@ worker — and its results are the same wherever it runs.  The limit pass
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import hashlib
 import threading
@@ -20,7 +21,7 @@ from dsl.errors import Diagnostic, PromoError
 from dsl.values import normalise_code
 
 from ..cart import Cart
-from ..money import whole_minor
+from ..money import shifted_minor, whole_minor
 from ..program import Pass, Program
 from .orders import Chunk, decode_chunk
 
@@ -132,12 +133,13 @@ def outcome(program: Program, limited: set[str], number: int, cart: Cart,
     (``Program.run_pass``), as its result would write it (``priced_result``)."""
     units = program.minor_units
     state = priced.state
-    before = {c.promotion: c.before for c in state.capped if c.source == "max_discount"}
+    before = {c.promotion: c.before for c in state.capped
+              if c.source == "max_discount"} if state.capped else {}
     uses = []
     gifts = 0
     for entry in state.applied:
-        promotion, amount = entry.compiled.id, whole_minor(entry.amount, units)
-        uses.append(Use(promotion, normalise_code(entry.coupon) if entry.coupon else None,
+        promotion, amount = entry.compiled.id, shifted_minor(entry.amount, units)
+        uses.append(Use(promotion, _store_code(entry.coupon) if entry.coupon else None,
                         amount, whole_minor(before[promotion], units) if promotion in before
                         else amount))
         if entry.gifts:  # the gift lines the result holds: max_discount did not cut them
@@ -149,12 +151,13 @@ def outcome(program: Program, limited: set[str], number: int, cart: Cart,
     # counts in the discount; the shipping is the one shipping's price or the shipments'
     # together (the facts hold both, quantized)
     facts = priced.facts.cart
-    gross = whole_minor(facts["subtotal"], units) + gifts + \
-        whole_minor(facts["shipping_price"], units)
-    at = cart.at
-    assert at is not None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=program.zone)
-    return Outcome(number, cart.id, at.astimezone(dt.UTC),
-                   at.astimezone(program.zone).date().isoformat(), cart.customer.id,
-                   gross, tuple(uses), exact_only)
+    gross = shifted_minor(facts["subtotal"] + facts["shipping_price"], units) + gifts
+    # (the facts' moment is the cart's ``at`` with the ruleset's zone if it had none, and
+    # their date the moment's day in that zone)
+    return Outcome(number, cart.id, facts["at"].astimezone(dt.UTC),
+                   facts["date"].isoformat(), cart.customer.id, gross, tuple(uses),
+                   exact_only)
+
+
+# Codes as the store keys them; a history enters the same few codes again and again.
+_store_code = functools.lru_cache(maxsize=4096)(normalise_code)

@@ -7,7 +7,15 @@ from fractions import Fraction
 
 import pytest
 
-from engine.money import allocate, from_minor, normalize, quantum, round_money
+from engine.money import (
+    allocate,
+    from_minor,
+    normalize,
+    quantum,
+    round_money,
+    shifted_minor,
+    whole_minor,
+)
 
 D = Decimal
 
@@ -197,3 +205,18 @@ def test_allocate_many_parts_always_add_up() -> None:
             # each part is within one cent of its exact share
             exact = Fraction(cents) * weights[key] / whole
             assert abs(Fraction(part * 100) - exact) < 1
+
+
+@pytest.mark.parametrize("amount, units, minor", [
+    ("19.99", 2, 1999), ("19.9", 2, 1990), ("0.00", 2, 0), ("1E+3", 2, 100000),
+    ("1500", 0, 1500), ("1.250", 3, 1250), ("999999999999999.99", 2, 99999999999999999),
+])
+def test_shifted_minor_is_whole_minor_without_the_cache(amount: str, units: int,
+                                                        minor: int) -> None:
+    assert shifted_minor(Decimal(amount), units) == whole_minor(Decimal(amount), units) == minor
+
+
+@pytest.mark.parametrize("amount, units", [("19.999", 2), ("0.5", 0), ("-0.001", 2)])
+def test_shifted_minor_refuses_a_fraction_of_a_minor_unit(amount: str, units: int) -> None:
+    with pytest.raises(ValueError, match="not a whole number of minor units"):
+        shifted_minor(Decimal(amount), units)
