@@ -33,7 +33,7 @@ from dsl.codes import (
     CART_TOO_PRECISE,
 )
 from dsl.currencies import MINOR_UNITS
-from dsl.loader import MAX_NUMBER
+from dsl.loader import MAX_NUMBER, MAX_SCALAR
 from dsl.values import MAX_AMOUNT, YEARS, MoneyRules, money_validator
 
 MAX_LINES = 1_000
@@ -45,6 +45,11 @@ MAX_QUANTITY = 10**9  # units of a line, and a customer's orders
 MAX_ATTRIBUTE_VALUES = 100  # in one attributes mapping, counting what is nested
 MAX_ATTRIBUTE_DEPTH = 4
 MAX_ATTRIBUTE_TEXT = 4_000  # characters of the keys and texts of one attributes mapping
+MAX_JSON_KEY = 150
+"""The longest key of an attributes mapping read as JSON; a longer one is read as YAML.
+YAML reads a key only if it ends within 1,024 characters of where it starts: written
+with escapes ("\\uXXXX", six characters each), its quotes and up to 63 spaces before
+its ':' (64 send the text to YAML), 150 characters take at most 965."""
 
 
 _price = money_validator(MoneyRules(
@@ -233,7 +238,7 @@ def _amount(value: Any, minor_units: int) -> Decimal:
         amount = known.get(value)
         if amount is None:
             amount = _price_text(value, minor_units)
-            if len(value) <= 40:  # (a price with 10^4 spaces around it is read, not kept)
+            if len(value) <= 40:  # (a price padded with spaces is read, not kept)
                 if len(known) >= KNOWN_PRICES:
                     known.clear()
                 known[value] = amount
@@ -248,8 +253,10 @@ def _price_text(value: str, minor_units: int) -> Decimal:
         return Decimal(value)
     text = value.strip()
     whole, dot, fraction = text.partition(".")
-    if len(text) > 40 or not (whole.isdigit() and whole.isascii()) or len(fraction) > \
-            minor_units or dot and not (fraction.isdigit() and fraction.isascii()):
+    # (the padded text is the scalar YAML bounds: a longer one is refused as YAML refuses it)
+    if len(value) > MAX_SCALAR or len(text) > 40 or not (whole.isdigit() and whole.isascii()) \
+            or len(fraction) > minor_units or dot and not (fraction.isdigit() and
+                                                            fraction.isascii()):
         raise _Slow
     amount = Decimal(text)
     if amount > MAX_AMOUNT:
@@ -265,7 +272,8 @@ def _attributes_of(value: Any) -> tuple[dict[str, Any], int]:
         raise _Slow
     text = 0
     for key, item in value.items():  # texts named by short keys: read here
-        if type(key) is not str or type(item) is not str or len(key) > 160 or key == "<<":
+        if type(key) is not str or type(item) is not str or len(key) > MAX_JSON_KEY or \
+                key == "<<":
             break
         text += len(key) + len(item)
     else:
@@ -279,11 +287,11 @@ def _attributes_of(value: Any) -> tuple[dict[str, Any], int]:
 
 
 def _odd_keys(value: Any) -> bool:
-    """Keys YAML would read otherwise from JSON: long (160 × "\\uXXXX" < 1,024), ``<<``."""
+    """Keys YAML would read otherwise from JSON: long (``MAX_JSON_KEY``), ``<<``."""
     if isinstance(value, list):
         return any(_odd_keys(item) for item in value)  # (nested at most 4 deep)
     return isinstance(value, dict) and any(
-        not isinstance(key, str) or len(key) > 160 or key == "<<" or _odd_keys(item)
+        not isinstance(key, str) or len(key) > MAX_JSON_KEY or key == "<<" or _odd_keys(item)
         for key, item in value.items())
 
 
