@@ -91,17 +91,21 @@ class LimitPass:
                 final = outcome(self.program, set(self.promotions), priced.line, order,
                                 self.program.run_pass(order, usage=self.view))
         assert final is not None
-        for use in final.uses:
+        for use in self._limited(final):
             self._hold(final, use)
         return final
 
+    def _limited(self, priced: Outcome) -> list[Use]:
+        """The uses of promotions with limits (the others never refuse and count
+        nothing: most uses of most histories)."""
+        promotions = self.promotions
+        return [use for use in priced.uses if use.promotion in promotions]
+
     def _all_fit(self, priced: Outcome) -> bool:
-        return all(self._fits(priced, use) for use in priced.uses)
+        return all(self._fits(priced, use) for use in self._limited(priced))
 
     def _fits(self, priced: Outcome, use: Use) -> bool:
-        promotion = self.promotions.get(use.promotion)
-        if promotion is None:
-            return True
+        promotion = self.promotions[use.promotion]
         for scope, key, limit in limited(promotion, priced.customer, use.coupon):
             if limit is not None and self.counters.counter(scope, key) + 1 > limit:
                 return False
@@ -110,10 +114,9 @@ class LimitPass:
             self.counters.counter(BUDGET, counter_key(use.promotion)) + use.before_cap <= budget
 
     def _hold(self, final: Outcome, use: Use) -> None:
-        """Take the use from its counters, as the store's reserve does (all within limits)."""
-        promotion = self.promotions.get(use.promotion)
-        if promotion is None:
-            return
+        """Take the use (of a promotion with limits) from its counters, as the store's
+        reserve does (all within limits)."""
+        promotion = self.promotions[use.promotion]
         used = self.counters.used
         for scope, key, limit in limited(promotion, final.customer, use.coupon):
             if limit is None:
