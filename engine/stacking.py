@@ -67,6 +67,9 @@ class Remaining(dict[str, Decimal]):
             self.minor[line_id] -= whole_minor(amount, self.minor_units)
 
 
+_ZERO = Decimal(0)
+
+
 @dataclass(slots=True)  # (one per promotion applied)
 class Applied:
     """A promotion that moved money in a pass, and what it took."""
@@ -81,7 +84,7 @@ class Applied:
 
     @property
     def amount(self) -> Decimal:
-        return sum(self.parts.values(), Decimal(0))
+        return sum(self.parts.values(), _ZERO)
 
 
 @dataclass(slots=True)  # (one or two made per cart, read at every promotion)
