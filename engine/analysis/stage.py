@@ -21,7 +21,7 @@ from dsl.errors import Diagnostic, PromoError
 from dsl.values import normalise_code
 
 from ..cart import Cart
-from ..money import shifted_minor, whole_minor
+from ..money import known_wholes, shifted_minor, whole_minor
 from ..program import Pass, Program
 from .orders import Chunk, decode_chunk
 
@@ -137,11 +137,15 @@ def outcome(program: Program, limited: set[str], number: int, cart: Cart,
               if c.source == "max_discount"} if state.capped else {}
     uses = []
     gifts = 0
+    wholes = known_wholes(units)  # (the parts were made by ``from_minor``: found here)
     for entry in state.applied:
-        promotion, amount = entry.compiled.id, shifted_minor(entry.amount, units)
-        uses.append(Use(promotion, _store_code(entry.coupon) if entry.coupon else None,
-                        amount, whole_minor(before[promotion], units) if promotion in before
-                        else amount))
+        promotion, amount = entry.compiled.id, 0
+        for part in entry.parts.values():
+            whole = wholes.get(part)
+            amount += whole_minor(part, units) if whole is None else whole
+        uses.append(_use((promotion, _store_code(entry.coupon) if entry.coupon else None,
+                          amount, whole_minor(before[promotion], units) if promotion in before
+                          else amount)))
         if entry.gifts:  # the gift lines the result holds: max_discount did not cut them
             gifts += sum(whole_minor(gift.total, units) for gift in entry.gifts
                          if entry.parts.get(gift.id))
@@ -161,3 +165,6 @@ def outcome(program: Program, limited: set[str], number: int, cart: Cart,
 
 # Codes as the store keys them; a history enters the same few codes again and again.
 _store_code = functools.lru_cache(maxsize=4096)(normalise_code)
+# A ``Use`` made from a tuple without the named tuple's own constructor, a Python
+# function called for every promotion applied to every order.
+_use = functools.partial(tuple.__new__, Use)
