@@ -318,16 +318,9 @@ def _lines(listed: Any, minor_units: int) -> tuple[list[Line], Decimal, int]:
             amount = _amount(price, minor_units)
         values["unit_price"] = amount
         subtotal += amount * quantity  # exact: at most 29 digits; ≤ 10^15 (each total too)
-        if tags is _FRESH:
-            values["tags"] = []
-        elif type(tags) is list and len(tags) <= MAX_TAGS:
-            for tag in tags:
-                if type(tag) is not str or len(tag) > MAX_TEXT:
-                    raise _Slow
-            values["tags"] = tags.copy()
+        values["tags"] = _texts(tags, MAX_TAGS)
+        if tags is not _FRESH:
             strings += len(tags) - 1  # (the key counted below is not a text)
-        else:
-            raise _Slow
         if attributes is _FRESH:
             values["attributes"] = {}
         elif type(attributes) is dict and not attributes:
