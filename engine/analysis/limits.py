@@ -84,11 +84,11 @@ class LimitPass:
             if self.spent != spent:  # more have run out since: price without them too
                 order = cart()
                 again = self.without(self.spent).run_pass(order)
-                final = outcome(self.program, set(self.promotions), priced.line, order, again)
+                final = outcome(self.program, self.promotions, priced.line, order, again)
                 final = final if self._all_fit(final) and not final.exact_only else None
             if final is None:  # with the counters, as the store prices a checkout
                 order = cart()
-                final = outcome(self.program, set(self.promotions), priced.line, order,
+                final = outcome(self.program, self.promotions, priced.line, order,
                                 self.program.run_pass(order, usage=self.view))
         assert final is not None
         for use in self._limited(final):

@@ -13,6 +13,7 @@ import functools
 import gc
 import hashlib
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -127,7 +128,7 @@ def _priced(program: Program, chunk: Chunk):  # type: ignore[no-untyped-def]
                              for d in err.diagnostics]) from None
 
 
-def outcome(program: Program, limited: set[str], number: int, cart: Cart,
+def outcome(program: Program, limited: Collection[str], number: int, cart: Cart,
             priced: Pass) -> Outcome:
     """What the limit pass and the report keep of one priced order: read off the pass
     (``Program.run_pass``), as its result would write it (``priced_result``)."""
