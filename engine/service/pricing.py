@@ -24,7 +24,7 @@ from ..usage import StoreView, UsageStore
 from .catalog import Served
 from .context import Service, json_response, served_ruleset, service_of
 from .problems import Problem
-from .requests import cart_from, member, moment, only_members, read_json
+from .requests import cart_from, member, moment, only_members, read_cart, read_json
 
 
 def _price(served: Served, cart: Cart, at: dt.datetime | None,
@@ -83,7 +83,7 @@ async def evaluate(request: Request) -> Response:
     if request.scope["query_string"]:  # (most calls have none: nothing to parse)
         at = moment(request.query_params.get("at"), "at")
         explain = _wants_trace(request)
-    cart = cart_from(await read_json(request, service.body_limit))
+    cart = await read_cart(request, service.body_limit)
     if explain:
         if not service.gate.configured:
             return json_response(_explained(served, cart, at, None), served)

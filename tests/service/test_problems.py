@@ -162,6 +162,35 @@ def test_an_invalid_cart_names_each_member(client: httpx.Client, route: str,
     assert "(and 3 more)" in found["detail"]
 
 
+def _twice(body: dict[str, Any], member: str, again: str) -> bytes:
+    """``body`` as JSON text with ``member``'s first occurrence written twice, the second
+    time with the value ``again`` (JSON text)."""
+    text = json.dumps(body)
+    at = text.index(f'"{member}": ')
+    return (text[:at] + f'"{member}": {again}, ' + text[at:]).encode()
+
+
+@pytest.mark.parametrize(("route", "raw", "path"), [
+    # the cart reader's own path (no backslash in the text), and json's (one in a text)
+    (EVALUATE, _twice(CART, "unit_price", '"0.01"'), "$.lines[0].unit_price"),
+    (EVALUATE, _twice({**CART, "id": "a\\b"}, "unit_price", '"0.01"'),
+     "$.lines[0].unit_price"),
+    (EVALUATE, _twice(CART, "currency", '"USD"'), "$.currency"),
+    (VALIDATE, _twice({"code": "WELCOME10", "cart": CART}, "code", '"OTHER"'), "$.code"),
+    (CHECKOUTS, _twice({"order_ref": "o-twice", "cart": CART}, "quantity", "50"),
+     "$.cart.lines[0].quantity"),
+])
+def test_a_member_given_twice_is_refused_where_it_is(client: httpx.Client, route: str,
+                                                     raw: bytes, path: str) -> None:
+    # JSON leaves which of the two counts to the reader; a proxy in front of the
+    # service may read the other one: neither is taken
+    answer = client.post(route, content=raw, headers={**JSON_TYPE,
+                                                      "Idempotency-Key": "k-twice"})
+    found = problem(answer, 422, "PR103")
+    assert found["path"] == path
+    assert found["detail"].startswith(f"{path}: the member ")
+
+
 def test_missing_and_unknown_members(client: httpx.Client) -> None:
     missing = problem(client.post(EVALUATE, json={"currency": "EUR"}), 422)
     assert "$.id" in [d["path"] for d in missing["diagnostics"]]
