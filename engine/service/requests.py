@@ -189,6 +189,16 @@ def only_members(body: dict[str, Any], allowed: set[str]) -> None:
                           f"{', '.join(sorted(allowed))})", extra={"path": f"$.{name}"})
 
 
+def query_value(request: Request, name: str) -> str | None:
+    """The query parameter ``name`` (``None`` when absent); given twice it is refused,
+    as a body member given twice is (which one counts would be the reader's guess)."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise Problem(BAD_REQUEST_FIELD, f"{name}: the parameter is given {len(values)} times; "
+                      "give it once", extra={"path": name})
+    return values[0] if values else None
+
+
 def moment(text: str | None, where: str) -> dt.datetime | None:
     """An ISO-8601 date-time from a query value or member; 400 naming ``where``."""
     if text is None:

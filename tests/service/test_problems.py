@@ -239,6 +239,23 @@ def test_a_time_that_is_not_one_names_its_parameter(client: httpx.Client, at: st
     assert member["path"] == "$.at"
 
 
+@pytest.mark.parametrize(("method", "route", "name", "values"), [
+    ("POST", EVALUATE, "at", ["2026-07-01T12:00:00Z", "2026-12-01T12:00:00Z"]),
+    ("POST", EVALUATE, "explain", ["true", "false"]),
+    ("GET", f"/v1/rulesets/{FASHION}/promotions", "active_at",
+     ["2026-07-01T12:00:00Z", "2026-07-01T12:00:00Z"]),
+    ("GET", "/v1/events", "limit", ["1", "2", "3"]),
+])
+def test_a_query_parameter_given_twice_is_refused(client: httpx.Client, method: str,
+                                                  route: str, name: str,
+                                                  values: list[str]) -> None:
+    answer = client.request(method, route, params=[(name, value) for value in values],
+                            json=CART if method == "POST" else None)
+    found = problem(answer, 400, "PR612")
+    assert found["path"] == name
+    assert f"given {len(values)} times" in found["detail"]
+
+
 def test_the_years_the_engine_prices_are_accepted(client: httpx.Client) -> None:
     for at in ("1900-01-01T00:00:00+00:00", "9000-06-01T00:00:00+00:00"):
         assert client.post(EVALUATE, json=CART, params={"at": at}).status_code == 200
