@@ -21,7 +21,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dsl.codes import ORDERS_BAD_LAYOUT, ORDERS_UNREADABLE
+from dsl.codes import (
+    CART_ATTRIBUTES_TOO_LARGE,
+    DUPLICATE_KEY,
+    ORDERS_BAD_LAYOUT,
+    ORDERS_UNREADABLE,
+)
 from dsl.errors import Diagnostic, Span
 
 from ..cart import Cart, CartError, parse_cart
@@ -171,7 +176,7 @@ def _whole_orders(pa: Any, path: str, batches: Iterator[Any],
                                                 f"{', '.join(OPTIONAL)})", Span(path, 1, 1))])
             pending.append(batch)
             table = pa.Table.from_batches(pending)
-            ids = table.column("order_id").to_pylist()
+            ids = _values(table.column("order_id"), "order_id", path, first)
             # hand out whole orders: up to the last order that starts in this batch
             cut, orders, previous = 0, 0, None
             for i, order in enumerate(ids):
@@ -223,7 +228,11 @@ def _flat_carts(chunk: Chunk) -> Iterator[tuple[int, Cart]]:
             raise CartError([Diagnostic(ORDERS_BAD_LAYOUT, f"{column}: a price stored as a "
                                         f"float ({kind}) is not exact: store it as text or a "
                                         "decimal", Span(chunk.file, chunk.first, 1))])
-    data = {c: table.column(c).to_pylist() for c in columns}
+        if column not in LISTS and table.schema.field(column).type.num_fields:
+            raise CartError([Diagnostic(ORDERS_BAD_LAYOUT, f"{column}: a {kind} column where "
+                                        "one value a row is expected", Span(chunk.file,
+                                                                             chunk.first, 1))])
+    data = {c: _values(table.column(c), c, chunk.file, chunk.first) for c in columns}
     order: dict[str, Any] | None = None
     start, seen = chunk.first, set()
     for i in range(table.num_rows):
@@ -243,6 +252,29 @@ def _flat_carts(chunk: Chunk) -> Iterator[tuple[int, Cart]]:
         yield start, _cart(order, chunk.file, start)
 
 
+def _values(column: Any, name: str, file: str, row: int) -> list[Any]:
+    """A column's values as Python's: a timestamp finer than a microsecond read to the
+    microsecond, as a time written as text is (``datetime`` holds no finer)."""
+    kind = column.type
+    if str(kind).startswith("timestamp[ns"):
+        import pyarrow as pa
+
+        column = column.cast(pa.timestamp("us", tz=kind.tz), safe=False)
+    try:
+        return column.to_pylist()  # type: ignore[no-any-return]
+    except ValueError as err:  # (a time or duration in nanoseconds)
+        raise CartError([Diagnostic(ORDERS_BAD_LAYOUT, f"{name}: values of type {kind} cannot "
+                                    f"be read: {str(err).splitlines()[0]}",
+                                    Span(file, row, 1))]) from None
+
+
+def _whole(value: Any) -> Any:
+    """A count written with the digits 0-9 as an ``int``; anything else as it is, for
+    the cart's checks to refuse (``str.isdigit`` also takes '²' and '٣')."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() else value
+
+
 def _text(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")
@@ -259,11 +291,33 @@ def _list(value: Any) -> list[Any]:
 def _json(value: Any, column: str, file: str, row: int) -> Any:
     if value is None or value == "":
         return {}
+    if not isinstance(value, str):  # (a Parquet struct, map or number)
+        raise CartError([Diagnostic(ORDERS_BAD_LAYOUT, f"{column}: attributes are JSON text "
+                                    f"(got {type(value).__name__})", Span(file, row, 1))])
     try:
-        return json.loads(value)
+        return json.loads(value, object_pairs_hook=_no_duplicates)
+    except _Duplicate as err:  # (json keeps the last: which one was meant is a guess)
+        raise CartError([Diagnostic(DUPLICATE_KEY, f"{column}: duplicate key {err}",
+                                    Span(file, row, 1))]) from None
+    except RecursionError:
+        raise CartError([Diagnostic(CART_ATTRIBUTES_TOO_LARGE, f"{column}: JSON nested too "
+                                    "deep", Span(file, row, 1))]) from None
     except ValueError:
         raise CartError([Diagnostic(ORDERS_BAD_LAYOUT, f"{column}: not JSON text",
                                     Span(file, row, 1))]) from None
+
+
+class _Duplicate(ValueError):
+    """A key given twice in one JSON object."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise _Duplicate(repr(key))
+        mapping[key] = value
+    return mapping
 
 
 def _order(row: dict[str, Any], file: str, number: int) -> dict[str, Any]:
@@ -278,7 +332,7 @@ def _order(row: dict[str, Any], file: str, number: int) -> dict[str, Any]:
         "coupons": _list(row.get("coupons"))}
     orders = row.get("customer_orders")
     if orders not in (None, ""):
-        order["customer"]["orders"] = int(orders) if str(orders).isdigit() else orders
+        order["customer"]["orders"] = _whole(orders)
     if row.get("shipping_method"):
         order["shipping"] = {"method": row["shipping_method"],
                              "price": _text(row.get("shipping_price"))}
@@ -286,10 +340,9 @@ def _order(row: dict[str, Any], file: str, number: int) -> dict[str, Any]:
 
 
 def _line(row: dict[str, Any], file: str, number: int) -> dict[str, Any]:
-    quantity = row["quantity"]
     line = {"id": _text(row["line_id"]), "sku": _text(row["sku"]),
             "unit_price": _text(row["unit_price"]),
-            "quantity": int(quantity) if str(quantity).isdigit() else quantity,
+            "quantity": _whole(row["quantity"]),
             "tags": _list(row.get("tags")),
             "attributes": _json(row.get("line_attributes"), "line_attributes", file, number)}
     for field in ("product", "category", "seller", "brand"):

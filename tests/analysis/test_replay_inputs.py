@@ -158,3 +158,71 @@ def test_readme_shows_the_real_replay_output(runner, root: Path, monkeypatch) ->
     block = readme.index("```text\n", start) + len("```text\n")
     assert readme[block:readme.index("```", block)] == \
         runner.invoke(cli, command.split()[1:]).output
+
+
+_HEADER = "order_id,at,currency,line_id,sku,unit_price,quantity,customer_orders,line_attributes"
+
+
+def _csv_row(quantity: str = "1", orders: str = "0", attributes: str = "{}") -> str:
+    return f"o1,2026-06-01T10:00:00+02:00,EUR,l1,A,100.00,{quantity},{orders},\"{attributes}\""
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    # json would keep the last of the two: which one was meant is a guess
+    (_csv_row(attributes='{""size"": ""S"", ""size"": ""XL""}'),
+     "PR103 line_attributes: duplicate key 'size'"),
+    (_csv_row(attributes="[" * 100_000 + "]" * 100_000), "PR313 line_attributes: JSON nested"),
+    (_csv_row(attributes='{""a"": ' * 3000 + "1" + "}" * 3000), "PR313"),
+    # digits that are not 0-9: int('²') raised, int('٣') read 3
+    (_csv_row(quantity="²"), "PR300 order o1: lines[0].quantity"),
+    (_csv_row(quantity="٣"), "PR300 order o1: lines[0].quantity"),
+    (_csv_row(orders="²"), "PR300 order o1: customer.orders"),
+])
+def test_hostile_csv_cells_are_named_not_a_traceback(shop, runner, tmp_path: Path, row: str,
+                                                     expected: str) -> None:
+    ruleset, _, _ = shop
+    path = tmp_path / "orders.csv"
+    path.write_text(f"{_HEADER}\n{row}\n", encoding="utf-8")
+    result = runner.invoke(cli, ["replay", str(ruleset), "--orders", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}:1:1: {expected}" in result.output
+    assert "Traceback" not in result.output
+
+
+def _parquet(tmp_path: Path, **columns) -> Path:
+    rows = {"order_id": ["o1", "o1"], "at": ["2026-06-01T10:00:00+02:00"] * 2,
+            "currency": ["EUR"] * 2, "line_id": ["l1", "l2"], "sku": ["A", "B"],
+            "unit_price": ["100.00", "10.00"], "quantity": [1, 2]} | columns
+    pq.write_table(pa.table(rows), tmp_path / "orders.parquet")
+    return tmp_path / "orders.parquet"
+
+
+@pytest.mark.parametrize(("columns", "expected"), [
+    ({"order_id": [["o1"], ["o1"]]}, "PR332 order_id: a list<element: string> column where "
+                                     "one value a row is expected"),
+    ({"sku": [["A", "B"], ["C"]]}, "PR332 sku: a list<element: string> column"),
+    ({"line_attributes": [{"size": "S"}, {"size": "M"}]},
+     "PR332 line_attributes: a struct<size: string> column"),
+    ({"customer_attributes": [1, 2]}, "PR332 customer_attributes: attributes are JSON text"),
+    ({"sku": pa.array([10**18 + 1] * 2, pa.time64("ns"))}, "PR332 sku: values of type time64"),
+    ({"order_id": pa.array([10**18 + 1] * 2, pa.time64("ns"))},
+     "PR332 order_id: values of type time64"),
+])
+def test_hostile_parquet_columns_are_named_not_a_traceback(shop, runner, tmp_path: Path,
+                                                           columns: dict,
+                                                           expected: str) -> None:
+    ruleset, _, _ = shop
+    path = _parquet(tmp_path, **columns)
+    result = runner.invoke(cli, ["replay", str(ruleset), "--orders", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}:1:1: {expected}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_parquet_time_in_nanoseconds_is_read_to_the_microsecond(shop, tmp_path: Path) -> None:
+    ruleset, _, _ = shop
+    # 2026-06-01T08:00:00.123456789Z; to_pylist raised on nanoseconds it cannot hold
+    at = pa.array([1_780_300_800_123_456_789] * 2, pa.timestamp("ns", tz="UTC"))
+    seen: list = []
+    replay(ruleset, _parquet(tmp_path, at=at), each=seen.append)
+    assert [o.instant.isoformat() for o in seen] == ["2026-06-01T08:00:00.123456+00:00"]
