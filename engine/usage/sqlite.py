@@ -137,8 +137,11 @@ class SQLiteStore(SQLStore):
             self.conn = conn
             try:
                 conn.execute("PRAGMA foreign_keys = ON")
-                # refuse a newer file, or one that is no store, before writing anything to it
-                if self._schema_version() == 0 and (readonly or not create):
+                # refuse a newer file, or one that is no store, before writing anything to
+                # it: a store is created only in a new or empty file, never beside the
+                # tables of another application's database
+                if self._schema_version() == 0 and (readonly or not create
+                                                    or not self._empty()):
                     raise self._not_created()
                 if not readonly:
                     self._use_wal(timeout_ms)
@@ -151,9 +154,12 @@ class SQLiteStore(SQLStore):
         except sqlite3.DatabaseError as err:
             raise self._file_error(err) from None
 
+    def _empty(self) -> bool:
+        return bool(self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0)
+
     def _not_created(self) -> StoreFileError:
         """A file with no store in it yet: empty, or some other SQLite database."""
-        if self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:
+        if self._empty():
             return StoreMissing(f"{self.path}: no usage store here (an empty file; only "
                                 "`promo usage reserve` creates one)")
         return StoreFileError(f"{self.path}: not a usage store (a SQLite database without "

@@ -26,7 +26,12 @@ from storekit import (
 )
 
 from dsl import Ruleset
-from engine.usage import SQLiteStore, StoreFileError, StoreMissing, open_store
+from engine.usage import (
+    SQLiteStore,
+    StoreFileError,
+    StoreMissing,
+    open_store,
+)
 
 AT = "2026-03-01T12:00:00+00:00"
 
@@ -156,3 +161,23 @@ def test_open_store_without_create(tmp_path: Path, rules: Ruleset) -> None:
         store.reserve("o1", rules, price(rules, customer="alice"), now=NOW)
     with open_store(path, create=False) as store:
         assert store.reservation("o1").state == "reserved"
+
+
+@pytest.mark.parametrize("command", ["reserve", "generate"])
+def test_a_command_that_creates_a_store_leaves_another_database_alone(
+        shell: dict[str, str], command: str) -> None:
+    # Regression: reserve and coupons generate wrote the store's tables into it.
+    other = Path(shell["stores"]) / "crm.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE customers (id)")
+    conn.commit()
+    conn.close()
+    before = listing(Path(shell["stores"]))
+    marketplace = Path(__file__).parents[2] / "rulesets" / "marketplace" / "ruleset.yaml"
+    args = ["usage", "reserve", shell["ruleset"], shell["cart"], "--order", "o1", "--at", AT] \
+        if command == "reserve" else ["coupons", "generate", str(marketplace), "spring-vip-15",
+                                      "--count", "1"]
+    stderr = usage_error(promo(*args, "--db", str(other)), "PR401")
+    assert f"{other}: not a usage store" in stderr
+    assert listing(Path(shell["stores"])) == before
+
