@@ -167,8 +167,9 @@ UNKNOWN_RESERVATION = _code("PR413", "no reservation has this order reference")
 CUSTOMER_REQUIRED = _code("PR415", "a per-customer limit on a guest cart")
 
 # the usage store: locations and servers, idempotency records, moving a store (PR420-PR449)
-STORE_LOCATION = _code("PR420", "an invalid usage store location: a URL of an unknown scheme, or "
-                                "one that cannot be parsed")
+STORE_LOCATION = _code("PR420", "an invalid usage store location: a URL of an unknown scheme, "
+                                "one that cannot be parsed, or a database that vanishes at "
+                                "exit (`:memory:`, an empty path)")
 STORE_UNREACHABLE = _code("PR421", "the usage store's server cannot be reached or refuses the "
                                    "connection (down, wrong host, port, user, password or "
                                    "database)")

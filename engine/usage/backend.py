@@ -30,6 +30,10 @@ def open_store(location: str | Path = DEFAULT_PATH, *, readonly: bool = False,
     …; ``SQLiteStore``: ``timeout_ms``).
     """
     where = str(location)
+    if where in ("", ":memory:"):  # (SQLite's names of a database that vanishes at exit)
+        raise StoreLocationError(f"{where or 'an empty location'}: not a usage store "
+                                 "location: a store must outlive the command; give a file "
+                                 "path or a postgresql:// URL")
     if isinstance(location, str) and URL.match(where):
         if not where.startswith(("postgresql://", "postgres://")):
             scheme = where.split("://", 1)[0]

@@ -29,6 +29,7 @@ from dsl import Ruleset
 from engine.usage import (
     SQLiteStore,
     StoreFileError,
+    StoreLocationError,
     StoreMissing,
     open_store,
 )
@@ -181,3 +182,14 @@ def test_a_command_that_creates_a_store_leaves_another_database_alone(
     assert f"{other}: not a usage store" in stderr
     assert listing(Path(shell["stores"])) == before
 
+
+@pytest.mark.parametrize("location", [":memory:", ""])
+def test_a_database_that_vanishes_at_exit_is_no_store_location(shell: dict[str, str],
+                                                               location: str) -> None:
+    # Regression: reserve answered "reserved" and coupons generate "3 codes generated"
+    # into SQLite's in-memory database, gone when the command ended.
+    stderr = usage_error(promo("usage", "reserve", shell["ruleset"], shell["cart"], "--order",
+                               "o1", "--db", location), "PR420")
+    assert "a store must outlive the command" in stderr
+    with pytest.raises(StoreLocationError):
+        open_store(location)
