@@ -196,6 +196,9 @@ NO_SUCH_PATH = _code("PR500", "a path given on the command line does not exist")
 BAD_OPTION = _code("PR501", "an invalid command-line value")
 BAD_LINT_CONFIG = _code("PR502", "an invalid [tool.promorules.lint] configuration in "
                                  "pyproject.toml")
+OUTPUT_UNWRITABLE = _code("PR509", "a file or directory a command writes cannot be written "
+                                   "(promo fmt, promo test --update, promo schema -o, promo "
+                                   "coupons export --output)")
 BAD_TEST_FILE = _code("PR510", "an invalid rule test file (structure, amounts, reason codes, "
                                "duplicate names)")
 TEST_TARGET_MISSING = _code("PR511", "a ruleset or cart named by a rule test does not exist")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from dsl.codes import BAD_OPTION
+from dsl.codes import BAD_OPTION, OUTPUT_UNWRITABLE
 from dsl.errors import InputError, PromoError
 
 if TYPE_CHECKING:
@@ -44,6 +44,11 @@ def parse_moment(text: str, option: str = "--at") -> datetime:
     except ValueError:
         raise InputError(f"{option}: '{text}' is not an ISO-8601 date and time",
                          code=BAD_OPTION) from None
+
+
+def cannot_write(path: object, err: OSError) -> InputError:
+    """The error of a file or directory a command writes that cannot be written."""
+    return InputError(f"{path}: cannot write: {err.strerror or err}", code=OUTPUT_UNWRITABLE)
 
 
 class Path(click.Path):

@@ -107,8 +107,11 @@ def export(ruleset: str, promotion: str, output: str | None, state: str | None,
         if output is None:
             _write_csv(store, batch, state, sys.stdout)
         else:
-            with open(output, "w", newline="", encoding="utf-8") as stream:
-                written = _write_csv(store, batch, state, stream)
+            try:
+                with open(output, "w", newline="", encoding="utf-8") as stream:
+                    written = _write_csv(store, batch, state, stream)
+            except OSError as err:
+                raise common.cannot_write(output, err) from None
             click.echo(f"{batch}: {written:,} codes written to {output}", err=True)
 
 

@@ -46,14 +46,19 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
         if formatted == text:
             unchanged += 1
             continue
-        changed += 1
         if show_diff:
             click.echo(_diff(str(path), text, formatted), nl=False)
         elif check:
             click.echo(f"would reformat {path}")
         else:
-            _write_atomically(path, formatted)
+            try:
+                _write_atomically(path, formatted)
+            except OSError as err:
+                click.echo(common.cannot_write(path, err).render(), err=True)
+                failed += 1
+                continue
             click.echo(f"reformatted {path}")
+        changed += 1
     click.echo(_summary(changed, unchanged, failed, dry=check or show_diff), err=True)
     if failed:
         sys.exit(EXIT_USAGE)

@@ -151,7 +151,10 @@ def _update(report: TestReport) -> None:
                                     update.after.splitlines(keepends=True),
                                     f"{update.path}", f"{update.path} (updated)")
         click.echo("".join(diff), nl=False)
-        update.path.write_text(update.after, encoding="utf-8", newline="")
+        try:
+            update.path.write_text(update.after, encoding="utf-8", newline="")
+        except OSError as err:
+            raise common.cannot_write(update.path, err) from None
         tests = len(update.tests)
         click.echo(f"updated {tests} test{'s' if tests != 1 else ''} in {update.path}")
     rewritten = {(str(u.path), name) for u in updates for name in u.tests}

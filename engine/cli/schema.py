@@ -31,8 +31,11 @@ def schema(output_dir: str, check: bool) -> None:
             continue
         stale.append(str(path))
         if not check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            except OSError as err:
+                raise common.cannot_write(err.filename or path, err) from None
     verb = "stale" if check else "written"
     for path_text in stale:
         click.echo(f"{verb}: {path_text}")

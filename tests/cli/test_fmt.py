@@ -172,3 +172,16 @@ def test_a_file_fmt_cannot_rewrite_is_left_untouched(runner: CliRunner, root: Pa
     assert result.exit_code == 2
     assert f"{path}:1:1: PR520 promo fmt cannot format this file" in result.output
     assert path.read_bytes() == before
+
+
+def test_a_file_that_cannot_be_written_is_named_and_left_as_it_was(
+        runner: CliRunner, root: Path, tmp_path: Path) -> None:
+    # the temporary file beside it gets a name longer than a file name may be
+    path = _copy(root, tmp_path, UNFORMATTED, name="r" * 245 + ".yaml")
+    before = path.read_bytes()
+    result = runner.invoke(cli, ["fmt", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"PR509 {path}: cannot write: File name too long" in result.output
+    assert result.output.endswith("1 file with errors (left unchanged)\n")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]

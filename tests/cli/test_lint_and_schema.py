@@ -103,3 +103,12 @@ def test_writing_the_schemas_needs_no_service_library() -> None:
 
     check = "import sys, engine.schemas; sys.exit('starlette' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", check]).returncode == 0
+
+
+def test_schema_into_a_place_that_cannot_be_written_is_named(runner: CliRunner,
+                                                             tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    result = runner.invoke(cli, ["schema", "-o", str(a_file / "schemas")])
+    assert result.exit_code == 2, result.output
+    assert f"PR509 {a_file / 'schemas'}: cannot write: Not a directory" in result.output

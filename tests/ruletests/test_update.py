@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from engine.cli import cli
@@ -134,3 +137,22 @@ def test_a_test_left_with_nothing_to_check_is_not_rewritten(tmp_path: Path) -> N
     assert result.output.startswith(
         f"not updated: only a promotion that does not exist ({file}:1): nothing it checks "
         "would be left; edit it by hand\nFAIL only a promotion that does not exist")
+
+
+def test_an_unwritable_test_file_is_named_not_a_traceback(tmp_path: Path) -> None:
+    shop = _shop(tmp_path, BEFORE)
+    file = shop / "tests" / "carts.yaml"
+    file.chmod(0o444)
+    immutable = os.geteuid() == 0  # root writes through chmod: mark the file immutable
+    if immutable and subprocess.run(["chattr", "+i", str(file)], capture_output=True,
+                                    check=False).returncode != 0:
+        pytest.skip("root writes through chmod 0o444, and chattr +i is not available here")
+    try:
+        result = CliRunner().invoke(cli, ["test", str(shop), "--update"])
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(file)], check=True)
+    assert result.exit_code == 2, result.output
+    assert f"PR509 {file}: cannot write: " in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert file.read_text(encoding="utf-8") == BEFORE

@@ -101,3 +101,15 @@ def test_export_and_status_need_the_store(ruleset: str, tmp_path: Path) -> None:
     usage_error(promo("coupons", "export", ruleset, "vip", "--db", missing), "PR402")
     usage_error(promo("coupons", "status", ruleset, "vip", "--db", missing), "PR402")
     assert not Path(missing).exists()
+
+
+def test_export_to_a_place_that_cannot_be_written_is_named(ruleset: str,
+                                                           tmp_path: Path) -> None:
+    location = str(tmp_path / "usage.sqlite")
+    ok(promo("coupons", "generate", ruleset, "vip", "--count", "2", "--db", location))
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    output = a_file / "codes.csv"
+    stderr = usage_error(promo("coupons", "export", ruleset, "vip", "--db", location,
+                               "--output", str(output)), "PR509")
+    assert f"{output}: cannot write: Not a directory" in stderr
