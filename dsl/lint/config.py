@@ -131,13 +131,27 @@ def parse_config(table: Any, path: Path, text: str = "") -> LintConfig:
     return LintConfig(codes("select"), codes("ignore"), grades, fail_on, path)
 
 
+MAX_CONFIG_BYTES = 1 << 20
+"""A configuration file's largest size: a pyproject.toml is a few kilobytes."""
+
+
 def _read(path: Path) -> LintConfig | None:
     """The table in ``path`` (``None`` when the file has none)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:  # (read to a bound: --config /dev/zero never ends)
+            raw = file.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES:,} bytes: not a "
+                              "configuration file", Span(str(path), 1, 1))
+        text = raw.decode("utf-8")
         data = tomllib.loads(text)
     except OSError as err:
         raise ConfigError(f"cannot read {path}: {err.strerror or err}", Span(str(path), 1, 1)
+                          ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text", Span(str(path), 1, 1)) from None
+    except RecursionError:
+        raise ConfigError(f"{path} is not valid TOML: nested too deep", Span(str(path), 1, 1)
                           ) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path} is not valid TOML: {err}", Span(str(path), 1, 1)) from None

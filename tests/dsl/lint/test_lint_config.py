@@ -101,6 +101,25 @@ def test_broken_toml_is_pr502(tmp_path: Path) -> None:
         find_config(tmp_path)
 
 
+@pytest.mark.parametrize(("content", "message"), [
+    (b"[tool.promorules.lint]\nselect = ['\xff']\n", "is not UTF-8 text"),
+    (b"a = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "is not valid TOML: nested too deep"),
+    (b"# " + b"x" * (2 << 20) + b"\n", "is larger than 1,048,576 bytes"),
+])
+def test_a_hostile_config_file_is_pr502_not_a_traceback(tmp_path: Path, content: bytes,
+                                                       message: str) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config(path)
+    assert caught.value.code == "PR502"
+
+
+def test_a_config_that_never_ends_is_read_to_a_bound() -> None:
+    with pytest.raises(ConfigError, match="larger than"):  # read whole, it never ended
+        load_config("/dev/zero")
+
+
 def test_suppressions(tmp_path: Path) -> None:
     text = RULESET.replace(
         "  - id: take-10\n",
