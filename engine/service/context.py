@@ -20,6 +20,7 @@ from .catalog import Catalog, Served
 from .gate import StoreGate
 from .observe import note
 from .problems import Problem
+from .relay import read_bounded
 from .server import DEFAULT_BODY_LIMIT
 
 VERSION_HEADER = "promo-ruleset-version"
@@ -64,7 +65,7 @@ class Service:
 def read_tokens(path: str | Path) -> tuple[bytes, ...]:
     """Bearer tokens, one per line (blank lines and ``#`` comments skipped)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_bounded(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise PromoError(f"--token-file {path}: cannot read it: {err}",
                          code=SERVE_CONFIG) from None

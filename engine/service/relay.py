@@ -50,16 +50,39 @@ class RelaySettings:
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    """``url`` if the relay can post to it; else a ``PromoError`` at start, where a URL
+    taken as it is would fail every delivery, retried for ever."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port not a number, or beyond 65535, raises only here)
+    except ValueError as err:  # (an unclosed '[' of an IPv6 address)
+        raise PromoError(f"--url {url!r}: not a URL: {err}", code=SERVE_CONFIG) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PromoError(f"--url {url!r}: the relay posts to an http:// or https:// URL",
                          code=SERVE_CONFIG)
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise PromoError(f"--url {url!r}: a space or control character in it (write it "
+                         "percent-encoded)", code=SERVE_CONFIG)
     return url
+
+
+MAX_KEY_FILE = 1 << 20
+"""The largest token or secret file read: a file of keys is a few kilobytes."""
+
+
+def read_bounded(path: str | Path) -> bytes:
+    """A token or secret file's bytes; ``OSError`` past ``MAX_KEY_FILE`` (a device such as
+    /dev/zero or /dev/urandom never ends)."""
+    with open(path, "rb") as file:
+        data = file.read(MAX_KEY_FILE + 1)
+    if len(data) > MAX_KEY_FILE:
+        raise OSError(f"larger than {MAX_KEY_FILE:,} bytes: not a file of keys")
+    return data
 
 
 def read_secret(path: str | Path) -> bytes:
     try:
-        secret = Path(path).read_bytes().strip()
+        secret = read_bounded(path).strip()
     except OSError as err:
         raise PromoError(f"--secret-file {path}: cannot read it: {err.strerror or err}",
                          code=SERVE_CONFIG) from None

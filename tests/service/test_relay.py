@@ -203,3 +203,32 @@ def test_serve_runs_the_relay(serve: Any, tmp_path: Path, receiver: Receiver,
         with open_store(db) as store:
             return store.relay_cursor("webhook")
     wait_for(lambda: cursor() == receiver.order[-1], 30, "the cursor to follow")
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("http://[::1", "not a URL: Invalid IPv6 URL"),  # was a ValueError traceback
+    ("http://hooks.example:notaport/in", "not a URL: Port could not be cast"),
+    ("http://hooks.example:99999/in", "not a URL: Port out of range"),
+    ("http://hooks.example/in box", "a space or control character"),
+    ("http://hooks.example/in\nX-Injected: 1", "a space or control character"),
+    ("ftp://hooks.example/in", "an http:// or https:// URL"),
+])
+def test_a_url_no_delivery_could_reach_is_refused_at_start(url: str, message: str) -> None:
+    # taken as it was, every delivery failed and was retried for ever
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "usage", "relay", "--url", url,
+                           "--db", "unused.sqlite"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2, done
+    assert "PR614" in done.stderr and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("option", ["--relay-secret-file", "--token-file"])
+def test_a_key_file_that_never_ends_is_read_to_a_bound(option: str, tmp_path: Path) -> None:
+    # read whole, /dev/zero filled memory until the process was killed
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "serve", str(RULESET), "--db",
+                           str(tmp_path / "usage.sqlite"), "--relay-url", "http://127.0.0.1:9/",
+                           option, "/dev/zero", "--port", "0", "--no-watch"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done
+    assert "PR614" in done.stderr and "larger than 1,048,576 bytes" in done.stderr, done.stderr
