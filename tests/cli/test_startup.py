@@ -64,6 +64,7 @@ def test_eval_imports_neither_the_store_nor_the_linter() -> None:
     modules = _imported("eval", RULESET, CART)
     assert "engine.cli.evaluation" in modules
     assert _any_of(modules, STORE + LINTER + SERVICE) == []
+    assert "difflib" not in modules  # (the hints of mistakes only: a valid input needs none)
 
 
 def test_lint_imports_neither_the_store_nor_the_service() -> None:
