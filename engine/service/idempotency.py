@@ -53,7 +53,11 @@ with the change) and returns the same reply."""
 
 
 def key_of(request: Request) -> str:
-    key = request.headers.get(HEADER, "").strip()
+    given = request.headers.getlist(HEADER)
+    if len(given) > 1:  # (which one a proxy or a log keeps would be its guess)
+        raise Problem(IDEMPOTENCY_KEY_MISSING, f"{len(given)} Idempotency-Key headers; this "
+                      "endpoint needs exactly one")
+    key = given[0].strip() if given else ""
     if len(key) > MAX_KEY or not KEY_PATTERN.fullmatch(key):
         raise Problem(IDEMPOTENCY_KEY_MISSING, f"this endpoint needs an Idempotency-Key "
                       f"header (1 to {MAX_KEY} visible ASCII characters), unique per attempt "
