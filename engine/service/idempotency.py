@@ -23,6 +23,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -65,13 +66,21 @@ def key_of(request: Request) -> str:
     return key
 
 
+def _fraction(value: Any) -> dict[str, str]:
+    """A fraction of the body (``requests.parse_json`` reads them exact) in the payload's
+    canonical form: as written, tagged (a string "9.5" is another payload)."""
+    if isinstance(value, Decimal):
+        return {"fraction": str(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def request_hash(request: Request, body: Any) -> str:
     """The payload a key is bound to: the method, the route and its decoded path
     parameters, and the body's JSON, canonical.  (Not the URL's path: two order
     references can print as the same path, ``o?1`` and ``o%3F1``.)"""
     route = getattr(request.scope.get("route"), "path", request.scope["path"])
     canonical = json.dumps([request.method, route, request.path_params, body], sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
+                           separators=(",", ":"), ensure_ascii=False, default=_fraction)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

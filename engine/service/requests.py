@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -25,6 +26,7 @@ from dsl.codes import (
     NOT_JSON,
 )
 from dsl.errors import PromoError
+from dsl.loader import MAX_NUMBER, MAX_NUMBER_DECIMALS, BareDecimal
 from dsl.values import YEARS
 
 from ..cart import Cart, json_cart, parse_cart
@@ -79,14 +81,29 @@ def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+def _number(text: str) -> Decimal | float:
+    """A JSON fraction as a cart file's is read (``dsl.loader``): exact, a
+    ``BareDecimal`` (money refuses it as a bare number; attributes compare it
+    exactly), within the loader's bounds; beyond them a float, as ``json`` reads it
+    (the cart's checks say what is wrong with it)."""
+    number = BareDecimal(text)
+    exponent = number.as_tuple().exponent
+    if number.copy_abs() <= MAX_NUMBER and isinstance(exponent, int) and \
+            exponent >= -MAX_NUMBER_DECIMALS:
+        return number
+    return float(text)
+
+
 def parse_json(raw: bytes) -> Any:
-    """One JSON document, every object's members named once."""
+    """One JSON document, every object's members named once, its fractions exact
+    (``_number``: a body's cart reads as the same cart in a file does)."""
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_members)
+        data = json.loads(raw, parse_float=_number, parse_constant=_refuse_constant,
+                          object_pairs_hook=_members)
         if _SURROGATE_ESCAPE.search(raw):
             # a lone surrogate (``"\ud800"``) is valid JSON but no text: nothing could
             # store, log or answer it; a pair is one character and passes
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
+            json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
         return data
     except RecursionError:
         raise Problem(BAD_REQUEST_BODY, "the body is nested too deep") from None
@@ -163,7 +180,7 @@ def member(body: Any, name: str, kind: type | tuple[type, ...], *, required: boo
                           extra={"path": f"$.{name}"})
         return None
     value = body[name]
-    if isinstance(value, float) and int in _kinds(kind) and value.is_integer():
+    if isinstance(value, (float, Decimal)) and int in _kinds(kind) and value % 1 == 0:
         value = int(value)  # JSON (Schema) has no integer type of its own: 900.0 is 900
     if not isinstance(value, kind) or isinstance(value, bool) and bool not in _kinds(kind):
         raise Problem(BAD_REQUEST_FIELD, f"$.{name} must be {_describe(kind)}",
