@@ -7,7 +7,6 @@ merchandiser alone: each kind of their error gets a sentence about rulesets.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,6 +71,8 @@ def unknown_field(name: str, known: list[str], allowed: list[str] | None) -> str
     if name in _RENAMED and (allowed is None or _RENAMED[name][0] in allowed):
         field, why = _RENAMED[name]
         return f"write '{field}': {why}"
+    import difflib  # (here: a document without mistakes never needs it)
+
     close = difflib.get_close_matches(name, [k for k in (allowed or known) if k != name],
                                       n=1, cutoff=0.7)
     if close:

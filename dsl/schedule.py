@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +59,8 @@ def parse_day(value: object) -> str:
     text = value if isinstance(value, str) else str(value)
     if text in WEEKDAYS:
         return text
+    import difflib  # (here: a schedule written as ``cart.weekday`` writes it never needs it)
+
     folded = text.strip().casefold()
     guess = folded if folded in WEEKDAYS else _FULL_NAMES.get(folded) or \
         _FULL_NAMES.get(folded.rstrip("s")) or next(iter(

@@ -7,8 +7,6 @@ gets type ``any`` so one mistake does not cascade into several.
 
 from __future__ import annotations
 
-import difflib
-
 from ..codes import (
     ITEM_IN_SHIPMENT_TARGET,
     ITEM_OUTSIDE_CONTEXT,
@@ -35,6 +33,8 @@ from .types import (
 
 
 def _suggest(word: str, choices: list[str]) -> str | None:
+    import difflib  # (here and below: only a mistake needs it, not a valid condition)
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
@@ -42,6 +42,8 @@ def _suggest(word: str, choices: list[str]) -> str | None:
 def _field_hint(name: str, root: str) -> str:
     """A close field of ``root``, and the same field of another object (``cart.orders``
     is ``customer.orders``); else the fields ``root`` has."""
+    import difflib
+
     fields = SCOPES[root]
     close = difflib.get_close_matches(name, [*fields, ATTRIBUTES], n=1, cutoff=0.6)
     elsewhere = [f"{scope}.{name}" for scope in SCOPES if scope != root and name in SCOPES[scope]]

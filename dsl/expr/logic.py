@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import nodes as n
 from .types import ATTRIBUTES
@@ -55,8 +54,7 @@ def negation_is_flip(node: n.Compare) -> bool:
     return not (may_be_missing(node.left) or may_be_missing(node.right))
 
 
-@dataclass(frozen=True)
-class Against:
+class Against(NamedTuple):
     """A comparison of a subject with a number, the number on the right."""
 
     subject: n.Node

@@ -10,8 +10,8 @@ shop-specific data and has type ``any``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 MAX_LENGTH = 4000
 """Longest expression accepted, in characters (the parser refuses longer ones, the
@@ -75,8 +75,7 @@ def orderable(a: Type, b: Type) -> bool:
     return (a.numeric and b.numeric) or (a.temporal and b.temporal)
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """One name an expression can use, with its type and a one-line meaning.
 
     ``nonnegative`` and ``whole`` are what every cart guarantees of a number: the
@@ -172,8 +171,7 @@ is the cart's.  A shipment has no attributes."""
 SCOPES_WITH_ATTRIBUTES = ("cart", "customer", "item")
 
 
-@dataclass(frozen=True)
-class Function:
+class Function(NamedTuple):
     """A function over the cart's lines: its argument runs once per line."""
 
     name: str

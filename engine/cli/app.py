@@ -19,6 +19,8 @@ from collections.abc import Iterator, MutableMapping
 
 import click
 
+from dsl.gc_pause import start_up_ends
+
 from .. import __version__
 
 # name: (module:object in engine/cli, the help `promo --help` shows: the docstring's start)
@@ -97,7 +99,17 @@ class _Commands(MutableMapping[str, click.Command]):
 
 class _Group(click.Group):
     """A group whose ``--help`` lists the commands from ``COMMANDS`` without importing
-    them."""
+    them, and whose command's start-up ends once its module is imported."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str],
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        found = super().resolve_command(ctx, args)  # the command's module imported
+        # The collector paused by `main` (engine/cli/__init__.py) runs again before the
+        # command parses its arguments and does its work (a server, a replay: memory
+        # stays bounded); what the command imports only in its function is imported
+        # with the collector on.
+        start_up_ends()
+        return found
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         loaded = self.commands.loaded  # type: ignore[attr-defined]

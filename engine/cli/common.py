@@ -95,10 +95,12 @@ def colour_wanted(err: bool = False) -> bool:
     return os.environ.get("TERM") != "dumb" and stream.isatty()
 
 
+# The patterns are compiled when first painted (by ``re``'s cache): output to a pipe or
+# a file never is, and compiling them all takes about half a millisecond of every start.
 _PAINTED = [  # a diagnostic's code (and severity) coloured by its severity
-    (re.compile(r"^(\S[^\n]*?:\d+:\d+: )(PR\d{3} \[warning\])", re.M), "yellow"),
-    (re.compile(r"^(\S[^\n]*?:\d+:\d+: )(PR\d{3} \[info\])", re.M), "blue"),
-    (re.compile(r"^(\S[^\n]*?:\d+:\d+: )(PR\d{3}(?: \[error\])?)(?=\s)", re.M), "red"),
+    (r"^(\S[^\n]*?:\d+:\d+: )(PR\d{3} \[warning\])", "yellow"),
+    (r"^(\S[^\n]*?:\d+:\d+: )(PR\d{3} \[info\])", "blue"),
+    (r"^(\S[^\n]*?:\d+:\d+: )(PR\d{3}(?: \[error\])?)(?=\s)", "red"),
 ]
 
 
@@ -108,11 +110,13 @@ def _verdict(match: re.Match[str], colour: str) -> str:
 
 def _code(match: re.Match[str], colour: str) -> str:
     return match.group(1) + click.style(match.group(2), fg=colour, bold=True)
-_CARET = re.compile(r"^( +\| *)(\^+)$", re.M)
-_HINT = re.compile(r"^( += )(hint:)", re.M)
-_VERDICT = [(re.compile(r"^PASS(?= )", re.M), "green"), (re.compile(r"^FAIL(?= )", re.M), "red"),
-            (re.compile("✓"), "green"), (re.compile("✗"), "red")]  # promo test, promo explain
-_HEADING = re.compile(r"^(Applied:|Capped:|Not applied:|Summary of \d+ carts:|==> .* <==)$", re.M)
+
+
+_CARET = r"^( +\| *)(\^+)$"
+_HINT = r"^( += )(hint:)"
+_VERDICT = [(r"^PASS(?= )", "green"), (r"^FAIL(?= )", "red"),
+            ("✓", "green"), ("✗", "red")]  # promo test, promo explain
+_HEADING = r"^(Applied:|Capped:|Not applied:|Summary of \d+ carts:|==> .* <==)$"
 
 
 def paint(text: str) -> str:
@@ -120,12 +124,14 @@ def paint(text: str) -> str:
     carets, hints, the headings of ``promo eval``, the verdicts of ``promo test`` and
     ``promo explain``."""
     for pattern, colour in _PAINTED:
-        text = pattern.sub(functools.partial(_code, colour=colour), text)
-    text = _CARET.sub(lambda m: m.group(1) + click.style(m.group(2), fg="red"), text)
-    text = _HINT.sub(lambda m: m.group(1) + click.style(m.group(2), fg="cyan"), text)
+        text = re.sub(pattern, functools.partial(_code, colour=colour), text, flags=re.M)
+    text = re.sub(_CARET, lambda m: m.group(1) + click.style(m.group(2), fg="red"), text,
+                  flags=re.M)
+    text = re.sub(_HINT, lambda m: m.group(1) + click.style(m.group(2), fg="cyan"), text,
+                  flags=re.M)
     for pattern, colour in _VERDICT:
-        text = pattern.sub(functools.partial(_verdict, colour=colour), text)
-    return _HEADING.sub(lambda m: click.style(m.group(1), bold=True), text)
+        text = re.sub(pattern, functools.partial(_verdict, colour=colour), text, flags=re.M)
+    return re.sub(_HEADING, lambda m: click.style(m.group(1), bold=True), text, flags=re.M)
 
 
 def echo(text: str, *, err: bool = False, nl: bool = True) -> None:

@@ -18,13 +18,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import common
+from dsl.errors import PromoError
+from dsl.model import Ruleset
+
+from ..program import evaluate
+from . import common, diskcache
 from .common import EXIT_USAGE, handles_errors, parse_moment
+from .render import render_summary, render_text
 
 if TYPE_CHECKING:
-    from dsl.errors import PromoError
-    from dsl.model import Ruleset
-
     from ..cart import Cart
 
 STDIN = "-"
@@ -52,13 +54,6 @@ def eval_(ruleset: str, carts: tuple[str, ...], at: str | None, fmt: str,
           db: str | None, no_cache: bool) -> None:
     """Dry-run a ruleset against cart snapshots: priced lines and why.  CART may be
     `-` (standard input); several carts give one block each and a summary."""
-    from dsl.errors import PromoError
-    from dsl.model import Ruleset
-
-    from ..program import evaluate
-    from . import diskcache
-    from .render import render_summary, render_text
-
     if carts.count(STDIN) > 1:
         raise click.UsageError("standard input ('-') can be given as a cart only once")
     moment = parse_moment(at) if at else None

@@ -11,14 +11,19 @@ from typing import TYPE_CHECKING
 import click
 
 from dsl.codes import BAD_OPTION
+from dsl.errors import InputError, Severity
+from dsl.lint.config import check_prefix, find_config, load_config
+from dsl.lint.files import discover
+from dsl.lint.report import format_report
+from dsl.lint.results import FileLint, LintReport
 
-from . import common
+from . import common, diskcache
 from .common import EXIT_FINDINGS, EXIT_OK, handles_errors, parse_moment
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from dsl.lint import FileLint, LintConfig
+    from dsl.lint import LintConfig
     from dsl.lint.invariants import InvariantVerdict
     from dsl.model import Ruleset
 
@@ -52,14 +57,6 @@ def lint(paths: tuple[str, ...], fmt: str, fail_on: str | None, select: str | No
          explain: str | None, list_rules: bool, no_cache: bool) -> None:
     """Check rulesets: loading errors and semantic rules (files or directories; default:
     rulesets/)."""
-    from dsl.errors import InputError, Severity
-    from dsl.lint.config import check_prefix, find_config, load_config
-    from dsl.lint.files import discover
-    from dsl.lint.report import format_report
-    from dsl.lint.results import FileLint, LintReport
-
-    from . import diskcache
-
     if list_rules:
         from dsl.lint.rules import rules_table
 

@@ -64,11 +64,56 @@ def test_eval_imports_neither_the_store_nor_the_linter() -> None:
     modules = _imported("eval", RULESET, CART)
     assert "engine.cli.evaluation" in modules
     assert _any_of(modules, STORE + LINTER + SERVICE) == []
+    assert "difflib" not in modules  # (the hints of mistakes only: a valid input needs none)
 
 
 def test_lint_imports_neither_the_store_nor_the_service() -> None:
     modules = _imported("lint", RULESET)
     assert _any_of(modules, STORE + SERVICE) == []
+
+
+# Run in a fresh interpreter: the garbage collector's state while the command's module
+# is imported, and when its function starts.
+_GC_PROBE = """
+import contextlib, gc, io, json, sys
+from engine.cli import app, main
+default = gc.get_threshold()
+seen = {}
+load = app._load
+def probed(where):
+    seen.setdefault("importing", gc.isenabled())
+    command = load(where)
+    work = command.callback
+    def callback(*args, **kwargs):
+        seen.setdefault("working", [gc.isenabled(), gc.get_threshold() == default,
+                                    gc.get_freeze_count() > 0])
+        return work(*args, **kwargs)
+    command.callback = callback
+    return command
+app._load = probed
+sys.argv = ["promo", *sys.argv[1:]]
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    main()
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ("eval", RULESET, CART),
+    ("lint", RULESET),
+    ("test", "rulesets/fashion"),
+    ("replay", RULESET, "--orders", "rulesets/fashion/orders.jsonl"),
+    ("usage", "status", RULESET, "--db", "absent.sqlite"),  # a group: its callback first
+])
+def test_the_collector_is_paused_while_a_command_starts_and_runs_while_it_works(
+        args: tuple[str, ...]) -> None:
+    # Paused (start_up_begins) while click and the command's module are imported; on
+    # again, with the interpreter's thresholds and start-up's objects frozen, before the
+    # command's function runs (a server or a replay must not run without it).
+    done = subprocess.run([sys.executable, "-c", _GC_PROBE, *args], cwd=ROOT, check=True,
+                          capture_output=True, text=True)
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen == {"importing": False, "working": [True, True, True]}, done.stderr
 
 
 def test_help_lists_every_command_with_its_own_short_help() -> None:
