@@ -205,7 +205,7 @@ def _minor_units(data: Any) -> int | None:
     return MINOR_UNITS.get(currency) if isinstance(currency, str) else None
 
 
-@in_decimal_context  # (gifts' values are products; a negated number is rounded)
+@in_decimal_context  # (a gift's value is a product of amounts, checked against the maximum)
 def analyze_source(source: SourceFile) -> Analysis:
     """Run the whole DSL pipeline on one source, collecting every diagnostic."""
     with gc_paused():

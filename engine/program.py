@@ -334,7 +334,7 @@ class Program:
                                         f"{cart.currency} but "
                                         f"the ruleset is in {self.ruleset.currency}")])
         moment = self._moment(cart, at)
-        facts = self.facts(cart, moment)
+        facts = cart_facts(cart, moment, self.zone, self.quantum)  # (``facts``: checked above)
         chosen, unmatched = self._choose(cart)
         run = evaluation(self, cart, facts, moment, chosen, usage,
                          Bounds(MAX_APPLIED, MAX_WORK))  # (read now: tests change them)

@@ -1,5 +1,5 @@
 """Decimal contexts a host application may leave in its thread, for the tests that
-price, read and store under them (docs/semantics.md#money: results do not depend
+price, read and store under them (docs/semantics.md#decimal-context: results do not depend
 on the caller's decimal context).
 
     with hostile("prec 3") as context:   # the thread's own context, changed in place
@@ -60,7 +60,10 @@ HOSTILE: dict[str, Setup] = {
     "traps Inexact and Rounded": _trapping(decimal.Inexact, decimal.Rounded),
     "trap FloatOperation": _trapping(decimal.FloatOperation),
     "flags left set": _flagged,
-    "exponents narrowed": _setting(Emax=20, Emin=-20),
+    # the IEEE interchange formats (their precision differs: the exponent limits alone are
+    # not compared, dsl/decimal_context.py)
+    "decimal64": _setting(prec=16, Emax=384, Emin=-383, clamp=1),
+    "decimal128": _setting(prec=34, Emax=6144, Emin=-6143, clamp=1),
     "everything at once": _everything,
 }
 

@@ -1,4 +1,4 @@
-"""A replay does not depend on the caller's decimal context (docs/semantics.md#money):
+"""A replay does not depend on the caller's decimal context (docs/semantics.md#decimal-context):
 the same history replayed under a host application's context gives the same orders,
 uses and report as in Python's default one."""
 

@@ -1,5 +1,5 @@
 """Loading, linting and formatting a ruleset do not depend on the caller's decimal
-context (docs/semantics.md#money): under a host application's context they give what
+context (docs/semantics.md#decimal-context): under a host application's context they give what
 they give in Python's default one."""
 
 from __future__ import annotations

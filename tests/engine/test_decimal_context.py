@@ -1,4 +1,4 @@
-"""Pricing does not depend on the caller's decimal context (docs/semantics.md#money):
+"""Pricing does not depend on the caller's decimal context (docs/semantics.md#decimal-context):
 under every context of ``tests/decimal_contexts.py`` a ruleset loads, a cart reads, a
 program compiles and prices, and the result writes itself byte for byte as in Python's
 default context; the caller's context is the same object with the same settings
@@ -205,6 +205,16 @@ def test_another_context_is_replaced_by_a_copy_of_the_engines_for_the_call() -> 
     assert first is not context and first is not DECIMAL_CONTEXT and second is not first
     assert (first.prec, first.rounding, dict(first.traps), first.Emax, first.Emin) == (
         28, decimal.ROUND_HALF_EVEN, dict(decimal.Context().traps), 999_999, -999_999)
+
+
+def test_the_exponent_limits_alone_are_not_compared() -> None:
+    """(They cost a comparison each on every call: docs/semantics.md#decimal-context.)"""
+    seen = []
+    current = in_decimal_context(lambda: seen.append(decimal.getcontext()))
+    with decimal.localcontext(decimal.Context(Emax=999, Emin=-999, clamp=1, capitals=0)) \
+            as context:
+        current()
+    assert seen == [context]
 
 
 def test_an_error_inside_leaves_the_callers_context_in_place() -> None:

@@ -1,5 +1,5 @@
 """The store's amounts do not depend on the caller's decimal context
-(docs/semantics.md#money): a checkout priced, held, paid, read back, reported and
+(docs/semantics.md#decimal-context): a checkout priced, held, paid, read back, reported and
 reconciled under a host application's context holds and reports what it does in
 Python's default one, and leaves that context as it was."""
 
