@@ -18,10 +18,12 @@ import argparse
 import datetime as dt
 import statistics
 import tempfile
+from functools import partial
 from pathlib import Path
 
+from dsl.errors import Diagnostic
 from dsl.lint import LintRuleset, lint_paths
-from dsl.lint.rules import REGISTRY
+from dsl.lint.rules import REGISTRY, RuleModule
 from dsl.ruleset import analyze_file
 
 from .generate import generate_ruleset
@@ -36,6 +38,10 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms"
 
 
+def _findings(rule: RuleModule, subject: LintRuleset) -> list[Diagnostic]:
+    return list(rule.check(subject))
+
+
 def bench(size: int, seed: int, repeat: int) -> float:
     text = generate_ruleset(size, seed)
     with tempfile.TemporaryDirectory() as folder:
@@ -47,7 +53,7 @@ def bench(size: int, seed: int, repeat: int) -> float:
         analysis = analyze_file(path)
         assert analysis.ruleset is not None and analysis.document is not None
         subject = LintRuleset(analysis.ruleset, analysis.document, NOW)
-        per_rule = sorted(((statistics.median(_times(lambda r=rule: list(r.check(subject)),
+        per_rule = sorted(((statistics.median(_times(partial(_findings, rule, subject),
                                                       repeat)), rule.code, rule.name)
                            for rule in REGISTRY), reverse=True)
     median = statistics.median(lint)

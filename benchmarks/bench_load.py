@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -173,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             loaded = dsl.load_ruleset(path)  # warm, and check it loads at all
             assert len(loaded.promotions) == n
 
-            load = _times(lambda path=path: _cold_load(path), args.repeat)
-            base = _times(lambda text=text: yaml.load(text, Loader=BaselineLoader), args.repeat)
+            load = _times(partial(_cold_load, path), args.repeat)
+            base = _times(partial(yaml.load, text, Loader=BaselineLoader), args.repeat)
             med, low, base_med = statistics.median(load), min(load), statistics.median(base)
             results[n] = med
             rows.append([

@@ -8,7 +8,8 @@ framework's floor.
 Measured, in rounds (each figure is the median of the rounds; the order of
 HTTP and floor alternates from round to round):
 
-1. **in process**: a cart as JSON text → ``parse_cart(json.loads(text))`` →
+1. **in process**: a cart as JSON text → ``load_cart_text(text)`` (the cart's JSON
+   reader, as the service reads an evaluate body) →
    ``Program.evaluate`` → ``result.to_json()``, per cart, for the bundled
    fashion ruleset with its sample carts and for a generated ruleset of 10
    promotions with generated 10-line carts (``generate.py``); and the same calls
@@ -186,11 +187,11 @@ def inprocess_evaluate(workload: Workload, seconds: float, idle: float = 0.0) ->
     ``idle``: seconds the process sleeps before each call (untimed), as a server at
     concurrency 1 waits for the next request: the call then starts with the caches and
     the core as the pause left them, not hot from the call before."""
-    from engine import parse_cart
+    from engine import load_cart_text
 
     program, texts = workload.program, workload.carts
     for text in texts:  # warm
-        program.evaluate(parse_cart(json.loads(text))).to_json()
+        program.evaluate(load_cart_text(text)).to_json()
     clock = time.perf_counter_ns
     out: list[int] = []
     spent = 0
@@ -200,7 +201,7 @@ def inprocess_evaluate(workload: Workload, seconds: float, idle: float = 0.0) ->
             if idle:
                 time.sleep(idle)
             t0 = clock()
-            program.evaluate(parse_cart(json.loads(text))).to_json().encode()
+            program.evaluate(load_cart_text(text)).to_json().encode()
             out.append(clock() - t0)
             spent += out[-1]
     return Load(out, spent, 0)
@@ -616,7 +617,7 @@ def report(args: argparse.Namespace, loads: list[Workload],
 
 EXPLAIN = """\
 What each row is (times per request; "per s" is requests or cycles per second):
-- in process: JSON text → parse_cart(json.loads(text)) → Program.evaluate → to_json(),
+- in process: JSON text → load_cart_text(text) → Program.evaluate → to_json(),
   one call at a time in this process, whole passes over the workload's carts; "per s"
   is 1 / mean.  The service does this work and nothing else of the engine's.
 - (in process after 0.2 ms idle): the same calls, each after the process slept

@@ -216,8 +216,8 @@ class _Gen:
         if kind == "tag_category":
             pair = rng.sample(tuple(CATEGORIES), 2)
             tag = rng.choice(sorted({t for c in pair for p in _BY_CATEGORY[c] for t in p.tags}))
-            cats = _list(pair)
-            return f'item.tags contains "{tag}" and item.category in {cats}', f"{tag} items"
+            return (f'item.tags contains "{tag}" and item.category in {_list(pair)}',
+                    f"{tag} items")
         if kind == "price":
             floor = rng.choice(_floors(cat, (20, 30, 50, 100)))
             return f'item.category == "{cat}" and item.unit_price >= {floor}', f"premium {cat}"
@@ -409,17 +409,18 @@ class _Gen:
         if kind == "tiers_subtotal":
             base = rng.choice((25, 50, 75, 100))
             steps = []
-            for i, pct in enumerate(sorted(rng.sample((5, 10, 15, 20, 25), rng.randint(2, 4)))):
-                step = _flow([("at", _money(base * (i + 1))), ("percent_off", str(pct))])
+            for i, percent in enumerate(sorted(rng.sample((5, 10, 15, 20, 25),
+                                                          rng.randint(2, 4)))):
+                step = _flow([("at", _money(base * (i + 1))), ("percent_off", str(percent))])
                 steps.append(f"    - {step}")
             return (["tiers:", "  by: subtotal", "  steps:", *steps]
                     + [f"{k}: {v}" for k, v in cap], "spend more, save more")
         if kind == "tiers_quantity":
             steps = []
             start = rng.choice((2, 3))
-            for i, amt in enumerate(sorted(rng.sample((1, 2, 3, 5, 8), rng.randint(2, 3)))):
+            for i, whole in enumerate(sorted(rng.sample((1, 2, 3, 5, 8), rng.randint(2, 3)))):
                 step_kind = rng.choice(("amount_off_each", "amount_off_each", "percent_off"))
-                value = _money(amt) if step_kind == "amount_off_each" else str(amt * 5)
+                value = _money(whole) if step_kind == "amount_off_each" else str(whole * 5)
                 steps.append(f"    - {_flow([('at', str(start + 2 * i)), (step_kind, value)])}")
             return (["tiers:", "  by: quantity", "  steps:", *steps]
                     + [f"{k}: {v}" for k, v in cap], "buy more, save more")

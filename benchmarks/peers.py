@@ -72,8 +72,8 @@ def lambda_when(atom: r.Atom) -> Callable[[Any], bool]:
         return lambda f: sum((ln["total"] for ln in f.lines if ln["seller"] == seller),
                              ZERO) >= x
     if isinstance(atom, r.BrandLinesAtLeast):
-        brand, n = atom.brand, atom.lines
-        return lambda f: sum(1 for ln in f.lines if ln["brand"] == brand) >= n
+        brand, least = atom.brand, atom.lines
+        return lambda f: sum(1 for ln in f.lines if ln["brand"] == brand) >= least
     if isinstance(atom, r.AnyTag):
         tag = atom.tag
         return lambda f: any(tag in ln["tags"] for ln in f.lines)
@@ -467,10 +467,13 @@ class Cel(Impl):
                      f"{len(self.programs) - self.compiled} interpreted)")
 
     def context(self, facts: Any) -> Any:
-        import celpy
+        from celpy.adapter import json_to_cel
+        from celpy.celtypes import MapType, StringType
 
-        data = celpy.json_to_cel(cel_data(facts))
-        return {"cart": data["cart"], "customer": data["customer"], "lines": data["lines"]}
+        data = json_to_cel(cel_data(facts))
+        assert isinstance(data, MapType)  # cel_data is a JSON object
+        return {"cart": data[StringType("cart")], "customer": data[StringType("customer")],
+                "lines": data[StringType("lines")]}
 
     def run(self, ctx: Any) -> list[bool]:
         return [bool(p.evaluate(ctx)) for p in self.programs]
@@ -529,10 +532,11 @@ def run_conditions(atoms: list[tuple[r.Atom, ...]], ours: list[Any], facts: list
     ``facts_us``: what building ``Program.facts`` costs per cart (the input of ours
     and of the lambdas; the peers' inputs are built from the facts).
     """
-    rows = []
+    rows: list[dict[str, object]] = []  # one per implementation, written out as JSON
     expected: list[list[bool]] | None = None
     base_time: float | None = None
-    for cls in (Ours, Lambdas, *PEERS):
+    implementations: tuple[type[Impl], ...] = (Ours, Lambdas, *PEERS)
+    for cls in implementations:
         impl = cls()
         version = impl.version()
         if version is None:

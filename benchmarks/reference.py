@@ -116,16 +116,16 @@ class CartView:
         self.lines = [Line(ln) for ln in cart.lines]
         self.subtotal = sum((ln.total for ln in self.lines), ZERO)
         self.quantity = sum(ln.quantity for ln in self.lines)
-        self.segments = tuple(cart.customer.segments)
-        self.orders = cart.customer.orders
-        self.country = cart.customer.attributes.get("country")
+        self.segments: tuple[str, ...] = tuple(cart.customer.segments)
+        self.orders: int = cart.customer.orders
+        self.country: object = cart.customer.attributes.get("country")  # any JSON value
         self.at: dt.datetime = cart.at
         local = cart.at.astimezone(zone)
-        self.date = local.date()
-        self.weekday = WEEKDAYS[local.weekday()]
-        self.hour = local.hour
-        self.shipping_method = cart.shipping.method if cart.shipping else ""
-        self.shipping_price = cart.shipping.price if cart.shipping else None
+        self.date: dt.date = local.date()
+        self.weekday: str = WEEKDAYS[local.weekday()]
+        self.hour: int = local.hour
+        self.shipping_method: str = cart.shipping.method if cart.shipping else ""
+        self.shipping_price: Decimal | None = cart.shipping.price if cart.shipping else None
 
 
 Pred = Callable[[CartView], bool]
@@ -839,27 +839,31 @@ class ShippingFx:
     value: Decimal | None = None
     max_amount: Decimal | None = None
 
+    def given(self) -> Decimal:
+        """The value of every kind but ``free`` (which has none)."""
+        assert self.value is not None, self.kind
+        return self.value
+
     def yaml(self) -> list[str]:
         if self.kind == "free":
             value = "true"
         elif self.kind == "percent_off":
             value = _pct(self.value)
         else:
-            value = _money(self.value)
+            value = _money(self.given())
         return [_flow([("shipping", _flow([(self.kind, value)]))] + _cap(self))]
 
     def parts(self, targets: Base, gets: Base, ship: Decimal | None, mode: str) -> Out:
         if ship is None or ship <= 0:
             return NOTHING
-        assert self.kind == "free" or self.value is not None
         if self.kind == "free":
             off = ship
         elif self.kind == "amount_off":
-            off = min(self.value, ship)
+            off = min(self.given(), ship)
         elif self.kind == "percent_off":
-            off = rnd(ship * self.value / HUNDRED, mode)
+            off = rnd(ship * self.given() / HUNDRED, mode)
         else:
-            off = max(ZERO, ship - self.value)
+            off = max(ZERO, ship - self.given())
         return {}, off, False
 
 
@@ -1381,8 +1385,8 @@ class _WorkloadGen:
         if kind == "product":
             return ProductIs(rng.choice(CATALOGUE).product)
         if kind == "category_seller":
-            sellers = sorted({p.seller for p in _BY_CATEGORY[cat]} - {"outlet"})
-            return CategoryAndSeller(cat, rng.choice(sellers or list(SELLERS[:-1])))
+            in_category = sorted({p.seller for p in _BY_CATEGORY[cat]} - {"outlet"})
+            return CategoryAndSeller(cat, rng.choice(in_category or list(SELLERS[:-1])))
         if kind == "category_not_outlet":
             return CategoryNotSeller(cat, "outlet")
         if kind == "tag_category":

@@ -41,15 +41,36 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the workers import these; the parent process stays light
+    from engine import Cart
+
+    from .reference import PromotionSpec, Target
 
 HERE = Path(__file__).resolve().parent
 
-QUICK = {"sizes": (10, 50, 100, 1000), "lines": (1, 10, 50), "budget": 0.25, "min_samples": 3,
-         "carts": 6, "peer_budget": 0.3, "handful": True, "sweep": 6}
-FULL = {"sizes": (10, 50, 100, 1000, 10000), "lines": (1, 10, 50, 200), "budget": 1.5,
-        "min_samples": 5, "carts": 12, "peer_budget": 1.0, "handful": True, "sweep": 24}
+
+@dataclass(frozen=True)
+class Mode:
+    """What a run measures: ``QUICK`` or ``FULL``, then whatever the command line sets."""
+
+    sizes: tuple[int, ...]  # promotion counts
+    lines: tuple[int, ...]  # cart line counts
+    budget: float  # seconds of timing per cell
+    min_samples: int  # at least this many carts per cell
+    carts: int  # distinct carts per cell
+    peer_budget: float  # seconds of timing per implementation in section 4
+    handful: bool  # section 3
+    sweep: int  # rulesets in the agreement sweep (2b)
+
+
+QUICK = Mode(sizes=(10, 50, 100, 1000), lines=(1, 10, 50), budget=0.25, min_samples=3,
+             carts=6, peer_budget=0.3, handful=True, sweep=6)
+FULL = Mode(sizes=(10, 50, 100, 1000, 10000), lines=(1, 10, 50, 200), budget=1.5,
+            min_samples=5, carts=12, peer_budget=1.0, handful=True, sweep=24)
 HANDFUL_SIZES = (1000, 10000)
 HANDFUL_FILLERS = ("other-things", "any")  # see reference.handful_workload
 HANDFUL_LINES = 10
@@ -415,6 +436,20 @@ def worker_handful(args: argparse.Namespace) -> dict[str, Any]:
             "sizes": HANDFUL_SIZES, "rows": out}
 
 
+def spec_target(spec: PromotionSpec) -> Target:
+    """The target of a promotion the loaded ruleset says has one."""
+    if spec.target is None:
+        raise ValueError(f"{spec.id}: the ruleset has a target its spec does not")
+    return spec.target
+
+
+def priced_at(cart: Cart) -> dt.datetime:
+    """The moment a generated cart is priced at (every one carries it)."""
+    if cart.at is None:
+        raise ValueError("a generated cart without `at`")
+    return cart.at
+
+
 def worker_conditions(args: argparse.Namespace) -> dict[str, Any]:
     """Conditions alone: ours, hand-written lambdas and the peers, on the same facts."""
     import dsl
@@ -431,12 +466,13 @@ def worker_conditions(args: argparse.Namespace) -> dict[str, Any]:
     zone = ruleset.zone
     when = [(specs[p.id].when, compile_condition(p.when.node, zone))
             for p in ruleset.promotions if p.when is not None and p.when.node is not None]
-    targets = [(specs[p.id].target, compile_condition(p.target.node, zone))
+    targets = [(spec_target(specs[p.id]), compile_condition(p.target.node, zone))
                for p in ruleset.promotions if p.target is not None and p.target.node is not None]
     carts = [parse_cart(workload.cart(args.lines[0], seed=args.seed * 1000 + i))
              for i in range(args.carts)]
+    moments = [priced_at(c) for c in carts]
     start = time.perf_counter()
-    facts = [program.facts(c, c.at) for c in carts]
+    facts = [program.facts(c, at) for c, at in zip(carts, moments, strict=True)]
     facts_us = (time.perf_counter() - start) / len(carts) * 1e6
     messages: list[str] = []
     result = peers.run_conditions([a for a, _ in when], [f for _, f in when], facts,
@@ -584,7 +620,7 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def header(args: argparse.Namespace, mode: dict[str, Any]) -> dict[str, Any]:
+def header(args: argparse.Namespace, mode: Mode) -> dict[str, Any]:
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -600,9 +636,9 @@ def header(args: argparse.Namespace, mode: dict[str, Any]) -> dict[str, Any]:
     print(f"promorules benchmark suite · {info['date']}")
     print(f"python {info['python']} · {info['platform']} · {info['machine']} · "
           f"{info['cpus']} cpus ({usable} usable)")
-    print(f"seed {args.seed} · {info['mode']} · sizes {','.join(map(str, mode['sizes']))} · "
-          f"lines {','.join(map(str, mode['lines']))} · {mode['budget']} s per cell, "
-          f">= {mode['min_samples']} samples, {mode['carts']} carts · commit {info['git']}")
+    print(f"seed {args.seed} · {info['mode']} · sizes {','.join(map(str, mode.sizes))} · "
+          f"lines {','.join(map(str, mode.lines))} · {mode.budget} s per cell, "
+          f">= {mode.min_samples} samples, {mode.carts} carts · commit {info['git']}")
     v = info["versions"]
     print("libraries: " + ", ".join(f"{k} {v[k] or 'not installed'}" for k in v))
     print()
@@ -710,12 +746,13 @@ def print_conditions(res: dict[str, Any]) -> int:
         if "mode" in row:
             print(f"  {row['name']}: {row['mode']}")
     t = res["targets"]
+    target_mismatches: int = t["mismatches"]
     print(f"  target conditions (item.*): {t['targets']} targets x {t['lines']:.0f} lines: "
           f"ours {t['ours_us']:.3f} us, lambdas {t['lambda_us']:.3f} us per (target, line): "
           f"ours/lambdas {t['ratio']:.2f}x; agree: "
-          f"{'yes' if not t['mismatches'] else 'NO (' + str(t['mismatches']) + ')'}")
+          f"{'yes' if not target_mismatches else f'NO ({target_mismatches})'}")
     print()
-    return bad + t["mismatches"]
+    return bad + target_mismatches
 
 
 def handful_pair(handful: dict[str, Any] | None, filler: str,
@@ -748,10 +785,10 @@ def print_targets(general: list[dict[str, Any]], ref: list[dict[str, Any]],
         t = cond["targets"]
         rows.append(["target conditions vs hand-written lambdas", "<= 1.2x",
                      f"{t['ratio']:.2f}x", verdict(t["ratio"] <= 1.2)])
-    small = [(r["size"], row["lines"], row["ratio"]) for r in ref if r["size"] in (10, 50)
-             for row in r["rows"] if 1 <= row["lines"] <= 50]
-    if small:
-        size, lines, worst = max(small, key=lambda cell: cell[2])
+    small_cells = [(r["size"], row["lines"], row["ratio"]) for r in ref if r["size"] in (10, 50)
+                   for row in r["rows"] if 1 <= row["lines"] <= 50]
+    if small_cells:
+        size, lines, worst = max(small_cells, key=lambda cell: cell[2])
         rows.append(["10 and 50 promotions x 1-50 lines vs the reference (the worst cell)",
                      "<= 1.5x", f"{worst:.2f}x ({size} x {lines})", verdict(worst <= 1.5)])
     ref_1000 = next((r for r in ref if r["size"] == 1000), None)
@@ -793,10 +830,10 @@ def print_targets(general: list[dict[str, Any]], ref: list[dict[str, Any]],
                      f"{gen_10k['rss_peak_mb']:.0f} MB", verdict(gen_10k["rss_peak_mb"] <= 300)])
     elif handful and handful["rows"]:
         # the largest ruleset built in section 3 (most promotions, then most text)
-        big = max(handful["rows"], key=lambda r: (r["size"], r.get("text_kb", 0)))
-        lc = big["load_s"] + big["compile_s"]
-        rows.append([f"load + compile {big['size']:,} promotions (handful ruleset, "
-                     f"{big.get('filler', 'any')} filler)", "<= 3 s", f"{lc:.2f} s",
+        largest = max(handful["rows"], key=lambda r: (r["size"], r.get("text_kb", 0)))
+        lc = largest["load_s"] + largest["compile_s"]
+        rows.append([f"load + compile {largest['size']:,} promotions (handful ruleset, "
+                     f"{largest.get('filler', 'any')} filler)", "<= 3 s", f"{lc:.2f} s",
                      verdict(lc <= 3)])
     if not rows:
         print("(none of the targets' sizes were run)")
@@ -846,47 +883,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = WORKERS[args.worker](args)
         print(json.dumps(result, default=str))
         return 0
-    mode = dict(QUICK if args.quick else FULL)
-    for key in ("sizes", "lines", "budget", "min_samples", "carts"):
-        if getattr(args, key) is not None:
-            mode[key] = getattr(args, key)
+    given = {key: getattr(args, key) for key in ("sizes", "lines", "budget", "min_samples",
+                                                 "carts") if getattr(args, key) is not None}
+    mode = replace(QUICK if args.quick else FULL, **given)
     if args.quick:
         args.repeat = min(args.repeat, 2)
     started = time.perf_counter()
     info = header(args, mode)
     if args.index_crossover:
-        crossover = spawn("crossover", args, 0, (), min(mode["budget"], 0.5), mode["carts"],
-                          mode["min_samples"])
+        crossover = spawn("crossover", args, 0, (), min(mode.budget, 0.5), mode.carts,
+                          mode.min_samples)
         if crossover:
             print()
             print_crossover(crossover)
         return 0 if crossover else 1
     print("running (each part in its own process):", flush=True)
     general, ref = [], []
-    for n in mode["sizes"]:
-        res = spawn("general", args, n, mode["lines"], mode["budget"], mode["carts"],
-                    mode["min_samples"])
+    for n in mode.sizes:
+        res = spawn("general", args, n, mode.lines, mode.budget, mode.carts,
+                    mode.min_samples)
         if res:
             general.append(res)
     if not args.no_reference:
-        for n in mode["sizes"]:
-            res = spawn("reference", args, n, mode["lines"], mode["budget"], mode["carts"],
-                        mode["min_samples"])
+        for n in mode.sizes:
+            res = spawn("reference", args, n, mode.lines, mode.budget, mode.carts,
+                        mode.min_samples)
             if res:
                 ref.append(res)
     sweep = None
     if args.sweep is None:
-        args.sweep = mode["sweep"]
+        args.sweep = mode.sweep
     if not args.no_reference and args.sweep:
         sweep = spawn("sweep", args, 0, (), 0, 0, 0)
     handful = None
-    if not args.no_handful and mode["handful"]:
-        handful = spawn("handful", args, 0, (HANDFUL_LINES,), mode["budget"], 1,
-                        mode["min_samples"] * 4)
+    if not args.no_handful and mode.handful:
+        handful = spawn("handful", args, 0, (HANDFUL_LINES,), mode.budget, 1,
+                        mode.min_samples * 4)
     cond = None
     if not args.no_peers:
-        lines = min(mode["lines"], key=lambda x: abs(x - CONDITION_LINES))
-        cond = spawn("conditions", args, CONDITION_SIZE, (lines,), mode["peer_budget"],
+        lines = min(mode.lines, key=lambda x: abs(x - CONDITION_LINES))
+        cond = spawn("conditions", args, CONDITION_SIZE, (lines,), mode.peer_budget,
                      4 if args.quick else 8, 1)
     print()
     failures = 0
@@ -912,12 +948,12 @@ def main(argv: Sequence[str] | None = None) -> int:
           + ("" if not failures else f" - {failures} DISAGREEMENT(S), exit status 1"))
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"info": info, "mode": mode, "general": general, "reference": ref,
+            {"info": info, "mode": asdict(mode), "general": general, "reference": ref,
              "sweep": sweep, "handful": handful, "conditions": cond, "targets": targets},
             indent=2, default=str) + "\n",
             encoding="utf-8")
-    expected = len(mode["sizes"]) * (1 if args.no_reference else 2) \
-        + (0 if args.no_handful or not mode["handful"] else 1) + (0 if args.no_peers else 1) \
+    expected = len(mode.sizes) * (1 if args.no_reference else 2) \
+        + (0 if args.no_handful or not mode.handful else 1) + (0 if args.no_peers else 1) \
         + (1 if not args.no_reference and args.sweep else 0)
     workers_ok = len(general) + len(ref) + (handful is not None) + (cond is not None) \
         + (sweep is not None)

@@ -492,20 +492,21 @@ def load_cart(path: str | Path) -> Cart:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise CartError([Diagnostic(CART_UNREADABLE, f"cannot read cart: {reason}",
                                     Span(str(path), 1, 1))]) from None
-    cart = _json_cart(text_source.text)
+    cart = json_cart(text_source.text)
     return cart if cart is not None else _from_source(text_source)
 
 
 @in_decimal_context
 def load_cart_text(text: str, *, name: str = "<cart>") -> Cart:
     """The cart written in ``text`` (JSON or YAML); ``name`` is where errors say it is."""
-    cart = _json_cart(text)
+    cart = json_cart(text)
     return cart if cart is not None else _from_source(SourceFile(name, text))
 
 
-def _json_cart(text: str) -> Cart | None:
+def json_cart(text: str) -> Cart | None:
     """The cart in ``text`` when it is a valid cart in JSON that YAML reads the same
-    way; ``None`` when the YAML loader must read it."""
+    way, no key given twice; ``None`` when it must be read another way (a file by the
+    YAML loader, a request body by ``json`` and the models, for their diagnostics)."""
     if (read := json_data(text)) is None:
         return None
     data, strings = read

@@ -8,7 +8,9 @@
               └ _apply                    effect (effects.py), clamp, caps (caps.py), take
       then apply_max_discount (caps.py) and priced_result (priced.py)
 
-The rules each step applies are those of docs/semantics.md#stacking.
+The rules each step applies are those of docs/semantics.md#stacking.  The lines
+an effect sees are made by ``effect_lines.py``, and the reasons written when read
+by ``why_nothing.py``: both are mixins of ``Evaluation``.
 """
 
 from __future__ import annotations
@@ -20,17 +22,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dsl.codes import EVALUATION_TOO_LARGE
-from dsl.effects import Gift, effect_kind
+from dsl.effects import Gift
 from dsl.errors import Diagnostic
 
 from . import reasons as r
 from .caps import cap_parts
 from .cart import Cart, CartError
-from .compile import LineFilter
-from .effects import BaseLine, EffectInput, Parts, compute
+from .effect_lines import effect_input
+from .effects import BaseLine, Parts, compute
 from .facts import Facts
-from .money import quantized_minor
-from .rejections import Pending
 from .result import GiftLine
 from .result_shipping import PartKey, ShipmentKey
 from .stacking import (
@@ -42,6 +42,7 @@ from .stacking import (
     stacking_refusal,
     take,
 )
+from .why_nothing import NothingReasons
 
 if TYPE_CHECKING:
     from .bestdeal import Decision
@@ -51,19 +52,6 @@ if TYPE_CHECKING:
 def _too_large(message: str) -> CartError:
     return CartError([Diagnostic(EVALUATION_TOO_LARGE, f"lines: {message}",
                                  hint="split the cart, or the ruleset")])
-
-
-def _effect_input(fields: tuple[list[BaseLine], list[BaseLine], Decimal | None, int, str,
-                                 tuple[tuple[str, Decimal], ...] | None, str]) -> EffectInput:
-    """``EffectInput(*fields)``, without the frame of its generated ``__new__`` (made for
-    every effect computed)."""
-    return tuple.__new__(EffectInput, fields)
-
-
-def _base_line(fields: tuple[str, int | str, int, Decimal, Decimal, int, int]) -> BaseLine:
-    """``BaseLine(*fields)``, without the frame of its generated ``__new__`` (made for
-    every line a promotion looks at once something was taken from it)."""
-    return tuple.__new__(BaseLine, fields)
 
 
 class Bounds(NamedTuple):
@@ -77,7 +65,7 @@ class Bounds(NamedTuple):
 UNBOUNDED = Bounds(sys.maxsize, sys.maxsize)
 
 
-class Evaluation:
+class Evaluation(NothingReasons):
     """One cart's evaluation: the passes, and the checks of a single promotion in a pass.
 
     Within ``bounds``, the reasons of its result included (reading them may raise
@@ -115,14 +103,6 @@ class Evaluation:
         # each promotion's specialised application (``plans.py``): not for the
         # evaluations that record or search, which see every step, nor with a store
         self.plans = program.plans if type(self) is Evaluation and usage is None else None
-
-    def _original(self, line: dict[str, Any]) -> BaseLine:
-        """A line as effects see it while no promotion has taken from it (made once)."""
-        total = line["total"]  # (quantized: ``quantized_minor`` applies)
-        whole = quantized_minor(total, self.program.minor_units)
-        found = self._originals_by_id[line["id"]] = _base_line(
-            (line["id"], line["id"], int(line["quantity"]), total, total, whole, whole))
-        return found
 
     def start(self, coupons_only: bool) -> PassState:
         facts, cart = self.facts, self.cart
@@ -198,74 +178,6 @@ class Evaluation:
                                          "against the usage store; priced without one")
         return None
 
-    def outside_schedule(self, cp: CompiledPromotion) -> str:
-        """Why a scheduled promotion is closed now, and when it next opens."""
-        assert cp.schedule is not None
-        zone = self.program.ruleset.timezone
-        opening = cp.schedule.next_opening(self.instant, cp.closes)
-        written = f"open {cp.schedule.describe()} ({zone}); evaluated at {self.at_text}; "
-        if opening is None:
-            return written + f"it does not open again before its window ends {cp.window[1]}"
-        local = opening.astimezone(self.program.zone).isoformat(timespec="seconds")
-        return written + f"next opening {local} ({zone})"
-
-    # effect, caps, application
-    def _matching(self, selects: LineFilter | None) -> list[dict[str, Any]]:
-        """Lines a target condition selects; conditions see the original cart, so
-        promotions sharing a condition share the answer."""
-        if selects is None:
-            return self.facts.lines
-        found = self._matches.get(id(selects))
-        if found is None:
-            found = self._matches[id(selects)] = selects(self.facts)
-        return found
-
-    def _lines_for(self, condition: LineFilter | None,
-                   remaining: Remaining) -> list[BaseLine]:
-        base_original = self.stacking.base == "original"
-        if base_original:  # the same lines for every promotion with this target
-            found = self._originals.get(id(condition))
-            if found is None:
-                found = self._originals[id(condition)] = self._build_lines(
-                    self._matching(condition), None)
-            return found
-        return self._build_lines(self._matching(condition), remaining)
-
-    def _build_lines(self, lines: list[dict[str, Any]],
-                     remaining: Remaining | None) -> list[BaseLine]:
-        """``lines`` as effects see them: based on what is left of each line, or
-        (``remaining`` is ``None``) on its original total."""
-        if remaining is None:
-            originals = self._originals_by_id
-            return [originals.get(line["id"]) or self._original(line) for line in lines]
-        # (written out: this runs for every line of every promotion that computes; the
-        # original ``BaseLine`` is made here at a line's first look, not by a call)
-        out: list[BaseLine] = []
-        append = out.append
-        latest = self._latest
-        minor, scale = remaining.minor, self.program.scale
-        for line in lines:
-            line_id = line["id"]
-            base = remaining[line_id]
-            found = latest.get(line_id)
-            if found is None:  # first looked at: nothing taken from it yet
-                total = line["total"]  # (quantized: ``quantized_minor`` applies)
-                whole = int(total * scale)  # (``quantized_minor``, inline: exact)
-                found = latest[line_id] = _base_line(
-                    (line_id, line_id, int(line["quantity"]), total, total, whole, whole))
-                if base is total:  # what is left of it, in minor units, known from now on
-                    minor[line_id] = whole
-                    append(found)
-                    continue
-            if base is not found.base:  # a promotion took from it since
-                left = minor.get(line_id)  # (``remaining.minor_of``, without the call)
-                found = latest[line_id] = _base_line(
-                    (line_id, line_id, found.quantity, base, found.original,
-                     remaining.minor_of(line_id) if left is None else left,
-                     found.original_minor))
-            append(found)
-        return out
-
     def _apply(self, cp: CompiledPromotion, position: int, coupon: str | None,
                state: PassState) -> None:
         plans = self.plans
@@ -300,20 +212,6 @@ class Evaluation:
             return
         self._take(state, Applied(cp, position, coupon, clamped, parts.note, clamped,
                                   () if parts.gift is None else (parts.gift,)))
-
-    def nothing_left(self, cp: CompiledPromotion, single: CompiledEffect, coupon: str | None,
-                     state: PassState) -> None:
-        """Rejects ``cp``, whose one effect has nothing left to take from."""
-        # Clamping will take every part to zero, whatever the effect computes.
-        # What it computes (and so the reason) is worked out when read: the
-        # lines and shipping it could take from stay at zero till then.  (The
-        # closure keeps what it reads, not the pass: no reference cycle, so an
-        # unread result is freed at once, not by the cyclic collector.)
-        remaining, shipping_left = state.remaining, state.shipping_left
-        shipments_left = state.shipments_left
-        state.rejected[cp.id] = Pending(cp.id, coupon, lambda: self._nothing(
-            cp, coupon, [(single, *self._effect(cp, single, remaining, shipping_left,
-                                                shipments_left))]))
 
     def _apply_several(self, cp: CompiledPromotion, position: int, coupon: str | None,
                        state: PassState) -> None:
@@ -406,35 +304,6 @@ class Evaluation:
                              f"({len(self.facts.lines):,} lines × {len(state.applied):,} "
                              "promotions applied so far)")
 
-    def selected_shipments(self, cp: CompiledPromotion) -> list[dict[str, Any]]:
-        """The shipments (plain shipping: the one, with id "") ``cp``'s shipment_target
-        selects; every one without a shipment_target.  Conditions see the original cart."""
-        if cp.shipment_target is None:
-            return self.facts.shipments
-        found = self._matches.get(id(cp.shipment_target))
-        if found is None:
-            found = self._matches[id(cp.shipment_target)] = cp.shipment_target(self.facts)
-        return found
-
-    def _nothing_left(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Remaining,
-                      shipping_left: Decimal | None, shipments_left: dict[str, Decimal]) -> bool:
-        """Whether every line (or the shipping, or every shipment selected) the effect
-        could take from is at zero."""
-        if ce.shipping:
-            if self.cart.shipments is not None:
-                return all(not shipments_left[s["id"]] for s in self.selected_shipments(cp))
-            return not shipping_left or not self.selected_shipments(cp)
-        if isinstance(ce.effect, Gift):
-            return False  # a gift line starts whole (its effect looks at no other line)
-        for line in self._matching(ce.target):  # (a loop: no generator made per promotion)
-            if remaining[line["id"]]:
-                return False
-        if ce.get_target is not None:
-            for line in self._matching(ce.get_target):
-                if remaining[line["id"]]:
-                    return False
-        return True
-
     def _effect(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Remaining,
                 shipping_left: Decimal | None, shipments_left: dict[str, Decimal],
                 ) -> tuple[Parts, list[BaseLine]]:
@@ -459,7 +328,7 @@ class Evaluation:
         if cart.shipments is not None:
             shipments = tuple((s["id"], s["price"] if original else shipments_left[s["id"]])
                               for s in (self.selected_shipments(cp) if is_shipping else ()))
-        parts = compute(effect, _effect_input((targets, get_targets, shipping_base,
+        parts = compute(effect, effect_input((targets, get_targets, shipping_base,
                                                program.minor_units, program.rounding,
                                                shipments, gift_id)))
         self.count_work(max(1, len(targets), len(parts.lines)))
@@ -471,50 +340,6 @@ class Evaluation:
         if self.work > self.bounds.work:
             raise _too_large(f"pricing this cart computes more than {self.bounds.work:,} line "
                              "discounts (the lines each promotion takes from, and the reasons)")
-
-    def _gift_lines(self, effect: Gift, remaining: Remaining | None) -> list[BaseLine]:
-        """The cart lines a gift discounts instead of adding its line: those with its
-        sku, under ``when_in_cart: discount`` (none otherwise); ``remaining`` ``None``:
-        on their original totals."""
-        spec = effect.gift
-        if spec.when_in_cart != "discount":
-            return []
-        lines = [line for line in self.facts.lines if line["sku"] == spec.sku]
-        if not lines:
-            return []
-        return self._build_lines(lines, None if self.stacking.base == "original"
-                                 else remaining)
-
-    def _gift_id(self, promotion: str, sku: str) -> str:
-        """``gift:<promotion>:<sku>``; should a cart line have that id, ``#2``, ``#3`` …
-        after it (a result's line ids are unique)."""
-        wanted = found = f"gift:{promotion}:{sku}"
-        if any(line["id"].startswith(wanted) for line in self.facts.lines):
-            taken = {line["id"] for line in self.facts.lines}
-            number = 1
-            while found in taken:
-                number += 1
-                found = f"{wanted}#{number}"
-        return found
-
-    def _nothing(self, cp: CompiledPromotion, coupon: str | None,
-                 computed: list[tuple[CompiledEffect, Parts, list[BaseLine]]],
-                 ) -> tuple[str, str]:
-        """The reason of a promotion whose parts came to zero (an effect's own reason;
-        with several, each effect's, named by its kind)."""
-        code = self._nothing_code(coupon, [parts for _, parts, _ in computed])
-        if len(computed) == 1:
-            return code, self._why_nothing(cp, *computed[0])
-        return code, "; ".join(f"{effect_kind(ce.effect)}: {self._why_nothing(cp, ce, parts, t)}"
-                               for ce, parts, t in computed)
-
-    @staticmethod
-    def _nothing_code(coupon: str | None, parts: list[Parts]) -> str:
-        """``conditions_not_met`` when every effect's own condition failed (no tier
-        reached), else ``nothing_to_discount``."""
-        if all(p.unmet for p in parts):
-            return r.COUPON_INELIGIBLE if coupon else r.CONDITIONS_NOT_MET
-        return r.NOTHING_TO_DISCOUNT
 
     def _clamp(self, parts: Parts, remaining: Remaining, shipping_left: Decimal | None,
                shipments_left: dict[str, Decimal]) -> dict[PartKey, Decimal]:
@@ -547,31 +372,3 @@ class Evaluation:
             if left is not None:
                 caps.append(("budget", max(left, Decimal(0))))
         return caps
-
-    def why_nothing(self, cp: CompiledPromotion, ce: CompiledEffect, targets: list[BaseLine],
-                    get_targets: list[BaseLine]) -> str:
-        """``_why_nothing`` of a line effect that took nothing from ``targets`` (lines
-        as it saw them: what it computed is computed again, unchanged)."""
-        program = self.program
-        parts = compute(ce.effect, _effect_input((targets, get_targets, None, program.minor_units,
-                                                  program.rounding, None, "")))
-        return self._why_nothing(cp, ce, parts, targets)
-
-    def _why_nothing(self, cp: CompiledPromotion, ce: CompiledEffect, parts: Parts,
-                     targets: list[BaseLine]) -> str:
-        promo = cp.promotion
-        if ce.shipping and promo.shipment_target is not None and \
-                self.facts.shipments and not self.selected_shipments(cp):
-            shown = self.program.explainer.written(promo.shipment_target, self.facts)
-            return f"no shipment matches shipment_target: {shown}"
-        target = ce.effect.target if ce.effect.target is not None else promo.target
-        if parts.note and not parts.total:
-            return parts.note
-        if not ce.shipping and not targets and target:
-            shown = self.program.explainer.written(target, self.facts)  # codes masked
-            return f"no line matches target: {shown}"
-        if not ce.shipping and not self.facts.lines:
-            return "the cart has no lines"
-        if targets and all(line.base == 0 for line in targets):
-            return "the lines it targets are already discounted to zero"
-        return "its effect takes nothing off the lines it targets"

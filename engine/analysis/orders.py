@@ -156,7 +156,14 @@ def _whole_orders(pa: Any, path: str, batches: Iterator[Any],
     try:
         for batch in batches:
             if not pending:
-                missing = [c for c in REQUIRED if c not in batch.schema.names]
+                names = batch.schema.names
+                twice = sorted({name for name in names if names.count(name) > 1})
+                if twice:  # (which of the two holds the order's value would be a guess)
+                    raise CartError([Diagnostic(ORDERS_BAD_LAYOUT, "the column "
+                                                f"{', '.join(twice)} appears more than once "
+                                                "in the header; each column once",
+                                                Span(path, 1, 1))])
+                missing = [c for c in REQUIRED if c not in names]
                 if missing:
                     raise CartError([Diagnostic(ORDERS_BAD_LAYOUT, "missing column "
                                                 f"{', '.join(missing)} (the flat layout: "

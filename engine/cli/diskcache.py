@@ -31,6 +31,12 @@ as without a cache).  The directory is ``$PROMO_CACHE_DIR``, else
 or a command's ``--no-cache`` turn it off.  Like ``__pycache__``, the directory is
 trusted: it is created readable by its owner only, and whoever can write into it
 can make the command run code.
+
+The directory is kept under a size (``LIMIT_MB``, or ``$PROMO_CACHE_MAX_MB``): after
+each entry written, when the entries add up to more, the least recently used are
+removed until they fill three quarters of it (a hit marks its entry used, at most
+once a day: ``REFRESH_AFTER``).  Temporary files a writer left behind (it died
+before renaming) go too once they are an hour old.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import os
 import pickle
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -54,6 +61,14 @@ ENTRY_SUFFIX = ".pickle"
 _PACKAGES = ("dsl", "engine")  # the code an entry was computed by
 # and the libraries it was computed with (tzdata: the time zones, where the system has none)
 _LIBRARIES = ("pydantic", "pydantic_core", "yaml", "tzdata")
+LIMIT_MB = 64.0
+"""The most the entries may add up to, in MiB, unless ``$PROMO_CACHE_MAX_MB`` says
+otherwise (a ruleset's entry is tens to hundreds of KiB)."""
+REFRESH_AFTER = 24 * 3600
+"""Seconds after which a hit marks its entry used again (its modification time):
+the order entries are removed in, without a write at every run."""
+STALE_TEMPORARY = 3600
+"""Seconds after which a temporary file is one whose writer died before renaming it."""
 
 
 def directory(enabled: bool = True) -> Path | None:
@@ -128,12 +143,19 @@ def key(kind: str, name: str, content: bytes, extra: Iterable[str] = ()) -> str:
 def read(where: Path, name: str, kind: type[T]) -> T | None:
     """The entry ``name`` if it holds a ``kind``, else ``None`` (missing, unreadable,
     corrupt, of another shape)."""
+    path = where / (name + ENTRY_SUFFIX)
     try:
-        with open(where / (name + ENTRY_SUFFIX), "rb") as file:
+        with open(path, "rb") as file:
             value = pickle.load(file)
+            used = os.fstat(file.fileno()).st_mtime
     except Exception:  # noqa: BLE001 - a bad entry is a miss: computed again, rewritten
         return None
-    return value if isinstance(value, kind) else None
+    if not isinstance(value, kind):
+        return None
+    if time.time() - used > REFRESH_AFTER:  # used now: the last to be removed
+        with contextlib.suppress(OSError):
+            os.utime(path)
+    return value
 
 
 def write(where: Path, name: str, value: Any) -> None:
@@ -152,11 +174,77 @@ def write(where: Path, name: str, value: Any) -> None:
         os.replace(temporary, where / (name + ENTRY_SUFFIX))
         temporary = None
     except Exception:  # noqa: BLE001 - unpicklable, unwritable, full disk: no entry
-        pass
+        return
     finally:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+    _written(where, len(data))
+
+
+_TOTALS: dict[Path, int] = {}
+"""What the entries of each directory added up to when last counted, plus what this
+process wrote since: a command that writes many entries (lint of many files) counts
+the directory once, and again only when the sum may pass the limit."""
+
+
+def _written(where: Path, size: int) -> None:
+    limit = limit_bytes()
+    total = _TOTALS.get(where)
+    if total is not None and total + size <= limit:
+        _TOTALS[where] = total + size  # (an entry written again is counted twice: too high)
+        return
+    _TOTALS[where] = prune(where, limit)
+
+
+def limit_bytes() -> int:
+    """``$PROMO_CACHE_MAX_MB`` (a number of MiB, decimals allowed) in bytes, else
+    ``LIMIT_MB``'s."""
+    written = os.environ.get("PROMO_CACHE_MAX_MB", "")
+    try:
+        megabytes = float(written) if written else LIMIT_MB
+    except ValueError:
+        megabytes = LIMIT_MB
+    if not megabytes >= 0 or megabytes == float("inf"):  # (NaN, negative, infinite)
+        megabytes = LIMIT_MB
+    return int(megabytes * 1024 * 1024)
+
+
+def prune(where: Path, limit: int) -> int:
+    """When the entries in ``where`` add up to more than ``limit`` bytes, remove the
+    least recently used until they fill at most three quarters of it (so that the
+    next entries written do not each prune again); remove temporary files older than
+    ``STALE_TEMPORARY``.  Another process may prune at the same time: an entry
+    already gone is skipped, and one still open by a reader stays readable.
+    Returns what the entries left add up to."""
+    entries = []
+    total = 0
+    now = time.time()
+    try:
+        with os.scandir(where) as found:
+            for entry in found:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                status = entry.stat(follow_symlinks=False)
+                if entry.name.endswith(".tmp"):
+                    if now - status.st_mtime > STALE_TEMPORARY:
+                        with contextlib.suppress(OSError):
+                            os.unlink(entry.path)
+                elif entry.name.endswith(ENTRY_SUFFIX):
+                    entries.append((status.st_mtime, entry.path, status.st_size))
+                    total += status.st_size
+    except OSError:
+        return 0
+    if total <= limit:
+        return total
+    keep = limit * 3 // 4
+    for _, path, size in sorted(entries):  # the least recently used first
+        if total <= keep:
+            break
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        total -= size
+    return total
 
 
 def cached(where: Path | None, path: str, kind: type[T], compute: Callable[[], T],

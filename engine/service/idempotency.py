@@ -23,6 +23,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -53,12 +54,24 @@ with the change) and returns the same reply."""
 
 
 def key_of(request: Request) -> str:
-    key = request.headers.get(HEADER, "").strip()
+    given = request.headers.getlist(HEADER)
+    if len(given) > 1:  # (which one a proxy or a log keeps would be its guess)
+        raise Problem(IDEMPOTENCY_KEY_MISSING, f"{len(given)} Idempotency-Key headers; this "
+                      "endpoint needs exactly one")
+    key = given[0].strip() if given else ""
     if len(key) > MAX_KEY or not KEY_PATTERN.fullmatch(key):
         raise Problem(IDEMPOTENCY_KEY_MISSING, f"this endpoint needs an Idempotency-Key "
                       f"header (1 to {MAX_KEY} visible ASCII characters), unique per attempt "
                       "of one operation")
     return key
+
+
+def _fraction(value: Any) -> dict[str, str]:
+    """A fraction of the body (``requests.parse_json`` reads them exact) in the payload's
+    canonical form: as written, tagged (a string "9.5" is another payload)."""
+    if isinstance(value, Decimal):
+        return {"fraction": str(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def request_hash(request: Request, body: Any) -> str:
@@ -67,7 +80,7 @@ def request_hash(request: Request, body: Any) -> str:
     references can print as the same path, ``o?1`` and ``o%3F1``.)"""
     route = getattr(request.scope.get("route"), "path", request.scope["path"])
     canonical = json.dumps([request.method, route, request.path_params, body], sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
+                           separators=(",", ":"), ensure_ascii=False, default=_fraction)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -12,12 +12,13 @@ from . import metrics
 from .context import json_response, served_ruleset, service_of
 from .openapi import docs_page, openapi_json
 from .problems import Problem
+from .requests import query_value
 
 MAX_EVENTS = 1000
 
 
 def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
-    text = request.query_params.get(name)
+    text = query_value(request, name)
     if text is None:
         return default
     if not text.isdigit() or not low <= int(text) <= high:

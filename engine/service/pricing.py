@@ -24,7 +24,15 @@ from ..usage import StoreView, UsageStore
 from .catalog import Served
 from .context import Service, json_response, served_ruleset, service_of
 from .problems import Problem
-from .requests import cart_from, member, moment, only_members, read_json
+from .requests import (
+    cart_from,
+    member,
+    moment,
+    only_members,
+    query_value,
+    read_cart,
+    read_json,
+)
 
 
 def _price(served: Served, cart: Cart, at: dt.datetime | None,
@@ -67,7 +75,7 @@ def _file_named(node: Any, name: str) -> Any:
 
 def _wants_trace(request: Request) -> bool:
     """``?explain=true`` (or ``false``, the default)."""
-    text = request.query_params.get("explain")
+    text = query_value(request, "explain")
     if text not in (None, "true", "false"):
         raise Problem(BAD_REQUEST_FIELD, f"explain: {text[:64]!r} is not true or false",
                       extra={"path": "explain"})
@@ -81,9 +89,9 @@ async def evaluate(request: Request) -> Response:
     service, served = served_ruleset(request)
     at, explain = None, False
     if request.scope["query_string"]:  # (most calls have none: nothing to parse)
-        at = moment(request.query_params.get("at"), "at")
+        at = moment(query_value(request, "at"), "at")
         explain = _wants_trace(request)
-    cart = cart_from(await read_json(request, service.body_limit))
+    cart = await read_cart(request, service.body_limit)
     if explain:
         if not service.gate.configured:
             return json_response(_explained(served, cart, at, None), served)
@@ -137,7 +145,7 @@ async def promotions(request: Request) -> Response:
     default), in evaluation order; coupon promotions say that they take a code, never which."""
     service_of(request).allows(request, operator=False)
     _, served = served_ruleset(request)
-    at = moment(request.query_params.get("active_at"), "active_at") or \
+    at = moment(query_value(request, "active_at"), "active_at") or \
         dt.datetime.now(dt.UTC)
     by_id = {p.id: p for p in served.ruleset.promotions}
     hide = _code_hider(served.ruleset.promotions)

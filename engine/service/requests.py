@@ -2,7 +2,10 @@
 
 Every way a request can be malformed is a ``Problem`` with its own code and
 the JSON path of the offending member; nothing here lets an exception escape
-that a client could provoke (a body nested 100,000 deep included).
+that a client could provoke (a body nested 100,000 deep included).  A member
+given twice in one object is refused (``PR103``, as a cart file's duplicate key
+is): JSON leaves which one counts to the reader, and a proxy or a client
+library in front of the service may read the other one.
 """
 
 from __future__ import annotations
@@ -10,21 +13,39 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
 
-from dsl.codes import BAD_REQUEST_BODY, BAD_REQUEST_FIELD, BODY_TOO_LARGE, NOT_JSON
+from dsl.codes import (
+    BAD_REQUEST_BODY,
+    BAD_REQUEST_FIELD,
+    BODY_TOO_LARGE,
+    DUPLICATE_KEY,
+    NOT_JSON,
+)
 from dsl.errors import PromoError
+from dsl.loader import MAX_NUMBER, MAX_NUMBER_DECIMALS, BareDecimal
 from dsl.values import YEARS
 
-from ..cart import Cart, parse_cart
+from ..cart import Cart, json_cart, parse_cart
 from .problems import Problem, problem_from
 
 
 async def read_json(request: Request, limit: int) -> Any:
     """The body as JSON: 415 unless ``application/json``, 413 over ``limit`` bytes,
-    400 when it is not one JSON document."""
+    400 when it is not one JSON document (``parse_json``)."""
+    return parse_json(await read_body(request, limit))
+
+
+async def read_cart(request: Request, limit: int) -> Cart:
+    """The body as a cart (``read_json``'s checks, then ``cart_body``)."""
+    return cart_body(await read_body(request, limit))
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body's bytes: 415 unless ``application/json``, 413 over ``limit`` bytes."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/json" and not (kind.startswith("application/")
                                            and kind.endswith("+json")):
@@ -39,7 +60,7 @@ async def read_json(request: Request, limit: int) -> Any:
         if size > limit:
             raise Problem(BODY_TOO_LARGE, f"the body is over the limit of {limit:,} bytes")
         chunks.append(chunk)
-    return parse_json(b"".join(chunks))
+    return b"".join(chunks)
 
 
 def _refuse_constant(name: str) -> Any:
@@ -49,21 +70,93 @@ def _refuse_constant(name: str) -> Any:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+class _Twice(ValueError):
+    """A member given twice in one object (which, is found again for the message)."""
+
+
+def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _Twice
+    return found
+
+
+def _number(text: str) -> Decimal | float:
+    """A JSON fraction as a cart file's is read (``dsl.loader``): exact, a
+    ``BareDecimal`` (money refuses it as a bare number; attributes compare it
+    exactly), within the loader's bounds; beyond them a float, as ``json`` reads it
+    (the cart's checks say what is wrong with it)."""
+    number = BareDecimal(text)
+    exponent = number.as_tuple().exponent
+    if number.copy_abs() <= MAX_NUMBER and isinstance(exponent, int) and \
+            exponent >= -MAX_NUMBER_DECIMALS:
+        return number
+    return float(text)
+
+
 def parse_json(raw: bytes) -> Any:
+    """One JSON document, every object's members named once, its fractions exact
+    (``_number``: a body's cart reads as the same cart in a file does)."""
     try:
-        data = json.loads(raw, parse_constant=_refuse_constant)
+        data = json.loads(raw, parse_float=_number, parse_constant=_refuse_constant,
+                          object_pairs_hook=_members)
         if _SURROGATE_ESCAPE.search(raw):
             # a lone surrogate (``"\ud800"``) is valid JSON but no text: nothing could
             # store, log or answer it; a pair is one character and passes
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
+            json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
         return data
     except RecursionError:
         raise Problem(BAD_REQUEST_BODY, "the body is nested too deep") from None
+    except _Twice:
+        path, name = _given_twice(raw)
+        raise Problem(DUPLICATE_KEY, f"{path}: the member {name!r} is given twice; send it "
+                      "once", extra={"path": path}) from None
     except UnicodeEncodeError:
         raise Problem(BAD_REQUEST_BODY, "the body holds a lone surrogate escape (\\ud800 to "
                       "\\udfff without its pair): not text") from None
     except (ValueError, UnicodeDecodeError) as err:
         raise Problem(BAD_REQUEST_BODY, f"the body is not JSON: {err}") from None
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """An object's members as written, repeats kept."""
+
+
+def _given_twice(raw: bytes) -> tuple[str, str]:
+    """The JSON path of the first member given twice in ``raw`` (whose objects
+    ``json`` read already), and its name."""
+    def first(node: Any, path: str) -> tuple[str, str] | None:
+        members: list[tuple[str, Any]] = []
+        if isinstance(node, _Pairs):
+            seen = set()
+            for name, _ in node:
+                if name in seen:
+                    return f"{path}.{name}", name
+                seen.add(name)
+            members = [(f"{path}.{name}", value) for name, value in node]
+        elif isinstance(node, list):
+            members = [(f"{path}[{index}]", value) for index, value in enumerate(node)]
+        for where, value in members:
+            if (found := first(value, where)) is not None:
+                return found
+        return None
+
+    found = first(json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_Pairs),
+                  "$")
+    assert found is not None  # (``_members`` found one)
+    return found
+
+
+def cart_body(raw: bytes) -> Cart:
+    """A request body that is a cart.  Read as a cart file in JSON is
+    (``engine.cart.json_cart``: ``json`` and the cart's own checks, a duplicate key
+    counted off the text) when it can be; otherwise as JSON (``parse_json``), then
+    checked with each diagnostic's JSON path (``cart_from``)."""
+    try:
+        cart = json_cart(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        cart = None
+    return cart if cart is not None else cart_from(parse_json(raw))
 
 
 def cart_from(data: Any, path: str = "$") -> Cart:
@@ -87,7 +180,7 @@ def member(body: Any, name: str, kind: type | tuple[type, ...], *, required: boo
                           extra={"path": f"$.{name}"})
         return None
     value = body[name]
-    if isinstance(value, float) and int in _kinds(kind) and value.is_integer():
+    if isinstance(value, (float, Decimal)) and int in _kinds(kind) and value % 1 == 0:
         value = int(value)  # JSON (Schema) has no integer type of its own: 900.0 is 900
     if not isinstance(value, kind) or isinstance(value, bool) and bool not in _kinds(kind):
         raise Problem(BAD_REQUEST_FIELD, f"$.{name} must be {_describe(kind)}",
@@ -111,6 +204,16 @@ def only_members(body: dict[str, Any], allowed: set[str]) -> None:
         if name not in allowed:
             raise Problem(BAD_REQUEST_FIELD, f"$.{name}: unknown member (expected "
                           f"{', '.join(sorted(allowed))})", extra={"path": f"$.{name}"})
+
+
+def query_value(request: Request, name: str) -> str | None:
+    """The query parameter ``name`` (``None`` when absent); given twice it is refused,
+    as a body member given twice is (which one counts would be the reader's guess)."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise Problem(BAD_REQUEST_FIELD, f"{name}: the parameter is given {len(values)} times; "
+                      "give it once", extra={"path": name})
+    return values[0] if values else None
 
 
 def moment(text: str | None, where: str) -> dt.datetime | None:

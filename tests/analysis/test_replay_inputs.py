@@ -73,6 +73,24 @@ def test_flat_layout_errors(shop, runner, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "PR332" in result.output and "apart" in result.output
 
 
+@pytest.mark.parametrize("column", ["unit_price", "order_id", "line_attributes"])
+def test_a_column_given_twice_is_refused_not_guessed(shop, runner, tmp_path: Path,
+                                                     column: str) -> None:
+    ruleset, _, _ = shop
+    header = ["order_id", "at", "currency", "line_id", "sku", "unit_price", "quantity",
+              "line_attributes", column]
+    row = ["o1", "2026-06-01T10:00:00+02:00", "EUR", "l1", "A", "100.00", "1", "{}",
+           "o2" if column == "order_id" else "1.00" if column == "unit_price" else "{}"]
+    (tmp_path / "twice.csv").write_text(",".join(header) + "\n" + ",".join(row) + "\n")
+    table = pa.Table.from_arrays([pa.array([value]) for value in row], names=header)
+    pq.write_table(table, tmp_path / "twice.parquet")
+    for name in ("twice.csv", "twice.parquet"):
+        result = runner.invoke(cli, ["replay", str(ruleset), "--orders", str(tmp_path / name)])
+        assert result.exit_code == 2, result.output
+        assert f"PR332 the column {column} appears more than once" in result.output
+        assert "Traceback" not in result.output
+
+
 def test_cli_text_json_html(shop, runner, tmp_path: Path) -> None:
     ruleset, orders, lines = shop
     report = tmp_path / "report.html"

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,96 @@ def test_the_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert diskcache.directory(enabled=False) is None
     monkeypatch.setenv("PROMO_NO_CACHE", "1")
     assert diskcache.directory() is None
+
+
+# ------------------------------------------------------------------ the size limit
+
+def _aged(path: Path, seconds_ago: float) -> None:
+    moment = time.time() - seconds_ago
+    os.utime(path, (moment, moment))
+
+
+def _fill(where: Path, count: int, size: int) -> list[Path]:
+    """``count`` entries of ``size`` bytes, the first the least recently used."""
+    where.mkdir(parents=True, exist_ok=True)
+    made = []
+    for number in range(count):
+        path = where / f"{number:04d}{diskcache.ENTRY_SUFFIX}"
+        path.write_bytes(b"x" * size)
+        _aged(path, 10_000 - number)
+        made.append(path)
+    return made
+
+
+def test_past_its_limit_the_least_recently_used_entries_go_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMO_CACHE_MAX_MB", str(100 * 1024 / 2**20))  # 100 KiB
+    diskcache._TOTALS.clear()
+    where = tmp_path / "cache"
+    old = _fill(where, 10, 10 * 1024)  # 100 KiB: at the limit, nothing goes
+    diskcache.write(where, "new", "a value")
+    kept = {p.name for p in _entries(where)}
+    assert "new" + diskcache.ENTRY_SUFFIX in kept
+    # down to three quarters of the limit: the oldest removed, the newest kept
+    assert sum(p.stat().st_size for p in _entries(where)) <= 75 * 1024
+    assert {p.name for p in old[:3]}.isdisjoint(kept)
+    assert {p.name for p in old[-7:]} <= kept
+    assert diskcache.read(where, "new", str) == "a value"
+
+
+def test_a_hit_marks_its_entry_used_at_most_once_a_day(tmp_path: Path) -> None:
+    where = tmp_path / "cache"
+    diskcache.write(where, "entry", [1, 2])
+    path = where / ("entry" + diskcache.ENTRY_SUFFIX)
+    _aged(path, 3600)  # used an hour ago: a hit leaves it (no write at every run)
+    before = path.stat().st_mtime
+    assert diskcache.read(where, "entry", list) == [1, 2]
+    assert path.stat().st_mtime == before
+    _aged(path, 2 * 86400)  # two days ago: a hit makes it the most recently used
+    assert diskcache.read(where, "entry", list) == [1, 2]
+    assert time.time() - path.stat().st_mtime < 600
+
+
+def test_temporary_files_of_writers_that_died_are_removed(tmp_path: Path) -> None:
+    where = tmp_path / "cache"
+    where.mkdir()
+    stale, fresh = where / ".abandoned.tmp", where / ".being-written.tmp"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    _aged(stale, 2 * 3600)
+    diskcache.prune(where, diskcache.limit_bytes())
+    assert not stale.exists() and fresh.exists()
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("0.5", 512 * 1024), ("2", 2 * 2**20), ("0", 0), ("", int(diskcache.LIMIT_MB * 2**20)),
+    ("lots", int(diskcache.LIMIT_MB * 2**20)), ("-1", int(diskcache.LIMIT_MB * 2**20)),
+    ("nan", int(diskcache.LIMIT_MB * 2**20)), ("inf", int(diskcache.LIMIT_MB * 2**20))])
+def test_the_limit_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                                written: str, expected: int) -> None:
+    monkeypatch.setenv("PROMO_CACHE_MAX_MB", written)
+    assert diskcache.limit_bytes() == expected
+
+
+def test_a_process_writing_many_entries_counts_the_directory_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    counted = []
+    real = diskcache.prune
+    monkeypatch.setattr(diskcache, "prune", lambda where, limit: counted.append(where)
+                        or real(where, limit))
+    diskcache._TOTALS.clear()
+    where = tmp_path / "cache"
+    for number in range(20):
+        diskcache.write(where, f"entry-{number}", number)
+    assert counted == [where]
+    assert len(_entries(where)) == 20
+
+
+def test_a_cache_too_small_to_hold_an_entry_is_no_error(
+        shop: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMO_CACHE_MAX_MB", "0")
+    diskcache._TOTALS.clear()
+    first, second = _eval(shop), _eval(shop)
+    assert first == second == _eval(shop, "--no-cache")
+    assert first[0] == 0 and "total 179.29" in first[1]
+    assert [p for p in _entries(cache) if p.suffix == diskcache.ENTRY_SUFFIX] == []

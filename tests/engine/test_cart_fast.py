@@ -3,7 +3,7 @@
 ``parse_cart`` first reads plain data with plain code (``engine.cart._fast_cart``)
 and leaves anything it is not sure of to the pydantic models; ``load_cart_text``
 and ``load_cart`` first read JSON text with ``json`` when YAML reads it the same
-way (``engine.cart._json_cart``).  Here the fast readings are compared with the
+way (``engine.cart.json_cart``).  Here the fast readings are compared with the
 slow ones: the same ``Cart`` (fields, fields set, types), or the same
 diagnostics, on generated carts, hand-picked edge cases and random data.
 """
@@ -30,8 +30,8 @@ from engine.cart import (
     _context,
     _fast_cart,
     _from_source,
-    _json_cart,
     _Slow,
+    json_cart,
     load_cart,
     load_cart_text,
     parse_cart,
@@ -96,7 +96,7 @@ def test_generated_carts_read_fast_are_the_carts_the_models_make(data: dict[str,
 def test_json_text_read_as_json_is_the_cart_yaml_reads(data: dict[str, Any],
                                                        style: dict[str, Any]) -> None:
     text = json.dumps(data, **style)
-    fast = _json_cart(text)
+    fast = json_cart(text)
     assert fast is not None
     same_model(fast, from_yaml(text))
 
@@ -264,10 +264,10 @@ def test_json_text_gives_what_yaml_gives(name: str, text: str) -> None:
 def test_the_json_reading_is_taken_where_it_is_safe() -> None:
     texts = json_texts()
     for name in ("floats", "floats unicode", "escapes", "astral"):
-        assert _json_cart(texts[name]) is not None, name
+        assert json_cart(texts[name]) is not None, name
     for name in ("nan", "duplicate key", "merge key", "key on its line", "escaped surrogates",
                  "NEL", "tabs", "CRLF", "big float", "invalid"):
-        assert _json_cart(texts[name]) is None, name
+        assert json_cart(texts[name]) is None, name
 
 
 # ------------------------------------------------------------------ random data
@@ -430,7 +430,7 @@ def test_a_valid_cart_in_json_without_a_backslash_is_read_as_json(
     text = json.dumps(data, **style, **layout)
     if "\\" in text or not text.isascii():
         return  # (the other path, or characters YAML may not print: tested elsewhere)
-    fast = _json_cart(text)
+    fast = json_cart(text)
     assert fast is not None  # the strings were counted right
     same_model(fast, from_yaml(text))
 
@@ -445,7 +445,7 @@ def test_a_duplicate_key_at_any_depth_is_never_read_as_json(
     text = with_duplicate(data, target, key, value, style)
     if draw.draw(st.booleans()):  # a backslash: the other decoding, which refuses them
         text = text.replace('"id": ', '"\\u0069d": ', 1)
-    assert _json_cart(text) is None
+    assert json_cart(text) is None
     reads_as_yaml_reads(text)
 
 

@@ -102,6 +102,10 @@ def test_a_key_is_required_and_bound_to_its_request(store_server: Server) -> Non
         assert missing.status_code == 400 and missing.json()["code"] == "PR604"
         for path in ("/v1/checkouts/order-2001/confirm", "/v1/checkouts/order-2001/release"):
             assert post(client, path, None).json()["code"] == "PR604"
+        twice = client.post(f"{FASHION_PATH}/checkouts", json=EXAMPLE,
+                            headers=[("Idempotency-Key", "k1"), ("Idempotency-Key", "k2")])
+        assert twice.status_code == 400 and twice.json()["code"] == "PR604"
+        assert "2 Idempotency-Key headers" in twice.json()["detail"]
         first = post(client, f"{FASHION_PATH}/checkouts", "k", EXAMPLE)
         repeat = post(client, f"{FASHION_PATH}/checkouts", "k", EXAMPLE)
         assert (repeat.status_code, repeat.content) == (first.status_code, first.content)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from dsl.errors import PromoError
 from engine.usage import open_store
 
 from .conftest import ROOT, Server
@@ -82,13 +83,29 @@ def test_four_workers_on_one_postgresql_take_exactly_the_limit(
         assert store.reservation_counts()["confirmed"] == 200
 
 
+def _wait_for_confirmed(db: Path, count: int, seconds: float = 120.0) -> None:
+    """Until the store holds ``count`` confirmed checkouts (each one's start was
+    answered before its confirm was sent): on a busy machine the clients may take
+    seconds to get going."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open_store(db, readonly=True) as store:
+                if store.reservation_counts().get("confirmed", 0) >= count:
+                    return
+        except PromoError:  # (not created yet, or being created by the server)
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {count} checkouts confirmed in {seconds:.0f} s")
+
+
 def test_a_server_killed_mid_load_loses_nothing_it_acknowledged(
         serve: Callable[..., Server], tmp_path: Path) -> None:
     db = tmp_path / "usage.sqlite"
     ruleset = flash_ruleset(tmp_path, 150)
     server = serve(str(ruleset), "--db", str(db), "--workers", "2", "--no-watch", "--quiet")
     started = clients(server, tmp_path, 4, 100)
-    time.sleep(2.0)
+    _wait_for_confirmed(db, 10)  # (mid-load: 400 checkouts in all)
     server.stop(signal.SIGKILL)  # the whole process group: parent and workers
     done = acknowledged(started)
     assert done, "no checkout was acknowledged before the kill"

@@ -162,6 +162,35 @@ def test_an_invalid_cart_names_each_member(client: httpx.Client, route: str,
     assert "(and 3 more)" in found["detail"]
 
 
+def _twice(body: dict[str, Any], member: str, again: str) -> bytes:
+    """``body`` as JSON text with ``member``'s first occurrence written twice, the second
+    time with the value ``again`` (JSON text)."""
+    text = json.dumps(body)
+    at = text.index(f'"{member}": ')
+    return (text[:at] + f'"{member}": {again}, ' + text[at:]).encode()
+
+
+@pytest.mark.parametrize(("route", "raw", "path"), [
+    # the cart reader's own path (no backslash in the text), and json's (one in a text)
+    (EVALUATE, _twice(CART, "unit_price", '"0.01"'), "$.lines[0].unit_price"),
+    (EVALUATE, _twice({**CART, "id": "a\\b"}, "unit_price", '"0.01"'),
+     "$.lines[0].unit_price"),
+    (EVALUATE, _twice(CART, "currency", '"USD"'), "$.currency"),
+    (VALIDATE, _twice({"code": "WELCOME10", "cart": CART}, "code", '"OTHER"'), "$.code"),
+    (CHECKOUTS, _twice({"order_ref": "o-twice", "cart": CART}, "quantity", "50"),
+     "$.cart.lines[0].quantity"),
+])
+def test_a_member_given_twice_is_refused_where_it_is(client: httpx.Client, route: str,
+                                                     raw: bytes, path: str) -> None:
+    # JSON leaves which of the two counts to the reader; a proxy in front of the
+    # service may read the other one: neither is taken
+    answer = client.post(route, content=raw, headers={**JSON_TYPE,
+                                                      "Idempotency-Key": "k-twice"})
+    found = problem(answer, 422, "PR103")
+    assert found["path"] == path
+    assert found["detail"].startswith(f"{path}: the member ")
+
+
 def test_missing_and_unknown_members(client: httpx.Client) -> None:
     missing = problem(client.post(EVALUATE, json={"currency": "EUR"}), 422)
     assert "$.id" in [d["path"] for d in missing["diagnostics"]]
@@ -208,6 +237,23 @@ def test_a_time_that_is_not_one_names_its_parameter(client: httpx.Client, at: st
     assert active["path"] == "active_at"
     member = problem(client.post(VALIDATE, json={"code": "X", "cart": CART, "at": at}), 400)
     assert member["path"] == "$.at"
+
+
+@pytest.mark.parametrize(("method", "route", "name", "values"), [
+    ("POST", EVALUATE, "at", ["2026-07-01T12:00:00Z", "2026-12-01T12:00:00Z"]),
+    ("POST", EVALUATE, "explain", ["true", "false"]),
+    ("GET", f"/v1/rulesets/{FASHION}/promotions", "active_at",
+     ["2026-07-01T12:00:00Z", "2026-07-01T12:00:00Z"]),
+    ("GET", "/v1/events", "limit", ["1", "2", "3"]),
+])
+def test_a_query_parameter_given_twice_is_refused(client: httpx.Client, method: str,
+                                                  route: str, name: str,
+                                                  values: list[str]) -> None:
+    answer = client.request(method, route, params=[(name, value) for value in values],
+                            json=CART if method == "POST" else None)
+    found = problem(answer, 400, "PR612")
+    assert found["path"] == name
+    assert f"given {len(values)} times" in found["detail"]
 
 
 def test_the_years_the_engine_prices_are_accepted(client: httpx.Client) -> None:

@@ -91,12 +91,12 @@ class Cluster:
 
     def _run(self, *args: str, check: bool = True, timeout: float = 120,
              ) -> subprocess.CompletedProcess[str]:
-        kwargs = {}
-        if self.user is not None:
-            kwargs = {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []}
+        owner = self.user  # None: as this process (subprocess.run's defaults)
         return subprocess.run([str(self.bindir / args[0]), *args[1:]], capture_output=True,
                               text=True, check=check, timeout=timeout, cwd=self.root,
-                              **kwargs)  # type: ignore[call-overload]
+                              user=owner.pw_uid if owner is not None else None,
+                              group=owner.pw_gid if owner is not None else None,
+                              extra_groups=[] if owner is not None else None)
 
     def start(self) -> Cluster:
         try:

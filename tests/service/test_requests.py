@@ -1,0 +1,69 @@
+"""Reading a request body (``engine/service/requests.py``): a cart sent to the service is
+the cart the same text in a file is, whichever way the body is read, and nothing in a
+body is left for the reader to guess."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from engine.cart import load_cart_text
+from engine.service.problems import Problem
+from engine.service.requests import cart_body, cart_from, member, parse_json
+
+CART: dict[str, Any] = {
+    "id": "c1", "currency": "EUR", "customer": {"id": "u1", "attributes": {"score": 1.5}},
+    "attributes": {"weight": 123456.123456789012, "count": 2},
+    "lines": [{"id": "l1", "sku": "A", "unit_price": "10.00", "quantity": 1,
+               "attributes": {"size": 1e2}}]}
+
+
+def _text(cart: dict[str, Any]) -> str:
+    # (floats written as their digits: json.dumps would round 123456.123456789012)
+    return json.dumps(cart).replace("123456.123456789", "123456.123456789012")
+
+
+@pytest.mark.parametrize("escaped", [False, True])
+def test_a_cart_body_is_the_cart_its_text_in_a_file_is(escaped: bool) -> None:
+    # with a backslash in the text, the cart's JSON reader leaves the body to json
+    cart = {**CART, "id": "c\\1"} if escaped else CART
+    text = _text(cart)
+    assert "123456.123456789012" in text
+    from_file = load_cart_text(text)
+    assert cart_body(text.encode()) == from_file
+    assert cart_from(parse_json(text.encode())) == from_file  # (a cart inside a body)
+    # fractions exact: a float would have kept 123456.12345678901
+    assert from_file.attributes["weight"] == Decimal("123456.123456789012")
+    assert from_file.lines[0].attributes["size"] == 100
+
+
+def test_a_bare_number_price_is_refused_as_a_file_refuses_it() -> None:
+    text = _text(CART).replace('"10.00"', "1e1").encode()
+    for read in (cart_body, lambda raw: cart_from(parse_json(raw))):
+        with pytest.raises(Problem) as refused:
+            read(text)
+        assert "price 1E+1 is a bare number" in refused.value.detail
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(b'{"ttl": 900}', 900), (b'{"ttl": 900.0}', 900),
+                                               (b'{"ttl": 9e2}', 900)])
+def test_a_whole_number_written_as_a_fraction_is_a_whole_number(raw: bytes,
+                                                                 expected: int) -> None:
+    assert member(parse_json(raw), "ttl", int) == expected
+
+
+def test_a_fraction_is_not_a_whole_number() -> None:
+    with pytest.raises(Problem) as refused:
+        member(parse_json(b'{"ttl": 900.5}'), "ttl", int)
+    assert refused.value.detail == "$.ttl must be an integer"
+
+
+def test_a_member_given_twice_is_found_at_any_depth() -> None:
+    with pytest.raises(Problem) as refused:
+        parse_json(b'{"a": [{"b": 1}, {"c": {"d": 1, "e": 2, "d": 3}}]}')
+    assert refused.value.code == "PR103"
+    assert refused.value.extra == {"path": "$.a[1].c.d"}
+    assert parse_json(b'{"a": {"d": 1}, "b": {"d": 2}}') == {"a": {"d": 1}, "b": {"d": 2}}
