@@ -54,6 +54,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from .codes import FORMAT_UNSAFE
 from .currencies import MINOR_UNITS
+from .decimal_context import in_decimal_context
 from .errors import PromoError, RulesetError, Span
 from .expr.format import format_expression, format_operands
 from .expr.parser import parse_expression
@@ -76,6 +77,7 @@ class FormatError(PromoError):
     code = FORMAT_UNSAFE
 
 
+@in_decimal_context  # (amounts are re-written with the currency's decimals: quantize)
 def format_ruleset(text: str, *, name: str = "<string>") -> str:
     """The canonical form of the ruleset written in ``text`` (``name``: for messages).
 

@@ -27,6 +27,7 @@ from .codes import (
     UNREADABLE,
 )
 from .couponbatch import CodePattern, default_pattern
+from .decimal_context import in_decimal_context
 from .errors import (
     Diagnostic,
     ExpressionError,
@@ -204,6 +205,7 @@ def _minor_units(data: Any) -> int | None:
     return MINOR_UNITS.get(currency) if isinstance(currency, str) else None
 
 
+@in_decimal_context  # (a gift's value is a product of amounts, checked against the maximum)
 def analyze_source(source: SourceFile) -> Analysis:
     """Run the whole DSL pipeline on one source, collecting every diagnostic."""
     with gc_paused():

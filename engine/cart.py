@@ -46,6 +46,7 @@ from dsl.codes import (
     CART_UNREADABLE,
 )
 from dsl.currencies import MINOR_UNITS
+from dsl.decimal_context import DECIMAL_CONTEXT, in_decimal_context
 from dsl.errors import Diagnostic, DiagnosticsError, InputError, Span, attach_source
 from dsl.loader import (
     Cap,
@@ -147,7 +148,7 @@ class Line(_Model):
 
     @model_validator(mode="after")
     def _bounded_total(self) -> Line:
-        with localcontext(prec=60):  # exact: at most 10^15 × 10^9 with 4 decimals
+        with localcontext(DECIMAL_CONTEXT, prec=60):  # exact: at most 10^15 × 10^9, 4 decimals
             total = self.unit_price * self.quantity
         if total > MAX_AMOUNT:
             raise PydanticCustomError(CART_AMOUNT_TOO_LARGE, "the line's total (unit_price × "
@@ -156,6 +157,7 @@ class Line(_Model):
         return self
 
     @property
+    @in_decimal_context
     def total(self) -> Decimal:
         return self.unit_price * self.quantity  # exact: at most 10^15 (see _bounded_total)
 
@@ -230,6 +232,7 @@ class Cart(_Model):
         return self
 
     @property
+    @in_decimal_context
     def shipping_price(self) -> Decimal:
         """The original price of the shipping, or the sum of the shipments' (0 if none)."""
         if self.shipments is not None:
@@ -242,6 +245,7 @@ class Cart(_Model):
         return list(dict.fromkeys(normalise_code(c) for c in self.coupons if c.strip()))
 
     @property
+    @in_decimal_context
     def subtotal(self) -> Decimal:
         return sum((line.total for line in self.lines), Decimal(0))
 
@@ -430,6 +434,7 @@ def _validated(data: Any) -> Cart:
         return Cart.model_validate(data, context=_context(data))
 
 
+@in_decimal_context
 def parse_cart(data: Any) -> Cart:
     """Validate cart data (a dict from JSON or YAML); raises ``CartError``."""
     try:
@@ -475,6 +480,7 @@ def _from_source(source: SourceFile) -> Cart:
     raise CartError(attach_source(diagnostics, source.lines))
 
 
+@in_decimal_context
 def load_cart(path: str | Path) -> Cart:
     """The cart in the file at ``path`` (JSON or YAML); raises ``CartError``."""
     if not isinstance(path, (str, os.PathLike)):
@@ -490,6 +496,7 @@ def load_cart(path: str | Path) -> Cart:
     return cart if cart is not None else _from_source(text_source)
 
 
+@in_decimal_context
 def load_cart_text(text: str, *, name: str = "<cart>") -> Cart:
     """The cart written in ``text`` (JSON or YAML); ``name`` is where errors say it is."""
     cart = json_cart(text)

@@ -37,7 +37,7 @@ _REST_THEN_TIE = itemgetter(0, 1)
 
 def quantum(minor_units: int) -> Decimal:
     """The smallest amount: 0.01 for USD, 1 for JPY, 0.001 for BHD."""
-    return Decimal(1).scaleb(-minor_units)
+    return Decimal(f"1E-{minor_units}")  # (read exactly, in any decimal context)
 
 
 def to_minor(amount: Decimal | Fraction, minor_units: int) -> Fraction:
@@ -106,7 +106,9 @@ def from_minor(units: int, minor_units: int) -> Decimal:
     cache = _DECIMALS[minor_units]
     amount = cache.get(units)
     if amount is None:
-        amount = (Decimal(units).scaleb(-minor_units)).quantize(quantum(minor_units))
+        # read exactly whatever the caller's decimal context: the cache is shared by
+        # every thread, and a module's functions may be called outside the entry points
+        amount = Decimal(f"{units}E-{minor_units}")
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
         cache[units] = amount

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from dsl import Ruleset
 from dsl.codes import CART_BAD_TIME, CART_CURRENCY
+from dsl.decimal_context import in_decimal_context
 from dsl.effects import Effect, Gift, Shipping
 from dsl.errors import Diagnostic
 from dsl.expr.types import Context
@@ -166,6 +167,7 @@ def _moment(value: dt.date | dt.datetime | None, ruleset: Ruleset) -> dt.datetim
 class Program:
     """A ruleset compiled for evaluation; immutable, reusable for many carts."""
 
+    @in_decimal_context  # (the index and the plans keep amounts of the ruleset)
     def __init__(self, ruleset: Ruleset, use_index: bool = True,
                  check_index: bool = CHECK_INDEX) -> None:
         self.check_index = check_index and use_index
@@ -257,6 +259,7 @@ class Program:
                 self.zone, self.ruleset.source, self.explainer)
         return tracer
 
+    @in_decimal_context
     def candidates(self, cart: Cart, at: dt.datetime | None = None) -> list[str]:
         """Ids of the promotions an evaluation of ``cart`` runs (in evaluation order):
         the index's (every other promotion cannot apply to it), or where the index
@@ -277,12 +280,14 @@ class Program:
 
     # ------------------------------------------------------------ facts
 
+    @in_decimal_context
     def facts(self, cart: Cart, at: dt.datetime) -> Facts:
         """What the conditions read about ``cart`` priced at ``at``."""
         return cart_facts(cart, at, self.zone, self.quantum)
 
     # -------------------------------------------------------- evaluate
 
+    @in_decimal_context
     def evaluate(self, cart: Cart, at: dt.datetime | None = None,
                  usage: UsageView | None = None, *,
                  evaluation: Callable[..., Evaluation] = Evaluation) -> Result:
@@ -290,7 +295,7 @@ class Program:
 
         ``evaluation`` makes the run (``Evaluation``'s arguments): ``engine/trace.py``
         passes one that records each step as it prices."""
-        done = self.run_pass(cart, at, usage, evaluation=evaluation)
+        done = self._pass(cart, at, usage, evaluation)
         run, state, positions = done.run, done.state, done.positions
         skipped = len(positions) < len(self.promotions)
 
@@ -312,18 +317,24 @@ class Program:
         return priced_result(self, cart, done.facts, run.at_text, state, rejected,
                              None if done.decision is None else done.decision.summary())
 
+    @in_decimal_context
     def run_pass(self, cart: Cart, at: dt.datetime | None = None,
                  usage: UsageView | None = None, *,
                  evaluation: Callable[..., Evaluation] = Evaluation) -> Pass:
         """``evaluate``'s pass over the promotions, ``max_discount`` applied, without
         writing the result out: what applied is ``.state.applied`` (a replay reads
         that alone; ``evaluate`` is this and the result made of it)."""
+        return self._pass(cart, at, usage, evaluation)
+
+    def _pass(self, cart: Cart, at: dt.datetime | None, usage: UsageView | None,
+              evaluation: Callable[..., Evaluation]) -> Pass:
+        """``run_pass`` in the decimal context it is called in (``evaluate`` checked it)."""
         if cart.currency != self.ruleset.currency:
             raise CartError([Diagnostic(CART_CURRENCY, f"currency: the cart is in "
                                         f"{cart.currency} but "
                                         f"the ruleset is in {self.ruleset.currency}")])
         moment = self._moment(cart, at)
-        facts = self.facts(cart, moment)
+        facts = cart_facts(cart, moment, self.zone, self.quantum)  # (``facts``: checked above)
         chosen, unmatched = self._choose(cart)
         run = evaluation(self, cart, facts, moment, chosen, usage,
                          Bounds(MAX_APPLIED, MAX_WORK))  # (read now: tests change them)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar, overload
 
+from dsl.decimal_context import in_decimal_context
+
 from .result_json import (
     _json_discounts,
     _json_items,
@@ -56,10 +58,12 @@ class PricedLine:
     gift: GiftLine | None = None  # set on the line a gift promotion added
 
     @property
+    @in_decimal_context
     def discount(self) -> Decimal:
         return sum((d.amount for d in self.discounts), self.total * 0)
 
     @property
+    @in_decimal_context
     def final_total(self) -> Decimal:
         return self.total - self.discount
 
@@ -284,13 +288,20 @@ class Rejections(LazyTuple[Rejected]):
         if self._compute is not None:
             with self._lock:
                 if self._compute is not None:
-                    self._items = self._compute()
+                    self._items = _worked_out(self._compute)
                     self._compute = None  # drops the evaluation it kept alive
         return self._items
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled and deep-copied as the rejections themselves."""
         return _computed, (self._get(),)
+
+
+@in_decimal_context
+def _worked_out(compute: Callable[[], tuple[Rejected, ...]]) -> tuple[Rejected, ...]:
+    """``compute()`` in the engine's decimal context: rejections are worked out when
+    first read, in whatever context the reader is in."""
+    return compute()
 
 
 def _computed(items: tuple[Rejected, ...]) -> Rejections:
@@ -365,14 +376,17 @@ class Result:
     best_deal: BestDeal | None = None  # with stacking.mode: best_deal only
 
     @property
+    @in_decimal_context
     def subtotal(self) -> Decimal:
         return sum((line.total for line in self.lines), self.zero)
 
     @property
+    @in_decimal_context
     def item_discount(self) -> Decimal:
         return sum((line.discount for line in self.lines), self.zero)
 
     @property
+    @in_decimal_context
     def shipping_discount(self) -> Decimal:
         """What came off the shipping, or off all the shipments together."""
         if self.shipments is not None:
@@ -380,6 +394,7 @@ class Result:
         return self.shipping.discount if self.shipping else self.zero
 
     @property
+    @in_decimal_context
     def shipping_final(self) -> Decimal:
         """What the shipping costs, or all the shipments together, after the discounts."""
         if self.shipments is not None:
@@ -387,10 +402,12 @@ class Result:
         return self.shipping.final if self.shipping else self.zero
 
     @property
+    @in_decimal_context
     def total_discount(self) -> Decimal:
         return self.item_discount + self.shipping_discount
 
     @property
+    @in_decimal_context
     def total(self) -> Decimal:
         items = sum((line.final_total for line in self.lines), self.zero)
         return items + self.shipping_final
@@ -408,6 +425,7 @@ class Result:
     def rejection(self, promotion: str) -> Rejected | None:
         return next((r for r in self.rejected if r.promotion == promotion), None)
 
+    @in_decimal_context
     def to_dict(self) -> dict[str, Any]:
         data = {
             "ruleset": self.ruleset,
@@ -430,6 +448,7 @@ class Result:
             data["best_deal"] = self.best_deal.to_dict()
         return data
 
+    @in_decimal_context
     def to_json(self) -> str:
         """Stable JSON: same input, same bytes (those of ``json.dumps(self.to_dict(),
         indent=2, ensure_ascii=False)`` and a line break, written without the dicts)."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from dsl.decimal_context import in_decimal_context
+
 from .result_json import _json_discounts, _money, _text
 
 
@@ -36,10 +38,12 @@ class _Priced:
     discounts: tuple[LineDiscount, ...]
 
     @property
+    @in_decimal_context
     def discount(self) -> Decimal:
         return sum((d.amount for d in self.discounts), self.price * 0)
 
     @property
+    @in_decimal_context
     def final(self) -> Decimal:
         return self.price - self.discount
 

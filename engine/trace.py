@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
+from dsl.decimal_context import in_decimal_context
 from dsl.errors import Diagnostic, InputError
 from dsl.expr.nodes import walk
 from dsl.expr.types import WEEKDAYS
@@ -233,6 +234,7 @@ def unknown_promotion(program: Program, unknown: list[str]) -> InputError:
 # ---------------------------------------------------------------- the trace, built
 
 
+@in_decimal_context
 def explain_cart(program: Program, cart: Cart, at: dt.datetime | None = None,
                  usage: UsageView | None = None,
                  promotions: list[str] | None = None) -> tuple[Trace, Result]:

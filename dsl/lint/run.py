@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from ..decimal_context import in_decimal_context
 from ..errors import Diagnostic, Severity, attach_source
 from ..ruleset import Analysis, analyze_file
 from .config import LintConfig
@@ -37,6 +38,7 @@ RULES: list[Rule] = list(REGISTRY)
 """Every semantic rule, in code order (``dsl.lint.rules.REGISTRY``)."""
 
 
+@in_decimal_context  # (every way to lint comes here; rules compute with amounts)
 def _lint(analysis: Analysis, rules: Iterable[Rule], config: LintConfig,
           now: dt.datetime | None,
           invariants: InvariantChecker | None = None) -> FileLint:

@@ -32,6 +32,7 @@ from typing import Any
 
 from dsl import Ruleset
 from dsl.codes import DASK_UNAVAILABLE, ORDERS_OUT_OF_ORDER
+from dsl.decimal_context import in_decimal_context
 from dsl.errors import Diagnostic, InputError, Span
 from dsl.gc_pause import heap_frozen
 from dsl.loader import read_source
@@ -118,11 +119,13 @@ def replay(ruleset_path: str | Path, orders: str | Path, *, workers: int = 1,
                          chunk_orders=chunk_orders, each=each)
 
 
+@in_decimal_context
 def replay_source(source: RulesetSource, orders: str, *, workers: int = 1,
                   dask: str | None = None, progress: Progress | None = None,
                   chunk_orders: int = CHUNK_ORDERS,
                   each: Callable[[Outcome], None] | None = None) -> ReplayReport:
-    """``replay`` of a ruleset given as text."""
+    """``replay`` of a ruleset given as text (``progress`` and ``each`` are called in the
+    engine's decimal context, ``dsl.decimal_context``, as the rest of it runs)."""
     ruleset, program = program_of(source)
     report = _empty_report(ruleset)
     limits = LimitPass(ruleset, program, lambda spent: program_of(source, spent)[1])

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from dsl import Ruleset, load_ruleset_text
+from dsl.decimal_context import in_decimal_context
 from dsl.errors import Diagnostic, PromoError
 from dsl.values import normalise_code
 
@@ -92,6 +93,7 @@ def worker_ready(source: RulesetSource) -> None:
     gc.freeze()
 
 
+@in_decimal_context  # (a worker's context is its own: a dask worker's may be anything)
 def evaluate_chunk(source: RulesetSource, chunk: Chunk, spent: frozenset[str] = frozenset(),
                    ) -> list[Outcome] | list[Diagnostic]:
     """Every order of ``chunk`` priced without limits; or, for bad input, its diagnostics

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dsl import Ruleset
+from dsl.decimal_context import in_decimal_context
 
 from ..cart import Cart
 from ..program import compile_ruleset
@@ -49,6 +50,7 @@ class Checkout:
     reservation: Reservation
 
 
+@in_decimal_context  # (priced, and priced again, in one context)
 def start_checkout(store: UsageStore, ruleset: Ruleset, cart: Cart, order_ref: str,
                    ttl: dt.timedelta = DEFAULT_TTL, at: dt.datetime | None = None, *,
                    idempotency: CheckoutResponse | None = None) -> Checkout:

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from dsl import Ruleset
 from dsl.couponbatch import CodePattern
+from dsl.decimal_context import in_decimal_context
 
 from ..money import from_minor, to_minor
 from ..result import Result
@@ -155,6 +156,7 @@ class SQLStore(abc.ABC):
 
     # ------------------------------------------------------------ reserve
 
+    @in_decimal_context
     def reserve(self, order_ref: str, ruleset: Ruleset, result: Result,
                 ttl: dt.timedelta = DEFAULT_TTL, now: dt.datetime | None = None, *,
                 idempotency: IdempotentResponse | None = None) -> Reservation:
@@ -221,6 +223,7 @@ class SQLStore(abc.ABC):
 
     # ------------------------------------------------------ transitions
 
+    @in_decimal_context
     def confirm(self, order_ref: str, ruleset: Ruleset | None = None,
                 now: dt.datetime | None = None, retake_expired: bool = False, *,
                 idempotency: IdempotentResponse | None = None) -> Reservation:
@@ -265,6 +268,7 @@ class SQLStore(abc.ABC):
 
         return self._atomic(work)
 
+    @in_decimal_context
     def release(self, order_ref: str, now: dt.datetime | None = None, *,
                 idempotency: IdempotentResponse | None = None) -> Reservation:
         """``reserved → released``, giving the uses back; idempotent.
@@ -292,6 +296,7 @@ class SQLStore(abc.ABC):
 
         return self._atomic(work)
 
+    @in_decimal_context
     def expire(self, now: dt.datetime | None = None) -> list[str]:
         """Release every reservation past its TTL, each exactly once; returns their refs."""
         moment = now or utcnow()
@@ -457,6 +462,7 @@ class SQLStore(abc.ABC):
         rows = self._atomic(lambda tx: tx.execute(sql, params).fetchall(), write=False)
         return [{"id": int(event_id), **json.loads(payload)} for event_id, payload in rows]
 
+    @in_decimal_context
     def reservation(self, order_ref: str, minor_units: int | None = None) -> Reservation:
         """One reservation; its uses' amounts in money (the currency's minor units as stored)."""
         return self._atomic(lambda tx: self._head(tx, order_ref).reservation(
@@ -506,6 +512,7 @@ class SQLStore(abc.ABC):
             expected[budget] = expected.get(budget, 0) + int(amount)
         return expected
 
+    @in_decimal_context
     def reconcile(self, fix: bool = False) -> list[Drift]:
         """Compare every counter, and every batch code's state, with the reservation rows;
         with ``fix``, repair the drift."""
@@ -532,6 +539,7 @@ class SQLStore(abc.ABC):
         one writer already does; PostgreSQL locks the table)."""
         return None
 
+    @in_decimal_context
     def status(self, ruleset: Ruleset) -> list[dict[str, Any]]:
         """Per promotion (and per coupon code): limit, reserved, confirmed, remaining."""
         rows = self._atomic(lambda tx: tx.execute(reads.STATUS_SQL).fetchall(), write=False)

@@ -1,19 +1,20 @@
 """At the maxima (amounts of 10^15, quantities of 10^9, percentages with 6 decimals,
-every currency's minor units), pricing is exact: the result in Python's default decimal
-context (28 digits) is the result with 200 digits, and no cent is lost or invented
-(docs/semantics.md#maximum)."""
+every currency's minor units), pricing is exact: the result in the engine's decimal
+context (28 digits, ``dsl.decimal_context``) is the result with that context widened to
+200 digits, and no cent is lost or invented (docs/semantics.md#maximum)."""
 
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dsl import load_ruleset_text
+from dsl import decimal_context, load_ruleset_text
 from dsl.currencies import MINOR_UNITS
 from dsl.values import MAX_AMOUNT
 from engine import Result, evaluate, parse_cart
@@ -130,9 +131,25 @@ def test_pricing_at_the_maxima_is_exact(case: tuple[str, dict[str, Any]]) -> Non
     with decimal.localcontext(decimal.Context()):  # Python's default: 28 digits
         result, default = priced(text, data)
         check_totals(result)
-    with decimal.localcontext(decimal.Context(prec=200)):
+    with engine_digits(200):
         _, wide = priced(text, data)
     assert default == wide
+
+
+@contextmanager
+def engine_digits(digits: int) -> Iterator[None]:
+    """The engine's decimal context widened to ``digits`` (the two names its entry points
+    read), and the caller's the same, so the engine computes in it."""
+    saved = decimal_context.PRECISION, decimal_context.DECIMAL_CONTEXT
+    wide = decimal_context.DECIMAL_CONTEXT.copy()
+    wide.prec = digits
+    decimal_context.PRECISION, decimal_context.DECIMAL_CONTEXT = digits, wide
+    try:
+        with decimal.localcontext(wide):
+            assert decimal.getcontext().prec == digits
+            yield
+    finally:
+        decimal_context.PRECISION, decimal_context.DECIMAL_CONTEXT = saved
 
 
 def check_totals(result: Result) -> None:
