@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -180,12 +181,17 @@ def member(body: Any, name: str, kind: type | tuple[type, ...], *, required: boo
                           extra={"path": f"$.{name}"})
         return None
     value = body[name]
-    if isinstance(value, (float, Decimal)) and int in _kinds(kind) and value % 1 == 0:
+    if isinstance(value, (float, Decimal)) and int in _kinds(kind) and _whole(value):
         value = int(value)  # JSON (Schema) has no integer type of its own: 900.0 is 900
     if not isinstance(value, kind) or isinstance(value, bool) and bool not in _kinds(kind):
         raise Problem(BAD_REQUEST_FIELD, f"$.{name} must be {_describe(kind)}",
                       extra={"path": f"$.{name}"})
     return value
+
+
+def _whole(value: float | Decimal) -> bool:
+    """Whether a fraction is a whole number (exact, in no decimal context)."""
+    return math.isfinite(value) and value.as_integer_ratio()[1] == 1
 
 
 def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
