@@ -13,8 +13,11 @@ the evaluation and nothing of the usage store, the linter or the service.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import os
+import sys
 from collections.abc import Iterator, MutableMapping
 
 import click
@@ -142,4 +145,31 @@ validation; the command validates only its own documents, so it loads none, unle
 def main() -> None:
     """Console-script entry point."""
     os.environ.setdefault(*PLUGINS_OFF)
-    cli(prog_name="promo")
+    try:
+        cli(prog_name="promo")
+    except OSError as err:
+        # Output that cannot be written (a full disk, ``> /dev/full``, a device error;
+        # click itself handles a closed pipe) is a refusal like an unwritable --output,
+        # not a traceback.  Such a write names no file (opening one does); any other
+        # OSError here is a bug, and stays one.
+        if err.errno not in _WRITE_FAILURES or err.filename is not None:
+            raise
+        _output_unwritable(err)
+
+
+_WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EPIPE}
+
+
+def _output_unwritable(err: OSError) -> None:
+    from dsl.codes import OUTPUT_UNWRITABLE
+    from dsl.errors import InputError
+
+    # what is left in the buffer goes nowhere, so the interpreter's last flush at exit
+    # does not fail again
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    problem = InputError(f"cannot write the output: {err.strerror or err}",
+                         code=OUTPUT_UNWRITABLE)
+    with contextlib.suppress(OSError):
+        click.echo(problem.render(), err=True)
+    sys.exit(2)

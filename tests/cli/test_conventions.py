@@ -193,3 +193,18 @@ def test_expire_prints_json_too(root: Path, tmp_path: Path, monkeypatch) -> None
     assert json.loads(out) == {"expired": ["o1"], "idempotency_pruned": 0}
     out, _ = _run(["usage", "expire", "--db", db, "--now", "2026-07-15T14:32:00+02:00"])
     assert out == "0 reservations expired\n0 idempotency records pruned\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [
+    ["eval", "{fashion}/ruleset.yaml", "{fashion}/carts/example.yaml"],
+    ["lint", "{fashion}/ruleset.yaml", "--format", "json"], ["--help"]])
+def test_output_that_cannot_be_written_is_a_refusal_not_a_traceback(args: list[str]) -> None:
+    fashion = Path(__file__).resolve().parents[2] / "rulesets" / "fashion"
+    with open("/dev/full", "w") as full:  # (every write: no space left on device)
+        done = subprocess.run([sys.executable, "-m", "engine.cli",
+                               *[arg.format(fashion=fashion) for arg in args]],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "PR509 cannot write the output: No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr
