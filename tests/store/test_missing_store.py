@@ -103,14 +103,19 @@ def test_an_empty_file_is_no_store_and_stays_empty(shell: dict[str, str],
     assert listing(Path(shell["stores"])) == {"usage.sqlite": b""}
 
 
+def _another_database(path: Path, table: str) -> Path:
+    """A SQLite database of another application: one table of its own."""
+    conn = sqlite3.connect(path)
+    conn.execute(f"CREATE TABLE {table} (x)")
+    conn.commit()
+    conn.close()
+    return path
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_sqlite_file_that_holds_no_store_is_left_alone(shell: dict[str, str],
                                                          command: str) -> None:
-    other = Path(shell["stores"]) / "other.sqlite"
-    conn = sqlite3.connect(other)
-    conn.execute("CREATE TABLE notes (x)")
-    conn.commit()
-    conn.close()
+    other = _another_database(Path(shell["stores"]) / "other.sqlite", "notes")
     before = listing(Path(shell["stores"]))
     stderr = usage_error(promo(*commands(shell)[command], "--db", str(other)), "PR401")
     assert "not a usage store" in stderr
@@ -168,11 +173,7 @@ def test_open_store_without_create(tmp_path: Path, rules: Ruleset) -> None:
 def test_a_command_that_creates_a_store_leaves_another_database_alone(
         shell: dict[str, str], command: str) -> None:
     # Regression: reserve and coupons generate wrote the store's tables into it.
-    other = Path(shell["stores"]) / "crm.sqlite"
-    conn = sqlite3.connect(other)
-    conn.execute("CREATE TABLE customers (id)")
-    conn.commit()
-    conn.close()
+    other = _another_database(Path(shell["stores"]) / "crm.sqlite", "customers")
     before = listing(Path(shell["stores"]))
     marketplace = Path(__file__).parents[2] / "rulesets" / "marketplace" / "ruleset.yaml"
     args = ["usage", "reserve", shell["ruleset"], shell["cart"], "--order", "o1", "--at", AT] \
