@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import sqlite3
 import threading
 import time
@@ -111,6 +112,19 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # ---------------------------------------------------------------- store
 
 
+@functools.cache
+def _store_names() -> frozenset[str]:
+    """The names (tables, indexes) a store's migrations make, read off an in-memory one."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        db = sqlite_utils.Database(conn)
+        for migration in MIGRATIONS:
+            migration(db)
+        return frozenset(row[0] for row in conn.execute("SELECT name FROM sqlite_master"))
+    finally:
+        conn.close()
+
+
 class SQLiteStore(SQLStore):
     """A usage store on one SQLite file (WAL, busy timeout).
 
@@ -138,10 +152,11 @@ class SQLiteStore(SQLStore):
             try:
                 conn.execute("PRAGMA foreign_keys = ON")
                 # refuse a newer file, or one that is no store, before writing anything to
-                # it: a store is created only in a new or empty file, never beside the
-                # tables of another application's database
+                # it: a store is created only in a new or empty file (or one another
+                # process is creating it in), never beside the tables of another
+                # application's database
                 if self._schema_version() == 0 and (readonly or not create
-                                                    or not self._empty()):
+                                                    or self._foreign()):
                     raise self._not_created()
                 if not readonly:
                     self._use_wal(timeout_ms)
@@ -156,6 +171,13 @@ class SQLiteStore(SQLStore):
 
     def _empty(self) -> bool:
         return bool(self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0)
+
+    def _foreign(self) -> bool:
+        """Whether the file holds anything a store does not: the tables a store's
+        migrations make appear one by one while another process creates it (its
+        version is written last), and ``_migrate`` waits for that process."""
+        names = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master")}
+        return not names <= _store_names()
 
     def _not_created(self) -> StoreFileError:
         """A file with no store in it yet: empty, or some other SQLite database."""
