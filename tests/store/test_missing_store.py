@@ -194,3 +194,21 @@ def test_a_database_that_vanishes_at_exit_is_no_store_location(shell: dict[str, 
     assert "a store must outlive the command" in stderr
     with pytest.raises(StoreLocationError):
         open_store(location)
+
+
+def test_a_store_being_created_by_another_process_is_not_another_database(
+        tmp_path: Path) -> None:
+    # Its version and its tables are read apart: the version can be read (0) before the
+    # other process commits and the tables after.  Only what a store does not make
+    # marks another application's database.
+    from engine.usage.sqlite import SQLiteStore
+
+    path = tmp_path / "usage.sqlite"
+    SQLiteStore(path).close()
+    store = SQLiteStore(path)
+    try:
+        assert not store._foreign()
+        store.conn.execute("CREATE TABLE notes (x)")
+        assert store._foreign()
+    finally:
+        store.close()
