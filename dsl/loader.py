@@ -184,6 +184,20 @@ class BareDecimal(Decimal):
     deliberately as ``"9.99"``."""
 
 
+def bare_number(text: str) -> BareDecimal | None:
+    """The fraction written ``text``, exact, when it is within a number's bounds (finite,
+    at most ``MAX_NUMBER`` in size, at most ``MAX_NUMBER_DECIMALS`` decimals); ``None``
+    beyond them.  What YAML's plain scalars, cart text in JSON and request bodies read
+    a fraction as."""
+    with contextlib.suppress(InvalidOperation):  # an exponent Decimal cannot hold
+        number = BareDecimal(text)
+        exponent = number.as_tuple().exponent
+        if number.is_finite() and number.copy_abs() <= MAX_NUMBER and \
+                isinstance(exponent, int) and exponent >= -MAX_NUMBER_DECIMALS:
+            return number
+    return None
+
+
 def _span(name: str, start: Any, end: Any) -> Span:
     return Span(name, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
@@ -349,11 +363,8 @@ class _Composer:
                 return -number if value.startswith("-") else number
             return self.out_of_bounds(value, span)
         if _FLOAT.match(value):
-            with contextlib.suppress(InvalidOperation):  # an exponent Decimal cannot hold
-                decimal = BareDecimal(value)
-                if decimal.copy_abs() <= MAX_NUMBER and isinstance(
-                        e := decimal.as_tuple().exponent, int) and e >= -MAX_NUMBER_DECIMALS:
-                    return decimal
+            if (decimal := bare_number(value)) is not None:
+                return decimal
             return self.out_of_bounds(value, span)
         return value
 

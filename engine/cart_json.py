@@ -19,7 +19,7 @@ from decimal import Decimal
 from json.scanner import make_scanner
 from typing import Any
 
-from dsl.loader import MAX_NUMBER, MAX_NUMBER_DECIMALS, BareDecimal
+from dsl.loader import bare_number
 
 MAX_JSON_TEXT = 500_000  # characters: under YAML's caps on a file's lines
 
@@ -31,10 +31,7 @@ _NOT_PRINTED = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 def _yaml_number(text: str) -> Decimal:
     """A JSON fraction (or NaN, Infinity) as YAML reads it (``dsl.loader``): exact, and
     bounded (else ``ValueError``)."""
-    number = BareDecimal(text)
-    exponent = number.as_tuple().exponent
-    if not (number.is_finite() and number.copy_abs() <= MAX_NUMBER and
-            isinstance(exponent, int) and exponent >= -MAX_NUMBER_DECIMALS):
+    if (number := bare_number(text)) is None:
         raise ValueError(text)
     return number
 

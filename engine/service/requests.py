@@ -27,7 +27,7 @@ from dsl.codes import (
     NOT_JSON,
 )
 from dsl.errors import PromoError
-from dsl.loader import MAX_NUMBER, MAX_NUMBER_DECIMALS, BareDecimal
+from dsl.loader import bare_number
 from dsl.values import YEARS
 
 from ..cart import Cart, json_cart, parse_cart
@@ -87,12 +87,8 @@ def _number(text: str) -> Decimal | float:
     ``BareDecimal`` (money refuses it as a bare number; attributes compare it
     exactly), within the loader's bounds; beyond them a float, as ``json`` reads it
     (the cart's checks say what is wrong with it)."""
-    number = BareDecimal(text)
-    exponent = number.as_tuple().exponent
-    if number.copy_abs() <= MAX_NUMBER and isinstance(exponent, int) and \
-            exponent >= -MAX_NUMBER_DECIMALS:
-        return number
-    return float(text)
+    number = bare_number(text)
+    return number if number is not None else float(text)
 
 
 def parse_json(raw: bytes) -> Any:
