@@ -36,9 +36,19 @@ def _yaml_number(text: str) -> Decimal:
     return number
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+class DuplicateKey(ValueError):
+    """A key given twice in one JSON object (``json`` keeps the last where YAML refuses
+    them); its text is the key, quoted."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An ``object_pairs_hook`` that refuses a key given twice (``DuplicateKey``)."""
     if len(mapping := dict(pairs)) != len(pairs):
-        raise ValueError("a duplicate key")
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(repr(key))
+            seen.add(key)
     return mapping
 
 
@@ -54,7 +64,7 @@ def _scanner(**hooks: Any) -> Callable[[str, int], tuple[Any, int]]:
     return make_scanner(decoder)  # type: ignore[arg-type]
 
 
-_PLAIN, _CHECKED = _scanner(), _scanner(object_pairs_hook=_no_duplicates)
+_PLAIN, _CHECKED = _scanner(), _scanner(object_pairs_hook=unique_keys)
 
 
 def json_data(text: str) -> tuple[Any, int | None] | None:

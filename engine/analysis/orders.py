@@ -30,6 +30,7 @@ from dsl.codes import (
 from dsl.errors import Diagnostic, Span
 
 from ..cart import Cart, CartError, parse_cart
+from ..cart_json import DuplicateKey, unique_keys
 from .sources import LINES_SUFFIXES, cart_of_line
 
 REQUIRED = ("order_id", "at", "currency", "line_id", "sku", "unit_price", "quantity")
@@ -295,8 +296,8 @@ def _json(value: Any, column: str, file: str, row: int) -> Any:
         raise CartError([Diagnostic(ORDERS_BAD_LAYOUT, f"{column}: attributes are JSON text "
                                     f"(got {type(value).__name__})", Span(file, row, 1))])
     try:
-        return json.loads(value, object_pairs_hook=_no_duplicates)
-    except _Duplicate as err:  # (json keeps the last: which one was meant is a guess)
+        return json.loads(value, object_pairs_hook=unique_keys)
+    except DuplicateKey as err:  # (json keeps the last: which one was meant is a guess)
         raise CartError([Diagnostic(DUPLICATE_KEY, f"{column}: duplicate key {err}",
                                     Span(file, row, 1))]) from None
     except RecursionError:
@@ -305,19 +306,6 @@ def _json(value: Any, column: str, file: str, row: int) -> Any:
     except ValueError:
         raise CartError([Diagnostic(ORDERS_BAD_LAYOUT, f"{column}: not JSON text",
                                     Span(file, row, 1))]) from None
-
-
-class _Duplicate(ValueError):
-    """A key given twice in one JSON object."""
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    mapping: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in mapping:
-            raise _Duplicate(repr(key))
-        mapping[key] = value
-    return mapping
 
 
 def _order(row: dict[str, Any], file: str, number: int) -> dict[str, Any]:

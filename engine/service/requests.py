@@ -31,6 +31,7 @@ from dsl.loader import bare_number
 from dsl.values import YEARS
 
 from ..cart import Cart, json_cart, parse_cart
+from ..cart_json import DuplicateKey, unique_keys
 from .problems import Problem, problem_from
 
 
@@ -71,17 +72,6 @@ def _refuse_constant(name: str) -> Any:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-class _Twice(ValueError):
-    """A member given twice in one object (which, is found again for the message)."""
-
-
-def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        raise _Twice
-    return found
-
-
 def _number(text: str) -> Decimal | float:
     """A JSON fraction as a cart file's is read (``dsl.loader``): exact, a
     ``BareDecimal`` (money refuses it as a bare number; attributes compare it
@@ -96,7 +86,7 @@ def parse_json(raw: bytes) -> Any:
     (``_number``: a body's cart reads as the same cart in a file does)."""
     try:
         data = json.loads(raw, parse_float=_number, parse_constant=_refuse_constant,
-                          object_pairs_hook=_members)
+                          object_pairs_hook=unique_keys)
         if _SURROGATE_ESCAPE.search(raw):
             # a lone surrogate (``"\ud800"``) is valid JSON but no text: nothing could
             # store, log or answer it; a pair is one character and passes
@@ -104,7 +94,7 @@ def parse_json(raw: bytes) -> Any:
         return data
     except RecursionError:
         raise Problem(BAD_REQUEST_BODY, "the body is nested too deep") from None
-    except _Twice:
+    except DuplicateKey:  # (its path is found again for the message)
         path, name = _given_twice(raw)
         raise Problem(DUPLICATE_KEY, f"{path}: the member {name!r} is given twice; send it "
                       "once", extra={"path": path}) from None
@@ -140,7 +130,7 @@ def _given_twice(raw: bytes) -> tuple[str, str]:
 
     found = first(json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_Pairs),
                   "$")
-    assert found is not None  # (``_members`` found one)
+    assert found is not None  # (``unique_keys`` found one)
     return found
 
 
