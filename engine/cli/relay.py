@@ -27,7 +27,7 @@ def relay(db: str, url: str, secret_file: str | None, name: str, batch: int,
           once: bool) -> None:
     """Deliver events in order, at least once, retrying with capped backoff; the cursor is
     kept in the store, so a restart resumes where it stopped."""
-    from ..service.relay import RelaySettings, check_url, read_secret
+    from ..service.relay import RelaySettings, check_url, read_secret, shown_url
     from ..service.relay import relay as run
     from ..usage import open_store
 
@@ -38,4 +38,4 @@ def relay(db: str, url: str, secret_file: str | None, name: str, batch: int,
         signal.signal(signum, lambda *_: stop.set())
     with open_store(db, create=False) as store:
         delivered = run(store, settings, stop, once=once)
-    click.echo(f"delivered {delivered} event{'s' if delivered != 1 else ''} to {url}")
+    click.echo(f"delivered {delivered} event{'s' if delivered != 1 else ''} to {shown_url(url)}")

@@ -10,10 +10,16 @@ status other than 2xx) is retried with exponential backoff, capped; the cursor
 is kept in the store, so a relay started again resumes where it stopped.  With
 a secret, each request carries ``Promo-Signature: sha256=<HMAC-SHA256 of the
 body>``, which a receiver checks before it trusts the events.
+
+A webhook's address often holds a credential (``https://user:token@host/``, a token
+in the query): credentials in it are sent as HTTP Basic authentication (as curl
+does), and the address is printed and logged without them and without its query
+(``shown_url``).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -25,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from dsl.codes import SERVE_CONFIG
 from dsl.errors import PromoError
@@ -49,21 +55,51 @@ class RelaySettings:
     max_backoff: float = 30.0
 
 
-def check_url(url: str) -> str:
-    """``url`` if the relay can post to it; else a ``PromoError`` at start, where a URL
-    taken as it is would fail every delivery, retried for ever."""
+def check_url(url: str, option: str = "--url") -> str:
+    """``url`` if the relay can post to it; else a ``PromoError`` at start (naming
+    ``option``, the address shown without its credentials), where a URL taken as it is
+    would fail every delivery, retried for ever."""
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 (a port not a number, or beyond 65535, raises only here)
     except ValueError as err:  # (an unclosed '[' of an IPv6 address)
-        raise PromoError(f"--url {url!r}: not a URL: {err}", code=SERVE_CONFIG) from None
+        raise PromoError(f"{option}: not a URL: {err}", code=SERVE_CONFIG) from None
+    try:
+        parts.port  # noqa: B018 (a port not a number, or beyond 65535, raises only here)
+    except ValueError as err:  # (it quotes the port, nothing before the host)
+        raise PromoError(f"{option} {shown_url(url)}: not a URL: {err}",
+                         code=SERVE_CONFIG) from None
+    shown = shown_url(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise PromoError(f"--url {url!r}: the relay posts to an http:// or https:// URL",
+        raise PromoError(f"{option} {shown}: the relay posts to an http:// or https:// URL",
                          code=SERVE_CONFIG)
     if any(c.isspace() or not c.isprintable() for c in url):
-        raise PromoError(f"--url {url!r}: a space or control character in it (write it "
+        raise PromoError(f"{option} {shown}: a space or control character in it (write it "
                          "percent-encoded)", code=SERVE_CONFIG)
     return url
+
+
+def shown_url(url: str) -> str:
+    """``url`` as printed and logged: without the credentials before its host and
+    without its query (``***`` in their place), where webhooks carry their secrets."""
+    parts = urlsplit(url)  # (``check_url`` refused an address this cannot read)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    shown = f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else f"{netloc}{parts.path}"
+    return shown + ("?***" if parts.query else "")
+
+
+def _credentials(parts: SplitResult) -> tuple[str, dict[str, str]]:
+    """The address to post to, without the credentials before its host, and the
+    ``Authorization`` header they become (urllib would take ``user:pass@host`` for a
+    host with a port that is not a number)."""
+    if parts.username is None and parts.password is None:
+        return parts.geturl(), {}
+    user = unquote(parts.username or "")
+    password = unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=host).geturl(), {"Authorization": f"Basic {token}"}
 
 
 MAX_KEY_FILE = 1 << 20
@@ -103,10 +139,11 @@ def signature(secret: bytes, body: bytes) -> str:
 def deliver(settings: RelaySettings, events: list[dict[str, Any]]) -> None:
     body = json.dumps({"relay": settings.name, "events": events},
                       ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", "User-Agent": "promorules-relay"}
+    url, headers = _credentials(urlsplit(settings.url))
+    headers.update({"Content-Type": "application/json", "User-Agent": "promorules-relay"})
     if settings.secret is not None:
         headers[SIGNATURE] = signature(settings.secret, body)
-    request = urllib.request.Request(settings.url, data=body, headers=headers, method="POST")
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=settings.timeout) as answer:
             answer.read()

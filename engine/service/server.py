@@ -98,7 +98,7 @@ def check(settings: Settings) -> None:
     if settings.relay_url is not None:
         from .relay import check_url, read_secret
 
-        check_url(settings.relay_url)
+        check_url(settings.relay_url, "--relay-url")
         if settings.relay_secret_file is not None:
             read_secret(settings.relay_secret_file)
 
@@ -188,7 +188,7 @@ def _start_relay(settings: Settings) -> threading.Event:
     stop = threading.Event()
     if settings.relay_url is None or settings.db is None:
         return stop
-    relay_settings = RelaySettings(check_url(settings.relay_url), read_secret(
+    relay_settings = RelaySettings(check_url(settings.relay_url, "--relay-url"), read_secret(
         settings.relay_secret_file) if settings.relay_secret_file else None)
     db = settings.db
 

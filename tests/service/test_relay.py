@@ -4,6 +4,7 @@ is kept in the store, so a second run delivers nothing it delivered before."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -232,3 +233,66 @@ def test_a_key_file_that_never_ends_is_read_to_a_bound(option: str, tmp_path: Pa
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done
     assert "PR614" in done.stderr and "larger than 1,048,576 bytes" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("http://relay:s3cret-token@[::1", "--url: not a URL: Invalid IPv6 URL"),
+    ("http://relay:s3cret-token@hooks.example:bad/in?key=s3cret-token",
+     "--url http://***@hooks.example:bad/in?***: not a URL"),
+    ("ftp://relay:s3cret-token@hooks.example/in",
+     "--url ftp://***@hooks.example/in: the relay posts to an http://"),
+    ("http://hooks.example/in box?token=s3cret-token",
+     "--url http://hooks.example/in box?***: a space"),
+])
+def test_a_refused_url_is_shown_without_its_credentials(url: str, message: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "usage", "relay", "--url", url,
+                           "--db", "unused.sqlite"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2, done
+    assert message in done.stderr and "s3cret" not in done.stderr, done.stderr
+
+
+def test_serve_names_its_own_option_for_a_bad_relay_url(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "serve", str(RULESET), "--db",
+                           str(tmp_path / "usage.sqlite"), "--relay-url",
+                           "ftp://relay:s3cret@hooks.example/in", "--port", "0", "--no-watch"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done
+    assert "--relay-url ftp://***@hooks.example/in" in done.stderr, done.stderr
+    assert "s3cret" not in done.stderr
+
+
+def test_credentials_in_the_url_are_sent_as_basic_authentication(tmp_path: Path) -> None:
+    # before, urllib read ``relay:p%40ss@127.0.0.1`` as a host whose port was not a
+    # number: every delivery failed, retried for ever; the address was printed whole
+    seen: list[tuple[str, str | None]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.path, self.headers.get("Authorization")))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        db = tmp_path / "usage.db"
+        checkouts(db, "auth", CARTS[:1])
+        port = server.server_address[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "engine.cli", "usage", "relay", "--db", str(db), "--url",
+             f"http://relay:p%40ss@127.0.0.1:{port}/hook?token=t0k", "--once"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == \
+        f"delivered {len(store_events(db))} events to http://***@127.0.0.1:{port}/hook?***"
+    expected = "Basic " + base64.b64encode(b"relay:p@ss").decode()
+    assert seen and all(entry == ("/hook?token=t0k", expected) for entry in seen), seen
