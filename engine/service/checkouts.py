@@ -30,7 +30,7 @@ from .context import (
     served_ruleset,
     service_of,
 )
-from .idempotency import Reply, idempotent
+from .idempotency import Reply, built_once, idempotent
 from .observe import note
 from .problems import PROBLEM_JSON, Problem, problem_from
 from .requests import cart_from, member, only_members, read_json, ttl_of
@@ -92,6 +92,7 @@ async def start(request: Request) -> Response:
     at = None if service.client_time else dt.datetime.now(dt.UTC)
     note(request.scope, order_ref=order_ref)
 
+    @built_once
     def respond(result: Result, reservation: Reservation) -> Reply:
         if reservation.state not in HOLDING:  # a dead reference: refused, and kept so
             refusal = problem_from(dead_reference(reservation.order_ref, reservation.state))
@@ -119,6 +120,7 @@ async def _settle(request: Request, verb: str) -> Response:
     body = await read_json(request, service.body_limit) if _has_body(request) else {}
     only_members(body if isinstance(body, dict) else {}, set())
 
+    @built_once
     def respond(reservation: Reservation) -> Reply:
         return 200, reservation_json(reservation), JSON
 

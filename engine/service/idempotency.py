@@ -53,6 +53,26 @@ hands the store an ``IdempotentResponse`` built for that key (so the reply commi
 with the change) and returns the same reply."""
 
 
+def built_once(respond: Callable[..., Reply]) -> Callable[..., Reply]:
+    """``respond``, giving its last reply again when called with the same objects: the
+    store builds a transition's reply inside its transaction, to keep it with the
+    change, and the request then answers with that reply, not a second copy written
+    again (a checkout's reply is mostly its priced result, written out).  A transaction
+    run again calls it with new objects, and gets a new reply."""
+    last: list[Any] = []  # [arguments, reply]
+
+    def respond_once(*args: Any) -> Reply:
+        if last and len(last[0]) == len(args) and \
+                all(old is new for old, new in zip(last[0], args, strict=True)):
+            reply: Reply = last[1]
+            return reply
+        reply = respond(*args)
+        last[:] = [args, reply]
+        return reply
+
+    return respond_once
+
+
 def key_of(request: Request) -> str:
     given = request.headers.getlist(HEADER)
     if len(given) > 1:  # (which one a proxy or a log keeps would be its guess)

@@ -55,3 +55,20 @@ def test_a_reservation_reply_is_the_bytes_dumping_it_gives(
                        dt.datetime(2020, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=seconds),
                        tuple(Use(p, c, a) for p, c, a in uses))
     assert reservation_json(held) == encoded(reservation_dict(held))
+
+
+def test_a_reply_the_store_kept_is_given_again_not_written_twice() -> None:
+    from engine.service.idempotency import built_once
+
+    calls: list[object] = []
+
+    @built_once
+    def respond(reservation: Reservation) -> tuple[int, bytes, str]:
+        calls.append(reservation)
+        return 200, reservation_json(reservation), "application/json"
+
+    kept = respond(HELD)
+    assert respond(HELD) is kept and calls == [HELD]  # inside the transaction, then the answer
+    again = Reservation(*(getattr(HELD, name) for name in HELD.__dataclass_fields__))
+    assert again == HELD and again is not HELD
+    assert respond(again) == kept and calls == [HELD, again]  # a transaction run again: anew
