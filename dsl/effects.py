@@ -5,10 +5,10 @@ key that names the kind (``effect_kind``).  How each applies to a cart is in
 ``engine/effects.py``.
 """
 
-from __future__ import annotations
+
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -131,7 +131,7 @@ class TierStep(Strict):
     fixed_price: Money | None = None
 
     @model_validator(mode="after")
-    def _one_kind(self) -> TierStep:
+    def _one_kind(self) -> Self:
         kinds = [k for k in TIER_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise custom_error(EFFECT_KINDS, "a tier step gives exactly one of "
@@ -163,7 +163,7 @@ class TierSpec(Strict):
     steps: Annotated[tuple[TierStep, ...], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _thresholds(self) -> TierSpec:
+    def _thresholds(self) -> Self:
         for step in self.steps:
             if self.by == "quantity" and step.at != step.at.to_integral_value():
                 raise custom_error(INVALID_VALUE, "a quantity threshold is a whole number "
@@ -186,7 +186,7 @@ class ShippingSpec(Strict):
     fixed_price: Money | None = None
 
     @model_validator(mode="after")
-    def _one_kind(self) -> ShippingSpec:
+    def _one_kind(self) -> Self:
         kinds = [k for k in SHIPPING_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise custom_error(EFFECT_KINDS, "a shipping effect gives exactly one of "
@@ -207,7 +207,7 @@ class Shipping(_Effect):
     shipping: ShippingSpec
 
     @model_validator(mode="after")
-    def _no_target(self) -> Shipping:
+    def _no_target(self) -> Self:
         if self.target is not None:
             raise custom_error(EFFECT_TARGET, "a shipping effect has no target lines "
                                "(condition the promotion with 'when')", field="target")
@@ -238,7 +238,7 @@ class GiftSpec(Strict):
         "instead and no line is added.")
 
     @model_validator(mode="after")
-    def _bounded_value(self) -> GiftSpec:
+    def _bounded_value(self) -> Self:
         if self.unit_price * self.quantity > MAX_AMOUNT:
             raise custom_error(GIFT_TOO_LARGE, "a gift's value (unit_price × quantity) is at "
                                "most 10^15 (got {value})",
@@ -252,7 +252,7 @@ class Gift(_Effect):
     gift: GiftSpec
 
     @model_validator(mode="after")
-    def _no_target(self) -> Gift:
+    def _no_target(self) -> Self:
         if self.target is not None:  # (an entry of an effects list)
             raise custom_error(GIFT_TARGET, "a gift effect takes no target: it adds its own "
                                "line, or discounts the cart lines with its sku", field="target")

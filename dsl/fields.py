@@ -1,6 +1,10 @@
-"""The building blocks every ruleset model shares: strict models, bounded counts and texts."""
+"""The building blocks every ruleset model shares: strict models, bounded counts and texts.
 
-from __future__ import annotations
+The modules that declare models (this one, ``model.py``, ``effects.py``, and the cart's
+``engine/cart.py``, ``engine/cart_fields.py``) do without ``from __future__ import
+annotations``: with it, pydantic reads every field's annotation back from its text
+(compiling each) when the class is made, at every start of a command.
+"""
 
 import re
 from typing import Annotated, Any

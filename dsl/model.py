@@ -5,12 +5,10 @@ passes them as the validation context ``{"minor_units": n}``.  The values the
 documents are made of (money, conditions, moments ...) are in ``values.py``.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -130,7 +128,7 @@ class Window(Strict):
                               defer_build=True)
 
     @model_validator(mode="after")
-    def _ordered(self) -> Window:
+    def _ordered(self) -> Self:
         if self.from_ is not None and self.until is not None and \
                 _has_offset(self.from_) == _has_offset(self.until):
             # A local time and one with an offset are ordered only once the
@@ -269,7 +267,7 @@ class Promotion(Strict):
     metadata: Metadata | None = None
 
     @model_validator(mode="after")
-    def _coupon_fields(self) -> Promotion:
+    def _coupon_fields(self) -> Self:
         if self.coupon is not None and self.coupons is not None:
             raise custom_error(COUPON_FIELDS, "use 'coupon' or 'coupons', not both")
         if self.coupon_batch is not None and self.codes:
@@ -288,7 +286,7 @@ class Promotion(Strict):
         return self
 
     @model_validator(mode="after")
-    def _effect_fields(self) -> Promotion:
+    def _effect_fields(self) -> Self:
         if (self.effect is None) == (self.effects is None):
             raise custom_error(EFFECT_FIELDS, "a promotion has 'effect' (one effect) or "
                                "'effects' (a list), " + ("not both" if self.effect else
@@ -368,7 +366,7 @@ class MaxDiscount(Strict):
     amount: Money | None = None
 
     @model_validator(mode="after")
-    def _one_given(self) -> MaxDiscount:
+    def _one_given(self) -> Self:
         if self.percent_of_subtotal is None and self.amount is None:
             raise custom_error(INVALID_VALUE, "max_discount needs percent_of_subtotal, amount "
                          "or both")

@@ -9,8 +9,6 @@ subtotal) at most 10^15, quantities 10^9, lines, codes, tags and texts, and
 attributes; a file is refused over a cap before it is composed (``CART_CAPS``).
 """
 
-from __future__ import annotations
-
 import dataclasses
 import datetime as dt
 import json
@@ -18,7 +16,7 @@ import os
 from collections.abc import Callable
 from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -147,7 +145,7 @@ class Line(_Model):
     attributes: Attributes = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _bounded_total(self) -> Line:
+    def _bounded_total(self) -> Self:
         with localcontext(DECIMAL_CONTEXT, prec=60):  # exact: at most 10^15 × 10^9, 4 decimals
             total = self.unit_price * self.quantity
         if total > MAX_AMOUNT:
@@ -198,7 +196,7 @@ class Cart(_Model):
     attributes: Attributes = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _unique_lines(self) -> Cart:
+    def _unique_lines(self) -> Self:
         seen: set[str] = set()
         for line in self.lines:
             if line.id in seen:
@@ -212,7 +210,7 @@ class Cart(_Model):
         return self
 
     @model_validator(mode="after")
-    def _one_shipping(self) -> Cart:
+    def _one_shipping(self) -> Self:
         if self.shipments is None:
             return self
         if self.shipping is not None:

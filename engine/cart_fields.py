@@ -1,8 +1,6 @@
 """The values a cart snapshot is made of: prices, texts, counts, attributes, and
 their bounds (README "Limits").  The cart's models are in ``cart.py``."""
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 from decimal import Decimal
