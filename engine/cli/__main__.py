@@ -1,5 +1,5 @@
 """``python -m engine.cli``: the same as the ``promo`` command."""
 
-from . import main
+from . import run
 
-main()
+run()

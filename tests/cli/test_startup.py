@@ -189,3 +189,40 @@ def test_the_command_looks_up_no_pydantic_plugins_unless_told_to() -> None:
     done = subprocess.run([sys.executable, "-c", probe, RULESET, CART], cwd=ROOT, env=env,
                           check=True, capture_output=True, text=True)
     assert done.stdout.split() == ["False"]  # (the value printed is empty)
+
+
+# The promo command ends its process without the interpreter's teardown (exit_now).
+_EXIT_PROBE = """
+import atexit, sys, threading, time
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+if sys.argv[1] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.5), print("thread done"))).start()
+sys.argv = ["promo", *sys.argv[2:]]
+from engine.cli import run
+run()
+"""
+
+
+def _exit_probe(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", _EXIT_PROBE, *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_command_ends_with_its_output_written_and_the_atexit_functions_run() -> None:
+    done = _exit_probe("-", "eval", RULESET, CART)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == subprocess.run(
+        [sys.executable, "-c", "import sys\nfrom engine.cli import main\n"
+         "sys.argv = ['promo', *sys.argv[1:]]\nmain()", "eval", RULESET, CART],
+        cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "Total" in done.stdout or "total" in done.stdout
+    assert done.stderr == "atexit ran\n"
+    invalid = _exit_probe("-", "eval", RULESET, "rulesets/fashion/ruleset.yaml")
+    assert invalid.returncode == 2 and "atexit ran" in invalid.stderr, invalid.stderr
+
+
+def test_a_thread_still_running_is_waited_for_as_the_interpreter_does() -> None:
+    done = _exit_probe("thread", "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "thread done"
+    assert done.stderr == "atexit ran\n"
