@@ -8,7 +8,7 @@ documents are made of (money, conditions, moments ...) are in ``values.py``.
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -36,7 +36,6 @@ from .codes import (
     INVALID_VALUE,
     TOO_MANY_PROMOTIONS,
 )
-from .couponbatch import CodePattern, default_pattern, pattern_problem
 from .currencies import MINOR_UNITS
 from .effects import _KIND_OF_CLASS, Effect, Gift
 from .expr.types import WEEKDAYS, Context
@@ -68,6 +67,9 @@ from .values import (
     custom_error,
     normalise_code,
 )
+
+if TYPE_CHECKING:
+    from .couponbatch import CodePattern
 
 MAX_PROMOTIONS = 10_000
 MAX_CONDITION_TEXT = 2_000_000
@@ -278,6 +280,8 @@ class Promotion(Strict):
             if self.coupon_batch is None:
                 raise custom_error(COUPON_BATCH_FIELDS, "coupon_pattern needs a coupon_batch",
                                    field="coupon_pattern")
+            from .couponbatch import pattern_problem  # (only for a ruleset with batches)
+
             problem = pattern_problem(self.coupon_pattern)
             if problem is not None:
                 raise custom_error(BAD_COUPON_PATTERN, problem, field="coupon_pattern")
@@ -333,10 +337,12 @@ class Promotion(Strict):
         return bool(self.codes) or self.coupon_batch is not None
 
     @functools.cached_property
-    def batch_pattern(self) -> CodePattern | None:
+    def batch_pattern(self) -> "CodePattern | None":
         """The pattern of the batch's codes (``None`` without a ``coupon_batch``)."""
         if self.coupon_batch is None:
             return None
+        from .couponbatch import CodePattern, default_pattern
+
         return CodePattern(self.coupon_pattern or default_pattern(self.coupon_batch))
 
     @property

@@ -11,12 +11,13 @@ attributes; a file is refused over a cap before it is composed (``CART_CAPS``).
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 from collections.abc import Callable
 from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import Annotated, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -53,7 +54,6 @@ from dsl.loader import (
     compose_document,
     read_source,
 )
-from dsl.validation import ValidationCodes, json_path, validation_diagnostics
 from dsl.values import MAX_AMOUNT, normalise_code
 
 from .cart_fields import (
@@ -83,8 +83,19 @@ from .cart_fields import (
 )
 from .cart_json import json_data
 
-VALIDATION_CODES = ValidationCodes(missing=CART_MISSING, unknown=CART_UNKNOWN_FIELD,
-                                   invalid=CART_INVALID, json_paths=True, model=lambda: Cart)
+if TYPE_CHECKING:
+    from dsl.validation import ValidationCodes
+
+
+
+@functools.cache
+def validation_codes() -> "ValidationCodes":
+    """How the cart's validation errors become diagnostics (``dsl.validation``: imported
+    when a cart is invalid, not by every command that reads a valid one)."""
+    from dsl.validation import ValidationCodes
+
+    return ValidationCodes(missing=CART_MISSING, unknown=CART_UNKNOWN_FIELD,
+                           invalid=CART_INVALID, json_paths=True, model=lambda: Cart)
 
 
 class CartError(DiagnosticsError, InputError):
@@ -438,6 +449,8 @@ def parse_cart(data: Any) -> Cart:
     try:
         return _validated(data)
     except ValidationError as err:
+        from dsl.validation import json_path
+
         raise CartError([
             Diagnostic(_KIND_CODES.get(e["type"], e["type"] if e["type"].startswith("PR")
                                        else CART_INVALID),
@@ -457,6 +470,8 @@ def _pointed(error: Any) -> tuple[Any, ...]:
 
 def _with_paths(diagnostics: list[Diagnostic], err: ValidationError) -> list[Diagnostic]:
     """Our own PR300 errors ("a price cannot be negative") get their JSON path too."""
+    from dsl.validation import json_path
+
     return [
         dataclasses.replace(d, message=f"{json_path(tuple(e['loc']))}: {d.message}")
         if e["type"] == CART_INVALID else d
@@ -474,7 +489,10 @@ def _from_source(source: SourceFile) -> Cart:
             try:
                 return _validated(doc.data)
             except ValidationError as err:
-                diagnostics = _with_paths(validation_diagnostics(doc, err, VALIDATION_CODES), err)
+                from dsl.validation import validation_diagnostics
+
+                diagnostics = _with_paths(validation_diagnostics(doc, err, validation_codes()),
+                                          err)
     raise CartError(attach_source(diagnostics, source.lines))
 
 

@@ -314,7 +314,7 @@ class _Runner:
             return carts.Cart.model_validate(raw, context=context)
         except ValidationError as err:
             raise carts.CartError(attach_source(
-                validation_diagnostics(inner, err, carts.VALIDATION_CODES),
+                validation_diagnostics(inner, err, carts.validation_codes()),
                 doc.source.lines)) from None
 
 
