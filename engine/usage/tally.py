@@ -60,7 +60,7 @@ SPLIT_FROM = 1_000
 """A promotion whose ``uses`` or ``per_coupon`` limit allows at least this many uses is split."""
 SPLIT_SCOPES = ("uses", "per_coupon", BUDGET)
 """The promotion-wide counters, which every checkout of the promotion touches."""
-_draw = random.SystemRandom().randrange
+_draw = random.randrange  # (the module's generator: seeded again in a forked worker)
 
 
 @dataclass(frozen=True)
