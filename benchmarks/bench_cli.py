@@ -30,6 +30,13 @@ Printed, every figure against a baseline measured in the same run:
   ruleset again, unchanged (what a service's reload or a second evaluation in
   one process costs: both are cached), against reading the file's text.
 
+With ``--instructions`` the start-up table is counted instead in instructions
+(valgrind's callgrind, one run of each command after a warm-up run, hash seed
+fixed): not the target's measure, which is wall time (instructions leave out what
+a process waits for, its page faults and the loader's reads, so the ratios are
+higher), but the same count from run to run for the same code and inputs, however
+busy the machine: the figure to compare two versions of the code by.
+
 This prints figures; it asserts nothing about time. The exit status is 1 only
 when a command fails (an unexpected exit code) or the compiled conditions
 disagree with the conditions compiled one by one (on generated carts).
@@ -41,6 +48,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import re
 import resource
 import shutil
 import statistics
@@ -170,6 +178,43 @@ def _startup(promo: list[str], rounds: int, seed: int) -> str:
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     table = _table(["command", "wall time", "vs python -c pass", "CPU time",
                     "CPU vs python -c pass", "target (wall)"], rows)
+    print(table)
+    return table
+
+
+COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def instructions() -> str | None:
+    """The start-up table in instructions (callgrind): each command run once to warm its
+    caches, then once counted; ``None`` without valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("instructions: valgrind is not installed (Debian: apt-get install valgrind)")
+        return None
+    promo = _promo()
+    runs = [("python -c pass (baseline)", [sys.executable, "-c", "pass"], 0)]
+    runs += [(label, [*promo, *args], expected) for label, args, expected, _ in COMMANDS]
+    counts = {}
+    with tempfile.TemporaryDirectory(prefix="bench-cli-cache-") as cache:
+        env = {**ENV, "PROMO_CACHE_DIR": cache, "PYTHONHASHSEED": "0"}
+        for label, argv, expected in runs:
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           cwd=ROOT, env=env, check=False)
+            done = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                                   *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  cwd=ROOT, env=env, check=False, text=True)
+            found = COLLECTED.search(done.stderr)
+            if done.returncode != expected or found is None:
+                raise RuntimeError(f"{' '.join(argv)} under valgrind exited {done.returncode} "
+                                   f"(expected {expected}):\n{done.stderr[-2000:]}")
+            counts[label] = int(found.group(1))
+    base = counts[runs[0][0]]
+    rows = [[label, f"{count / 1e6:,.1f} M", f"**{count / base:.2f}x**"]
+            for label, count in counts.items()]
+    print("start-up in instructions (valgrind --tool=callgrind, after one warm-up run "
+          "each; PYTHONHASHSEED=0): the same count at every run for the same code")
+    table = _table(["command", "instructions", "vs python -c pass"], rows)
     print(table)
     return table
 
@@ -317,6 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="timed compilations and repeated loads (default: 20)")
     parser.add_argument("--seed", type=int, default=0, help="shuffle and generator seed")
     parser.add_argument("--no-startup", action="store_true", help="skip the processes")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count the start-up in instructions (valgrind) instead of "
+                             "timing it: the same figures at every run, to compare code by")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.conditions < 1 or args.repeat < 1:
         parser.error("--rounds, --conditions and --repeat must be at least 1")
@@ -324,7 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs")
     steps: list[Callable[[], Any]] = []
     if not args.no_startup:
-        steps.append(lambda: startup(args.rounds, args.seed))
+        steps.append(instructions if args.instructions else
+                     lambda: startup(args.rounds, args.seed))
     try:
         for step in steps:
             step()

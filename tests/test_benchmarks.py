@@ -8,6 +8,7 @@ fails here rather than on the day someone wants its figures.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,13 @@ def test_the_script_runs_on_a_small_workload(root: Path, script: str) -> None:
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert done.stdout.strip()
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_the_start_up_is_counted_in_instructions(root: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "benchmarks.bench_cli", "--instructions",
+                           "--conditions", "10", "--repeat", "1"], cwd=root,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    counted = [line for line in done.stdout.splitlines() if line.startswith("| promo eval")]
+    assert len(counted) == 2 and all(" M | **" in line for line in counted), done.stdout
