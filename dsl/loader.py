@@ -198,6 +198,14 @@ def bare_number(text: str) -> BareDecimal | None:
     return None
 
 
+def number_out_of_bounds(written: str) -> str:
+    """What is said of a number written ``written`` that ``bare_number`` refuses."""
+    shown = written if len(written) <= 30 else \
+        f"{written[:24]}… ({len(written):,} characters)"
+    return (f"the number {shown} is out of bounds: at most 10^15 in size, with at most "
+            f"{MAX_NUMBER_DECIMALS} decimals")
+
+
 def _span(name: str, start: Any, end: Any) -> Span:
     return Span(name, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
@@ -369,9 +377,7 @@ class _Composer:
         return value
 
     def out_of_bounds(self, value: str, span: Span) -> str:
-        shown = value if len(value) <= 30 else f"{value[:24]}… ({len(value):,} characters)"
-        self.fail(self.caps.number_code, f"the number {shown} is out of bounds: at most "
-                  f"10^15 in size, with at most {MAX_NUMBER_DECIMALS} decimals", span,
+        self.fail(self.caps.number_code, number_out_of_bounds(value), span,
                   "quote it if it is text (an id, a code)")
         self.stopped = True
         return value

@@ -24,7 +24,9 @@ from dsl.loader import bare_number
 MAX_JSON_TEXT = 500_000  # characters: under YAML's caps on a file's lines
 
 _KEY_ON_ITS_LINE = re.compile(r"\n *:")
-_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+ESCAPED_SURROGATE = r"\\u[dD][89a-fA-F]"
+"""A ``\\u`` escape of half a surrogate pair (a lone one is valid JSON but no text)."""
+_ESCAPED_SURROGATE = re.compile(ESCAPED_SURROGATE)
 _NOT_PRINTED = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 
 

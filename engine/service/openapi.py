@@ -345,7 +345,7 @@ def _playground_paths() -> dict[str, Any]:
             "playgroundLint", "Lint ruleset text (and load cart text): every diagnostic "
             "with its line and column" + off,
             {"200": _answer("the diagnostics", "PlaygroundLinted"),
-             **_problems(400, 401, 403, 404, 413, 415)}, body="PlaygroundLint")},
+             **_problems(400, 401, 403, 404, 413, 415, 422)}, body="PlaygroundLint")},
         "/v1/playground/evaluate": {"post": _operation(
             "playgroundEvaluate", "Price cart text with ruleset text (a dry run); 422 "
             "with every diagnostic when either does not load" + off,

@@ -23,15 +23,16 @@ from dsl.codes import (
     BAD_REQUEST_BODY,
     BAD_REQUEST_FIELD,
     BODY_TOO_LARGE,
+    CART_NUMBER_OUT_OF_BOUNDS,
     DUPLICATE_KEY,
     NOT_JSON,
 )
 from dsl.errors import PromoError
-from dsl.loader import bare_number
+from dsl.loader import bare_number, number_out_of_bounds
 from dsl.values import YEARS
 
 from ..cart import Cart, json_cart, parse_cart
-from ..cart_json import DuplicateKey, unique_keys
+from ..cart_json import ESCAPED_SURROGATE, DuplicateKey, unique_keys
 from .problems import Problem, problem_from
 
 
@@ -69,16 +70,22 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(ESCAPED_SURROGATE.encode())  # (in the body's bytes)
 
 
-def _number(text: str) -> Decimal | float:
+class _OutOfBounds(ValueError):
+    """A fraction beyond the loader's bounds; its text is the number as written."""
+
+
+def _number(text: str) -> Decimal:
     """A JSON fraction as a cart file's is read (``dsl.loader``): exact, a
     ``BareDecimal`` (money refuses it as a bare number; attributes compare it
-    exactly), within the loader's bounds; beyond them a float, as ``json`` reads it
-    (the cart's checks say what is wrong with it)."""
+    exactly), within the loader's bounds; beyond them refused, as in a cart file
+    (``PR309``: a float would have kept another number than the one sent)."""
     number = bare_number(text)
-    return number if number is not None else float(text)
+    if number is None:
+        raise _OutOfBounds(text)
+    return number
 
 
 def parse_json(raw: bytes) -> Any:
@@ -101,8 +108,39 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeEncodeError:
         raise Problem(BAD_REQUEST_BODY, "the body holds a lone surrogate escape (\\ud800 to "
                       "\\udfff without its pair): not text") from None
+    except _OutOfBounds as err:
+        path = _path_of_number(raw, str(err))
+        raise Problem(CART_NUMBER_OUT_OF_BOUNDS, f"{path}: {number_out_of_bounds(str(err))}",
+                      extra={"path": path}) from None
     except (ValueError, UnicodeDecodeError) as err:
         raise Problem(BAD_REQUEST_BODY, f"the body is not JSON: {err}") from None
+
+
+class _Written(str):
+    """A number as written, beyond the bounds: what ``_path_of_number`` looks for."""
+
+
+def _path_of_number(raw: bytes, written: str) -> str:
+    """The JSON path of the first number ``written`` so in ``raw`` (``$`` when a member
+    given twice hid it)."""
+    def mark(text: str) -> Any:
+        return _Written(text) if text == written else 0
+
+    def first(node: Any, path: str) -> str | None:
+        if isinstance(node, _Written):
+            return path
+        members: Any = ()
+        if isinstance(node, dict):
+            members = ((f"{path}.{name}", value) for name, value in node.items())
+        elif isinstance(node, list):
+            members = ((f"{path}[{index}]", value) for index, value in enumerate(node))
+        for where, value in members:
+            if (found := first(value, where)) is not None:
+                return found
+        return None
+
+    return first(json.loads(raw, parse_float=mark, parse_constant=_refuse_constant),
+                 "$") or "$"
 
 
 class _Pairs(list[tuple[str, Any]]):
