@@ -73,32 +73,35 @@ def _refuse_constant(name: str) -> Any:
 _SURROGATE_ESCAPE = re.compile(ESCAPED_SURROGATE.encode())  # (in the body's bytes)
 
 
-class _OutOfBounds(ValueError):
-    """A fraction beyond the loader's bounds; its text is the number as written."""
-
-
-def _number(text: str) -> Decimal:
-    """A JSON fraction as a cart file's is read (``dsl.loader``): exact, a
-    ``BareDecimal`` (money refuses it as a bare number; attributes compare it
-    exactly), within the loader's bounds; beyond them refused, as in a cart file
-    (``PR309``: a float would have kept another number than the one sent)."""
-    number = bare_number(text)
-    if number is None:
-        raise _OutOfBounds(text)
-    return number
+class _Written(str):
+    """A fraction beyond the loader's bounds, as written: ``parse_json`` reads the whole
+    body first (it may be no JSON at all, or name a member twice), then refuses it."""
 
 
 def parse_json(raw: bytes) -> Any:
-    """One JSON document, every object's members named once, its fractions exact
-    (``_number``: a body's cart reads as the same cart in a file does)."""
+    """One JSON document, every object's members named once, its fractions exact and
+    within a file's bounds (``number``: a body's cart reads as the same cart in a file
+    does)."""
+    beyond: list[str] = []  # fractions beyond the bounds, as written
+
+    def number(text: str) -> Decimal | _Written:
+        """A JSON fraction as a cart file's is read (``dsl.loader``): exact, a
+        ``BareDecimal`` (money refuses it as a bare number; attributes compare it
+        exactly), within the loader's bounds; beyond them marked, and the body refused
+        as a cart file is (``PR309``: a float kept another number than the one sent)."""
+        found = bare_number(text)
+        if found is None:
+            beyond.append(text)
+            return _Written(text)  # (the body is refused below)
+        return found
+
     try:
-        data = json.loads(raw, parse_float=_number, parse_constant=_refuse_constant,
+        data = json.loads(raw, parse_float=number, parse_constant=_refuse_constant,
                           object_pairs_hook=unique_keys)
         if _SURROGATE_ESCAPE.search(raw):
             # a lone surrogate (``"\ud800"``) is valid JSON but no text: nothing could
             # store, log or answer it; a pair is one character and passes
             json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
-        return data
     except RecursionError:
         raise Problem(BAD_REQUEST_BODY, "the body is nested too deep") from None
     except DuplicateKey:  # (its path is found again for the message)
@@ -108,39 +111,28 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeEncodeError:
         raise Problem(BAD_REQUEST_BODY, "the body holds a lone surrogate escape (\\ud800 to "
                       "\\udfff without its pair): not text") from None
-    except _OutOfBounds as err:
-        path = _path_of_number(raw, str(err))
-        raise Problem(CART_NUMBER_OUT_OF_BOUNDS, f"{path}: {number_out_of_bounds(str(err))}",
-                      extra={"path": path}) from None
     except (ValueError, UnicodeDecodeError) as err:
         raise Problem(BAD_REQUEST_BODY, f"the body is not JSON: {err}") from None
+    if beyond:
+        path = _first_beyond(data)
+        raise Problem(CART_NUMBER_OUT_OF_BOUNDS, f"{path}: {number_out_of_bounds(beyond[0])}",
+                      extra={"path": path})
+    return data
 
 
-class _Written(str):
-    """A number as written, beyond the bounds: what ``_path_of_number`` looks for."""
-
-
-def _path_of_number(raw: bytes, written: str) -> str:
-    """The JSON path of the first number ``written`` so in ``raw`` (``$`` when a member
-    given twice hid it)."""
-    def mark(text: str) -> Any:
-        return _Written(text) if text == written else 0
-
-    def first(node: Any, path: str) -> str | None:
+def _first_beyond(data: Any) -> str:
+    """The JSON path of the first fraction beyond the bounds in ``data``, in the
+    document's order (iterative: a body may be nested as deep as ``json`` reads)."""
+    pending: list[tuple[str, Any]] = [("$", data)]
+    while pending:
+        path, node = pending.pop()
         if isinstance(node, _Written):
             return path
-        members: Any = ()
         if isinstance(node, dict):
-            members = ((f"{path}.{name}", value) for name, value in node.items())
+            pending.extend(reversed([(f"{path}.{name}", value) for name, value in node.items()]))
         elif isinstance(node, list):
-            members = ((f"{path}[{index}]", value) for index, value in enumerate(node))
-        for where, value in members:
-            if (found := first(value, where)) is not None:
-                return found
-        return None
-
-    return first(json.loads(raw, parse_float=mark, parse_constant=_refuse_constant),
-                 "$") or "$"
+            pending.extend(reversed([(f"{path}[{i}]", value) for i, value in enumerate(node)]))
+    return "$"  # (not reached: ``json`` placed every fraction it read)
 
 
 class _Pairs(list[tuple[str, Any]]):

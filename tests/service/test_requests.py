@@ -101,3 +101,26 @@ def test_a_number_out_of_bounds_is_refused_as_a_file_refuses_it(written: str,
     with pytest.raises(Problem) as refused:
         parse_json(b'{"order_ref": "o-1", "ttl": 1e400}')
     assert refused.value.detail.startswith("$.ttl: the number 1e400 is out of bounds")
+
+
+@pytest.mark.parametrize(("raw", "code"), [
+    (b'{"a": 1e400, "b": NaN}', "PR600"),  # not JSON after the number: 400, as before
+    (b'{"a": 1e400} x', "PR600"),
+    (b'{"id": "c1", "attributes": {"r": 1e400}, "lines": [', "PR600"),  # cut short
+    (b'{"a": 1e400, "b": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "PR600"),  # too deep
+    (b'{"x": 0, "y": 1e400, "x": 1e400}', "PR103"),  # a member given twice comes first
+])
+def test_a_body_is_read_whole_before_a_number_in_it_is_refused(raw: bytes, code: str) -> None:
+    # the refusal of the number looked for its path in a body json had not read to the
+    # end: what was wrong after it escaped as a 500
+    with pytest.raises(Problem) as refused:
+        parse_json(raw)
+    assert refused.value.code == code and refused.value.status in (400, 422)
+
+
+def test_the_path_of_a_number_out_of_bounds_is_the_first_in_the_document() -> None:
+    raw = b'{"a": [1.5, {"b": 2e20}], "c": 3e20}'
+    with pytest.raises(Problem) as refused:
+        parse_json(raw)
+    assert refused.value.extra == {"path": "$.a[1].b"}
+    assert "the number 2e20 is out of bounds" in refused.value.detail
