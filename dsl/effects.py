@@ -5,8 +5,6 @@ key that names the kind (``effect_kind``).  How each applies to a cart is in
 ``engine/effects.py``.
 """
 
-
-
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 

@@ -59,7 +59,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
-
 MAX_METADATA_ENTRIES, MAX_METADATA_VALUE = 20, 200
 METADATA_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _METADATA_KEY = re.compile(METADATA_KEY)

@@ -87,7 +87,6 @@ if TYPE_CHECKING:
     from dsl.validation import ValidationCodes
 
 
-
 @functools.cache
 def validation_codes() -> "ValidationCodes":
     """How the cart's validation errors become diagnostics (``dsl.validation``: imported

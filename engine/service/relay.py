@@ -12,9 +12,9 @@ a secret, each request carries ``Promo-Signature: sha256=<HMAC-SHA256 of the
 body>``, which a receiver checks before it trusts the events.
 
 A webhook's address often holds a credential (``https://user:token@host/``, a token
-in the query): credentials in it are sent as HTTP Basic authentication (as curl
-does), and the address is printed and logged without them and without its query
-(``shown_url``).
+in its path or query): credentials before the host are sent as HTTP Basic
+authentication (as curl does); the address is printed and logged as its scheme, host
+and port only (``shown_url``).  A redirect is not followed: it fails the delivery.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, unquote_to_bytes, urlsplit
 
 from dsl.codes import SERVE_CONFIG
 from dsl.errors import PromoError
@@ -63,12 +63,19 @@ def check_url(url: str, option: str = "--url") -> str:
         parts = urlsplit(url)
     except ValueError as err:  # (an unclosed '[' of an IPv6 address)
         raise PromoError(f"{option}: not a URL: {err}", code=SERVE_CONFIG) from None
+    if "@" in parts.path + parts.query + parts.fragment:
+        # A password with an unencoded '/', '?' or '#' ends the host there: what follows
+        # (the rest of the password) would be read as the path, and the part before as a
+        # host and a port. Nothing of it can be shown.
+        raise PromoError(f"{option} {parts.scheme}://***: an '@' after the host; write it "
+                         "%40 (in a password, '/', '?' and '#' too: %2F, %3F, %23)",
+                         code=SERVE_CONFIG)
+    shown = shown_url(url)
     try:
         parts.port  # noqa: B018 (a port not a number, or beyond 65535, raises only here)
-    except ValueError as err:  # (it quotes the port, nothing before the host)
-        raise PromoError(f"{option} {shown_url(url)}: not a URL: {err}",
-                         code=SERVE_CONFIG) from None
-    shown = shown_url(url)
+    except ValueError:
+        raise PromoError(f"{option} {shown}: not a URL: its port is not a number from 0 to "
+                         "65535", code=SERVE_CONFIG) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PromoError(f"{option} {shown}: the relay posts to an http:// or https:// URL",
                          code=SERVE_CONFIG)
@@ -79,27 +86,40 @@ def check_url(url: str, option: str = "--url") -> str:
 
 
 def shown_url(url: str) -> str:
-    """``url`` as printed and logged: without the credentials before its host and
-    without its query (``***`` in their place), where webhooks carry their secrets."""
+    """``url`` as printed and logged: its scheme, host and port; the credentials before
+    the host, and the path and query after it, as ``***`` and ``…``, where webhooks
+    carry their secrets (``https://hooks.example/services/T0/B0/secret``)."""
     parts = urlsplit(url)  # (``check_url`` refused an address this cannot read)
     netloc = parts.netloc
     if "@" in netloc:
         netloc = "***@" + netloc.rpartition("@")[2]
-    shown = f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else f"{netloc}{parts.path}"
-    return shown + ("?***" if parts.query else "")
+    rest = "/…" if parts.path.strip("/") or parts.query or parts.fragment else parts.path
+    return f"{parts.scheme}://{netloc}{rest}"
 
 
 def _credentials(parts: SplitResult) -> tuple[str, dict[str, str]]:
     """The address to post to, without the credentials before its host, and the
     ``Authorization`` header they become (urllib would take ``user:pass@host`` for a
     host with a port that is not a number)."""
-    if parts.username is None and parts.password is None:
-        return parts.geturl(), {}
-    user = unquote(parts.username or "")
-    password = unquote(parts.password or "")
-    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
     host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=host).geturl(), {"Authorization": f"Basic {token}"}
+    url = parts._replace(netloc=host).geturl()
+    if not (parts.username or parts.password):  # (``http://@host/``: none)
+        return url, {}
+    pair = unquote_to_bytes(parts.username or "") + b":" + \
+        unquote_to_bytes(parts.password or "")
+    return url, {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+
+
+class _RedirectRefused(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not followed: urllib would send the credentials to
+    whatever host it names, and turn the POST into a GET without the events, whose 2xx
+    would then count as delivered."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_RedirectRefused)
 
 
 MAX_KEY_FILE = 1 << 20
@@ -145,11 +165,12 @@ def deliver(settings: RelaySettings, events: list[dict[str, Any]]) -> None:
         headers[SIGNATURE] = signature(settings.secret, body)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=settings.timeout) as answer:
+        with _OPENER.open(request, timeout=settings.timeout) as answer:
             answer.read()
             status = answer.status
     except urllib.error.HTTPError as err:
-        raise DeliveryFailed(f"the receiver answered {err.code}") from None
+        moved = " (redirects are not followed)" if 300 <= err.code < 400 else ""
+        raise DeliveryFailed(f"the receiver answered {err.code}{moved}") from None
     except (urllib.error.URLError, OSError, ValueError) as err:
         raise DeliveryFailed(f"cannot deliver: {getattr(err, 'reason', err)}") from None
     if not 200 <= status < 300:

@@ -208,8 +208,8 @@ def test_serve_runs_the_relay(serve: Any, tmp_path: Path, receiver: Receiver,
 
 @pytest.mark.parametrize(("url", "message"), [
     ("http://[::1", "not a URL: Invalid IPv6 URL"),  # was a ValueError traceback
-    ("http://hooks.example:notaport/in", "not a URL: Port could not be cast"),
-    ("http://hooks.example:99999/in", "not a URL: Port out of range"),
+    ("http://hooks.example:notaport/in", "not a URL: its port is not a number"),
+    ("http://hooks.example:99999/in", "not a URL: its port is not a number"),
     ("http://hooks.example/in box", "a space or control character"),
     ("http://hooks.example/in\nX-Injected: 1", "a space or control character"),
     ("ftp://hooks.example/in", "an http:// or https:// URL"),
@@ -238,11 +238,17 @@ def test_a_key_file_that_never_ends_is_read_to_a_bound(option: str, tmp_path: Pa
 @pytest.mark.parametrize(("url", "message"), [
     ("http://relay:s3cret-token@[::1", "--url: not a URL: Invalid IPv6 URL"),
     ("http://relay:s3cret-token@hooks.example:bad/in?key=s3cret-token",
-     "--url http://***@hooks.example:bad/in?***: not a URL"),
+     "--url http://***@hooks.example:bad/…: not a URL: its port is not a number"),
     ("ftp://relay:s3cret-token@hooks.example/in",
-     "--url ftp://***@hooks.example/in: the relay posts to an http://"),
+     "--url ftp://***@hooks.example/…: the relay posts to an http://"),
     ("http://hooks.example/in box?token=s3cret-token",
-     "--url http://hooks.example/in box?***: a space"),
+     "--url http://hooks.example/…: a space"),
+    # a password with an unencoded '/', '#' or '?' ends the host inside it: the part
+    # before was read as a host and a port, the rest as the path (and with digits
+    # first, the URL was taken: posted to host 'hook', printed whole)
+    ("https://hook:s3cret/et@hooks.example/h", "--url https://***: an '@' after the host"),
+    ("https://hook:s3cret#et@hooks.example/h", "--url https://***: an '@' after the host"),
+    ("http://hook:8931/s3cret@127.0.0.1/h", "--url http://***: an '@' after the host"),
 ])
 def test_a_refused_url_is_shown_without_its_credentials(url: str, message: str) -> None:
     done = subprocess.run([sys.executable, "-m", "engine.cli", "usage", "relay", "--url", url,
@@ -258,7 +264,7 @@ def test_serve_names_its_own_option_for_a_bad_relay_url(tmp_path: Path) -> None:
                            "ftp://relay:s3cret@hooks.example/in", "--port", "0", "--no-watch"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done
-    assert "--relay-url ftp://***@hooks.example/in" in done.stderr, done.stderr
+    assert "--relay-url ftp://***@hooks.example/…" in done.stderr, done.stderr
     assert "s3cret" not in done.stderr
 
 
@@ -293,6 +299,52 @@ def test_credentials_in_the_url_are_sent_as_basic_authentication(tmp_path: Path)
         server.server_close()
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == \
-        f"delivered {len(store_events(db))} events to http://***@127.0.0.1:{port}/hook?***"
+        f"delivered {len(store_events(db))} events to http://***@127.0.0.1:{port}/…"
     expected = "Basic " + base64.b64encode(b"relay:p@ss").decode()
     assert seen and all(entry == ("/hook?token=t0k", expected) for entry in seen), seen
+
+
+def test_a_redirect_is_a_failed_delivery_not_followed(tmp_path: Path) -> None:
+    # urllib followed it: the credentials went to the host it named, and the POST became
+    # a GET without the events, whose 200 counted as delivered (the events were lost)
+    elsewhere: list[tuple[str, str | None]] = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+            elsewhere.append(("GET", self.headers.get("Authorization")))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+
+    class Moved(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{other.server_address[1]}/x")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    moved = ThreadingHTTPServer(("127.0.0.1", 0), Moved)
+    for server in (other, moved):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        from engine.service.relay import DeliveryFailed, RelaySettings, deliver
+
+        settings = RelaySettings(f"http://relay:s3cret@127.0.0.1:{moved.server_address[1]}/h")
+        with pytest.raises(DeliveryFailed, match="302 \\(redirects are not followed\\)"):
+            deliver(settings, [{"id": 1}])
+    finally:
+        for server in (other, moved):
+            server.shutdown()
+            server.server_close()
+    assert elsewhere == []
