@@ -56,13 +56,16 @@ def exit_now(stop: SystemExit) -> NoReturn:
     output and error are flushed and the ``atexit`` functions run (logging's
     shutdown, ``weakref.finalize``, a coverage tool's); files and stores are closed
     already (every command opens them in ``with`` blocks).  When another thread is
-    still running (a relay, a server's), when the code is not a number, or when the
-    output cannot be flushed (a closed pipe), ``stop`` is raised instead: the
-    interpreter exits as it always does, and reports what it reports."""
+    still running (a relay, a server's), when the code is not a number, when a
+    profiler, a tracer or a debugger watches (``python -m cProfile -m engine.cli …``
+    writes its report after the command returns), or when the output cannot be
+    flushed (a closed pipe), ``stop`` is raised instead: the interpreter exits as it
+    always does, and reports what it reports."""
     code = stop.code
     threading = sys.modules.get("threading")
     if (threading is not None and threading.active_count() > 1) or \
-            not (code is None or isinstance(code, int)):
+            not (code is None or isinstance(code, int)) or \
+            sys.getprofile() is not None or sys.gettrace() is not None:
         raise stop
     try:
         _flush()

@@ -230,3 +230,14 @@ def test_a_thread_still_running_is_waited_for_as_the_interpreter_does() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "thread done"
     assert done.stderr == "atexit ran\n"
+
+
+def test_a_profiler_still_writes_its_report(tmp_path: Path) -> None:
+    # cProfile writes after the command returns: under a profiler the process exits as
+    # Python does
+    report = tmp_path / "promo.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(report), "-m",
+                           "engine.cli", "eval", RULESET, CART], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert report.stat().st_size > 0
