@@ -64,8 +64,7 @@ def exit_now(stop: SystemExit) -> NoReturn:
     code = stop.code
     threading = sys.modules.get("threading")
     if (threading is not None and threading.active_count() > 1) or \
-            not (code is None or isinstance(code, int)) or \
-            sys.getprofile() is not None or sys.gettrace() is not None:
+            not (code is None or isinstance(code, int)) or _watched():
         raise stop
     try:
         _flush()
@@ -75,6 +74,17 @@ def exit_now(stop: SystemExit) -> NoReturn:
     with contextlib.suppress(OSError, ValueError):  # (as the interpreter's last flush)
         _flush()
     os._exit(code or 0)
+
+
+def _watched() -> bool:
+    """Whether a profiler, a tracer or a debugger watches the process: a hook set, a
+    ``sys.monitoring`` tool (cProfile's from Python 3.12), or pdb loaded (it takes its
+    hook off on ``continue`` without breakpoints, and reports the exit after)."""
+    monitoring = getattr(sys, "monitoring", None)
+    return sys.getprofile() is not None or sys.gettrace() is not None or \
+        "bdb" in sys.modules or (monitoring is not None and
+                                 any(monitoring.get_tool(tool) is not None
+                                     for tool in range(6)))
 
 
 def _flush() -> None:

@@ -61,8 +61,10 @@ def check_url(url: str, option: str = "--url") -> str:
     would fail every delivery, retried for ever."""
     try:
         parts = urlsplit(url)
-    except ValueError as err:  # (an unclosed '[' of an IPv6 address)
-        raise PromoError(f"{option}: not a URL: {err}", code=SERVE_CONFIG) from None
+    except ValueError:  # (its message may quote the credentials: it is not shown)
+        raise PromoError(f"{option}: not a URL: its host cannot be read (an unclosed '[' of "
+                         "an IPv6 address, or credentials to percent-encode)",
+                         code=SERVE_CONFIG) from None
     if "@" in parts.path + parts.query + parts.fragment:
         # A password with an unencoded '/', '?' or '#' ends the host there: what follows
         # (the rest of the password) would be read as the path, and the part before as a
@@ -120,6 +122,7 @@ class _RedirectRefused(urllib.request.HTTPRedirectHandler):
 
 
 _OPENER = urllib.request.build_opener(_RedirectRefused)
+_REDIRECTS = {301, 302, 303, 307, 308}
 
 
 MAX_KEY_FILE = 1 << 20
@@ -169,7 +172,7 @@ def deliver(settings: RelaySettings, events: list[dict[str, Any]]) -> None:
             answer.read()
             status = answer.status
     except urllib.error.HTTPError as err:
-        moved = " (redirects are not followed)" if 300 <= err.code < 400 else ""
+        moved = " (redirects are not followed)" if err.code in _REDIRECTS else ""
         raise DeliveryFailed(f"the receiver answered {err.code}{moved}") from None
     except (urllib.error.URLError, OSError, ValueError) as err:
         raise DeliveryFailed(f"cannot deliver: {getattr(err, 'reason', err)}") from None

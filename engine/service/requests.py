@@ -28,7 +28,7 @@ from dsl.codes import (
     NOT_JSON,
 )
 from dsl.errors import PromoError
-from dsl.loader import bare_number, number_out_of_bounds
+from dsl.loader import MAX_NUMBER, bare_number, number_out_of_bounds
 from dsl.values import YEARS
 
 from ..cart import Cart, json_cart, parse_cart
@@ -66,6 +66,11 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _ignored(text: str) -> None:
+    """A number, where only the members are looked at (none is read: an integer of
+    5,000 digits included)."""
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -74,15 +79,15 @@ _SURROGATE_ESCAPE = re.compile(ESCAPED_SURROGATE.encode())  # (in the body's byt
 
 
 class _Written(str):
-    """A fraction beyond the loader's bounds, as written: ``parse_json`` reads the whole
+    """A number beyond the loader's bounds, as written: ``parse_json`` reads the whole
     body first (it may be no JSON at all, or name a member twice), then refuses it."""
 
 
 def parse_json(raw: bytes) -> Any:
-    """One JSON document, every object's members named once, its fractions exact and
-    within a file's bounds (``number``: a body's cart reads as the same cart in a file
+    """One JSON document, every object's members named once, its numbers within a file's
+    bounds and its fractions exact (``number``: a body's cart reads as the same cart in a file
     does)."""
-    beyond: list[str] = []  # fractions beyond the bounds, as written
+    beyond: list[str] = []  # numbers beyond the bounds, as written
 
     def number(text: str) -> Decimal | _Written:
         """A JSON fraction as a cart file's is read (``dsl.loader``): exact, a
@@ -95,17 +100,30 @@ def parse_json(raw: bytes) -> Any:
             return _Written(text)  # (the body is refused below)
         return found
 
+    def integer(text: str) -> int | _Written:
+        """A JSON integer, within the same bounds (a file's: at most 10^15; read only
+        when short enough to be, where ``int`` refuses more than 4,300 digits)."""
+        if len(text) <= 17 and abs(number := int(text)) <= MAX_NUMBER:
+            return number
+        beyond.append(text)
+        return _Written(text)
+
     try:
-        data = json.loads(raw, parse_float=number, parse_constant=_refuse_constant,
-                          object_pairs_hook=unique_keys)
+        data = json.loads(raw, parse_float=number, parse_int=integer,
+                          parse_constant=_refuse_constant, object_pairs_hook=unique_keys)
         if _SURROGATE_ESCAPE.search(raw):
             # a lone surrogate (``"\ud800"``) is valid JSON but no text: nothing could
             # store, log or answer it; a pair is one character and passes
             json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
     except RecursionError:
         raise Problem(BAD_REQUEST_BODY, "the body is nested too deep") from None
-    except DuplicateKey:  # (its path is found again for the message)
-        path, name = _given_twice(raw)
+    except DuplicateKey:  # (its path is found again for the message, in the whole body)
+        try:
+            path, name = _given_twice(raw)
+        except RecursionError:
+            raise Problem(BAD_REQUEST_BODY, "the body is nested too deep") from None
+        except (ValueError, UnicodeDecodeError) as err:  # (wrong after the repeated member)
+            raise Problem(BAD_REQUEST_BODY, f"the body is not JSON: {err}") from None
         raise Problem(DUPLICATE_KEY, f"{path}: the member {name!r} is given twice; send it "
                       "once", extra={"path": path}) from None
     except UnicodeEncodeError:
@@ -121,7 +139,7 @@ def parse_json(raw: bytes) -> Any:
 
 
 def _first_beyond(data: Any) -> str:
-    """The JSON path of the first fraction beyond the bounds in ``data``, in the
+    """The JSON path of the first number beyond the bounds in ``data``, in the
     document's order (iterative: a body may be nested as deep as ``json`` reads)."""
     pending: list[tuple[str, Any]] = [("$", data)]
     while pending:
@@ -158,8 +176,8 @@ def _given_twice(raw: bytes) -> tuple[str, str]:
                 return found
         return None
 
-    found = first(json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_Pairs),
-                  "$")
+    found = first(json.loads(raw, parse_int=_ignored, parse_float=_ignored,
+                             parse_constant=_refuse_constant, object_pairs_hook=_Pairs), "$")
     assert found is not None  # (``unique_keys`` found one)
     return found
 

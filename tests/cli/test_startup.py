@@ -241,3 +241,11 @@ def test_a_profiler_still_writes_its_report(tmp_path: Path) -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert report.stat().st_size > 0
+
+
+def test_under_pdb_the_process_exits_as_python_does() -> None:
+    # pdb takes its hook off on `continue` without breakpoints, then reports the exit
+    done = subprocess.run([sys.executable, "-m", "pdb", "-m", "engine.cli", "--version"],
+                          cwd=ROOT, input="c\nq\n", capture_output=True, text=True,
+                          timeout=120)
+    assert "The program exited via sys.exit()" in done.stdout, done.stdout + done.stderr

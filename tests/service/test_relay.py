@@ -207,7 +207,7 @@ def test_serve_runs_the_relay(serve: Any, tmp_path: Path, receiver: Receiver,
 
 
 @pytest.mark.parametrize(("url", "message"), [
-    ("http://[::1", "not a URL: Invalid IPv6 URL"),  # was a ValueError traceback
+    ("http://[::1", "not a URL: its host cannot be read"),  # was a ValueError traceback
     ("http://hooks.example:notaport/in", "not a URL: its port is not a number"),
     ("http://hooks.example:99999/in", "not a URL: its port is not a number"),
     ("http://hooks.example/in box", "a space or control character"),
@@ -236,7 +236,10 @@ def test_a_key_file_that_never_ends_is_read_to_a_bound(option: str, tmp_path: Pa
 
 
 @pytest.mark.parametrize(("url", "message"), [
-    ("http://relay:s3cret-token@[::1", "--url: not a URL: Invalid IPv6 URL"),
+    ("http://relay:s3cret-token@[::1", "--url: not a URL: its host cannot be read"),
+    # urlsplit's own messages quote what is in brackets, or the whole user:password@host
+    ("http://u:a[s3cret]b@127.0.0.1:8080/h", "--url: not a URL: its host cannot be read"),
+    ("http://u:s3cr\uff0fet@127.0.0.1:8080/h", "--url: not a URL: its host cannot be read"),
     ("http://relay:s3cret-token@hooks.example:bad/in?key=s3cret-token",
      "--url http://***@hooks.example:bad/…: not a URL: its port is not a number"),
     ("ftp://relay:s3cret-token@hooks.example/in",
@@ -255,7 +258,7 @@ def test_a_refused_url_is_shown_without_its_credentials(url: str, message: str) 
                            "--db", "unused.sqlite"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 2, done
-    assert message in done.stderr and "s3cret" not in done.stderr, done.stderr
+    assert message in done.stderr and "s3cr" not in done.stderr, done.stderr
 
 
 def test_serve_names_its_own_option_for_a_bad_relay_url(tmp_path: Path) -> None:

@@ -109,6 +109,11 @@ def test_a_number_out_of_bounds_is_refused_as_a_file_refuses_it(written: str,
     (b'{"id": "c1", "attributes": {"r": 1e400}, "lines": [', "PR600"),  # cut short
     (b'{"a": 1e400, "b": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "PR600"),  # too deep
     (b'{"x": 0, "y": 1e400, "x": 1e400}', "PR103"),  # a member given twice comes first
+    # a member given twice, then the body no JSON: its path was looked for in it (500)
+    (b'{"a": 1, "a": 2} x', "PR600"),
+    (b'{"x": {"a": 1, "a": 2}, "b": NaN}', "PR600"),
+    (b'[{"a": 1, "a": 2}, ' + b"[" * 50_000, "PR600"),
+    (b'[{"a": 1, "a": 2}, 1' + b"0" * 5_000 + b"]", "PR103"),  # (a number left unread)
 ])
 def test_a_body_is_read_whole_before_a_number_in_it_is_refused(raw: bytes, code: str) -> None:
     # the refusal of the number looked for its path in a body json had not read to the
@@ -124,3 +129,20 @@ def test_the_path_of_a_number_out_of_bounds_is_the_first_in_the_document() -> No
         parse_json(raw)
     assert refused.value.extra == {"path": "$.a[1].b"}
     assert "the number 2e20 is out of bounds" in refused.value.detail
+
+
+@pytest.mark.parametrize(("written", "path"), [
+    ("10000000000000000", "$.attributes.r"),  # over 10^15 (was PR313 at $.attributes)
+    ("-1" + "0" * 5_000, "$.attributes.r"),  # (was "not JSON", quoting Python's digit limit)
+])
+def test_an_integer_out_of_bounds_is_refused_as_a_file_refuses_it(written: str,
+                                                                  path: str) -> None:
+    text = _text(CART).replace('"count": 2', f'"r": {written}')
+    with pytest.raises(Exception, match="PR309"):
+        load_cart_text(text)
+    with pytest.raises(Problem) as refused:
+        parse_json(text.encode())
+    assert (refused.value.code, refused.value.extra) == ("PR309", {"path": path})
+    assert "is out of bounds: at most 10^15 in size" in refused.value.detail
+    assert parse_json(b'{"q": 1000000000000000, "n": -1000000000000000}') == \
+        {"q": 10**15, "n": -(10**15)}
