@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -115,22 +116,18 @@ def parse_json(raw: bytes) -> Any:
             # a lone surrogate (``"\ud800"``) is valid JSON but no text: nothing could
             # store, log or answer it; a pair is one character and passes
             json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
-    except RecursionError:
-        raise Problem(BAD_REQUEST_BODY, "the body is nested too deep") from None
     except DuplicateKey:  # (its path is found again for the message, in the whole body)
         try:
             path, name = _given_twice(raw)
-        except RecursionError:
-            raise Problem(BAD_REQUEST_BODY, "the body is nested too deep") from None
-        except (ValueError, UnicodeDecodeError) as err:  # (wrong after the repeated member)
-            raise Problem(BAD_REQUEST_BODY, f"the body is not JSON: {err}") from None
+        except (RecursionError, ValueError, UnicodeDecodeError) as err:
+            raise _malformed(err) from None  # (wrong after the repeated member)
         raise Problem(DUPLICATE_KEY, f"{path}: the member {name!r} is given twice; send it "
                       "once", extra={"path": path}) from None
     except UnicodeEncodeError:
         raise Problem(BAD_REQUEST_BODY, "the body holds a lone surrogate escape (\\ud800 to "
                       "\\udfff without its pair): not text") from None
-    except (ValueError, UnicodeDecodeError) as err:
-        raise Problem(BAD_REQUEST_BODY, f"the body is not JSON: {err}") from None
+    except (RecursionError, ValueError, UnicodeDecodeError) as err:
+        raise _malformed(err) from None
     if beyond:
         path = _first_beyond(data)
         raise Problem(CART_NUMBER_OUT_OF_BOUNDS, f"{path}: {number_out_of_bounds(beyond[0])}",
@@ -138,48 +135,53 @@ def parse_json(raw: bytes) -> Any:
     return data
 
 
-def _first_beyond(data: Any) -> str:
-    """The JSON path of the first number beyond the bounds in ``data``, in the
-    document's order (iterative: a body may be nested as deep as ``json`` reads)."""
-    pending: list[tuple[str, Any]] = [("$", data)]
-    while pending:
-        path, node = pending.pop()
-        if isinstance(node, _Written):
-            return path
-        if isinstance(node, dict):
-            pending.extend(reversed([(f"{path}.{name}", value) for name, value in node.items()]))
-        elif isinstance(node, list):
-            pending.extend(reversed([(f"{path}[{i}]", value) for i, value in enumerate(node)]))
-    return "$"  # (not reached: ``json`` placed every fraction it read)
+def _malformed(err: Exception) -> Problem:
+    """The refusal of a body ``json`` could not read (``err``: why)."""
+    if isinstance(err, RecursionError):
+        return Problem(BAD_REQUEST_BODY, "the body is nested too deep")
+    return Problem(BAD_REQUEST_BODY, f"the body is not JSON: {err}")
 
 
 class _Pairs(list[tuple[str, Any]]):
     """An object's members as written, repeats kept."""
 
 
+def _walk(data: Any) -> Iterator[tuple[str, Any]]:
+    """Every value of read JSON with its JSON path, in the document's order (iterative:
+    a body may be nested as deep as ``json`` reads)."""
+    pending: list[tuple[str, Any]] = [("$", data)]
+    while pending:
+        path, node = pending.pop()
+        yield path, node
+        if isinstance(node, _Pairs):
+            members = [(f"{path}.{name}", value) for name, value in node]
+        elif isinstance(node, dict):
+            members = [(f"{path}.{name}", value) for name, value in node.items()]
+        elif isinstance(node, list):
+            members = [(f"{path}[{index}]", value) for index, value in enumerate(node)]
+        else:
+            continue
+        pending.extend(reversed(members))
+
+
+def _first_beyond(data: Any) -> str:
+    """The JSON path of the first number beyond the bounds in ``data``."""
+    return next((path for path, node in _walk(data) if isinstance(node, _Written)), "$")
+
+
 def _given_twice(raw: bytes) -> tuple[str, str]:
     """The JSON path of the first member given twice in ``raw`` (whose objects
     ``json`` read already), and its name."""
-    def first(node: Any, path: str) -> tuple[str, str] | None:
-        members: list[tuple[str, Any]] = []
+    data = json.loads(raw, parse_int=_ignored, parse_float=_ignored,
+                      parse_constant=_refuse_constant, object_pairs_hook=_Pairs)
+    for path, node in _walk(data):
         if isinstance(node, _Pairs):
             seen = set()
             for name, _ in node:
                 if name in seen:
                     return f"{path}.{name}", name
                 seen.add(name)
-            members = [(f"{path}.{name}", value) for name, value in node]
-        elif isinstance(node, list):
-            members = [(f"{path}[{index}]", value) for index, value in enumerate(node)]
-        for where, value in members:
-            if (found := first(value, where)) is not None:
-                return found
-        return None
-
-    found = first(json.loads(raw, parse_int=_ignored, parse_float=_ignored,
-                             parse_constant=_refuse_constant, object_pairs_hook=_Pairs), "$")
-    assert found is not None  # (``unique_keys`` found one)
-    return found
+    raise AssertionError("unique_keys found a member given twice")
 
 
 def cart_body(raw: bytes) -> Cart:
