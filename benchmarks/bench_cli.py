@@ -146,10 +146,14 @@ def startup(rounds: int, seed: int) -> str:
             del ENV["PROMO_CACHE_DIR"]
 
 
+def _runs(promo: list[str]) -> list[tuple[str, list[str], int]]:
+    """The baseline, then each command: (label, argv, expected exit code)."""
+    return [("python -c pass (baseline)", [sys.executable, "-c", "pass"], 0),
+            *((label, [*promo, *args], expected) for label, args, expected, _ in COMMANDS)]
+
+
 def _startup(promo: list[str], rounds: int, seed: int) -> str:
-    runs: list[tuple[str, list[str], int]] = [("python -c pass (baseline)",
-                                              [sys.executable, "-c", "pass"], 0)]
-    runs += [(label, [*promo, *args], expected) for label, args, expected, _ in COMMANDS]
+    runs = _runs(promo)
     targets = {label: target for label, _, _, target in COMMANDS}
     wall: dict[str, list[float]] = {label: [] for label, _, _ in runs}
     cpu: dict[str, list[float]] = {label: [] for label, _, _ in runs}
@@ -192,9 +196,7 @@ def instructions() -> str | None:
     if valgrind is None:
         print("instructions: valgrind is not installed (Debian: apt-get install valgrind)")
         return None
-    promo = _promo()
-    runs = [("python -c pass (baseline)", [sys.executable, "-c", "pass"], 0)]
-    runs += [(label, [*promo, *args], expected) for label, args, expected, _ in COMMANDS]
+    runs = _runs(_promo())
     counts = {}
     with tempfile.TemporaryDirectory(prefix="bench-cli-cache-") as cache:
         env = {**ENV, "PROMO_CACHE_DIR": cache, "PYTHONHASHSEED": "0"}
