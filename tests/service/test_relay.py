@@ -5,6 +5,7 @@ is kept in the store, so a second run delivers nothing it delivered before."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -28,6 +29,32 @@ from tests.service.helpers import wait_for
 
 RULESET = RULESETS / "fashion" / "ruleset.yaml"
 SECRET = b"relay-secret-0123456789abcdef"
+
+
+class _Hook(BaseHTTPRequestHandler):
+    """A webhook's handler on loopback: silent, answering without a body."""
+
+    def answer(self, status: int, **headers: str) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _listening(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    """``handler`` served on a loopback port (yielded) while the block runs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @dataclass
@@ -72,27 +99,18 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     state = Receiver(failures=2)
 
-    class Hook(BaseHTTPRequestHandler):
+    class Hook(_Hook):
         def do_POST(self) -> None:  # noqa: N802 (the http.server name)
             body = self.rfile.read(int(self.headers["Content-Length"]))
             verdict = state.take(body, self.headers.get("Promo-Signature"))
             if verdict == "drop":
                 self.close_connection = True  # no status line, no answer
                 return
-            self.send_response(500 if verdict == "fail" else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.answer(500 if verdict == "fail" else 200)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with _listening(Hook) as port:
+        state.url = f"http://127.0.0.1:{port}/hook"
+        yield state
 
 
 @pytest.fixture
@@ -216,12 +234,18 @@ def test_serve_runs_the_relay(serve: Any, tmp_path: Path, receiver: Receiver,
 ])
 def test_a_url_no_delivery_could_reach_is_refused_at_start(url: str, message: str) -> None:
     # taken as it was, every delivery failed and was retried for ever
+    done = _relay_refusing(url)
+    assert "PR614" in done.stderr and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _relay_refusing(url: str) -> subprocess.CompletedProcess[str]:
+    """``promo usage relay --url URL``, refused at start (exit 2)."""
     done = subprocess.run([sys.executable, "-m", "engine.cli", "usage", "relay", "--url", url,
                            "--db", "unused.sqlite"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 2, done
-    assert "PR614" in done.stderr and message in done.stderr, done.stderr
-    assert "Traceback" not in done.stderr
+    return done
 
 
 @pytest.mark.parametrize("option", ["--relay-secret-file", "--token-file"])
@@ -254,10 +278,7 @@ def test_a_key_file_that_never_ends_is_read_to_a_bound(option: str, tmp_path: Pa
     ("http://hook:8931/s3cret@127.0.0.1/h", "--url http://***: an '@' after the host"),
 ])
 def test_a_refused_url_is_shown_without_its_credentials(url: str, message: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "engine.cli", "usage", "relay", "--url", url,
-                           "--db", "unused.sqlite"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 2, done
+    done = _relay_refusing(url)
     assert message in done.stderr and "s3cr" not in done.stderr, done.stderr
 
 
@@ -276,30 +297,19 @@ def test_credentials_in_the_url_are_sent_as_basic_authentication(tmp_path: Path)
     # number: every delivery failed, retried for ever; the address was printed whole
     seen: list[tuple[str, str | None]] = []
 
-    class Hook(BaseHTTPRequestHandler):
+    class Hook(_Hook):
         def do_POST(self) -> None:  # noqa: N802 (the http.server name)
             self.rfile.read(int(self.headers["Content-Length"]))
             seen.append((self.path, self.headers.get("Authorization")))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.answer(200)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        db = tmp_path / "usage.db"
-        checkouts(db, "auth", CARTS[:1])
-        port = server.server_address[1]
+    db = tmp_path / "usage.db"
+    checkouts(db, "auth", CARTS[:1])
+    with _listening(Hook) as port:
         done = subprocess.run(
             [sys.executable, "-m", "engine.cli", "usage", "relay", "--db", str(db), "--url",
              f"http://relay:p%40ss@127.0.0.1:{port}/hook?token=t0k", "--once"],
             cwd=ROOT, capture_output=True, text=True, timeout=120)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == \
         f"delivered {len(store_events(db))} events to http://***@127.0.0.1:{port}/…"
@@ -310,44 +320,26 @@ def test_credentials_in_the_url_are_sent_as_basic_authentication(tmp_path: Path)
 def test_a_redirect_is_a_failed_delivery_not_followed(tmp_path: Path) -> None:
     # urllib followed it: the credentials went to the host it named, and the POST became
     # a GET without the events, whose 200 counted as delivered (the events were lost)
-    elsewhere: list[tuple[str, str | None]] = []
+    elsewhere: list[str | None] = []
 
-    class Elsewhere(BaseHTTPRequestHandler):
+    class Elsewhere(_Hook):
         def do_GET(self) -> None:  # noqa: N802 (the http.server name)
-            elsewhere.append(("GET", self.headers.get("Authorization")))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            elsewhere.append(self.headers.get("Authorization"))
+            self.answer(200)
 
         do_POST = do_GET  # noqa: N815
 
-        def log_message(self, *args: Any) -> None:
-            pass
+    from engine.service.relay import DeliveryFailed, RelaySettings, deliver
 
-    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    with _listening(Elsewhere) as other:
 
-    class Moved(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(302)
-            self.send_header("Location", f"http://127.0.0.1:{other.server_address[1]}/x")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+        class Moved(_Hook):
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.answer(302, Location=f"http://127.0.0.1:{other}/x")
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    moved = ThreadingHTTPServer(("127.0.0.1", 0), Moved)
-    for server in (other, moved):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        from engine.service.relay import DeliveryFailed, RelaySettings, deliver
-
-        settings = RelaySettings(f"http://relay:s3cret@127.0.0.1:{moved.server_address[1]}/h")
-        with pytest.raises(DeliveryFailed, match="302 \\(redirects are not followed\\)"):
-            deliver(settings, [{"id": 1}])
-    finally:
-        for server in (other, moved):
-            server.shutdown()
-            server.server_close()
+        with _listening(Moved) as moved:
+            settings = RelaySettings(f"http://relay:s3cret@127.0.0.1:{moved}/h")
+            with pytest.raises(DeliveryFailed, match="302 \\(redirects are not followed\\)"):
+                deliver(settings, [{"id": 1}])
     assert elsewhere == []
