@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass
+
+from .records import record
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 """The characters a ``#`` becomes: digits and capitals without the look-alikes."""
@@ -32,7 +33,7 @@ LITERALS = re.compile(r"^[A-Za-z0-9_.-]*$")
 """Characters a pattern may write as they are (besides ``#``)."""
 
 
-@dataclass(frozen=True)
+@record
 class CodePattern:
     """A batch's pattern, e.g. ``SPRING-####-####``."""
 

@@ -11,11 +11,12 @@ Every code is declared once, with its meaning, in ``codes.py``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from enum import Enum
 from typing import Any
 
 from .codes import CART_INVALID, EXPRESSION_SYNTAX, UNEXPECTED
+from .records import record
 
 
 class Severity(str, Enum):
@@ -28,7 +29,7 @@ class Severity(str, Enum):
         return {"info": 0, "warning": 1, "error": 2}[self.value]
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class Span:
     """Where something sits in a source file: 1-based lines and columns.
 
@@ -60,7 +61,7 @@ class Span:
         return data
 
 
-@dataclass(frozen=True)
+@record
 class Diagnostic:
     """One finding: a stable code, a message and where it is."""
 

@@ -60,6 +60,7 @@ from .expr.format import format_expression, format_operands
 from .expr.parser import parse_expression
 from .loader import SourceFile
 from .model import Ruleset
+from .records import record
 from .ruleset import analyze_source
 from .values import MONEY_SCHEMA, Condition
 
@@ -147,7 +148,7 @@ def key_order(model: type[BaseModel]) -> tuple[str, ...]:
     return tuple(model.model_fields[n].alias or n for n in ordered)
 
 
-@dataclass(frozen=True)
+@record
 class _Shape:
     """What a field holds, as far as formatting goes."""
 

@@ -38,6 +38,7 @@ from .codes import (
 )
 from .errors import Diagnostic, PromoError, Span
 from .hints import yaml_syntax
+from .records import record
 
 if TYPE_CHECKING:
     import yaml
@@ -61,7 +62,7 @@ class Cap(NamedTuple):
     what: str  # "promotions in a ruleset"
 
 
-@dataclass(frozen=True)
+@record
 class Caps:
     """A document's caps beyond the file's (``MAX_BYTES``, ``MAX_NODES``, ``MAX_DEPTH``): the
     items of the lists at a pattern, the characters of the scalars at some patterns together;
@@ -74,7 +75,7 @@ class Caps:
     text_code: str = TEXT_TOO_LONG
 
 
-@dataclass(frozen=True)
+@record
 class NodePosition:
     """Where a value (and, in a mapping, its key) sits, and how it was written."""
 

@@ -23,10 +23,11 @@ import bisect
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from zoneinfo import ZoneInfo
 
 from .expr.types import WEEKDAYS
+from .records import record
 
 MINUTES_PER_DAY = 24 * 60
 _MICROS_PER_MINUTE = 60_000_000
@@ -84,7 +85,7 @@ def check_days(days: Sequence[str]) -> None:
         seen.add(day)
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class HourRange:
     """``start`` to ``end`` in minutes after midnight; ``end`` is 1 to 1440 (24:00).
 
@@ -152,7 +153,7 @@ def check_ranges(ranges: Sequence[HourRange]) -> None:
 
 # ------------------------------------------------------------------ evaluating
 
-@dataclass(frozen=True)
+@record
 class Schedule:
     """The open days and hours, resolved into each weekday's open intervals."""
 

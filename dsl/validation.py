@@ -11,7 +11,6 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -21,6 +20,7 @@ from .codes import FLOAT_MONEY, INVALID_VALUE, MISSING_FIELD, UNKNOWN_FIELD
 from .errors import Diagnostic
 from .loader import Document
 from .model import all_field_names
+from .records import record
 
 _FIELD_NAMES = sorted(all_field_names())
 
@@ -36,7 +36,7 @@ def _label(loc: tuple[Any, ...]) -> str:
     return names[-1] if names else "value"
 
 
-@dataclass(frozen=True)
+@record
 class ValidationCodes:
     """The codes pydantic's own error kinds map to (custom errors carry their own)."""
 
@@ -99,8 +99,11 @@ def fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
     return None
 
 
+_DEFAULT_CODES = ValidationCodes()
+
+
 def validation_diagnostics(doc: Document, err: ValidationError,
-                           codes: ValidationCodes = ValidationCodes(),
+                           codes: ValidationCodes = _DEFAULT_CODES,
                            model: type[BaseModel] | None = None) -> list[Diagnostic]:
     """Turn a pydantic ``ValidationError`` on ``doc.data`` into positioned diagnostics."""
     out = []

@@ -12,7 +12,6 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,6 +43,7 @@ from .expr import nodes
 from .expr.types import MAX_LENGTH as MAX_CONDITION_LENGTH
 from .expr.types import Context
 from .loader import BareDecimal
+from .records import record
 from .schema import decimal_text, moment_text, timezone_schema, trimmed_text
 
 _DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
@@ -84,7 +84,7 @@ def parse_decimal(value: Any, what: str) -> Decimal:
                  f"got '{value}'")
 
 
-@dataclass(frozen=True)
+@record
 class MoneyRules:
     """How a money field reports its errors (the ruleset's and the cart's codes differ)."""
 
@@ -184,7 +184,7 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 # ------------------------------------------------------------ expressions
 
 
-@dataclass(frozen=True)
+@record
 class Condition:
     """A condition expression: its source text, its AST and where it was written."""
 

@@ -19,12 +19,12 @@ import contextlib
 import datetime as dt
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dsl.effects import AmountOff, AmountOffEach, FixedPrice, Gift, PercentOff, Shipping
 from dsl.model import BEST_DEAL_EXACT_UP_TO
+from dsl.records import record
 
 from . import reasons as r
 from .caps import max_discount_limit
@@ -56,7 +56,7 @@ class Candidate(NamedTuple):
     added: Decimal  # of that, what the gift lines it adds are worth (no cart line's)
 
 
-@dataclass(frozen=True)
+@record
 class Found:
     """A set of promotions, priced."""
 

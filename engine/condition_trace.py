@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -66,6 +65,7 @@ from dsl.expr.types import Context
 from dsl.loader import Document, NodePosition, SourceFile
 from dsl.locate import expression_location
 from dsl.model import Promotion
+from dsl.records import record
 from dsl.values import Condition
 
 from .compile import MISSING, kind_of
@@ -79,7 +79,7 @@ KINDS = ("and", "or", "not", "compare", "arith", "neg", "call", "path", "literal
 _LINE_TESTS = ("any", "all", "count", "lines")  # functions whose argument is a condition
 
 
-@dataclass(frozen=True)
+@record
 class LineValue:
     """A part's value on one cart line."""
 
@@ -93,7 +93,7 @@ class LineValue:
                 "truth": self.truth}
 
 
-@dataclass(frozen=True)
+@record
 class Part:
     """One part of a condition, its value (or values, per line) and its truth."""
 
@@ -132,7 +132,7 @@ class Part:
                 "children": [c.to_dict() for c in self.children]}
 
 
-@dataclass(frozen=True)
+@record
 class ConditionTrace:
     """One condition field of a promotion, evaluated part by part for one cart."""
 

@@ -8,7 +8,6 @@ with an ``effects`` list has one of these per effect; a gift adds the line it gi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -23,6 +22,7 @@ from dsl.effects import (
     Shipping,
     Tiers,
 )
+from dsl.records import record
 
 from .effects import Parts
 from .program import CompiledPromotion
@@ -46,7 +46,7 @@ def _exact(value: Fraction) -> str:
 
 
 
-@dataclass(frozen=True)
+@record
 class EffectLine:
     """One cart line as the effect saw it."""
 
@@ -69,7 +69,7 @@ class EffectLine:
                 "clamped": self.clamped, "final": self.final}
 
 
-@dataclass(frozen=True)
+@record
 class CapStep:
     source: str  # max_amount | budget | max_discount
     before: str
@@ -79,7 +79,7 @@ class CapStep:
         return {"source": self.source, "before": self.before, "after": self.after}
 
 
-@dataclass(frozen=True)
+@record
 class EffectTrace:
     kind: str
     spec: dict[str, Any]

@@ -9,12 +9,13 @@ number of the condition language.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dsl.expr.types import WEEKDAYS
+from dsl.records import record
 
 from .cart import Cart
 from .result_json import assembled
@@ -31,7 +32,7 @@ def count(value: int) -> Decimal:
     return _COUNTS[value] if 0 <= value < 1024 else Decimal(value)
 
 
-@dataclass(frozen=True)
+@record
 class Facts:
     """What conditions can read about one cart, computed once per evaluation."""
 

@@ -45,7 +45,6 @@ import datetime as dt
 import operator
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +52,7 @@ from dsl.effects import Shipping
 from dsl.expr import nodes as n
 from dsl.expr.logic import MIRROR, ORDER_TESTS, against_number, negation_is_flip
 from dsl.expr.types import ATTRIBUTES, Context
+from dsl.records import record
 from dsl.schedule import ClosedSchedules
 
 from .facts import Facts
@@ -92,7 +92,7 @@ _AGGREGATES = {"count", "lines", "sum", "min", "max"}
 _ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
+@record
 class Needs:
     """What a condition needs from the cart to be true."""
 

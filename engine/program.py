@@ -14,7 +14,7 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -26,6 +26,7 @@ from dsl.errors import Diagnostic
 from dsl.expr.types import Context
 from dsl.gc_pause import gc_paused
 from dsl.model import Promotion
+from dsl.records import record
 from dsl.schedule import Schedule
 from dsl.values import YEARS, normalise_code
 
@@ -95,7 +96,7 @@ class UsageView(Protocol):
         """Discount budget still available (``None`` when unlimited)."""
 
 
-@dataclass(frozen=True)
+@record
 class CompiledEffect:
     """One effect of a promotion with the lines it takes from compiled."""
 
@@ -105,7 +106,7 @@ class CompiledEffect:
     shipping: bool  # a shipping effect: it takes from no line
 
 
-@dataclass(frozen=True)
+@record
 class CompiledPromotion:
     """A promotion with its conditions compiled and its window resolved."""
 

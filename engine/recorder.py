@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from dsl.model import Promotion
+from dsl.records import record
 
 from .cart import Cart
 from .effects import Parts
@@ -25,7 +26,7 @@ from .result_shipping import PartKey
 from .stacking import STACKING_CAUSE, PassState, stacking_refusal
 
 
-@dataclass(frozen=True)
+@record
 class LimitQuery:
     """One question put to the usage store, and its answer."""
 

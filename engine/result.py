@@ -9,11 +9,12 @@ from __future__ import annotations
 import abc
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar, overload
 
 from dsl.decimal_context import in_decimal_context
+from dsl.records import record
 
 from .result_json import (
     _json_discounts,
@@ -47,7 +48,7 @@ class GiftLine(NamedTuple):
             if value is not None}}
 
 
-@dataclass(frozen=True)
+@record
 class PricedLine:
     id: str
     sku: str
@@ -208,7 +209,7 @@ class PricedLines(LazyTuple[PricedLine]):
         return tuple, (self._get(),)
 
 
-@dataclass(frozen=True)
+@record
 class Applied:
     """A promotion that moved money, and how much."""
 
@@ -252,7 +253,7 @@ class Applied:
                 f'{inner}"shipping": "{_money(self.shipping)}"{note}\n{pad}}}')
 
 
-@dataclass(frozen=True)
+@record
 class Rejected:
     """A promotion or an entered coupon that did not apply, and why."""
 
@@ -308,7 +309,7 @@ def _computed(items: tuple[Rejected, ...]) -> Rejections:
     return Rejections(lambda: items)
 
 
-@dataclass(frozen=True)
+@record
 class Cap:
     """A cap that cut a promotion's discount: its own ``max_amount`` or the ruleset's."""
 
@@ -330,7 +331,7 @@ class Cap:
                 f'{inner}"after": "{_money(self.after)}"\n{pad}}}')
 
 
-@dataclass(frozen=True)
+@record
 class BestDeal:
     """How ``stacking.mode: best_deal`` chose the promotions that applied
     (docs/semantics.md#best-deal)."""
@@ -357,7 +358,7 @@ class BestDeal:
                 f'{inner}"fallback": {_or_null(self.fallback)}\n{pad}}}')
 
 
-@dataclass(frozen=True)
+@record
 class Result:
     """Priced lines, totals, and every promotion's fate."""
 

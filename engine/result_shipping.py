@@ -3,16 +3,16 @@ promotion's part on either is kept under."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from dsl.decimal_context import in_decimal_context
+from dsl.records import record
 
 from .result_json import _json_discounts, _money, _text
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class ShipmentKey:
     """Where a promotion keeps its part on one shipment among its parts: a line's part
     is keyed by the line's id, the plain shipping's by ``None``."""
@@ -24,7 +24,7 @@ PartKey = str | ShipmentKey | None
 """The key of one part of a promotion's discount: a line id, a shipment, the shipping."""
 
 
-@dataclass(frozen=True)
+@record
 class LineDiscount:
     promotion: str
     amount: Decimal
@@ -63,7 +63,7 @@ class _Priced:
                 f'\n{pad}}}')
 
 
-@dataclass(frozen=True)
+@record
 class PricedShipping(_Priced):
     method: str
     price: Decimal
@@ -79,7 +79,7 @@ class PricedShipping(_Priced):
                 + self._money_json(inner, pad, discount))
 
 
-@dataclass(frozen=True)
+@record
 class PricedShipment(_Priced):
     """One shipment of a cart that has ``shipments``: its price and what came off it."""
 

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from dataclasses import dataclass
 from typing import Any
 
 from dsl.codes import EVALUATION_TOO_LARGE, UNKNOWN_PROMOTION
@@ -45,6 +44,7 @@ from dsl.decimal_context import in_decimal_context
 from dsl.errors import Diagnostic, InputError
 from dsl.expr.nodes import walk
 from dsl.expr.types import WEEKDAYS
+from dsl.records import record
 
 from . import reasons as r
 from .cart import Cart, CartError
@@ -70,7 +70,7 @@ _WHEN_CODES = (r.CONDITIONS_NOT_MET, r.COUPON_INELIGIBLE)
 # ---------------------------------------------------------------- the trace
 
 
-@dataclass(frozen=True)
+@record
 class EnteredCode:
     """A code the cart entered, normalised, and what it chose."""
 
@@ -84,7 +84,7 @@ class EnteredCode:
                 "promotion": self.promotion, "outcome": self.outcome}
 
 
-@dataclass(frozen=True)
+@record
 class CouponCheck:
     needs_code: bool
     entered: str | None
@@ -96,7 +96,7 @@ class CouponCheck:
                 "normalised": self.normalised, "passed": self.passed}
 
 
-@dataclass(frozen=True)
+@record
 class WindowCheck:
     """The window as written (in the ruleset's timezone) and the instants compared."""
 
@@ -120,7 +120,7 @@ class WindowCheck:
                 "next_opening": self.next_opening}
 
 
-@dataclass(frozen=True)
+@record
 class LimitsCheck:
     declared: dict[str, Any]
     customer: str
@@ -133,7 +133,7 @@ class LimitsCheck:
                 "queries": [q.to_dict() for q in self.queries], "passed": self.passed}
 
 
-@dataclass(frozen=True)
+@record
 class StackingCheck:
     exclusive: bool
     group: str | None
@@ -147,7 +147,7 @@ class StackingCheck:
                 "code": self.code, "reason": self.reason, "caused_by": list(self.caused_by)}
 
 
-@dataclass(frozen=True)
+@record
 class PromotionTrace:
     id: str
     name: str | None  # only of a promotion that applied, as in the result: a name may
@@ -185,7 +185,7 @@ class PromotionTrace:
         return data
 
 
-@dataclass(frozen=True)
+@record
 class Trace:
     """Why each promotion applied or not to one cart."""
 

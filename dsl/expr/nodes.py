@@ -1,25 +1,26 @@
 """The condition AST, declared in one place.
 
-Every node is a frozen dataclass with a ``span`` (excluded from equality, so
-two parses of the same text at different places compare equal).  Spans here
-are relative to the expression text: line 1, columns counted in the
-expression; the loader maps them onto the YAML file.
+Every node is a frozen dataclass (a ``dsl.records.record``) with a ``span``
+(excluded from equality, so two parses of the same text at different places
+compare equal).  Spans here are relative to the expression text: line 1,
+columns counted in the expression; the loader maps them onto the YAML file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from ..errors import Span
+from ..records import record
 
 NO_SPAN = Span("<expr>", 1, 1)
 
 
-@dataclass(frozen=True)
+@record
 class Node:
     """Base of all nodes: every node has a ``span``, keyword-only and left out of equality."""
 
@@ -44,35 +45,35 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 # ---------------------------------------------------------------- literals
 
 
-@dataclass(frozen=True)
+@record
 class Number(Node):
     """A decimal or integer literal, kept as ``Decimal``."""
 
     value: Decimal
 
 
-@dataclass(frozen=True)
+@record
 class String(Node):
     """A quoted string literal."""
 
     value: str
 
 
-@dataclass(frozen=True)
+@record
 class Boolean(Node):
     """``true`` or ``false``."""
 
     value: bool
 
 
-@dataclass(frozen=True)
+@record
 class Date(Node):
     """A date (``2026-06-01``) or datetime (``2026-06-01T09:00``) literal."""
 
     value: dt.date | dt.datetime
 
 
-@dataclass(frozen=True)
+@record
 class ListLit(Node):
     """A list literal: ``["a", "b"]``."""
 
@@ -82,7 +83,7 @@ class ListLit(Node):
 # ------------------------------------------------------------------ names
 
 
-@dataclass(frozen=True)
+@record
 class Path(Node):
     """A dotted name such as ``cart.subtotal`` or ``item.attributes.color``."""
 
@@ -96,7 +97,7 @@ class Path(Node):
 # -------------------------------------------------------------- operators
 
 
-@dataclass(frozen=True)
+@record
 class Compare(Node):
     """``left OP right`` with OP one of == != < <= > >= in, not in, contains."""
 
@@ -105,7 +106,7 @@ class Compare(Node):
     right: Node
 
 
-@dataclass(frozen=True)
+@record
 class Arith(Node):
     """``left OP right`` with OP one of + - * /."""
 
@@ -114,14 +115,14 @@ class Arith(Node):
     right: Node
 
 
-@dataclass(frozen=True)
+@record
 class Neg(Node):
     """Unary minus."""
 
     operand: Node
 
 
-@dataclass(frozen=True)
+@record
 class And(Node):
     """``left and right``."""
 
@@ -129,7 +130,7 @@ class And(Node):
     right: Node
 
 
-@dataclass(frozen=True)
+@record
 class Or(Node):
     """``left or right``."""
 
@@ -137,14 +138,14 @@ class Or(Node):
     right: Node
 
 
-@dataclass(frozen=True)
+@record
 class Not(Node):
     """``not operand``."""
 
     operand: Node
 
 
-@dataclass(frozen=True)
+@record
 class Call(Node):
     """A function over lines: ``count(cond)``, ``sum(expr where cond)``."""
 

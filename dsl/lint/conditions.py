@@ -38,6 +38,7 @@ from ..expr import nodes as n
 from ..expr.format import format_expression
 from ..expr.logic import MIRROR, NEGATION, negation_is_flip
 from ..expr.types import WEEKDAYS, Type, fields_where
+from ..records import record
 from ..values import normalise_code
 
 MAX_BRANCHES = 64
@@ -51,7 +52,7 @@ _WHOLE = fields_where(lambda f: f.whole)
 _LISTS = fields_where(lambda f: f.type.is_list and f.type is not Type.ANY)
 
 
-@dataclass(frozen=True)
+@record
 class Lit:
     """An atom of a condition (as written) and whether it must be true or false."""
 
@@ -62,7 +63,7 @@ class Lit:
         return format_expression(self.node if self.positive else n.Not(self.node))
 
 
-@dataclass(frozen=True)
+@record
 class Conflict:
     """Why an alternative cannot be true: the literals involved and what a field holds."""
 
@@ -128,7 +129,7 @@ def _values(node: n.Node) -> frozenset[Value] | None:
     return frozenset(v for v in out if v is not None)
 
 
-@dataclass(frozen=True)
+@record
 class _Constraint:
     key: str
     key_node: n.Node

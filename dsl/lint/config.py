@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
 from ..codes import BAD_LINT_CONFIG, BAD_OPTION
 from ..errors import InputError, Severity, Span
+from ..records import record
 
 _PREFIX = re.compile(r"^PR2[0-9]{0,2}$")
 _KEYS = ("select", "ignore", "severity", "fail-on")
@@ -32,7 +33,7 @@ class ConfigError(InputError):
     code = BAD_LINT_CONFIG
 
 
-@dataclass(frozen=True)
+@record
 class LintConfig:
     """Which rules run, at which severity; where the settings came from."""
 

@@ -9,15 +9,15 @@ imports ``engine``): the engine's analysis provides the checker
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ..model import Ruleset
+from ..records import record
 
 Status = Literal["proven", "broken", "unknown"]
 
 
-@dataclass(frozen=True)
+@record
 class InvariantVerdict:
     """One declared invariant: proven, broken by a witness cart, or neither."""
 

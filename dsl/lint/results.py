@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..errors import Diagnostic, Severity
+from ..records import record
 
 
 @dataclass
@@ -30,7 +31,7 @@ class LintReport:
         return any(d.severity.rank >= fail_on.rank for d in self.diagnostics)
 
 
-@dataclass(frozen=True)
+@record
 class FileLint:
     """One file's diagnostics (sorted), how many findings were suppressed, and what
     they depend on of the time lint ran at.

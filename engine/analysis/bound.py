@@ -16,7 +16,6 @@ reasoning could not rule out.  The worst witness is written as a rule test
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 from typing import Any
@@ -25,6 +24,7 @@ import yaml
 from tabulate import tabulate
 
 from dsl.model import Ruleset
+from dsl.records import record
 
 from .. import compile_ruleset
 from .search import (
@@ -43,7 +43,7 @@ DEFAULT_TRIES = 2000
 """Carts a search prices by default (1 to 2 s for the example rulesets: README Performance)."""
 
 
-@dataclass(frozen=True)
+@record
 class BoundReport:
     """The proven bound and the best witnesses of one ruleset."""
 

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import Any
 
 from dsl import Ruleset
+from dsl.records import record
 
 from ..cart import Cart
 from ..program import compile_ruleset
 from ..result import Result
 
 
-@dataclass(frozen=True)
+@record
 class CartChange:
     """One cart priced by both rulesets, where they disagree."""
 
@@ -47,7 +48,7 @@ class CartChange:
                             for p, a, b in self.moved]}
 
 
-@dataclass(frozen=True)
+@record
 class Diff:
     """Every cart that changes, largest change first, and the summary of them all."""
 

@@ -23,6 +23,7 @@ from dsl.codes import BAD_OPTION
 from dsl.errors import InputError
 from dsl.lint import NOT_RULESET_DIRS, discover
 from dsl.model import Ruleset
+from dsl.records import record
 from dsl.ruleset import analyze_file
 
 from .. import Program, compile_ruleset
@@ -31,7 +32,7 @@ from .search import CartData, evaluate_data, roundings
 from .vocabulary import SHIPPING_PRICES, Vocabulary, vocabulary
 
 
-@dataclass(frozen=True)
+@record
 class Checked:
     """One ruleset's invariants over its generated carts."""
 

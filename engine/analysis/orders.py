@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from dsl.codes import (
     ORDERS_UNREADABLE,
 )
 from dsl.errors import Diagnostic, Span
+from dsl.records import record
 
 from ..cart import Cart, CartError, parse_cart
 from ..cart_json import DuplicateKey, unique_keys
@@ -47,7 +47,7 @@ Progress = Callable[[int, int], None]
 """Called with (done, total) in the units of the source (bytes or rows)."""
 
 
-@dataclass(frozen=True)
+@record
 class Chunk:
     """Whole orders of a history: JSON lines (``kind`` "lines"), or flat rows."""
 

@@ -14,12 +14,12 @@ import gc
 import hashlib
 import threading
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from dsl import Ruleset, load_ruleset_text
 from dsl.decimal_context import in_decimal_context
 from dsl.errors import Diagnostic, PromoError
+from dsl.records import record
 from dsl.values import normalise_code
 
 from ..cart import Cart
@@ -28,7 +28,7 @@ from ..program import Pass, Program
 from .orders import Chunk, decode_chunk
 
 
-@dataclass(frozen=True)
+@record
 class RulesetSource:
     """A ruleset as text, to load where the stage runs (the same bytes: the same rules)."""
 

@@ -29,7 +29,7 @@ rounds may exceed them by half a minor unit (the rounding allowance).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -48,12 +48,13 @@ from dsl.effects import (
 )
 from dsl.expr import nodes as n
 from dsl.model import Promotion, Ruleset
+from dsl.records import record
 from engine.cart_fields import MAX_SHIPMENTS
 
 ZERO, ONE = Fraction(0), Fraction(1)
 
 
-@dataclass(frozen=True)
+@record
 class PromotionBound:
     """What one promotion can take from one cart (see the module's docstring)."""
 
@@ -76,7 +77,7 @@ class PromotionBound:
         return self.line_share > 0
 
 
-@dataclass(frozen=True)
+@record
 class RulesetBound:
     """What the whole ruleset can take from one cart under its stacking policy."""
 
@@ -122,7 +123,7 @@ def _min(*values: Fraction | None) -> Fraction | None:
     return min(known) if known else None
 
 
-@dataclass(frozen=True)
+@record
 class _Effect:
     amount: Fraction | None
     unbounded: str | None
@@ -332,7 +333,7 @@ def _compound(shares: Iterable[Fraction]) -> Fraction:
     return ONE - left
 
 
-@dataclass(frozen=True)
+@record
 class _Family:
     amount: Fraction | None
     unbounded: str | None

@@ -55,6 +55,7 @@ from dsl.codes import BAD_TEST_FILE, TEST_TARGET_MISSING
 from dsl.currencies import MINOR_UNITS
 from dsl.errors import Diagnostic, InputError, PromoError, Span, attach_source
 from dsl.loader import BareDecimal, Document, compose_document, find_yaml_files, read_source
+from dsl.records import record
 from dsl.ruleset import analyze_file
 from dsl.validation import ValidationCodes, validation_diagnostics
 from dsl.values import normalise_code, parse_decimal
@@ -149,7 +150,7 @@ class Case(_Strict):
 _FILE = TypeAdapter(list[Case])
 
 
-@dataclass(frozen=True)
+@record
 class RuleTest:
     """A rule test ready to run: where it is written and what it refers to."""
 
@@ -166,7 +167,7 @@ class RuleTest:
 # ---------------------------------------------------------------- the report
 
 
-@dataclass(frozen=True)
+@record
 class Difference:
     """One expectation that did not hold."""
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 from dsl.codes import BAD_TEST_FILE
 from dsl.errors import InputError, Span
 from dsl.loader import Document, NodePosition, SourceFile, compose_document
+from dsl.records import record
 
 from ..reasons import REASONS
 from .runner import TestResult
@@ -36,7 +36,7 @@ _REMOVE = object()
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
-@dataclass(frozen=True)
+@record
 class FileUpdate:
     """A test file before and after the rewrite, and the tests rewritten."""
 

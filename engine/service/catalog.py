@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from dsl.codes import SERVE_CONFIG
 from dsl.errors import PromoError
 from dsl.lint import discover
 from dsl.loader import read_source
+from dsl.records import record
 from dsl.ruleset import load_ruleset_text
 
 from ..program import Program, compile_ruleset
@@ -29,7 +29,7 @@ from ..program import Program, compile_ruleset
 log = logging.getLogger("promorules.service")
 
 
-@dataclass(frozen=True)
+@record
 class Served:
     """One ruleset as it is being served."""
 

@@ -28,13 +28,13 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, unquote_to_bytes, urlsplit
 
 from dsl.codes import SERVE_CONFIG
 from dsl.errors import PromoError
+from dsl.records import record
 
 from ..usage import UsageStore
 
@@ -43,7 +43,7 @@ log = logging.getLogger("promorules.relay")
 SIGNATURE = "Promo-Signature"
 
 
-@dataclass(frozen=True)
+@record
 class RelaySettings:
     url: str
     secret: bytes | None = None

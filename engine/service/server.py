@@ -22,12 +22,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dsl.codes import SERVE_CONFIG
 from dsl.errors import PromoError
+from dsl.records import record
 
 log = logging.getLogger("promorules.service")
 
@@ -35,7 +35,7 @@ DEFAULT_BODY_LIMIT = 1024 * 1024
 """Request bodies over this many bytes get 413 before any parsing (``--max-body``)."""
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     """What ``promo serve`` was asked for."""
 

@@ -25,6 +25,7 @@ from dsl.codes import UNEXPECTED
 from dsl.errors import Diagnostic, PromoError
 from dsl.lint import lint_analysis
 from dsl.loader import Document, SourceFile, compose_document, read_source
+from dsl.records import record
 from dsl.ruleset import Analysis, analyze_source
 
 from ..cart import CART_CAPS, Cart, load_cart_text
@@ -210,7 +211,7 @@ def price_texts(ruleset: str, cart: str, at: dt.datetime | None,
     return Priced(result, loaded_cart, where, cart_lines(cart))
 
 
-@dataclass(frozen=True)
+@record
 class Sample:
     """A sample cart offered beside a served ruleset."""
 

@@ -25,12 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from dsl.codes import BAD_COUPON_PATTERN
 from dsl.couponbatch import CodePattern
 from dsl.model import Promotion
+from dsl.records import record
 
 from .sqltypes import Tx
 from .store import LimitReached, StoreError
@@ -47,7 +47,7 @@ class BatchTooSmall(StoreError):
     code = BAD_COUPON_PATTERN
 
 
-@dataclass(frozen=True)
+@record
 class BatchCode:
     """What the store knows of one entered code (never another code)."""
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from dsl import Ruleset
 from dsl.decimal_context import in_decimal_context
+from dsl.records import record
 
 from ..cart import Cart
 from ..program import compile_ruleset
@@ -42,7 +42,7 @@ CheckoutResponse = tuple[str, Callable[[Result, Reservation], tuple[int, bytes, 
 """An idempotency key, and the (pure) answer to the request for a priced, held checkout."""
 
 
-@dataclass(frozen=True)
+@record
 class Checkout:
     """What ``start_checkout`` hands back: the price to charge and the hold behind it."""
 

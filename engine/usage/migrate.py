@@ -15,8 +15,10 @@ The target keeps what was copied, for a look.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from dsl.records import record
 
 from .backend import open_store
 from .sqlstore import SQLStore
@@ -44,7 +46,7 @@ BYTES = {"body"}
 Rows = dict[str, list[tuple[Any, ...]]]
 
 
-@dataclass(frozen=True)
+@record
 class Migration:
     """What ``migrate`` copied (rows per table), and the drift both stores show."""
 

@@ -25,12 +25,13 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, ClassVar, Self, TypeVar
 
 from dsl import Ruleset
 from dsl.couponbatch import CodePattern
 from dsl.decimal_context import in_decimal_context
+from dsl.records import record
 
 from ..money import from_minor, to_minor
 from ..result import Result
@@ -78,7 +79,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclass(frozen=True)
+@record
 class Head:
     """A reservation's row, without its uses."""
 

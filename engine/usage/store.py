@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
@@ -50,6 +49,7 @@ from dsl.codes import (
 )
 from dsl.couponbatch import CodePattern
 from dsl.errors import PromoError
+from dsl.records import record
 from dsl.values import normalise_code
 
 from ..money import normalize, to_minor
@@ -222,7 +222,7 @@ class CustomerRequired(StoreError):
 # -------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
+@record
 class Use:
     """One promotion's use within a reservation."""
 
@@ -231,7 +231,7 @@ class Use:
     amount: Decimal
 
 
-@dataclass(frozen=True)
+@record
 class Reservation:
     order_ref: str
     ruleset: str
@@ -241,7 +241,7 @@ class Reservation:
     uses: tuple[Use, ...]
 
 
-@dataclass(frozen=True)
+@record
 class IdempotencyClaim:
     """What ``claim_idempotency`` found for a request's key.
 
@@ -256,7 +256,7 @@ class IdempotencyClaim:
     content_type: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class IdempotentResponse:
     """The answer a transition stores under ``key`` in its own transaction.
 
@@ -274,7 +274,7 @@ IDEMPOTENCY_LEASE = dt.timedelta(seconds=30)
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 
 
-@dataclass(frozen=True)
+@record
 class Drift:
     """A counter, or a count of batch codes (scope ``batch_codes.<state>`` or
     ``batch_codes.misplaced``, key the batch), that disagrees with the reservation rows."""

@@ -42,10 +42,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from dsl.model import Promotion
+from dsl.records import record
 
 from ..money import to_minor
 from .counters import BUDGET, counted, counter_key, limited
@@ -63,7 +63,7 @@ SPLIT_SCOPES = ("uses", "per_coupon", BUDGET)
 _draw = random.randrange  # (the module's generator: seeded again in a forked worker)
 
 
-@dataclass(frozen=True)
+@record
 class SplitPolicy:
     """Which counters are kept in slots.
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from types import ModuleType
 
 from ...errors import Diagnostic, Severity
+from ...records import record
 from ..context import LintRuleset
 from . import PR200_unused_suppression
 
@@ -43,7 +43,7 @@ RETIRED: dict[str, str] = {
 UNUSED_SUPPRESSION: str = PR200_unused_suppression.CODE
 
 
-@dataclass(frozen=True)
+@record
 class RuleModule:
     """A rule module seen through the ``Rule`` protocol."""
 

@@ -1,0 +1,202 @@
+"""``@record`` behaves as ``@dataclass(frozen=True)``: the same class, made cheaper.
+
+Each case declares one class twice from the same description, once with each
+decorator, and holds everything a caller can see of them equal: the signature,
+the instances' fields, repr, equality, hashes, order, ``replace``, ``asdict``,
+pickling, copying, ``__match_args__``, the docstring and the refusal to change.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import pickle
+from dataclasses import KW_ONLY, FrozenInstanceError, dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsl.errors import Diagnostic, Span
+from dsl.expr.nodes import Compare, Number, Path
+from dsl.records import record
+
+# ---------------------------------------------------------------- generated classes
+
+NAMES = ("a", "b", "c", "d", "e")
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> dict[str, Any]:
+    """A class: its fields (kind of default, kw_only, compare, hash, repr, init), order."""
+    count = draw(st.integers(0, len(NAMES)))
+    fields, defaulted = [], False
+    for name in NAMES[:count]:
+        kw_only = draw(st.booleans())
+        init = draw(st.booleans()) if count else True
+        default = draw(st.sampled_from(["none", "value", "factory"]))
+        if not kw_only and init and defaulted and default == "none":
+            default = "value"  # a positional parameter without a default after one with
+        if not init and default == "none":
+            default = "value"
+        if not kw_only and init and default != "none":
+            defaulted = True
+        fields.append({"name": name, "kw_only": kw_only, "init": init, "default": default,
+                       "compare": draw(st.booleans()), "repr": draw(st.booleans()),
+                       "hash": draw(st.sampled_from([None, True, False]))})
+    return {"fields": fields, "order": draw(st.booleans()), "doc": draw(st.booleans()),
+            "post_init": draw(st.booleans())}
+
+
+def declare(spec: dict[str, Any], decorate: Any) -> type:
+    namespace: dict[str, Any] = {"__annotations__": {}, "__module__": __name__,
+                                 "__qualname__": "Declared"}
+    for f in spec["fields"]:
+        namespace["__annotations__"][f["name"]] = "int | list[int]"
+        options: dict[str, Any] = {"kw_only": f["kw_only"], "init": f["init"],
+                                   "compare": f["compare"], "repr": f["repr"],
+                                   "hash": f["hash"]}
+        if f["default"] == "value":
+            options["default"] = len(f["name"]) * 7
+        elif f["default"] == "factory":
+            options["default_factory"] = lambda: [1, 2]
+        namespace[f["name"]] = field(**options)
+    if spec["doc"]:
+        namespace["__doc__"] = "A class."
+    if spec["post_init"]:
+        def __post_init__(self: Any) -> None:
+            object.__setattr__(self, "seen", tuple(dataclasses.asdict(self)))
+        namespace["__post_init__"] = __post_init__
+    return decorate(type("Declared", (), namespace))  # type: ignore[no-any-return]
+
+
+def arguments(spec: dict[str, Any], values: list[int]) -> tuple[list[Any], dict[str, Any]]:
+    """Every init field given (as the dataclass orders them), from ``values``."""
+    args, kwargs = [], {}
+    for f, value in zip(spec["fields"], values, strict=False):
+        if not f["init"]:
+            continue
+        if f["kw_only"]:
+            kwargs[f["name"]] = value
+        else:
+            args.append(value)
+    return args, kwargs
+
+
+def seen(obj: Any) -> dict[str, Any]:
+    """What a caller sees of one instance."""
+    return {"fields": [(f.name, getattr(obj, f.name, "<unset>"))
+                       for f in dataclasses.fields(obj)],
+            "repr": repr(obj).replace("Declared", "X", 1), "dict": dict(vars(obj))}
+
+
+@settings(max_examples=150, deadline=None)
+@given(specs(), st.lists(st.integers(-3, 3), min_size=5, max_size=5),
+       st.lists(st.integers(-3, 3), min_size=5, max_size=5))
+def test_a_record_is_a_frozen_dataclass(spec: dict[str, Any], first: list[int],
+                                        second: list[int]) -> None:
+    order = spec["order"]
+    theirs = declare(spec, dataclass(frozen=True, order=order))
+    ours = declare(spec, record(order=order))
+    assert str(inspect.signature(ours)) == str(inspect.signature(theirs))
+    assert ours.__doc__ == theirs.__doc__
+    assert ours.__match_args__ == theirs.__match_args__  # type: ignore[attr-defined]
+    assert [f.name for f in dataclasses.fields(ours)] == \
+        [f.name for f in dataclasses.fields(theirs)]
+    pairs = []
+    for values in (first, second):
+        args, kwargs = arguments(spec, values)
+        pairs.append((theirs(*args, **kwargs), ours(*args, **kwargs)))
+    (t1, o1), (t2, o2) = pairs
+    globals()["Declared"] = ours  # (pickle finds a class by its module and name)
+    for t, o in pairs:
+        assert seen(o) == seen(t)
+        assert (o == copy.copy(o)) == (t == copy.copy(t))
+        assert seen(pickle.loads(pickle.dumps(o))) == seen(o)
+        assert seen(copy.deepcopy(o)) == seen(o)
+        assert dataclasses.asdict(o) == dataclasses.asdict(t)
+        try:
+            expected_hash: Any = hash(t)
+        except TypeError:
+            expected_hash = TypeError
+        try:
+            our_hash: Any = hash(o)
+        except TypeError:
+            our_hash = TypeError
+        assert our_hash == expected_hash
+        for name in [f["name"] for f in spec["fields"]] + ["other"]:
+            with pytest.raises(FrozenInstanceError):
+                setattr(o, name, 1)
+    assert (o1 == o2) == (t1 == t2)
+    assert (o1 != o2) == (t1 != t2)
+    assert (o1 == 1) is (t1 == 1) is False
+    if order:
+        for compare in ("__lt__", "__le__", "__gt__", "__ge__"):
+            assert getattr(o1, compare)(o2) == getattr(t1, compare)(t2)
+            assert getattr(o1, compare)(1) is NotImplemented
+    changes = {f["name"]: 9 for f in spec["fields"] if f["init"]}
+    assert seen(dataclasses.replace(o1, **changes)) == seen(dataclasses.replace(t1, **changes))
+
+
+# ---------------------------------------------------------------- what dataclasses refuses
+
+
+def test_a_method_of_the_class_own_is_kept_or_refused_as_dataclasses_does() -> None:
+    @record
+    class Shown:
+        value: int
+
+        def __repr__(self) -> str:
+            return f"<{self.value}>"
+
+    assert repr(Shown(3)) == "<3>"
+    assert hash(Shown(3)) == hash((3,))  # __hash__ still from the fields
+    for name in ("__setattr__", "__delattr__"):
+        with pytest.raises(TypeError, match=f"cannot overwrite attribute {name}"):
+            record(type("Bad", (), {"__annotations__": {"x": int}, name: lambda *a: None}))
+    with pytest.raises(TypeError, match="cannot overwrite attribute __lt__"):
+        record(order=True)(type("Bad", (), {"__annotations__": {"x": int},
+                                             "__lt__": lambda *a: True}))
+
+
+def test_a_record_derives_only_from_records() -> None:
+    @dataclass
+    class Plain:
+        x: int
+
+    with pytest.raises(TypeError, match="derives from a dataclass that is no record"):
+        record(type("Sub", (Plain,), {"__annotations__": {"y": int}}))
+
+    @record
+    class Base:
+        x: int
+        _: KW_ONLY
+        tag: str = "t"
+
+    @record
+    class Sub(Base):
+        y: int = 0
+
+    assert str(inspect.signature(Sub)) == "(x: 'int', y: 'int' = 0, *, tag: 'str' = 't') -> None"
+    assert Sub(1, 2) == Sub(1, 2, tag="t") != Base(1)
+
+
+# ---------------------------------------------------------------- the project's records
+
+
+def test_the_condition_ast_and_diagnostics_keep_their_meaning() -> None:
+    at, elsewhere = Span("a.yaml", 1, 1), Span("b.yaml", 9, 4)
+    one = Compare(">=", Path(("cart", "subtotal"), span=at), Number(1, span=at), span=at)
+    same = Compare(">=", Path(("cart", "subtotal"), span=elsewhere), Number(1),
+                   span=elsewhere)
+    assert one == same and hash(one) == hash(same)  # spans are left out of equality
+    assert repr(one) == "Compare(op='>=', left=Path(parts=('cart', 'subtotal')), " \
+                        "right=Number(value=1))"
+    assert sorted([elsewhere, at]) == [at, elsewhere]  # Span is ordered
+    first = Diagnostic("PR101", "bad", at, source_line="x")
+    assert first == Diagnostic("PR101", "bad", at, source_line="y")  # (compare=False)
+    assert dataclasses.replace(first, span=elsewhere).span is elsewhere
+    with pytest.raises(FrozenInstanceError):
+        first.code = "PR102"  # type: ignore[misc]
