@@ -10,25 +10,36 @@ the same class, made another way:
 * ``dataclasses.dataclass`` collects its fields (``fields()``, ``replace()``,
   ``asdict()``, pickling, ``__match_args__`` work as for any dataclass), with
   none of its methods written;
-* ``__init__`` is written and compiled as dataclasses writes a frozen class's:
-  the same parameters (defaults, ``default_factory``, ``kw_only``, fields with
-  ``init=False``), each value set with ``object.__setattr__``, then
-  ``__post_init__`` (the one method run per instance, as fast as theirs);
-* the others are shared by every record: equality and hashing over the fields
-  with ``compare`` (``hash``) read by one ``operator.attrgetter`` per class, the
-  same tuples dataclasses compares and hashes, so equal records hash alike and
-  as before; ``repr`` as dataclasses writes it; setting or deleting an attribute
-  raises ``dataclasses.FrozenInstanceError``.
+* ``__init__`` is written and compiled as dataclasses writes a frozen class's,
+  in the class's module: the same parameters (defaults, ``default_factory``,
+  ``kw_only``, fields with ``init=False``), each value set with
+  ``object.__setattr__``, then ``__post_init__`` (the one method run per
+  instance, as fast as theirs);
+* the others are closures made for the class, compiled once for all records:
+  equality, hashing and order over the same tuples of fields dataclasses
+  compares and hashes (read by one ``operator.attrgetter`` per class: equal
+  records hash alike, and as before), ``repr`` as dataclasses writes it, and
+  ``__setattr__`` / ``__delattr__`` raising ``FrozenInstanceError`` as theirs do
+  (on the class's fields, and on any attribute of an instance of the class
+  itself).
 
-``InitVar`` pseudo-fields are not supported (none is used); a class that
-defines one of the methods itself is refused, as dataclasses refuses it.
-``tests/dsl/test_records.py`` holds records and dataclasses equal in behaviour.
+A method the class defines itself is kept, or refused, as dataclasses keeps or
+refuses it.  Not supported: ``InitVar`` pseudo-fields (refused; none is used),
+and a record that derives from a dataclass that is no record (refused).  One
+difference is left: ``__dataclass_params__`` says ``frozen=False`` (records are
+made with dataclasses' machinery minus its methods), so a stdlib dataclass
+deriving from a record is checked as if the record were mutable (a frozen one is
+refused, a mutable one accepted); none derives from one.  ``tests/dsl/test_records.py`` holds
+records and frozen dataclasses equal in all a caller sees of them.
 """
 
 from __future__ import annotations
 
+import abc
 import dataclasses
+import operator
 import reprlib
+import sys
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform, overload
@@ -71,27 +82,33 @@ def _make(cls: type[T], order: bool) -> type[T]:
     if not getattr(cls, "__record__", False) and any(
             dataclasses.is_dataclass(base) for base in cls.__mro__[1:]):
         raise TypeError(f"record {cls.__qualname__} derives from a dataclass that is no record")
+    initvar = getattr(dataclasses, "_FIELD_INITVAR", None)
+    for name, spec in cls.__dataclass_fields__.items():  # type: ignore[attr-defined]
+        if getattr(spec, "_field_type", None) is initvar:
+            raise TypeError(f"record {cls.__qualname__}: InitVar {name!r} is not supported")
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    compared = _getter([f.name for f in fields if f.compare])
+    # each method is made for its class (a subclass's own, or inherited as dataclasses'
+    # are), over that class's fields; none is compiled but __init__
     methods: dict[str, Any] = {}  # (a method of the class's own is kept, as dataclasses keeps it)
     if "__init__" not in own:
         methods["__init__"] = _init(cls, fields)
-        methods["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
     if "__repr__" not in own:
-        methods["__repr__"] = _repr
+        methods["__repr__"] = _repr_of(tuple(f.name for f in fields if f.repr))
     if "__eq__" not in own:
-        methods["__eq__"] = _eq
+        methods["__eq__"] = _eq_of(compared)
     if not keep_hash:
-        methods["__hash__"] = _hash
+        methods["__hash__"] = _hash_of(_getter(
+            [f.name for f in fields if (f.compare if f.hash is None else f.hash)]))
     if order:
-        methods.update(__lt__=_lt, __le__=_le, __gt__=_gt, __ge__=_ge)
-    compared = [f.name for f in fields if f.compare]
-    hashed = [f.name for f in fields if (f.compare if f.hash is None else f.hash)]
-    for name, value in {**methods, "__setattr__": _setattr, "__delattr__": _delattr,
-                        "__record__": True,
-                        "__record_compared__": staticmethod(_getter(compared)),
-                        "__record_hashed__": staticmethod(_getter(hashed)),
-                        "__record_shown__": tuple(f.name for f in fields if f.repr)}.items():
-        setattr(cls, name, value)
+        methods.update({name: _compare_of(name, compare, compared)
+                        for name, compare in zip(_ORDER, _COMPARISONS, strict=True)})
+    methods["__setattr__"], methods["__delattr__"] = _frozen_of(cls, {f.name for f in fields})
+    for name, method in methods.items():
+        method.__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, method)
+    cls.__record__ = True  # type: ignore[attr-defined]
+    abc.update_abstractmethods(cls)
     if undocumented:  # the text dataclasses gives a class without a docstring
         import inspect
 
@@ -127,80 +144,99 @@ _FACTORY = _Factory()
 
 
 def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
-    """``__init__`` as dataclasses writes a frozen class's, compiled once for the class."""
-    scope: dict[str, Any] = {"__set": object.__setattr__, "__factory": _FACTORY}
+    """``__init__`` as dataclasses writes a frozen class's, compiled once for the class in
+    its module's globals (its annotations resolve there)."""
+    me = "__dataclass_self__" if any(f.name == "self" for f in fields) else "self"
+    helpers: dict[str, Any] = {"__set": object.__setattr__, "__factory": _FACTORY}
     positional: list[str] = []
     keyword: list[str] = []
     body: list[str] = []
+    defaulted = None
     for f in fields:
         if f.init:
             if f.default is not _MISSING:
-                scope[f"__default_{f.name}"] = f.default
+                helpers[f"__default_{f.name}"] = f.default
                 param = f"{f.name}=__default_{f.name}"
             elif f.default_factory is not _MISSING:
-                scope[f"__factory_{f.name}"] = f.default_factory
+                helpers[f"__factory_{f.name}"] = f.default_factory
                 param = f"{f.name}=__factory"
-                body.append(f"  if {f.name} is __factory: {f.name} = __factory_{f.name}()")
+                body.append(f"if {f.name} is __factory: {f.name} = __factory_{f.name}()")
             else:
                 param = f.name
+            if not f.kw_only:
+                if param == f.name and defaulted:
+                    raise TypeError(f"non-default argument {f.name!r} follows default "
+                                    f"argument {defaulted!r}")
+                defaulted = defaulted or (None if param == f.name else f.name)
             (keyword if f.kw_only else positional).append(param)
-            body.append(f"  __set(self, {f.name!r}, {f.name})")
+            body.append(f"__set({me}, {f.name!r}, {f.name})")
         elif f.default_factory is not _MISSING:  # (a default is read off the class)
-            scope[f"__factory_{f.name}"] = f.default_factory
-            body.append(f"  __set(self, {f.name!r}, __factory_{f.name}())")
+            helpers[f"__factory_{f.name}"] = f.default_factory
+            body.append(f"__set({me}, {f.name!r}, __factory_{f.name}())")
     if hasattr(cls, "__post_init__"):
-        body.append("  self.__post_init__()")
-    params = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])
-    source = f"def __init__({params}):\n" + ("\n".join(body) or "  pass") + "\n"
-    exec(source, scope)  # noqa: S102 - our own text, made of field names only
-    init: Callable[..., None] = scope["__init__"]
+        body.append(f"{me}.__post_init__()")
+    params = ", ".join([me, *positional, *(["*", *keyword] if keyword else [])])
+    source = (f"def __create_fn__({', '.join(helpers)}):\n"
+              f" def __init__({params}):\n" + "".join(f"  {line}\n" for line in body or ["pass"])
+              + " return __init__\n")
+    module = sys.modules.get(cls.__module__)
+    made: dict[str, Any] = {}
+    exec(source, module.__dict__ if module else {}, made)  # noqa: S102 - our own text
+    init: Callable[..., None] = made["__create_fn__"](**helpers)
     init.__annotations__ = {**{f.name: f.type for f in fields if f.init}, "return": None}
     return init
 
 
-@reprlib.recursive_repr()
-def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_shown__)
-    return f"{type(self).__qualname__}({shown})"
+def _repr_of(names: tuple[str, ...]) -> Callable[[Any], str]:
+    @reprlib.recursive_repr()
+    def __repr__(self: Any) -> str:
+        shown = []
+        for name in names:  # (a loop, not a generator: one frame less per nested record)
+            shown.append(f"{name}={getattr(self, name)!r}")
+        return f"{self.__class__.__qualname__}({', '.join(shown)})"
+    return __repr__
 
 
-def _eq(self: Any, other: Any) -> Any:
-    if other.__class__ is self.__class__:
-        return self.__record_compared__(self) == other.__record_compared__(other)
-    return NotImplemented
+def _eq_of(key: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any, Any], Any]:
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return key(self) == key(other)
+        return NotImplemented
+    return __eq__
 
 
-def _hash(self: Any) -> int:
-    return hash(self.__record_hashed__(self))
+def _hash_of(key: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any], int]:
+    def __hash__(self: Any) -> int:
+        return hash(key(self))
+    return __hash__
 
 
-def _lt(self: Any, other: Any) -> Any:
-    if other.__class__ is self.__class__:
-        return self.__record_compared__(self) < other.__record_compared__(other)
-    return NotImplemented
+_COMPARISONS = (operator.lt, operator.le, operator.gt, operator.ge)
 
 
-def _le(self: Any, other: Any) -> Any:
-    if other.__class__ is self.__class__:
-        return self.__record_compared__(self) <= other.__record_compared__(other)
-    return NotImplemented
+def _compare_of(name: str, compare: Callable[[Any, Any], Any],
+                key: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any, Any], Any]:
+    def method(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return compare(key(self), key(other))
+        return NotImplemented
+    method.__name__ = name
+    return method
 
 
-def _gt(self: Any, other: Any) -> Any:
-    if other.__class__ is self.__class__:
-        return self.__record_compared__(self) > other.__record_compared__(other)
-    return NotImplemented
+def _frozen_of(owner: type, names: set[str]) -> tuple[Callable[..., None], Callable[..., None]]:
+    """``__setattr__`` and ``__delattr__`` as dataclasses writes them for a frozen class."""
+    fields = frozenset(names)
+    cls: Any = owner
 
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in fields:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cls, self).__setattr__(name, value)
 
-def _ge(self: Any, other: Any) -> Any:
-    if other.__class__ is self.__class__:
-        return self.__record_compared__(self) >= other.__record_compared__(other)
-    return NotImplemented
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in fields:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cls, self).__delattr__(name)
 
-
-def _setattr(self: Any, name: str, value: Any) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-
-
-def _delattr(self: Any, name: str) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+    return __setattr__, __delattr__

@@ -200,3 +200,86 @@ def test_the_condition_ast_and_diagnostics_keep_their_meaning() -> None:
     assert dataclasses.replace(first, span=elsewhere).span is elsewhere
     with pytest.raises(FrozenInstanceError):
         first.code = "PR102"  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- subclasses and the rest
+
+
+def frozen(kind: str, order: bool = False) -> Any:
+    """``@dataclass(frozen=True)`` or ``@record``: the decorator ``kind`` names."""
+    return dataclass(frozen=True, order=order) if kind == "dataclass" else record(order=order)
+
+
+def declared(kind: str, name: str, annotations: dict[str, Any], bases: tuple[type, ...] = (),
+             order: bool = False, **body: Any) -> Any:
+    return frozen(kind, order)(type(name, bases, {"__annotations__": annotations,
+                                                  "__module__": __name__, **body}))
+
+
+def seen_of_subclasses(kind: str) -> tuple[Any, ...]:
+    """An ordered parent, a subclass that is not ordered and calls its parent's methods,
+    and a plain subclass that sets an attribute of its own."""
+    parent = declared(kind, "Parent", {"x": "int"}, order=True)
+
+    def __repr__(self: Any) -> str:
+        return "sub:" + super(Sub, self).__repr__()
+
+    def __eq__(self: Any, other: Any) -> Any:
+        return super(Sub, self).__eq__(other)
+
+    Sub = declared(kind, "Sub", {"y": "int"}, (parent,), __repr__=__repr__, __eq__=__eq__)
+
+    class Plain(parent):  # type: ignore[valid-type,misc]
+        def __init__(self, x: int) -> None:
+            super().__init__(x)
+            self.note = "set"
+
+    plain = Plain(4)
+    del plain.note
+    return (repr(Sub(1, 2)), Sub(1, 2) < Sub(1, 3), Sub(1, 2) == Sub(1, 3),
+            hash(Sub(1, 2)) == hash((1, 2)), vars(Plain(4)), vars(plain),
+            str(inspect.signature(Sub)))
+
+
+def test_subclasses_of_a_record_behave_as_those_of_a_frozen_dataclass() -> None:
+    assert seen_of_subclasses("record") == seen_of_subclasses("dataclass")
+
+
+def test_init_is_made_in_the_class_module_and_checked_as_dataclasses_checks_it() -> None:
+    theirs = declared("dataclass", "Point", {"x": "Decimal", "self": "int"})
+    ours = declared("record", "Point", {"x": "Decimal", "self": "int"})
+    import typing
+    from decimal import Decimal  # noqa: F401 - what the annotations name
+
+    globals()["Decimal"] = Decimal
+    assert typing.get_type_hints(ours.__init__) == typing.get_type_hints(theirs.__init__)
+    assert ours.__init__.__module__ == theirs.__init__.__module__ == __name__
+    assert ours(1, self=2) == ours(1, 2) and vars(ours(1, 2)) == vars(theirs(1, 2))
+    for kind in ("dataclass", "record"):
+        with pytest.raises(TypeError, match="non-default argument 'b' follows default"):
+            declared(kind, "Bad", {"a": int, "b": int}, a=1)
+
+
+def test_what_records_do_not_support_is_refused() -> None:
+    with pytest.raises(TypeError, match="InitVar 'seed' is not supported"):
+        declared("record", "Seeded", {"x": int, "seed": dataclasses.InitVar[int]})
+
+
+def test_abstract_methods_a_record_writes_are_no_longer_abstract() -> None:
+    import abc
+
+    class Shown(abc.ABC):
+        @abc.abstractmethod
+        def __repr__(self) -> str: ...
+
+    for kind in ("dataclass", "record"):
+        assert repr(declared(kind, "Concrete", {"x": int}, (Shown,))(1)) == "Concrete(x=1)"
+
+
+def test_deeply_nested_records_print_as_deep_as_dataclasses() -> None:
+    for kind in ("dataclass", "record"):
+        box = declared(kind, "Box", {"inner": Any})
+        value: Any = None
+        for _ in range(240):
+            value = box(value)
+        assert repr(value).count("Box(") == 240
