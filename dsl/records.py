@@ -14,7 +14,9 @@ the same class, made another way:
   in the class's module: the same parameters (defaults, ``default_factory``,
   ``kw_only``, fields with ``init=False``), each value set with
   ``object.__setattr__``, then ``__post_init__`` (the one method run per
-  instance, as fast as theirs);
+  instance, as fast as theirs); it is compiled when first read (``_LazyInit``):
+  most records a command imports are never made by a call (unpickling calls no
+  ``__init__``);
 * the others are closures made for the class, compiled once for all records:
   equality, hashing and order over the same tuples of fields dataclasses
   compares and hashes (read by one ``operator.attrgetter`` per class: equal
@@ -92,7 +94,8 @@ def _make(cls: type[T], order: bool) -> type[T]:
     # are), over that class's fields; none is compiled but __init__
     methods: dict[str, Any] = {}  # (a method of the class's own is kept, as dataclasses keeps it)
     if "__init__" not in own:
-        methods["__init__"] = _init(cls, fields)
+        _check_parameters(fields)
+        methods["__init__"] = _LazyInit(cls, fields)
     if "__repr__" not in own:
         methods["__repr__"] = _repr_of(tuple(f.name for f in fields if f.repr))
     if "__eq__" not in own:
@@ -105,7 +108,8 @@ def _make(cls: type[T], order: bool) -> type[T]:
                         for name, compare in zip(_ORDER, _COMPARISONS, strict=True)})
     methods["__setattr__"], methods["__delattr__"] = _frozen_of(cls, {f.name for f in fields})
     for name, method in methods.items():
-        method.__qualname__ = f"{cls.__qualname__}.{name}"
+        if name != "__init__":
+            method.__qualname__ = f"{cls.__qualname__}.{name}"
         setattr(cls, name, method)
     cls.__record__ = True  # type: ignore[attr-defined]
     abc.update_abstractmethods(cls)
@@ -143,6 +147,36 @@ class _Factory:
 _FACTORY = _Factory()
 
 
+def _check_parameters(fields: tuple[dataclasses.Field[Any], ...]) -> None:
+    """Refuse, when the class is declared, what ``__init__`` could not be written with."""
+    defaulted = None
+    for f in fields:
+        if f.init and not f.kw_only:
+            if defaulted and f.default is _MISSING and f.default_factory is _MISSING:
+                raise TypeError(f"non-default argument {f.name!r} follows default "
+                                f"argument {defaulted!r}")
+            if not defaulted and (f.default is not _MISSING or
+                                  f.default_factory is not _MISSING):
+                defaulted = f.name
+
+
+class _LazyInit:
+    """A record's ``__init__`` until it is first read: then it is compiled (``_init``) and
+    put in its place on the class.  Most records a command imports are never made by
+    calling the class (a cached ruleset is unpickled, which calls no ``__init__``), and
+    compiling is most of what declaring a record costs.  Reading it (``inspect``,
+    ``help``, a first call) compiles it."""
+
+    def __init__(self, owner: type, fields: tuple[dataclasses.Field[Any], ...]) -> None:
+        self.owner, self.fields = owner, fields
+
+    def __get__(self, instance: Any, kind: type | None = None) -> Any:
+        init = _init(self.owner, self.fields)
+        init.__qualname__ = f"{self.owner.__qualname__}.__init__"
+        type.__setattr__(self.owner, "__init__", init)
+        return init if instance is None else init.__get__(instance, kind)
+
+
 def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
     """``__init__`` as dataclasses writes a frozen class's, compiled once for the class in
     its module's globals (its annotations resolve there)."""
@@ -151,7 +185,6 @@ def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[...
     positional: list[str] = []
     keyword: list[str] = []
     body: list[str] = []
-    defaulted = None
     for f in fields:
         if f.init:
             if f.default is not _MISSING:
@@ -163,11 +196,6 @@ def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[...
                 body.append(f"if {f.name} is __factory: {f.name} = __factory_{f.name}()")
             else:
                 param = f.name
-            if not f.kw_only:
-                if param == f.name and defaulted:
-                    raise TypeError(f"non-default argument {f.name!r} follows default "
-                                    f"argument {defaulted!r}")
-                defaulted = defaulted or (None if param == f.name else f.name)
             (keyword if f.kw_only else positional).append(param)
             body.append(f"__set({me}, {f.name!r}, {f.name})")
         elif f.default_factory is not _MISSING:  # (a default is read off the class)

@@ -50,6 +50,8 @@ class GiftLine(NamedTuple):
 
 @record
 class PricedLine:
+    """One line of the result: the cart's line, its total, what each promotion took."""
+
     id: str
     sku: str
     quantity: int

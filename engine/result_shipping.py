@@ -26,6 +26,8 @@ PartKey = str | ShipmentKey | None
 
 @record
 class LineDiscount:
+    """What one promotion took from a line, the shipping or a shipment."""
+
     promotion: str
     amount: Decimal
 
@@ -65,6 +67,8 @@ class _Priced:
 
 @record
 class PricedShipping(_Priced):
+    """The cart's shipping priced: its method, its price and what each promotion took."""
+
     method: str
     price: Decimal
     discounts: tuple[LineDiscount, ...]

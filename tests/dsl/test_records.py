@@ -283,3 +283,23 @@ def test_deeply_nested_records_print_as_deep_as_dataclasses() -> None:
         for _ in range(240):
             value = box(value)
         assert repr(value).count("Box(") == 240
+
+
+def test_init_is_compiled_when_first_read() -> None:
+    from dsl import records
+
+    lazy = declared("record", "Lazy", {"x": int, "y": int}, y=2, __doc__="Documented.")
+    assert isinstance(lazy.__dict__["__init__"], records._LazyInit)  # declared, not compiled
+    # (a class without a docstring is compiled at once: dataclasses writes its signature
+    # as the docstring)
+
+    class Plain(lazy):  # type: ignore[valid-type,misc]
+        pass
+
+    assert vars(Plain(1)) == {"x": 1, "y": 2}  # first made through a plain subclass
+    assert lazy.__dict__["__init__"].__qualname__ == "Lazy.__init__"  # compiled, in place
+    assert "__init__" not in Plain.__dict__
+    other = declared("record", "Other", {"x": int}, __doc__="Documented.")
+    assert isinstance(other.__dict__["__init__"], records._LazyInit)
+    assert str(inspect.signature(other)) == "(x: int) -> None"  # read: compiled too
+    assert not isinstance(other.__dict__["__init__"], records._LazyInit)
