@@ -42,6 +42,7 @@ import dataclasses
 import operator
 import reprlib
 import sys
+import threading
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform, overload
@@ -165,21 +166,42 @@ class _LazyInit:
     put in its place on the class.  Most records a command imports are never made by
     calling the class (a cached ruleset is unpickled, which calls no ``__init__``), and
     compiling is most of what declaring a record costs.  Reading it (``inspect``,
-    ``help``, a first call) compiles it."""
+    ``help``, a first call) compiles it; called as it is (read from the class's
+    ``__dict__``) it compiles and runs.  What it is compiled from is taken when the
+    class is declared: the fields, whether it has ``__post_init__``, its module's
+    globals.  (``inspect.getattr_static`` shows this object until then.)"""
 
     def __init__(self, owner: type, fields: tuple[dataclasses.Field[Any], ...]) -> None:
         self.owner, self.fields = owner, fields
+        self.post_init = hasattr(owner, "__post_init__")
+        module = sys.modules.get(owner.__module__)
+        self.scope: dict[str, Any] = module.__dict__ if module is not None else {}
+        self.compiled: Callable[..., None] | None = None
 
     def __get__(self, instance: Any, kind: type | None = None) -> Any:
-        init = _init(self.owner, self.fields)
-        init.__qualname__ = f"{self.owner.__qualname__}.__init__"
-        type.__setattr__(self.owner, "__init__", init)
+        init = self.compiled
+        if init is None:
+            with _COMPILING:  # (two threads making the first instance compile it once)
+                init = self.compiled
+                if init is None:
+                    init = _init(self.fields, self.post_init, self.scope)
+                    init.__qualname__ = f"{self.owner.__qualname__}.__init__"
+                    self.compiled = init
+                    if self.owner.__dict__.get("__init__") is self:  # (not replaced since)
+                        type.__setattr__(self.owner, "__init__", init)
         return init if instance is None else init.__get__(instance, kind)
 
+    def __call__(self, instance: Any, *args: Any, **kwargs: Any) -> None:
+        self.__get__(instance, type(instance))(*args, **kwargs)
 
-def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
-    """``__init__`` as dataclasses writes a frozen class's, compiled once for the class in
-    its module's globals (its annotations resolve there)."""
+
+_COMPILING = threading.Lock()
+
+
+def _init(fields: tuple[dataclasses.Field[Any], ...], post_init: bool,
+          scope: dict[str, Any]) -> Callable[..., None]:
+    """``__init__`` as dataclasses writes a frozen class's, compiled in ``scope`` (the
+    class's module's globals: its annotations resolve there)."""
     me = "__dataclass_self__" if any(f.name == "self" for f in fields) else "self"
     helpers: dict[str, Any] = {"__set": object.__setattr__, "__factory": _FACTORY}
     positional: list[str] = []
@@ -201,15 +223,14 @@ def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[...
         elif f.default_factory is not _MISSING:  # (a default is read off the class)
             helpers[f"__factory_{f.name}"] = f.default_factory
             body.append(f"__set({me}, {f.name!r}, __factory_{f.name}())")
-    if hasattr(cls, "__post_init__"):
+    if post_init:
         body.append(f"{me}.__post_init__()")
     params = ", ".join([me, *positional, *(["*", *keyword] if keyword else [])])
     source = (f"def __create_fn__({', '.join(helpers)}):\n"
               f" def __init__({params}):\n" + "".join(f"  {line}\n" for line in body or ["pass"])
               + " return __init__\n")
-    module = sys.modules.get(cls.__module__)
     made: dict[str, Any] = {}
-    exec(source, module.__dict__ if module else {}, made)  # noqa: S102 - our own text
+    exec(source, scope, made)  # noqa: S102 - our own text
     init: Callable[..., None] = made["__create_fn__"](**helpers)
     init.__annotations__ = {**{f.name: f.type for f in fields if f.init}, "return": None}
     return init

@@ -303,3 +303,26 @@ def test_init_is_compiled_when_first_read() -> None:
     assert isinstance(other.__dict__["__init__"], records._LazyInit)
     assert str(inspect.signature(other)) == "(x: int) -> None"  # read: compiled too
     assert not isinstance(other.__dict__["__init__"], records._LazyInit)
+
+
+def test_a_lazy_init_is_decided_when_declared_and_called_as_it_is() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    for kind in ("dataclass", "record"):
+        point = declared(kind, "Point", {"x": int, "y": int}, y=2, __doc__="Documented.")
+        original = point.__dict__["__init__"]
+        later = declared(kind, "Later", {"x": int}, __doc__="Documented.")
+        later.__post_init__ = lambda self: object.__setattr__(self, "x", 100)
+        assert later(1).x == 1  # (dataclasses decides on __post_init__ when declared)
+
+        def wrapped(self: Any, *args: Any, original: Any = original) -> None:
+            original(self, *args)  # the __init__ from the class's __dict__, called as it is
+
+        point.__init__ = wrapped
+        assert vars(point(1)) == {"x": 1, "y": 2}
+        assert point.__dict__["__init__"] is wrapped  # (not put back when compiled)
+    many = declared("record", "Many", {"x": int}, __doc__="Documented.")
+    lazy = many.__dict__["__init__"]
+    with ThreadPoolExecutor(8) as pool:  # the first instances made at once
+        assert list(pool.map(lambda x: many(x).x, range(64))) == list(range(64))
+    assert many.__dict__["__init__"] is lazy.compiled  # compiled once, and that one put in
