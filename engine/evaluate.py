@@ -87,7 +87,10 @@ class Evaluation(NothingReasons):
         self.at = at
         # In the result and the reasons about windows: in the ruleset's timezone, like the
         # windows it is compared with, to the second.
-        self.at_text = at.astimezone(program.zone).isoformat(timespec="seconds")
+        local = facts.local  # (the facts' own, when they are of this moment)
+        if local is None or facts.cart.get("at") is not at:
+            local = at.astimezone(program.zone)
+        self.at_text = local.isoformat(timespec="seconds")
         self.instant = at.astimezone(dt.UTC)
         self.chosen = chosen
         self.usage = usage

@@ -46,6 +46,9 @@ class Facts:
     # line id → its total as in its facts: what a pass starts from (made with the facts,
     # in the same loop; empty: read from ``lines``)
     totals: dict[str, Decimal] = field(default_factory=dict)
+    # the cart's moment on the ruleset's clock (the date, weekday and hour above are its;
+    # an evaluation shows it): worked out once per cart
+    local: dt.datetime | None = field(default=None, compare=False, repr=False)
 
 
 def line_facts(cart: Cart, quantum: Decimal,
@@ -119,6 +122,7 @@ def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal) ->
         "lines": lines,
         "shipments": shipments,
         "totals": totals,
+        "local": local,
     })
 
 

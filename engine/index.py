@@ -503,7 +503,7 @@ class PromotionIndex:
     def active(self, at: dt.datetime) -> int:
         """The promotions whose window contains ``at``: the same for every instant
         between two consecutive window boundaries, so computed once per segment."""
-        instant = at.astimezone(dt.UTC)
+        instant = at if at.tzinfo is dt.UTC else at.astimezone(dt.UTC)
         segment = bisect.bisect_right(self.boundaries, instant)
         found = self._active.get(segment)
         if found is None:

@@ -339,7 +339,7 @@ class Program:
         chosen, unmatched = self._choose(cart)
         run = evaluation(self, cart, facts, moment, chosen, usage,
                          Bounds(MAX_APPLIED, MAX_WORK))  # (read now: tests change them)
-        positions = self._positions(facts, moment, chosen)
+        positions = self._positions(facts, run.instant, chosen)  # (in UTC, as the index asks)
         state = None
         decision = None
         if self.ruleset.stacking.mode == "best_deal":
