@@ -44,7 +44,6 @@ import reprlib
 import sys
 import threading
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T")
@@ -130,9 +129,9 @@ def _getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
     if not names:
         return lambda _: ()
     if len(names) == 1:
-        one = attrgetter(names[0])
+        one = operator.attrgetter(names[0])
         return lambda obj: (one(obj),)
-    return attrgetter(*names)
+    return operator.attrgetter(*names)
 
 
 _MISSING = dataclasses.MISSING
