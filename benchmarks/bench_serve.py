@@ -21,7 +21,9 @@ HTTP and floor alternates from round to round):
    (with p50 / p99) at concurrency 16;
 3. **floor**: a one-route Starlette app on promo serve's own uvicorn server
    and socket (``httpload.py``), answering a constant body of the evaluate
-   response's size to the same requests, measured exactly like 2;
+   response's size to the same requests, measured exactly like 2; and at
+   concurrency 1 the same server and route answering the engine's work on the body
+   (``--engine``): the framework and the engine with nothing of the service;
 4. **checkouts**: start (``POST …/checkouts``) + confirm cycles per second
    over HTTP, each request with its ``Idempotency-Key`` and a new order
    reference, against a ruleset whose limits never run out (two promotions),
@@ -314,8 +316,9 @@ def serve_command(sources: Sequence[Path], db: Path | None = None) -> list[str]:
             "--quiet", "--no-watch", *(["--db", str(db)] if db is not None else [])]
 
 
-def floor_command(size: int) -> list[str]:
-    return [sys.executable, "-m", "benchmarks.httpload", "floor", "--size", str(size)]
+def floor_command(size: int, engine: Path | None = None) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.httpload", "floor", "--size", str(size),
+            *(["--engine", str(engine)] if engine is not None else [])]
 
 
 def exchange(host: str, port: int, data: bytes) -> tuple[int, bytes]:
@@ -331,6 +334,21 @@ def exchange(host: str, port: int, data: bytes) -> tuple[int, bytes]:
         while len(body) < length:
             body += sock.recv(65536)
         return int(head[9:12]), body
+
+
+def unlike(workload: Workload, server: Server) -> int:
+    """How many of the workload's carts ``server`` prices to other bytes than the engine
+    in process (each one printed)."""
+    failures = 0
+    path = EVALUATE_PATH.format(id=workload.ruleset_id)
+    for text, expected in zip(workload.carts, workload.expected, strict=True):
+        status, body = exchange(server.host, server.port,
+                                post(server.host, server.port, path, text.encode()))
+        if status != 200 or body != expected:
+            failures += 1
+            print(f"{workload.name}: {server.name} answered {status} and {len(body)} bytes, "
+                  f"not the engine's {len(expected)}:\n{body[:400]!r}")
+    return failures
 
 
 # ------------------------------------------------------------------ measuring
@@ -373,8 +391,8 @@ def http(server: Server, concurrency: int, cycle: Callable[[int, int], Sequence[
 
 
 def measure(args: argparse.Namespace, loads: list[Workload], service: Server,
-            floors: dict[str, Server], shop: Server, store: Any, checkout_rules: Any,
-            cart: str) -> dict[Row, list[Figures]]:
+            floors: dict[str, Server], engine_floors: dict[str, Server], shop: Server,
+            store: Any, checkout_rules: Any, cart: str) -> dict[Row, list[Figures]]:
     figures: dict[Row, list[Figures]] = {}
     warmup = min(1.0, max(0.2, args.seconds / 5))
 
@@ -389,11 +407,14 @@ def measure(args: argparse.Namespace, loads: list[Workload], service: Server,
                    Figures.of(inprocess_evaluate(workload, args.seconds), None))
             record(("in process, idle", workload.name, None),
                    Figures.of(inprocess_evaluate(workload, args.seconds / 2, IDLE), None))
-            pairs = [("HTTP evaluate", service), ("floor", floor)]
+            pairs = [("HTTP evaluate", service), ("floor", floor),
+                     ("floor + engine", engine_floors[workload.name])]
             if round_ % 2:
                 pairs.reverse()
             for concurrency in (1, args.concurrency):
                 for what, server in pairs:
+                    if what == "floor + engine" and concurrency != 1:
+                        continue  # (a bound for the latency target, at c=1)
                     requests = evaluate_requests(workload, server.host, server.port)
                     record((what, workload.name, concurrency),
                            http(server, concurrency, Rotating(requests), args.seconds, warmup))
@@ -548,11 +569,12 @@ def report(args: argparse.Namespace, loads: list[Workload],
     for workload in loads:
         name = workload.name
         for what, conc in (("in process", None), ("in process, idle", None),
-                           ("HTTP evaluate", 1), ("floor", 1), ("HTTP evaluate", c),
-                           ("floor", c)):
+                           ("HTTP evaluate", 1), ("floor", 1), ("floor + engine", 1),
+                           ("HTTP evaluate", c), ("floor", c)):
             f = median_figures(figures[(what, name, conc)])
             label = {"floor": f"floor ({workload.response_size:,} B)",
-                     "in process, idle": f"  (in process after {IDLE * 1e3:g} ms idle)"}
+                     "in process, idle": f"  (in process after {IDLE * 1e3:g} ms idle)",
+                     "floor + engine": "  (floor + engine: the floor's route evaluating)"}
             rows.append([label.get(what, f"{what} ({name})"),
                          "-" if conc is None else str(conc), ms(f.p50_ms), ms(f.p99_ms),
                          rate(f.per_second), f"{f.samples:,}"])
@@ -590,6 +612,18 @@ def report(args: argparse.Namespace, loads: list[Workload],
         budget = (median_figures(idle).p50_ms + median_figures(floor).p50_ms)
         targets.append([f"  the same against (in process after {IDLE * 1e3:g} ms idle + floor)",
                         f"{ms(median_figures(served).p50_ms)} ms vs {ms(budget)} ms: "
+                        f"{statistics.median(ratios):.2f}x ({spread(ratios)})",
+                        "(not a target)"])
+        bare = figures[("floor + engine", name, 1)]
+        ratios = [b.p50_ms / (i.p50_ms + f.p50_ms)
+                  for i, b, f in zip(inproc, bare, floor, strict=True)]
+        targets.append(["  floor + engine p50 at c=1 against (in process + floor)",
+                        f"{ms(median_figures(bare).p50_ms)} ms vs "
+                        f"{ms(median_figures(inproc).p50_ms + median_figures(floor).p50_ms)}"
+                        f" ms: {statistics.median(ratios):.2f}x ({spread(ratios)})",
+                        "(not a target)"])
+        ratios = [s.p50_ms / b.p50_ms for s, b in zip(served, bare, strict=True)]
+        targets.append(["  HTTP evaluate p50 at c=1 against floor + engine",
                         f"{statistics.median(ratios):.2f}x ({spread(ratios)})",
                         "(not a target)"])
         tails = [f.p99_ms / f.p50_ms for f in figures[("HTTP evaluate", name, c)]]
@@ -631,6 +665,12 @@ What each row is (times per request; "per s" is requests or cycles per second):
 - floor: the same requests to a one-route Starlette app on promo serve's uvicorn
   server (same settings, socket, HTTP implementation), answering a constant body of
   the evaluate response's mean size: what the framework costs with no work behind it.
+- (floor + engine): the floor's server and route answering the in-process work on
+  the body (load_cart_text → evaluate → to_json(), the same bytes as the service),
+  at c=1: the framework and the engine with nothing of the service between them.
+  Against (in process + floor) it shows what running the engine inside a server
+  costs (the engine runs cold after each wait for the network, and evicts the
+  framework's code); against it, HTTP evaluate shows what the service adds.
 - in process (start + confirm): start_checkout (parse, price seeing the limits,
   reserve) + payment_captured on open_store(temporary SQLite), one cycle at a time.
 - (breakdown: + keys and replies): the same cycle as the service asks it of the store
@@ -698,26 +738,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             service = Server("promo serve", serve_command([w.source for w in loads]),
                              tmp / "serve.log")
             servers.append(service)
-            failures = 0
-            for workload in loads:  # the same work: the service's bytes are the engine's
-                for text, expected in zip(workload.carts, workload.expected, strict=True):
-                    path = EVALUATE_PATH.format(id=workload.ruleset_id)
-                    status, body = exchange(service.host, service.port,
-                                            post(service.host, service.port, path,
-                                                 text.encode()))
-                    if status != 200 or body != expected:
-                        failures += 1
-                        print(f"{workload.name}: the service answered {status} and "
-                              f"{len(body)} bytes, not the engine's {len(expected)}:\n"
-                              f"{body[:400]!r}")
+            # the same work: the service's bytes are the engine's
+            failures = sum(unlike(workload, service) for workload in loads)
             if failures:
                 return 1
-            floors = {}
+            floors, engine_floors = {}, {}
             for workload in loads:
                 floors[workload.name] = Server(f"floor {workload.response_size}",
                                                floor_command(workload.response_size),
                                                tmp / f"floor-{workload.response_size}.log")
                 servers.append(floors[workload.name])
+                engine_floors[workload.name] = Server(
+                    f"floor + engine {workload.name}",
+                    floor_command(workload.response_size, workload.source),
+                    tmp / f"floor-engine-{workload.response_size}.log")
+                servers.append(engine_floors[workload.name])
+                failures += unlike(workload, engine_floors[workload.name])
+            if failures:
+                return 1
             source = tmp / "checkouts.yaml"
             source.write_text(CHECKOUT_RULESET, encoding="utf-8")
             shop = Server("promo serve --db", serve_command([source], tmp / "http.sqlite"),
@@ -730,7 +768,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"workloads: {', '.join(described)}; checkouts: 2 promotions with limits "
                   "that never run out, a 2-line cart")
             with open_store(tmp / "inprocess.sqlite") as store:
-                figures = measure(args, loads, service, floors, shop, store, rules, cart)
+                figures = measure(args, loads, service, floors, engine_floors, shop, store,
+                                  rules, cart)
                 table, targets, missed = report(args, loads, figures)
                 print()
                 print(table)

@@ -14,6 +14,12 @@ the service behind the route.  Its route reads the body and answers a constant
 one of ``--size`` bytes::
 
     python -m benchmarks.httpload floor --size 3500      # stderr: floor: listening on http://…
+
+With ``--engine RULESET`` the same route answers, instead, what the service's
+evaluate endpoint computes in process (``load_cart_text`` → ``Program.evaluate``
+→ ``to_json()`` of the ruleset in that file): the framework and the engine with
+nothing of the service between them, to tell what a server pays for running the
+engine from what the service adds.
 """
 
 from __future__ import annotations
@@ -222,7 +228,29 @@ def floor_app(size: int) -> Any:
     return Starlette(routes=[Route(EVALUATE_PATH, floor, methods=["POST"])])
 
 
-def serve_floor(size: int) -> None:  # pragma: no cover (a server until stopped)
+def engine_floor_app(source: str) -> Any:
+    """The floor's route answering the engine's work on the body, as ``bench_serve``
+    times it in process: ``load_cart_text`` → ``Program.evaluate`` → ``to_json()``."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    import dsl
+    from engine import compile_ruleset, load_cart_text
+
+    program = compile_ruleset(dsl.load_ruleset(source))
+
+    async def floor(request: Request) -> Response:
+        text = (await request.body()).decode()
+        return Response(program.evaluate(load_cart_text(text)).to_json().encode(),
+                        media_type="application/json")
+
+    return Starlette(routes=[Route(EVALUATE_PATH, floor, methods=["POST"])])
+
+
+def serve_floor(size: int, engine: str | None = None,
+                ) -> None:  # pragma: no cover (a server until stopped)
     from starlette.applications import Starlette
 
     from engine.service.server import Settings, _uvicorn_server, bind
@@ -231,10 +259,12 @@ def serve_floor(size: int) -> None:  # pragma: no cover (a server until stopped)
     server = _uvicorn_server(settings, None)  # promo serve's uvicorn.Server and Config …
     if not isinstance(server.config.app, Starlette) or server.config.loaded:
         raise SystemExit("engine.service.server._uvicorn_server changed: update the floor")
-    server.config.app = floor_app(size)  # … serving the floor instead of the service
+    # … serving the floor instead of the service
+    server.config.app = floor_app(size) if engine is None else engine_floor_app(engine)
     sock = bind(settings)
     host, port = sock.getsockname()[:2]
-    print(f"floor: listening on http://{host}:{port} ({size} bytes)", file=sys.stderr,
+    answers = f"{size} bytes" if engine is None else f"the engine on {engine}"
+    print(f"floor: listening on http://{host}:{port} ({answers})", file=sys.stderr,
           flush=True)
     server.run(sockets=[sock])
 
@@ -244,8 +274,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     floor = commands.add_parser("floor", help="serve a constant body at the evaluate path")
     floor.add_argument("--size", type=int, required=True, help="body size in bytes")
+    floor.add_argument("--engine", metavar="RULESET", default=None,
+                       help="answer the engine's evaluation of the body with this ruleset "
+                       "instead of a constant body")
     args = parser.parse_args(argv)
-    serve_floor(args.size)
+    serve_floor(args.size, args.engine)
     return 0
 
 
