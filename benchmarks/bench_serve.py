@@ -30,7 +30,9 @@ HTTP and floor alternates from round to round):
    at concurrency 1 and 16; and in process, ``start_checkout`` +
    ``payment_captured`` on ``open_store`` of a temporary SQLite file (and, to
    split the gap, that cycle with the service's idempotency records: each step
-   one unit of the store claiming its key, the transition and its JSON reply).
+   one unit of the store claiming its key, the transition and its JSON reply); and
+   at concurrency 16 the floor's server with two routes running those in-process
+   steps (``floor-checkouts``): HTTP and the framework with nothing of the service.
 
 The load generator (``httpload.py``: asyncio over raw keep-alive HTTP/1.1
 connections, prebuilt requests) runs in a process of its own per measurement.
@@ -316,6 +318,11 @@ def serve_command(sources: Sequence[Path], db: Path | None = None) -> list[str]:
             "--quiet", "--no-watch", *(["--db", str(db)] if db is not None else [])]
 
 
+def checkouts_floor_command(source: Path, db: Path) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.httpload", "floor-checkouts", "--ruleset",
+            str(source), "--db", str(db)]
+
+
 def floor_command(size: int, engine: Path | None = None) -> list[str]:
     return [sys.executable, "-m", "benchmarks.httpload", "floor", "--size", str(size),
             *(["--engine", str(engine)] if engine is not None else [])]
@@ -392,7 +399,8 @@ def http(server: Server, concurrency: int, cycle: Callable[[int, int], Sequence[
 
 def measure(args: argparse.Namespace, loads: list[Workload], service: Server,
             floors: dict[str, Server], engine_floors: dict[str, Server], shop: Server,
-            store: Any, checkout_rules: Any, cart: str) -> dict[Row, list[Figures]]:
+            bare_shop: Server, store: Any, checkout_rules: Any,
+            cart: str) -> dict[Row, list[Figures]]:
     figures: dict[Row, list[Figures]] = {}
     warmup = min(1.0, max(0.2, args.seconds / 5))
 
@@ -429,6 +437,10 @@ def measure(args: argparse.Namespace, loads: list[Workload], service: Server,
                                   f"http{round_}c{concurrency}")
             record(("HTTP checkouts", "checkouts", concurrency),
                    http(shop, concurrency, cycle, args.seconds, warmup))
+        cycle = CheckoutCycle(bare_shop.host, bare_shop.port, checkout_rules.ruleset, cart,
+                              f"bare{round_}")
+        record(("floor + store", "checkouts", args.concurrency),
+               http(bare_shop, args.concurrency, cycle, args.seconds, warmup))
     print()
     return figures
 
@@ -578,11 +590,13 @@ def report(args: argparse.Namespace, loads: list[Workload],
             rows.append([label.get(what, f"{what} ({name})"),
                          "-" if conc is None else str(conc), ms(f.p50_ms), ms(f.p99_ms),
                          rate(f.per_second), f"{f.samples:,}"])
+    labels = {"in process, idempotent": "  (breakdown: + keys and replies)",
+              "floor + store": "  (floor + store: the floor's routes, in-process steps)"}
     for what, conc in (("in process", None), ("in process, idempotent", None),
-                       ("HTTP checkouts", 1), ("HTTP checkouts", c)):
+                       ("HTTP checkouts", 1), ("HTTP checkouts", c), ("floor + store", c)):
         f = median_figures(figures[(what, "checkouts", conc)])
-        rows.append([f"{what} (start + confirm)" if what != "in process, idempotent" else
-                     "  (breakdown: + keys and replies)", "-" if conc is None else str(conc),
+        rows.append([labels.get(what, f"{what} (start + confirm)"),
+                     "-" if conc is None else str(conc),
                      ms(f.p50_ms), ms(f.p99_ms), rate(f.per_second), f"{f.samples:,}"])
     table = tabulate(rows, headers=["measurement", "conc.", "p50 ms", "p99 ms", "per s",
                                     "samples"],
@@ -646,6 +660,19 @@ def report(args: argparse.Namespace, loads: list[Workload],
                         f"{rate(median_figures(served).per_second)} vs "
                         f"{rate(median_figures(inproc).per_second)}/s: {share:.0%} "
                         f"({spread(shares, '{:.0%}')})", "met" if met else "NOT met"])
+    bare = figures[("floor + store", "checkouts", c)]
+    shares = [b.per_second / i.per_second for i, b in zip(inproc, bare, strict=True)]
+    targets.append([f"  floor + store cycles/s (c={c}) against in process",
+                    f"{rate(median_figures(bare).per_second)} vs "
+                    f"{rate(median_figures(inproc).per_second)}/s: "
+                    f"{statistics.median(shares):.0%} ({spread(shares, '{:.0%}')})",
+                    "(not a target)"])
+    idem = figures[("in process, idempotent", "checkouts", None)]
+    served = figures[("HTTP checkouts", "checkouts", c)]
+    shares = [s.per_second / i.per_second for i, s in zip(idem, served, strict=True)]
+    targets.append([f"  HTTP checkouts (c={c}) against in process with keys and replies",
+                    f"{statistics.median(shares):.0%} ({spread(shares, '{:.0%}')})",
+                    "(not a target)"])
     return table, targets, missed
 
 
@@ -679,7 +706,11 @@ What each row is (times per request; "per s" is requests or cycles per second):
   splits the gap.
 - HTTP checkouts: POST /v1/rulesets/{id}/checkouts then POST
   /v1/checkouts/{ref}/confirm, each with its own Idempotency-Key and a new order
-  reference, to promo serve --db (a temporary SQLite file); latency per cycle."""
+  reference, to promo serve --db (a temporary SQLite file); latency per cycle.
+- (floor + store): the same requests to the floor's server with two routes that run
+  the in-process steps (start_checkout of the body's cart, payment_captured) on a
+  store of their own, on the loop's thread, and answer a constant body: HTTP and the
+  framework with nothing of the service (no key kept, no reply written)."""
 
 
 STALL_MS = 30.0
@@ -761,6 +792,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             shop = Server("promo serve --db", serve_command([source], tmp / "http.sqlite"),
                           tmp / "shop.log")
             servers.append(shop)
+            bare_shop = Server("floor + store", checkouts_floor_command(
+                source, tmp / "floor.sqlite"), tmp / "floor-checkouts.log")
+            servers.append(bare_shop)
             rules = load_ruleset_text(CHECKOUT_RULESET, name=str(source))
             cart = json.dumps(CHECKOUT_CART)
             described = [f"{w.name} ({len(w.carts)} carts, responses of {w.response_size:,} B)"
@@ -768,8 +802,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"workloads: {', '.join(described)}; checkouts: 2 promotions with limits "
                   "that never run out, a 2-line cart")
             with open_store(tmp / "inprocess.sqlite") as store:
-                figures = measure(args, loads, service, floors, engine_floors, shop, store,
-                                  rules, cart)
+                figures = measure(args, loads, service, floors, engine_floors, shop,
+                                  bare_shop, store, rules, cart)
                 table, targets, missed = report(args, loads, figures)
                 print()
                 print(table)

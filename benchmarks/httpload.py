@@ -19,7 +19,10 @@ With ``--engine RULESET`` the same route answers, instead, what the service's
 evaluate endpoint computes in process (``load_cart_text`` → ``Program.evaluate``
 → ``to_json()`` of the ruleset in that file): the framework and the engine with
 nothing of the service between them, to tell what a server pays for running the
-engine from what the service adds.
+engine from what the service adds.  ``floor-checkouts`` serves the checkout
+cycle's two routes the same way: each runs the in-process step (``start_checkout``
+of the body's cart, ``payment_captured``) on a store of its own, on the loop's
+thread, and answers a constant body; no idempotency key is read or kept.
 """
 
 from __future__ import annotations
@@ -249,8 +252,41 @@ def engine_floor_app(source: str) -> Any:
     return Starlette(routes=[Route(EVALUATE_PATH, floor, methods=["POST"])])
 
 
-def serve_floor(size: int, engine: str | None = None,
-                ) -> None:  # pragma: no cover (a server until stopped)
+def checkouts_floor_app(source: str, db: str) -> Any:
+    """The checkout cycle's routes, each the in-process step on the loop's thread."""
+    import datetime as dt
+    import json
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    import dsl
+    from engine import parse_cart
+    from engine.usage import open_store
+    from engine.usage.checkout import payment_captured, start_checkout
+
+    ruleset = dsl.load_ruleset(source)
+    store = open_store(db)
+
+    async def start(request: Request) -> Response:
+        data = json.loads(await request.body())
+        start_checkout(store, ruleset, parse_cart(data["cart"]), data["order_ref"],
+                       at=dt.datetime.now(dt.UTC))
+        return Response(b"{}", media_type="application/json")
+
+    async def confirm(request: Request) -> Response:
+        await request.body()
+        payment_captured(store, request.path_params["order_ref"], ruleset)
+        return Response(b"{}", media_type="application/json")
+
+    return Starlette(routes=[
+        Route("/v1/rulesets/{id}/checkouts", start, methods=["POST"]),
+        Route("/v1/checkouts/{order_ref}/confirm", confirm, methods=["POST"])])
+
+
+def serve_floor(app: Any, answers: str) -> None:  # pragma: no cover (a server until stopped)
     from starlette.applications import Starlette
 
     from engine.service.server import Settings, _uvicorn_server, bind
@@ -259,11 +295,9 @@ def serve_floor(size: int, engine: str | None = None,
     server = _uvicorn_server(settings, None)  # promo serve's uvicorn.Server and Config …
     if not isinstance(server.config.app, Starlette) or server.config.loaded:
         raise SystemExit("engine.service.server._uvicorn_server changed: update the floor")
-    # … serving the floor instead of the service
-    server.config.app = floor_app(size) if engine is None else engine_floor_app(engine)
+    server.config.app = app  # … serving the floor instead of the service
     sock = bind(settings)
     host, port = sock.getsockname()[:2]
-    answers = f"{size} bytes" if engine is None else f"the engine on {engine}"
     print(f"floor: listening on http://{host}:{port} ({answers})", file=sys.stderr,
           flush=True)
     server.run(sockets=[sock])
@@ -277,8 +311,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     floor.add_argument("--engine", metavar="RULESET", default=None,
                        help="answer the engine's evaluation of the body with this ruleset "
                        "instead of a constant body")
+    checkouts = commands.add_parser("floor-checkouts",
+                                    help="serve the checkout cycle's routes, in-process steps")
+    checkouts.add_argument("--ruleset", required=True, help="the ruleset's file")
+    checkouts.add_argument("--db", required=True, help="the SQLite store's file")
     args = parser.parse_args(argv)
-    serve_floor(args.size, args.engine)
+    if args.command == "floor-checkouts":
+        serve_floor(checkouts_floor_app(args.ruleset, args.db),
+                    f"checkouts of {args.ruleset} on {args.db}")
+    elif args.engine is not None:
+        serve_floor(engine_floor_app(args.engine), f"the engine on {args.engine}")
+    else:
+        serve_floor(floor_app(args.size), f"{args.size} bytes")
     return 0
 
 
