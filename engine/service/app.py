@@ -23,7 +23,7 @@ from dsl.errors import PromoError
 from . import checkouts, operations, playground, pricing
 from .context import Service
 from .observe import Observe
-from .problems import PROBLEM_JSON, Problem, problem_from
+from .problems import PROBLEM_JSON, Problem, instance_of, problem_from
 
 log = logging.getLogger("promorules.service")
 
@@ -47,7 +47,7 @@ ROUTES = [
 
 
 def _problem_response(request: Request, problem: Problem) -> Response:
-    return Response(problem.to_bytes(request.url.path), status_code=problem.status,
+    return Response(problem.to_bytes(instance_of(request.scope)), status_code=problem.status,
                     media_type=PROBLEM_JSON, headers=problem.headers)
 
 

@@ -68,6 +68,11 @@ class Catalog:
     def get(self, ruleset_id: str) -> Served | None:
         return self._by_id.get(ruleset_id)
 
+    def ruleset(self, ruleset_id: str) -> Ruleset | None:
+        """The ruleset served under ``ruleset_id`` now (a ``RulesetLookup``)."""
+        served = self._by_id.get(ruleset_id)
+        return served.ruleset if served is not None else None
+
     def served(self) -> list[Served]:
         return sorted(self._by_id.values(), key=lambda s: s.id)
 

@@ -32,7 +32,7 @@ from .context import (
 )
 from .idempotency import Reply, built_once, idempotent
 from .observe import note
-from .problems import PROBLEM_JSON, Problem, problem_from
+from .problems import PROBLEM_JSON, Problem, instance_of, problem_from
 from .requests import cart_from, member, only_members, read_json, ttl_of
 
 MAX_ORDER_REF = 128
@@ -96,7 +96,7 @@ async def start(request: Request) -> Response:
     def respond(result: Result, reservation: Reservation) -> Reply:
         if reservation.state not in HOLDING:  # a dead reference: refused, and kept so
             refusal = problem_from(dead_reference(reservation.order_ref, reservation.state))
-            return refusal.status, refusal.to_bytes(request.url.path), PROBLEM_JSON
+            return refusal.status, refusal.to_bytes(instance_of(request.scope)), PROBLEM_JSON
         return 200, reservation_json(reservation, [
             ("ruleset_version", _text(served.version)),
             ("result", nested(result.to_json()))]), JSON
@@ -128,10 +128,7 @@ async def _settle(request: Request, verb: str) -> Response:
         record = IdempotentResponse(key, respond)
         if verb == "release":
             return respond(store.release(order_ref, idempotency=record))
-        held = store.reservation(order_ref)
-        served = service.catalog.get(held.ruleset)
-        ruleset = served.ruleset if served is not None else None
-        return respond(store.confirm(order_ref, ruleset, retake_expired=True,
+        return respond(store.confirm(order_ref, service.catalog.ruleset, retake_expired=True,
                                      idempotency=record))
 
     return await idempotent(service, request, body, work)

@@ -36,7 +36,7 @@ from ..usage import UsageStore
 from ..usage.store import IdempotencyClaim
 from .context import Service
 from .openapi import KEY_PATTERN
-from .problems import PROBLEM_JSON, Problem, problem_from
+from .problems import PROBLEM_JSON, Problem, instance_of, problem_from
 
 HEADER = "idempotency-key"
 REPLAYED = "idempotent-replayed"
@@ -131,7 +131,7 @@ async def idempotent(service: Service, request: Request, body: Any, work: Work) 
     """Run ``work`` at most once per ``Idempotency-Key`` and payload."""
     key = key_of(request)
     digest = request_hash(request, body)
-    instance = request.url.path  # not the request id: a replay answers the same bytes
+    instance = instance_of(request.scope)  # not the request id: a replay answers the same bytes
     ttl = service.idempotency_ttl
     deadline = time.monotonic() + WAIT
     while True:

@@ -51,6 +51,19 @@ TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not F
           500: "Internal Server Error", 503: "Service Unavailable"}
 
 
+_NOT_IN_A_URL = str.maketrans({"?": "%3F", "#": "%23", "\\": "%5C", "\t": None, "\r": None,
+                               "\n": None})
+
+
+def instance_of(scope: Any) -> str:
+    """A problem's ``instance``: the request's path as a URI reference, as Starlette's
+    ``request.url.path`` gives it (its decoded path with ``?``, ``#`` and ``\\`` escaped
+    again, and tabs and line breaks dropped as ``urllib.parse`` drops them), without
+    building the URL (a test holds the two equal)."""
+    path: str = scope["path"]
+    return path.translate(_NOT_IN_A_URL)
+
+
 def status_of(code: str) -> int:
     if code in STATUS:
         return STATUS[code]

@@ -51,6 +51,7 @@ from .store import (
     IllegalTransition,
     Reservation,
     ReservationConflict,
+    RulesetLookup,
     StoreError,
     UnknownReservation,
     Use,
@@ -225,7 +226,7 @@ class SQLStore(abc.ABC):
     # ------------------------------------------------------ transitions
 
     @in_decimal_context
-    def confirm(self, order_ref: str, ruleset: Ruleset | None = None,
+    def confirm(self, order_ref: str, ruleset: Ruleset | RulesetLookup | None = None,
                 now: dt.datetime | None = None, retake_expired: bool = False, *,
                 idempotency: IdempotentResponse | None = None) -> Reservation:
         """``reserved → confirmed``; idempotent.
@@ -235,6 +236,8 @@ class SQLStore(abc.ABC):
         ``retake_expired`` (the payment was captured after the hold
         expired): then its uses are taken again if the limits still allow —
         all or nothing — else ``LimitReached`` says which limit refused.
+        ``ruleset`` is what they are taken again with, or a lookup given the
+        reservation's ruleset id (called only then).
         """
         moment = now or utcnow()
         first: set[tuple[str, str]] = set()  # counters to reshape first, on a rerun
@@ -247,11 +250,12 @@ class SQLStore(abc.ABC):
                 batches.settle(tx, order_ref, used=True)
                 self._emit(tx, moment, head, uses, "consumed")
             elif head.state == "expired" and retake_expired:
-                if ruleset is None:
+                rules = ruleset(head.ruleset) if callable(ruleset) else ruleset
+                if rules is None:
                     raise StoreError("re-taking an expired hold needs the ruleset")
-                promotions = {p.id: p for p in ruleset.promotions}
+                promotions = {p.id: p for p in rules.promotions}
                 tally.take(tx, self.LOCK, self.split, uses, promotions, head.customer,
-                           ruleset.minor_units, first)
+                           rules.minor_units, first)
                 batches.claim(tx, order_ref, uses, promotions)  # its code, if still unused
                 batches.settle(tx, order_ref, used=True)
                 self._settle(tx, order_ref, "expired", "confirmed", moment)

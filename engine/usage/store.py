@@ -353,6 +353,11 @@ def same_content(stored: str, ruleset: str, result: Result, minor_units: int) ->
 # ------------------------------------------------------------ interface
 
 
+RulesetLookup = Callable[[str], "Ruleset | None"]
+"""The ruleset served under an id (``None``: none is): what ``confirm`` re-takes an expired
+hold with, given the reservation's ruleset id, when the caller serves several."""
+
+
 class UsageStore(Protocol):
     """What the checkout saga, the dry run, the service and the command line need of a backend."""
 
@@ -362,7 +367,7 @@ class UsageStore(Protocol):
         """Take every applied promotion's usage, all or nothing; idempotent on ``order_ref``."""
         ...
 
-    def confirm(self, order_ref: str, ruleset: Ruleset | None = None,
+    def confirm(self, order_ref: str, ruleset: Ruleset | RulesetLookup | None = None,
                 now: dt.datetime | None = None, retake_expired: bool = False, *,
                 idempotency: IdempotentResponse | None = None) -> Reservation:
         """``reserved → confirmed`` (``expired → confirmed`` with ``retake_expired``)."""

@@ -481,6 +481,42 @@ def test_retake_of_an_expired_hold_when_the_limits_allow(store: UsageStore,
     assert len(store.events(since)) == len(events)
 
 
+def test_retake_looks_the_ruleset_up_by_the_reservations_id(store: UsageStore,
+                                                             rules: Ruleset) -> None:
+    """A service serving several rulesets passes a lookup: it is asked for the ruleset the
+    hold was reserved under, and only when an expired hold is taken again."""
+    asked: list[str] = []
+
+    def lookup(ruleset_id: str) -> Ruleset | None:
+        asked.append(ruleset_id)
+        return rules if ruleset_id == rules.ruleset else None
+
+    store.reserve("o1", rules, price(rules, customer="alice", coupons=["SAVE10"]),
+                  ttl=MINUTE, now=NOW)
+    store.reserve("o2", rules, price(rules, customer="bob"), ttl=MINUTE, now=NOW)
+    assert store.confirm("o2", lookup, now=NOW, retake_expired=True).state == "confirmed"
+    assert asked == []  # a live hold confirms without it
+    taken = store.counters()
+    store.expire(NOW + MINUTE)
+
+    confirmed = store.confirm("o1", lookup, now=NOW + 2 * MINUTE, retake_expired=True)
+
+    assert confirmed.state == "confirmed"
+    assert asked == [rules.ruleset]
+    assert store.counters() == taken == store.expected_counters()
+
+
+def test_retake_refused_when_the_lookup_knows_no_such_ruleset(store: UsageStore,
+                                                              rules: Ruleset) -> None:
+    store.reserve("o1", rules, price(rules, customer="alice", coupons=["SAVE10"]),
+                  ttl=MINUTE, now=NOW)
+    store.expire(NOW + MINUTE)
+    was = snapshot(store)
+    with pytest.raises(StoreError):
+        store.confirm("o1", lambda _: None, now=NOW + 2 * MINUTE, retake_expired=True)
+    assert snapshot(store) == was
+
+
 def test_retake_refused_when_the_limits_no_longer_allow(store: UsageStore) -> None:
     rules = make_ruleset("""\
         - id: auto5
