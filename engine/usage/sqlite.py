@@ -145,6 +145,8 @@ class SQLiteStore(SQLStore):
         self._lock = threading.RLock()
         self._unit_writes: bool | None = None  # inside a unit: whether it writes
         self._savepoints = 0
+        self._busy_ms = timeout_ms  # the connection's busy timeout now (``_begin``)
+        self._wal = False  # the file is in WAL mode (``_use_wal``)
         check_path(self.path, readonly=readonly, create=create)
         try:
             conn = connect(self.path, readonly=readonly, timeout_ms=timeout_ms)
@@ -196,7 +198,8 @@ class SQLiteStore(SQLStore):
         deadline = time.monotonic() + timeout_ms / 1000
         while True:
             try:
-                self.conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                self._wal = bool(mode) and str(mode[0]).lower() == "wal"
                 return
             except sqlite3.OperationalError as err:
                 if "locked" not in str(err) or time.monotonic() >= deadline:
@@ -277,8 +280,20 @@ class SQLiteStore(SQLStore):
 
     def _begin(self, statement: str, wait: bool) -> None:
         """``BEGIN``; without ``wait`` SQLite's busy handler is off for it (a lock held by
-        another connection fails at once instead of sleeping)."""
-        if wait:
+        another connection fails at once instead of sleeping).
+
+        A write's ``BEGIN IMMEDIATE`` without ``wait`` leaves the handler off: on a WAL
+        file nothing after it waits for a lock (it holds the read and the write lock,
+        and a commit's checkpoint is passive), so a run of such writes (the service's,
+        on its loop) sets the timeout once, not twice per transaction.  Anything that
+        may wait turns it back on first: a waiting write, a read (its first statement
+        takes the read lock), a file not in WAL mode (its commit waits for readers)."""
+        if not wait and self._wal and statement != "BEGIN":
+            self._busy_timeout(0)
+            self.conn.execute(statement)
+            return
+        self._busy_timeout(self.timeout_ms)
+        if wait or statement == "BEGIN":  # (a deferred BEGIN takes no lock)
             self.conn.execute(statement)
             return
         self.conn.execute("PRAGMA busy_timeout = 0")
@@ -286,6 +301,11 @@ class SQLiteStore(SQLStore):
             self.conn.execute(statement)
         finally:
             self.conn.execute(f"PRAGMA busy_timeout = {self.timeout_ms}")
+
+    def _busy_timeout(self, ms: int) -> None:
+        if self._busy_ms != ms:
+            self.conn.execute(f"PRAGMA busy_timeout = {ms}")
+            self._busy_ms = ms
 
     def _joined(self, work: Callable[[Tx], T], write: bool, savepoint: bool) -> T:
         """A store call inside a unit: its reads as they are, its writes in a savepoint."""
@@ -353,6 +373,7 @@ class SQLiteStore(SQLStore):
         """``PRAGMA integrity_check``; a file too damaged to check is not ok either."""
         try:
             with self._lock:
+                self._busy_timeout(self.timeout_ms)
                 return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
         except sqlite3.DatabaseError as err:
             error = self._file_error(err)

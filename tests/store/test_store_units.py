@@ -146,6 +146,49 @@ def test_without_wait_a_taken_write_lock_is_would_wait_at_once(db_path: Path) ->
         assert [k for k, _, _ in keys(store)] == ["k1"]
 
 
+def test_writes_without_wait_set_the_busy_timeout_once(db_path: Path) -> None:
+    """A run of writes on the service's loop turns SQLite's busy handler off once; a read,
+    a waiting write and an integrity check turn it back on before they run."""
+    def timeout(store: Any) -> int:
+        return int(store.conn.execute("PRAGMA busy_timeout").fetchone()[0])
+
+    with open_store(db_path) as store, open_store(db_path) as other:
+        assert isinstance(store, SQLiteStore)
+        pragmas: list[str] = []
+        store.conn.set_trace_callback(
+            lambda statement: pragmas.append(statement) if "busy_timeout" in statement
+            else None)
+        for k in range(3):
+            store.unit(lambda inside, k=k: inside.claim_idempotency(f"k{k}", "h"), wait=False)
+        assert pragmas == ["PRAGMA busy_timeout = 0"]
+        assert timeout(store) == 0
+        store.unit(lambda inside: inside.counter("uses", "x"), write=False, wait=False)
+        assert timeout(store) == store.timeout_ms
+        store.unit(lambda inside: inside.claim_idempotency("k3", "h"), wait=False)
+        assert timeout(store) == 0
+        assert store.integrity_ok()
+        assert timeout(store) == store.timeout_ms
+        store.unit(lambda inside: inside.claim_idempotency("k4", "h"), wait=False)
+
+        # a waiting write waits for another connection's write lock, with the handler on
+        holding, release = threading.Event(), threading.Event()
+
+        def hold(tx: Any) -> None:
+            holding.set()
+            release.wait(30)
+
+        holder = threading.Thread(target=lambda: other._atomic(hold))  # type: ignore[attr-defined]
+        holder.start()
+        try:
+            assert holding.wait(30)
+            threading.Timer(0.2, release.set).start()
+            store.unit(lambda inside: inside.claim_idempotency("k5", "h"))
+        finally:
+            release.set()
+            holder.join()
+        assert [k for k, _, _ in keys(store)] == [f"k{k}" for k in range(6)]
+
+
 def test_without_wait_a_connection_in_use_by_another_thread_is_would_wait(
         db_path: Path) -> None:
     with open_store(db_path) as store:
