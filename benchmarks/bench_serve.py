@@ -512,11 +512,29 @@ def _engine(where: str) -> bool:
 
 
 Frames = list[tuple[str, str]]
+
+
+def _owner(frames: Frames) -> str | None:
+    """Whose work a sample is: the innermost frame of the engine ("engine"), the store
+    ("store") or the service (``None``) decides; the decimal context's wrapper, around
+    store calls and pricing alike, says nothing."""
+    for _, where in reversed(frames):
+        if where.startswith("dsl/decimal_context"):
+            continue
+        if where.startswith(("engine/usage/", "sqlite3/")):
+            return "store"
+        if _engine(where):
+            return "engine"
+        if where.startswith(("engine/service/", "engine/cli/")):
+            return None
+    return None
+
+
 BUCKETS: tuple[tuple[str, Callable[[Frames], bool]], ...] = (
     ("the engine: parse_cart (pydantic), evaluate, to_json / to_dict",
-     lambda frames: any(_engine(w) for _, w in frames)),
+     lambda frames: _owner(frames) == "engine"),
     ("the usage store: SQL, transactions (engine/usage, sqlite3)",
-     lambda frames: any(w.startswith(("engine/usage/", "sqlite3/")) for _, w in frames)),
+     lambda frames: _owner(frames) == "store"),
     ("socket sends (the send syscall, loopback TCP)",
      lambda frames: frames[-1][0] == "_SelectorSocketTransport.write"),
     ("the loop waiting or waking: select, thread hand-offs",

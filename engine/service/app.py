@@ -78,6 +78,7 @@ def create_app(service: Service, *, watch: bool = True) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_watch_files(service))] if watch else []
         _on_hangup(service)
+        service.gate.open_soon()
         try:
             yield
         finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -26,6 +27,7 @@ from ..usage.store import WouldWait
 from .problems import Problem
 
 T = TypeVar("T")
+log = logging.getLogger("promorules.service")
 
 
 class StoreGate:
@@ -42,6 +44,23 @@ class StoreGate:
     @property
     def configured(self) -> bool:
         return self.location is not None
+
+    def open_soon(self) -> None:
+        """Open the store on its thread now, before the first request, without waiting for
+        it.  The first requests would otherwise open it, all on the store's thread: a burst
+        of them keeps that thread busy, and each request after finds the connection in use
+        and follows them there, until the burst has drained.  A store that cannot open now
+        is left to the requests, which say why (``/readyz`` too)."""
+        if self.location is None:
+            return
+
+        def open_or_log() -> None:
+            try:
+                self._open()
+            except Exception as err:  # (a request opening it later reports the error)
+                log.warning("the usage store did not open at start: %s", err)
+
+        self._thread.submit(open_or_log)
 
     def _open(self) -> UsageStore:
         if self._store is None:
