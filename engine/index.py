@@ -43,7 +43,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -355,6 +355,8 @@ class _Slots:
             for key in keys & posted:
                 met |= by_key[key]
             mask &= met
+            if not mask:  # (most promotions of most carts: the other slots change nothing)
+                break
         return mask
 
 
@@ -484,7 +486,10 @@ class PromotionIndex:
                                 frozenset().union(*(posted for _, posted, _ in slots.slots))))
         self.bounds = _Bounds(size, self.needs)
         self.dimensions = sorted(self.cart.dimensions | {dim for dim, _ in self.forbidden})
-        self.cart_dimensions = [dim for dim in self.dimensions if dim not in LINE_DIMENSIONS]
+        # how each dimension of the cart itself is read, decided once: asked per cart, the
+        # dispatch on its name cost about as much as reading the values
+        self.cart_readers = [(dim, _cart_reader(dim)) for dim in self.dimensions
+                             if dim not in LINE_DIMENSIONS]
         # The keys of a line: the values of the item fields some requirement, exclusion
         # or bound names, read off each line in one go (``_keys_of``).
         used = set(self.dimensions) | {dim for dim, _ in self.bounds.measured}
@@ -531,9 +536,11 @@ class PromotionIndex:
                 for key in zip(dimensions, values(line), strict=True)}
         if self.uses_tags:
             keys.update([("tag", tag) for line in facts.lines for tag in line["tags"]])
-        keys.update([(dim, value) for dim in self.cart_dimensions
-                     for value in _cart_values(dim, facts, chosen)])
+        keys.update([(dim, value) for dim, read in self.cart_readers
+                     for value in read(facts, chosen)])
         mask = self.cart.met(keys, self.active(at))
+        if not mask:  # (nothing else to narrow)
+            return []
         for key in keys & self.forbidden_keys:
             mask &= ~self.forbidden[key]
         lines: list[set[Key]] | None = None  # the keys of each line, when a check needs them
@@ -571,21 +578,29 @@ def set_positions(mask: int) -> list[int]:
     return out
 
 
-def _cart_values(dim: str, facts: Facts, chosen: Iterable[str]) -> Iterable[Any]:
-    """The values the cart itself has for one dimension (its lines' are read in
-    ``PromotionIndex.candidates``)."""
+CartReader = Callable[[Facts, Iterable[str]], Iterable[Any]]
+"""The values a cart itself has for one dimension, from its facts and the promotions
+whose code was entered (its lines' are read in ``PromotionIndex.candidates``)."""
+
+
+def _cart_reader(dim: str) -> CartReader:
+    """How the values of the cart's own dimension ``dim`` are read."""
     if dim == "coupon":
-        return chosen
+        return lambda facts, chosen: chosen
     if dim == "segment":
-        segments: Iterable[Any] = facts.customer["segments"]
-        return segments
+        return lambda facts, chosen: facts.customer["segments"]
     if dim == "orders":
-        return (facts.customer["orders"],)
+        return lambda facts, chosen: (facts.customer["orders"],)
     if dim in ("weekday", "shipping_method", "hour"):
-        return (facts.cart[dim],)
+        return lambda facts, chosen: (facts.cart[dim],)
     if dim.startswith(ATTRIBUTE_DIMENSIONS):
         scope, _, name = dim.split(".", 2)
-        found = (facts.cart_attributes if scope == "cart" else facts.customer_attributes
-                 ).get(name)
-        return (found,) if isinstance(found, str) else ()
+        cart_scope = scope == "cart"
+
+        def attribute(facts: Facts, chosen: Iterable[str]) -> Iterable[Any]:
+            found = (facts.cart_attributes if cart_scope else facts.customer_attributes
+                     ).get(name)
+            return (found,) if isinstance(found, str) else ()
+
+        return attribute
     raise ValueError(f"{dim} is not a dimension of the cart itself")
