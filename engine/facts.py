@@ -76,17 +76,23 @@ def line_facts(cart: Cart, quantum: Decimal,
         if not facts["product"]:
             facts["product"] = facts["sku"]
         facts["tags"] = tuple(facts["tags"])
-        shown = facts["unit_price"] = price.quantize(quantum)
         number = facts["quantity"] = counts[quantity] if 0 <= quantity < 1024 \
             else Decimal(quantity)
         # exact: at most 10^15 (the cart's own bound)
-        if shown == price:  # (most prices: the total is then whole minor units already)
-            total = facts["total"] = totals[facts["id"]] = shown * number
+        if price.same_quantum(quantum):
+            # (most prices: written with the currency's decimals, quantizing them would
+            # give the same number, and their total is whole minor units already)
+            total = facts["total"] = totals[facts["id"]] = price * number
             subtotal += total
         else:
-            total = price * number
-            subtotal += total
-            facts["total"] = totals[facts["id"]] = total.quantize(quantum)
+            shown = facts["unit_price"] = price.quantize(quantum)
+            if shown == price:  # (fewer decimals: the total is whole minor units too)
+                total = facts["total"] = totals[facts["id"]] = shown * number
+                subtotal += total
+            else:
+                total = price * number
+                subtotal += total
+                facts["total"] = totals[facts["id"]] = total.quantize(quantum)
         # a copy (reasons may be read later), or the one empty mapping no condition changes
         facts["attributes"] = attributes.copy() if attributes else _NO_ATTRIBUTES
         append(facts)
