@@ -95,6 +95,7 @@ class LineViews:
         append = out.append
         latest = self._latest
         minor, scale = remaining.minor, self.program.scale
+        new = tuple.__new__  # (``base_line``, without its call: one per line looked at)
         for line in lines:
             line_id = line["id"]
             base = remaining[line_id]
@@ -102,18 +103,18 @@ class LineViews:
             if found is None:  # first looked at: nothing taken from it yet
                 total = line["total"]  # (quantized: ``quantized_minor`` applies)
                 whole = int(total * scale)  # (``quantized_minor``, inline: exact)
-                found = latest[line_id] = base_line(
-                    (line_id, line_id, int(line["quantity"]), total, total, whole, whole))
+                found = latest[line_id] = new(
+                    BaseLine, (line_id, line_id, int(line["quantity"]), total, total, whole, whole))
                 if base is total:  # what is left of it, in minor units, known from now on
                     minor[line_id] = whole
                     append(found)
                     continue
             if base is not found.base:  # a promotion took from it since
                 left = minor.get(line_id)  # (``remaining.minor_of``, without the call)
-                found = latest[line_id] = base_line(
-                    (line_id, line_id, found.quantity, base, found.original,
-                     remaining.minor_of(line_id) if left is None else left,
-                     found.original_minor))
+                found = latest[line_id] = new(
+                    BaseLine, (line_id, line_id, found.quantity, base, found.original,
+                               remaining.minor_of(line_id) if left is None else left,
+                               found.original_minor))
             append(found)
         return out
 

@@ -90,7 +90,10 @@ class Evaluation(NothingReasons):
         local = facts.local  # (the facts' own, when they are of this moment)
         if local is None or facts.cart.get("at") is not at:
             local = at.astimezone(program.zone)
-        self.at_text = local.isoformat(timespec="seconds")
+        # (to the second: a moment without microseconds, most, is written as it is,
+        # which costs less than asking for the seconds)
+        self.at_text = local.isoformat(timespec="seconds") if local.microsecond \
+            else local.isoformat()
         self.instant = at.astimezone(dt.UTC)
         self.chosen = chosen
         self.usage = usage

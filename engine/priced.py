@@ -50,7 +50,8 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
     the parts of the promotions that applied, in the order they applied, handed
     to the lines when the lines are read (``PricedLines``)."""
     zero = program.zero
-    parts = [(entry.compiled.id, entry.parts) for entry in state.applied]
+    parts = [(entry.compiled.id, entry.parts) for entry in state.applied] \
+        if state.applied else []  # (no list made by a comprehension when none applied)
     plain = cart.shipments is None
     applied = tuple([_applied(entry, zero, plain) for entry in state.applied]) if parts else ()
     shipping = None

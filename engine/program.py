@@ -370,7 +370,9 @@ class Program:
         """Promotion id → the code entered for it; and the entered codes that chose
         nothing (unknown, or a second code of a promotion already chosen)."""
         chosen: dict[str, str] = {}
-        unmatched = []
+        unmatched: list[Rejected] = []
+        if not cart.coupons:  # (most carts: no code entered, nothing to normalise)
+            return chosen, unmatched
         for code, raw in self._entered(cart).items():
             promotion = self.promotion_of(code)
             if promotion is None:
