@@ -58,9 +58,11 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
     if cart.shipping is not None:
         shipping = assembled(PricedShipping, {
             "method": cart.shipping.method, "price": facts.cart["shipping_price"],
-            "discounts": tuple(assembled(LineDiscount, {"promotion": promotion, "amount": amount})
-                               for promotion, taken in parts
-                               if (amount := taken.get(SHIPPING))) if parts else ()})
+            # (a list made, not a generator run: most carts have no shipping discount)
+            "discounts": tuple([assembled(LineDiscount, {"promotion": promotion,
+                                                         "amount": amount})
+                                for promotion, taken in parts
+                                if (amount := taken.get(SHIPPING))]) if parts else ()})
     shipments = None
     if cart.shipments is not None:
         shipments = tuple(assembled(PricedShipment, {
