@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from dsl.effects import Gift
 
 from .effects import BaseLine, EffectInput
+from .facts import COUNT_INTS
 from .money import quantized_minor
 
 if TYPE_CHECKING:
@@ -55,10 +56,11 @@ class LineViews:
 
     def _original(self, line: dict[str, Any]) -> BaseLine:
         """A line as effects see it while no promotion has taken from it (made once)."""
-        total = line["total"]  # (quantized: ``quantized_minor`` applies)
+        total, number = line["total"], line["quantity"]  # (quantized: ``quantized_minor`` applies)
         whole = quantized_minor(total, self.program.minor_units)
         found = self._originals_by_id[line["id"]] = base_line(
-            (line["id"], line["id"], int(line["quantity"]), total, total, whole, whole))
+            (line["id"], line["id"], COUNT_INTS.get(number) or int(number), total, total, whole,
+             whole))
         return found
 
     def _matching(self, selects: LineFilter | None) -> list[dict[str, Any]]:
@@ -96,15 +98,17 @@ class LineViews:
         latest = self._latest
         minor, scale = remaining.minor, self.program.scale
         new = tuple.__new__  # (``base_line``, without its call: one per line looked at)
+        count_ints = COUNT_INTS
         for line in lines:
             line_id = line["id"]
             base = remaining[line_id]
             found = latest.get(line_id)
             if found is None:  # first looked at: nothing taken from it yet
-                total = line["total"]  # (quantized: ``quantized_minor`` applies)
-                whole = int(total * scale)  # (``quantized_minor``, inline: exact)
+                total, number = line["total"], line["quantity"]
+                whole = int(total * scale)  # (``quantized_minor``, inline: exact; quantized)
                 found = latest[line_id] = new(
-                    BaseLine, (line_id, line_id, int(line["quantity"]), total, total, whole, whole))
+                    BaseLine, (line_id, line_id, count_ints.get(number) or int(number), total,
+                               total, whole, whole))
                 if base is total:  # what is left of it, in minor units, known from now on
                     minor[line_id] = whole
                     append(found)

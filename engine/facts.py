@@ -24,6 +24,10 @@ ZERO = Decimal(0)
 # Quantities as the condition language's numbers: most are small, and a lookup
 # costs less than building the Decimal for every line of every cart.
 _COUNTS = tuple(Decimal(k) for k in range(1024))
+# And back: a line's quantity as an ``int`` (effects and the result's rows count in
+# ints), ``COUNT_INTS.get(number) or int(number)``: the shared counts keep their hash,
+# and a lookup costs a fifth of converting the ``Decimal``.
+COUNT_INTS = {number: k for k, number in enumerate(_COUNTS)}
 _NO_ATTRIBUTES: dict[str, Any] = {}  # the facts of every line without attributes
 
 

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, TypeVar, overload
 from dsl.decimal_context import in_decimal_context
 from dsl.records import record
 
+from .facts import COUNT_INTS
 from .result_json import (
     _json_discounts,
     _json_items,
@@ -174,10 +175,10 @@ class PricedLines(LazyTuple[PricedLine]):
         self._lines: tuple[PricedLine, ...] | None = None
 
     def rows(self) -> Iterator[LineRow]:
-        parts = self._parts
+        parts, count_ints = self._parts, COUNT_INTS
         for line in self._facts:
-            line_id = line["id"]
-            yield (line_id, line["sku"], int(line["quantity"]), line["unit_price"],
+            line_id, number = line["id"], line["quantity"]
+            yield (line_id, line["sku"], count_ints.get(number) or int(number), line["unit_price"],
                    line["total"], [(promotion, amount) for promotion, taken in parts
                                    if (amount := taken.get(line_id))], None)
         for gift in self._gifts:
