@@ -7,15 +7,16 @@ priced lines and the reasons are made when first read (``PricedLines``,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .cart import Cart
 from .facts import Facts
 from .result import Applied as AppliedEntry
-from .result import BestDeal, PricedLines, Rejections, Result
+from .result import BestDeal, GiftLine, PricedLines, Rejections, Result
 from .result_json import assembled
-from .result_shipping import LineDiscount, PricedShipment, PricedShipping, ShipmentKey
+from .result_shipping import LineDiscount, PartKey, PricedShipment, PricedShipping, ShipmentKey
 from .stacking import SHIPPING, Applied, PassState
 
 ZERO = Decimal(0)
@@ -41,6 +42,31 @@ def _applied(entry: Applied, zero: Decimal, lines_or_shipping: bool) -> AppliedE
         "metadata": promotion.metadata or None})
 
 
+def _gathered(entries: list[Applied], zero: Decimal, lines_or_shipping: bool,
+              ) -> tuple[list[tuple[str, dict[PartKey, Decimal]]], tuple[AppliedEntry, ...],
+                         tuple[LineDiscount, ...], Sequence[GiftLine]]:
+    """What the promotions that applied give the result, in one loop over them (a
+    comprehension each cost more, for the few promotions of most carts): their parts
+    (handed to the lines when read), what the result says of each, their discounts of
+    the shipping, and their gift lines -- a gift whose part max_discount cut to zero is
+    not given: its line would be sold (``entry.gifts`` stays whole: a replay of the
+    pass takes what it took)."""
+    parts: list[tuple[str, dict[PartKey, Decimal]]] = []
+    applied: list[AppliedEntry] = []
+    shipping: list[LineDiscount] = []
+    gifts: list[GiftLine] = []
+    for entry in entries:
+        taken = entry.parts
+        parts.append((entry.compiled.id, taken))
+        applied.append(_applied(entry, zero, lines_or_shipping))
+        if amount := taken.get(SHIPPING):
+            shipping.append(assembled(LineDiscount, {"promotion": entry.compiled.id,
+                                                     "amount": amount}))
+        if entry.gifts:
+            gifts += [gift for gift in entry.gifts if taken.get(gift.id)]
+    return parts, tuple(applied), tuple(shipping), gifts
+
+
 def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
                   state: PassState, rejected: Rejections,
                   best_deal: BestDeal | None = None) -> Result:
@@ -50,19 +76,16 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
     the parts of the promotions that applied, in the order they applied, handed
     to the lines when the lines are read (``PricedLines``)."""
     zero = program.zero
-    parts = [(entry.compiled.id, entry.parts) for entry in state.applied] \
-        if state.applied else []  # (no list made by a comprehension when none applied)
-    plain = cart.shipments is None
-    applied = tuple([_applied(entry, zero, plain) for entry in state.applied]) if parts else ()
+    if state.applied:
+        parts, applied, shipping_discounts, gifts = _gathered(state.applied, zero,
+                                                              cart.shipments is None)
+    else:  # (nothing applied, as for most carts: nothing to gather)
+        parts, applied, shipping_discounts, gifts = [], (), (), ()
     shipping = None
     if cart.shipping is not None:
         shipping = assembled(PricedShipping, {
             "method": cart.shipping.method, "price": facts.cart["shipping_price"],
-            # (a list made, not a generator run: most carts have no shipping discount)
-            "discounts": tuple([assembled(LineDiscount, {"promotion": promotion,
-                                                         "amount": amount})
-                                for promotion, taken in parts
-                                if (amount := taken.get(SHIPPING))]) if parts else ()})
+            "discounts": shipping_discounts})
     shipments = None
     if cart.shipments is not None:
         shipments = tuple(assembled(PricedShipment, {
@@ -75,11 +98,7 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
     return assembled(Result, {
         "ruleset": program.ruleset.ruleset, "cart": cart.id,
         "currency": program.ruleset.currency, "at": at,
-        # a gift whose part max_discount cut to zero is not given: its line would be
-        # sold (``entry.gifts`` stays whole: a replay of the pass takes what it took)
-        "lines": PricedLines(facts.lines, parts, [gift for entry in state.applied
-                                                  for gift in entry.gifts
-                                                  if entry.parts.get(gift.id)] if parts else ()),
-        "shipping": shipping, "applied": applied,
+        "lines": PricedLines(facts.lines, parts, gifts), "shipping": shipping,
+        "applied": applied,
         "rejected": rejected, "capped": tuple(state.capped), "customer": cart.customer.id,
         "zero": zero, "shipments": shipments, "best_deal": best_deal})
