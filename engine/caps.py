@@ -19,6 +19,7 @@ from .result_json import assembled
 from .result_shipping import PartKey, ShipmentKey
 from .stacking import PassState
 
+_ZERO, _HUNDRED = Decimal(0), Decimal(100)  # (made once: read for every cart that applies)
 LineParts = dict[PartKey, Decimal]  # line id (None: shipping; a ShipmentKey) → discount
 
 
@@ -83,16 +84,17 @@ def apply_max_discount(state: PassState, cap: MaxDiscount | None, subtotal: Deci
     """The ruleset's cap, applied last: give back from the last applied first."""
     if cap is None or not state.applied:  # nothing to give back
         return
-    if cap.amount is None and sum([entry.amount for entry in state.applied], Decimal(0)) * 100 \
-            <= subtotal * cap.percent_of_subtotal:  # type: ignore[operator]
+    amounts = [entry.amount for entry in state.applied]
+    given = sum(amounts, _ZERO)
+    if cap.amount is None and \
+            given * _HUNDRED <= subtotal * cap.percent_of_subtotal:  # type: ignore[operator]
         # Within the cap, decided without rounding the limit (most carts): a total of
         # whole minor units is at most the share rounded down to the minor unit when
         # it is at most the share itself (both products exact, as the limit's own).
         return
     limit = max_discount_limit(cap, subtotal, quantum)
     assert limit is not None
-    amounts = [entry.amount for entry in state.applied]
-    excess = sum(amounts, Decimal(0)) - limit
+    excess = given - limit
     cut_to_zero = []
     for entry, before in zip(reversed(state.applied), reversed(amounts), strict=True):
         if excess <= 0:
