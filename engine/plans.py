@@ -106,24 +106,23 @@ def _taken_minor(computed: list[tuple[str, int]], remaining: Remaining,
     when none is left to take): clamped and taken in whole minor units, which the
     discounted base has for every line it looked at (``Evaluation._build_lines``)."""
     minor = remaining.minor
-    clamped = []
+    out: dict[PartKey, Decimal] = {}
+    # (each line once in ``computed``: what is taken from one line changes no other's
+    # clamp, so each part is clamped and taken in one go)
     for line_id, off in computed:
         left = minor.get(line_id)
         if left is None:
             left = remaining.minor_of(line_id)
         if off >= left:
             off = left
-        if off > 0:
-            clamped.append((line_id, off))
-    out: dict[PartKey, Decimal] = {}
-    for line_id, off in clamped:  # (``Remaining.take`` written out)
-        # (what is left of a line has the currency's decimals, as ``from_minor``)
-        amount = amounts.get(off)
-        if amount is None:
-            amount = from_minor(off, minor_units)
-        out[line_id] = amount
-        remaining[line_id] -= amount
-        minor[line_id] -= off
+        if off > 0:  # (``Remaining.take`` written out)
+            # (what is left of a line has the currency's decimals, as ``from_minor``)
+            amount = amounts.get(off)
+            if amount is None:
+                amount = from_minor(off, minor_units)
+            out[line_id] = amount
+            remaining[line_id] -= amount
+            minor[line_id] -= off
     return out
 
 
