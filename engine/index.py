@@ -486,8 +486,7 @@ class PromotionIndex:
                                 frozenset().union(*(posted for _, posted, _ in slots.slots))))
         self.bounds = _Bounds(size, self.needs)
         self.dimensions = sorted(self.cart.dimensions | {dim for dim, _ in self.forbidden})
-        # how each dimension of the cart itself is read, decided once: asked per cart, the
-        # dispatch on its name cost about as much as reading the values
+        # each dimension of the cart itself read as decided once (a dispatch per cart cost more)
         self.cart_readers = [(dim, _cart_reader(dim)) for dim in self.dimensions
                              if dim not in LINE_DIMENSIONS]
         # The keys of a line: the values of the item fields some requirement, exclusion
@@ -579,8 +578,7 @@ def set_positions(mask: int) -> list[int]:
 
 
 CartReader = Callable[[Facts, Iterable[str]], Iterable[Any]]
-"""The values a cart itself has for one dimension, from its facts and the promotions
-whose code was entered (its lines' are read in ``PromotionIndex.candidates``)."""
+"""A dimension's values in a cart itself, from its facts and the promotions chosen by code."""
 
 
 def _cart_reader(dim: str) -> CartReader:
@@ -593,14 +591,9 @@ def _cart_reader(dim: str) -> CartReader:
         return lambda facts, chosen: (facts.customer["orders"],)
     if dim in ("weekday", "shipping_method", "hour"):
         return lambda facts, chosen: (facts.cart[dim],)
-    if dim.startswith(ATTRIBUTE_DIMENSIONS):
+    if dim.startswith(ATTRIBUTE_DIMENSIONS):  # (a text attribute's value, if it has one)
         scope, _, name = dim.split(".", 2)
-        cart_scope = scope == "cart"
-
-        def attribute(facts: Facts, chosen: Iterable[str]) -> Iterable[Any]:
-            found = (facts.cart_attributes if cart_scope else facts.customer_attributes
-                     ).get(name)
-            return (found,) if isinstance(found, str) else ()
-
-        return attribute
+        attributes = operator.attrgetter(f"{scope}_attributes")  # cart_ or customer_
+        return lambda facts, chosen: [found for found in (attributes(facts).get(name),)
+                                      if isinstance(found, str)]
     raise ValueError(f"{dim} is not a dimension of the cart itself")
