@@ -23,6 +23,7 @@ from typing import TypeVar
 from dsl.codes import STORE_UNAVAILABLE
 
 from ..usage import SQLiteStore, UsageStore, open_store
+from ..usage.backend import URL
 from ..usage.store import WouldWait
 from .problems import Problem
 
@@ -46,12 +47,15 @@ class StoreGate:
         return self.location is not None
 
     def open_soon(self) -> None:
-        """Open the store on its thread now, before the first request, without waiting for
-        it.  The first requests would otherwise open it, all on the store's thread: a burst
-        of them keeps that thread busy, and each request after finds the connection in use
-        and follows them there, until the burst has drained.  A store that cannot open now
-        is left to the requests, which say why (``/readyz`` too)."""
-        if self.location is None:
+        """Open a SQLite store on its thread now, before the first request, without waiting
+        for it.  The first requests would otherwise open it, all on the store's thread: a
+        burst of them keeps that thread busy, and each request after finds the connection
+        in use and follows them there, until the burst has drained.  A store that cannot
+        open now is left to the requests, which say why (``/readyz`` too).  A PostgreSQL
+        store opens with the first request, as before: its work runs on the store's thread
+        anyway, and a server that does not answer would hold the thread (and a shutdown
+        waiting for it) until the connection times out."""
+        if self.location is None or not self.on_loop or URL.match(self.location):
             return
 
         def open_or_log() -> None:

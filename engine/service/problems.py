@@ -58,10 +58,12 @@ _NOT_IN_A_URL = str.maketrans({"?": "%3F", "#": "%23", "\\": "%5C", "\t": None, 
 def instance_of(scope: Any) -> str:
     """A problem's ``instance``: the request's path as a URI reference, as Starlette's
     ``request.url.path`` gives it (its decoded path with ``?``, ``#`` and ``\\`` escaped
-    again, and tabs and line breaks dropped as ``urllib.parse`` drops them), without
-    building the URL (a test holds the two equal)."""
+    again, tabs and line breaks dropped as ``urllib.parse`` drops them, and a leading
+    ``/`` where a path has none, as in ``OPTIONS *``), without building the URL (a test
+    holds the two equal)."""
     path: str = scope["path"]
-    return path.translate(_NOT_IN_A_URL)
+    shown = path.translate(_NOT_IN_A_URL)
+    return shown if not path or path.startswith("/") else "/" + shown
 
 
 def status_of(code: str) -> int:

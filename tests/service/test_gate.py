@@ -40,3 +40,14 @@ def test_a_store_that_cannot_open_at_start_is_logged_and_left_to_the_requests(
     with caplog.at_level(logging.WARNING, logger="promorules.service"):
         assert asyncio.run(_started(service, until=1.0)) is None
     assert "did not open at start" in caplog.text
+
+
+def test_a_postgresql_store_opens_with_the_first_request(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Its work runs on the store's thread anyway, and a server that does not answer must
+    not hold a shutdown: nothing is tried at start (port 1 would refuse at once)."""
+    service = Service(Catalog([RULESETS / "fashion"]),
+                      StoreGate("postgresql://127.0.0.1:1/promorules"))
+    with caplog.at_level(logging.WARNING, logger="promorules.service"):
+        assert asyncio.run(_started(service, until=1.0)) is None
+    assert "did not open" not in caplog.text

@@ -328,16 +328,18 @@ def test_an_invalid_shipment_is_a_problem_at_its_path(client: httpx.Client,
     assert [(d["code"], d["path"]) for d in found["diagnostics"]] == [(code, path)]
 
 
-@settings(max_examples=300, deadline=None)
-@given(path=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
-def test_the_instance_is_the_path_starlette_shows(path: str) -> None:
+@settings(max_examples=500, deadline=None)
+@given(path=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40),
+       prefix=st.sampled_from(["/v1/checkouts/", "/", "", "*"]))
+def test_the_instance_is_the_path_starlette_shows(path: str, prefix: str) -> None:
     """``instance_of`` reads the scope without building a URL, and says what Starlette's
-    ``request.url.path`` says (the order reference may hold ``?``, ``#`` or ``\\``)."""
+    ``request.url.path`` says (the order reference may hold ``?``, ``#`` or ``\\``; a
+    client may send ``OPTIONS *``)."""
     from starlette.requests import Request
 
     from engine.service.problems import instance_of
 
-    scope = {"type": "http", "method": "POST", "path": "/v1/checkouts/" + path + "/confirm",
+    scope = {"type": "http", "method": "POST", "path": prefix + path,
              "query_string": b"", "headers": [(b"host", b"127.0.0.1:8080")],
              "scheme": "http", "server": ("127.0.0.1", 8080)}
     assert instance_of(scope) == Request(scope).url.path
