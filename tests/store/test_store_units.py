@@ -11,7 +11,9 @@ waiting, so the service runs its work on the store's thread.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,27 +120,35 @@ def test_a_unit_in_a_unit_is_the_same_transaction(db_path: Path) -> None:
         assert keys(store) == [("k1", "running", None)]
 
 
+@contextlib.contextmanager
+def write_lock_held(other: Any) -> Iterator[threading.Event]:
+    """``other``'s write lock held by a thread in a transaction of its own, until the
+    event given is set (or the block ends)."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(tx: Any) -> None:
+        holding.set()
+        release.wait(30)
+
+    holder = threading.Thread(target=lambda: other._atomic(hold))
+    holder.start()
+    try:
+        assert holding.wait(30)
+        yield release
+    finally:
+        release.set()
+        holder.join()
+
+
 def test_without_wait_a_taken_write_lock_is_would_wait_at_once(db_path: Path) -> None:
     with open_store(db_path) as store, open_store(db_path) as other:
         assert isinstance(store, SQLiteStore)
-        holding, release = threading.Event(), threading.Event()
-
-        def hold(tx: Any) -> None:
-            holding.set()
-            release.wait(30)
-
-        holder = threading.Thread(target=lambda: other._atomic(hold))  # type: ignore[attr-defined]
-        holder.start()
-        try:
-            assert holding.wait(30)
+        with write_lock_held(other):
             with pytest.raises(WouldWait):
                 store.unit(lambda inside: inside.claim_idempotency("k1", "h1"), wait=False)
             # reading needs no write lock (WAL)
             assert store.unit(lambda inside: inside.counter("uses", "x"), write=False,
                               wait=False) == 0
-        finally:
-            release.set()
-            holder.join()
         assert keys(store) == []
         # the busy timeout is back: a waiting unit still waits for a lock
         assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == store.timeout_ms
@@ -171,21 +181,9 @@ def test_writes_without_wait_set_the_busy_timeout_once(db_path: Path) -> None:
         store.unit(lambda inside: inside.claim_idempotency("k4", "h"), wait=False)
 
         # a waiting write waits for another connection's write lock, with the handler on
-        holding, release = threading.Event(), threading.Event()
-
-        def hold(tx: Any) -> None:
-            holding.set()
-            release.wait(30)
-
-        holder = threading.Thread(target=lambda: other._atomic(hold))  # type: ignore[attr-defined]
-        holder.start()
-        try:
-            assert holding.wait(30)
+        with write_lock_held(other) as release:
             threading.Timer(0.2, release.set).start()
             store.unit(lambda inside: inside.claim_idempotency("k5", "h"))
-        finally:
-            release.set()
-            holder.join()
         assert [k for k, _, _ in keys(store)] == [f"k{k}" for k in range(6)]
 
 
