@@ -288,19 +288,18 @@ class SQLiteStore(SQLStore):
         on its loop) sets the timeout once, not twice per transaction.  Anything that
         may wait turns it back on first: a waiting write, a read (its first statement
         takes the read lock), a file not in WAL mode (its commit waits for readers)."""
-        if not wait and self._wal and statement != "BEGIN":
-            self._busy_timeout(0)
-            self.conn.execute(statement)
-            return
-        self._busy_timeout(self.timeout_ms)
         if wait or statement == "BEGIN":  # (a deferred BEGIN takes no lock)
+            self._busy_timeout(self.timeout_ms)
             self.conn.execute(statement)
             return
-        self.conn.execute("PRAGMA busy_timeout = 0")
+        self._busy_timeout(0)
+        if self._wal:
+            self.conn.execute(statement)
+            return
         try:
             self.conn.execute(statement)
         finally:
-            self.conn.execute(f"PRAGMA busy_timeout = {self.timeout_ms}")
+            self._busy_timeout(self.timeout_ms)
 
     def _busy_timeout(self, ms: int) -> None:
         if self._busy_ms != ms:
