@@ -217,37 +217,31 @@ def floor_body(size: int) -> bytes:
 
 def floor_app(size: int) -> Any:
     """One route at the evaluate path: read the body, answer ``size`` constant bytes."""
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
-
     body = floor_body(size)
-
-    async def floor(request: Request) -> Response:
-        await request.body()
-        return Response(body, media_type="application/json")
-
-    return Starlette(routes=[Route(EVALUATE_PATH, floor, methods=["POST"])])
+    return _evaluate_route(lambda _: body)
 
 
 def engine_floor_app(source: str) -> Any:
     """The floor's route answering the engine's work on the body, as ``bench_serve``
     times it in process: ``load_cart_text`` → ``Program.evaluate`` → ``to_json()``."""
+    import dsl
+    from engine import compile_ruleset, load_cart_text
+
+    program = compile_ruleset(dsl.load_ruleset(source))
+    return _evaluate_route(
+        lambda raw: program.evaluate(load_cart_text(raw.decode())).to_json().encode())
+
+
+def _evaluate_route(answer: Callable[[bytes], bytes]) -> Any:
+    """A Starlette app of one route at the evaluate path: read the body, answer
+    ``answer(body)`` as JSON."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
 
-    import dsl
-    from engine import compile_ruleset, load_cart_text
-
-    program = compile_ruleset(dsl.load_ruleset(source))
-
     async def floor(request: Request) -> Response:
-        text = (await request.body()).decode()
-        return Response(program.evaluate(load_cart_text(text)).to_json().encode(),
-                        media_type="application/json")
+        return Response(answer(await request.body()), media_type="application/json")
 
     return Starlette(routes=[Route(EVALUATE_PATH, floor, methods=["POST"])])
 
