@@ -163,6 +163,9 @@ class SQLiteStore(SQLStore):
                 if not readonly:
                     self._use_wal(timeout_ms)
                     conn.execute("PRAGMA synchronous = NORMAL")
+                    # a savepoint's journal (every unit of a group is one) in memory, not
+                    # in a temporary file: it holds the few pages one unit changes
+                    conn.execute("PRAGMA temp_store = MEMORY")
                 self.db = sqlite_utils.Database(conn)
                 self._migrate()
             except BaseException:
@@ -253,6 +256,19 @@ class SQLiteStore(SQLStore):
             return self._transaction(work, write)
 
     def _transaction(self, work: Callable[[Tx], T], write: bool, wait: bool = True) -> T:
+        self._start(write, wait)
+        try:
+            result = work(self.conn)
+        except sqlite3.DatabaseError as err:
+            self._rollback()
+            raise self._file_error(err) from None
+        except BaseException:
+            self._rollback()
+            raise
+        self._commit()
+        return result
+
+    def _start(self, write: bool, wait: bool) -> None:
         if write and self.readonly:
             raise StoreReadOnly(f"{self.path}: the store is open read-only; nothing was "
                                 "written")
@@ -263,20 +279,13 @@ class SQLiteStore(SQLStore):
             if not wait and isinstance(error, StoreBusy):
                 raise WouldWait(str(error)) from None
             raise error from None
-        try:
-            result = work(self.conn)
-        except sqlite3.DatabaseError as err:
-            self._rollback()
-            raise self._file_error(err) from None
-        except BaseException:
-            self._rollback()
-            raise
+
+    def _commit(self) -> None:
         try:
             self.conn.execute("COMMIT")
         except sqlite3.DatabaseError as err:
             self._rollback()
             raise self._file_error(err) from None
-        return result
 
     def _begin(self, statement: str, wait: bool) -> None:
         """``BEGIN``; without ``wait`` SQLite's busy handler is off for it (a lock held by
@@ -354,6 +363,54 @@ class SQLiteStore(SQLStore):
             return self._transaction(whole, write, wait)
         finally:
             self._lock.release()
+
+    def open_group(self) -> None:
+        """Begin a write transaction that stays open after this call (group commit): every
+        ``unit`` of this thread until ``close_group`` joins it, each as a savepoint (undone
+        alone when it raises), and they commit together, or not at all.  Without waiting:
+        ``WouldWait`` at once, nothing begun, where ``unit(…, wait=False)`` gives it.
+
+        A caller that answers many requests (the service, on its loop) runs the units of
+        the requests at hand in one group: one commit for them all (a commit writes the
+        pages each unit changed, most of them the same pages, once), and none of their
+        answers leaves before it.  Nothing read in the group may leave before it commits
+        either: the others' changes in it are not committed yet."""
+        if not self._lock.acquire(blocking=False):
+            raise WouldWait(f"{self.path}: another thread is using the store")
+        try:
+            if self._unit_writes is not None:
+                raise StoreError("a group cannot open inside a unit")
+            self._start(write=True, wait=False)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._unit_writes = True
+
+    def in_group(self, work: Callable[[Any], T]) -> T:
+        """``work(self)`` as a unit of the open group: a savepoint, undone alone when it
+        raises."""
+        if self._unit_writes is None:
+            raise StoreError("no group is open")
+        self._group_alive()
+        return self._joined(lambda tx: work(self), write=True, savepoint=True)
+
+    def close_group(self) -> None:
+        """Commit the group ``open_group`` began (``StoreError`` when the commit fails: then
+        nothing of it was written)."""
+        try:
+            self._unit_writes = None
+            self._group_alive()
+            self._commit()
+        finally:
+            self._lock.release()
+
+    def _group_alive(self) -> None:
+        # Some errors (a full disk, for one) roll back the whole transaction, savepoints
+        # and all: the group's other units are gone with it, and a unit run after would
+        # run outside any transaction, committed alone.
+        if not self.conn.in_transaction:
+            raise StoreError(f"{self.path}: an error rolled back the transaction of "
+                                 "these requests; nothing of it was written")
 
     def _rollback(self) -> None:
         # SQLite has already rolled back after some errors (a full disk, for one);

@@ -14,10 +14,13 @@ leave as it was; ``promo``, ``ok`` and ``usage_error`` run the command line.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import textwrap
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +199,27 @@ def listing(directory: Path) -> dict[str, bytes | str]:
         else:
             out[entry.name] = "directory" if entry.is_dir() else "special file"
     return out
+
+
+def keys(store: Any) -> list[tuple[Any, ...]]:
+    return sql(store, "SELECT key, state, status FROM idempotency ORDER BY key")
+
+
+@contextlib.contextmanager
+def write_lock_held(other: Any) -> Iterator[threading.Event]:
+    """``other``'s write lock held by a thread in a transaction of its own, until the
+    event given is set (or the block ends)."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(tx: Any) -> None:
+        holding.set()
+        release.wait(30)
+
+    holder = threading.Thread(target=lambda: other._atomic(hold))
+    holder.start()
+    try:
+        assert holding.wait(30)
+        yield release
+    finally:
+        release.set()
+        holder.join()

@@ -11,14 +11,12 @@ waiting, so the service runs its work on the store's thread.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from storekit import NOW, make_ruleset, price, sql
+from storekit import NOW, keys, make_ruleset, price, sql, write_lock_held
 
 from engine.usage import (
     IdempotencyUnclaimed,
@@ -35,10 +33,6 @@ from engine.usage.store import WouldWait
 
 def answer(reservation: Reservation) -> tuple[int, bytes, str]:
     return 200, f"{reservation.order_ref}:{reservation.state}".encode(), "text/plain"
-
-
-def keys(store: Any) -> list[tuple[Any, ...]]:
-    return sql(store, "SELECT key, state, status FROM idempotency ORDER BY key")
 
 
 def test_a_unit_commits_the_claim_the_transition_and_the_reply(store: UsageStore) -> None:
@@ -118,26 +112,6 @@ def test_a_unit_in_a_unit_is_the_same_transaction(db_path: Path) -> None:
 
         store.unit(outer)
         assert keys(store) == [("k1", "running", None)]
-
-
-@contextlib.contextmanager
-def write_lock_held(other: Any) -> Iterator[threading.Event]:
-    """``other``'s write lock held by a thread in a transaction of its own, until the
-    event given is set (or the block ends)."""
-    holding, release = threading.Event(), threading.Event()
-
-    def hold(tx: Any) -> None:
-        holding.set()
-        release.wait(30)
-
-    holder = threading.Thread(target=lambda: other._atomic(hold))
-    holder.start()
-    try:
-        assert holding.wait(30)
-        yield release
-    finally:
-        release.set()
-        holder.join()
 
 
 def test_without_wait_a_taken_write_lock_is_would_wait_at_once(db_path: Path) -> None:
