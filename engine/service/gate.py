@@ -1,21 +1,29 @@
 """The usage store as the service reaches it: each request's store work is one unit.
 
 A request's store calls (the idempotency key's claim, the limits read while
-pricing, the transition and its stored reply) run as one ``unit``: one
-transaction on SQLite.  A store call may wait on a lock (another worker's
-or process's transaction), and a PostgreSQL call waits on the network: such
-work runs on the store's own thread, off the event loop, and the loop keeps
-serving.  SQLite work that would not wait runs on the loop's own thread at
-once (``unit(…, wait=False)``: it gives up, having done nothing, when the
-file's write lock or the connection is taken, and the work then goes to the
-store's thread): no hand-off between threads, and no second thread
-contending for the interpreter lock at every SQLite call.
+pricing, the transition and its stored reply) run as one ``unit``.  A store
+call may wait on a lock (another worker's or process's transaction), and a
+PostgreSQL call waits on the network: such work runs on the store's own
+thread, off the event loop, and the loop keeps serving.  SQLite work that
+would not wait runs on the loop's own thread at once (it gives up, having done
+nothing, when the file's write lock or the connection is taken, and the work
+then goes to the store's thread): no hand-off between threads, and no second
+thread contending for the interpreter lock at every SQLite call.
+
+On the loop, the units that write are committed in groups (group commit,
+``SQLiteStore.open_group``): the first opens a transaction, the units of the
+other requests at hand join it, each as a savepoint (undone alone when it
+raises), and the loop's next callback commits them all.  One commit writes
+the pages they share once, instead of once per request, and no request is
+answered before the commit that holds its change.  A read waits for an open
+group to commit: it would see the group's changes before they are committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -39,6 +47,8 @@ class StoreGate:
         self.location = location
         self.on_loop = on_loop
         self._store: UsageStore | None = None
+        # the open group's units (``_grouped``), each waiting for its commit
+        self._group: list[asyncio.Future[None]] | None = None
         self._thread = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="promo-store")
 
@@ -76,18 +86,74 @@ class StoreGate:
 
     async def run(self, work: Callable[[UsageStore], T], *, write: bool = True) -> T:
         """``work(store)`` as one unit (``write=False``: it only reads); its result or its
-        exception."""
+        exception, once what it wrote is committed."""
         store = self._store
         if self.on_loop and isinstance(store, SQLiteStore):
-            try:
-                return store.unit(work, write=write, wait=False)
-            except WouldWait:
-                pass  # a lock is taken: wait for it on the store's thread
+            if write:
+                try:
+                    return await self._grouped(store, work)
+                except WouldWait:
+                    pass  # a lock is taken: wait for it on the store's thread
+            else:
+                await self._group_committed()  # (it would read uncommitted changes)
+                try:
+                    return store.unit(work, write=False, wait=False)
+                except WouldWait:
+                    pass
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._thread, lambda: self._open().unit(work, write=write))
 
+    async def _grouped(self, store: SQLiteStore, work: Callable[[UsageStore], T]) -> T:
+        """``work`` in the group of units open on the loop (``SQLiteStore.open_group``),
+        opening one if none is: the group commits once the requests at hand have run
+        their units (``_commit``, the loop's next callback), and each is answered after
+        it, even one whose unit raised (its error may speak of the others' changes).
+        ``WouldWait`` when no group can open, nothing done."""
+        loop = asyncio.get_running_loop()
+        if self._group is None:
+            store.open_group()
+            self._group = []
+            loop.call_soon(self._commit, store)
+        committed = loop.create_future()  # (one each: a request cancelled cancels its own)
+        self._group.append(committed)
+        try:
+            result = store.in_group(work)
+        except Exception as err:
+            failure: Exception | None = err
+        else:
+            failure = None
+        await committed  # raises the commit's error: then nothing of the group was written
+        if failure is not None:
+            raise failure
+        return result
+
+    async def _group_committed(self) -> None:
+        """Wait until no group is open (whatever its commit's outcome)."""
+        while self._group is not None:
+            committed = asyncio.get_running_loop().create_future()
+            self._group.append(committed)
+            with contextlib.suppress(Exception):
+                await committed
+
+    def _commit(self, store: SQLiteStore) -> None:
+        waiting, self._group = self._group or [], None
+        try:
+            store.close_group()
+        except Exception as err:
+            for committed in waiting:
+                if not committed.done():
+                    committed.set_exception(err)
+                    committed.exception()  # (read here too: its request may be gone)
+        else:
+            for committed in waiting:
+                if not committed.done():
+                    committed.set_result(None)
+
     def close(self) -> None:
+        if self._group is not None and isinstance(self._store, SQLiteStore):
+            self._commit(self._store)  # (its requests wait for it: they are answered)
+
         def shut() -> None:
             if self._store is not None:
                 self._store.close()

@@ -1,11 +1,15 @@
-"""The store gate opens the store when the service starts, before any request."""
+"""The store gate: the store opens when the service starts, before any request, and the
+writes of the requests at hand commit as one group."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,8 +17,9 @@ from engine.service.app import create_app
 from engine.service.catalog import Catalog
 from engine.service.context import Service
 from engine.service.gate import StoreGate
-from engine.usage import SQLiteStore
+from engine.usage import SQLiteStore, open_store
 from tests.service.conftest import RULESETS
+from tests.store.storekit import write_lock_held
 
 
 async def _started(service: Service, until: float = 10.0) -> object:
@@ -51,3 +56,143 @@ def test_a_postgresql_store_opens_with_the_first_request(
     with caplog.at_level(logging.WARNING, logger="promorules.service"):
         assert asyncio.run(_started(service, until=1.0)) is None
     assert "did not open" not in caplog.text
+
+
+# ------------------------------------------------------------------ groups
+
+
+def _claim(key: str) -> Callable[[Any], str]:
+    return lambda store: store.claim_idempotency(key, "h").state
+
+
+def _committed(path: Path) -> list[str]:
+    """The idempotency keys another connection sees: what was committed."""
+    with open_store(path) as other:
+        return [row[0] for row in other.conn.execute("SELECT key FROM idempotency ORDER BY key")]
+
+
+def _gate(path: Path) -> tuple[StoreGate, list[str]]:
+    """A gate with its SQLite store open, and the statements the store runs from now."""
+    gate = StoreGate(str(path))
+    store = gate._open()
+    seen: list[str] = []
+    store.conn.set_trace_callback(seen.append)  # type: ignore[attr-defined]
+    return gate, seen
+
+
+def _transactions(seen: list[str]) -> list[str]:
+    return [s for s in seen if s in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")]
+
+
+def test_the_writes_of_the_requests_at_hand_commit_as_one_group(tmp_path: Path) -> None:
+    gate, seen = _gate(tmp_path / "usage.db")
+
+    async def three() -> list[str]:
+        return await asyncio.gather(*(gate.run(_claim(f"k{i}")) for i in range(3)))
+
+    try:
+        assert asyncio.run(three()) == ["claimed"] * 3
+        assert _transactions(seen) == ["BEGIN IMMEDIATE", "COMMIT"]
+        assert _committed(tmp_path / "usage.db") == ["k0", "k1", "k2"]
+        assert asyncio.run(three()) == ["running"] * 3  # the claims, committed, are seen
+    finally:
+        gate.close()
+
+
+def test_a_unit_that_raises_is_undone_alone_and_answered_after_the_commit(
+        tmp_path: Path) -> None:
+    gate, seen = _gate(tmp_path / "usage.db")
+
+    def refused(store: Any) -> None:
+        store.claim_idempotency("k1", "h")
+        assert _committed(tmp_path / "usage.db") == []
+        raise LookupError("refused after writing")
+
+    async def run() -> list[Any]:
+        return await asyncio.gather(gate.run(_claim("k0")), gate.run(refused),
+                                    gate.run(_claim("k2")), return_exceptions=True)
+
+    try:
+        first, failure, last = asyncio.run(run())
+        assert (first, last) == ("claimed", "claimed")
+        assert isinstance(failure, LookupError)
+        assert _committed(tmp_path / "usage.db") == ["k0", "k2"]
+        assert _transactions(seen) == ["BEGIN IMMEDIATE", "COMMIT"]
+    finally:
+        gate.close()
+
+
+def test_a_read_waits_for_the_open_group_to_commit(tmp_path: Path) -> None:
+    """A read joining the group would see its units' changes before they are committed."""
+    gate, seen = _gate(tmp_path / "usage.db")
+
+    def read(store: Any) -> list[str]:
+        return [row[0] for row in store.conn.execute("SELECT key FROM idempotency")]
+
+    async def run() -> list[Any]:
+        return await asyncio.gather(gate.run(_claim("k0")), gate.run(read, write=False))
+
+    try:
+        assert asyncio.run(run()) == ["claimed", ["k0"]]
+        # the group's transaction, then the read's
+        assert _transactions(seen) == ["BEGIN IMMEDIATE", "COMMIT", "BEGIN", "COMMIT"]
+    finally:
+        gate.close()
+
+
+def test_a_failed_commit_fails_every_request_of_the_group(tmp_path: Path) -> None:
+    gate, _ = _gate(tmp_path / "usage.db")
+
+    def breaks_the_commit(store: Any) -> str:
+        store.conn.execute("PRAGMA defer_foreign_keys = ON")  # checked at the commit
+        store.conn.execute("INSERT INTO uses (order_ref, promotion, customer, amount_minor) "
+                           "VALUES ('no-such-order', 'p', 'c', 1)")
+        return "written"
+
+    async def run() -> list[Any]:
+        return await asyncio.gather(gate.run(_claim("k0")), gate.run(breaks_the_commit),
+                                    return_exceptions=True)
+
+    try:
+        outcomes = asyncio.run(run())
+        assert [type(o).__name__ for o in outcomes] == ["StoreFileError"] * 2
+        assert _committed(tmp_path / "usage.db") == []
+        assert asyncio.run(gate.run(_claim("k1"))) == "claimed"  # the next group commits
+        assert _committed(tmp_path / "usage.db") == ["k1"]
+    finally:
+        gate.close()
+
+
+def test_a_request_gone_while_its_group_commits_leaves_the_others_theirs(
+        tmp_path: Path) -> None:
+    """Its unit has run: it commits with the group, as any unit whose request went away
+    after its work."""
+    gate, _ = _gate(tmp_path / "usage.db")
+
+    async def run() -> Any:
+        gone = asyncio.ensure_future(gate.run(_claim("k0")))
+        stays = asyncio.ensure_future(gate.run(_claim("k1")))
+        await asyncio.sleep(0)  # both units have run; the group is not committed yet
+        assert gate._group is not None
+        gone.cancel()
+        return await asyncio.gather(gone, stays, return_exceptions=True)
+
+    try:
+        gone, stays = asyncio.run(run())
+        assert isinstance(gone, asyncio.CancelledError)
+        assert stays == "claimed"
+        assert _committed(tmp_path / "usage.db") == ["k0", "k1"]
+    finally:
+        gate.close()
+
+
+def test_with_another_connection_writing_the_unit_waits_on_the_stores_thread(
+        tmp_path: Path) -> None:
+    gate, _ = _gate(tmp_path / "usage.db")
+    try:
+        with open_store(tmp_path / "usage.db") as other, write_lock_held(other) as release:
+            threading.Timer(0.2, release.set).start()
+            assert asyncio.run(gate.run(_claim("k0"))) == "claimed"
+        assert _committed(tmp_path / "usage.db") == ["k0"]
+    finally:
+        gate.close()
