@@ -137,7 +137,9 @@ class StoreGate:
                 await committed
 
     def _commit(self, store: SQLiteStore) -> None:
-        waiting, self._group = self._group or [], None
+        if self._group is None:  # (committed already, by ``close``)
+            return
+        waiting, self._group = self._group, None
         try:
             store.close_group()
         except Exception as err:

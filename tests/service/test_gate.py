@@ -196,3 +196,23 @@ def test_with_another_connection_writing_the_unit_waits_on_the_stores_thread(
         assert _committed(tmp_path / "usage.db") == ["k0"]
     finally:
         gate.close()
+
+
+def test_closing_the_gate_commits_an_open_group_first(tmp_path: Path) -> None:
+    gate, seen = _gate(tmp_path / "usage.db")
+
+    errors: list[dict[str, Any]] = []
+
+    async def run() -> Any:
+        asyncio.get_running_loop().set_exception_handler(lambda _, error: errors.append(error))
+        request = asyncio.ensure_future(gate.run(_claim("k0")))
+        await asyncio.sleep(0)  # its unit has run; its group is open
+        gate.close()
+        answer = await request
+        await asyncio.sleep(0)  # the group's own commit, called back now, does nothing
+        return answer
+
+    assert asyncio.run(run()) == "claimed"
+    assert errors == []
+    assert _committed(tmp_path / "usage.db") == ["k0"]
+    assert _transactions(seen) == ["BEGIN IMMEDIATE", "COMMIT"]
