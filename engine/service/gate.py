@@ -17,6 +17,9 @@ raises), and the loop's next callback commits them all.  One commit writes
 the pages they share once, instead of once per request, and no request is
 answered before the commit that holds its change.  A read waits for an open
 group to commit: it would see the group's changes before they are committed.
+A request served alone (``alone``: the server holds no other request) is not
+held for the loop's next turn: nobody could join its group, and its unit
+commits at once.
 """
 
 from __future__ import annotations
@@ -43,9 +46,13 @@ class StoreGate:
     """Runs a request's work with the store as one unit: on the loop's thread when it
     need not wait (SQLite), otherwise on the store's own thread."""
 
-    def __init__(self, location: str | None, *, on_loop: bool = True) -> None:
+    def __init__(self, location: str | None, *, on_loop: bool = True,
+                 alone: Callable[[], bool] = lambda: False) -> None:
         self.location = location
         self.on_loop = on_loop
+        # whether the request asking is the only one in flight: its unit is then committed
+        # at once, not at the loop's next turn (nobody could join its group)
+        self.alone = alone
         self._store: UsageStore | None = None
         # the open group's units (``_grouped``), each waiting for its commit
         self._group: list[asyncio.Future[None]] | None = None
@@ -89,17 +96,13 @@ class StoreGate:
         exception, once what it wrote is committed."""
         store = self._store
         if self.on_loop and isinstance(store, SQLiteStore):
-            if write:
-                try:
+            try:
+                if write and (self._group is not None or not self.alone()):
                     return await self._grouped(store, work)
-                except WouldWait:
-                    pass  # a lock is taken: wait for it on the store's thread
-            else:
-                await self._group_committed()  # (it would read uncommitted changes)
-                try:
-                    return store.unit(work, write=False, wait=False)
-                except WouldWait:
-                    pass
+                await self._group_committed()  # (a read would see uncommitted changes)
+                return store.unit(work, write=write, wait=False)
+            except WouldWait:
+                pass  # a lock is taken: wait for it on the store's thread
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._thread, lambda: self._open().unit(work, write=write))

@@ -141,7 +141,14 @@ def _uvicorn_server(settings: Settings, service: Any) -> Any:
     app = create_app(service, watch=settings.watch)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=10, server_header=False)
-    return uvicorn.Server(config)
+    server = uvicorn.Server(config)
+    # A request is served alone when the server holds no other: its store work is then
+    # committed at once, not grouped (``gate.py``).  The server's tasks are the requests
+    # it has read, each made when its head is read, before any of them runs: a burst
+    # read in one turn of the loop is seen whole by the first request of it to run.
+    tasks = server.server_state.tasks
+    service.gate.alone = lambda: len(tasks) <= 1
+    return server
 
 
 def _worker(settings: Settings, sock: socket.socket) -> None:  # pragma: no cover (a child)

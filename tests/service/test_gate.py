@@ -17,6 +17,7 @@ from engine.service.app import create_app
 from engine.service.catalog import Catalog
 from engine.service.context import Service
 from engine.service.gate import StoreGate
+from engine.service.server import Settings, _uvicorn_server, build_service
 from engine.usage import SQLiteStore, open_store
 from tests.service.conftest import RULESETS
 from tests.store.storekit import write_lock_held
@@ -216,3 +217,34 @@ def test_closing_the_gate_commits_an_open_group_first(tmp_path: Path) -> None:
     assert errors == []
     assert _committed(tmp_path / "usage.db") == ["k0"]
     assert _transactions(seen) == ["BEGIN IMMEDIATE", "COMMIT"]
+
+
+def test_a_request_served_alone_commits_at_once(tmp_path: Path) -> None:
+    """Nobody could join its group: its unit is not held for the loop's next turn."""
+    gate, seen = _gate(tmp_path / "usage.db")
+    gate.alone = lambda: True
+
+    async def two() -> list[str]:
+        return await asyncio.gather(gate.run(_claim("k0")), gate.run(_claim("k1")))
+
+    try:
+        assert asyncio.run(two()) == ["claimed", "claimed"]
+        assert _transactions(seen) == ["BEGIN IMMEDIATE", "COMMIT"] * 2
+    finally:
+        gate.close()
+
+
+def test_the_servers_requests_tell_the_gate_whether_one_is_alone(tmp_path: Path) -> None:
+    """``promo serve``'s server: a request is alone when the server holds no other."""
+    settings = Settings(sources=(str(RULESETS / "fashion"),), db=str(tmp_path / "usage.db"),
+                        watch=False)
+    service = build_service(settings)
+    try:
+        server = _uvicorn_server(settings, service)
+        assert service.gate.alone()
+        server.server_state.tasks.add("one request")
+        assert service.gate.alone()
+        server.server_state.tasks.add("another")
+        assert not service.gate.alone()
+    finally:
+        service.gate.close()
