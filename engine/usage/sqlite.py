@@ -145,6 +145,9 @@ class SQLiteStore(SQLStore):
         self._lock = threading.RLock()
         self._unit_writes: bool | None = None  # inside a unit: whether it writes
         self._savepoints = 0
+        # the error that rolled back the open transaction whole (``_joined``)
+        self._lost: StoreError | None = None
+        self._group_thread: int | None = None  # the thread whose group is open
         self._busy_ms = timeout_ms  # the connection's busy timeout now (``_begin``)
         self._wal = False  # the file is in WAL mode (``_use_wal``)
         check_path(self.path, readonly=readonly, create=create)
@@ -163,8 +166,9 @@ class SQLiteStore(SQLStore):
                 if not readonly:
                     self._use_wal(timeout_ms)
                     conn.execute("PRAGMA synchronous = NORMAL")
-                    # a savepoint's journal (every unit of a group is one) in memory, not
-                    # in a temporary file: it holds the few pages one unit changes
+                    # savepoint journals (every unit of a group is one) and temporary
+                    # b-trees in memory, not in temporary files: a unit's journal holds
+                    # the few pages it changes, and the store's sorts are small
                     conn.execute("PRAGMA temp_store = MEMORY")
                 self.db = sqlite_utils.Database(conn)
                 self._migrate()
@@ -269,6 +273,7 @@ class SQLiteStore(SQLStore):
         return result
 
     def _start(self, write: bool, wait: bool) -> None:
+        self._lost = None
         if write and self.readonly:
             raise StoreReadOnly(f"{self.path}: the store is open read-only; nothing was "
                                 "written")
@@ -319,11 +324,12 @@ class SQLiteStore(SQLStore):
         """A store call inside a unit: its reads as they are, its writes in a savepoint."""
         if write and not self._unit_writes:
             raise StoreError("a unit opened to read cannot write")
+        self._transaction_alive()
         if not savepoint:
             try:
                 return work(self.conn)
             except sqlite3.DatabaseError as err:
-                raise self._file_error(err) from None
+                raise self._lost_with(err) from None
         self._savepoints += 1
         name = f"call_{self._savepoints}"
         try:
@@ -332,12 +338,12 @@ class SQLiteStore(SQLStore):
             self.conn.execute(f"RELEASE {name}")
             return result
         except BaseException as err:
-            if self.conn.in_transaction:  # (some errors have rolled everything back)
+            if self.conn.in_transaction:
                 with contextlib.suppress(sqlite3.DatabaseError):
                     self.conn.execute(f"ROLLBACK TO {name}")
                     self.conn.execute(f"RELEASE {name}")
             if isinstance(err, sqlite3.DatabaseError):
-                raise self._file_error(err) from None
+                raise self._lost_with(err) from None
             raise
         finally:
             self._savepoints -= 1
@@ -385,32 +391,48 @@ class SQLiteStore(SQLStore):
             self._lock.release()
             raise
         self._unit_writes = True
+        self._group_thread = threading.get_ident()
 
     def in_group(self, work: Callable[[Any], T]) -> T:
         """``work(self)`` as a unit of the open group: a savepoint, undone alone when it
         raises."""
-        if self._unit_writes is None:
-            raise StoreError("no group is open")
-        self._group_alive()
+        self._own_group()
         return self._joined(lambda tx: work(self), write=True, savepoint=True)
 
     def close_group(self) -> None:
         """Commit the group ``open_group`` began (``StoreError`` when the commit fails: then
         nothing of it was written)."""
+        self._own_group()
         try:
-            self._unit_writes = None
-            self._group_alive()
+            self._unit_writes = self._group_thread = None
+            self._transaction_alive()
             self._commit()
         finally:
             self._lock.release()
 
-    def _group_alive(self) -> None:
-        # Some errors (a full disk, for one) roll back the whole transaction, savepoints
-        # and all: the group's other units are gone with it, and a unit run after would
-        # run outside any transaction, committed alone.
+    def _own_group(self) -> None:
+        if self._unit_writes is None or self._group_thread is None:
+            raise StoreError("no group is open")
+        if self._group_thread != threading.get_ident():
+            raise StoreError("the open group is another thread's")
+
+    def _lost_with(self, err: sqlite3.DatabaseError) -> StoreError:
+        """The store error ``err`` means, kept when it rolled the transaction back whole
+        (as SQLite does on a full disk): the calls after it are refused with it."""
+        error = self._file_error(err)
         if not self.conn.in_transaction:
-            raise StoreError(f"{self.path}: an error rolled back the transaction of "
-                                 "these requests; nothing of it was written")
+            self._lost = error
+        return error
+
+    def _transaction_alive(self) -> None:
+        """Some errors (a full disk) roll back the whole transaction, savepoints and all:
+        the unit's or the group's other calls are gone with it, and a call after would
+        run outside any transaction, committed alone.  It is refused, as the error did."""
+        if not self.conn.in_transaction:
+            lost = self._lost
+            raise (type(lost) if lost is not None else StoreError)(
+                f"{self.path}: an error rolled back this transaction whole"
+                f"{f' ({lost})' if lost is not None else ''}; nothing of it was written")
 
     def _rollback(self) -> None:
         # SQLite has already rolled back after some errors (a full disk, for one);

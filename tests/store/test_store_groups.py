@@ -8,6 +8,7 @@ refuses to go on once an error has rolled its whole transaction back.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from storekit import NOW, keys, sql, write_lock_held
 
 from engine.usage import SQLiteStore, StoreError, UsageStore, open_store
-from engine.usage.store import WouldWait
+from engine.usage.store import StoreDiskFault, WouldWait
 
 
 def claim(key: str) -> Any:
@@ -133,4 +134,60 @@ def test_a_commit_that_fails_writes_nothing_of_the_group(db_path: Path) -> None:
         assert committed_keys(db_path) == []
         assert sql(store, "SELECT COUNT(*) FROM uses") == [(0,)]
         store.unit(claim("k2"), wait=False)
+        assert committed_keys(db_path) == ["k2"]
+
+
+def test_after_a_full_disk_rolled_the_group_back_no_call_writes_alone(db_path: Path) -> None:
+    """SQLite rolls the whole transaction back on a full disk: a unit that catches the
+    error and writes again is refused as the disk was, not committed on its own."""
+    with open_store(db_path) as store:
+        assert isinstance(store, SQLiteStore)
+        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+        store.conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+        refused: list[Exception] = []
+
+        def fills_the_disk_then_writes(inside: UsageStore) -> None:
+            inside.claim_idempotency("k2", "h", now=NOW)
+            try:
+                inside.finish_idempotency("k2", 200, b"x" * 200_000, "text/plain", now=NOW)
+            except StoreDiskFault:
+                try:
+                    inside.claim_idempotency("k3", "h", now=NOW)
+                except StoreError as err:
+                    refused.append(err)
+                raise
+
+        store.open_group()
+        store.in_group(claim("k1"))
+        with pytest.raises(StoreDiskFault):
+            store.in_group(fills_the_disk_then_writes)
+        assert [type(err) for err in refused] == [StoreDiskFault]
+        assert "rolled back this transaction whole" in str(refused[0])
+        with pytest.raises(StoreDiskFault, match="disk is full"):
+            store.close_group()
+        assert committed_keys(db_path) == []
+        store.conn.execute("PRAGMA max_page_count = 1073741823")
+        store.unit(claim("k4"), wait=False)
+        assert committed_keys(db_path) == ["k4"]
+
+
+def test_a_group_is_its_threads(db_path: Path) -> None:
+    with open_store(db_path) as store:
+        assert isinstance(store, SQLiteStore)
+        store.open_group()
+        errors: list[Exception] = []
+
+        def elsewhere() -> None:
+            for call in (lambda: store.in_group(claim("k1")), store.close_group):
+                try:
+                    call()
+                except StoreError as err:
+                    errors.append(err)
+
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join()
+        assert [err.message for err in errors] == ["the open group is another thread's"] * 2
+        store.in_group(claim("k2"))
+        store.close_group()
         assert committed_keys(db_path) == ["k2"]
