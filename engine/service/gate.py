@@ -15,18 +15,17 @@ On the loop, the units that write are committed in groups (group commit,
 other requests at hand join it, each as a savepoint (undone alone when it
 raises), and the loop's next callback commits them all.  One commit writes
 the pages they share once, instead of once per request, and no request is
-answered before the commit that holds its change.  A read waits for an open
-group to commit: it would see the group's changes before they are committed.
-A request served alone (``alone``: the server holds no other request) is not
-held for the loop's next turn: nobody could join its group, and its unit
-commits at once.
+answered before the commit that holds its change.  A request served alone
+(``alone``: the server holds no other request) is not held for the loop's next
+turn: nobody could join its group, and its unit commits at once.  Reads run on
+a connection of their own: it sees the last commit (WAL), never a group's
+changes before they are committed, and a read is held by no group.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -54,6 +53,9 @@ class StoreGate:
         # at once, not at the loop's next turn (nobody could join its group)
         self.alone = alone
         self._store: UsageStore | None = None
+        # reads on the loop (SQLite): a connection of their own sees the last commit, never
+        # the changes of an open group, and waits for nobody (WAL)
+        self._reader: SQLiteStore | None = None
         # the open group's units (``_grouped``), each waiting for its commit
         self._group: list[asyncio.Future[None]] | None = None
         self._thread = concurrent.futures.ThreadPoolExecutor(
@@ -88,7 +90,11 @@ class StoreGate:
             if self.location is None:
                 raise Problem(STORE_UNAVAILABLE, "this service runs without a usage store "
                               "(start it with --db)")
-            self._store = open_store(self.location)
+            store = open_store(self.location)
+            if isinstance(store, SQLiteStore) and self.on_loop:
+                # (before the store is seen from the loop, which then reads with this one)
+                self._reader = SQLiteStore(store.path, create=False)
+            self._store = store
         return self._store
 
     async def run(self, work: Callable[[UsageStore], T], *, write: bool = True) -> T:
@@ -97,10 +103,12 @@ class StoreGate:
         store = self._store
         if self.on_loop and isinstance(store, SQLiteStore):
             try:
-                if write and (self._group is not None or not self.alone()):
+                if not write:
+                    assert self._reader is not None
+                    return self._reader.unit(work, write=False, wait=False)
+                if self._group is not None or not self.alone():
                     return await self._grouped(store, work)
-                await self._group_committed()  # (a read would see uncommitted changes)
-                return store.unit(work, write=write, wait=False)
+                return store.unit(work, wait=False)
             except WouldWait:
                 pass  # a lock is taken: wait for it on the store's thread
         loop = asyncio.get_running_loop()
@@ -131,14 +139,6 @@ class StoreGate:
             raise failure
         return result
 
-    async def _group_committed(self) -> None:
-        """Wait until no group is open (whatever its commit's outcome)."""
-        while self._group is not None:
-            committed = asyncio.get_running_loop().create_future()
-            self._group.append(committed)
-            with contextlib.suppress(Exception):
-                await committed
-
     def _commit(self, store: SQLiteStore) -> None:
         if self._group is None:  # (committed already, by ``close``)
             return
@@ -160,8 +160,9 @@ class StoreGate:
             self._commit(self._store)  # (its requests wait for it: they are answered)
 
         def shut() -> None:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
+            for store in (self._store, self._reader):
+                if store is not None:
+                    store.close()
+            self._store = self._reader = None
         self._thread.submit(shut).result()
         self._thread.shutdown(wait=True)

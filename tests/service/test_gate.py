@@ -109,8 +109,15 @@ def test_a_unit_that_raises_is_undone_alone_and_answered_after_the_commit(
         assert _committed(tmp_path / "usage.db") == []
         raise LookupError("refused after writing")
 
+    async def refused_after_the_commit() -> None:
+        try:
+            await gate.run(refused)
+        except LookupError:
+            assert _committed(tmp_path / "usage.db") == ["k0", "k2"]  # the group's, before
+            raise
+
     async def run() -> list[Any]:
-        return await asyncio.gather(gate.run(_claim("k0")), gate.run(refused),
+        return await asyncio.gather(gate.run(_claim("k0")), refused_after_the_commit(),
                                     gate.run(_claim("k2")), return_exceptions=True)
 
     try:
@@ -123,20 +130,55 @@ def test_a_unit_that_raises_is_undone_alone_and_answered_after_the_commit(
         gate.close()
 
 
-def test_a_read_waits_for_the_open_group_to_commit(tmp_path: Path) -> None:
-    """A read joining the group would see its units' changes before they are committed."""
-    gate, seen = _gate(tmp_path / "usage.db")
+def _read(store: Any) -> list[str]:
+    return [row[0] for row in store.conn.execute("SELECT key FROM idempotency ORDER BY key")]
 
-    def read(store: Any) -> list[str]:
-        return [row[0] for row in store.conn.execute("SELECT key FROM idempotency")]
 
-    async def run() -> list[Any]:
-        return await asyncio.gather(gate.run(_claim("k0")), gate.run(read, write=False))
+def test_a_read_sees_the_last_commit_not_the_open_group(tmp_path: Path) -> None:
+    """Reads have a connection of their own: the group's changes are not committed yet."""
+    gate, _ = _gate(tmp_path / "usage.db")
+
+    async def run() -> tuple[list[str], list[str]]:
+        first = asyncio.ensure_future(gate.run(_claim("k0")))
+        await asyncio.sleep(0)  # k0's unit has run: its group is open
+        assert gate._group is not None
+        during = await gate.run(_read, write=False)
+        assert gate._group is not None  # the read did not wait for it
+        await first
+        return during, await gate.run(_read, write=False)
 
     try:
-        assert asyncio.run(run()) == ["claimed", ["k0"]]
-        # the group's transaction, then the read's
-        assert _transactions(seen) == ["BEGIN IMMEDIATE", "COMMIT", "BEGIN", "COMMIT"]
+        assert asyncio.run(run()) == ([], ["k0"])
+    finally:
+        gate.close()
+
+
+def test_a_read_is_held_by_no_group_while_writes_follow_each_other(tmp_path: Path) -> None:
+    gate, seen = _gate(tmp_path / "usage.db")
+
+    async def run() -> tuple[int, list[str]]:
+        done = asyncio.Event()
+
+        async def writer(w: int) -> None:
+            i = 0
+            while not done.is_set():
+                await gate.run(_claim(f"w{w}-{i}"))
+                i += 1
+
+        writers = [asyncio.ensure_future(writer(w)) for w in range(4)]
+        for _ in range(20):  # groups follow each other
+            await asyncio.sleep(0)
+        commits = seen.count("COMMIT")
+        keys = await gate.run(_read, write=False)
+        waited = seen.count("COMMIT") - commits
+        done.set()
+        await asyncio.gather(*writers)
+        return waited, keys
+
+    try:
+        waited, keys = asyncio.run(run())
+        assert waited == 0
+        assert len(keys) >= 4
     finally:
         gate.close()
 
