@@ -9,12 +9,14 @@ number of the condition language.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dsl.expr.types import WEEKDAYS
+from dsl.expr import nodes as n
+from dsl.expr.types import ATTRIBUTES, WEEKDAYS
 from dsl.records import record
 
 from .cart import Cart
@@ -29,6 +31,32 @@ _COUNTS = tuple(Decimal(k) for k in range(1024))
 # and a lookup costs a fifth of converting the ``Decimal``.
 COUNT_INTS = {number: k for k, number in enumerate(_COUNTS)}
 _NO_ATTRIBUTES: dict[str, Any] = {}  # the facts of every line without attributes
+
+READ_APART = frozenset({"item.product", "item.tags", "item.attributes", "cart.attributes",
+                        "customer.attributes"})
+"""The facts made differently from the cart's own value (a default, a tuple, a copy):
+made only when a condition reads them (``fields_read``); the others keep the cart's."""
+
+
+def fields_read(conditions: Iterable[n.Node | None]) -> frozenset[str]:
+    """Which of ``READ_APART`` the conditions read (every one, should one be unknown).
+
+    What else reads a line's facts (the effects, the result) reads its id, sku,
+    quantity, unit price and total, which are always made."""
+    found: set[str] = set()
+    stack: list[n.Node] = []
+    for node in conditions:
+        if node is None:
+            return READ_APART
+        stack.append(node)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, n.Path):
+            parts = ("cart", *node.parts) if node.parts[0] == ATTRIBUTES else node.parts
+            found.add(".".join(parts[:2]))
+        else:
+            stack.extend(node.children())
+    return READ_APART & found
 
 
 def count(value: int) -> Decimal:
@@ -55,7 +83,7 @@ class Facts:
     local: dt.datetime | None = field(default=None, compare=False, repr=False)
 
 
-def line_facts(cart: Cart, quantum: Decimal,
+def line_facts(cart: Cart, quantum: Decimal, reads: frozenset[str] = READ_APART,
                ) -> tuple[list[dict[str, Any]], dict[str, Decimal], Decimal, int]:
     """The facts of each line, each line's total by id, the cart's subtotal (exact, not
     quantized) and its units.
@@ -63,9 +91,10 @@ def line_facts(cart: Cart, quantum: Decimal,
     A line's facts start as a copy of the line's own fields (a pydantic model keeps
     exactly its fields in ``__dict__``; copying that dict costs less than writing
     the eleven keys out), then the values conditions read differently are replaced:
-    the product defaults to the sku, tags are a tuple, amounts are quantized,
-    the quantity is a ``Decimal``, the attributes a copy (reasons may be read
-    later), and the total is added.
+    the amounts are quantized, the quantity is a ``Decimal``, the total is added;
+    and, when ``reads`` names them (``fields_read``), the product defaults to the sku,
+    tags are a tuple and the attributes a copy (reasons may be read later).  No
+    condition reads the others: they stay the line's own.
     """
     lines: list[dict[str, Any]] = []
     append = lines.append
@@ -73,41 +102,52 @@ def line_facts(cart: Cart, quantum: Decimal,
     subtotal = ZERO
     units = 0
     counts = _COUNTS
+    product, tags, attributes = ("item.product" in reads, "item.tags" in reads,
+                                 "item.attributes" in reads)
     for line in cart.lines:
         facts = line.__dict__.copy()
-        price, quantity, attributes = facts["unit_price"], facts["quantity"], facts["attributes"]
+        price, quantity = facts["unit_price"], facts["quantity"]
         units += quantity
-        if not facts["product"]:
+        if product and not facts["product"]:
             facts["product"] = facts["sku"]
-        facts["tags"] = tuple(facts["tags"])
+        if tags:
+            facts["tags"] = tuple(facts["tags"])
         number = facts["quantity"] = counts[quantity] if 0 <= quantity < 1024 \
             else Decimal(quantity)
         # exact: at most 10^15 (the cart's own bound)
         if price.same_quantum(quantum):
             # (most prices: written with the currency's decimals, quantizing them would
-            # give the same number, and their total is whole minor units already)
-            total = facts["total"] = totals[facts["id"]] = price * number
+            # give the same number, and their total is whole minor units already; one
+            # unit's total is its price, the number the product would make)
+            total = facts["total"] = totals[facts["id"]] = price if quantity == 1 \
+                else price * number
             subtotal += total
         else:
             shown = facts["unit_price"] = price.quantize(quantum)
             if shown == price:  # (fewer decimals: the total is whole minor units too)
-                total = facts["total"] = totals[facts["id"]] = shown * number
+                total = facts["total"] = totals[facts["id"]] = shown if quantity == 1 \
+                    else shown * number
                 subtotal += total
             else:
                 total = price * number
                 subtotal += total
                 facts["total"] = totals[facts["id"]] = total.quantize(quantum)
-        # a copy (reasons may be read later), or the one empty mapping no condition changes
-        facts["attributes"] = attributes.copy() if attributes else _NO_ATTRIBUTES
+        if attributes:
+            # a copy (reasons may be read later), or the one empty mapping no condition
+            # changes
+            facts["attributes"] = facts["attributes"].copy() if facts["attributes"] \
+                else _NO_ATTRIBUTES
         append(facts)
     return lines, totals, subtotal, units
 
 
-def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal) -> Facts:
-    """The facts of ``cart`` priced at ``at`` (aware), seen in the ruleset's ``zone``."""
+def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal,
+               reads: frozenset[str] = READ_APART) -> Facts:
+    """The facts of ``cart`` priced at ``at`` (aware), seen in the ruleset's ``zone``;
+    of ``READ_APART``, those ``reads`` names (the others keep the cart's own values)."""
     q = quantum
     local = at.astimezone(zone)
-    lines, totals, subtotal, units = line_facts(cart, q)
+    lines, totals, subtotal, units = line_facts(cart, q, reads)
     shipments = shipment_facts(cart, q)
     customer = cart.customer
     return assembled(Facts, {
@@ -127,8 +167,10 @@ def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal) ->
         "customer": {"id": customer.id, "segments": tuple(customer.segments),
                      "orders": count(customer.orders)},
         # copies: reasons may be read later
-        "cart_attributes": cart.attributes.copy(),
-        "customer_attributes": customer.attributes.copy(),
+        "cart_attributes": cart.attributes.copy() if "cart.attributes" in reads
+        else cart.attributes,
+        "customer_attributes": customer.attributes.copy() if "customer.attributes" in reads
+        else customer.attributes,
         "lines": lines,
         "shipments": shipments,
         "totals": totals,

@@ -35,7 +35,7 @@ from .caps import apply_max_discount
 from .cart import Cart, CartError
 from .compile import CONDITION, LINES, SHIPMENTS, Compiled, LineFilter, compile_all
 from .evaluate import Bounds, Evaluation
-from .facts import Facts, cart_facts
+from .facts import Facts, cart_facts, fields_read
 from .index import PromotionIndex, set_positions
 from .money import quantum
 from .plans import plans_for
@@ -196,6 +196,9 @@ class Program:
         functions = dict(zip(wanted, compile_all([(node, use) for (_, use), node
                                                   in wanted.items()], zone), strict=True))
 
+        # the facts conditions read beyond what every evaluation reads (``cart_facts``)
+        self.reads = fields_read(cond.node for p in ordered for _, cond, _ in p.conditions())
+
         def built(cond: Any, use: str) -> Any:
             return None if cond is None else functions[cond.source, use]
 
@@ -335,7 +338,8 @@ class Program:
                                         f"{cart.currency} but "
                                         f"the ruleset is in {self.ruleset.currency}")])
         moment = self._moment(cart, at)
-        facts = cart_facts(cart, moment, self.zone, self.quantum)  # (``facts``: checked above)
+        # (``facts``, checked above; with what the conditions read only)
+        facts = cart_facts(cart, moment, self.zone, self.quantum, self.reads)
         chosen, unmatched = self._choose(cart)
         # (the limits read now: tests change them; the tuple made without the frame of
         # its generated ``__new__``, as the ``Pass`` below)

@@ -9,10 +9,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dsl.expr.parser import parse_expression
 from dsl.expr.types import ATTRIBUTES, CART_FIELDS, CUSTOMER_FIELDS, ITEM_FIELDS, SCOPES, Type
 from engine import index
 from engine.cart import parse_cart
-from engine.facts import cart_facts
+from engine.facts import READ_APART, cart_facts, fields_read
 
 CART = parse_cart({
     "id": "c-1", "currency": "EUR", "at": "2026-07-15T14:30:00+02:00",
@@ -63,3 +64,22 @@ def test_the_index_keys_name_declared_fields_of_the_right_kind() -> None:
     for (scope, name) in index.CART_MEASURES:
         assert SCOPES[scope][name].type in (Type.NUMBER, Type.MONEY)
         assert SCOPES[scope][name].nonnegative
+
+
+def test_the_facts_made_apart_are_made_for_the_conditions_that_read_them() -> None:
+    """A program makes the line's product, tags and attributes and the cart's and
+    customer's attributes only when a condition reads them; the others stay the cart's."""
+    read = fields_read([parse_expression("item.tags contains \"sale\" and attributes.x == 1"),
+                        parse_expression("customer.orders > 1 or item.category == \"shoes\"")])
+    assert read == {"item.tags", "cart.attributes"}
+    assert fields_read([None]) == READ_APART
+    facts = cart_facts(CART, dt.datetime(2026, 7, 15, 12, 30, tzinfo=dt.UTC),
+                       ZoneInfo("Europe/Berlin"), Decimal("0.01"), read)
+    [line], [whole] = facts.lines, FACTS.lines
+    assert line["tags"] == ("sale",) and line["attributes"] is CART.lines[0].attributes
+    assert facts.customer_attributes is CART.customer.attributes
+    assert facts.cart_attributes == CART.attributes
+    assert facts.cart_attributes is not CART.attributes
+    assert line["product"] == CART.lines[0].product != whole["product"]  # (not defaulted)
+    assert {k: v for k, v in line.items() if k not in (ATTRIBUTES, "product")} == \
+        {k: v for k, v in whole.items() if k not in (ATTRIBUTES, "product")}
