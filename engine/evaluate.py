@@ -31,7 +31,7 @@ from .cart import Cart, CartError
 from .effect_lines import effect_input
 from .effects import BaseLine, Parts, compute
 from .facts import Facts
-from .result import GiftLine
+from .result import GiftLine, Moment
 from .result_shipping import PartKey, ShipmentKey
 from .stacking import (
     SHIPPING,
@@ -72,9 +72,9 @@ class Evaluation(NothingReasons):
     the ``CartError`` then)."""
 
     # (one per cart, read at every step: slots are quicker to set and to read)
-    __slots__ = ("_latest", "_matches", "_originals", "_originals_by_id", "at",
-                 "at_text", "bounds", "cart", "chosen", "deal", "facts", "instant", "plans",
-                 "program", "stacking", "usage", "work")
+    __slots__ = ("_latest", "_matches", "_originals", "_originals_by_id", "at", "bounds",
+                 "cart", "chosen", "deal", "facts", "instant", "moment", "plans", "program",
+                 "stacking", "usage", "work")
 
     def __init__(self, program: Program, cart: Cart, facts: Facts, at: dt.datetime,
                  chosen: dict[str, str], usage: UsageView | None,
@@ -86,14 +86,11 @@ class Evaluation(NothingReasons):
         self.facts = facts
         self.at = at
         # In the result and the reasons about windows: in the ruleset's timezone, like the
-        # windows it is compared with, to the second.
+        # windows it is compared with (written when read: ``at_text``).
         local = facts.local  # (the facts' own, when they are of this moment)
         if local is None or facts.cart.get("at") is not at:
             local = at.astimezone(program.zone)
-        # (to the second: a moment without microseconds, most, is written as it is,
-        # which costs less than asking for the seconds)
-        self.at_text = local.isoformat(timespec="seconds") if local.microsecond \
-            else local.isoformat()
+        self.moment = Moment(local)  # (its text shared with the result)
         self.instant = at.astimezone(dt.UTC)
         self.chosen = chosen
         self.usage = usage
@@ -109,6 +106,12 @@ class Evaluation(NothingReasons):
         # each promotion's specialised application (``plans.py``): not for the
         # evaluations that record or search, which see every step, nor with a store
         self.plans = program.plans if type(self) is Evaluation and usage is None else None
+
+    @property
+    def at_text(self) -> str:
+        """The moment as the result and the reasons show it: in the ruleset's timezone,
+        to the second."""
+        return self.moment.text
 
     def start(self, coupons_only: bool) -> PassState:
         facts, cart = self.facts, self.cart
@@ -153,12 +156,12 @@ class Evaluation(NothingReasons):
         # (the sentences are written when read: formatting moments costs more than the check)
         if cp.opens is not None and self.instant < cp.opens:
             code = r.COUPON_NOT_ACTIVE_YET if coupon else r.NOT_ACTIVE_YET
-            at, zone = self.at_text, self.program.ruleset.timezone
-            return code, lambda: f"starts {cp.window[0]} ({zone}); evaluated at {at}"
+            zone, moment = self.program.ruleset.timezone, self.moment
+            return code, lambda: f"starts {cp.window[0]} ({zone}); evaluated at {moment.text}"
         if cp.closes is not None and self.instant >= cp.closes:
             code = r.COUPON_EXPIRED if coupon else r.EXPIRED
-            at, zone = self.at_text, self.program.ruleset.timezone
-            return code, lambda: f"ended {cp.window[1]} ({zone}); evaluated at {at}"
+            zone, moment = self.program.ruleset.timezone, self.moment
+            return code, lambda: f"ended {cp.window[1]} ({zone}); evaluated at {moment.text}"
         if cp.schedule is not None and not cp.schedule.is_open(self.instant):
             return r.OUTSIDE_SCHEDULE, lambda: self.outside_schedule(cp)
         if cp.when is not None and not cp.when(self.facts, None):

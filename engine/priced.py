@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from .cart import Cart
 from .facts import Facts
+from .result import MOMENT, BestDeal, GiftLine, Moment, PricedLines, Rejections, Result
 from .result import Applied as AppliedEntry
-from .result import BestDeal, GiftLine, PricedLines, Rejections, Result
 from .result_json import assembled
 from .result_shipping import LineDiscount, PartKey, PricedShipment, PricedShipping, ShipmentKey
 from .stacking import SHIPPING, Applied, PassState
@@ -67,14 +67,15 @@ def _gathered(entries: list[Applied], zero: Decimal, lines_or_shipping: bool,
     return parts, tuple(applied), tuple(shipping), gifts
 
 
-def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
+def priced_result(program: Program, cart: Cart, facts: Facts, at: Moment,
                   state: PassState, rejected: Rejections,
                   best_deal: BestDeal | None = None) -> Result:
     """The result of a pass: every line and the shipping priced, what applied.
 
     The lines' amounts are their facts' (already quantized); their discounts are
     the parts of the promotions that applied, in the order they applied, handed
-    to the lines when the lines are read (``PricedLines``)."""
+    to the lines when the lines are read (``PricedLines``); ``at``, the evaluation's
+    moment, is written when the result's ``at`` is first read."""
     zero = program.zero
     if state.applied:
         parts, applied, shipping_discounts, gifts = _gathered(state.applied, zero,
@@ -97,8 +98,8 @@ def priced_result(program: Program, cart: Cart, facts: Facts, at: str,
             for shipment in facts.shipments)
     return assembled(Result, {
         "ruleset": program.ruleset.ruleset, "cart": cart.id,
-        "currency": program.ruleset.currency, "at": at,
+        "currency": program.ruleset.currency,
         "lines": PricedLines(facts.lines, parts, gifts), "shipping": shipping,
         "applied": applied,
         "rejected": rejected, "capped": tuple(state.capped), "customer": cart.customer.id,
-        "zero": zero, "shipments": shipments, "best_deal": best_deal})
+        "zero": zero, "shipments": shipments, "best_deal": best_deal, MOMENT: at})

@@ -318,7 +318,7 @@ class Program:
         rejected = Rejections(rejections)
         if usage is not None or self.check_index:
             len(rejected)
-        return priced_result(self, cart, done.facts, run.at_text, state, rejected,
+        return priced_result(self, cart, done.facts, run.moment, state, rejected,
                              None if done.decision is None else done.decision.summary())
 
     @in_decimal_context

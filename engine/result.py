@@ -7,6 +7,7 @@ units) in JSON.  ``schemas/result.schema.json`` documents the JSON.
 from __future__ import annotations
 
 import abc
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import field
@@ -361,6 +362,36 @@ class BestDeal:
                 f'{inner}"fallback": {_or_null(self.fallback)}\n{pad}}}')
 
 
+def moment_text(local: dt.datetime) -> str:
+    """A moment as a result and its reasons show it: ISO 8601, to the second (a moment
+    without microseconds, most, is written as it is, which costs less than asking for
+    the seconds)."""
+    return local.isoformat(timespec="seconds") if local.microsecond else local.isoformat()
+
+
+class Moment:
+    """The moment an evaluation prices at, on the ruleset's clock, and its text
+    (``moment_text``) written once, when first read: the result's ``at`` and the
+    reasons about windows read the same text."""
+
+    __slots__ = ("_text", "local")
+
+    def __init__(self, local: dt.datetime) -> None:
+        self.local = local
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        text = self._text
+        if text is None:  # (two threads: equal texts)
+            text = self._text = moment_text(self.local)
+        return text
+
+
+MOMENT = "_moment"
+"""Where a result made by ``priced_result`` keeps the ``Moment`` its ``at`` reads."""
+
+
 @record
 class Result:
     """Priced lines, totals, and every promotion's fate."""
@@ -490,3 +521,25 @@ class Result:
                 f'  "rejected": {_json_items(self.rejected)},\n'
                 f'  "capped": {_json_items(self.capped)}{best_deal}\n'
                 "}\n")
+
+
+class _WrittenWhenRead:
+    """``Result.at``: a result ``priced_result`` made keeps its ``Moment`` and writes
+    ``at`` when first read (writing a moment with its offset costs as much as the facts
+    of a line or two, and most callers of a checkout never read it); a result made
+    by its constructor holds ``at`` as given.  A data descriptor for this one field:
+    ``__getattr__`` would make every other attribute of a result slower to read."""
+
+    def __get__(self, result: Result | None, owner: type | None = None) -> Any:
+        if result is None:  # (the class's own attribute: what ``dataclasses`` reads)
+            return self
+        found = result.__dict__
+        if "at" not in found:
+            found["at"] = found[MOMENT].text  # (two threads: equal texts)
+        return found["at"]
+
+    def __set__(self, result: Result, value: str) -> None:
+        result.__dict__["at"] = value  # (the constructor's ``object.__setattr__``)
+
+
+setattr(Result, "at", _WrittenWhenRead())  # noqa: B010  (after the record is made)

@@ -29,9 +29,12 @@ class NothingReasons(LineViews):
 
     __slots__ = ()
 
-    if TYPE_CHECKING:  # (set by ``Evaluation.__init__``; ``_effect`` is ``Evaluation``'s)
-        at_text: str
+    if TYPE_CHECKING:  # (set by ``Evaluation.__init__``; ``at_text`` and ``_effect`` are
+        # ``Evaluation``'s)
         instant: dt.datetime
+
+        @property
+        def at_text(self) -> str: ...
 
         def _effect(self, cp: CompiledPromotion, ce: CompiledEffect, remaining: Remaining,
                     shipping_left: Decimal | None, shipments_left: dict[str, Decimal],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as dt
 import json
 import pickle
 from decimal import Decimal
@@ -23,6 +24,7 @@ from engine.result import (
     PricedLines,
     Rejected,
     Result,
+    moment_text,
 )
 from engine.result_json import assembled
 from engine.result_shipping import LineDiscount, PricedShipping
@@ -73,6 +75,36 @@ def test_results_pickle_copy_and_convert_with_their_lines() -> None:
         for other in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result)):
             assert other == result and other.to_json() == result.to_json()
         assert dataclasses.asdict(result)["lines"] == result.lines
+
+
+def test_the_time_of_a_result_is_written_when_first_read() -> None:
+    """``at`` is the moment on the ruleset's clock to the second, written when read: a
+    result not read yet pickles, copies, compares and converts as one read."""
+    workload = generate_workload(10, seed=4)
+    program = compile_ruleset(dsl.load_ruleset_text(workload.text, name="r.yaml"))
+    cart = parse_cart(workload.cart(3, seed=1))
+    assert cart.at is not None
+    written = cart.at.astimezone(program.zone).isoformat()
+    for read in (lambda r: r.at, lambda r: pickle.loads(pickle.dumps(r)).at,
+                 lambda r: copy.deepcopy(r).at, lambda r: dataclasses.asdict(r)["at"],
+                 lambda r: dataclasses.replace(r).at, lambda r: json.loads(r.to_json())["at"]):
+        result = program.evaluate(cart)
+        assert "at" not in vars(result)
+        assert read(result) == result.at == written
+    result = program.evaluate(cart)
+    assert result == program.evaluate(cart) and repr(result) == repr(program.evaluate(cart))
+    with pytest.raises(AttributeError, match="no attribute 'when'"):
+        result.when  # type: ignore[attr-defined]  # noqa: B018
+    assert dataclasses.replace(result, at="2026-01-01T00:00:00+01:00").at == \
+        "2026-01-01T00:00:00+01:00" and result.at == written
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.at = written  # type: ignore[misc]
+    # only ``at`` is read through its descriptor: the class has no ``__getattr__``
+    # (it would make every attribute of a result slower to read)
+    assert not hasattr(Result, "__getattr__")
+    moment = dt.datetime(2026, 3, 29, 2, 30, 15, 250, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert moment_text(moment) == "2026-03-29T02:30:15+02:00"
+    assert moment_text(moment.replace(microsecond=0)) == "2026-03-29T02:30:15+02:00"
 
 
 @pytest.mark.parametrize(("cls", "fields"), [
