@@ -115,10 +115,10 @@ class Evaluation(NothingReasons):
 
     def start(self, coupons_only: bool) -> PassState:
         facts, cart = self.facts, self.cart
-        return PassState(
+        return PassState.fresh(
             coupons_only,
-            Remaining(facts.totals or {line["id"]: line["total"] for line in facts.lines},
-                      self.program.minor_units),
+            Remaining.of(facts.totals or {line["id"]: line["total"] for line in facts.lines},
+                         self.program.minor_units),
             facts.cart["shipping_price"] if cart.shipping else None,
             {shipment["id"]: shipment["price"] for shipment in facts.shipments}
             if cart.shipments is not None else {})
@@ -170,6 +170,8 @@ class Evaluation(NothingReasons):
             assert node is not None
             explainer, facts = self.program.explainer, self.facts
             return code, lambda: explainer.why_false(node, facts)
+        if not cp.limited and self.usage is None:  # (most: nothing else to check)
+            return None
         if promo.limits is not None and promo.limits.per_customer is not None \
                 and not self.cart.customer.id:
             # A per-customer limit cannot be counted for a guest: the promotion does

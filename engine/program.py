@@ -126,10 +126,15 @@ class CompiledPromotion:
     opens: dt.datetime | None = field(init=False)
     closes: dt.datetime | None = field(init=False)
     window: tuple[str, str] = field(init=False)  # starts and ends as reasons show them
+    # a per-customer limit or a coupon batch: checks left to a pass without a store
+    limited: bool = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "opens", _instant(self.starts))
         object.__setattr__(self, "closes", _instant(self.ends))
+        limits = self.promotion.limits
+        object.__setattr__(self, "limited", limits is not None and limits.per_customer
+                           is not None or self.promotion.coupon_batch is not None)
         object.__setattr__(self, "window", tuple(m.isoformat() if m is not None else ""
                                                   for m in (self.starts, self.ends)))
 
@@ -249,6 +254,11 @@ class Program:
         self.quantum = quantum(self.minor_units)
         self.scale = Decimal(10 ** self.minor_units)  # amount × scale: in minor units
         self.rounding = ruleset.rounding  # (read by every effect computed)
+        # (read for every cart: the ruleset's settings at hand)
+        self.currency = ruleset.currency
+        self.best_deal = ruleset.stacking.mode == "best_deal"
+        self.coupons_first = not ruleset.stacking.coupon_with_automatic
+        self.max_discount = ruleset.stacking.max_discount
         self.zero = self.quantum * 0  # nothing, with the currency's minor units
 
     @property
@@ -333,7 +343,7 @@ class Program:
     def _pass(self, cart: Cart, at: dt.datetime | None, usage: UsageView | None,
               evaluation: Callable[..., Evaluation]) -> Pass:
         """``run_pass`` in the decimal context it is called in (``evaluate`` checked it)."""
-        if cart.currency != self.ruleset.currency:
+        if cart.currency != self.currency:
             raise CartError([Diagnostic(CART_CURRENCY, f"currency: the cart is in "
                                         f"{cart.currency} but "
                                         f"the ruleset is in {self.ruleset.currency}")])
@@ -348,14 +358,14 @@ class Program:
         positions = self._positions(facts, run.instant, chosen)  # (in UTC, as the index asks)
         state = None
         decision = None
-        if self.ruleset.stacking.mode == "best_deal":
+        if self.best_deal:
             from .bestdeal import Decision, Searcher  # (here: most rulesets never search)
 
             decision = run.deal = Decision(Searcher(self, cart, facts, moment, chosen, usage),
                                            positions)
             state = run.run(positions, coupons_only=False)
             decision.check(state)
-        elif not self.ruleset.stacking.coupon_with_automatic and chosen:
+        elif self.coupons_first and chosen:
             # The customer's explicit choice wins: if a coupon applies on its own,
             # automatic promotions are rejected; otherwise they run as usual.
             coupons_first = run.run(positions, coupons_only=True)
@@ -363,8 +373,8 @@ class Program:
                 state = coupons_first
         if state is None:
             state = run.run(positions, coupons_only=False)
-        apply_max_discount(state, self.ruleset.stacking.max_discount,
-                           facts.cart["subtotal"], self.quantum, self.minor_units)
+        apply_max_discount(state, self.max_discount, facts.cart["subtotal"], self.quantum,
+                           self.minor_units)
         return tuple.__new__(Pass, (facts, run, state, positions, unmatched, decision))
 
     def _moment(self, cart: Cart, at: dt.datetime | None) -> dt.datetime:

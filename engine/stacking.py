@@ -42,10 +42,17 @@ class Remaining(dict[str, Decimal]):
 
     __slots__ = ("minor", "minor_units")
 
-    def __init__(self, amounts: dict[str, Decimal], minor_units: int) -> None:
-        self.update(amounts)  # (made per pass: cheaper than through ``super()``)
-        self.minor: dict[str, int] = {}
-        self.minor_units = minor_units
+    minor: dict[str, int]
+    minor_units: int
+
+    @staticmethod
+    def of(amounts: dict[str, Decimal], minor_units: int) -> Remaining:
+        """What is left of each line, ``amounts`` to start with (made per pass: the
+        dict's own copy, without an ``__init__`` of its own to call)."""
+        made = Remaining(amounts)
+        made.minor = {}
+        made.minor_units = minor_units
+        return made
 
     def minor_of(self, line_id: str) -> int:
         """What is left of the line, in minor units."""
@@ -57,8 +64,9 @@ class Remaining(dict[str, Decimal]):
     def copy(self) -> Remaining:
         """A copy to take from without changing this one (a promotion's effects, one
         more promotion in a best-deal search)."""
-        copied = Remaining(self, self.minor_units)
+        copied = Remaining(self)
         copied.minor = dict(self.minor)
+        copied.minor_units = self.minor_units
         return copied
 
     def take(self, line_id: str, amount: Decimal) -> None:
@@ -68,6 +76,7 @@ class Remaining(dict[str, Decimal]):
 
 
 _ZERO = Decimal(0)
+_new = object.__new__
 
 
 @dataclass(slots=True)  # (one per promotion applied)
@@ -103,6 +112,21 @@ class PassState:
     groups: dict[str, str] = field(default_factory=dict)
     coupons: list[str] = field(default_factory=list)
     kinds_apart: bool = False  # best deal with coupon_with_automatic: false
+
+    @staticmethod
+    def fresh(coupons_only: bool, remaining: Remaining, shipping_left: Decimal | None,
+              shipments_left: dict[str, Decimal]) -> PassState:
+        """``PassState(coupons_only, remaining, shipping_left, shipments_left)``: the
+        state a pass starts with, its other fields set without the generated
+        ``__init__`` (a call per default), for every pass of every cart."""
+        state = _new(PassState)
+        state.coupons_only = coupons_only
+        state.remaining = remaining
+        state.shipping_left = shipping_left
+        state.shipments_left = shipments_left
+        state.applied, state.history, state.rejected, state.capped = [], [], {}, []
+        state.exclusive, state.groups, state.coupons, state.kinds_apart = None, {}, [], False
+        return state
 
     def fork(self) -> PassState:
         """A copy to try one more promotion on (the best-deal search): what applied is

@@ -3,7 +3,9 @@ automatic promotions, the base, never below zero, and the order's max_discount."
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -569,3 +571,23 @@ def test_max_discount_jpy(ruleset: Factory, cart: Factory, price: Factory) -> No
     out = price(rs, cart([("a", "999"), ("b", "1000")], currency="JPY"))
     assert out.discounts() == {"a": {"p1": "150"}, "b": {"p1": "149"}}
     assert out.capped() == [("p1", "max_discount", "400", "299")]
+
+
+def test_a_pass_starts_from_the_state_the_constructor_makes() -> None:
+    """``PassState.fresh`` and ``Remaining.of`` (made for every pass) are the plain
+    constructors' objects: every field, and what is left in minor units."""
+    from engine.stacking import PassState, Remaining
+
+    remaining = Remaining.of({"a": Decimal("1.50"), "b": Decimal("2.00")}, 2)
+    assert remaining == {"a": Decimal("1.50"), "b": Decimal("2.00")}
+    assert remaining.minor == {} and remaining.minor_units == 2
+    assert remaining.minor_of("a") == 150 and remaining.minor == {"a": 150}
+    copied = remaining.copy()
+    copied.take("a", Decimal("0.50"))
+    assert (copied["a"], copied.minor, copied.minor_units) == (Decimal("1.00"), {"a": 100}, 2)
+    assert remaining["a"] == Decimal("1.50") and remaining.minor == {"a": 150}
+    for args in ((False, remaining, None, {}), (True, remaining, Decimal("4.95"), {"s": 1})):
+        fresh, made = PassState.fresh(*args), PassState(*args)  # type: ignore[arg-type]
+        assert fresh == made
+        assert [getattr(fresh, f.name) for f in dataclasses.fields(PassState)] == \
+            [getattr(made, f.name) for f in dataclasses.fields(PassState)]
