@@ -5,7 +5,7 @@
           └ consider(promotion)
               ├ _eligibility              coupon entered, window, schedule, ``when``, limits
               ├ stacking_refusal          exclusive, group, coupons per order (stacking.py)
-              └ _apply                    effect (effects.py), clamp, caps (caps.py), take
+              └ its plan (plans.py), or _apply    effect (effects.py), clamp, caps (caps.py), take
       then apply_max_discount (caps.py) and priced_result (priced.py)
 
 The rules each step applies are those of docs/semantics.md#stacking.  The lines
@@ -145,6 +145,12 @@ class Evaluation(NothingReasons):
             code, sentence = refusal  # the sentence may be written only when read
             state.rejected[compiled.id] = (compiled.id, coupon, code, sentence)
             return
+        plans = self.plans  # (the promotion's plan, if it has one: ``plans.py``)
+        if plans is not None:
+            plan = plans[position]
+            if plan is not None:
+                plan(self, compiled, position, coupon, state)
+                return
         self._apply(compiled, position, coupon, state)
 
     # ------------------------------------------- eligibility: coupon entered, window, when, limits
@@ -191,12 +197,8 @@ class Evaluation(NothingReasons):
 
     def _apply(self, cp: CompiledPromotion, position: int, coupon: str | None,
                state: PassState) -> None:
-        plans = self.plans
-        if plans is not None:
-            plan = plans[position]
-            if plan is not None:
-                plan(self, cp, position, coupon, state)
-                return
+        """The general path: what a plan does, asking at every step what the promotion
+        needs (``consider`` hands a promotion to its plan when it has one)."""
         if len(cp.effects) > 1:
             self._apply_several(cp, position, coupon, state)
             return

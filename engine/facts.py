@@ -150,16 +150,18 @@ def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal,
     lines, totals, subtotal, units = line_facts(cart, q, reads)
     shipments = shipment_facts(cart, q)
     customer = cart.customer
+    counts = _COUNTS  # (``count``, inline: per cart)
     return assembled(Facts, {
         "cart": {
             "id": cart.id, "currency": cart.currency,
             "subtotal": subtotal.quantize(q),
-            "quantity": count(units),
-            "lines": count(len(lines)),
+            "quantity": counts[units] if 0 <= units < 1024 else Decimal(units),
+            "lines": counts[len(lines)] if len(lines) < 1024 else Decimal(len(lines)),
             "coupons": tuple(cart.codes) if cart.coupons else (),
             "at": at, "date": local.date(), "weekday": WEEKDAYS[local.weekday()],
             "hour": _COUNTS[local.hour],  # (0 to 23)
-            "shipping_method": shipping_method(shipments),
+            "shipping_method": shipments[0]["method"] if len(shipments) == 1
+            else shipping_method(shipments),
             # (plain shipping: the one shipment's price, already quantized)
             "shipping_price": shipments[0]["price"] if cart.shipping is not None
             else cart.shipping_price.quantize(q),
