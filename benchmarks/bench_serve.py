@@ -724,7 +724,9 @@ What each row is (times per request; "per s" is requests or cycles per second):
   splits the gap.
 - HTTP checkouts: POST /v1/rulesets/{id}/checkouts then POST
   /v1/checkouts/{ref}/confirm, each with its own Idempotency-Key and a new order
-  reference, to promo serve --db (a temporary SQLite file); latency per cycle.
+  reference, to promo serve --db (a temporary SQLite file); latency per cycle. The
+  service commits the store work of the requests at hand as one group (one SQLite
+  transaction, a savepoint each); a request it holds alone commits at once.
 - (floor + store): the same requests to the floor's server with two routes that run
   the in-process steps (start_checkout of the body's cart, payment_captured) on a
   store of their own, on the loop's thread, and answer a constant body: HTTP and the
