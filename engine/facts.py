@@ -150,13 +150,12 @@ def cart_facts(cart: Cart, at: dt.datetime, zone: ZoneInfo, quantum: Decimal,
     lines, totals, subtotal, units = line_facts(cart, q, reads)
     shipments = shipment_facts(cart, q)
     customer = cart.customer
-    counts = _COUNTS  # (``count``, inline: per cart)
     return assembled(Facts, {
         "cart": {
             "id": cart.id, "currency": cart.currency,
             "subtotal": subtotal.quantize(q),
-            "quantity": counts[units] if 0 <= units < 1024 else Decimal(units),
-            "lines": counts[len(lines)] if len(lines) < 1024 else Decimal(len(lines)),
+            "quantity": count(units),
+            "lines": count(len(lines)),
             "coupons": tuple(cart.codes) if cart.coupons else (),
             "at": at, "date": local.date(), "weekday": WEEKDAYS[local.weekday()],
             "hour": _COUNTS[local.hour],  # (0 to 23)

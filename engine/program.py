@@ -379,9 +379,7 @@ class Program:
 
     def _moment(self, cart: Cart, at: dt.datetime | None) -> dt.datetime:
         """When the cart is priced: ``at``, else the cart's, else now."""
-        moment = at or cart.at or dt.datetime.now(dt.UTC)
-        if not YEARS[0] <= moment.year <= YEARS[1]:  # (``_in_years``, for every cart)
-            _in_years(moment)
+        moment = _in_years(at or cart.at or dt.datetime.now(dt.UTC))
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.zone)
 
     def _choose(self, cart: Cart) -> tuple[dict[str, str], list[Rejected]]:

@@ -411,7 +411,7 @@ class SQLiteStore(SQLStore):
             self._lock.release()
 
     def _own_group(self) -> None:
-        if self._unit_writes is None or self._group_thread is None:
+        if self._group_thread is None:  # (set and cleared with ``_unit_writes``)
             raise StoreError("no group is open")
         if self._group_thread != threading.get_ident():
             raise StoreError("the open group is another thread's")
