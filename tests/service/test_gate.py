@@ -20,7 +20,7 @@ from engine.service.gate import StoreGate
 from engine.service.server import Settings, _uvicorn_server, build_service
 from engine.usage import SQLiteStore, open_store
 from tests.service.conftest import RULESETS
-from tests.store.storekit import write_lock_held
+from tests.store.storekit import committed_keys, write_lock_held
 
 
 async def _started(service: Service, until: float = 10.0) -> object:
@@ -66,12 +66,6 @@ def _claim(key: str) -> Callable[[Any], str]:
     return lambda store: store.claim_idempotency(key, "h").state
 
 
-def _committed(path: Path) -> list[str]:
-    """The idempotency keys another connection sees: what was committed."""
-    with open_store(path) as other:
-        return [row[0] for row in other.conn.execute("SELECT key FROM idempotency ORDER BY key")]
-
-
 def _gate(path: Path) -> tuple[StoreGate, list[str]]:
     """A gate with its SQLite store open, and the statements the store runs from now."""
     gate = StoreGate(str(path))
@@ -94,7 +88,7 @@ def test_the_writes_of_the_requests_at_hand_commit_as_one_group(tmp_path: Path) 
     try:
         assert asyncio.run(three()) == ["claimed"] * 3
         assert _transactions(seen) == ["BEGIN IMMEDIATE", "COMMIT"]
-        assert _committed(tmp_path / "usage.db") == ["k0", "k1", "k2"]
+        assert committed_keys(tmp_path / "usage.db") == ["k0", "k1", "k2"]
         assert asyncio.run(three()) == ["running"] * 3  # the claims, committed, are seen
     finally:
         gate.close()
@@ -106,14 +100,14 @@ def test_a_unit_that_raises_is_undone_alone_and_answered_after_the_commit(
 
     def refused(store: Any) -> None:
         store.claim_idempotency("k1", "h")
-        assert _committed(tmp_path / "usage.db") == []
+        assert committed_keys(tmp_path / "usage.db") == []
         raise LookupError("refused after writing")
 
     async def refused_after_the_commit() -> None:
         try:
             await gate.run(refused)
         except LookupError:
-            assert _committed(tmp_path / "usage.db") == ["k0", "k2"]  # the group's, before
+            assert committed_keys(tmp_path / "usage.db") == ["k0", "k2"]  # the group's, before
             raise
 
     async def run() -> list[Any]:
@@ -124,7 +118,7 @@ def test_a_unit_that_raises_is_undone_alone_and_answered_after_the_commit(
         first, failure, last = asyncio.run(run())
         assert (first, last) == ("claimed", "claimed")
         assert isinstance(failure, LookupError)
-        assert _committed(tmp_path / "usage.db") == ["k0", "k2"]
+        assert committed_keys(tmp_path / "usage.db") == ["k0", "k2"]
         assert _transactions(seen) == ["BEGIN IMMEDIATE", "COMMIT"]
     finally:
         gate.close()
@@ -199,9 +193,9 @@ def test_a_failed_commit_fails_every_request_of_the_group(tmp_path: Path) -> Non
     try:
         outcomes = asyncio.run(run())
         assert [type(o).__name__ for o in outcomes] == ["StoreFileError"] * 2
-        assert _committed(tmp_path / "usage.db") == []
+        assert committed_keys(tmp_path / "usage.db") == []
         assert asyncio.run(gate.run(_claim("k1"))) == "claimed"  # the next group commits
-        assert _committed(tmp_path / "usage.db") == ["k1"]
+        assert committed_keys(tmp_path / "usage.db") == ["k1"]
     finally:
         gate.close()
 
@@ -224,7 +218,7 @@ def test_a_request_gone_while_its_group_commits_leaves_the_others_theirs(
         gone, stays = asyncio.run(run())
         assert isinstance(gone, asyncio.CancelledError)
         assert stays == "claimed"
-        assert _committed(tmp_path / "usage.db") == ["k0", "k1"]
+        assert committed_keys(tmp_path / "usage.db") == ["k0", "k1"]
     finally:
         gate.close()
 
@@ -236,7 +230,7 @@ def test_with_another_connection_writing_the_unit_waits_on_the_stores_thread(
         with open_store(tmp_path / "usage.db") as other, write_lock_held(other) as release:
             threading.Timer(0.2, release.set).start()
             assert asyncio.run(gate.run(_claim("k0"))) == "claimed"
-        assert _committed(tmp_path / "usage.db") == ["k0"]
+        assert committed_keys(tmp_path / "usage.db") == ["k0"]
     finally:
         gate.close()
 
@@ -257,7 +251,7 @@ def test_closing_the_gate_commits_an_open_group_first(tmp_path: Path) -> None:
 
     assert asyncio.run(run()) == "claimed"
     assert errors == []
-    assert _committed(tmp_path / "usage.db") == ["k0"]
+    assert committed_keys(tmp_path / "usage.db") == ["k0"]
     assert _transactions(seen) == ["BEGIN IMMEDIATE", "COMMIT"]
 
 

@@ -30,6 +30,7 @@ import jsonschema
 from dsl import Ruleset, load_ruleset_text
 from engine import Result, evaluate, parse_cart
 from engine.cart import Cart
+from engine.usage import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT_SCHEMAS = ROOT / "schemas" / "events"
@@ -203,6 +204,12 @@ def listing(directory: Path) -> dict[str, bytes | str]:
 
 def keys(store: Any) -> list[tuple[Any, ...]]:
     return sql(store, "SELECT key, state, status FROM idempotency ORDER BY key")
+
+
+def committed_keys(db_path: Path) -> list[str]:
+    """The idempotency keys another connection sees: what was committed."""
+    with open_store(db_path) as other:
+        return [key for key, _, _ in keys(other)]
 
 
 @contextlib.contextmanager

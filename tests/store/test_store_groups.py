@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from storekit import NOW, keys, sql, write_lock_held
+from storekit import NOW, committed_keys, sql, write_lock_held
 
 from engine.usage import SQLiteStore, StoreError, UsageStore, open_store
 from engine.usage.store import StoreDiskFault, WouldWait
@@ -21,12 +21,6 @@ from engine.usage.store import StoreDiskFault, WouldWait
 
 def claim(key: str) -> Any:
     return lambda inside: inside.claim_idempotency(key, "h", now=NOW).state
-
-
-def committed_keys(db_path: Path) -> list[str]:
-    """The keys another connection sees: what was committed."""
-    with open_store(db_path) as other:
-        return [key for key, _, _ in keys(other)]
 
 
 def statements(store: Any) -> list[str]:
